@@ -1,0 +1,1 @@
+"""Nuanxin voucher engine: claim, issue and redeem union benefit vouchers."""

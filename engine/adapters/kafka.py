@@ -1,0 +1,62 @@
+"""Kafka adapter for the synchronous edge: produce with acks=all, bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from engine.errors import Unavailable
+from engine.events import EVENT_TYPES, Event
+from engine.settings import Settings
+
+
+class EventProducer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._timeout = settings.kafka_produce_timeout_s
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=settings.kafka_idempotent_producer,
+            linger_ms=1,
+            request_timeout_ms=int(self._timeout * 1000),
+            retry_backoff_ms=50,
+        )
+
+    async def start(self) -> None:
+        await asyncio.wait_for(self._producer.start(), self._timeout * 2)
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, event_name: str, key: str, event: Event) -> None:
+        """Return once the broker acknowledged the event; raise Unavailable otherwise."""
+        topic = self.settings.topic(event_name)
+        try:
+            await asyncio.wait_for(
+                self._producer.send_and_wait(topic, event.dumps(), key=key.encode()),
+                self._timeout,
+            )
+        except (KafkaError, TimeoutError, OSError) as exc:
+            raise Unavailable("The event log did not acknowledge the request") from exc
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the engine's topics if missing; return the names created now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic(name) for name in EVENT_TYPES]
+        missing = [t for t in wanted if t not in existing]
+        for topic in missing:
+            try:
+                await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        await admin.close()

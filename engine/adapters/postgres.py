@@ -1,0 +1,125 @@
+"""PostgreSQL adapter: the system of record. Named queries live in sql/queries.sql."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+
+import asyncpg
+
+from engine.domain.campaigns import Campaign, WorkerCategory
+
+_NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+
+
+@cache
+def queries() -> dict[str, str]:
+    text = (resources.files("engine.adapters") / "sql" / "queries.sql").read_text()
+    parts = _NAME.split(text)[1:]
+    return {name: body.strip() for name, body in zip(parts[::2], parts[1::2], strict=True)}
+
+
+def hash_api_key(api_key: str) -> bytes:
+    # API keys are 256-bit random strings, so a plain digest is enough to store them.
+    return hashlib.sha256(api_key.encode()).digest()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def connect(url: str, size: int) -> Database:
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=size, init=_init_connection)
+    return Database(pool)
+
+
+class Database:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.q = queries()
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def insert_campaign(self, c: Campaign) -> int | None:
+        """Insert and enrol; None when a campaign with this id already exists."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            number = await conn.fetchval(
+                self.q["insert_campaign"], c.id, c.name, c.quota, c.face_value_fen,
+                c.per_worker_limit, c.claim_opens_at, c.claim_closes_at, c.valid_until,
+                list(c.eligible_categories),
+            )
+            if number is not None:
+                await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
+            return number
+
+    async def get_campaign(self, campaign_id: str) -> Campaign | None:
+        row = await self.pool.fetchrow(self.q["get_campaign"], campaign_id)
+        if row is None:
+            return None
+        return Campaign(
+            id=row["id"], name=row["name"], quota=row["quota"],
+            face_value_fen=row["face_value_fen"], per_worker_limit=row["per_worker_limit"],
+            claim_opens_at=row["claim_opens_at"], claim_closes_at=row["claim_closes_at"],
+            valid_until=row["valid_until"],
+            eligible_categories=tuple(WorkerCategory(x) for x in row["eligible_categories"]),
+            merchants=tuple(row["merchants"]), number=row["number"],
+        )
+
+    async def campaign_id_by_number(self, number: int) -> str | None:
+        return await self.pool.fetchval(self.q["campaign_by_number"], number)
+
+    async def existing_merchants(self, ids: Sequence[str]) -> set[str]:
+        return {r["id"] for r in await self.pool.fetch(self.q["existing_merchants"], list(ids))}
+
+    async def insert_merchant(self, merchant_id: str, name: str, api_key: str) -> bool:
+        return await self.pool.fetchval(
+            self.q["insert_merchant"], merchant_id, name, hash_api_key(api_key)
+        ) is not None
+
+    async def merchant_by_api_key(self, api_key: str) -> str | None:
+        return await self.pool.fetchval(self.q["merchant_by_key_hash"], hash_api_key(api_key))
+
+    async def upsert_worker(self, worker_id: str, category: str, profile: dict) -> bool:
+        return await self.pool.fetchval(self.q["upsert_worker"], worker_id, category, profile)
+
+    async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> None:
+        ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
+        await self.pool.execute(self.q["upsert_workers"], list(ids), list(cats), list(profiles))
+
+    async def get_worker(self, worker_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["get_worker"], worker_id)
+
+    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
+        """Write a batch idempotently; return claim id -> the code stored for it."""
+        cols = list(zip(*rows, strict=True))
+        result = await self.pool.fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
+        return {r["claim_id"]: r["code"] for r in result}
+
+    async def voucher_by_claim(self, claim_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["voucher_by_claim"], claim_id)
+
+    async def vouchers_of_worker(self, worker_id: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["vouchers_of_worker"], worker_id)
+
+    async def insert_redemptions(self, rows: Sequence[RedemptionRow]) -> set[str]:
+        """Write a batch idempotently; return the redemption ids written now."""
+        cols = list(zip(*rows, strict=True))
+        result = await self.pool.fetch(self.q["insert_redemptions"], *[list(c) for c in cols])
+        return {r["redemption_id"] for r in result}
+
+    async def campaign_books(self, campaign_id: str) -> asyncpg.Record:
+        return await self.pool.fetchrow(self.q["campaign_books"], campaign_id)
+
+
+VoucherRow = tuple[str, str, int, str, int, int, str, datetime, datetime]
+RedemptionRow = tuple[str, str, int, str, int, datetime]
+
+
+def utc_from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)

@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI routes that authenticate, validate and call the use cases."""

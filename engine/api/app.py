@@ -1,0 +1,39 @@
+"""The FastAPI application factory. Nothing connects until the lifespan starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from engine.api import problems
+from engine.api.middleware import BodyLimit, RequestContext
+from engine.api.routes import merchants, ops, public, workers
+from engine.api.services import Services
+from engine.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = await Services.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.stop()
+
+    app = FastAPI(
+        title="Nuanxin voucher engine",
+        version="1.0.0",
+        description="Claim, issue and redeem union benefit vouchers.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    for router in (public.router, ops.router, workers.router, merchants.router):
+        app.include_router(router)
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    return app

@@ -1,0 +1,43 @@
+"""Who is calling: ops (static token), a worker (EdDSA JWT) or a merchant (API key)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from engine.api.services import Services
+from engine.domain.tokens import WorkerIdentity, verify_worker_token
+from engine.errors import Unauthorized
+
+_MAX_CREDENTIAL_CHARS = 4096
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential or len(credential) > _MAX_CREDENTIAL_CHARS:
+        raise Unauthorized("A bearer credential is required")
+    return credential.strip()
+
+
+def require_ops(request: Request) -> None:
+    expected = services(request).settings.ops_token.get_secret_value()
+    given = _bearer(request)
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("Operations credentials required")
+
+
+def require_worker(request: Request) -> WorkerIdentity:
+    return verify_worker_token(services(request).auth_key.public_key(), _bearer(request))
+
+
+async def require_merchant(request: Request) -> str:
+    merchant_id = await services(request).db.merchant_by_api_key(_bearer(request))
+    if merchant_id is None:
+        raise Unauthorized("Merchant API key required")
+    return merchant_id

@@ -1,0 +1,73 @@
+"""Every error leaves the API as RFC 9457 problem+json, mapped here and only here."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.exceptions
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from engine.errors import EngineError, NotYetIssued, Unavailable
+
+TYPE_BASE = "https://nuanxin.example/problems/"
+MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("engine.api")
+
+_HTTP_SLUGS = {
+    400: "validation-error", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+    405: "method-not-allowed", 411: "length-required", 413: "payload-too-large",
+    415: "unsupported-media-type", 422: "validation-error",
+}
+
+
+def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
+        "instance": request.url.path, **extra,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(EngineError)
+    async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
+        if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued):
+            log.warning("unavailable", path=request.url.path, cause=repr(exc.__cause__))
+        return problem(exc.status, exc.slug, exc.title, exc.detail, request, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Echoing input back could leak secrets (tokens, codes), so only locations and messages.
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
+            for e in exc.errors()[:20]
+        ]
+        return problem(422, "validation-error", "The request is not valid",
+                       "See errors for each invalid field", request, errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        slug = _HTTP_SLUGS.get(exc.status_code, "error")
+        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request)
+
+    @app.exception_handler(redis.exceptions.ConnectionError)
+    @app.exception_handler(redis.exceptions.TimeoutError)
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.ConnectionDoesNotExistError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(OSError)
+    async def backend_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("backend unavailable", path=request.url.path, error=type(exc).__name__)
+        return problem(503, "unavailable", Unavailable.title, Unavailable.title, request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return problem(500, "internal-error", "Internal error", "Internal error", request)

@@ -1,0 +1,22 @@
+"""Unauthenticated endpoints: health and the public keys that verify voucher codes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from engine.api.auth import services
+
+router = APIRouter(tags=["public"])
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict:
+    s = services(request)
+    await s.store.client.ping()
+    await s.db.pool.fetchval("SELECT 1")
+    return {"status": "ok"}
+
+
+@router.get("/v1/keys")
+async def public_keys(request: Request) -> dict:
+    return services(request).keyring.public_document()

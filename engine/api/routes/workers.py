@@ -1,0 +1,41 @@
+"""Worker endpoints (worker bearer token): claim, and read one's own claims and vouchers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+
+from engine.api.auth import require_worker, services
+from engine.api.models import CampaignId, ClaimOut, ClaimStatusOut, VouchersOut
+from engine.api.responses import ERRORS
+from engine.domain.admission import check_idempotency_key
+from engine.domain.tokens import WorkerIdentity
+
+router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
+
+
+@router.post("/campaigns/{campaign_id}/claims", status_code=201, response_model=ClaimOut)
+async def claim(
+    request: Request,
+    campaign_id: CampaignId,
+    who: WorkerIdentity = Depends(require_worker),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+) -> dict:
+    key = check_idempotency_key(idempotency_key)
+    answer = await services(request).claims.claim(
+        campaign_id, who, key, request.state.request_id
+    )
+    return {"claim_id": answer.claim_id, "status": answer.status}
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimStatusOut)
+async def get_claim(
+    request: Request,
+    claim_id: str = Path(max_length=128),
+    who: WorkerIdentity = Depends(require_worker),
+) -> dict:
+    return await services(request).claims.get(claim_id, who)
+
+
+@router.get("/me/vouchers", response_model=VouchersOut)
+async def my_vouchers(request: Request, who: WorkerIdentity = Depends(require_worker)) -> dict:
+    return {"vouchers": await services(request).claims.vouchers_of(who)}

@@ -1,0 +1,53 @@
+"""Everything a running API process holds, built once at startup from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.adapters import postgres, redis_store
+from engine.adapters.kafka import EventProducer
+from engine.adapters.postgres import Database
+from engine.adapters.redis_store import RedisStore
+from engine.domain.keyring import Keyring
+from engine.keyfiles import load_auth_key, load_keyring
+from engine.settings import Settings
+from engine.usecases.admin import Admin
+from engine.usecases.claims import Claims
+from engine.usecases.redemptions import Redemptions
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: RedisStore
+    db: Database
+    producer: EventProducer
+    keyring: Keyring
+    auth_key: Ed25519PrivateKey
+    admin: Admin
+    claims: Claims
+    redemptions: Redemptions
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        keyring = load_keyring(settings.signing_keys_file)
+        auth_key = load_auth_key(settings.auth_key_file)
+        store = RedisStore(redis_store.connect(settings.redis_url, settings.redis_max_connections))
+        db = await postgres.connect(settings.database_url, settings.database_pool_size)
+        producer = EventProducer(settings)
+        await producer.start()
+        wait_s = settings.kafka_produce_timeout_s + 1.0
+        return cls(
+            settings=settings, store=store, db=db, producer=producer, keyring=keyring,
+            auth_key=auth_key,
+            admin=Admin(store, db, auth_key, settings.worker_token_ttl_s),
+            claims=Claims(store, producer, db, wait_s),
+            redemptions=Redemptions(store, producer, db, keyring.public_keys, wait_s),
+        )
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+        await self.db.close()
+        await self.store.close()

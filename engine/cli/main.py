@@ -1,0 +1,176 @@
+"""`nuanxin`: run the local stack, the API, the stream workers and the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Nuanxin voucher engine.")
+stack_app = typer.Typer(no_args_is_help=True, help="The local Redis, PostgreSQL and broker.")
+app.add_typer(stack_app, name="stack")
+console = Console(stderr=True)
+
+StateDir = Annotated[
+    Path, typer.Option("--state-dir", envvar="NUANXIN_STATE_DIR", help="Local stack folder.")
+]
+DEFAULT_STATE = Path(".nuanxin")
+
+
+def load_env_file(state_dir: Path) -> None:
+    """Export stack.env into this process; variables already set win."""
+    env_file = state_dir / "stack.env"
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.startswith("NUANXIN_"):
+                os.environ.setdefault(name, value)
+
+
+def settings_for(state_dir: Path) -> Settings:
+    load_env_file(state_dir)
+    return Settings()
+
+
+@stack_app.command("up")
+def stack_up(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Start redis-server, PostgreSQL and the broker on free loopback ports."""
+    from engine.stack.local import LocalStack
+    from engine.stack.processes import StackError
+
+    try:
+        LocalStack(state_dir, log=console.print).up()
+    except StackError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+@stack_app.command("down")
+def stack_down(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Stop exactly the processes `stack up` started."""
+    from engine.stack.local import LocalStack
+
+    LocalStack(state_dir, log=console.print).down()
+
+
+@stack_app.command("status")
+def stack_status(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Show the local servers and whether each answers."""
+    from engine.stack.local import LocalStack
+
+    rows = LocalStack(state_dir).status()
+    table = Table("server", "pid", "port", "running", "log")
+    for r in rows:
+        table.add_row(r["name"], str(r["pid"]), str(r["port"]), "yes" if r["running"] else "NO", r["log"])
+    Console().print(table if rows else "no local stack in " + str(state_dir))
+    if not rows or not all(r["running"] for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def api(
+    port: int = 8080,
+    host: str = "127.0.0.1",
+    processes: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Serve the HTTP API against the configured services."""
+    import uvicorn
+
+    load_env_file(state_dir)
+    uvicorn.run(
+        "engine.api.main:app_from_env", factory=True, host=host, port=port,
+        workers=processes, log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def stream(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Run the stream workers (faust agents 'issue' and 'ledger')."""
+    import faust
+
+    from engine.logs import configure
+    from engine.stream.app import create_app
+
+    configure()
+    worker = faust.Worker(create_app(settings_for(state_dir)), loglevel="WARNING")
+    worker.execute_from_commandline()
+
+
+@app.command()
+def migrate(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Apply the SQL migrations to the configured database."""
+    import asyncio
+
+    from engine.adapters.migrations import migrate as run
+
+    applied = asyncio.run(run(settings_for(state_dir).database_url))
+    console.print(f"applied: {', '.join(applied) or 'none (up to date)'}")
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document the API serves."""
+    from engine.api.app import create_app
+
+    print(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True))
+
+
+@app.command()
+def up(port: int = 8080, processes: int = 1, state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Run the stack, the API and the stream workers in the foreground until Ctrl-C."""
+    stack_up(state_dir)
+    children = start_engine(state_dir, port, processes)
+    console.print(f"API on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
+    try:
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        console.print("[red]a component exited; stopping[/red]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_engine(children)
+        stack_down(state_dir)
+
+
+def start_engine(state_dir: Path, port: int, processes: int) -> list[subprocess.Popen]:
+    """Start the API and the stream worker as child processes of this one."""
+    logs = state_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    base = [sys.executable, "-m", "engine.cli.main"]
+    out = []
+    for name, args in (
+        ("stream", ["stream", "--state-dir", str(state_dir)]),
+        ("api", ["api", "--port", str(port), "--processes", str(processes),
+                 "--state-dir", str(state_dir)]),
+    ):
+        with open(logs / f"{name}.log", "ab") as log:
+            out.append(subprocess.Popen(base + args, stdout=log, stderr=subprocess.STDOUT))
+    return out
+
+
+def stop_engine(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+if __name__ == "__main__":
+    app()

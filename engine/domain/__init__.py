@@ -1,0 +1,1 @@
+"""Pure domain logic: no Redis, Kafka or PostgreSQL imports here."""

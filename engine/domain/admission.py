@@ -1,0 +1,86 @@
+"""Claim admission: identifiers and the meaning of the admission script's answers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from engine.errors import (
+    ClaimWindowClosed,
+    EngineError,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    SoldOut,
+    ValidationFailed,
+)
+
+_NAMESPACE = uuid.UUID("6f0d5c1e-3f57-4b55-9a55-6e75616e7869")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+ADMITTED, REPEAT = 1, 2
+_REFUSALS: dict[int, type[EngineError]] = {
+    -1: NotFound,
+    -2: ClaimWindowClosed,
+    -3: NotEligible,
+    -4: SoldOut,
+    -5: LimitReached,
+}
+# States in which the broker has acknowledged the claim's event.
+ACKNOWLEDGED = frozenset({"acked", "taken", "issued"})
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    status: int
+    state: str
+    serial: int
+    face_value_fen: int = 0
+    valid_until: int = 0
+    campaign_number: int = 0
+
+    @property
+    def is_new(self) -> bool:
+        return self.status == ADMITTED
+
+
+def check_idempotency_key(key: str | None) -> str:
+    if key is None or not IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed(
+            "Idempotency-Key header is required: 1 to 128 visible ASCII characters"
+        )
+    return key
+
+
+def claim_id_for(campaign_id: str, worker_id: str, idempotency_key: str) -> str:
+    """Deterministic, so a retried request names the same claim in every process."""
+    digest = uuid.uuid5(_NAMESPACE, f"claim\x00{campaign_id}\x00{worker_id}\x00{idempotency_key}")
+    return f"{campaign_id}.{digest.hex}"
+
+
+def campaign_of_claim(claim_id: str) -> str:
+    campaign_id, sep, digest = claim_id.partition(".")
+    if not sep or not CAMPAIGN_ID.match(campaign_id) or not re.fullmatch(r"[0-9a-f]{32}", digest):
+        raise NotFound("No such claim")
+    return campaign_id
+
+
+def redemption_id_for(campaign_id: str, merchant_id: str, idempotency_key: str) -> str:
+    digest = uuid.uuid5(
+        _NAMESPACE, f"redemption\x00{campaign_id}\x00{merchant_id}\x00{idempotency_key}"
+    )
+    return f"{campaign_id}.{digest.hex}"
+
+
+def interpret_admission(reply: list) -> Admission:
+    """Turn the admission script's reply into an Admission, or raise the refusal."""
+    status = int(reply[0])
+    if status in (ADMITTED, REPEAT):
+        return Admission(status, _text(reply[1]), *(int(x) for x in reply[2:]))
+    raise _REFUSALS[status]()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

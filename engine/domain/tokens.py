@@ -1,0 +1,44 @@
+"""Worker bearer tokens: EdDSA-signed JWTs minted by the union's app (or by ops)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from engine.errors import Unauthorized
+
+ISSUER = "nuanxin"
+AUDIENCE = "nuanxin-worker"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerIdentity:
+    worker_id: str
+    category: str
+
+
+def mint_worker_token(
+    key: Ed25519PrivateKey, worker_id: str, category: str, now: int, ttl_s: int
+) -> str:
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": worker_id, "cat": category,
+        "iat": now, "exp": now + ttl_s,
+    }
+    return jwt.encode(claims, key, algorithm="EdDSA")
+
+
+def verify_worker_token(key: Ed25519PublicKey, token: str) -> WorkerIdentity:
+    """Only EdDSA is accepted, which rules out 'none' and HS/EdDSA key confusion."""
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER,
+            options={"require": ["exp", "sub", "aud", "iss"]},
+        )
+    except jwt.PyJWTError:
+        raise Unauthorized("Invalid or expired worker token") from None
+    sub, cat = claims.get("sub"), claims.get("cat")
+    if not isinstance(sub, str) or not isinstance(cat, str):
+        raise Unauthorized("Invalid or expired worker token")
+    return WorkerIdentity(sub, cat)

@@ -1,0 +1,47 @@
+"""Loading and creating secret key files. Keys live outside the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.domain.keyring import Keyring, new_keyring
+
+
+def load_keyring(path: Path | None) -> Keyring:
+    if path is None:
+        raise RuntimeError("NUANXIN_SIGNING_KEYS_FILE is not set")
+    return Keyring.from_json(path.read_text())
+
+
+def load_auth_key(path: Path | None) -> Ed25519PrivateKey:
+    if path is None:
+        raise RuntimeError("NUANXIN_AUTH_KEY_FILE is not set")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise RuntimeError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def write_secret(path: Path, data: str | bytes) -> None:
+    """Create a file readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+
+
+def create_key_files(keyring_path: Path, auth_key_path: Path) -> None:
+    """Create missing key files; existing ones are kept (old codes must stay valid)."""
+    if not keyring_path.exists():
+        write_secret(keyring_path, new_keyring().to_json())
+    if not auth_key_path.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        write_secret(auth_key_path, pem)

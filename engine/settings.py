@@ -1,0 +1,41 @@
+"""The one settings object. Built once at a process edge and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NUANXIN_", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_max_connections: int = 64
+    database_url: str = "postgresql://nuanxin@127.0.0.1:5432/nuanxin"
+    database_pool_size: int = 8
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # The bundled local broker has no idempotent-producer support; a real cluster should.
+    kafka_idempotent_producer: bool = False
+    kafka_produce_timeout_s: float = 5.0
+    kafka_session_timeout_s: float = 10.0
+    topic_prefix: str = "nuanxin"
+    topic_partitions: int = 4
+
+    ops_token: SecretStr = SecretStr("")
+    # Ed25519 key that signs worker bearer tokens (PEM file); the union's app holds the same key.
+    auth_key_file: Path | None = None
+    # JSON file {"active": kid, "keys": {kid: base64 seed}} of voucher-code signing keys.
+    signing_keys_file: Path | None = None
+    worker_token_ttl_s: int = 3600
+
+    idempotency_ttl_s: int = 7 * 24 * 3600
+    max_body_bytes: int = 64 * 1024
+    issue_batch_size: int = 500
+    issue_batch_window_s: float = 0.05
+
+    state_dir: Path = Field(default=Path(".nuanxin"))
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}.{name}"

@@ -1,0 +1,1 @@
+"""The local development stack: Redis, PostgreSQL and a Kafka-compatible broker."""

