@@ -22,7 +22,7 @@ def load_auth_key(path: Path | None) -> Ed25519PrivateKey:
         raise RuntimeError("NUANXIN_AUTH_KEY_FILE is not set")
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise RuntimeError(f"{path} is not an Ed25519 private key")
+        raise TypeError(f"{path} is not an Ed25519 private key")
     return key
 
 

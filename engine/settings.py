@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -11,9 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NUANXIN_", extra="ignore")
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    # URLs may carry passwords, so they are secrets: never printed with the settings.
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_max_connections: int = 64
-    database_url: str = "postgresql://nuanxin@127.0.0.1:5432/nuanxin"
+    database_url: SecretStr = SecretStr("postgresql://nuanxin@127.0.0.1:5432/nuanxin")
     database_pool_size: int = 8
     kafka_bootstrap: str = "127.0.0.1:9092"
     # The bundled local broker has no idempotent-producer support; a real cluster should.
@@ -32,10 +34,17 @@ class Settings(BaseSettings):
 
     idempotency_ttl_s: int = 7 * 24 * 3600
     max_body_bytes: int = 64 * 1024
+    max_bulk_body_bytes: int = 4 * 1024 * 1024
     issue_batch_size: int = 500
     issue_batch_window_s: float = 0.05
 
     state_dir: Path = Field(default=Path(".nuanxin"))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from NUANXIN_* variables given as a mapping (e.g. a stack.env file)."""
+        prefix = "NUANXIN_"
+        return cls(**{k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)})
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}.{name}"

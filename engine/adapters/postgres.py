@@ -50,8 +50,15 @@ class Database:
         """Insert and enrol; None when a campaign with this id already exists."""
         async with self.pool.acquire() as conn, conn.transaction():
             number = await conn.fetchval(
-                self.q["insert_campaign"], c.id, c.name, c.quota, c.face_value_fen,
-                c.per_worker_limit, c.claim_opens_at, c.claim_closes_at, c.valid_until,
+                self.q["insert_campaign"],
+                c.id,
+                c.name,
+                c.quota,
+                c.face_value_fen,
+                c.per_worker_limit,
+                c.claim_opens_at,
+                c.claim_closes_at,
+                c.valid_until,
                 list(c.eligible_categories),
             )
             if number is not None:
@@ -63,12 +70,17 @@ class Database:
         if row is None:
             return None
         return Campaign(
-            id=row["id"], name=row["name"], quota=row["quota"],
-            face_value_fen=row["face_value_fen"], per_worker_limit=row["per_worker_limit"],
-            claim_opens_at=row["claim_opens_at"], claim_closes_at=row["claim_closes_at"],
+            id=row["id"],
+            name=row["name"],
+            quota=row["quota"],
+            face_value_fen=row["face_value_fen"],
+            per_worker_limit=row["per_worker_limit"],
+            claim_opens_at=row["claim_opens_at"],
+            claim_closes_at=row["claim_closes_at"],
             valid_until=row["valid_until"],
             eligible_categories=tuple(WorkerCategory(x) for x in row["eligible_categories"]),
-            merchants=tuple(row["merchants"]), number=row["number"],
+            merchants=tuple(row["merchants"]),
+            number=row["number"],
         )
 
     async def campaign_id_by_number(self, number: int) -> str | None:
@@ -78,9 +90,12 @@ class Database:
         return {r["id"] for r in await self.pool.fetch(self.q["existing_merchants"], list(ids))}
 
     async def insert_merchant(self, merchant_id: str, name: str, api_key: str) -> bool:
-        return await self.pool.fetchval(
-            self.q["insert_merchant"], merchant_id, name, hash_api_key(api_key)
-        ) is not None
+        return (
+            await self.pool.fetchval(
+                self.q["insert_merchant"], merchant_id, name, hash_api_key(api_key)
+            )
+            is not None
+        )
 
     async def merchant_by_api_key(self, api_key: str) -> str | None:
         return await self.pool.fetchval(self.q["merchant_by_key_hash"], hash_api_key(api_key))

@@ -13,8 +13,14 @@ from engine import keys
 from engine.domain.campaigns import Campaign
 
 _SCRIPTS = (
-    "admit", "release_claim", "confirm", "take", "activate",
-    "redeem", "release_redemption", "init_campaign",
+    "admit",
+    "release_claim",
+    "confirm",
+    "take",
+    "activate",
+    "redeem",
+    "release_redemption",
+    "init_campaign",
 )
 
 
@@ -46,10 +52,16 @@ class RedisStore:
 
     async def init_campaign(self, c: Campaign) -> bool:
         args = [
-            c.quota, c.per_worker_limit,
-            int(c.claim_opens_at.timestamp() * 1000), int(c.claim_closes_at.timestamp() * 1000),
-            c.face_value_fen, int(c.valid_until.timestamp()), c.number,
-            len(c.eligible_categories), *c.eligible_categories, *c.merchants,
+            c.quota,
+            c.per_worker_limit,
+            int(c.claim_opens_at.timestamp() * 1000),
+            int(c.claim_closes_at.timestamp() * 1000),
+            c.face_value_fen,
+            int(c.valid_until.timestamp()),
+            c.number,
+            len(c.eligible_categories),
+            *c.eligible_categories,
+            *c.merchants,
         ]
         ks = [keys.campaign(c.id), keys.eligible_categories(c.id), keys.merchants(c.id)]
         return bool(await self._scripts["init_campaign"](keys=ks, args=args))
@@ -63,13 +75,21 @@ class RedisStore:
 
     async def admit(self, campaign_id: str, claim_id: str, worker_id: str, category: str) -> list:
         ks = [
-            keys.campaign(campaign_id), keys.per_worker(campaign_id),
-            keys.eligible_categories(campaign_id), keys.claim(campaign_id, claim_id),
+            keys.campaign(campaign_id),
+            keys.per_worker(campaign_id),
+            keys.eligible_categories(campaign_id),
+            keys.claim(campaign_id, claim_id),
         ]
         return await self._scripts["admit"](keys=ks, args=[worker_id, category])
 
-    async def release_claim(self, campaign_id: str, claim_id: str, worker_id: str, serial: int) -> str:
-        ks = [keys.campaign(campaign_id), keys.per_worker(campaign_id), keys.claim(campaign_id, claim_id)]
+    async def release_claim(
+        self, campaign_id: str, claim_id: str, worker_id: str, serial: int
+    ) -> str:
+        ks = [
+            keys.campaign(campaign_id),
+            keys.per_worker(campaign_id),
+            keys.claim(campaign_id, claim_id),
+        ]
         return _text(await self._scripts["release_claim"](keys=ks, args=[worker_id, serial]))
 
     async def confirm(self, record_key: str, serial: int) -> str:
@@ -90,7 +110,8 @@ class RedisStore:
         async with self.client.pipeline(transaction=False) as pipe:
             for v in vouchers:
                 ks = [
-                    keys.claim(v.campaign_id, v.claim_id), keys.voucher(v.campaign_id, v.serial),
+                    keys.claim(v.campaign_id, v.claim_id),
+                    keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
                 ]
                 args = [v.claim_id, v.face_value_fen, v.expires_at]
@@ -101,14 +122,17 @@ class RedisStore:
         self, campaign_id: str, serial: int, merchant_id: str, redemption_id: str
     ) -> list:
         ks = [
-            keys.voucher(campaign_id, serial), keys.merchants(campaign_id),
-            keys.redemption(campaign_id, redemption_id), keys.campaign(campaign_id),
+            keys.voucher(campaign_id, serial),
+            keys.merchants(campaign_id),
+            keys.redemption(campaign_id, redemption_id),
+            keys.campaign(campaign_id),
         ]
         return await self._scripts["redeem"](keys=ks, args=[merchant_id, redemption_id, serial])
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         ks = [
-            keys.voucher(campaign_id, serial), keys.redemption(campaign_id, redemption_id),
+            keys.voucher(campaign_id, serial),
+            keys.redemption(campaign_id, redemption_id),
             keys.campaign(campaign_id),
         ]
         return _text(await self._scripts["release_redemption"](keys=ks, args=[redemption_id]))

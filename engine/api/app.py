@@ -34,6 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (public.router, ops.router, workers.router, merchants.router):
         app.include_router(router)
     problems.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, max_bulk_bytes=settings.max_bulk_body_bytes
+    )
     app.add_middleware(RequestContext)
     return app

@@ -38,17 +38,21 @@ class RequestContext:
 
 
 class BodyLimit:
-    """Refuse bodies over max_bytes with 413, whether or not Content-Length is honest."""
+    """Refuse bodies over the limit with 413, whether or not Content-Length is honest.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    Bulk endpoints (paths ending in /bulk) get the larger bulk limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_bulk_bytes: int) -> None:
+        self.app, self.max_bytes, self.max_bulk_bytes = app, max_bytes, max_bulk_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.max_bulk_bytes if scope["path"].endswith("/bulk") else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await _too_large(scope, send, self.max_bytes)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return await _too_large(scope, send, limit)
         seen = 0
         started = False
 
@@ -57,7 +61,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge()
             return message
 
@@ -70,7 +74,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _too_large(scope, send, self.max_bytes)
+                await _too_large(scope, send, limit)
 
 
 class _TooLarge(Exception):
@@ -78,12 +82,23 @@ class _TooLarge(Exception):
 
 
 async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
-    body = json.dumps({
-        "type": TYPE_BASE + "payload-too-large", "title": "Request body too large",
-        "status": 413, "detail": f"Request bodies are limited to {max_bytes} bytes",
-        "instance": scope.get("path", ""),
-    }).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", MEDIA_TYPE.encode()),
-                            (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "type": TYPE_BASE + "payload-too-large",
+            "title": "Request body too large",
+            "status": 413,
+            "detail": f"Request bodies are limited to {max_bytes} bytes",
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

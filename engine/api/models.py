@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from fastapi import Header
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from engine.domain.campaigns import Campaign, WorkerCategory
@@ -11,6 +12,7 @@ from engine.domain.campaigns import Campaign, WorkerCategory
 CampaignId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 PartyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Count = Annotated[int, Field(ge=1, le=100_000_000)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
 class Strict(BaseModel):
@@ -31,9 +33,14 @@ class CampaignIn(Strict):
 
     def to_domain(self) -> Campaign:
         return Campaign(
-            id=self.id, name=self.name, quota=self.quota, face_value_fen=self.face_value_fen,
-            per_worker_limit=self.per_worker_limit, claim_opens_at=self.claim_opens_at,
-            claim_closes_at=self.claim_closes_at, valid_until=self.valid_until,
+            id=self.id,
+            name=self.name,
+            quota=self.quota,
+            face_value_fen=self.face_value_fen,
+            per_worker_limit=self.per_worker_limit,
+            claim_opens_at=self.claim_opens_at,
+            claim_closes_at=self.claim_closes_at,
+            valid_until=self.valid_until,
             eligible_categories=tuple(dict.fromkeys(self.eligible_categories)),
             merchants=tuple(self.merchants),
         )

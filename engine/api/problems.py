@@ -17,16 +17,28 @@ MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("engine.api")
 
 _HTTP_SLUGS = {
-    400: "validation-error", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 411: "length-required", 413: "payload-too-large",
-    415: "unsupported-media-type", 422: "validation-error",
+    400: "validation-error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    411: "length-required",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
 }
 
 
-def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra) -> JSONResponse:
+def problem(
+    status: int, slug: str, title: str, detail: str, request: Request, **extra
+) -> JSONResponse:
     body = {
-        "type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
-        "instance": request.url.path, **extra,
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
     }
     request_id = getattr(request.state, "request_id", None)
     if request_id:
@@ -49,8 +61,14 @@ def install(app: FastAPI) -> None:
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
             for e in exc.errors()[:20]
         ]
-        return problem(422, "validation-error", "The request is not valid",
-                       "See errors for each invalid field", request, errors=errors)
+        return problem(
+            422,
+            "validation-error",
+            "The request is not valid",
+            "See errors for each invalid field",
+            request,
+            errors=errors,
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -8,9 +8,13 @@ _PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict] = {
     code: {**_PROBLEM, "description": text}
     for code, text in {
-        401: "unauthorized", 403: "forbidden, not-eligible or claim-window-closed",
-        404: "not-found", 409: "limit-reached, already-redeemed or request-in-progress",
-        410: "sold-out or expired", 413: "payload-too-large",
-        422: "validation-error or invalid-code", 503: "unavailable (retry later)",
+        401: "unauthorized",
+        403: "forbidden, not-eligible or claim-window-closed",
+        404: "not-found",
+        409: "limit-reached, already-redeemed or request-in-progress",
+        410: "sold-out or expired",
+        413: "payload-too-large",
+        422: "validation-error or invalid-code",
+        503: "unavailable (retry later)",
     }.items()
 }

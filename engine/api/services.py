@@ -34,13 +34,23 @@ class Services:
     async def start(cls, settings: Settings) -> Services:
         keyring = load_keyring(settings.signing_keys_file)
         auth_key = load_auth_key(settings.auth_key_file)
-        store = RedisStore(redis_store.connect(settings.redis_url, settings.redis_max_connections))
-        db = await postgres.connect(settings.database_url, settings.database_pool_size)
+        store = RedisStore(
+            redis_store.connect(
+                settings.redis_url.get_secret_value(), settings.redis_max_connections
+            )
+        )
+        db = await postgres.connect(
+            settings.database_url.get_secret_value(), settings.database_pool_size
+        )
         producer = EventProducer(settings)
         await producer.start()
         wait_s = settings.kafka_produce_timeout_s + 1.0
         return cls(
-            settings=settings, store=store, db=db, producer=producer, keyring=keyring,
+            settings=settings,
+            store=store,
+            db=db,
+            producer=producer,
+            keyring=keyring,
             auth_key=auth_key,
             admin=Admin(store, db, auth_key, settings.worker_token_ttl_s),
             claims=Claims(store, producer, db, wait_s),

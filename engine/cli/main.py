@@ -72,7 +72,9 @@ def stack_status(state_dir: StateDir = DEFAULT_STATE) -> None:
     rows = LocalStack(state_dir).status()
     table = Table("server", "pid", "port", "running", "log")
     for r in rows:
-        table.add_row(r["name"], str(r["pid"]), str(r["port"]), "yes" if r["running"] else "NO", r["log"])
+        table.add_row(
+            r["name"], str(r["pid"]), str(r["port"]), "yes" if r["running"] else "NO", r["log"]
+        )
     Console().print(table if rows else "no local stack in " + str(state_dir))
     if not rows or not all(r["running"] for r in rows):
         raise typer.Exit(1)
@@ -90,8 +92,14 @@ def api(
 
     load_env_file(state_dir)
     uvicorn.run(
-        "engine.api.main:app_from_env", factory=True, host=host, port=port,
-        workers=processes, log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+        "engine.api.main:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=processes,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
     )
 
 
@@ -115,7 +123,7 @@ def migrate(state_dir: StateDir = DEFAULT_STATE) -> None:
 
     from engine.adapters.migrations import migrate as run
 
-    applied = asyncio.run(run(settings_for(state_dir).database_url))
+    applied = asyncio.run(run(settings_for(state_dir).database_url.get_secret_value()))
     console.print(f"applied: {', '.join(applied) or 'none (up to date)'}")
 
 
@@ -152,8 +160,18 @@ def start_engine(state_dir: Path, port: int, processes: int) -> list[subprocess.
     out = []
     for name, args in (
         ("stream", ["stream", "--state-dir", str(state_dir)]),
-        ("api", ["api", "--port", str(port), "--processes", str(processes),
-                 "--state-dir", str(state_dir)]),
+        (
+            "api",
+            [
+                "api",
+                "--port",
+                str(port),
+                "--processes",
+                str(processes),
+                "--state-dir",
+                str(state_dir),
+            ],
+        ),
     ):
         with open(logs / f"{name}.log", "ab") as log:
             out.append(subprocess.Popen(base + args, stdout=log, stderr=subprocess.STDOUT))

@@ -50,10 +50,19 @@ def check_campaign(c: Campaign) -> None:
 
 def same_definition(a: Campaign, b: Campaign) -> bool:
     """True when a repeated create asks for exactly what already exists."""
+
     def norm(c: Campaign) -> tuple:
         return (
-            c.id, c.name, c.quota, c.face_value_fen, c.per_worker_limit,
-            c.claim_opens_at.timestamp(), c.claim_closes_at.timestamp(), c.valid_until.timestamp(),
-            tuple(sorted(c.eligible_categories)), tuple(sorted(c.merchants)),
+            c.id,
+            c.name,
+            c.quota,
+            c.face_value_fen,
+            c.per_worker_limit,
+            c.claim_opens_at.timestamp(),
+            c.claim_closes_at.timestamp(),
+            c.valid_until.timestamp(),
+            tuple(sorted(c.eligible_categories)),
+            tuple(sorted(c.merchants)),
         )
+
     return norm(a) == norm(b)

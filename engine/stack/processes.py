@@ -47,9 +47,7 @@ def require_binary(name: str, debian_package: str, candidates: tuple[str, ...] =
     for path in (*candidates, shutil.which(name)):
         if path and Path(path).is_file() and os.access(path, os.X_OK):
             return str(path)
-    raise StackError(
-        f"'{name}' was not found. Install it with: apt-get install {debian_package}"
-    )
+    raise StackError(f"'{name}' was not found. Install it with: apt-get install {debian_package}")
 
 
 def spawn(
@@ -64,8 +62,13 @@ def spawn(
         kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
     try:
         return subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env, **kwargs,
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            **kwargs,
         )
     finally:
         log.close()

@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> faust.App:
         async for events in stream.take(batch, within=within):
             out: list[VoucherIssued] = []
 
-            async def step(events=events) -> None:
+            async def step(events=events, out=out) -> None:
                 out[:] = await issue_batch(await resources.get(), events)
 
             await until_done("issue", step)

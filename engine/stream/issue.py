@@ -21,8 +21,15 @@ VOID_STATES = frozenset({"released", "stale"})
 
 def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
     return (
-        event.claim_id, event.campaign_id, event.serial, event.worker_id, event.face_value_fen,
-        key_id, code, utc_from_ms(event.valid_until * 1000), utc_from_ms(event.admitted_at_ms),
+        event.claim_id,
+        event.campaign_id,
+        event.serial,
+        event.worker_id,
+        event.face_value_fen,
+        key_id,
+        code,
+        utc_from_ms(event.valid_until * 1000),
+        utc_from_ms(event.admitted_at_ms),
     )
 
 
@@ -41,22 +48,29 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
         return []
     kid, key = r.keyring.active_key_id, r.keyring.active_key
     rows = [
-        voucher_row(e, kid, sign_code(
-            VoucherPayload(kid, e.campaign_number, e.serial, e.valid_until), key
-        ))
+        voucher_row(
+            e, kid, sign_code(VoucherPayload(kid, e.campaign_number, e.serial, e.valid_until), key)
+        )
         for e in live
     ]
     await r.db.upsert_vouchers(rows)
-    await r.store.activate_many([
-        Activation(e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until)
-        for e in live
-    ])
+    await r.store.activate_many(
+        [
+            Activation(e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until)
+            for e in live
+        ]
+    )
     now_ms = int(time.time() * 1000)
     return [
         VoucherIssued(
-            claim_id=e.claim_id, campaign_id=e.campaign_id, serial=e.serial,
-            worker_id=e.worker_id, key_id=kid, face_value_fen=e.face_value_fen,
-            valid_until=e.valid_until, issued_at_ms=now_ms,
+            claim_id=e.claim_id,
+            campaign_id=e.campaign_id,
+            serial=e.serial,
+            worker_id=e.worker_id,
+            key_id=kid,
+            face_value_fen=e.face_value_fen,
+            valid_until=e.valid_until,
+            issued_at_ms=now_ms,
         )
         for e in live
     ]

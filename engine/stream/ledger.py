@@ -24,8 +24,14 @@ async def record_batch(r: Resources, events: Sequence[VoucherRedeemed]) -> int:
     if not live:
         return 0
     rows = [
-        (e.redemption_id, e.campaign_id, e.serial, e.merchant_id, e.face_value_fen,
-         utc_from_ms(e.redeemed_at_ms))
+        (
+            e.redemption_id,
+            e.campaign_id,
+            e.serial,
+            e.merchant_id,
+            e.face_value_fen,
+            utc_from_ms(e.redeemed_at_ms),
+        )
         for e in live
     ]
     written = await r.db.insert_redemptions(rows)

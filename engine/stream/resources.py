@@ -37,8 +37,12 @@ class LazyResources:
             if self._resources is None:
                 s = self.settings
                 self._resources = Resources(
-                    store=RedisStore(redis_store.connect(s.redis_url, s.redis_max_connections)),
-                    db=await postgres.connect(s.database_url, s.database_pool_size),
+                    store=RedisStore(
+                        redis_store.connect(s.redis_url.get_secret_value(), s.redis_max_connections)
+                    ),
+                    db=await postgres.connect(
+                        s.database_url.get_secret_value(), s.database_pool_size
+                    ),
                     keyring=load_keyring(s.signing_keys_file),
                 )
             return self._resources
@@ -50,7 +54,9 @@ class LazyResources:
             self._resources = None
 
 
-async def until_done(what: str, step: Callable[[], Awaitable[None]], max_backoff_s: float = 5.0) -> None:
+async def until_done(
+    what: str, step: Callable[[], Awaitable[None]], max_backoff_s: float = 5.0
+) -> None:
     """Retry a batch until it succeeds.
 
     faust acks a taken batch when the loop moves on, even after an exception, so
@@ -63,7 +69,9 @@ async def until_done(what: str, step: Callable[[], Awaitable[None]], max_backoff
             return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # every failure of a backing service is retried
-            log.warning("batch failed, retrying", batch=what, error=repr(exc)[:300], retry_in_s=delay)
+        except Exception as exc:  # noqa: BLE001 - any backing-service failure is retried
+            log.warning(
+                "batch failed, retrying", batch=what, error=repr(exc)[:300], retry_in_s=delay
+            )
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, max_backoff_s)

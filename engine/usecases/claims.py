@@ -53,9 +53,14 @@ class Claims:
         self, campaign_id: str, claim_id: str, who: WorkerIdentity, a: Admission, request_id: str
     ) -> None:
         event = ClaimAdmitted(
-            claim_id=claim_id, campaign_id=campaign_id, campaign_number=a.campaign_number,
-            serial=a.serial, worker_id=who.worker_id, face_value_fen=a.face_value_fen,
-            valid_until=a.valid_until, admitted_at_ms=int(time.time() * 1000),
+            claim_id=claim_id,
+            campaign_id=campaign_id,
+            campaign_number=a.campaign_number,
+            serial=a.serial,
+            worker_id=who.worker_id,
+            face_value_fen=a.face_value_fen,
+            valid_until=a.valid_until,
+            admitted_at_ms=int(time.time() * 1000),
             request_id=request_id,
         )
         await make_durable(

@@ -66,12 +66,18 @@ class Redemptions:
             reply = await self.store.redeem(campaign_id, serial, merchant_id, rid)
             return interpret_redemption(reply)
 
-        outcome = await until_settled(attempt, lambda o: "new" if o.is_new else o.state, self.wait_s)
+        outcome = await until_settled(
+            attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
+        )
         if outcome.is_new:
             event = VoucherRedeemed(
-                redemption_id=rid, campaign_id=campaign_id, serial=serial,
-                merchant_id=merchant_id, face_value_fen=outcome.face_value_fen,
-                redeemed_at_ms=outcome.at_ms, request_id=request_id,
+                redemption_id=rid,
+                campaign_id=campaign_id,
+                serial=serial,
+                merchant_id=merchant_id,
+                face_value_fen=outcome.face_value_fen,
+                redeemed_at_ms=outcome.at_ms,
+                request_id=request_id,
             )
             await make_durable(
                 publish=lambda: self.producer.publish(VOUCHER_REDEEMED, rid, event),

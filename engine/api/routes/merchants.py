@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 
 from engine.api.auth import require_merchant, services
-from engine.api.models import RedemptionIn, RedemptionOut
+from engine.api.models import IdempotencyKey, RedemptionIn, RedemptionOut
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
 
@@ -16,8 +18,8 @@ router = APIRouter(prefix="/v1", responses=ERRORS, tags=["merchants"])
 async def redeem(
     body: RedemptionIn,
     request: Request,
-    merchant_id: str = Depends(require_merchant),
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    merchant_id: Annotated[str, Depends(require_merchant)],
+    idempotency_key: IdempotencyKey = None,
 ) -> dict:
     key = check_idempotency_key(idempotency_key)
     answer = await services(request).redemptions.redeem(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
 
 from engine.api.auth import require_worker, services
-from engine.api.models import CampaignId, ClaimOut, ClaimStatusOut, VouchersOut
+from engine.api.models import CampaignId, ClaimOut, ClaimStatusOut, IdempotencyKey, VouchersOut
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
 from engine.domain.tokens import WorkerIdentity
+
+Worker = Annotated[WorkerIdentity, Depends(require_worker)]
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
 
@@ -17,25 +21,23 @@ router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
 async def claim(
     request: Request,
     campaign_id: CampaignId,
-    who: WorkerIdentity = Depends(require_worker),
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    who: Worker,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict:
     key = check_idempotency_key(idempotency_key)
-    answer = await services(request).claims.claim(
-        campaign_id, who, key, request.state.request_id
-    )
+    answer = await services(request).claims.claim(campaign_id, who, key, request.state.request_id)
     return {"claim_id": answer.claim_id, "status": answer.status}
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimStatusOut)
 async def get_claim(
     request: Request,
-    claim_id: str = Path(max_length=128),
-    who: WorkerIdentity = Depends(require_worker),
+    claim_id: Annotated[str, Path(max_length=128)],
+    who: Worker,
 ) -> dict:
     return await services(request).claims.get(claim_id, who)
 
 
 @router.get("/me/vouchers", response_model=VouchersOut)
-async def my_vouchers(request: Request, who: WorkerIdentity = Depends(require_worker)) -> dict:
+async def my_vouchers(request: Request, who: Worker) -> dict:
     return {"vouchers": await services(request).claims.vouchers_of(who)}

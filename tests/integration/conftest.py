@@ -1,0 +1,158 @@
+"""Integration fixtures: the project's own local stack, the API and the stream worker.
+
+Isolation: a fresh state folder (so a fresh database) per session, topic names
+unique to the run, and campaign ids unique to each test (every Redis key carries
+its campaign's hash tag).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from engine.adapters.kafka import ensure_topics
+from engine.domain.tokens import mint_worker_token
+from engine.keyfiles import load_auth_key, load_keyring
+from engine.settings import Settings
+from engine.stack.local import LocalStack
+from tests.integration.engine_procs import EngineProcesses
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    state = tmp_path_factory.mktemp("stack")
+    stack = LocalStack(state, log=lambda *_: None)
+    env = stack.up()
+    env = {**env, "NUANXIN_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
+    asyncio.run(ensure_topics(Settings.from_env(env)))
+    try:
+        yield env
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def settings(stack_env: dict[str, str]) -> Settings:
+    return Settings.from_env(stack_env)
+
+
+@pytest.fixture(scope="session")
+def engine(
+    stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EngineProcesses]:
+    procs = EngineProcesses(stack_env, tmp_path_factory.mktemp("logs"))
+    try:
+        procs.start_api()
+        procs.start_stream()
+        yield procs
+    finally:
+        procs.stop()
+
+
+@pytest.fixture(scope="session")
+async def db(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(
+        settings.database_url.get_secret_value(), min_size=1, max_size=4
+    )
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def http(engine: EngineProcesses) -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=engine.base_url, limits=limits, timeout=30) as client:
+        yield client
+
+
+@dataclass(repr=False)
+class Factory:
+    """Builds campaigns, merchants and workers through the ops API."""
+
+    http: httpx.AsyncClient
+    settings: Settings
+    ops: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ops = {"Authorization": f"Bearer {self.settings.ops_token.get_secret_value()}"}
+        self._auth_key = load_auth_key(self.settings.auth_key_file)
+        self.keyring = load_keyring(self.settings.signing_keys_file)
+
+    @staticmethod
+    def unique(prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+    async def merchant(self) -> tuple[str, str]:
+        merchant_id = self.unique("m")
+        r = await self.http.post(
+            "/v1/merchants", json={"id": merchant_id, "name": "Shop"}, headers=self.ops
+        )
+        assert r.status_code == 201, r.text
+        return merchant_id, r.json()["api_key"]
+
+    def campaign_body(self, **overrides: object) -> dict:
+        now = datetime.now(UTC)
+        body = {
+            "id": self.unique("c"),
+            "name": "Test campaign",
+            "quota": 10,
+            "face_value_fen": 300,
+            "per_worker_limit": 1,
+            "claim_opens_at": (now - timedelta(hours=1)).isoformat(),
+            "claim_closes_at": (now + timedelta(days=1)).isoformat(),
+            "valid_until": (now + timedelta(days=30)).isoformat(),
+            "eligible_categories": ["delivery_rider", "courier"],
+            "merchants": [],
+        }
+        body.update(overrides)
+        return body
+
+    async def campaign(self, **overrides: object) -> dict:
+        r = await self.http.post(
+            "/v1/campaigns", json=self.campaign_body(**overrides), headers=self.ops
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def workers(self, n: int, category: str = "courier") -> list[str]:
+        ids = [self.unique("w") for _ in range(n)]
+        for start in range(0, n, 5000):
+            chunk = [{"id": i, "category": category} for i in ids[start : start + 5000]]
+            r = await self.http.post("/v1/workers/bulk", json={"workers": chunk}, headers=self.ops)
+            assert r.status_code == 200, r.text
+        return ids
+
+    def token(self, worker_id: str, category: str = "courier") -> str:
+        """Minted with the shared auth key, as the union's app does."""
+        return mint_worker_token(self._auth_key, worker_id, category, int(time.time()), 3600)
+
+    def worker_headers(self, worker_id: str, key: str, category: str = "courier") -> dict:
+        return {
+            "Authorization": f"Bearer {self.token(worker_id, category)}",
+            "Idempotency-Key": key,
+        }
+
+
+@pytest.fixture(scope="session")
+def factory(http: httpx.AsyncClient, settings: Settings) -> Factory:
+    return Factory(http, settings)
+
+
+async def wait_for(check, timeout_s: float = 60.0, interval_s: float = 0.2):
+    """Poll an async check until it returns a truthy value; fail with the last value."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s}s (last value {last!r})")

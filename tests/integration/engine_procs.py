@@ -1,0 +1,73 @@
+"""The API and stream worker as real processes, started the way `nuanxin up` starts them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from engine.stack.processes import free_port
+
+
+class EngineProcesses:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.logs = logs
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.api: subprocess.Popen | None = None
+        self.stream: subprocess.Popen | None = None
+        self._stream_starts = 0
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        with open(self.logs / f"{name}.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "engine.cli.main", *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def start_api(self) -> None:
+        self.api = self._spawn("api", ["api", "--port", str(self.port)])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.api.poll() is not None:
+                raise RuntimeError(f"API exited; see {self.logs / 'api.log'}")
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("API did not become healthy within 30 s")
+
+    def start_stream(self) -> None:
+        self._stream_starts += 1
+        self.stream = self._spawn(f"stream-{self._stream_starts}", ["stream"])
+
+    def kill_stream(self) -> None:
+        """SIGKILL: no chance to commit offsets or finish a batch."""
+        assert self.stream is not None
+        self.stream.send_signal(signal.SIGKILL)
+        self.stream.wait(10)
+
+    def stop(self) -> None:
+        for proc in (self.api, self.stream):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (self.api, self.stream):
+            if proc is None:
+                continue
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
