@@ -18,6 +18,8 @@ class Event(faust.Record, abstract=True, serializer="json", include_metadata=Fal
 
 
 class ClaimAdmitted(Event):
+    """A claim admitted in Redis; the API produced it and the broker acknowledged it."""
+
     claim_id: str
     campaign_id: str
     campaign_number: int
@@ -30,6 +32,8 @@ class ClaimAdmitted(Event):
 
 
 class VoucherIssued(Event):
+    """A signed voucher written to PostgreSQL and made redeemable in Redis."""
+
     claim_id: str
     campaign_id: str
     serial: int
@@ -41,6 +45,8 @@ class VoucherIssued(Event):
 
 
 class VoucherRedeemed(Event):
+    """A voucher redeemed once by an enrolled merchant."""
+
     redemption_id: str
     campaign_id: str
     serial: int
@@ -55,3 +61,23 @@ EVENT_TYPES: dict[str, type[Event]] = {
     VOUCHER_ISSUED: VoucherIssued,
     VOUCHER_REDEEMED: VoucherRedeemed,
 }
+
+
+_JSON_TYPES = {str: "string", int: "integer"}
+
+
+def json_schema(name: str) -> dict:
+    """The JSON Schema of one event, derived from its record so the two cannot drift."""
+    record = EVENT_TYPES[name]
+    fields = record._options.fields
+    defaults = record._options.defaults
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://nuanxin.example/schemas/events/{name}.json",
+        "title": name,
+        "description": (record.__doc__ or "").strip(),
+        "type": "object",
+        "properties": {f: {"type": _JSON_TYPES[t]} for f, t in fields.items()},
+        "required": [f for f in fields if f not in defaults],
+        "additionalProperties": True,
+    }

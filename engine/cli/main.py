@@ -117,22 +117,44 @@ def stream(state_dir: StateDir = DEFAULT_STATE) -> None:
 
 
 @app.command()
-def migrate(state_dir: StateDir = DEFAULT_STATE) -> None:
-    """Apply the SQL migrations to the configured database."""
+def prepare(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Apply the SQL migrations and create the topics on the configured services."""
     import asyncio
 
-    from engine.adapters.migrations import migrate as run
+    from engine.adapters.kafka import ensure_topics
+    from engine.adapters.migrations import migrate
 
-    applied = asyncio.run(run(settings_for(state_dir).database_url.get_secret_value()))
-    console.print(f"applied: {', '.join(applied) or 'none (up to date)'}")
+    settings = settings_for(state_dir)
+    applied = asyncio.run(migrate(settings.database_url.get_secret_value()))
+    console.print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+    created = asyncio.run(ensure_topics(settings))
+    console.print(f"topics created: {', '.join(created) or 'none (present)'}")
+
+
+@app.command("keys-init")
+def keys_init(directory: Path) -> None:
+    """Create the signing-key file and the worker-token key in DIRECTORY, if missing."""
+    from engine.keyfiles import create_key_files
+
+    create_key_files(directory / "signing-keys.json", directory / "auth-key.pem")
+    console.print(f"keys in {directory} (keep them out of version control)")
 
 
 @app.command()
-def openapi() -> None:
-    """Print the OpenAPI document the API serves."""
+def schemas(out: Path = Path("schemas")) -> None:
+    """Write the OpenAPI document and the event JSON Schemas derived from the code."""
     from engine.api.app import create_app
+    from engine.events import EVENT_TYPES, json_schema
 
-    print(json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True))
+    (out / "events").mkdir(parents=True, exist_ok=True)
+    (out / "openapi.json").write_text(render_json(create_app(Settings()).openapi()))
+    for name in EVENT_TYPES:
+        (out / "events" / f"{name}.json").write_text(render_json(json_schema(name)))
+    console.print(f"wrote {out}/openapi.json and {len(EVENT_TYPES)} event schemas")
+
+
+def render_json(doc: dict) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 @app.command()

@@ -1,0 +1,46 @@
+"""The local stack scripts: up, status, down, and migrations that match the code."""
+
+from __future__ import annotations
+
+
+import asyncpg
+
+from engine.adapters.migrations import migrate
+from engine.adapters.postgres import queries
+from engine.stack.local import LocalStack
+from engine.stack.processes import alive, port_open
+
+
+def test_second_stack_up_status_down(tmp_path):
+    stack = LocalStack(tmp_path / "state", log=lambda *_: None)
+    env = stack.up()
+    try:
+        assert set(env) >= {
+            "NUANXIN_REDIS_URL",
+            "NUANXIN_DATABASE_URL",
+            "NUANXIN_KAFKA_BOOTSTRAP",
+            "NUANXIN_OPS_TOKEN",
+            "NUANXIN_SIGNING_KEYS_FILE",
+            "NUANXIN_AUTH_KEY_FILE",
+        }
+        status = stack.status()
+        assert [s["name"] for s in status] == ["redis", "postgres", "broker"]
+        assert all(s["running"] for s in status)
+        assert (tmp_path / "state" / "stack.env").stat().st_mode & 0o077 == 0
+        assert stack.up() == env  # idempotent while running
+    finally:
+        stopped = stack.down()
+    assert sorted(stopped) == ["broker", "postgres", "redis"]
+    assert not any(alive(s["pid"]) or port_open(s["port"]) for s in status)
+    assert stack.status() == []
+
+
+async def test_migrations_are_applied_once_and_queries_prepare(settings):
+    url = settings.database_url.get_secret_value()
+    assert await migrate(url) == []
+    conn = await asyncpg.connect(url)
+    try:
+        for name, sql in queries().items():
+            await conn.prepare(sql)  # fails if a table or column the code names is missing
+    finally:
+        await conn.close()

@@ -1,0 +1,67 @@
+"""Files a deployment or another implementation relies on stay true to the code."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from engine.adapters.migrations import migration_files
+from engine.adapters.postgres import queries
+from engine.api.app import create_app
+from engine.cli.main import render_json
+from engine.events import EVENT_TYPES, ClaimAdmitted, json_schema
+from engine.settings import Settings
+
+
+def test_docker_compose_describes_the_deployment(repo_root):
+    doc = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
+    services = doc["services"]
+    assert {"kafka", "redis", "postgres", "api", "stream", "prepare"} <= set(services)
+    assert "controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft
+    for name in ("api", "stream"):
+        env = services[name]["environment"]
+        assert env["NUANXIN_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert (
+            services[name]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
+        )
+    assert set(doc["secrets"]) == {"signing-keys.json", "auth-key.pem"}
+
+
+def test_served_openapi_matches_the_committed_document(repo_root):
+    committed = (repo_root / "schemas" / "openapi.json").read_text()
+    assert render_json(create_app(Settings()).openapi()) == committed, "run: nuanxin schemas"
+
+
+def test_event_schemas_match_the_records(repo_root):
+    for name in EVENT_TYPES:
+        committed = json.loads((repo_root / "schemas" / "events" / f"{name}.json").read_text())
+        assert committed == json_schema(name), "run: nuanxin schemas"
+    event = ClaimAdmitted(
+        claim_id="c.0",
+        campaign_id="c",
+        campaign_number=1,
+        serial=1,
+        worker_id="w",
+        face_value_fen=300,
+        valid_until=1,
+        admitted_at_ms=1,
+    )
+    schema = json_schema("claim.admitted")
+    jsonschema.validate(json.loads(event.dumps()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(json.loads(event.dumps()) | {"serial": "one"}, schema)
+
+
+def test_every_named_query_and_migration_is_present():
+    names = set(queries())
+    assert {
+        "upsert_vouchers",
+        "insert_redemptions",
+        "insert_campaign",
+        "merchant_by_key_hash",
+    } <= names
+    files = [name for name, _ in migration_files()]
+    assert files == sorted(files) and files[0] == "001_init.sql"

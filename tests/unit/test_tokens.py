@@ -1,0 +1,71 @@
+"""Worker tokens: only a current EdDSA token from our key, for our audience, is accepted."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.domain.tokens import AUDIENCE, ISSUER, mint_worker_token, verify_worker_token
+from engine.errors import Unauthorized
+
+KEY = Ed25519PrivateKey.generate()
+NOW = int(time.time())
+
+
+def claims(**overrides):
+    return {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "w-1",
+        "cat": "courier",
+        "iat": NOW,
+        "exp": NOW + 600,
+    } | overrides
+
+
+def test_valid_token():
+    token = mint_worker_token(KEY, "w-1", "courier", NOW, 600)
+    who = verify_worker_token(KEY.public_key(), token)
+    assert (who.worker_id, who.category) == ("w-1", "courier")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        mint_worker_token(KEY, "w-1", "courier", NOW - 7200, 600),  # expired
+        mint_worker_token(Ed25519PrivateKey.generate(), "w-1", "courier", NOW, 600),  # wrong key
+        jwt.encode(claims(aud="someone-else"), KEY, algorithm="EdDSA"),
+        jwt.encode(claims(iss="someone-else"), KEY, algorithm="EdDSA"),
+        jwt.encode(claims(sub=None), KEY, algorithm="EdDSA"),
+        jwt.encode(claims(), None, algorithm="none"),
+        "not-a-jwt",
+        "",
+        "a.b.c",
+    ],
+)
+def test_refused_tokens(token):
+    with pytest.raises(Unauthorized):
+        verify_worker_token(KEY.public_key(), token)
+
+
+def test_hs256_signed_with_the_public_key_is_refused():
+    """Algorithm confusion: an attacker HMACs a token with our public key as the secret."""
+    public = KEY.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(json.dumps(claims()).encode())
+    mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized):
+        verify_worker_token(KEY.public_key(), signing_input + "." + b64(mac))
