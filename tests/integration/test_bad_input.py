@@ -126,7 +126,7 @@ async def test_claims_with_bad_credentials_or_headers_change_nothing(http, facto
 
 async def test_redemptions_with_bad_input_change_nothing(http, factory, db):
     merchant_id, api_key = await factory.merchant()
-    outsider_id, outsider_key = await factory.merchant()
+    _, outsider_key = await factory.merchant()
     campaign = await factory.campaign(quota=1, merchants=[merchant_id])
     (worker,) = await factory.workers(1)
     r = await http.post(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import asyncpg
 
 from engine.adapters.migrations import migrate
@@ -40,7 +39,7 @@ async def test_migrations_are_applied_once_and_queries_prepare(settings):
     assert await migrate(url) == []
     conn = await asyncpg.connect(url)
     try:
-        for name, sql in queries().items():
+        for sql in queries().values():
             await conn.prepare(sql)  # fails if a table or column the code names is missing
     finally:
         await conn.close()
