@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 import redis.asyncio as redis
+import structlog
 from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
 
 from engine import keys
 from engine.domain.campaigns import Campaign
 
+log = structlog.get_logger("engine.redis")
 _SCRIPTS = (
     "admit",
     "release_claim",
@@ -46,8 +50,12 @@ class RedisStore:
         self._scripts: dict[str, AsyncScript] = {
             name: client.register_script((lua / f"{name}.lua").read_text()) for name in _SCRIPTS
         }
+        self._confirms: list[tuple[str, int]] = []
+        self._confirm_flush: asyncio.Task | None = None
 
     async def close(self) -> None:
+        if self._confirm_flush is not None:
+            await self._confirm_flush
         await self.client.aclose()
 
     async def init_campaign(self, c: Campaign) -> bool:
@@ -94,6 +102,30 @@ class RedisStore:
 
     async def confirm(self, record_key: str, serial: int) -> str:
         return _text(await self._scripts["confirm"](keys=[record_key], args=[serial]))
+
+    def confirm_soon(self, record_key: str, serial: int) -> None:
+        """Confirm in the background, many per round trip.
+
+        Confirming only lets a repeated request answer before a stream worker has
+        taken the record; safety never depends on it, so it need not delay the answer.
+        """
+        self._confirms.append((record_key, serial))
+        if self._confirm_flush is None:
+            self._confirm_flush = asyncio.get_running_loop().create_task(self._flush_confirms())
+
+    async def _flush_confirms(self) -> None:
+        try:
+            while self._confirms:
+                batch, self._confirms = self._confirms, []
+                try:
+                    async with self.client.pipeline(transaction=False) as pipe:
+                        for key, serial in batch:
+                            await self._scripts["confirm"](keys=[key], args=[serial], client=pipe)
+                        await pipe.execute()
+                except RedisError as exc:
+                    log.warning("confirm batch failed", size=len(batch), error=repr(exc)[:200])
+        finally:
+            self._confirm_flush = None
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
         raw = await self.client.hgetall(keys.claim(campaign_id, claim_id))

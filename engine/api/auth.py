@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import time
 
 from fastapi import Request
 
 from engine.api.services import Services
-from engine.domain.tokens import WorkerIdentity, verify_worker_token
+from engine.domain.tokens import WorkerIdentity
 from engine.errors import Unauthorized
 
 _MAX_CREDENTIAL_CHARS = 4096
@@ -25,15 +26,17 @@ def _bearer(request: Request) -> str:
     return credential.strip()
 
 
-def require_ops(request: Request) -> None:
+# Dependencies are async on purpose: FastAPI runs plain functions in a thread pool,
+# and that hop costs more than the checks themselves.
+async def require_ops(request: Request) -> None:
     expected = services(request).settings.ops_token.get_secret_value()
     given = _bearer(request)
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("Operations credentials required")
 
 
-def require_worker(request: Request) -> WorkerIdentity:
-    return verify_worker_token(services(request).auth_key.public_key(), _bearer(request))
+async def require_worker(request: Request) -> WorkerIdentity:
+    return services(request).worker_tokens.verify(_bearer(request), time.time())
 
 
 async def require_merchant(request: Request) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
-import uuid
+import secrets
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.api.problems import MEDIA_TYPE, TYPE_BASE
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Unique per process start plus a counter: as unique as a UUID here, at a fraction of the cost.
+_PREFIX = f"{os.getpid():x}{secrets.token_hex(3)}"
+_COUNTER = itertools.count(1)
 
 
 class RequestContext:
@@ -22,7 +27,7 @@ class RequestContext:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.match(given) else f"{_PREFIX}-{next(_COUNTER):x}"
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
 

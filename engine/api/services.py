@@ -11,6 +11,7 @@ from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
 from engine.domain.keyring import Keyring
+from engine.domain.tokens import VerifiedTokens
 from engine.keyfiles import load_auth_key, load_keyring
 from engine.settings import Settings
 from engine.usecases.admin import Admin
@@ -26,6 +27,7 @@ class Services:
     producer: EventProducer
     keyring: Keyring
     auth_key: Ed25519PrivateKey
+    worker_tokens: VerifiedTokens
     admin: Admin
     claims: Claims
     redemptions: Redemptions
@@ -52,6 +54,7 @@ class Services:
             producer=producer,
             keyring=keyring,
             auth_key=auth_key,
+            worker_tokens=VerifiedTokens(auth_key.public_key()),
             admin=Admin(store, db, auth_key, settings.worker_token_ttl_s),
             claims=Claims(store, producer, db, wait_s),
             redemptions=Redemptions(store, producer, db, keyring.public_keys, wait_s),

@@ -162,6 +162,7 @@ def up(port: int = 8080, processes: int = 1, state_dir: StateDir = DEFAULT_STATE
     """Run the stack, the API and the stream workers in the foreground until Ctrl-C."""
     stack_up(state_dir)
     children = start_engine(state_dir, port, processes)
+    wait_healthy(f"http://127.0.0.1:{port}", children)
     console.print(f"API on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     try:
         while all(c.poll() is None for c in children):
@@ -172,6 +173,57 @@ def up(port: int = 8080, processes: int = 1, state_dir: StateDir = DEFAULT_STATE
     finally:
         stop_engine(children)
         stack_down(state_dir)
+
+
+@app.command()
+def demo(
+    workers: Annotated[int, typer.Option(help="simulated workers in the claim burst")] = 10_000,
+    concurrency: Annotated[int, typer.Option(help="requests in flight")] = 64,
+    port: int = 0,
+    processes: int = 1,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Start everything, run the Spring Festival programmes' burst, check the books, stop."""
+    import asyncio
+
+    from engine.demo.runner import Demo
+    from engine.stack.local import LocalStack
+    from engine.stack.processes import free_port
+
+    stack = LocalStack(state_dir, log=console.print)
+    started_stack = not stack.status() or not all(s["running"] for s in stack.status())
+    stack_up(state_dir)
+    port = port or free_port()
+    children = start_engine(state_dir, port, processes)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_healthy(base_url, children)
+        report = asyncio.run(
+            Demo(settings_for(state_dir), base_url, workers, concurrency, Console()).run()
+        )
+    finally:
+        stop_engine(children)
+        if started_stack:
+            stack.down()
+    if not report.ok:
+        console.print("[red]a check failed[/red]")
+        raise typer.Exit(1)
+
+
+def wait_healthy(base_url: str, children: list[subprocess.Popen], timeout_s: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(c.poll() is not None for c in children):
+            raise RuntimeError("a component exited during start-up; see the logs folder")
+        try:
+            if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the API at {base_url} did not become healthy")
 
 
 def start_engine(state_dir: Path, port: int, processes: int) -> list[subprocess.Popen]:

@@ -36,7 +36,7 @@ async def until_settled(
 
 async def make_durable(
     publish: Callable[[], Awaitable[None]],
-    confirm: Callable[[], Awaitable[str]],
+    confirm: Callable[[], None],
     release: Callable[[], Awaitable[str]],
 ) -> None:
     """Publish the decision's event; on failure release it or find it already taken."""
@@ -46,4 +46,4 @@ async def make_durable(
         if await release() == "released":
             raise
         return
-    await confirm()
+    confirm()

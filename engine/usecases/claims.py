@@ -65,7 +65,7 @@ class Claims:
         )
         await make_durable(
             publish=lambda: self.producer.publish(CLAIM_ADMITTED, claim_id, event),
-            confirm=lambda: self.store.confirm(keys.claim(campaign_id, claim_id), a.serial),
+            confirm=lambda: self.store.confirm_soon(keys.claim(campaign_id, claim_id), a.serial),
             release=lambda: self.store.release_claim(
                 campaign_id, claim_id, who.worker_id, a.serial
             ),

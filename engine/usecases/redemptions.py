@@ -81,7 +81,7 @@ class Redemptions:
             )
             await make_durable(
                 publish=lambda: self.producer.publish(VOUCHER_REDEEMED, rid, event),
-                confirm=lambda: self.store.confirm(keys.redemption(campaign_id, rid), serial),
+                confirm=lambda: self.store.confirm_soon(keys.redemption(campaign_id, rid), serial),
                 release=lambda: self.store.release_redemption(campaign_id, serial, rid),
             )
         redeemed_at = datetime.fromtimestamp(outcome.at_ms / 1000, UTC).isoformat()

@@ -13,7 +13,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.domain.tokens import AUDIENCE, ISSUER, mint_worker_token, verify_worker_token
+from engine.domain.tokens import (
+    AUDIENCE,
+    ISSUER,
+    VerifiedTokens,
+    mint_worker_token,
+    verify_worker_token,
+)
 from engine.errors import Unauthorized
 
 KEY = Ed25519PrivateKey.generate()
@@ -69,3 +75,20 @@ def test_hs256_signed_with_the_public_key_is_refused():
     mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
     with pytest.raises(Unauthorized):
         verify_worker_token(KEY.public_key(), signing_input + "." + b64(mac))
+
+
+def test_verified_tokens_cache_still_refuses_bad_and_expired_tokens():
+    tokens = VerifiedTokens(KEY.public_key(), max_entries=2)
+    now = int(time.time())
+    short = mint_worker_token(KEY, "w-1", "courier", now, 1)
+    assert tokens.verify(short, time.time()).worker_id == "w-1"
+    assert tokens.verify(short, time.time()).worker_id == "w-1"  # from memory
+    time.sleep(1.2)
+    with pytest.raises(Unauthorized):
+        tokens.verify(short, time.time())  # remembered, but expired now
+    good = mint_worker_token(KEY, "w-1", "courier", NOW, 600)
+    with pytest.raises(Unauthorized):
+        tokens.verify(good[:-2] + "AA", NOW)
+    for i in range(5):  # the bound holds
+        tokens.verify(mint_worker_token(KEY, f"w-{i}", "courier", NOW, 600), NOW)
+    assert len(tokens._known) <= 2

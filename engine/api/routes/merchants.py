@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 
 from engine.api.auth import require_merchant, services
 from engine.api.models import IdempotencyKey, RedemptionIn, RedemptionOut
@@ -20,9 +21,9 @@ async def redeem(
     request: Request,
     merchant_id: Annotated[str, Depends(require_merchant)],
     idempotency_key: IdempotencyKey = None,
-) -> dict:
+) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
     answer = await services(request).redemptions.redeem(
         merchant_id, body.code, key, request.state.request_id
     )
-    return answer.as_dict()
+    return JSONResponse(answer.as_dict(), status_code=201)

@@ -1,0 +1,293 @@
+"""Run the demo end to end against a running API and stream worker, then check the books."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from engine.demo.load import LoadResult, drive, percentile
+from engine.demo.programmes import MERCHANTS, PROGRAMMES, campaign_body, category_for, wishes
+from engine.domain.tokens import mint_worker_token
+from engine.keyfiles import load_auth_key
+from engine.settings import Settings
+
+
+@dataclass
+class DemoReport:
+    claims: LoadResult | None = None
+    redemptions: LoadResult | None = None
+    issue_lag_ms: tuple[float, float] = (0.0, 0.0)
+    issue_drain_s: float = 0.0
+    checks: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(self.checks.values())
+
+
+class Demo:
+    def __init__(
+        self, settings: Settings, base_url: str, workers: int, concurrency: int, console: Console
+    ) -> None:
+        self.settings, self.base_url = settings, base_url
+        self.n_workers, self.concurrency, self.console = workers, concurrency, console
+        self.run_id = uuid.uuid4().hex[:6]
+        self.ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
+        self.rng = random.Random(2025)
+
+    async def run(self) -> DemoReport:
+        report = DemoReport()
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+        )
+        db = await asyncpg.connect(self.settings.database_url.get_secret_value())
+        async with httpx.AsyncClient(base_url=self.base_url, limits=limits, timeout=30) as client:
+            try:
+                campaigns, merchant_keys = await self._set_up(client)
+                workers = await self._register_workers(client)
+                await self._wait_for_stream(client, workers[0])
+                report.claims = await self._claim_burst(client, workers, campaigns)
+                admitted = _distinct(report.claims, "claim_id")
+                report.issue_drain_s = await self._wait_issued(db, admitted)
+                report.issue_lag_ms = await self._issue_lag(db)
+                report.redemptions = await self._redeem(client, db, merchant_keys)
+                redeemed = _distinct(report.redemptions, "redemption_id")
+                await self._wait_ledger(db, redeemed)
+                report.checks = await self._check_books(client, db, campaigns, admitted, redeemed)
+            finally:
+                await db.close()
+        self._print(report)
+        return report
+
+    # -- steps --------------------------------------------------------------
+    async def _set_up(self, client: httpx.AsyncClient) -> tuple[dict[str, dict], dict[str, str]]:
+        keys = {}
+        for m in MERCHANTS:
+            r = await client.post(
+                "/v1/merchants", json={"id": f"{m}-{self.run_id}", "name": m}, headers=self.ops
+            )
+            r.raise_for_status()
+            keys[f"{m}-{self.run_id}"] = r.json()["api_key"]
+        now = datetime.now(UTC)
+        campaigns = {}
+        for p in PROGRAMMES:
+            r = await client.post(
+                "/v1/campaigns", json=campaign_body(p, self.run_id, now), headers=self.ops
+            )
+            r.raise_for_status()
+            campaigns[p.slug] = r.json()
+        self.console.print(
+            f"created {len(campaigns)} programmes and {len(keys)} merchants (run {self.run_id})"
+        )
+        return campaigns, keys
+
+    async def _register_workers(self, client: httpx.AsyncClient) -> list[tuple[str, str]]:
+        workers = [(f"w-{self.run_id}-{i:06d}", category_for(i)) for i in range(self.n_workers)]
+        for start in range(0, len(workers), 5000):
+            chunk = [
+                {"id": w, "category": c, "city": "Suzhou"} for w, c in workers[start : start + 5000]
+            ]
+            r = await client.post("/v1/workers/bulk", json={"workers": chunk}, headers=self.ops)
+            r.raise_for_status()
+        self.console.print(f"registered {len(workers)} simulated workers")
+        return workers
+
+    async def _wait_for_stream(self, client: httpx.AsyncClient, worker: tuple[str, str]) -> None:
+        """One claim through the whole path, so the burst does not time a consumer-group join."""
+        body = campaign_body(PROGRAMMES[0], self.run_id, datetime.now(UTC))
+        body.update(
+            id=f"warm-{self.run_id}-0", quota=1, merchants=[], eligible_categories=[worker[1]]
+        )
+        (await client.post("/v1/campaigns", json=body, headers=self.ops)).raise_for_status()
+        token = mint_worker_token(
+            load_auth_key(self.settings.auth_key_file), worker[0], worker[1], int(time.time()), 600
+        )
+        auth = {"Authorization": f"Bearer {token}"}
+        r = await client.post(
+            f"/v1/campaigns/{body['id']}/claims", headers=auth | {"Idempotency-Key": "w"}
+        )
+        r.raise_for_status()
+        deadline = time.monotonic() + 90
+        with self.console.status("waiting for the stream worker to join its consumer group"):
+            while time.monotonic() < deadline:
+                status = (
+                    await client.get(f"/v1/claims/{r.json()['claim_id']}", headers=auth)
+                ).json()
+                if status["status"] == "issued":
+                    return
+                await asyncio.sleep(0.2)
+        raise RuntimeError("the stream worker did not issue a voucher within 90 s")
+
+    async def _claim_burst(self, client, workers, campaigns) -> LoadResult:
+        auth_key = load_auth_key(self.settings.auth_key_file)
+        now = int(time.time())
+        requests = []
+        for worker_id, category in workers:
+            # Tokens come from the union's app in production; it holds the same key.
+            token = mint_worker_token(auth_key, worker_id, category, now, 3600)
+            for slug in wishes(category):
+                url = f"/v1/campaigns/{campaigns[slug]['id']}/claims"
+                headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{slug}-1"}
+                requests.append(_post(url, headers))
+                if self.rng.random() < 0.05:  # a double tap: same key, same answer
+                    requests.append(_post(url, headers))
+        self.rng.shuffle(requests)
+        return await drive(client, requests, self.concurrency, "claims", self.console)
+
+    async def _wait_issued(self, db, admitted: int) -> float:
+        started = time.monotonic()
+        deadline = started + 300
+        while time.monotonic() < deadline:
+            issued = await db.fetchval(
+                "SELECT count(*) FROM vouchers WHERE campaign_id LIKE $1", f"%-{self.run_id}"
+            )
+            if issued >= admitted:
+                return time.monotonic() - started
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"only {issued} of {admitted} vouchers issued after 300 s")
+
+    async def _issue_lag(self, db) -> tuple[float, float]:
+        lags = [
+            r["lag"]
+            for r in await db.fetch(
+                "SELECT extract(epoch FROM issued_at - admitted_at) * 1000 AS lag FROM vouchers"
+                " WHERE campaign_id LIKE $1",
+                f"%-{self.run_id}",
+            )
+        ]
+        lags = [float(x) for x in lags]
+        return percentile(lags, 0.5), percentile(lags, 0.99)
+
+    async def _redeem(self, client, db, merchant_keys) -> LoadResult:
+        rows = await db.fetch(
+            "SELECT v.code, c.id AS campaign FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id"
+            " WHERE v.campaign_id LIKE $1",
+            f"%-{self.run_id}",
+        )
+        merchant_of = {f"{p.slug}-{self.run_id}": f"{p.merchant}-{self.run_id}" for p in PROGRAMMES}
+        sample = self.rng.sample(list(rows), k=len(rows) * 3 // 10)
+        requests = []
+        for i, row in enumerate(sample):
+            merchant = merchant_of[row["campaign"]]
+            headers = {
+                "Authorization": f"Bearer {merchant_keys[merchant]}",
+                "Idempotency-Key": f"pos-{i}",
+            }
+            body = {"code": row["code"]}
+            requests.append(_post("/v1/redemptions", headers, body))
+            if i % 20 == 0:  # the POS network retried: same key, same answer
+                requests.append(_post("/v1/redemptions", headers, body))
+            if i % 25 == 0:  # someone tries the same code again: 409
+                again = headers | {"Idempotency-Key": f"again-{i}"}
+                requests.append(_post("/v1/redemptions", again, body))
+            if i % 50 == 0:  # a forged code: 422
+                forged = (
+                    row["code"][:40] + ("0" if row["code"][40] != "0" else "1") + row["code"][41:]
+                )
+                requests.append(
+                    _post(
+                        "/v1/redemptions", headers | {"Idempotency-Key": f"f-{i}"}, {"code": forged}
+                    )
+                )
+        self.rng.shuffle(requests)
+        return await drive(client, requests, self.concurrency, "redemptions", self.console)
+
+    async def _wait_ledger(self, db, expected: int) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            n = await db.fetchval(
+                "SELECT count(*) FROM redemptions WHERE campaign_id LIKE $1", f"%-{self.run_id}"
+            )
+            if n >= expected:
+                return
+            await asyncio.sleep(0.2)
+
+    async def _check_books(
+        self, client, db, campaigns, admitted: int, redeemed: int
+    ) -> dict[str, bool]:
+        like = f"%-{self.run_id}"
+        per_campaign = {
+            r["campaign_id"]: r["n"]
+            for r in await db.fetch(
+                "SELECT campaign_id, count(*) AS n FROM vouchers WHERE campaign_id LIKE $1 GROUP BY 1",
+                like,
+            )
+        }
+        vouchers = sum(per_campaign.values())
+        distinct = await db.fetchval(
+            "SELECT count(DISTINCT code) FROM vouchers WHERE campaign_id LIKE $1", like
+        )
+        ledger = await db.fetchval(
+            "SELECT count(*) FROM redemptions WHERE campaign_id LIKE $1", like
+        )
+        ledger_distinct = await db.fetchval(
+            "SELECT count(DISTINCT (campaign_id, serial)) FROM redemptions WHERE campaign_id LIKE $1",
+            like,
+        )
+        counters_agree = True
+        for c in campaigns.values():
+            view = (await client.get(f"/v1/campaigns/{c['id']}", headers=self.ops)).json()
+            counters_agree &= view["admitted"] == view["issued"] == per_campaign.get(c["id"], 0)
+            counters_agree &= view["remaining"] == c["quota"] - view["admitted"]
+        return {
+            "no campaign oversold (vouchers <= quota)": all(
+                per_campaign.get(c["id"], 0) <= c["quota"] for c in campaigns.values()
+            ),
+            "every 201 claim has exactly one voucher row": vouchers == admitted,
+            "every voucher code is distinct": distinct == vouchers,
+            "Redis counters agree with PostgreSQL": counters_agree,
+            "ledger rows == successful redemptions": ledger == redeemed,
+            "no voucher redeemed twice": ledger_distinct == ledger,
+        }
+
+    # -- output -------------------------------------------------------------
+    def _print(self, report: DemoReport) -> None:
+        c, r = report.claims, report.redemptions
+        table = Table(title="Nuanxin demo", show_header=False)
+        table.add_row(
+            "claim requests", f"{len(c.latencies_ms)} in {c.elapsed_s:.1f} s = {c.rate:,.0f}/s"
+        )
+        table.add_row(
+            "claim latency p50 / p99", f"{c.percentile(0.5):.1f} / {c.percentile(0.99):.1f} ms"
+        )
+        table.add_row("claim outcomes", _outcomes(c))
+        table.add_row(
+            "issue lag p50 / p99", f"{report.issue_lag_ms[0]:.0f} / {report.issue_lag_ms[1]:.0f} ms"
+        )
+        table.add_row(
+            "last voucher persisted", f"{report.issue_drain_s:.1f} s after the burst ended"
+        )
+        table.add_row(
+            "redemption requests", f"{len(r.latencies_ms)} in {r.elapsed_s:.1f} s = {r.rate:,.0f}/s"
+        )
+        table.add_row("redemption outcomes", _outcomes(r))
+        for name, passed in report.checks.items():
+            table.add_row(name, "[green]yes[/green]" if passed else "[red]NO[/red]")
+        self.console.print(table)
+
+
+def _distinct(result: LoadResult, field_name: str) -> int:
+    """Distinct resources behind the 2xx answers (a retried request repeats its answer)."""
+    return len(
+        {a.json()[field_name] for a in result.answers if a is not None and a.status_code == 201}
+    )
+
+
+def _outcomes(result: LoadResult) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes.items()))
+
+
+def _post(url: str, headers: dict, body: dict | None = None):
+    async def send(client: httpx.AsyncClient) -> httpx.Response:
+        return await client.post(url, headers=headers, json=body)
+
+    return send
