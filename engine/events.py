@@ -11,6 +11,8 @@ import faust
 CLAIM_ADMITTED = "claim.admitted"
 VOUCHER_ISSUED = "voucher.issued"
 VOUCHER_REDEEMED = "voucher.redeemed"
+# Events a stream worker could not apply for good, with the reason (JSON, not a record).
+DEAD_LETTER = "dead-letter"
 
 
 class Event(faust.Record, abstract=True, serializer="json", include_metadata=False):

@@ -9,7 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from engine.errors import Unavailable
-from engine.events import EVENT_TYPES, Event
+from engine.events import DEAD_LETTER, EVENT_TYPES, Event
 from engine.settings import Settings
 
 
@@ -51,7 +51,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.topic(name) for name in EVENT_TYPES]
+        wanted = [settings.topic(name) for name in (*EVENT_TYPES, DEAD_LETTER)]
         missing = [t for t in wanted if t not in existing]
         for topic in missing:
             try:

@@ -14,7 +14,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from engine.demo.load import LoadResult, drive, percentile
+from engine.demo.load import Call, LoadResult, drive, percentile
 from engine.demo.programmes import MERCHANTS, PROGRAMMES, campaign_body, category_for, wishes
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import load_auth_key
@@ -56,11 +56,11 @@ class Demo:
                 workers = await self._register_workers(client)
                 await self._wait_for_stream(client, workers[0])
                 report.claims = await self._claim_burst(client, workers, campaigns)
-                admitted = _distinct(report.claims, "claim_id")
+                admitted = report.claims.distinct("claim_id")
                 report.issue_drain_s = await self._wait_issued(db, admitted)
                 report.issue_lag_ms = await self._issue_lag(db)
                 report.redemptions = await self._redeem(client, db, merchant_keys)
-                redeemed = _distinct(report.redemptions, "redemption_id")
+                redeemed = report.redemptions.distinct("redemption_id")
                 await self._wait_ledger(db, redeemed)
                 report.checks = await self._check_books(client, db, campaigns, admitted, redeemed)
             finally:
@@ -137,11 +137,11 @@ class Demo:
             for slug in wishes(category):
                 url = f"/v1/campaigns/{campaigns[slug]['id']}/claims"
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{slug}-1"}
-                requests.append(_post(url, headers))
+                requests.append(Call("POST", url, headers))
                 if self.rng.random() < 0.05:  # a double tap: same key, same answer
-                    requests.append(_post(url, headers))
+                    requests.append(Call("POST", url, headers))
         self.rng.shuffle(requests)
-        return await drive(client, requests, self.concurrency, "claims", self.console)
+        return await drive(self.base_url, requests, self.concurrency, "claims", self.console)
 
     async def _wait_issued(self, db, admitted: int) -> float:
         started = time.monotonic()
@@ -183,23 +183,20 @@ class Demo:
                 "Idempotency-Key": f"pos-{i}",
             }
             body = {"code": row["code"]}
-            requests.append(_post("/v1/redemptions", headers, body))
+            requests.append(Call("POST", "/v1/redemptions", headers, body))
             if i % 20 == 0:  # the POS network retried: same key, same answer
-                requests.append(_post("/v1/redemptions", headers, body))
+                requests.append(Call("POST", "/v1/redemptions", headers, body))
             if i % 25 == 0:  # someone tries the same code again: 409
                 again = headers | {"Idempotency-Key": f"again-{i}"}
-                requests.append(_post("/v1/redemptions", again, body))
+                requests.append(Call("POST", "/v1/redemptions", again, body))
             if i % 50 == 0:  # a forged code: 422
                 forged = (
                     row["code"][:40] + ("0" if row["code"][40] != "0" else "1") + row["code"][41:]
                 )
-                requests.append(
-                    _post(
-                        "/v1/redemptions", headers | {"Idempotency-Key": f"f-{i}"}, {"code": forged}
-                    )
-                )
+                forged_headers = headers | {"Idempotency-Key": f"f-{i}"}
+                requests.append(Call("POST", "/v1/redemptions", forged_headers, {"code": forged}))
         self.rng.shuffle(requests)
-        return await drive(client, requests, self.concurrency, "redemptions", self.console)
+        return await drive(self.base_url, requests, self.concurrency, "redemptions", self.console)
 
     async def _wait_ledger(self, db, expected: int) -> None:
         deadline = time.monotonic() + 120
@@ -275,19 +272,5 @@ class Demo:
         self.console.print(table)
 
 
-def _distinct(result: LoadResult, field_name: str) -> int:
-    """Distinct resources behind the 2xx answers (a retried request repeats its answer)."""
-    return len(
-        {a.json()[field_name] for a in result.answers if a is not None and a.status_code == 201}
-    )
-
-
 def _outcomes(result: LoadResult) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes.items()))
-
-
-def _post(url: str, headers: dict, body: dict | None = None):
-    async def send(client: httpx.AsyncClient) -> httpx.Response:
-        return await client.post(url, headers=headers, json=body)
-
-    return send

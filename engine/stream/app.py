@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 import faust
 
 from engine.events import (
     CLAIM_ADMITTED,
+    DEAD_LETTER,
     VOUCHER_ISSUED,
     VOUCHER_REDEEMED,
     ClaimAdmitted,
+    Event,
     VoucherIssued,
     VoucherRedeemed,
 )
 from engine.settings import Settings
+from engine.stream.batches import run_batch
 from engine.stream.issue import issue_batch
 from engine.stream.ledger import record_batch
-from engine.stream.resources import LazyResources, until_done
+from engine.stream.resources import LazyResources
 
 
 def broker_url(bootstrap: str) -> str:
@@ -44,25 +50,31 @@ def create_app(settings: Settings) -> faust.App:
     )
     batch, within = settings.issue_batch_size, settings.issue_batch_window_s
 
+    dead = app.topic(settings.topic(DEAD_LETTER), value_type=bytes, key_type=bytes)
+
+    async def park(event: Event, exc: BaseException) -> None:
+        body = {
+            "event": json.loads(event.dumps()),
+            "type": type(event).__name__,
+            "error": repr(exc)[:1000],
+        }
+        await dead.send(key=type(event).__name__.encode(), value=json.dumps(body).encode())
+
+    async def issue_with(events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
+        return await issue_batch(await resources.get(), events)
+
+    async def record_with(events: Sequence[VoucherRedeemed]) -> list[str]:
+        return await record_batch(await resources.get(), events)
+
     @app.agent(claims, name="issue")
     async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:
         async for events in stream.take(batch, within=within):
-            out: list[VoucherIssued] = []
-
-            async def step(events=events, out=out) -> None:
-                out[:] = await issue_batch(await resources.get(), events)
-
-            await until_done("issue", step)
-            for event in out:
+            for event in await run_batch("issue", events, issue_with, park):
                 await issued.send(key=event.claim_id.encode(), value=event)
 
     @app.agent(redeemed, name="ledger")
     async def ledger(stream: faust.StreamT[VoucherRedeemed]) -> None:
         async for events in stream.take(batch, within=within):
-
-            async def step(events=events) -> None:
-                await record_batch(await resources.get(), events)
-
-            await until_done("ledger", step)
+            await run_batch("ledger", events, record_with, park)
 
     return app

@@ -38,26 +38,27 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
     taken = await r.store.take_many(
         [(keys.claim(e.campaign_id, e.claim_id), e.serial) for e in events]
     )
-    live = []
+    live: dict[str, ClaimAdmitted] = {}  # a redelivered event may share a batch with itself
     for event, state in zip(events, taken, strict=True):
         if state in VOID_STATES:
             log.info("void claim event skipped", claim_id=event.claim_id, state=state)
         else:
-            live.append(event)
+            live.setdefault(event.claim_id, event)
     if not live:
         return []
+    unique = list(live.values())
     kid, key = r.keyring.active_key_id, r.keyring.active_key
     rows = [
         voucher_row(
             e, kid, sign_code(VoucherPayload(kid, e.campaign_number, e.serial, e.valid_until), key)
         )
-        for e in live
+        for e in unique
     ]
     await r.db.upsert_vouchers(rows)
     await r.store.activate_many(
         [
             Activation(e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until)
-            for e in live
+            for e in unique
         ]
     )
     now_ms = int(time.time() * 1000)
@@ -72,5 +73,5 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
             valid_until=e.valid_until,
             issued_at_ms=now_ms,
         )
-        for e in live
+        for e in unique
     ]

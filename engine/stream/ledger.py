@@ -4,25 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import structlog
-
 from engine import keys
 from engine.adapters.postgres import utc_from_ms
 from engine.events import VoucherRedeemed
 from engine.stream.issue import VOID_STATES
 from engine.stream.resources import Resources
 
-log = structlog.get_logger("engine.stream.ledger")
 
-
-async def record_batch(r: Resources, events: Sequence[VoucherRedeemed]) -> int:
-    """Write a batch of redemptions idempotently; return how many rows are new."""
+async def record_batch(r: Resources, events: Sequence[VoucherRedeemed]) -> list[str]:
+    """Write a batch of redemptions idempotently; return the redemption ids new to the ledger."""
     taken = await r.store.take_many(
         [(keys.redemption(e.campaign_id, e.redemption_id), e.serial) for e in events]
     )
     live = [e for e, state in zip(events, taken, strict=True) if state not in VOID_STATES]
     if not live:
-        return 0
+        return []
     rows = [
         (
             e.redemption_id,
@@ -35,7 +31,4 @@ async def record_batch(r: Resources, events: Sequence[VoucherRedeemed]) -> int:
         for e in live
     ]
     written = await r.db.insert_redemptions(rows)
-    for e in live:
-        if e.redemption_id not in written:
-            log.debug("redemption already in ledger", redemption_id=e.redemption_id)
-    return len(written)
+    return [e.redemption_id for e in live if e.redemption_id in written]

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import structlog
 
 from engine.adapters import postgres, redis_store
 from engine.adapters.postgres import Database
@@ -15,8 +11,6 @@ from engine.adapters.redis_store import RedisStore
 from engine.domain.keyring import Keyring
 from engine.keyfiles import load_keyring
 from engine.settings import Settings
-
-log = structlog.get_logger("engine.stream")
 
 
 @dataclass
@@ -52,26 +46,3 @@ class LazyResources:
             await self._resources.db.close()
             await self._resources.store.close()
             self._resources = None
-
-
-async def until_done(
-    what: str, step: Callable[[], Awaitable[None]], max_backoff_s: float = 5.0
-) -> None:
-    """Retry a batch until it succeeds.
-
-    faust acks a taken batch when the loop moves on, even after an exception, so
-    a batch must never be abandoned: a database outage pauses the stream instead.
-    """
-    delay = 0.1
-    while True:
-        try:
-            await step()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any backing-service failure is retried
-            log.warning(
-                "batch failed, retrying", batch=what, error=repr(exc)[:300], retry_in_s=delay
-            )
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, max_backoff_s)
