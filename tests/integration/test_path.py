@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from engine.domain.codes import verify_code
 from tests.integration.conftest import wait_for
 
@@ -103,3 +105,41 @@ async def test_refusals_carry_stable_problem_types(http, factory):
         assert r.status_code == status, r.text
         assert r.json()["type"].endswith("/" + slug)
         assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_expired_voucher_is_refused_with_410(http, factory):
+    from datetime import UTC, datetime, timedelta
+
+    merchant_id, api_key = await factory.merchant()
+    now = datetime.now(UTC)
+    campaign = await factory.campaign(
+        merchants=[merchant_id],
+        claim_closes_at=(now + timedelta(seconds=2)).isoformat(),
+        valid_until=(now + timedelta(seconds=3)).isoformat(),
+    )
+    (worker,) = await factory.workers(1)
+    r = await http.post(
+        f"/v1/campaigns/{campaign['id']}/claims",
+        headers=factory.worker_headers(worker, "soon-expired"),
+    )
+    assert r.status_code == 201, r.text
+    auth = {"Authorization": f"Bearer {factory.token(worker)}"}
+
+    async def code():
+        body = (await http.get(f"/v1/claims/{r.json()['claim_id']}", headers=auth)).json()
+        return body["voucher"]["code"] if body["status"] == "issued" else None
+
+    issued = await wait_for(code)
+    await asyncio.sleep(max(0.0, 3.2 - (datetime.now(UTC) - now).total_seconds()))
+    redeem = await http.post(
+        "/v1/redemptions",
+        json={"code": issued},
+        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "late"},
+    )
+    assert redeem.status_code == 410, redeem.text
+    assert redeem.json()["type"].endswith("/expired")
+    late = await http.post(
+        f"/v1/campaigns/{campaign['id']}/claims",
+        headers=factory.worker_headers(worker, "after-close"),
+    )
+    assert late.status_code == 403 and late.json()["type"].endswith("/claim-window-closed")
