@@ -32,6 +32,14 @@ class ClaimWindowClosed(EngineError):
     slug, status, title = "claim-window-closed", 403, "The campaign is not open for claims"
 
 
+class RegistrationRequired(EngineError):
+    slug, status, title = (
+        "registration-required",
+        403,
+        "This campaign is a lottery: register, and winners receive vouchers at the draw",
+    )
+
+
 class AlreadyRedeemed(EngineError):
     slug, status, title = "already-redeemed", 409, "The voucher has already been redeemed"
 

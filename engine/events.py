@@ -31,6 +31,8 @@ class ClaimAdmitted(Event):
     valid_until: int  # unix seconds
     admitted_at_ms: int
     request_id: str = ""
+    campaign_version: int = 1
+    partner_code: str = ""
 
 
 class VoucherIssued(Event):

@@ -45,3 +45,27 @@ def voucher(campaign_id: str, serial: int) -> str:
 def redemption(campaign_id: str, redemption_id: str) -> str:
     """Hash: state (pending|acked|taken|released), serial, merchant, at_ms."""
     return _k(campaign_id, f"redemption:{redemption_id}")
+
+
+def per_period(campaign_id: str, period: str) -> str:
+    """Hash: worker id -> claims admitted in one calendar period ('none' if unlimited)."""
+    return _k(campaign_id, f"per-period:{period}")
+
+
+def partner_pool(campaign_id: str) -> str:
+    """Set of unused partner codes."""
+    return _k(campaign_id, "pool")
+
+
+def worker_profile(worker_id: str) -> str:
+    """Hash: the worker's profile facts, cached from PostgreSQL for eligibility rules."""
+    return f"{PREFIX}:{{w:{worker_id}}}:profile"
+
+
+def cap_spent(group_id: str, period: str) -> str:
+    """Hash: worker id -> fen reserved across the group's campaigns in one period."""
+    return f"{PREFIX}:{{cap:{group_id}}}:spent:{period}"
+
+
+def cap_reservation(group_id: str, claim_id: str) -> str:
+    return f"{PREFIX}:{{cap:{group_id}}}:claim:{claim_id}"

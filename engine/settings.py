@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     max_bulk_body_bytes: int = 4 * 1024 * 1024
     issue_batch_size: int = 500
     issue_batch_window_s: float = 0.05
+    expiry_interval_s: float = 5.0
 
     state_dir: Path = Field(default=Path(".nuanxin"))
 

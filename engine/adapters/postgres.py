@@ -6,13 +6,14 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
 import asyncpg
 
-from engine.domain.campaigns import Campaign, WorkerCategory
+from engine.domain.campaigns import Campaign, Status, WorkerCategory, options, with_options
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -50,26 +51,90 @@ class Database:
         """Insert and enrol; None when a campaign with this id already exists."""
         async with self.pool.acquire() as conn, conn.transaction():
             number = await conn.fetchval(
-                self.q["insert_campaign"],
-                c.id,
-                c.name,
-                c.quota,
-                c.face_value_fen,
-                c.per_worker_limit,
-                c.claim_opens_at,
-                c.claim_closes_at,
-                c.valid_until,
-                list(c.eligible_categories),
+                self.q["insert_campaign"], *_campaign_columns(c), c.status.value, options(c)
             )
             if number is not None:
                 await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
+                await conn.execute(self.q["insert_campaign_version"], c.id, 1, definition(c))
             return number
+
+    async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
+        """Store a new version; None when someone else changed the campaign meanwhile."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            version = await conn.fetchval(
+                self.q["update_campaign"], *_campaign_columns(c), options(c), expected_version
+            )
+            if version is not None:
+                await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
+                await conn.execute(
+                    self.q["insert_campaign_version"],
+                    c.id,
+                    version,
+                    definition(replace(c, version=version)),
+                )
+            return version
+
+    async def set_campaign_status(self, campaign_id: str, new: str, old: str) -> bool:
+        return (
+            await self.pool.fetchval(self.q["set_campaign_status"], campaign_id, new, old)
+            is not None
+        )
+
+    async def insert_cap_group(self, group_id: str, period: str, max_fen: int) -> bool:
+        return (
+            await self.pool.fetchval(self.q["insert_cap_group"], group_id, period, max_fen)
+            is not None
+        )
+
+    async def get_cap_group(self, group_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["get_cap_group"], group_id)
+
+    async def insert_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> list[str]:
+        rows = await self.pool.fetch(self.q["insert_partner_codes"], campaign_id, list(codes))
+        return [r["code"] for r in rows]
+
+    async def register_for_lottery(self, campaign_id: str, worker_id: str) -> None:
+        await self.pool.execute(self.q["register_for_lottery"], campaign_id, worker_id)
+
+    async def lottery_registrants(self, campaign_id: str) -> list[str]:
+        return [
+            r["worker_id"]
+            for r in await self.pool.fetch(self.q["lottery_registrants"], campaign_id)
+        ]
+
+    async def insert_lottery_commitment(
+        self, campaign_id: str, commitment: str, digest: str, count: int, stock: int, seed_hex: str
+    ) -> None:
+        await self.pool.execute(
+            self.q["insert_lottery_commitment"],
+            campaign_id,
+            commitment,
+            digest,
+            count,
+            stock,
+            seed_hex,
+        )
+
+    async def record_lottery_draw(self, campaign_id: str, winners: list[str]) -> None:
+        await self.pool.execute(self.q["record_lottery_draw"], campaign_id, winners)
+
+    async def get_lottery(self, campaign_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["get_lottery"], campaign_id)
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[str, int]]:
+        rows = await self.pool.fetch(self.q["due_for_expiry"], now, limit)
+        return [(r["campaign_id"], r["serial"]) for r in rows]
+
+    async def mark_expired(self, vouchers: Sequence[tuple[str, int]]) -> None:
+        if vouchers:
+            campaigns, serials = zip(*vouchers, strict=True)
+            await self.pool.execute(self.q["mark_expired"], list(campaigns), list(serials))
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
         row = await self.pool.fetchrow(self.q["get_campaign"], campaign_id)
         if row is None:
             return None
-        return Campaign(
+        base = Campaign(
             id=row["id"],
             name=row["name"],
             quota=row["quota"],
@@ -81,7 +146,10 @@ class Database:
             eligible_categories=tuple(WorkerCategory(x) for x in row["eligible_categories"]),
             merchants=tuple(row["merchants"]),
             number=row["number"],
+            status=Status(row["status"]),
+            version=row["version"],
         )
+        return with_options(base, row["options"])
 
     async def campaign_id_by_number(self, number: int) -> str | None:
         return await self.pool.fetchval(self.q["campaign_by_number"], number)
@@ -103,9 +171,14 @@ class Database:
     async def upsert_worker(self, worker_id: str, category: str, profile: dict) -> bool:
         return await self.pool.fetchval(self.q["upsert_worker"], worker_id, category, profile)
 
-    async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> None:
+    async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> tuple[int, int]:
+        """Write workers whose data differs; return (created, updated)."""
         ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
-        await self.pool.execute(self.q["upsert_workers"], list(ids), list(cats), list(profiles))
+        written = await self.pool.fetch(
+            self.q["upsert_workers"], list(ids), list(cats), list(profiles)
+        )
+        created = sum(1 for r in written if r["created"])
+        return created, len(written) - created
 
     async def get_worker(self, worker_id: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(self.q["get_worker"], worker_id)
@@ -132,8 +205,38 @@ class Database:
         return await self.pool.fetchrow(self.q["campaign_books"], campaign_id)
 
 
-VoucherRow = tuple[str, str, int, str, int, int, str, datetime, datetime]
+VoucherRow = tuple[str, str, int, str, int, int, str, datetime, datetime, int, str | None]
 RedemptionRow = tuple[str, str, int, str, int, datetime]
+
+
+def _campaign_columns(c: Campaign) -> tuple:
+    return (
+        c.id,
+        c.name,
+        c.quota,
+        c.face_value_fen,
+        c.per_worker_limit,
+        c.claim_opens_at,
+        c.claim_closes_at,
+        c.valid_until,
+        list(c.eligible_categories),
+    )
+
+
+def definition(c: Campaign) -> dict:
+    """A campaign version as stored in campaign_versions."""
+    return {
+        "name": c.name,
+        "quota": c.quota,
+        "face_value_fen": c.face_value_fen,
+        "per_worker_limit": c.per_worker_limit,
+        "claim_opens_at": c.claim_opens_at.isoformat(),
+        "claim_closes_at": c.claim_closes_at.isoformat(),
+        "valid_until": c.valid_until.isoformat(),
+        "eligible_categories": list(c.eligible_categories),
+        "merchants": list(c.merchants),
+        **options(c),
+    }
 
 
 def utc_from_ms(ms: int) -> datetime:

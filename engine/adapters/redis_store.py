@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 
 import redis.asyncio as redis
@@ -25,6 +26,9 @@ _SCRIPTS = (
     "redeem",
     "release_redemption",
     "init_campaign",
+    "expire",
+    "cap_reserve",
+    "cap_release",
 )
 
 
@@ -32,6 +36,44 @@ def connect(url: str, max_connections: int) -> redis.Redis:
     # BlockingConnectionPool waits for a free connection under a burst instead of raising.
     pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5)
     return redis.Redis(connection_pool=pool)
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitRequest:
+    campaign_id: str
+    claim_id: str
+    worker_id: str
+    category: str
+    now_ms: int
+    face_value_fen: int
+    period: str = "none"
+    period_ttl_s: int = 0
+    via_draw: bool = False
+
+
+def definition_fields(c: Campaign) -> dict[str, str | int]:
+    """What the admission script needs of a campaign's definition."""
+    return {
+        "status": c.status.value,
+        "opens_ms": _ms(c.claim_opens_at),
+        "closes_ms": _ms(c.claim_closes_at),
+        "quota": c.quota,
+        "per_worker_limit": c.per_worker_limit,
+        "period_limit": c.period_limit.limit if c.period_limit else 0,
+        "face": c.face_value_fen,
+        "valid_until": int(c.valid_until.timestamp()),
+        "number": c.number,
+        "version": c.version,
+        "budget": c.budget_fen or 0,
+        "waves": ",".join(f"{_ms(w.at)}:{w.quantity}" for w in c.waves),
+        "rollover": int(c.rollover),
+        "pool": int(c.partner_pool),
+        "lottery": int(c.lottery is not None),
+    }
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,47 +100,103 @@ class RedisStore:
             await self._confirm_flush
         await self.client.aclose()
 
-    async def init_campaign(self, c: Campaign) -> bool:
+    async def init_campaign(self, c: Campaign) -> None:
+        """Write the definition (every call) and the counters (first call only)."""
+        pairs = [x for item in definition_fields(c).items() for x in item]
         args = [
-            c.quota,
-            c.per_worker_limit,
-            int(c.claim_opens_at.timestamp() * 1000),
-            int(c.claim_closes_at.timestamp() * 1000),
-            c.face_value_fen,
-            int(c.valid_until.timestamp()),
-            c.number,
+            len(pairs) // 2,
+            *pairs,
             len(c.eligible_categories),
             *c.eligible_categories,
             *c.merchants,
         ]
         ks = [keys.campaign(c.id), keys.eligible_categories(c.id), keys.merchants(c.id)]
-        return bool(await self._scripts["init_campaign"](keys=ks, args=args))
+        await self._scripts["init_campaign"](keys=ks, args=args)
+
+    async def set_status(self, campaign_id: str, status: str) -> None:
+        await self.client.hset(keys.campaign(campaign_id), "status", status)
 
     async def campaign_counters(self, campaign_id: str) -> dict[str, int]:
-        raw = await self.client.hmget(
-            keys.campaign(campaign_id), "remaining", "admitted", "issued", "redeemed"
-        )
-        names = ("remaining", "admitted", "issued", "redeemed")
+        names = ("admitted", "issued", "redeemed", "spent", "expired", "reclaimed")
+        raw = await self.client.hmget(keys.campaign(campaign_id), *names)
         return {n: int(v) for n, v in zip(names, raw, strict=True) if v is not None}
 
-    async def admit(self, campaign_id: str, claim_id: str, worker_id: str, category: str) -> list:
+    async def admit(self, a: AdmitRequest) -> list:
         ks = [
-            keys.campaign(campaign_id),
-            keys.per_worker(campaign_id),
-            keys.eligible_categories(campaign_id),
-            keys.claim(campaign_id, claim_id),
+            keys.campaign(a.campaign_id),
+            keys.per_worker(a.campaign_id),
+            keys.per_period(a.campaign_id, a.period),
+            keys.eligible_categories(a.campaign_id),
+            keys.claim(a.campaign_id, a.claim_id),
+            keys.partner_pool(a.campaign_id),
         ]
-        return await self._scripts["admit"](keys=ks, args=[worker_id, category])
+        args = [
+            a.worker_id,
+            a.category,
+            a.now_ms,
+            a.face_value_fen,
+            a.period_ttl_s,
+            "1" if a.via_draw else "0",
+        ]
+        return await self._scripts["admit"](keys=ks, args=args)
 
-    async def release_claim(
-        self, campaign_id: str, claim_id: str, worker_id: str, serial: int
-    ) -> str:
+    async def release_claim(self, a: AdmitRequest, serial: int) -> str:
         ks = [
-            keys.campaign(campaign_id),
-            keys.per_worker(campaign_id),
-            keys.claim(campaign_id, claim_id),
+            keys.campaign(a.campaign_id),
+            keys.per_worker(a.campaign_id),
+            keys.per_period(a.campaign_id, a.period),
+            keys.claim(a.campaign_id, a.claim_id),
+            keys.partner_pool(a.campaign_id),
         ]
-        return _text(await self._scripts["release_claim"](keys=ks, args=[worker_id, serial]))
+        return _text(await self._scripts["release_claim"](keys=ks, args=[a.worker_id, serial]))
+
+    async def cap_reserve(
+        self,
+        group: str,
+        period: str,
+        claim_id: str,
+        worker_id: str,
+        amount: int,
+        cap: int,
+        ttl_s: int,
+    ) -> int:
+        """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
+        ks = [keys.cap_spent(group, period), keys.cap_reservation(group, claim_id)]
+        return int(
+            await self._scripts["cap_reserve"](keys=ks, args=[worker_id, amount, cap, ttl_s])
+        )
+
+    async def cap_release(self, group: str, period: str, claim_id: str, worker_id: str) -> bool:
+        ks = [keys.cap_spent(group, period), keys.cap_reservation(group, claim_id)]
+        return bool(await self._scripts["cap_release"](keys=ks, args=[worker_id]))
+
+    async def add_to_pool(self, campaign_id: str, codes: Sequence[str]) -> None:
+        if codes:
+            await self.client.sadd(keys.partner_pool(campaign_id), *codes)
+
+    async def pool_size(self, campaign_id: str) -> int:
+        return await self.client.scard(keys.partner_pool(campaign_id))
+
+    async def expire_many(self, vouchers: Sequence[tuple[str, int]]) -> list[int]:
+        """Expire (campaign id, serial) vouchers; 1 where this call reclaimed the stock."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for campaign_id, serial in vouchers:
+                ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
+                await self._scripts["expire"](keys=ks, client=pipe)
+            return [int(r) for r in await pipe.execute()]
+
+    async def cache_profiles(self, profiles: Sequence[tuple[str, dict[str, str]]]) -> None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for worker_id, record in profiles:
+                key = keys.worker_profile(worker_id)
+                pipe.delete(key)
+                if record:
+                    pipe.hset(key, mapping=record)
+            await pipe.execute()
+
+    async def cached_profile(self, worker_id: str) -> dict[str, str]:
+        raw = await self.client.hgetall(keys.worker_profile(worker_id))
+        return {_text(k): _text(v) for k, v in raw.items()}
 
     async def confirm(self, record_key: str, serial: int) -> str:
         return _text(await self._scripts["confirm"](keys=[record_key], args=[serial]))
@@ -151,7 +249,7 @@ class RedisStore:
             return [int(r) for r in await pipe.execute()]
 
     async def redeem(
-        self, campaign_id: str, serial: int, merchant_id: str, redemption_id: str
+        self, campaign_id: str, serial: int, merchant_id: str, redemption_id: str, now_ms: int
     ) -> list:
         ks = [
             keys.voucher(campaign_id, serial),
@@ -159,7 +257,9 @@ class RedisStore:
             keys.redemption(campaign_id, redemption_id),
             keys.campaign(campaign_id),
         ]
-        return await self._scripts["redeem"](keys=ks, args=[merchant_id, redemption_id, serial])
+        return await self._scripts["redeem"](
+            keys=ks, args=[merchant_id, redemption_id, serial, now_ms]
+        )
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         ks = [

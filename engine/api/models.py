@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Header
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from engine.domain.campaigns import Campaign, WorkerCategory
+from engine.domain.campaigns import Campaign, Status, WorkerCategory, with_options
+from engine.domain.periods import Period
 
 CampaignId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 PartyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -17,6 +19,26 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class PeriodLimitIn(Strict):
+    period: Period
+    limit: Annotated[int, Field(ge=1, le=1000)]
+
+
+class RuleIn(Strict):
+    field: Annotated[str, Field(max_length=64)]
+    op: Annotated[str, Field(max_length=16)]
+    value: str | int | bool | list[str] | list[int]
+
+
+class WaveIn(Strict):
+    at: AwareDatetime
+    quantity: Count
+
+
+class LotteryIn(Strict):
+    draw_at: AwareDatetime
 
 
 class CampaignIn(Strict):
@@ -30,9 +52,20 @@ class CampaignIn(Strict):
     valid_until: AwareDatetime
     eligible_categories: Annotated[list[WorkerCategory], Field(min_length=1, max_length=10)]
     merchants: Annotated[list[PartyId], Field(max_length=1000)] = []
+    status: Literal["draft", "scheduled", "open"] = "open"
+    budget_fen: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    face_value_min_fen: Count | None = None
+    face_value_max_fen: Count | None = None
+    period_limit: PeriodLimitIn | None = None
+    cap_group: CampaignId | None = None
+    rules: Annotated[list[RuleIn], Field(max_length=20)] = []
+    waves: Annotated[list[WaveIn], Field(max_length=100)] = []
+    rollover: bool = False
+    lottery: LotteryIn | None = None
+    partner_pool: bool = False
 
     def to_domain(self) -> Campaign:
-        return Campaign(
+        base = Campaign(
             id=self.id,
             name=self.name,
             quota=self.quota,
@@ -43,16 +76,64 @@ class CampaignIn(Strict):
             valid_until=self.valid_until,
             eligible_categories=tuple(dict.fromkeys(self.eligible_categories)),
             merchants=tuple(self.merchants),
+            status=Status(self.status),
         )
+        opts = self.model_dump(
+            mode="json",
+            include={
+                "budget_fen",
+                "face_value_min_fen",
+                "face_value_max_fen",
+                "period_limit",
+                "cap_group",
+                "rules",
+                "waves",
+                "rollover",
+                "lottery",
+                "partner_pool",
+            },
+        )
+        return with_options(base, opts)
+
+
+class CampaignPatch(BaseModel):
+    """Fields to change, and the version they were read at (optimistic concurrency)."""
+
+    model_config = ConfigDict(extra="allow")
+    version: Annotated[int, Field(ge=1)]
+
+
+class StatusIn(Strict):
+    status: Status
+
+
+class CapGroupIn(Strict):
+    id: CampaignId
+    period: Period
+    max_fen: Count
+
+
+class PoolIn(Strict):
+    codes: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=128)]],
+        Field(min_length=1, max_length=20_000),
+    ]
+
+
+class ClaimIn(Strict):
+    face_value_fen: Count | None = None
 
 
 class CampaignOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
     id: str
+    status: str
+    version: int
     number: int
     name: str
     quota: int
     face_value_fen: int
-    budget_fen: int
+    max_spend_fen: int
     per_worker_limit: int
     claim_opens_at: str
     claim_closes_at: str
@@ -65,30 +146,22 @@ class CampaignOut(BaseModel):
     redeemed: int
 
 
-ProfileValue = str | int | float | bool | None
+class WorkerIn(Strict):
+    """A worker and the profile facts eligibility rules read (see engine/domain/profiles.py)."""
 
-
-class WorkerIn(BaseModel):
-    """Profile fields beyond id and category are kept as the worker's profile."""
-
-    model_config = ConfigDict(extra="allow")
     id: PartyId
     category: WorkerCategory
-
-    @model_validator(mode="after")
-    def _small_profile(self) -> WorkerIn:
-        extra = self.model_extra or {}
-        if len(extra) > 50:
-            raise ValueError("at most 50 profile fields")
-        for name, value in extra.items():
-            if len(name) > 64 or not isinstance(value, ProfileValue):
-                raise ValueError(f"profile field {name[:64]!r} must be a short scalar")
-            if isinstance(value, str) and len(value) > 256:
-                raise ValueError(f"profile field {name!r} is longer than 256 characters")
-        return self
+    hukou_city: Annotated[str, Field(max_length=64)] | None = None
+    origin_city: Annotated[str, Field(max_length=64)] | None = None
+    first_job_in_city: bool | None = None
+    contract_months: Annotated[int, Field(ge=0, le=1200)] | None = None
+    social_insurance_months: Annotated[int, Field(ge=0, le=1200)] | None = None
+    hardship: bool | None = None
+    registered_on: date | None = None
+    staying_for_festival: bool | None = None
 
     def profile(self) -> dict:
-        return dict(self.model_extra or {})
+        return self.model_dump(exclude={"id"}, exclude_none=True, mode="json")
 
 
 class WorkerOut(BaseModel):
@@ -130,10 +203,11 @@ class VoucherOut(BaseModel):
     campaign_id: str
     serial: int
     code: str
+    partner_code: str | None = None
     face_value_fen: int
     valid_until: str
     issued_at: str
-    status: Literal["issued", "redeemed"]
+    status: Literal["issued", "redeemed", "expired"]
 
 
 class ClaimStatusOut(BaseModel):

@@ -10,13 +10,17 @@ from engine.adapters import postgres, redis_store
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
+from engine.domain.clock import Clock, SystemClock
 from engine.domain.keyring import Keyring
 from engine.domain.tokens import VerifiedTokens
 from engine.keyfiles import load_auth_key, load_keyring
 from engine.settings import Settings
 from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
+from engine.usecases.directory import Campaigns, Profiles
+from engine.usecases.lottery import Lotteries
 from engine.usecases.redemptions import Redemptions
+from engine.usecases.workers import Workers
 
 
 @dataclass
@@ -31,9 +35,12 @@ class Services:
     admin: Admin
     claims: Claims
     redemptions: Redemptions
+    workers: Workers
+    lotteries: Lotteries
 
     @classmethod
-    async def start(cls, settings: Settings) -> Services:
+    async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
+        clock = clock or SystemClock()
         keyring = load_keyring(settings.signing_keys_file)
         auth_key = load_auth_key(settings.auth_key_file)
         store = RedisStore(
@@ -47,6 +54,8 @@ class Services:
         producer = EventProducer(settings)
         await producer.start()
         wait_s = settings.kafka_produce_timeout_s + 1.0
+        campaigns, profiles = Campaigns(db), Profiles(store, db)
+        claims = Claims(store, producer, db, campaigns, profiles, clock, wait_s)
         return cls(
             settings=settings,
             store=store,
@@ -55,9 +64,11 @@ class Services:
             keyring=keyring,
             auth_key=auth_key,
             worker_tokens=VerifiedTokens(auth_key.public_key()),
-            admin=Admin(store, db, auth_key, settings.worker_token_ttl_s),
-            claims=Claims(store, producer, db, wait_s),
-            redemptions=Redemptions(store, producer, db, keyring.public_keys, wait_s),
+            admin=Admin(store, db, campaigns, clock, auth_key, settings.worker_token_ttl_s),
+            claims=claims,
+            redemptions=Redemptions(store, producer, db, keyring.public_keys, clock, wait_s),
+            workers=Workers(store, db),
+            lotteries=Lotteries(db, campaigns, profiles, claims, clock),
         )
 
     async def stop(self) -> None:

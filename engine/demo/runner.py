@@ -94,7 +94,8 @@ class Demo:
         workers = [(f"w-{self.run_id}-{i:06d}", category_for(i)) for i in range(self.n_workers)]
         for start in range(0, len(workers), 5000):
             chunk = [
-                {"id": w, "category": c, "city": "Suzhou"} for w, c in workers[start : start + 5000]
+                {"id": w, "category": c, "hukou_city": "Suzhou"}
+                for w, c in workers[start : start + 5000]
             ]
             r = await client.post("/v1/workers/bulk", json={"workers": chunk}, headers=self.ops)
             r.raise_for_status()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from engine.errors import (
     ClaimWindowClosed,
@@ -12,6 +13,7 @@ from engine.errors import (
     LimitReached,
     NotEligible,
     NotFound,
+    RegistrationRequired,
     SoldOut,
     ValidationFailed,
 )
@@ -21,12 +23,13 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 ADMITTED, REPEAT = 1, 2
-_REFUSALS: dict[int, type[EngineError]] = {
-    -1: NotFound,
-    -2: ClaimWindowClosed,
-    -3: NotEligible,
-    -4: SoldOut,
-    -5: LimitReached,
+_REFUSALS: dict[int, EngineError] = {
+    -1: NotFound("No such campaign"),
+    -2: ClaimWindowClosed(),
+    -3: NotEligible("The worker's category is not eligible", failed_rule="category"),
+    -5: LimitReached(),
+    -6: LimitReached("The per-worker limit for this period is reached"),
+    -8: RegistrationRequired(),
 }
 # States in which the broker has acknowledged the claim's event.
 ACKNOWLEDGED = frozenset({"acked", "taken", "issued"})
@@ -40,6 +43,8 @@ class Admission:
     face_value_fen: int = 0
     valid_until: int = 0
     campaign_number: int = 0
+    campaign_version: int = 1
+    partner_code: str = ""
 
     @property
     def is_new(self) -> bool:
@@ -77,9 +82,19 @@ def redemption_id_for(campaign_id: str, merchant_id: str, idempotency_key: str) 
 def interpret_admission(reply: list) -> Admission:
     """Turn the admission script's reply into an Admission, or raise the refusal."""
     status = int(reply[0])
-    if status in (ADMITTED, REPEAT):
-        return Admission(status, _text(reply[1]), *(int(x) for x in reply[2:]))
-    raise _REFUSALS[status]()
+    if status == ADMITTED:
+        *numbers, code = reply[2:]
+        return Admission(status, _text(reply[1]), *(int(x) for x in numbers), _text(code))
+    if status == REPEAT:
+        return Admission(status, _text(reply[1]), int(reply[2]))
+    if status == -4:
+        next_wave_ms = int(reply[1]) if len(reply) > 1 else 0
+        if next_wave_ms:
+            at = datetime.fromtimestamp(next_wave_ms / 1000, UTC).isoformat()
+            raise SoldOut(f"No stock released now; the next wave opens at {at}", next_wave_at=at)
+        raise SoldOut()
+    error = _REFUSALS[status]
+    raise type(error)(error.detail, **error.extra)
 
 
 def _text(value: bytes | str) -> str:

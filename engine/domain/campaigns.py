@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from engine.domain.periods import Period
+from engine.domain.profiles import WorkerCategory
+from engine.domain.rules import Rule, make_rule
 from engine.errors import ValidationFailed
 
 
-class WorkerCategory(StrEnum):
-    DELIVERY_RIDER = "delivery_rider"
-    COURIER = "courier"
-    TRUCK_DRIVER = "truck_driver"
-    RIDE_HAILING_DRIVER = "ride_hailing_driver"
-    OTHER_NEW_EMPLOYMENT = "other_new_employment"
+class Status(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+# Which lifecycle moves operations may make.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.DRAFT: frozenset({Status.SCHEDULED, Status.OPEN, Status.CLOSED}),
+    Status.SCHEDULED: frozenset({Status.OPEN, Status.PAUSED, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.PAUSED, Status.CLOSED}),
+    Status.PAUSED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+CLAIMABLE = frozenset({Status.SCHEDULED, Status.OPEN})
+
+
+@dataclass(frozen=True, slots=True)
+class Wave:
+    at: datetime
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodLimit:
+    period: Period
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lottery:
+    """Registration runs through the claim window; the draw happens at draw_at."""
+
+    draw_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +63,30 @@ class Campaign:
     eligible_categories: tuple[WorkerCategory, ...]
     merchants: tuple[str, ...]
     number: int = 0
+    status: Status = Status.OPEN
+    version: int = 1
+    budget_fen: int | None = None
+    face_value_min_fen: int | None = None
+    face_value_max_fen: int | None = None
+    period_limit: PeriodLimit | None = None
+    cap_group: str | None = None
+    rules: tuple[Rule, ...] = ()
+    waves: tuple[Wave, ...] = ()
+    rollover: bool = False
+    lottery: Lottery | None = None
+    partner_pool: bool = False
 
     @property
-    def budget_fen(self) -> int:
-        return self.quota * self.face_value_fen
+    def face_range(self) -> tuple[int, int]:
+        low = self.face_value_min_fen or self.face_value_fen
+        high = self.face_value_max_fen or self.face_value_fen
+        return low, high
+
+    @property
+    def max_spend_fen(self) -> int:
+        """What the programme can cost at most: its budget, or every voucher at full value."""
+        ceiling = self.quota * self.face_range[1]
+        return min(ceiling, self.budget_fen) if self.budget_fen else ceiling
 
 
 def check_campaign(c: Campaign) -> None:
@@ -46,6 +99,74 @@ def check_campaign(c: Campaign) -> None:
         raise ValidationFailed("valid_until is too far in the future")
     if len(set(c.merchants)) != len(c.merchants):
         raise ValidationFailed("merchants must not repeat")
+    low, high = c.face_range
+    if not low <= c.face_value_fen <= high:
+        raise ValidationFailed("face_value_fen must lie within the face value range")
+    if c.waves:
+        if sum(w.quantity for w in c.waves) != c.quota:
+            raise ValidationFailed("the waves' quantities must add up to the quota")
+        times = [w.at for w in c.waves]
+        if times != sorted(times) or len(set(times)) != len(times):
+            raise ValidationFailed("waves must be in strictly increasing time order")
+        if times[0] < c.claim_opens_at or times[-1] >= c.claim_closes_at:
+            raise ValidationFailed("every wave must fall inside the claim window")
+    if c.lottery is not None:
+        if c.lottery.draw_at < c.claim_closes_at:
+            raise ValidationFailed("a lottery draws after registration (the claim window) closes")
+        if c.waves:
+            raise ValidationFailed("a lottery campaign has no waves")
+
+
+def parse_rules(raw: list[dict]) -> tuple[Rule, ...]:
+    try:
+        return tuple(make_rule(r) for r in raw)
+    except ValueError as exc:
+        raise ValidationFailed(f"rule: {exc}") from None
+
+
+def options(c: Campaign) -> dict:
+    """The definition beyond the basic columns, as stored (JSON) and shown."""
+    return {
+        "budget_fen": c.budget_fen,
+        "face_value_min_fen": c.face_value_min_fen,
+        "face_value_max_fen": c.face_value_max_fen,
+        "period_limit": {"period": c.period_limit.period.value, "limit": c.period_limit.limit}
+        if c.period_limit
+        else None,
+        "cap_group": c.cap_group,
+        "rules": [r.as_dict() for r in c.rules],
+        "waves": [{"at": _utc(w.at), "quantity": w.quantity} for w in c.waves],
+        "rollover": c.rollover,
+        "lottery": {"draw_at": _utc(c.lottery.draw_at)} if c.lottery else None,
+        "partner_pool": c.partner_pool,
+    }
+
+
+def with_options(c: Campaign, opts: dict) -> Campaign:
+    period = opts.get("period_limit")
+    lottery = opts.get("lottery")
+    return replace(
+        c,
+        budget_fen=opts.get("budget_fen"),
+        face_value_min_fen=opts.get("face_value_min_fen"),
+        face_value_max_fen=opts.get("face_value_max_fen"),
+        period_limit=PeriodLimit(Period(period["period"]), period["limit"]) if period else None,
+        cap_group=opts.get("cap_group"),
+        rules=parse_rules(opts.get("rules", [])),
+        waves=tuple(Wave(_dt(w["at"]), w["quantity"]) for w in opts.get("waves", [])),
+        rollover=bool(opts.get("rollover", False)),
+        lottery=Lottery(_dt(lottery["draw_at"])) if lottery else None,
+        partner_pool=bool(opts.get("partner_pool", False)),
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _dt(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def same_definition(a: Campaign, b: Campaign) -> bool:
@@ -63,6 +184,7 @@ def same_definition(a: Campaign, b: Campaign) -> bool:
             c.valid_until.timestamp(),
             tuple(sorted(c.eligible_categories)),
             tuple(sorted(c.merchants)),
+            repr(options(c)),
         )
 
     return norm(a) == norm(b)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import faust
+import structlog
 
 from engine.events import (
     CLAIM_ADMITTED,
@@ -19,9 +21,12 @@ from engine.events import (
 )
 from engine.settings import Settings
 from engine.stream.batches import run_batch
+from engine.stream.expiry import expire_due
 from engine.stream.issue import issue_batch
 from engine.stream.ledger import record_batch
 from engine.stream.resources import LazyResources
+
+log = structlog.get_logger("engine.stream")
 
 
 def broker_url(bootstrap: str) -> str:
@@ -65,6 +70,15 @@ def create_app(settings: Settings) -> faust.App:
 
     async def record_with(events: Sequence[VoucherRedeemed]) -> list[str]:
         return await record_batch(await resources.get(), events)
+
+    # Every worker runs it (not only a leader): expiring is idempotent, and leader
+    # election is one more thing the local broker would have to get right.
+    @app.timer(interval=settings.expiry_interval_s)
+    async def expire() -> None:
+        try:
+            await expire_due(await resources.get(), datetime.now(UTC))
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.warning("expiry run failed", error=repr(exc)[:300])
 
     @app.agent(claims, name="issue")
     async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:

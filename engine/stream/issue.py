@@ -30,6 +30,8 @@ def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
         code,
         utc_from_ms(event.valid_until * 1000),
         utc_from_ms(event.admitted_at_ms),
+        event.campaign_version,
+        event.partner_code or None,
     )
 
 

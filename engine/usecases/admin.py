@@ -1,33 +1,68 @@
-"""Operations: campaigns, merchants, workers and worker tokens."""
+"""Operations: campaigns and their lifecycle, cap groups, partner pools, merchants,
+workers and worker tokens."""
 
 from __future__ import annotations
 
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
-from engine.domain.campaigns import Campaign, check_campaign, same_definition
+from engine.domain.campaigns import (
+    TRANSITIONS,
+    Campaign,
+    Status,
+    check_campaign,
+    options,
+    same_definition,
+)
+from engine.domain.clock import Clock
 from engine.domain.tokens import mint_worker_token
 from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.usecases.directory import Campaigns
+
+# What a new version may change; identity, numbering and the claim window's start stay.
+MUTABLE = frozenset(
+    {
+        "name",
+        "quota",
+        "face_value_fen",
+        "per_worker_limit",
+        "claim_closes_at",
+        "valid_until",
+        "eligible_categories",
+        "merchants",
+        "budget_fen",
+        "face_value_min_fen",
+        "face_value_max_fen",
+        "period_limit",
+        "rules",
+        "waves",
+        "rollover",
+    }
+)
 
 
 class Admin:
     def __init__(
-        self, store: RedisStore, db: Database, auth_key: Ed25519PrivateKey, token_ttl_s: int
+        self,
+        store: RedisStore,
+        db: Database,
+        campaigns: Campaigns,
+        clock: Clock,
+        auth_key: Ed25519PrivateKey,
+        token_ttl_s: int,
     ) -> None:
-        self.store, self.db, self.auth_key, self.token_ttl_s = store, db, auth_key, token_ttl_s
+        self.store, self.db, self.campaigns, self.clock = store, db, campaigns, clock
+        self.auth_key, self.token_ttl_s = auth_key, token_ttl_s
 
     async def create_campaign(self, campaign: Campaign) -> tuple[Campaign, bool]:
         """Create, or accept an identical repeat; return (campaign, created now)."""
-        check_campaign(campaign)
-        missing = set(campaign.merchants) - await self.db.existing_merchants(campaign.merchants)
-        if missing:
-            raise ValidationFailed(f"unknown merchants: {', '.join(sorted(missing))}")
+        await self._check_references(campaign)
         number = await self.db.insert_campaign(campaign)
         stored = await self.db.get_campaign(campaign.id)
         assert stored is not None
@@ -37,16 +72,78 @@ class Admin:
         await self.store.init_campaign(stored)
         return stored, number is not None
 
+    async def update_campaign(self, campaign_id: str, changed: Campaign, version: int) -> Campaign:
+        """Store a new version. Vouchers already issued keep what they were issued with."""
+        current = await self._campaign(campaign_id)
+        if current.lottery is not None or current.partner_pool:
+            raise ValidationFailed("lottery and partner-pool campaigns cannot be changed")
+        await self._check_references(changed)
+        if changed.quota < current.quota and changed.waves == current.waves:
+            counters = await self.store.campaign_counters(campaign_id)
+            if changed.quota < counters.get("admitted", 0):
+                raise ValidationFailed("quota cannot go below what is already admitted")
+        new_version = await self.db.update_campaign(changed, version)
+        if new_version is None:
+            raise Conflict(
+                "the campaign changed meanwhile; read it again and retry", version=current.version
+            )
+        stored = await self._campaign(campaign_id)
+        await self.store.init_campaign(stored)
+        self.campaigns.forget(campaign_id)
+        return stored
+
+    async def set_status(self, campaign_id: str, status: Status) -> Campaign:
+        current = await self._campaign(campaign_id)
+        if status == current.status:
+            return current
+        if status not in TRANSITIONS[current.status]:
+            raise Conflict(f"a {current.status} campaign cannot become {status}")
+        if not await self.db.set_campaign_status(campaign_id, status.value, current.status.value):
+            raise Conflict("the campaign's status changed meanwhile; retry")
+        # Redis is what the admission script reads: the change applies to the next claim.
+        await self.store.set_status(campaign_id, status.value)
+        self.campaigns.forget(campaign_id)
+        return replace(current, status=status)
+
     async def campaign_view(self, campaign_id: str) -> dict:
-        campaign = await self.db.get_campaign(campaign_id)
-        if campaign is None:
-            raise NotFound(f"No campaign {campaign_id}")
+        campaign = await self._campaign(campaign_id)
         counters = await self.store.campaign_counters(campaign_id)
-        return campaign_dict(campaign) | {
-            "remaining": counters.get("remaining", 0),
-            "admitted": counters.get("admitted", 0),
+        admitted = counters.get("admitted", 0)
+        reclaimed = counters.get("reclaimed", 0)
+        view = campaign_dict(campaign) | {
+            "remaining": campaign.quota - admitted + (reclaimed if campaign.rollover else 0),
+            "admitted": admitted,
             "issued": counters.get("issued", 0),
             "redeemed": counters.get("redeemed", 0),
+            "expired": counters.get("expired", 0),
+            "reclaimed": reclaimed,
+            "budget_used_fen": counters.get("spent", 0),
+        }
+        if campaign.budget_fen:
+            view["budget_left_fen"] = campaign.budget_fen - counters.get("spent", 0)
+        if campaign.partner_pool:
+            view["pool_left"] = await self.store.pool_size(campaign_id)
+        return view
+
+    async def create_cap_group(self, group_id: str, period: str, max_fen: int) -> bool:
+        if await self.db.insert_cap_group(group_id, period, max_fen):
+            return True
+        existing = await self.db.get_cap_group(group_id)
+        if (existing["period"], existing["max_fen"]) != (period, max_fen):
+            raise Conflict(f"cap group {group_id} already exists with other terms")
+        return False
+
+    async def import_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> dict:
+        campaign = await self._campaign(campaign_id)
+        if not campaign.partner_pool:
+            raise ValidationFailed("this campaign does not hand out partner codes")
+        # Only codes new to PostgreSQL join the pool: a code handed out is never re-added.
+        new = await self.db.insert_partner_codes(campaign_id, list(dict.fromkeys(codes)))
+        await self.store.add_to_pool(campaign_id, new)
+        return {
+            "received": len(codes),
+            "added": len(new),
+            "pool_left": await self.store.pool_size(campaign_id),
         }
 
     async def create_merchant(self, merchant_id: str, name: str) -> str:
@@ -55,13 +152,6 @@ class Admin:
         if not await self.db.insert_merchant(merchant_id, name, api_key):
             raise Conflict(f"merchant {merchant_id} already exists")
         return api_key
-
-    async def register_worker(self, worker_id: str, category: str, profile: dict) -> bool:
-        return await self.db.upsert_worker(worker_id, category, profile)
-
-    async def register_workers(self, rows: Sequence[tuple[str, str, dict]]) -> int:
-        await self.db.upsert_workers(rows)
-        return len(rows)
 
     async def mint_token(self, worker_id: str) -> tuple[str, int]:
         worker = await self.db.get_worker(worker_id)
@@ -73,12 +163,36 @@ class Admin:
         )
         return token, now + self.token_ttl_s
 
+    async def _campaign(self, campaign_id: str) -> Campaign:
+        campaign = await self.db.get_campaign(campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id}")
+        return campaign
+
+    async def _check_references(self, campaign: Campaign) -> None:
+        check_campaign(campaign)
+        missing = set(campaign.merchants) - await self.db.existing_merchants(campaign.merchants)
+        if missing:
+            raise ValidationFailed(f"unknown merchants: {', '.join(sorted(missing))}")
+        if campaign.cap_group and await self.db.get_cap_group(campaign.cap_group) is None:
+            raise ValidationFailed(f"unknown cap group: {campaign.cap_group}")
+
 
 def campaign_dict(c: Campaign) -> dict:
-    d = asdict(c)
-    for field in ("claim_opens_at", "claim_closes_at", "valid_until"):
-        d[field] = d[field].isoformat()
-    d["eligible_categories"] = [str(x) for x in c.eligible_categories]
-    d["merchants"] = list(c.merchants)
-    d["budget_fen"] = c.budget_fen
-    return d
+    return {
+        "id": c.id,
+        "number": c.number,
+        "name": c.name,
+        "status": c.status.value,
+        "version": c.version,
+        "quota": c.quota,
+        "face_value_fen": c.face_value_fen,
+        "per_worker_limit": c.per_worker_limit,
+        "claim_opens_at": c.claim_opens_at.isoformat(),
+        "claim_closes_at": c.claim_closes_at.isoformat(),
+        "valid_until": c.valid_until.isoformat(),
+        "eligible_categories": [str(x) for x in c.eligible_categories],
+        "merchants": list(c.merchants),
+        "max_spend_fen": c.max_spend_fen,
+        **options(c),
+    }

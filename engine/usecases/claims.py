@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine import keys
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
+from engine.adapters.redis_store import AdmitRequest, RedisStore
 from engine.domain.admission import (
     Admission,
     campaign_of_claim,
     claim_id_for,
     interpret_admission,
 )
+from engine.domain.campaigns import Campaign
+from engine.domain.clock import Clock, to_ms
+from engine.domain.periods import Period, period_id, period_ttl_s
+from engine.domain.rules import failed_rule
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import NotFound
+from engine.errors import EngineError, LimitReached, NotEligible, NotFound, ValidationFailed
 from engine.events import CLAIM_ADMITTED, ClaimAdmitted
 from engine.usecases.acknowledge import make_durable, until_settled
+from engine.usecases.directory import Campaigns, Profiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,55 +31,148 @@ class ClaimAnswer:
     status: str = "admitted"
 
 
+@dataclass(frozen=True, slots=True)
+class CapHold:
+    """A reservation against a cross-campaign cap, made before the admission."""
+
+    group: str
+    period: str
+    fresh: bool  # made by this request, so this request must give it back on refusal
+
+
 class Claims:
     def __init__(
-        self, store: RedisStore, producer: EventProducer, db: Database, wait_s: float
+        self,
+        store: RedisStore,
+        producer: EventProducer,
+        db: Database,
+        campaigns: Campaigns,
+        profiles: Profiles,
+        clock: Clock,
+        wait_s: float,
     ) -> None:
-        self.store, self.producer, self.db, self.wait_s = store, producer, db, wait_s
+        self.store, self.producer, self.db = store, producer, db
+        self.campaigns, self.profiles, self.clock, self.wait_s = campaigns, profiles, clock, wait_s
 
     async def claim(
-        self, campaign_id: str, who: WorkerIdentity, idempotency_key: str, request_id: str = ""
+        self,
+        campaign_id: str,
+        who: WorkerIdentity,
+        idempotency_key: str,
+        request_id: str = "",
+        face_value_fen: int | None = None,
     ) -> ClaimAnswer:
+        campaign = await self.campaigns.get(campaign_id)
+        face = choose_face_value(campaign, face_value_fen)
+        if campaign.rules:
+            rule = failed_rule(campaign.rules, await self.profiles.get(who.worker_id))
+            if rule is not None:
+                raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
         claim_id = claim_id_for(campaign_id, who.worker_id, idempotency_key)
-
-        async def attempt() -> Admission:
-            reply = await self.store.admit(campaign_id, claim_id, who.worker_id, who.category)
-            return interpret_admission(reply)
-
-        admission = await until_settled(
-            attempt, lambda a: "new" if a.is_new else a.state, self.wait_s
-        )
-        if admission.is_new:
-            await self._make_durable(campaign_id, claim_id, who, admission, request_id)
+        await self.admit(campaign, claim_id, who, face, request_id)
         return ClaimAnswer(claim_id)
 
+    async def admit(
+        self,
+        campaign: Campaign,
+        claim_id: str,
+        who: WorkerIdentity,
+        face: int,
+        request_id: str = "",
+        via_draw: bool = False,
+    ) -> Admission:
+        """Admit once (a repeat returns the first admission) and make it durable."""
+        now = self.clock.now()
+        request = AdmitRequest(
+            campaign.id, claim_id, who.worker_id, who.category, to_ms(now), face, via_draw=via_draw
+        )
+        if campaign.period_limit:
+            period = campaign.period_limit.period
+            request = _with_period(request, period_id(period, now), period_ttl_s(period))
+        cap = await self._hold_cap(campaign, claim_id, who.worker_id, face, now)
+
+        async def attempt() -> Admission:
+            return interpret_admission(await self.store.admit(request))
+
+        try:
+            admission = await until_settled(
+                attempt, lambda a: "new" if a.is_new else a.state, self.wait_s
+            )
+            if admission.is_new:
+                await self._make_durable(campaign, request, admission, cap, request_id)
+        except EngineError:
+            if cap is not None and cap.fresh:
+                await self.store.cap_release(cap.group, cap.period, claim_id, who.worker_id)
+            raise
+        return admission
+
+    async def _hold_cap(
+        self, campaign: Campaign, claim_id: str, worker_id: str, face: int, now
+    ) -> CapHold | None:
+        if campaign.cap_group is None:
+            return None
+        group = await self.db.get_cap_group(campaign.cap_group)
+        if group is None:
+            return None
+        period = Period(group["period"])
+        pid = period_id(period, now)
+        reserved = await self.store.cap_reserve(
+            group["id"], pid, claim_id, worker_id, face, group["max_fen"], period_ttl_s(period)
+        )
+        if not reserved:
+            raise LimitReached(
+                f"The cap of {group['max_fen']} fen per {period} across {group['id']} is reached",
+                cap_group=group["id"],
+            )
+        return CapHold(group["id"], pid, fresh=reserved == 1)
+
     async def _make_durable(
-        self, campaign_id: str, claim_id: str, who: WorkerIdentity, a: Admission, request_id: str
+        self,
+        campaign: Campaign,
+        request: AdmitRequest,
+        a: Admission,
+        cap: CapHold | None,
+        request_id: str,
     ) -> None:
         event = ClaimAdmitted(
-            claim_id=claim_id,
-            campaign_id=campaign_id,
+            claim_id=request.claim_id,
+            campaign_id=campaign.id,
             campaign_number=a.campaign_number,
             serial=a.serial,
-            worker_id=who.worker_id,
+            worker_id=request.worker_id,
             face_value_fen=a.face_value_fen,
             valid_until=a.valid_until,
-            admitted_at_ms=int(time.time() * 1000),
+            admitted_at_ms=request.now_ms,
             request_id=request_id,
+            campaign_version=a.campaign_version,
+            partner_code=a.partner_code,
         )
+
+        async def release() -> str:
+            state = await self.store.release_claim(request, a.serial)
+            if state == "released" and cap is not None:
+                await self.store.cap_release(
+                    cap.group, cap.period, request.claim_id, request.worker_id
+                )
+            return state
+
         await make_durable(
-            publish=lambda: self.producer.publish(CLAIM_ADMITTED, claim_id, event),
-            confirm=lambda: self.store.confirm_soon(keys.claim(campaign_id, claim_id), a.serial),
-            release=lambda: self.store.release_claim(
-                campaign_id, claim_id, who.worker_id, a.serial
+            publish=lambda: self.producer.publish(CLAIM_ADMITTED, request.claim_id, event),
+            confirm=lambda: self.store.confirm_soon(
+                keys.claim(campaign.id, request.claim_id), a.serial
             ),
+            release=release,
         )
 
     async def get(self, claim_id: str, who: WorkerIdentity) -> dict:
         """A worker sees only their own claims; anyone else's look like missing ones."""
         campaign_id = campaign_of_claim(claim_id)
         record = await self.store.claim_record(campaign_id, claim_id)
-        if record.get("worker") == who.worker_id and record.get("state") in ("acked", "taken"):
+        # 'pending' too: the owner learns a claim id only from the 201, which may come
+        # before the background confirmation reaches Redis.
+        if record.get("worker") == who.worker_id and record.get("state") in (
+            "pending", "acked", "taken",
+        ):
             return {"claim_id": claim_id, "status": "admitted", "voucher": None}
         return await self._from_database(claim_id, who)
 
@@ -89,14 +186,34 @@ class Claims:
         return [voucher_view(r) for r in await self.db.vouchers_of_worker(who.worker_id)]
 
 
+def choose_face_value(campaign: Campaign, requested: int | None) -> int:
+    if requested is None:
+        return campaign.face_value_fen
+    low, high = campaign.face_range
+    if not low <= requested <= high:
+        raise ValidationFailed(f"face_value_fen must be between {low} and {high} for this campaign")
+    return requested
+
+
+def _with_period(request: AdmitRequest, period: str, ttl_s: int) -> AdmitRequest:
+    return replace(request, period=period, period_ttl_s=ttl_s)
+
+
 def voucher_view(row) -> dict:
+    if row["redeemed"]:
+        status = "redeemed"
+    elif row["expired_at"] is not None:
+        status = "expired"
+    else:
+        status = "issued"
     return {
         "claim_id": row["claim_id"],
         "campaign_id": row["campaign_id"],
         "serial": row["serial"],
         "code": row["code"],
+        "partner_code": row["partner_code"],
         "face_value_fen": row["face_value_fen"],
         "valid_until": row["valid_until"].isoformat(),
         "issued_at": row["issued_at"].isoformat(),
-        "status": "redeemed" if row["redeemed"] else "issued",
+        "status": status,
     }

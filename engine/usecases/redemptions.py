@@ -13,6 +13,7 @@ from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
 from engine.domain.admission import redemption_id_for
+from engine.domain.clock import Clock, to_ms
 from engine.domain.codes import verify_code
 from engine.domain.redemption import RedeemOutcome, interpret_redemption
 from engine.errors import InvalidCode
@@ -39,10 +40,11 @@ class Redemptions:
         producer: EventProducer,
         db: Database,
         public_keys: Mapping[int, Ed25519PublicKey],
+        clock: Clock,
         wait_s: float,
     ) -> None:
         self.store, self.producer, self.db = store, producer, db
-        self.public_keys, self.wait_s = public_keys, wait_s
+        self.public_keys, self.clock, self.wait_s = public_keys, clock, wait_s
         self._campaign_ids: dict[int, str] = {}
 
     async def _campaign_id(self, number: int) -> str:
@@ -63,7 +65,8 @@ class Redemptions:
         rid = redemption_id_for(campaign_id, merchant_id, idempotency_key)
 
         async def attempt() -> RedeemOutcome:
-            reply = await self.store.redeem(campaign_id, serial, merchant_id, rid)
+            now_ms = to_ms(self.clock.now())
+            reply = await self.store.redeem(campaign_id, serial, merchant_id, rid, now_ms)
             return interpret_redemption(reply)
 
         outcome = await until_settled(

@@ -124,7 +124,8 @@ def test_campaign_rules():
         check_campaign(campaign(merchants=("a", "a")))
     with pytest.raises(ValidationFailed):
         check_campaign(campaign(valid_until=datetime(2110, 1, 1, tzinfo=UTC)))
-    assert campaign().budget_fen == 60_000_000
+    assert campaign().max_spend_fen == 60_000_000
+    assert campaign(budget_fen=1_000_000).max_spend_fen == 1_000_000
 
 
 def test_same_definition_ignores_order_and_timezone():

@@ -1,28 +1,83 @@
--- Admit one claim: window, eligibility, quota and per-worker limit in one atomic step.
+-- Admit one claim in one atomic step: lifecycle and window, category, per-worker and
+-- per-period limits, released stock (waves), budget, and a partner code if pooled.
 -- The claim record doubles as the idempotency record: its key is derived from
 -- (campaign, worker, Idempotency-Key), so a repeat finds it and gets the first answer.
--- KEYS[1] campaign hash   KEYS[2] per-worker counts   KEYS[3] eligible categories
--- KEYS[4] claim record
--- ARGV[1] worker id       ARGV[2] worker category
--- Returns {1, state, serial, face, valid_until, number} admitted | {2, state, serial} repeat
---   | {negative status}
-local rec = redis.call('HMGET', KEYS[4], 'state', 'serial')
+-- KEYS[1] campaign hash   KEYS[2] per-worker counts   KEYS[3] per-worker counts this period
+-- KEYS[4] eligible categories   KEYS[5] claim record   KEYS[6] partner code pool
+-- ARGV[1] worker id   ARGV[2] category   ARGV[3] now (ms)   ARGV[4] face value (fen)
+-- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
+-- Returns {1, state, serial, face, valid_until, number, version, partner code}
+--   | {2, state, serial} repeat | {-4, next wave ms} sold out now | {negative status}
+local rec = redis.call('HMGET', KEYS[5], 'state', 'serial')
 if rec[1] and rec[1] ~= 'released' then
   return {2, rec[1], tonumber(rec[2])}
 end
-local c = redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'remaining',
-  'per_worker_limit', 'face', 'valid_until', 'number')
+local c = redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'quota', 'admitted',
+  'per_worker_limit', 'period_limit', 'valid_until', 'number', 'version', 'budget', 'spent',
+  'waves', 'rollover', 'reclaimed', 'pool', 'lottery')
 if not c[1] then return {-1} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if c[1] ~= 'open' or now < tonumber(c[2]) or now >= tonumber(c[3]) then return {-2} end
-if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then return {-3} end
+local now = tonumber(ARGV[3])
+local status = c[1]
+if ARGV[6] == '1' then
+  if status ~= 'open' and status ~= 'scheduled' then return {-2} end
+else
+  if c[17] == '1' then return {-8} end
+  if (status ~= 'open' and status ~= 'scheduled')
+    or now < tonumber(c[2]) or now >= tonumber(c[3]) then return {-2} end
+end
+if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 0 then return {-3} end
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if held >= tonumber(c[5]) then return {-5} end
-if tonumber(c[4]) <= 0 then return {-4} end
+if held >= tonumber(c[6]) then return {-5} end
+local period_limit = tonumber(c[7])
+if period_limit > 0 then
+  local in_period = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+  if in_period >= period_limit then return {-6} end
+end
+
+-- Stock released so far: all of it, or the waves whose time has come.
+local admitted, reclaimed = tonumber(c[5]), tonumber(c[15])
+local rollover = c[14] == '1'
+local wave, available = 0, 0
+if c[13] == '' then
+  available = tonumber(c[4]) - admitted + (rollover and reclaimed or 0)
+else
+  local released, current, next_at = 0, 0, 0
+  for at, qty in string.gmatch(c[13], '(%d+):(%d+)') do
+    if tonumber(at) <= now then
+      wave = wave + 1
+      released = released + tonumber(qty)
+      current = tonumber(qty)
+    elseif next_at == 0 then
+      next_at = tonumber(at)
+    end
+  end
+  if wave == 0 then return {-4, next_at} end
+  if rollover then
+    available = released + reclaimed - admitted
+  else
+    available = current - tonumber(redis.call('HGET', KEYS[1], 'wave_admitted:' .. wave) or '0')
+  end
+  if available <= 0 then return {-4, next_at} end
+end
+if available <= 0 then return {-4, 0} end
+local face = tonumber(ARGV[4])
+local budget = tonumber(c[11])
+if budget > 0 and tonumber(c[12]) + face > budget then return {-4, 0} end
+local code = ''
+if c[16] == '1' then
+  code = redis.call('SPOP', KEYS[6])
+  if not code then return {-4, 0} end
+end
+
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('HINCRBY', KEYS[1], 'remaining', -1)
+if period_limit > 0 then
+  redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]), 'NX')
+end
 redis.call('HINCRBY', KEYS[1], 'admitted', 1)
+redis.call('HINCRBY', KEYS[1], 'spent', face)
+if wave > 0 then redis.call('HINCRBY', KEYS[1], 'wave_admitted:' .. wave, 1) end
 local serial = redis.call('HINCRBY', KEYS[1], 'next_serial', 1)
-redis.call('HSET', KEYS[4], 'state', 'pending', 'serial', serial, 'worker', ARGV[1], 'at_ms', now)
-return {1, 'pending', serial, tonumber(c[6]), tonumber(c[7]), tonumber(c[8])}
+redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
+  'at_ms', now, 'face', face, 'wave', wave, 'pcode', code)
+return {1, 'pending', serial, face, tonumber(c[8]), tonumber(c[9]), tonumber(c[10]), code}

@@ -3,7 +3,7 @@
 -- campaign, merchant and Idempotency-Key).
 -- KEYS[1] voucher hash   KEYS[2] enrolled merchants   KEYS[3] redemption record
 -- KEYS[4] campaign hash
--- ARGV[1] merchant id    ARGV[2] redemption id        ARGV[3] serial
+-- ARGV[1] merchant id    ARGV[2] redemption id        ARGV[3] serial   ARGV[4] now (ms)
 -- Returns {1, state, at_ms, face} | {2, state, at_ms, face} repeat | {-1} not issued | {-2} not enrolled
 --   | {-3, merchant, at_ms} already redeemed | {-4} expired | {-6} key reused for another code
 local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'face')
@@ -15,8 +15,8 @@ if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
 local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms', 'face')
 if not v[1] then return {-1} end
 if v[1] == 'redeemed' then return {-3, v[3], tonumber(v[4])} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if v[1] == 'expired' then return {-4} end
+local now = tonumber(ARGV[4])
 if now >= tonumber(v[2]) * 1000 then return {-4} end
 redis.call('HSET', KEYS[1], 'status', 'redeemed', 'redemption_id', ARGV[2],
   'redeemed_by', ARGV[1], 'redeemed_at_ms', now)

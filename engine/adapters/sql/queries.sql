@@ -1,9 +1,71 @@
 -- name: insert_campaign
 INSERT INTO campaigns (id, name, quota, face_value_fen, per_worker_limit, claim_opens_at,
-                       claim_closes_at, valid_until, eligible_categories)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                       claim_closes_at, valid_until, eligible_categories, status, options)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO NOTHING
 RETURNING number;
+
+-- name: update_campaign
+UPDATE campaigns
+SET name = $2, quota = $3, face_value_fen = $4, per_worker_limit = $5, claim_opens_at = $6,
+    claim_closes_at = $7, valid_until = $8, eligible_categories = $9, options = $10,
+    version = version + 1
+WHERE id = $1 AND version = $11
+RETURNING version;
+
+-- name: insert_campaign_version
+INSERT INTO campaign_versions (campaign_id, version, definition) VALUES ($1, $2, $3);
+
+-- name: set_campaign_status
+UPDATE campaigns SET status = $2 WHERE id = $1 AND status = $3 RETURNING status;
+
+-- name: insert_cap_group
+INSERT INTO cap_groups (id, period, max_fen) VALUES ($1, $2, $3)
+ON CONFLICT (id) DO NOTHING
+RETURNING id;
+
+-- name: get_cap_group
+SELECT id, period, max_fen FROM cap_groups WHERE id = $1;
+
+-- name: insert_partner_codes
+INSERT INTO partner_codes (campaign_id, code)
+SELECT $1, unnest($2::text[])
+ON CONFLICT DO NOTHING
+RETURNING code;
+
+-- name: register_for_lottery
+INSERT INTO lottery_registrations (campaign_id, worker_id) VALUES ($1, $2)
+ON CONFLICT DO NOTHING;
+
+-- name: lottery_registrants
+SELECT worker_id FROM lottery_registrations WHERE campaign_id = $1 ORDER BY worker_id;
+
+-- name: insert_lottery_commitment
+INSERT INTO lottery_draws (campaign_id, commitment, registrants_digest, registrants, stock,
+                           seed_hex)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (campaign_id) DO NOTHING;
+
+-- name: record_lottery_draw
+UPDATE lottery_draws SET winners = $2, drawn_at = coalesce(drawn_at, now())
+WHERE campaign_id = $1;
+
+-- name: get_lottery
+SELECT * FROM lottery_draws WHERE campaign_id = $1;
+
+-- name: due_for_expiry
+SELECT v.campaign_id, v.serial
+FROM vouchers v
+WHERE v.valid_until <= $1 AND v.expired_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM redemptions r
+                  WHERE r.campaign_id = v.campaign_id AND r.serial = v.serial)
+ORDER BY v.valid_until
+LIMIT $2;
+
+-- name: mark_expired
+UPDATE vouchers v SET expired_at = now()
+FROM unnest($1::text[], $2::int[]) AS e(campaign_id, serial)
+WHERE v.campaign_id = e.campaign_id AND v.serial = e.serial AND v.expired_at IS NULL;
 
 -- name: enrol_merchants
 INSERT INTO campaign_merchants (campaign_id, merchant_id)
@@ -37,9 +99,12 @@ ON CONFLICT (id) DO UPDATE SET category = EXCLUDED.category, profile = EXCLUDED.
 RETURNING (xmax = 0) AS created;
 
 -- name: upsert_workers
-INSERT INTO workers (id, category, profile)
+-- Only rows that differ are written, so a re-import changes nothing; returns the ids written.
+INSERT INTO workers AS w (id, category, profile)
 SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
-ON CONFLICT (id) DO UPDATE SET category = EXCLUDED.category, profile = EXCLUDED.profile;
+ON CONFLICT (id) DO UPDATE SET category = EXCLUDED.category, profile = EXCLUDED.profile
+WHERE (w.category, w.profile) IS DISTINCT FROM (EXCLUDED.category, EXCLUDED.profile)
+RETURNING id, (xmax = 0) AS created;
 
 -- name: get_worker
 SELECT id, category, profile FROM workers WHERE id = $1;
@@ -47,9 +112,9 @@ SELECT id, category, profile FROM workers WHERE id = $1;
 -- name: upsert_vouchers
 -- A replayed event keeps the first row; RETURNING hands back the stored code either way.
 INSERT INTO vouchers (claim_id, campaign_id, serial, worker_id, face_value_fen, key_id, code,
-                      valid_until, admitted_at)
+                      valid_until, admitted_at, campaign_version, partner_code)
 SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::int[],
-                     $7::text[], $8::timestamptz[], $9::timestamptz[])
+                     $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[])
 ON CONFLICT (claim_id) DO UPDATE SET claim_id = vouchers.claim_id
 RETURNING claim_id, code;
 

@@ -1,16 +1,24 @@
-"""Operations endpoints (ops token): campaigns, merchants, workers, worker tokens."""
+"""Operations endpoints (ops token): campaigns and their lifecycle, cap groups, partner
+pools, lottery steps, merchants, workers and worker tokens."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import ValidationError
 
 from engine.api.auth import require_ops, services
 from engine.api.models import (
     CampaignId,
     CampaignIn,
     CampaignOut,
+    CampaignPatch,
+    CapGroupIn,
     MerchantIn,
     MerchantOut,
+    PoolIn,
+    StatusIn,
     TokenOut,
     WorkerIn,
     WorkerOut,
@@ -18,12 +26,17 @@ from engine.api.models import (
     WorkersBulkOut,
 )
 from engine.api.responses import ERRORS
+from engine.errors import ValidationFailed
+from engine.usecases.admin import MUTABLE
+from engine.usecases.workers import read_csv
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_ops)], responses=ERRORS)
-WORKER_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+router = APIRouter(
+    prefix="/v1", dependencies=[Depends(require_ops)], responses=ERRORS, tags=["ops"]
+)
+WorkerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
-@router.post("/campaigns", status_code=201, response_model=CampaignOut, tags=["ops"])
+@router.post("/campaigns", status_code=201, response_model=CampaignOut)
 async def create_campaign(body: CampaignIn, request: Request, response: Response) -> dict:
     admin = services(request).admin
     campaign, created = await admin.create_campaign(body.to_domain())
@@ -32,32 +45,91 @@ async def create_campaign(body: CampaignIn, request: Request, response: Response
     return await admin.campaign_view(campaign.id)
 
 
-@router.get("/campaigns/{campaign_id}", response_model=CampaignOut, tags=["ops"])
+@router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
 async def get_campaign(request: Request, campaign_id: CampaignId) -> dict:
     return await services(request).admin.campaign_view(campaign_id)
 
 
-@router.post("/merchants", status_code=201, response_model=MerchantOut, tags=["ops"])
+@router.patch("/campaigns/{campaign_id}", response_model=CampaignOut)
+async def change_campaign(body: CampaignPatch, request: Request, campaign_id: CampaignId) -> dict:
+    """A new version of the definition; vouchers already issued keep theirs."""
+    admin = services(request).admin
+    changes = dict(body.model_extra or {})
+    not_allowed = set(changes) - MUTABLE
+    if not_allowed:
+        raise ValidationFailed(f"these fields cannot change: {', '.join(sorted(not_allowed))}")
+    current = await admin.campaign_view(campaign_id)
+    fields = set(CampaignIn.model_fields) - {"status"}
+    try:
+        merged = CampaignIn.model_validate(
+            {k: v for k, v in current.items() if k in fields} | changes
+        )
+    except ValidationError as exc:
+        raise ValidationFailed("; ".join(e["msg"] for e in exc.errors()[:10])) from None
+    await admin.update_campaign(campaign_id, merged.to_domain(), body.version)
+    return await admin.campaign_view(campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/status", response_model=CampaignOut)
+async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) -> dict:
+    """Lifecycle: draft -> scheduled -> open -> paused -> closed. A pause applies at once."""
+    admin = services(request).admin
+    await admin.set_status(campaign_id, body.status)
+    return await admin.campaign_view(campaign_id)
+
+
+@router.post("/cap-groups", status_code=201)
+async def create_cap_group(body: CapGroupIn, request: Request, response: Response) -> dict:
+    """A per-worker cap in fen per period, shared by every campaign naming this group."""
+    if not await services(request).admin.create_cap_group(body.id, body.period.value, body.max_fen):
+        response.status_code = 200
+    return body.model_dump(mode="json")
+
+
+@router.post("/campaigns/{campaign_id}/pool/bulk")
+async def import_pool(body: PoolIn, request: Request, campaign_id: CampaignId) -> dict:
+    return await services(request).admin.import_partner_codes(campaign_id, body.codes)
+
+
+@router.post("/campaigns/{campaign_id}/lottery/commit")
+async def lottery_commit(request: Request, campaign_id: CampaignId) -> dict:
+    return await services(request).lotteries.commit(campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/lottery/draw")
+async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict:
+    return await services(request).lotteries.draw(campaign_id)
+
+
+@router.post("/merchants", status_code=201, response_model=MerchantOut)
 async def create_merchant(body: MerchantIn, request: Request) -> dict:
     api_key = await services(request).admin.create_merchant(body.id, body.name)
     return {"id": body.id, "api_key": api_key}
 
 
-@router.post("/workers", status_code=201, response_model=WorkerOut, tags=["ops"])
+@router.post("/workers", status_code=201, response_model=WorkerOut)
 async def register_worker(body: WorkerIn, request: Request, response: Response) -> dict:
-    created = await services(request).admin.register_worker(body.id, body.category, body.profile())
+    created = await services(request).workers.register(body.id, body.profile())
     if not created:
         response.status_code = 200
     return {"id": body.id, "category": body.category, "created": created}
 
 
-@router.post("/workers/bulk", response_model=WorkersBulkOut, tags=["ops"])
+@router.post("/workers/bulk", response_model=WorkersBulkOut)
 async def register_workers(body: WorkersBulkIn, request: Request) -> dict:
-    rows = [(w.id, str(w.category), w.profile()) for w in body.workers]
-    return {"upserted": await services(request).admin.register_workers(rows)}
+    items = [(w.id, w.profile()) for w in body.workers]
+    return {"upserted": await services(request).workers.register_many(items)}
 
 
-@router.post("/workers/{worker_id}/token", response_model=TokenOut, tags=["ops"])
-async def mint_token(request: Request, worker_id: str = WORKER_ID) -> dict:
+@router.post("/workers/import")
+async def import_workers(request: Request) -> dict:
+    """A CSV body (header: id, category and profile columns); a per-row report comes back."""
+    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    report = await services(request).workers.import_rows(read_csv(text.splitlines()))
+    return report.as_dict()
+
+
+@router.post("/workers/{worker_id}/token", response_model=TokenOut)
+async def mint_token(request: Request, worker_id: WorkerId) -> dict:
     token, expires_at = await services(request).admin.mint_token(worker_id)
     return {"token": token, "expires_at": expires_at}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from engine.api.auth import services
+from engine.api.models import CampaignId
 
 router = APIRouter(tags=["public"])
 
@@ -20,3 +21,10 @@ async def healthz(request: Request) -> dict:
 @router.get("/v1/keys")
 async def public_keys(request: Request) -> dict:
     return services(request).keyring.public_document()
+
+
+@router.get("/v1/campaigns/{campaign_id}/lottery")
+async def lottery(request: Request, campaign_id: CampaignId) -> dict:
+    """The published facts of a lottery: commitment, registrants and, after the draw,
+    the seed and the winners, so anyone can re-run it (`nuanxin lottery verify`)."""
+    return await services(request).lotteries.published(campaign_id)

@@ -1,4 +1,5 @@
-"""Worker endpoints (worker bearer token): claim, and read one's own claims and vouchers."""
+"""Worker endpoints (worker bearer token): claim, register for a lottery, and read one's
+own claims and vouchers."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from engine.api.auth import require_worker, services
-from engine.api.models import CampaignId, ClaimOut, ClaimStatusOut, IdempotencyKey, VouchersOut
+from engine.api.models import (
+    CampaignId,
+    ClaimIn,
+    ClaimOut,
+    ClaimStatusOut,
+    IdempotencyKey,
+    VouchersOut,
+)
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
 from engine.domain.tokens import WorkerIdentity
 
-Worker = Annotated[WorkerIdentity, Depends(require_worker)]
-
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
+Worker = Annotated[WorkerIdentity, Depends(require_worker)]
 
 
 @router.post("/campaigns/{campaign_id}/claims", status_code=201, response_model=ClaimOut)
@@ -24,11 +31,22 @@ async def claim(
     campaign_id: CampaignId,
     who: Worker,
     idempotency_key: IdempotencyKey = None,
+    body: ClaimIn | None = None,
 ) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
-    answer = await services(request).claims.claim(campaign_id, who, key, request.state.request_id)
+    face = body.face_value_fen if body is not None else None
+    answer = await services(request).claims.claim(
+        campaign_id, who, key, request.state.request_id, face
+    )
     # A ready response skips FastAPI's response-model pass on the hottest route.
     return JSONResponse({"claim_id": answer.claim_id, "status": answer.status}, status_code=201)
+
+
+@router.post("/campaigns/{campaign_id}/registrations", status_code=201)
+async def register(request: Request, campaign_id: CampaignId, who: Worker) -> dict:
+    """Enter a lottery campaign's draw (idempotent)."""
+    await services(request).lotteries.register(campaign_id, who)
+    return {"campaign_id": campaign_id, "worker_id": who.worker_id, "status": "registered"}
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimStatusOut)

@@ -1,0 +1,41 @@
+"""Calendar periods for per-period limits, in the union's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+UNION_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+def period_id(period: Period, now: datetime) -> str:
+    """A name for the period containing `now`: d20250120, w2025-04, m202501."""
+    local = now.astimezone(UNION_TZ)
+    if period is Period.DAY:
+        return local.strftime("d%Y%m%d")
+    if period is Period.WEEK:
+        year, week, _ = local.isocalendar()
+        return f"w{year}-{week:02d}"
+    return local.strftime("m%Y%m")
+
+
+def period_ttl_s(period: Period) -> int:
+    """How long a period's counters must live: the period plus a day of margin."""
+    return {Period.DAY: 2, Period.WEEK: 8, Period.MONTH: 32}[period] * 86400
+
+
+def period_start(period: Period, now: datetime) -> datetime:
+    local = now.astimezone(UNION_TZ)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period is Period.DAY:
+        return day
+    if period is Period.WEEK:
+        return day - timedelta(days=local.weekday())
+    return day.replace(day=1)

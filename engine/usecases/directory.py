@@ -1,0 +1,64 @@
+"""Read-mostly lookups the hot path needs: campaign definitions and worker profiles.
+
+Definitions are cached for a second per process: a changed rule or limit applies
+within that second, while a pause applies at once because the admission script
+reads the status from Redis on every claim.
+"""
+
+from __future__ import annotations
+
+import time
+
+from engine.adapters.postgres import Database
+from engine.adapters.redis_store import RedisStore
+from engine.domain.campaigns import Campaign
+from engine.domain.profiles import (
+    PROFILE_FIELDS,
+    WorkerProfile,
+    from_record,
+    parse_profile,
+    to_record,
+)
+from engine.errors import NotEligible, NotFound
+
+
+class Campaigns:
+    def __init__(self, db: Database, ttl_s: float = 1.0) -> None:
+        self.db, self.ttl_s = db, ttl_s
+        self._cache: dict[str, tuple[float, Campaign]] = {}
+
+    async def get(self, campaign_id: str) -> Campaign:
+        hit = self._cache.get(campaign_id)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        campaign = await self.db.get_campaign(campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id}")
+        self._cache[campaign_id] = (now, campaign)
+        return campaign
+
+    def forget(self, campaign_id: str) -> None:
+        self._cache.pop(campaign_id, None)
+
+
+class Profiles:
+    """Worker profiles from the Redis cache, filled from PostgreSQL on a miss."""
+
+    def __init__(self, store: RedisStore, db: Database) -> None:
+        self.store, self.db = store, db
+
+    async def get(self, worker_id: str) -> WorkerProfile:
+        record = await self.store.cached_profile(worker_id)
+        if record:
+            return from_record(worker_id, record)
+        row = await self.db.get_worker(worker_id)
+        if row is None:
+            raise NotEligible("No profile is on record for this worker", failed_rule="profile")
+        profile = parse_profile(worker_id, {"category": row["category"], **_known(row["profile"])})
+        await self.store.cache_profiles([(worker_id, to_record(profile))])
+        return profile
+
+
+def _known(profile: dict) -> dict:
+    return {k: v for k, v in profile.items() if k in PROFILE_FIELDS}

@@ -1,0 +1,115 @@
+"""Lottery campaigns: registration, a published commitment, a re-runnable draw.
+
+Winners receive vouchers through the normal issuance path: each is admitted by
+the same script as a claim (with an idempotent claim id per winner), so the
+stock and every limit hold, and a repeated draw admits no one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from engine.adapters.postgres import Database
+from engine.domain import lottery
+from engine.domain.admission import claim_id_for
+from engine.domain.campaigns import CLAIMABLE, Campaign
+from engine.domain.clock import Clock
+from engine.domain.rules import failed_rule
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import ClaimWindowClosed, Conflict, NotEligible, ValidationFailed
+from engine.usecases.claims import Claims
+from engine.usecases.directory import Campaigns, Profiles
+
+DRAW_CLAIM_KEY = "lottery-draw"
+
+
+class Lotteries:
+    def __init__(
+        self, db: Database, campaigns: Campaigns, profiles: Profiles, claims: Claims, clock: Clock
+    ) -> None:
+        self.db, self.campaigns, self.profiles = db, campaigns, profiles
+        self.claims, self.clock = claims, clock
+
+    async def _lottery(self, campaign_id: str) -> Campaign:
+        campaign = await self.campaigns.get(campaign_id)
+        if campaign.lottery is None:
+            raise ValidationFailed("this campaign is not a lottery")
+        return campaign
+
+    async def register(self, campaign_id: str, who: WorkerIdentity) -> None:
+        campaign = await self._lottery(campaign_id)
+        now = self.clock.now()
+        if campaign.status not in CLAIMABLE or not (
+            campaign.claim_opens_at <= now < campaign.claim_closes_at
+        ):
+            raise ClaimWindowClosed("Registration is not open")
+        if who.category not in campaign.eligible_categories:
+            raise NotEligible("The worker's category is not eligible", failed_rule="category")
+        if campaign.rules:
+            rule = failed_rule(campaign.rules, await self.profiles.get(who.worker_id))
+            if rule is not None:
+                raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
+        await self.db.register_for_lottery(campaign_id, who.worker_id)
+
+    async def commit(self, campaign_id: str) -> dict:
+        """At registration close: fix the list and publish the seed's commitment."""
+        campaign = await self._lottery(campaign_id)
+        if self.clock.now() < campaign.claim_closes_at:
+            raise Conflict("registration is still open")
+        registrants = await self.db.lottery_registrants(campaign_id)
+        seed = secrets.token_bytes(32)
+        await self.db.insert_lottery_commitment(
+            campaign_id,
+            lottery.commitment(seed),
+            lottery.registrants_digest(registrants),
+            len(registrants),
+            campaign.quota,
+            seed.hex(),
+        )
+        return await self.published(campaign_id)
+
+    async def draw(self, campaign_id: str) -> dict:
+        """Reveal the seed, rank the registrants and admit the winners (idempotent)."""
+        campaign = await self._lottery(campaign_id)
+        if self.clock.now() < campaign.lottery.draw_at:
+            raise Conflict(f"the draw is at {campaign.lottery.draw_at.isoformat()}")
+        row = await self.db.get_lottery(campaign_id)
+        if row is None:
+            raise Conflict("commit the registrant list first")
+        registrants = await self.db.lottery_registrants(campaign_id)
+        if lottery.registrants_digest(registrants) != row["registrants_digest"]:
+            raise Conflict("the registrant list changed after the commitment")
+        winners = lottery.draw(bytes.fromhex(row["seed_hex"]), registrants, row["stock"])
+        await self.db.record_lottery_draw(campaign_id, winners)
+        category = campaign.eligible_categories[0]
+        sem = asyncio.Semaphore(32)
+
+        async def admit(worker_id: str) -> None:
+            async with sem:
+                who = WorkerIdentity(worker_id, str(category))
+                claim_id = claim_id_for(campaign_id, worker_id, DRAW_CLAIM_KEY)
+                await self.claims.admit(
+                    campaign, claim_id, who, campaign.face_value_fen, via_draw=True
+                )
+
+        await asyncio.gather(*(admit(w) for w in winners))
+        return await self.published(campaign_id)
+
+    async def published(self, campaign_id: str) -> dict:
+        """What anyone may see; the seed only once the draw has happened."""
+        await self._lottery(campaign_id)
+        row = await self.db.get_lottery(campaign_id)
+        if row is None:
+            return {"campaign_id": campaign_id, "state": "registering"}
+        drawn = row["drawn_at"] is not None
+        return {
+            "campaign_id": campaign_id,
+            "state": "drawn" if drawn else "committed",
+            "commitment": row["commitment"],
+            "registrants_digest": row["registrants_digest"],
+            "registrants": await self.db.lottery_registrants(campaign_id),
+            "stock": row["stock"],
+            "seed_hex": row["seed_hex"] if drawn else None,
+            "winners": list(row["winners"]) if drawn else None,
+        }

@@ -1,0 +1,136 @@
+"""Worker registration: one at a time, or hundreds of thousands from a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from engine.adapters.postgres import Database
+from engine.adapters.redis_store import RedisStore
+from engine.domain.profiles import (
+    PROFILE_FIELDS,
+    ProfileError,
+    WorkerProfile,
+    parse_profile,
+    to_record,
+)
+from engine.errors import ValidationFailed
+
+WORKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+BATCH = 5000
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, id, reason)
+
+    def as_dict(self, max_rejections: int = 1000) -> dict:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "rejections": [
+                {"line": line, "id": wid, "reason": reason}
+                for line, wid, reason in self.rejected[:max_rejections]
+            ],
+        }
+
+
+def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a worker CSV with their line numbers; the header must name known columns."""
+    reader = csv.DictReader(lines)
+    columns = set(reader.fieldnames or ())
+    unknown = columns - set(PROFILE_FIELDS) - {"id"}
+    if "id" not in columns or "category" not in columns or unknown:
+        raise ValidationFailed(
+            "the header must have id and category, and only these columns: "
+            + ", ".join(["id", *PROFILE_FIELDS])
+            + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else "")
+        )
+    for row in reader:
+        yield reader.line_num, row
+
+
+def parse_row(row: dict[str, str | None]) -> WorkerProfile:
+    worker_id = (row.get("id") or "").strip()
+    if not WORKER_ID.match(worker_id):
+        raise ProfileError("id must be 1-64 letters, digits, '.', '_' or '-'")
+    if None in row or any(v is None for v in row.values()):
+        raise ProfileError("the row has a different number of fields than the header")
+    return parse_profile(worker_id, {k: v for k, v in row.items() if k != "id"})
+
+
+class Workers:
+    def __init__(self, store: RedisStore, db: Database) -> None:
+        self.store, self.db = store, db
+
+    async def register(self, worker_id: str, values: dict) -> bool:
+        """Create or update one worker; True when created."""
+        try:
+            profile = parse_profile(worker_id, values)
+        except ProfileError as exc:
+            raise ValidationFailed(str(exc)) from None
+        created, _ = await self._write([profile])
+        return created == 1
+
+    async def register_many(self, items: list[tuple[str, dict]]) -> int:
+        """All or nothing: any invalid worker refuses the whole request."""
+        profiles, errors = [], []
+        for worker_id, values in items:
+            try:
+                profiles.append(parse_profile(worker_id, values))
+            except ProfileError as exc:
+                errors.append(f"{worker_id}: {exc}")
+        if errors:
+            raise ValidationFailed("; ".join(errors[:20]))
+        await self._write(profiles)
+        return len(profiles)
+
+    async def import_rows(
+        self, rows: Iterable[tuple[int, dict]], progress: Callable[[int], None] = lambda n: None
+    ) -> ImportReport:
+        """Import idempotently: rows equal to what is stored change nothing."""
+        report, batch, seen = ImportReport(), [], set()
+        for line, row in rows:
+            report.rows += 1
+            try:
+                profile = parse_row(row)
+                if profile.worker_id in seen:
+                    raise ProfileError("the same id appears earlier in the file")
+                seen.add(profile.worker_id)
+                batch.append(profile)
+            except ProfileError as exc:
+                report.rejected.append((line, str(row.get("id") or "")[:64], str(exc)))
+            if len(batch) >= BATCH:
+                await self._flush(batch, report)
+                progress(report.rows)
+                batch = []
+        await self._flush(batch, report)
+        progress(report.rows)
+        return report
+
+    async def _flush(self, batch: list[WorkerProfile], report: ImportReport) -> None:
+        if not batch:
+            return
+        created, updated = await self._write(batch)
+        report.created += created
+        report.updated += updated
+        report.unchanged += len(batch) - created - updated
+
+    async def _write(self, profiles: list[WorkerProfile]) -> tuple[int, int]:
+        records = [(p.worker_id, to_record(p)) for p in profiles]
+        rows = [
+            (wid, rec["category"], {k: v for k, v in rec.items() if k != "category"})
+            for wid, rec in records
+        ]
+        counts = await self.db.upsert_workers(rows)
+        await self.store.cache_profiles(records)
+        return counts
