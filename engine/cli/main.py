@@ -20,6 +20,10 @@ from engine.settings import Settings
 app = typer.Typer(no_args_is_help=True, help="Nuanxin voucher engine.")
 stack_app = typer.Typer(no_args_is_help=True, help="The local Redis, PostgreSQL and broker.")
 app.add_typer(stack_app, name="stack")
+workers_app = typer.Typer(no_args_is_help=True, help="Worker profiles.")
+app.add_typer(workers_app, name="workers")
+lottery_app = typer.Typer(no_args_is_help=True, help="Lottery draws.")
+app.add_typer(lottery_app, name="lottery")
 console = Console(stderr=True)
 
 StateDir = Annotated[
@@ -208,6 +212,49 @@ def demo(
     if not report.ok:
         console.print("[red]a check failed[/red]")
         raise typer.Exit(1)
+
+
+@workers_app.command("import")
+def workers_import(
+    csv_file: Path,
+    report: Annotated[Path | None, typer.Option(help="where to write rejected rows")] = None,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Import worker profiles from CSV (id, category, profile columns); idempotent."""
+    import asyncio
+
+    from engine.cli.importing import run_import
+
+    settings = settings_for(state_dir)
+    summary = asyncio.run(run_import(settings, csv_file, report, Console(stderr=True)))
+    print(json.dumps(summary))
+
+
+@lottery_app.command("verify")
+def lottery_verify(published: Path) -> None:
+    """Re-run a draw from its published document (GET /v1/campaigns/{id}/lottery)."""
+    from engine.domain import lottery
+
+    doc = json.loads(published.read_text())
+    if doc.get("seed_hex") is None:
+        console.print("[red]the draw has not happened yet: no seed is published[/red]")
+        raise typer.Exit(2)
+    problems = lottery.verify(
+        bytes.fromhex(doc["seed_hex"]),
+        doc["commitment"],
+        doc["registrants"],
+        doc["registrants_digest"],
+        doc["stock"],
+        doc["winners"],
+    )
+    for problem in problems:
+        console.print(f"[red]{problem}[/red]")
+    if problems:
+        raise typer.Exit(1)
+    console.print(
+        f"verified: {len(doc['winners'])} winners of {len(doc['registrants'])} "
+        "registrants follow from the published seed"
+    )
 
 
 def wait_healthy(base_url: str, children: list[subprocess.Popen], timeout_s: float = 60) -> None:

@@ -1,18 +1,17 @@
-"""The Spring Festival programmes of DESIGN.md as campaign definitions (pure data).
-
-Money programmes ("4,000,000 yuan in total") become a count quota at a fixed face
-value here; budgets, variable values and profile rules (hardship, origin city,
-first job) arrive with the programme rules issue.
-"""
+"""The Spring Festival programmes of DESIGN.md as campaign definitions (pure data),
+and the simulated workers' profiles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 ALL = ["delivery_rider", "courier", "truck_driver", "ride_hailing_driver", "other_new_employment"]
 RIDE_HAILING = ["ride_hailing_driver"]
 RIDERS = ["delivery_rider"]
+PARTNER_CITIES = ["Xinyang", "Fuyang", "Suqian"]
+LEISURE_CAP = {"id": "spring-leisure", "period": "month", "max_fen": 20_000}  # 200 yuan/month
 
 
 @dataclass(frozen=True)
@@ -23,77 +22,130 @@ class Programme:
     face_value_fen: int
     categories: list[str]
     merchant: str
-    note: str = ""
+    options: dict = field(default_factory=dict)
+
+
+def _yuan(amount: int) -> int:
+    return amount * 100
 
 
 PROGRAMMES = [
-    Programme("metro", "Metro half-price coupons", 200_000, 300, ALL, "suzhou-metro"),
+    # 200,000 coupons released as 20,000 a day; unclaimed stock rolls over.
+    Programme(
+        "metro",
+        "Metro half-price coupons",
+        200_000,
+        300,
+        ALL,
+        "suzhou-metro",
+        {"waves": "daily-10", "rollover": True},
+    ),
     Programme(
         "fuel",
         "Fuel discount vouchers",
         80_000,
-        5_000,
+        _yuan(50),
         RIDE_HAILING,
         "sinopec-stations",
-        "4,000,000 yuan at 50 yuan each",
+        {"budget_fen": _yuan(4_000_000)},
     ),
     Programme(
         "ev-charging",
         "EV charging coupons",
         50_000,
-        2_000,
+        _yuan(20),
         RIDE_HAILING,
         "state-grid-charging",
-        "1,000,000 yuan at 20 yuan each",
+        {"budget_fen": _yuan(1_000_000)},
     ),
-    Programme("battery", "Battery replacement", 3_000, 8_000, RIDERS, "battery-shops"),
-    Programme("data-card", "Mobile data cards", 1_000, 20_000, ALL, "china-mobile"),
+    # 3,000 vouchers, 80 yuan on average: the value is chosen per claim within 50-110 yuan.
+    Programme(
+        "battery",
+        "Battery replacement",
+        3_000,
+        _yuan(80),
+        RIDERS,
+        "battery-shops",
+        {
+            "face_value_min_fen": _yuan(50),
+            "face_value_max_fen": _yuan(110),
+            "budget_fen": _yuan(240_000),
+        },
+    ),
+    # 1,000 data cards supplied by the operator as codes.
+    Programme(
+        "data-card",
+        "Mobile data cards",
+        1_000,
+        _yuan(200),
+        ALL,
+        "china-mobile",
+        {"partner_pool": True},
+    ),
     Programme(
         "books",
         "Book vouchers",
         20_000,
-        5_000,
+        _yuan(50),
         ALL,
         "xinhua-bookstore",
-        "1,000,000 yuan at 50 yuan each",
+        {"budget_fen": _yuan(1_000_000), "cap_group": LEISURE_CAP["id"]},
     ),
     Programme(
         "culture-tourism",
         "Culture-tourism vouchers",
         10_000,
-        10_000,
+        _yuan(100),
         ALL,
         "city-venues",
-        "1,000,000 yuan at 100 yuan each",
+        {"budget_fen": _yuan(1_000_000), "cap_group": LEISURE_CAP["id"]},
     ),
-    Programme("movie-fitness", "Movie and fitness coupons", 100_000, 3_000, ALL, "city-venues"),
-    Programme("rides", "Ride coupons", 70_000, 1_000, ALL, "ride-partners"),
+    Programme(
+        "movie-fitness",
+        "Movie and fitness coupons",
+        100_000,
+        _yuan(30),
+        ALL,
+        "city-venues",
+        {
+            "rules": [{"field": "staying_for_festival", "op": "eq", "value": True}],
+            "cap_group": LEISURE_CAP["id"],
+        },
+    ),
+    Programme("rides", "Ride coupons", 70_000, _yuan(10), ALL, "ride-partners"),
     Programme(
         "hardship-packs",
         "Hardship gift packs for riders",
         5_000,
-        20_000,
+        _yuan(200),
         RIDERS,
         "union-gift-packs",
-        "hardship flag rule comes with the programme rules",
+        {"rules": [{"field": "hardship", "op": "eq", "value": True}]},
     ),
     Programme(
         "return-to-work",
         "Return-to-work transport subsidy",
         2_100,
-        30_000,
+        _yuan(300),
         ALL,
         "ride-partners",
-        "partner-city rule comes with the programme rules",
+        {"rules": [{"field": "origin_city", "op": "in", "value": PARTNER_CITIES}]},
     ),
     Programme(
         "first-job",
         "First-job employment subsidy",
         10_000,
-        50_000,
+        _yuan(500),
         ALL,
         "union-payroll",
-        "500 yuan per person; eligibility rules come with the programme rules",
+        {
+            "rules": [
+                {"field": "hukou_city", "op": "ne", "value": "Suzhou"},
+                {"field": "first_job_in_city", "op": "eq", "value": True},
+                {"field": "contract_months", "op": "gte", "value": 12},
+                {"field": "social_insurance_months", "op": "gte", "value": 3},
+            ]
+        },
     ),
 ]
 
@@ -109,31 +161,59 @@ CATEGORY_MIX = [
 
 
 def campaign_body(p: Programme, run_id: str, now: datetime) -> dict:
-    return {
+    opens = now - timedelta(minutes=1)
+    body = {
         "id": f"{p.slug}-{run_id}",
         "name": p.name,
         "quota": p.quota,
         "face_value_fen": p.face_value_fen,
         "per_worker_limit": 1,
-        "claim_opens_at": (now - timedelta(minutes=1)).isoformat(),
+        "claim_opens_at": opens.isoformat(),
         "claim_closes_at": (now + timedelta(days=14)).isoformat(),
         "valid_until": (now + timedelta(days=60)).isoformat(),
         "eligible_categories": p.categories,
         "merchants": [f"{p.merchant}-{run_id}"],
     }
+    options = dict(p.options)
+    if options.get("cap_group"):
+        options["cap_group"] = f"{options['cap_group']}-{run_id}"
+    if options.pop("waves", None) == "daily-10":
+        per_day = p.quota // 10
+        body["waves"] = [
+            {"at": (opens + timedelta(days=d)).isoformat(), "quantity": per_day} for d in range(10)
+        ]
+    return body | options
 
 
-def category_for(index: int) -> str:
-    """Deterministic mix: worker i gets the category its position falls into."""
+def profile_for(index: int, run_id: str) -> dict:
+    """A deterministic, varied worker profile: most non-local, some from partner cities."""
+    rng = random.Random(f"{run_id}-{index}")
     point = (index * 0.6180339887) % 1.0
-    for category, share in CATEGORY_MIX:
+    category = CATEGORY_MIX[-1][0]
+    for name, share in CATEGORY_MIX:
         if point < share:
-            return category
+            category = name
+            break
         point -= share
-    return CATEGORY_MIX[-1][0]
+    return {
+        "category": category,
+        "hukou_city": "Suzhou"
+        if rng.random() < 0.3
+        else rng.choice(["Fuyang", "Zhoukou", "Yancheng"]),
+        "origin_city": rng.choice(PARTNER_CITIES) if rng.random() < 0.3 else "Nanjing",
+        "first_job_in_city": rng.random() < 0.2,
+        "contract_months": rng.randint(0, 36),
+        "social_insurance_months": rng.randint(0, 24),
+        "hardship": rng.random() < 0.05,
+        "registered_on": "2024-06-01",
+        "staying_for_festival": rng.random() < 0.6,
+    }
 
 
 def wishes(category: str) -> list[str]:
     """Which programmes a worker of this category tries to claim in the burst."""
-    extra = {"ride_hailing_driver": "fuel", "delivery_rider": "battery"}.get(category, "books")
-    return ["metro", extra]
+    own = {
+        "ride_hailing_driver": ["fuel", "ev-charging"],
+        "delivery_rider": ["battery", "hardship-packs"],
+    }.get(category, ["books"])
+    return ["metro", *own, "movie-fitness", "return-to-work", "first-job", "data-card"]

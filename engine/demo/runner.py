@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.demo.load import Call, LoadResult, drive, percentile
-from engine.demo.programmes import MERCHANTS, PROGRAMMES, campaign_body, category_for, wishes
+from engine.demo.programmes import (
+    LEISURE_CAP,
+    MERCHANTS,
+    PROGRAMMES,
+    campaign_body,
+    profile_for,
+    wishes,
+)
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import load_auth_key
 from engine.settings import Settings
@@ -77,6 +84,8 @@ class Demo:
             )
             r.raise_for_status()
             keys[f"{m}-{self.run_id}"] = r.json()["api_key"]
+        cap = LEISURE_CAP | {"id": f"{LEISURE_CAP['id']}-{self.run_id}"}
+        (await client.post("/v1/cap-groups", json=cap, headers=self.ops)).raise_for_status()
         now = datetime.now(UTC)
         campaigns = {}
         for p in PROGRAMMES:
@@ -85,26 +94,31 @@ class Demo:
             )
             r.raise_for_status()
             campaigns[p.slug] = r.json()
+            if p.options.get("partner_pool"):
+                codes = [f"CM-{self.run_id}-{i:05d}" for i in range(p.quota)]
+                url = f"/v1/campaigns/{campaigns[p.slug]['id']}/pool/bulk"
+                (await client.post(url, json={"codes": codes}, headers=self.ops)).raise_for_status()
         self.console.print(
             f"created {len(campaigns)} programmes and {len(keys)} merchants (run {self.run_id})"
         )
         return campaigns, keys
 
     async def _register_workers(self, client: httpx.AsyncClient) -> list[tuple[str, str]]:
-        workers = [(f"w-{self.run_id}-{i:06d}", category_for(i)) for i in range(self.n_workers)]
-        for start in range(0, len(workers), 5000):
-            chunk = [
-                {"id": w, "category": c, "hukou_city": "Suzhou"}
-                for w, c in workers[start : start + 5000]
-            ]
+        profiles = [
+            (f"w-{self.run_id}-{i:06d}", profile_for(i, self.run_id)) for i in range(self.n_workers)
+        ]
+        for start in range(0, len(profiles), 5000):
+            chunk = [{"id": w} | p for w, p in profiles[start : start + 5000]]
             r = await client.post("/v1/workers/bulk", json={"workers": chunk}, headers=self.ops)
             r.raise_for_status()
+        workers = [(w, p["category"]) for w, p in profiles]
         self.console.print(f"registered {len(workers)} simulated workers")
         return workers
 
     async def _wait_for_stream(self, client: httpx.AsyncClient, worker: tuple[str, str]) -> None:
         """One claim through the whole path, so the burst does not time a consumer-group join."""
-        body = campaign_body(PROGRAMMES[0], self.run_id, datetime.now(UTC))
+        plain = next(p for p in PROGRAMMES if not p.options)
+        body = campaign_body(plain, self.run_id, datetime.now(UTC))
         body.update(
             id=f"warm-{self.run_id}-0", quota=1, merchants=[], eligible_categories=[worker[1]]
         )
@@ -138,9 +152,13 @@ class Demo:
             for slug in wishes(category):
                 url = f"/v1/campaigns/{campaigns[slug]['id']}/claims"
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{slug}-1"}
-                requests.append(Call("POST", url, headers))
+                body = None
+                low, high = _face_range(campaigns[slug])
+                if high > low:  # e.g. the battery quote the worker's shop gave
+                    body = {"face_value_fen": self.rng.randrange(low, high + 1, 100)}
+                requests.append(Call("POST", url, headers, body))
                 if self.rng.random() < 0.05:  # a double tap: same key, same answer
-                    requests.append(Call("POST", url, headers))
+                    requests.append(Call("POST", url, headers, body))
         self.rng.shuffle(requests)
         return await drive(self.base_url, requests, self.concurrency, "claims", self.console)
 
@@ -231,6 +249,20 @@ class Demo:
             "SELECT count(DISTINCT (campaign_id, serial)) FROM redemptions WHERE campaign_id LIKE $1",
             like,
         )
+        spent = {
+            r["campaign_id"]: r["fen"]
+            for r in await db.fetch(
+                "SELECT campaign_id, sum(face_value_fen) AS fen FROM vouchers"
+                " WHERE campaign_id LIKE $1 GROUP BY 1",
+                like,
+            )
+        }
+        capped = [c["id"] for c in campaigns.values() if c.get("cap_group")]
+        most_per_worker = await db.fetchval(
+            "SELECT coalesce(max(s), 0) FROM (SELECT sum(face_value_fen) AS s FROM vouchers"
+            " WHERE campaign_id = ANY($1) GROUP BY worker_id) t",
+            capped,
+        )
         counters_agree = True
         for c in campaigns.values():
             view = (await client.get(f"/v1/campaigns/{c['id']}", headers=self.ops)).json()
@@ -240,6 +272,12 @@ class Demo:
             "no campaign oversold (vouchers <= quota)": all(
                 per_campaign.get(c["id"], 0) <= c["quota"] for c in campaigns.values()
             ),
+            "no programme over its budget": all(
+                spent.get(c["id"], 0) <= c["budget_fen"]
+                for c in campaigns.values()
+                if c.get("budget_fen")
+            ),
+            "no worker over the 200-yuan leisure cap": most_per_worker <= LEISURE_CAP["max_fen"],
             "every 201 claim has exactly one voucher row": vouchers == admitted,
             "every voucher code is distinct": distinct == vouchers,
             "Redis counters agree with PostgreSQL": counters_agree,
@@ -271,6 +309,11 @@ class Demo:
         for name, passed in report.checks.items():
             table.add_row(name, "[green]yes[/green]" if passed else "[red]NO[/red]")
         self.console.print(table)
+
+
+def _face_range(campaign: dict) -> tuple[int, int]:
+    face = campaign["face_value_fen"]
+    return campaign["face_value_min_fen"] or face, campaign["face_value_max_fen"] or face
 
 
 def _outcomes(result: LoadResult) -> str:

@@ -171,7 +171,9 @@ class Claims:
         # 'pending' too: the owner learns a claim id only from the 201, which may come
         # before the background confirmation reaches Redis.
         if record.get("worker") == who.worker_id and record.get("state") in (
-            "pending", "acked", "taken",
+            "pending",
+            "acked",
+            "taken",
         ):
             return {"claim_id": claim_id, "status": "admitted", "voucher": None}
         return await self._from_database(claim_id, who)

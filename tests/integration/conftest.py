@@ -31,7 +31,11 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     state = tmp_path_factory.mktemp("stack")
     stack = LocalStack(state, log=lambda *_: None)
     env = stack.up()
-    env = {**env, "NUANXIN_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
+    env = {
+        **env,
+        "NUANXIN_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        "NUANXIN_EXPIRY_INTERVAL_S": "1",
+    }
     asyncio.run(ensure_topics(Settings.from_env(env)))
     try:
         yield env

@@ -1,0 +1,87 @@
+"""A lottery end to end: registration, commitment, draw, vouchers for winners, verify."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from engine.domain.campaigns import Campaign, Lottery, WorkerCategory
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import Conflict, RegistrationRequired
+from tests.integration.conftest import wait_for
+from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
+
+
+async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):  # noqa: F811
+    services, clock = clocked
+    campaign, _ = await services.admin.create_campaign(
+        Campaign(
+            id=f"lottery-{uuid.uuid4().hex[:8]}",
+            name="hardship packs",
+            quota=5,
+            face_value_fen=20_000,
+            per_worker_limit=1,
+            claim_opens_at=T0 - timedelta(hours=1),
+            claim_closes_at=T0 + timedelta(hours=1),
+            valid_until=T0 + timedelta(days=30),
+            eligible_categories=(WorkerCategory.DELIVERY_RIDER,),
+            merchants=(),
+            lottery=Lottery(draw_at=T0 + timedelta(hours=2)),
+        )
+    )
+    riders = [WorkerIdentity(f"r-{uuid.uuid4().hex[:8]}", "delivery_rider") for _ in range(20)]
+    for who in riders:
+        await services.lotteries.register(campaign.id, who)
+        await services.lotteries.register(campaign.id, who)  # idempotent
+    with pytest.raises(RegistrationRequired):
+        await services.claims.claim(campaign.id, riders[0], "k")
+    with pytest.raises(Conflict):
+        await services.lotteries.commit(campaign.id)  # registration still open
+
+    clock.moment = T0 + timedelta(hours=1)
+    committed = await services.lotteries.commit(campaign.id)
+    assert committed["state"] == "committed" and committed["seed_hex"] is None
+    assert len(committed["registrants"]) == 20
+    with pytest.raises(Conflict):
+        await services.lotteries.draw(campaign.id)  # before draw_at
+
+    clock.moment = T0 + timedelta(hours=2)
+    drawn = await services.lotteries.draw(campaign.id)
+    again = await services.lotteries.draw(campaign.id)
+    assert drawn["winners"] == again["winners"] and len(drawn["winners"]) == 5
+    assert drawn["commitment"] == committed["commitment"]
+
+    rows = await wait_for(lambda: _vouchers(db, campaign.id, 5))
+    assert sorted(r["worker_id"] for r in rows) == sorted(drawn["winners"])
+
+    published = (await http.get(f"/v1/campaigns/{campaign.id}/lottery")).json()
+    assert published == drawn
+    doc = tmp_path / "draw.json"
+    doc.write_text(json.dumps(published))
+    ok = await verify(doc)
+    assert ok.returncode == 0, ok.stderr
+    doc.write_text(json.dumps(published | {"winners": list(reversed(published["winners"]))}))
+    bad = await verify(doc)
+    assert bad.returncode == 1 and "other winners" in bad.stderr
+
+
+async def verify(doc) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "engine.cli.main", "lottery", "verify", str(doc)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+async def _vouchers(db, campaign_id, n):
+    rows = await db.fetch("SELECT worker_id FROM vouchers WHERE campaign_id = $1", campaign_id)
+    assert len(rows) <= n
+    return rows if len(rows) == n else None
