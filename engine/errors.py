@@ -44,6 +44,22 @@ class AlreadyRedeemed(EngineError):
     slug, status, title = "already-redeemed", 409, "The voucher has already been redeemed"
 
 
+class InsufficientBalance(EngineError):
+    slug, status, title = "insufficient-balance", 409, "The amount exceeds what is left"
+
+
+class ReversalWindowClosed(EngineError):
+    slug, status, title = (
+        "reversal-window-closed",
+        409,
+        "The time to reverse this redemption is over",
+    )
+
+
+class TooManyAttempts(EngineError):
+    slug, status, title = "too-many-attempts", 429, "Too many failed attempts; wait and retry"
+
+
 class InvalidCode(EngineError):
     slug, status, title = "invalid-code", 422, "The code is not a valid voucher code"
 

@@ -11,6 +11,7 @@ import faust
 CLAIM_ADMITTED = "claim.admitted"
 VOUCHER_ISSUED = "voucher.issued"
 VOUCHER_REDEEMED = "voucher.redeemed"
+VOUCHER_REVERSED = "voucher.reversed"
 # Events a stream worker could not apply for good, with the reason (JSON, not a record).
 DEAD_LETTER = "dead-letter"
 
@@ -33,6 +34,7 @@ class ClaimAdmitted(Event):
     request_id: str = ""
     campaign_version: int = 1
     partner_code: str = ""
+    stored_value: bool = False
 
 
 class VoucherIssued(Event):
@@ -49,7 +51,7 @@ class VoucherIssued(Event):
 
 
 class VoucherRedeemed(Event):
-    """A voucher redeemed once by an enrolled merchant."""
+    """A voucher (or part of a stored-value one) redeemed by an enrolled merchant."""
 
     redemption_id: str
     campaign_id: str
@@ -58,16 +60,37 @@ class VoucherRedeemed(Event):
     face_value_fen: int
     redeemed_at_ms: int
     request_id: str = ""
+    amount_fen: int = 0
+    balance_fen: int = 0
+    store_id: str = ""
+    terminal_id: str = ""
+
+
+class VoucherReversed(Event):
+    """A merchant gave back (part of) one of its redemptions; the amount is usable again."""
+
+    reversal_id: str
+    redemption_id: str
+    campaign_id: str
+    serial: int
+    merchant_id: str
+    amount_fen: int
+    face_value_fen: int
+    reversed_at_ms: int
+    request_id: str = ""
+    store_id: str = ""
+    terminal_id: str = ""
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
     CLAIM_ADMITTED: ClaimAdmitted,
     VOUCHER_ISSUED: VoucherIssued,
     VOUCHER_REDEEMED: VoucherRedeemed,
+    VOUCHER_REVERSED: VoucherReversed,
 }
 
 
-_JSON_TYPES = {str: "string", int: "integer"}
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean"}
 
 
 def json_schema(name: str) -> dict:

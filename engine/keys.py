@@ -69,3 +69,16 @@ def cap_spent(group_id: str, period: str) -> str:
 
 def cap_reservation(group_id: str, claim_id: str) -> str:
     return f"{PREFIX}:{{cap:{group_id}}}:claim:{claim_id}"
+
+
+def reversal(campaign_id: str, reversal_id: str) -> str:
+    """Hash: state (pending|acked|taken|released), serial, merchant, amount, at_ms."""
+    return _k(campaign_id, f"reversal:{reversal_id}")
+
+
+def failures(merchant_id: str, scope: str) -> str:
+    """Counter of failed code attempts in the current minute, per key or per terminal.
+
+    All counters of one merchant share its hash tag, so one script checks them together.
+    """
+    return f"{PREFIX}:{{m:{merchant_id}}}:fail:{scope}"

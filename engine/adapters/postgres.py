@@ -7,13 +7,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 
 import asyncpg
 
 from engine.domain.campaigns import Campaign, Status, WorkerCategory, options, with_options
+from engine.domain.ledger import Entry, Link, extend
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -157,16 +158,91 @@ class Database:
     async def existing_merchants(self, ids: Sequence[str]) -> set[str]:
         return {r["id"] for r in await self.pool.fetch(self.q["existing_merchants"], list(ids))}
 
-    async def insert_merchant(self, merchant_id: str, name: str, api_key: str) -> bool:
-        return (
-            await self.pool.fetchval(
-                self.q["insert_merchant"], merchant_id, name, hash_api_key(api_key)
+    async def insert_merchant(self, merchant_id: str, name: str, key_id: str, api_key: str) -> bool:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval(self.q["insert_merchant"], merchant_id, name) is None:
+                return False
+            await conn.execute(
+                self.q["insert_merchant_key"], key_id, merchant_id, None, hash_api_key(api_key)
             )
+            return True
+
+    async def insert_merchant_key(
+        self, key_id: str, merchant_id: str, store_id: str | None, api_key: str
+    ) -> bool:
+        try:
+            await self.pool.execute(
+                self.q["insert_merchant_key"], key_id, merchant_id, store_id, hash_api_key(api_key)
+            )
+        except asyncpg.ForeignKeyViolationError:
+            return False
+        return True
+
+    async def revoke_merchant_key(self, key_id: str, merchant_id: str) -> bool:
+        return (
+            await self.pool.fetchval(self.q["revoke_merchant_key"], key_id, merchant_id) is not None
+        )
+
+    async def merchant_keys(self, merchant_id: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["merchant_keys"], merchant_id)
+
+    async def merchant_by_api_key(self, api_key: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["merchant_by_key_hash"], hash_api_key(api_key))
+
+    async def insert_store(self, merchant_id: str, store_id: str, name: str) -> bool:
+        return (
+            await self.pool.fetchval(self.q["insert_store"], merchant_id, store_id, name)
             is not None
         )
 
-    async def merchant_by_api_key(self, api_key: str) -> str | None:
-        return await self.pool.fetchval(self.q["merchant_by_key_hash"], hash_api_key(api_key))
+    async def merchant_exists(self, merchant_id: str) -> bool:
+        return await self.pool.fetchval(self.q["merchant_exists"], merchant_id) is not None
+
+    async def enrol_merchant(self, campaign_id: str, merchant_id: str) -> None:
+        await self.pool.execute(self.q["enrol_merchants"], campaign_id, [merchant_id])
+
+    async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["settlements"], merchant_id, first, last)
+
+    async def ledger_day_sums(self, merchant_id: str, day: date) -> asyncpg.Record:
+        return await self.pool.fetchrow(self.q["ledger_day_sums"], merchant_id, day)
+
+    async def ledger_chain(self, merchant_id: str | None = None) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["ledger_chain"], merchant_id)
+
+    async def append_ledger(self, entries: Sequence[Entry]) -> list[Link]:
+        """Chain and insert entries not yet in the ledger, in one transaction; return them."""
+        if not entries:
+            return []
+        merchants = sorted({e.merchant_id for e in entries})
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(self.q["ensure_ledger_heads"], merchants)
+            heads = {
+                r["merchant_id"]: (r["seq"], r["hash"])
+                for r in await conn.fetch(self.q["lock_ledger_heads"], merchants)
+            }
+            present = {
+                r["entry_id"]
+                for r in await conn.fetch(self.q["existing_entries"], [e.entry_id for e in entries])
+            }
+            links: list[Link] = []
+            for merchant in merchants:
+                new = [
+                    e for e in entries if e.merchant_id == merchant and e.entry_id not in present
+                ]
+                chained = extend(*heads[merchant], _unique(new))
+                if chained:
+                    await conn.execute(
+                        self.q["set_ledger_head"], merchant, chained[-1].seq, chained[-1].hash
+                    )
+                links += chained
+            if links:
+                await conn.execute(self.q["insert_ledger_entries"], *_ledger_columns(links))
+            return links
+
+    async def rebuild_settlement_days(self, days: Sequence[tuple[str, date]]) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.executemany(self.q["rebuild_settlement_day"], days)
 
     async def upsert_worker(self, worker_id: str, category: str, profile: dict) -> bool:
         return await self.pool.fetchval(self.q["upsert_worker"], worker_id, category, profile)
@@ -195,18 +271,38 @@ class Database:
     async def vouchers_of_worker(self, worker_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["vouchers_of_worker"], worker_id)
 
-    async def insert_redemptions(self, rows: Sequence[RedemptionRow]) -> set[str]:
-        """Write a batch idempotently; return the redemption ids written now."""
-        cols = list(zip(*rows, strict=True))
-        result = await self.pool.fetch(self.q["insert_redemptions"], *[list(c) for c in cols])
-        return {r["redemption_id"] for r in result}
-
     async def campaign_books(self, campaign_id: str) -> asyncpg.Record:
         return await self.pool.fetchrow(self.q["campaign_books"], campaign_id)
 
 
 VoucherRow = tuple[str, str, int, str, int, int, str, datetime, datetime, int, str | None]
-RedemptionRow = tuple[str, str, int, str, int, datetime]
+
+
+def _unique(entries: Sequence[Entry]) -> list[Entry]:
+    return list({e.entry_id: e for e in entries}.values())
+
+
+def _ledger_columns(links: Sequence[Link]) -> list[list]:
+    rows = [
+        (
+            l.entry.entry_id,
+            l.entry.kind,
+            l.entry.merchant_id,
+            l.seq,
+            l.entry.campaign_id,
+            l.entry.serial,
+            l.entry.amount_fen,
+            l.entry.face_value_fen,
+            l.entry.reverses,
+            l.entry.store_id,
+            l.entry.terminal_id,
+            utc_from_ms(l.entry.occurred_ms),
+            l.prev_hash,
+            l.hash,
+        )
+        for l in links
+    ]
+    return [list(c) for c in zip(*rows, strict=True)]
 
 
 def _campaign_columns(c: Campaign) -> tuple:

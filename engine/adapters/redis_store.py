@@ -29,6 +29,9 @@ _SCRIPTS = (
     "expire",
     "cap_reserve",
     "cap_release",
+    "reverse",
+    "release_reversal",
+    "throttle",
 )
 
 
@@ -77,12 +80,37 @@ def _ms(moment: datetime) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class RedeemRequest:
+    campaign_id: str
+    serial: int
+    merchant_id: str
+    redemption_id: str
+    at_ms: int
+    amount_fen: int = 0  # 0: the whole balance
+    store_id: str | None = None
+    terminal_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseRequest:
+    campaign_id: str
+    serial: int
+    merchant_id: str
+    redemption_id: str
+    reversal_id: str
+    amount_fen: int  # 0: everything not yet refunded
+    now_ms: int
+    window_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Activation:
     campaign_id: str
     claim_id: str
     serial: int
     face_value_fen: int
     expires_at: int
+    stored_value: bool = False
 
 
 class RedisStore:
@@ -117,7 +145,16 @@ class RedisStore:
         await self.client.hset(keys.campaign(campaign_id), "status", status)
 
     async def campaign_counters(self, campaign_id: str) -> dict[str, int]:
-        names = ("admitted", "issued", "redeemed", "spent", "expired", "reclaimed")
+        names = (
+            "admitted",
+            "issued",
+            "redeemed",
+            "spent",
+            "expired",
+            "reclaimed",
+            "redeemed_fen",
+            "reversed_fen",
+        )
         raw = await self.client.hmget(keys.campaign(campaign_id), *names)
         return {n: int(v) for n, v in zip(names, raw, strict=True) if v is not None}
 
@@ -244,22 +281,27 @@ class RedisStore:
                     keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
                 ]
-                args = [v.claim_id, v.face_value_fen, v.expires_at]
+                args = [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value)]
                 await self._scripts["activate"](keys=ks, args=args, client=pipe)
             return [int(r) for r in await pipe.execute()]
 
-    async def redeem(
-        self, campaign_id: str, serial: int, merchant_id: str, redemption_id: str, now_ms: int
-    ) -> list:
+    async def redeem(self, r: RedeemRequest) -> list:
         ks = [
-            keys.voucher(campaign_id, serial),
-            keys.merchants(campaign_id),
-            keys.redemption(campaign_id, redemption_id),
-            keys.campaign(campaign_id),
+            keys.voucher(r.campaign_id, r.serial),
+            keys.merchants(r.campaign_id),
+            keys.redemption(r.campaign_id, r.redemption_id),
+            keys.campaign(r.campaign_id),
         ]
-        return await self._scripts["redeem"](
-            keys=ks, args=[merchant_id, redemption_id, serial, now_ms]
-        )
+        args = [
+            r.merchant_id,
+            r.redemption_id,
+            r.serial,
+            r.at_ms,
+            r.amount_fen,
+            r.store_id or "",
+            r.terminal_id or "",
+        ]
+        return await self._scripts["redeem"](keys=ks, args=args)
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         ks = [
@@ -267,7 +309,49 @@ class RedisStore:
             keys.redemption(campaign_id, redemption_id),
             keys.campaign(campaign_id),
         ]
-        return _text(await self._scripts["release_redemption"](keys=ks, args=[redemption_id]))
+        return _text(await self._scripts["release_redemption"](keys=ks))
+
+    async def redemption_record(self, campaign_id: str, redemption_id: str) -> dict[str, str]:
+        raw = await self.client.hgetall(keys.redemption(campaign_id, redemption_id))
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def reverse(self, r: ReverseRequest) -> list:
+        ks = [
+            keys.voucher(r.campaign_id, r.serial),
+            keys.redemption(r.campaign_id, r.redemption_id),
+            keys.reversal(r.campaign_id, r.reversal_id),
+            keys.campaign(r.campaign_id),
+        ]
+        args = [r.merchant_id, r.reversal_id, r.amount_fen, r.now_ms, r.window_ms, r.serial]
+        return await self._scripts["reverse"](keys=ks, args=args)
+
+    async def release_reversal(self, r: ReverseRequest) -> str:
+        ks = [
+            keys.voucher(r.campaign_id, r.serial),
+            keys.redemption(r.campaign_id, r.redemption_id),
+            keys.reversal(r.campaign_id, r.reversal_id),
+            keys.campaign(r.campaign_id),
+        ]
+        return _text(await self._scripts["release_reversal"](keys=ks))
+
+    async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
+        raw = await self.client.hgetall(keys.voucher(campaign_id, serial))
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def is_enrolled(self, campaign_id: str, merchant_id: str) -> bool:
+        return bool(await self.client.sismember(keys.merchants(campaign_id), merchant_id))
+
+    async def enrol(self, campaign_id: str, merchant_id: str) -> None:
+        await self.client.sadd(keys.merchants(campaign_id), merchant_id)
+
+    async def throttle(
+        self, merchant_id: str, scopes: Sequence[str], limit: int, window_s: int, failed: bool
+    ) -> int:
+        """Seconds to wait before trying again (0 = go ahead); counts a failure if `failed`."""
+        ks = [keys.failures(merchant_id, s) for s in scopes]
+        return int(
+            await self._scripts["throttle"](keys=ks, args=[limit, window_s, "1" if failed else "0"])
+        )
 
 
 def _text(value: bytes | str) -> str:

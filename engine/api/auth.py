@@ -9,7 +9,8 @@ from fastapi import Request
 
 from engine.api.services import Services
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import Unauthorized
+from engine.errors import Forbidden, Unauthorized
+from engine.usecases.redemptions import MerchantIdentity
 
 _MAX_CREDENTIAL_CHARS = 4096
 
@@ -39,8 +40,20 @@ async def require_worker(request: Request) -> WorkerIdentity:
     return services(request).worker_tokens.verify(_bearer(request), time.time())
 
 
-async def require_merchant(request: Request) -> str:
-    merchant_id = await services(request).db.merchant_by_api_key(_bearer(request))
-    if merchant_id is None:
+async def require_merchant(request: Request) -> MerchantIdentity:
+    """Looked up on every request, so a revoked key stops working at once."""
+    row = await services(request).db.merchant_by_api_key(_bearer(request))
+    if row is None:
         raise Unauthorized("Merchant API key required")
-    return merchant_id
+    return MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
+
+
+async def require_ops_or_merchant(request: Request, merchant_id: str) -> None:
+    """Operations, or the merchant itself, may read a merchant's statements."""
+    expected = services(request).settings.ops_token.get_secret_value()
+    given = _bearer(request)
+    if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return
+    who = await require_merchant(request)
+    if who.merchant_id != merchant_id:
+        raise Forbidden("A merchant may read only its own statements")

@@ -45,7 +45,7 @@ class RequestContext:
 class BodyLimit:
     """Refuse bodies over the limit with 413, whether or not Content-Length is honest.
 
-    Bulk endpoints (paths ending in /bulk or /import) get the larger bulk limit.
+    Bulk endpoints (paths ending in /bulk, /import or /batch) get the larger bulk limit.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_bulk_bytes: int) -> None:
@@ -54,7 +54,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        bulk = scope["path"].endswith(("/bulk", "/import"))
+        bulk = scope["path"].endswith(("/bulk", "/import", "/batch"))
         limit = self.max_bulk_bytes if bulk else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):

@@ -63,6 +63,8 @@ class CampaignIn(Strict):
     rollover: bool = False
     lottery: LotteryIn | None = None
     partner_pool: bool = False
+    stored_value: bool = False
+    reversal_window_s: Annotated[int, Field(ge=0, le=90 * 86_400)] = 86_400
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -91,6 +93,8 @@ class CampaignIn(Strict):
                 "rollover",
                 "lottery",
                 "partner_pool",
+                "stored_value",
+                "reversal_window_s",
             },
         )
         return with_options(base, opts)
@@ -190,6 +194,7 @@ class MerchantIn(Strict):
 
 class MerchantOut(BaseModel):
     id: str
+    key_id: str
     api_key: str
 
 
@@ -205,6 +210,7 @@ class VoucherOut(BaseModel):
     code: str
     partner_code: str | None = None
     face_value_fen: int
+    balance_fen: int
     valid_until: str
     issued_at: str
     status: Literal["issued", "redeemed", "expired"]
@@ -220,8 +226,13 @@ class VouchersOut(BaseModel):
     vouchers: list[VoucherOut]
 
 
+Code = Annotated[str, Field(min_length=1, max_length=256)]
+TerminalId = Annotated[str | None, Header(alias="X-Terminal-Id", max_length=64)]
+
+
 class RedemptionIn(Strict):
-    code: Annotated[str, Field(min_length=1, max_length=256)]
+    code: Code
+    amount_fen: Count | None = None  # stored-value vouchers only; default: all that is left
 
 
 class RedemptionOut(BaseModel):
@@ -229,7 +240,43 @@ class RedemptionOut(BaseModel):
     campaign_id: str
     serial: int
     face_value_fen: int
+    amount_fen: int
+    balance_fen: int
     redeemed_at: str
+
+
+class OfflineItemIn(Strict):
+    code: Code
+    idempotency_key: Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,128}$")]
+    redeemed_at: AwareDatetime
+    amount_fen: Count | None = None
+    terminal_id: Annotated[str, Field(max_length=64)] | None = None
+
+
+class OfflineBatchIn(Strict):
+    items: Annotated[list[OfflineItemIn], Field(min_length=1, max_length=500)]
+
+
+class ReversalIn(Strict):
+    redemption_id: Annotated[str, Field(max_length=128)]
+    amount_fen: Count | None = None  # default: everything not yet given back
+
+
+class VerifyIn(Strict):
+    code: Code
+
+
+class StoreIn(Strict):
+    id: PartyId
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class KeyIn(Strict):
+    store_id: PartyId | None = None
+
+
+class EnrolIn(Strict):
+    merchant_id: PartyId
 
 
 class Problem(BaseModel):

@@ -19,6 +19,7 @@ from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
 from engine.usecases.directory import Campaigns, Profiles
 from engine.usecases.lottery import Lotteries
+from engine.usecases.merchants import Merchants
 from engine.usecases.redemptions import Redemptions
 from engine.usecases.workers import Workers
 
@@ -37,6 +38,7 @@ class Services:
     redemptions: Redemptions
     workers: Workers
     lotteries: Lotteries
+    merchants: Merchants
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -66,7 +68,10 @@ class Services:
             worker_tokens=VerifiedTokens(auth_key.public_key()),
             admin=Admin(store, db, campaigns, clock, auth_key, settings.worker_token_ttl_s),
             claims=claims,
-            redemptions=Redemptions(store, producer, db, keyring.public_keys, clock, wait_s),
+            redemptions=Redemptions(
+                store, producer, db, campaigns, keyring.public_keys, clock, wait_s
+            ),
+            merchants=Merchants(store, db, campaigns),
             workers=Workers(store, db),
             lotteries=Lotteries(db, campaigns, profiles, claims, clock),
         )

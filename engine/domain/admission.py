@@ -65,11 +65,23 @@ def claim_id_for(campaign_id: str, worker_id: str, idempotency_key: str) -> str:
     return f"{campaign_id}.{digest.hex}"
 
 
-def campaign_of_claim(claim_id: str) -> str:
-    campaign_id, sep, digest = claim_id.partition(".")
+def campaign_of(identifier: str, kind: str = "claim") -> str:
+    """The campaign a claim, redemption or reversal id belongs to (NotFound if malformed)."""
+    campaign_id, sep, digest = identifier.partition(".")
     if not sep or not CAMPAIGN_ID.match(campaign_id) or not re.fullmatch(r"[0-9a-f]{32}", digest):
-        raise NotFound("No such claim")
+        raise NotFound(f"No such {kind}")
     return campaign_id
+
+
+def campaign_of_claim(claim_id: str) -> str:
+    return campaign_of(claim_id, "claim")
+
+
+def reversal_id_for(campaign_id: str, merchant_id: str, idempotency_key: str) -> str:
+    digest = uuid.uuid5(
+        _NAMESPACE, f"reversal\x00{campaign_id}\x00{merchant_id}\x00{idempotency_key}"
+    )
+    return f"{campaign_id}.{digest.hex}"
 
 
 def redemption_id_for(campaign_id: str, merchant_id: str, idempotency_key: str) -> str:

@@ -75,6 +75,8 @@ class Campaign:
     rollover: bool = False
     lottery: Lottery | None = None
     partner_pool: bool = False
+    stored_value: bool = False  # redeemable in parts until the balance is spent
+    reversal_window_s: int = 86_400
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -139,6 +141,8 @@ def options(c: Campaign) -> dict:
         "rollover": c.rollover,
         "lottery": {"draw_at": _utc(c.lottery.draw_at)} if c.lottery else None,
         "partner_pool": c.partner_pool,
+        "stored_value": c.stored_value,
+        "reversal_window_s": c.reversal_window_s,
     }
 
 
@@ -157,6 +161,8 @@ def with_options(c: Campaign, opts: dict) -> Campaign:
         rollover=bool(opts.get("rollover", False)),
         lottery=Lottery(_dt(lottery["draw_at"])) if lottery else None,
         partner_pool=bool(opts.get("partner_pool", False)),
+        stored_value=bool(opts.get("stored_value", False)),
+        reversal_window_s=int(opts.get("reversal_window_s", 86_400)),
     )
 
 

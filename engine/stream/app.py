@@ -14,10 +14,12 @@ from engine.events import (
     DEAD_LETTER,
     VOUCHER_ISSUED,
     VOUCHER_REDEEMED,
+    VOUCHER_REVERSED,
     ClaimAdmitted,
     Event,
     VoucherIssued,
     VoucherRedeemed,
+    VoucherReversed,
 )
 from engine.settings import Settings
 from engine.stream.batches import run_batch
@@ -53,6 +55,9 @@ def create_app(settings: Settings) -> faust.App:
     redeemed = app.topic(
         settings.topic(VOUCHER_REDEEMED), value_type=VoucherRedeemed, key_type=bytes
     )
+    reversed_ = app.topic(
+        settings.topic(VOUCHER_REVERSED), value_type=VoucherReversed, key_type=bytes
+    )
     batch, within = settings.issue_batch_size, settings.issue_batch_window_s
 
     dead = app.topic(settings.topic(DEAD_LETTER), value_type=bytes, key_type=bytes)
@@ -68,7 +73,7 @@ def create_app(settings: Settings) -> faust.App:
     async def issue_with(events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
         return await issue_batch(await resources.get(), events)
 
-    async def record_with(events: Sequence[VoucherRedeemed]) -> list[str]:
+    async def record_with(events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
         return await record_batch(await resources.get(), events)
 
     # Every worker runs it (not only a leader): expiring is idempotent, and leader
@@ -90,5 +95,12 @@ def create_app(settings: Settings) -> faust.App:
     async def ledger(stream: faust.StreamT[VoucherRedeemed]) -> None:
         async for events in stream.take(batch, within=within):
             await run_batch("ledger", events, record_with, park)
+
+    # A second agent, not a second topic on the first: the records differ, and the lock
+    # on each merchant's chain head orders their writes.
+    @app.agent(reversed_, name="ledger-reversals")
+    async def ledger_reversals(stream: faust.StreamT[VoucherReversed]) -> None:
+        async for events in stream.take(batch, within=within):
+            await run_batch("ledger-reversals", events, record_with, park)
 
     return app

@@ -59,7 +59,9 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
     await r.db.upsert_vouchers(rows)
     await r.store.activate_many(
         [
-            Activation(e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until)
+            Activation(
+                e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until, e.stored_value
+            )
             for e in unique
         ]
     )

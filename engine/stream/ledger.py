@@ -1,4 +1,5 @@
-"""Agent 'ledger': voucher.redeemed -> one row per redemption in the PostgreSQL ledger."""
+"""Agents 'ledger' and 'ledger-reversals': redemptions and reversals become hash-chained
+ledger rows, and the merchants' daily settlement statements are rebuilt from them."""
 
 from __future__ import annotations
 
@@ -6,29 +7,63 @@ from collections.abc import Sequence
 
 from engine import keys
 from engine.adapters.postgres import utc_from_ms
-from engine.events import VoucherRedeemed
+from engine.domain.ledger import Entry
+from engine.domain.periods import UNION_TZ
+from engine.events import VoucherRedeemed, VoucherReversed
 from engine.stream.issue import VOID_STATES
 from engine.stream.resources import Resources
 
 
-async def record_batch(r: Resources, events: Sequence[VoucherRedeemed]) -> list[str]:
-    """Write a batch of redemptions idempotently; return the redemption ids new to the ledger."""
-    taken = await r.store.take_many(
-        [(keys.redemption(e.campaign_id, e.redemption_id), e.serial) for e in events]
+def redemption_entry(e: VoucherRedeemed) -> Entry:
+    return Entry(
+        entry_id=e.redemption_id,
+        kind="redemption",
+        merchant_id=e.merchant_id,
+        campaign_id=e.campaign_id,
+        serial=e.serial,
+        amount_fen=e.amount_fen or e.face_value_fen,
+        face_value_fen=e.face_value_fen,
+        occurred_ms=e.redeemed_at_ms,
+        store_id=e.store_id or None,
+        terminal_id=e.terminal_id or None,
     )
-    live = [e for e, state in zip(events, taken, strict=True) if state not in VOID_STATES]
-    if not live:
-        return []
-    rows = [
-        (
-            e.redemption_id,
-            e.campaign_id,
-            e.serial,
-            e.merchant_id,
-            e.face_value_fen,
-            utc_from_ms(e.redeemed_at_ms),
-        )
-        for e in live
+
+
+def reversal_entry(e: VoucherReversed) -> Entry:
+    return Entry(
+        entry_id=e.reversal_id,
+        kind="reversal",
+        merchant_id=e.merchant_id,
+        campaign_id=e.campaign_id,
+        serial=e.serial,
+        amount_fen=-e.amount_fen,
+        face_value_fen=e.face_value_fen,
+        occurred_ms=e.reversed_at_ms,
+        reverses=e.redemption_id,
+        store_id=e.store_id or None,
+        terminal_id=e.terminal_id or None,
+    )
+
+
+async def record_batch(
+    r: Resources, events: Sequence[VoucherRedeemed | VoucherReversed]
+) -> list[str]:
+    """Append a batch idempotently; return the entry ids new to the ledger."""
+    records = [
+        (keys.redemption(e.campaign_id, e.redemption_id), e.serial)
+        if isinstance(e, VoucherRedeemed)
+        else (keys.reversal(e.campaign_id, e.reversal_id), e.serial)
+        for e in events
     ]
-    written = await r.db.insert_redemptions(rows)
-    return [e.redemption_id for e in live if e.redemption_id in written]
+    taken = await r.store.take_many(records)
+    entries = [
+        redemption_entry(e) if isinstance(e, VoucherRedeemed) else reversal_entry(e)
+        for e, state in zip(events, taken, strict=True)
+        if state not in VOID_STATES
+    ]
+    links = await r.db.append_ledger(entries)
+    days = sorted(
+        {(e.merchant_id, utc_from_ms(e.occurred_ms).astimezone(UNION_TZ).date()) for e in entries}
+    )
+    await r.db.rebuild_settlement_days(days)
+    return [link.entry.entry_id for link in links]

@@ -3,7 +3,6 @@ workers and worker tokens."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,6 +38,7 @@ MUTABLE = frozenset(
         "budget_fen",
         "face_value_min_fen",
         "face_value_max_fen",
+        "reversal_window_s",
         "period_limit",
         "rules",
         "waves",
@@ -118,6 +118,8 @@ class Admin:
             "expired": counters.get("expired", 0),
             "reclaimed": reclaimed,
             "budget_used_fen": counters.get("spent", 0),
+            "redeemed_fen": counters.get("redeemed_fen", 0),
+            "reversed_fen": counters.get("reversed_fen", 0),
         }
         if campaign.budget_fen:
             view["budget_left_fen"] = campaign.budget_fen - counters.get("spent", 0)
@@ -145,13 +147,6 @@ class Admin:
             "added": len(new),
             "pool_left": await self.store.pool_size(campaign_id),
         }
-
-    async def create_merchant(self, merchant_id: str, name: str) -> str:
-        """Return the merchant's API key; only its hash is stored, so it is shown once."""
-        api_key = f"nxm_{secrets.token_urlsafe(32)}"
-        if not await self.db.insert_merchant(merchant_id, name, api_key):
-            raise Conflict(f"merchant {merchant_id} already exists")
-        return api_key
 
     async def mint_token(self, worker_id: str) -> tuple[str, int]:
         worker = await self.db.get_worker(worker_id)

@@ -146,6 +146,7 @@ class Claims:
             request_id=request_id,
             campaign_version=a.campaign_version,
             partner_code=a.partner_code,
+            stored_value=campaign.stored_value,
         )
 
         async def release() -> str:
@@ -202,7 +203,8 @@ def _with_period(request: AdmitRequest, period: str, ttl_s: int) -> AdmitRequest
 
 
 def voucher_view(row) -> dict:
-    if row["redeemed"]:
+    balance = row["face_value_fen"] - row["used_fen"]
+    if balance <= 0:
         status = "redeemed"
     elif row["expired_at"] is not None:
         status = "expired"
@@ -215,6 +217,7 @@ def voucher_view(row) -> dict:
         "code": row["code"],
         "partner_code": row["partner_code"],
         "face_value_fen": row["face_value_fen"],
+        "balance_fen": max(balance, 0),
         "valid_until": row["valid_until"].isoformat(),
         "issued_at": row["issued_at"].isoformat(),
         "status": status,

@@ -1,24 +1,52 @@
-"""A merchant redeems a voucher code, at most once."""
+"""Merchants verify and redeem codes (online or synced from offline terminals) and
+give redemptions back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine import keys
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
-from engine.domain.admission import redemption_id_for
+from engine.adapters.redis_store import RedeemRequest, RedisStore, ReverseRequest
+from engine.domain.admission import campaign_of, redemption_id_for, reversal_id_for
 from engine.domain.clock import Clock, to_ms
-from engine.domain.codes import verify_code
-from engine.domain.redemption import RedeemOutcome, interpret_redemption
-from engine.errors import InvalidCode
-from engine.events import VOUCHER_REDEEMED, VoucherRedeemed
+from engine.domain.codes import VoucherPayload, verify_code
+from engine.domain.redemption import (
+    RedeemOutcome,
+    ReverseOutcome,
+    interpret_redemption,
+    interpret_reversal,
+    iso_ms,
+)
+from engine.errors import (
+    AlreadyRedeemed,
+    EngineError,
+    InsufficientBalance,
+    InvalidCode,
+    NotFound,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from engine.events import VOUCHER_REDEEMED, VOUCHER_REVERSED, VoucherRedeemed, VoucherReversed
 from engine.usecases.acknowledge import make_durable, until_settled
+from engine.usecases.directory import Campaigns
+
+FAILURE_LIMIT = 10  # failed attempts per key and per terminal ...
+FAILURE_WINDOW_S = 60  # ... per minute
+OFFLINE_MAX_AGE = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantIdentity:
+    merchant_id: str
+    store_id: str | None
+    key_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +55,21 @@ class RedemptionAnswer:
     campaign_id: str
     serial: int
     face_value_fen: int
+    amount_fen: int
+    balance_fen: int
     redeemed_at: str
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineItem:
+    code: str
+    idempotency_key: str
+    redeemed_at: datetime
+    amount_fen: int | None = None
+    terminal_id: str | None = None
 
 
 class Redemptions:
@@ -39,11 +78,12 @@ class Redemptions:
         store: RedisStore,
         producer: EventProducer,
         db: Database,
+        campaigns: Campaigns,
         public_keys: Mapping[int, Ed25519PublicKey],
         clock: Clock,
         wait_s: float,
     ) -> None:
-        self.store, self.producer, self.db = store, producer, db
+        self.store, self.producer, self.db, self.campaigns = store, producer, db, campaigns
         self.public_keys, self.clock, self.wait_s = public_keys, clock, wait_s
         self._campaign_ids: dict[int, str] = {}
 
@@ -56,18 +96,84 @@ class Redemptions:
             self._campaign_ids[number] = campaign_id
         return self._campaign_ids[number]
 
-    async def redeem(
-        self, merchant_id: str, code: str, idempotency_key: str, request_id: str = ""
-    ) -> RedemptionAnswer:
-        payload = verify_code(code, self.public_keys)
+    async def _genuine(
+        self, who: MerchantIdentity, code: str, terminal: str | None
+    ) -> VoucherPayload:
+        """Verify a code behind the guessing throttle; every failure looks the same."""
+        scopes = [f"key:{who.key_id}"] + ([f"terminal:{terminal}"] if terminal else [])
+        wait = await self.store.throttle(
+            who.merchant_id, scopes, FAILURE_LIMIT, FAILURE_WINDOW_S, failed=False
+        )
+        if wait:
+            raise TooManyAttempts(retry_after_s=wait)
+        try:
+            payload = verify_code(code, self.public_keys)
+            await self._campaign_id(payload.campaign_number)
+            return payload
+        except InvalidCode:
+            await self.store.throttle(
+                who.merchant_id, scopes, FAILURE_LIMIT, FAILURE_WINDOW_S, failed=True
+            )
+            raise
+
+    async def verify(self, who: MerchantIdentity, code: str, terminal: str | None) -> dict:
+        """Is the code genuine, and could this merchant redeem it now? Changes nothing."""
+        payload = await self._genuine(who, code, terminal)
         campaign_id = await self._campaign_id(payload.campaign_number)
-        serial = payload.serial
-        rid = redemption_id_for(campaign_id, merchant_id, idempotency_key)
+        state = await self.store.voucher_state(campaign_id, payload.serial)
+        enrolled = await self.store.is_enrolled(campaign_id, who.merchant_id)
+        expired = (
+            state.get("status") == "expired" or to_ms(self.clock.now()) >= payload.expires_at * 1000
+        )
+        if not state:
+            reason = "not-yet-issued"
+        elif expired:
+            reason = "expired"
+        elif state["status"] == "redeemed":
+            reason = "already-redeemed"
+        elif not enrolled:
+            reason = "not-enrolled"
+        else:
+            reason = None
+        return {
+            "genuine": True,
+            "campaign_id": campaign_id,
+            "serial": payload.serial,
+            "key_id": payload.key_id,
+            "valid_until": iso_ms(payload.expires_at * 1000),
+            "face_value_fen": int(state.get("face", 0)) or None,
+            "balance_fen": int(state["balance"]) if "balance" in state else None,
+            "stored_value": state.get("stored") == "1",
+            "redeemable": reason is None,
+            "reason": reason,
+        }
+
+    async def redeem(
+        self,
+        who: MerchantIdentity,
+        code: str,
+        idempotency_key: str,
+        request_id: str = "",
+        amount_fen: int | None = None,
+        terminal: str | None = None,
+        at: datetime | None = None,
+    ) -> RedemptionAnswer:
+        payload = await self._genuine(who, code, terminal)
+        campaign_id = await self._campaign_id(payload.campaign_number)
+        rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
+        request = RedeemRequest(
+            campaign_id,
+            payload.serial,
+            who.merchant_id,
+            rid,
+            to_ms(at or self.clock.now()),
+            amount_fen or 0,
+            who.store_id,
+            terminal,
+        )
 
         async def attempt() -> RedeemOutcome:
-            now_ms = to_ms(self.clock.now())
-            reply = await self.store.redeem(campaign_id, serial, merchant_id, rid, now_ms)
-            return interpret_redemption(reply)
+            return interpret_redemption(await self.store.redeem(request))
 
         outcome = await until_settled(
             attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
@@ -76,16 +182,123 @@ class Redemptions:
             event = VoucherRedeemed(
                 redemption_id=rid,
                 campaign_id=campaign_id,
-                serial=serial,
-                merchant_id=merchant_id,
+                serial=payload.serial,
+                merchant_id=who.merchant_id,
                 face_value_fen=outcome.face_value_fen,
                 redeemed_at_ms=outcome.at_ms,
                 request_id=request_id,
+                amount_fen=outcome.amount_fen,
+                balance_fen=outcome.balance_fen,
+                store_id=who.store_id or "",
+                terminal_id=terminal or "",
             )
             await make_durable(
-                publish=lambda: self.producer.publish(VOUCHER_REDEEMED, rid, event),
-                confirm=lambda: self.store.confirm_soon(keys.redemption(campaign_id, rid), serial),
-                release=lambda: self.store.release_redemption(campaign_id, serial, rid),
+                # Keyed by merchant: one partition holds a merchant's ledger chain in order.
+                publish=lambda: self.producer.publish(VOUCHER_REDEEMED, who.merchant_id, event),
+                confirm=lambda: self.store.confirm_soon(
+                    keys.redemption(campaign_id, rid), payload.serial
+                ),
+                release=lambda: self.store.release_redemption(campaign_id, payload.serial, rid),
             )
-        redeemed_at = datetime.fromtimestamp(outcome.at_ms / 1000, UTC).isoformat()
-        return RedemptionAnswer(rid, campaign_id, serial, outcome.face_value_fen, redeemed_at)
+        return RedemptionAnswer(
+            rid,
+            campaign_id,
+            payload.serial,
+            outcome.face_value_fen,
+            outcome.amount_fen,
+            outcome.balance_fen,
+            iso_ms(outcome.at_ms),
+        )
+
+    async def redeem_offline(
+        self, who: MerchantIdentity, items: Sequence[OfflineItem], request_id: str = ""
+    ) -> list[dict]:
+        """Apply a terminal's offline redemptions in order; say what became of each."""
+        now = self.clock.now()
+        results = []
+        for index, item in enumerate(items):
+            result: dict = {"index": index, "idempotency_key": item.idempotency_key}
+            try:
+                if not now - OFFLINE_MAX_AGE <= item.redeemed_at <= now + CLOCK_SKEW:
+                    raise ValidationFailed("redeemed_at must be within the last 7 days")
+                answer = await self.redeem(
+                    who,
+                    item.code,
+                    item.idempotency_key,
+                    request_id,
+                    item.amount_fen,
+                    item.terminal_id,
+                    at=item.redeemed_at,
+                )
+                result |= {"status": "accepted", "redemption": answer.as_dict()}
+            except (AlreadyRedeemed, InsufficientBalance) as exc:
+                result |= {
+                    "status": "conflict",
+                    "reason": exc.slug,
+                    "detail": exc.detail,
+                    **exc.extra,
+                }
+            except EngineError as exc:
+                result |= {"status": "rejected", "reason": exc.slug, "detail": exc.detail}
+            results.append(result)
+        return results
+
+    async def reverse(
+        self,
+        who: MerchantIdentity,
+        redemption_id: str,
+        idempotency_key: str,
+        amount_fen: int | None = None,
+        request_id: str = "",
+    ) -> dict:
+        campaign_id = campaign_of(redemption_id, "redemption")
+        record = await self.store.redemption_record(campaign_id, redemption_id)
+        if not record or record.get("state") == "released":
+            raise NotFound("No such redemption")
+        campaign = await self.campaigns.get(campaign_id)
+        serial = int(record["serial"])
+        request = ReverseRequest(
+            campaign_id,
+            serial,
+            who.merchant_id,
+            redemption_id,
+            reversal_id_for(campaign_id, who.merchant_id, idempotency_key),
+            amount_fen or 0,
+            to_ms(self.clock.now()),
+            campaign.reversal_window_s * 1000,
+        )
+
+        async def attempt() -> ReverseOutcome:
+            return interpret_reversal(await self.store.reverse(request))
+
+        outcome = await until_settled(
+            attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
+        )
+        if outcome.is_new:
+            event = VoucherReversed(
+                reversal_id=request.reversal_id,
+                redemption_id=redemption_id,
+                campaign_id=campaign_id,
+                serial=serial,
+                merchant_id=who.merchant_id,
+                amount_fen=outcome.amount_fen,
+                face_value_fen=int(record.get("face", 0)),
+                reversed_at_ms=outcome.at_ms,
+                request_id=request_id,
+                store_id=who.store_id or "",
+            )
+            await make_durable(
+                publish=lambda: self.producer.publish(VOUCHER_REVERSED, who.merchant_id, event),
+                confirm=lambda: self.store.confirm_soon(
+                    keys.reversal(campaign_id, request.reversal_id), serial
+                ),
+                release=lambda: self.store.release_reversal(request),
+            )
+        return {
+            "reversal_id": request.reversal_id,
+            "redemption_id": redemption_id,
+            "campaign_id": campaign_id,
+            "serial": serial,
+            "amount_fen": outcome.amount_fen,
+            "reversed_at": iso_ms(outcome.at_ms),
+        }

@@ -13,7 +13,7 @@ import pytest
 
 from engine import keys
 from engine.adapters import redis_store
-from engine.adapters.redis_store import Activation, AdmitRequest, RedisStore
+from engine.adapters.redis_store import Activation, AdmitRequest, RedeemRequest, RedisStore
 from engine.domain.admission import interpret_admission
 from engine.domain.campaigns import Campaign, WorkerCategory
 from engine.domain.redemption import interpret_redemption
@@ -97,18 +97,22 @@ async def test_replayed_activation_never_resets_a_redeemed_voucher(store):
     a = interpret_admission(await store.admit(req(cid, "c1")))
     v = Activation(cid, "c1", a.serial, 300, int(datetime.now(UTC).timestamp()) + 3600)
     assert await store.activate_many([v]) == [1]
-    assert interpret_redemption(await store.redeem(cid, a.serial, "m1", "r1", now_ms())).is_new
+    assert interpret_redemption(
+        await store.redeem(RedeemRequest(cid, a.serial, "m1", "r1", now_ms()))
+    ).is_new
     assert await store.activate_many([v]) == [0]
     with pytest.raises(AlreadyRedeemed):
-        interpret_redemption(await store.redeem(cid, a.serial, "m2", "r2", now_ms()))
+        interpret_redemption(await store.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms())))
 
 
 async def test_released_redemption_frees_the_voucher(store):
     cid = await new_campaign(store)
     a = interpret_admission(await store.admit(req(cid, "c1")))
     await store.activate_many([Activation(cid, "c1", a.serial, 300, 2**31)])
-    interpret_redemption(await store.redeem(cid, a.serial, "m1", "r1", now_ms()))
+    interpret_redemption(await store.redeem(RedeemRequest(cid, a.serial, "m1", "r1", now_ms())))
     assert await store.release_redemption(cid, a.serial, "r1") == "released"
     assert await store.take_many([(keys.redemption(cid, "r1"), a.serial)]) == ["released"]
-    assert interpret_redemption(await store.redeem(cid, a.serial, "m2", "r2", now_ms())).is_new
+    assert interpret_redemption(
+        await store.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms()))
+    ).is_new
     assert (await store.campaign_counters(cid))["redeemed"] == 1

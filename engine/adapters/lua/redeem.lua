@@ -1,26 +1,41 @@
--- Redeem a voucher once: issued, enrolled merchant, not expired, not yet redeemed.
--- The redemption record doubles as the idempotency record (key derived from
--- campaign, merchant and Idempotency-Key).
+-- Redeem a voucher: issued, enrolled merchant, not expired, enough balance left.
+-- A single-use voucher is redeemed whole, once; a stored-value one in parts until
+-- its balance is spent. The redemption record doubles as the idempotency record
+-- (key derived from campaign, merchant and Idempotency-Key).
 -- KEYS[1] voucher hash   KEYS[2] enrolled merchants   KEYS[3] redemption record
 -- KEYS[4] campaign hash
--- ARGV[1] merchant id    ARGV[2] redemption id        ARGV[3] serial   ARGV[4] now (ms)
--- Returns {1, state, at_ms, face} | {2, state, at_ms, face} repeat | {-1} not issued | {-2} not enrolled
---   | {-3, merchant, at_ms} already redeemed | {-4} expired | {-6} key reused for another code
-local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'face')
+-- ARGV[1] merchant id   ARGV[2] redemption id   ARGV[3] serial   ARGV[4] time (ms)
+-- ARGV[5] amount (fen; 0 = the whole balance)   ARGV[6] store id   ARGV[7] terminal id
+-- Returns {1, state, at_ms, amount, balance after, face} | {2, ...the same, repeat}
+--   | {-1} not issued | {-2} not enrolled | {-3, merchant, at_ms} nothing left
+--   | {-4} expired | {-6} key reused for another code | {-7, balance} amount not allowed
+local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face')
 if r[1] and r[1] ~= 'released' then
   if r[2] ~= ARGV[3] then return {-6} end
-  return {2, r[1], tonumber(r[3]), tonumber(r[4])}
+  return {2, r[1], tonumber(r[3]), tonumber(r[4]), tonumber(r[5]), tonumber(r[6])}
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
-local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms', 'face')
+local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms',
+  'face', 'balance', 'stored')
 if not v[1] then return {-1} end
-if v[1] == 'redeemed' then return {-3, v[3], tonumber(v[4])} end
 if v[1] == 'expired' then return {-4} end
+if v[1] == 'redeemed' then return {-3, v[3], tonumber(v[4])} end
 local now = tonumber(ARGV[4])
 if now >= tonumber(v[2]) * 1000 then return {-4} end
-redis.call('HSET', KEYS[1], 'status', 'redeemed', 'redemption_id', ARGV[2],
-  'redeemed_by', ARGV[1], 'redeemed_at_ms', now)
+local balance = tonumber(v[6])
+local amount = tonumber(ARGV[5])
+if amount == 0 then amount = balance end
+if (v[7] ~= '1' and amount ~= balance) or amount <= 0 or amount > balance then
+  return {-7, balance}
+end
+balance = balance - amount
+redis.call('HSET', KEYS[1], 'balance', balance, 'redeemed_by', ARGV[1], 'redeemed_at_ms', now)
+if balance == 0 then
+  redis.call('HSET', KEYS[1], 'status', 'redeemed')
+  redis.call('HINCRBY', KEYS[4], 'redeemed', 1)
+end
+redis.call('HINCRBY', KEYS[4], 'redeemed_fen', amount)
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[3], 'merchant', ARGV[1],
-  'at_ms', now, 'face', v[5])
-redis.call('HINCRBY', KEYS[4], 'redeemed', 1)
-return {1, 'pending', now, tonumber(v[5])}
+  'at_ms', now, 'amount', amount, 'balance', balance, 'face', v[5], 'refunded', 0,
+  'store', ARGV[6], 'terminal', ARGV[7])
+return {1, 'pending', now, amount, balance, tonumber(v[5])}

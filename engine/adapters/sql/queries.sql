@@ -57,8 +57,9 @@ SELECT * FROM lottery_draws WHERE campaign_id = $1;
 SELECT v.campaign_id, v.serial
 FROM vouchers v
 WHERE v.valid_until <= $1 AND v.expired_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM redemptions r
-                  WHERE r.campaign_id = v.campaign_id AND r.serial = v.serial)
+  AND coalesce((SELECT sum(amount_fen) FROM ledger l
+                WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial), 0)
+      < v.face_value_fen
 ORDER BY v.valid_until
 LIMIT $2;
 
@@ -86,12 +87,93 @@ SELECT id FROM campaigns WHERE number = $1;
 SELECT id FROM merchants WHERE id = ANY($1::text[]);
 
 -- name: insert_merchant
-INSERT INTO merchants (id, name, api_key_hash) VALUES ($1, $2, $3)
+INSERT INTO merchants (id, name) VALUES ($1, $2)
 ON CONFLICT (id) DO NOTHING
 RETURNING id;
 
+-- name: insert_merchant_key
+INSERT INTO merchant_keys (key_id, merchant_id, store_id, key_hash) VALUES ($1, $2, $3, $4);
+
+-- name: revoke_merchant_key
+UPDATE merchant_keys SET revoked_at = now()
+WHERE key_id = $1 AND merchant_id = $2 AND revoked_at IS NULL
+RETURNING key_id;
+
+-- name: merchant_keys
+SELECT key_id, store_id, created_at, revoked_at FROM merchant_keys
+WHERE merchant_id = $1 ORDER BY created_at, key_id;
+
 -- name: merchant_by_key_hash
-SELECT id FROM merchants WHERE api_key_hash = $1;
+SELECT merchant_id, store_id, key_id FROM merchant_keys
+WHERE key_hash = $1 AND revoked_at IS NULL;
+
+-- name: insert_store
+INSERT INTO stores (merchant_id, id, name) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING
+RETURNING id;
+
+-- name: merchant_exists
+SELECT 1 FROM merchants WHERE id = $1;
+
+-- name: ensure_ledger_heads
+INSERT INTO ledger_heads (merchant_id, seq, hash)
+SELECT m, 0, repeat('0', 64) FROM unnest($1::text[]) AS m
+ON CONFLICT DO NOTHING;
+
+-- name: lock_ledger_heads
+-- Locked in a fixed order, so concurrent batches never deadlock.
+SELECT merchant_id, seq, hash FROM ledger_heads
+WHERE merchant_id = ANY($1::text[])
+ORDER BY merchant_id
+FOR UPDATE;
+
+-- name: existing_entries
+SELECT entry_id FROM ledger WHERE entry_id = ANY($1::text[]);
+
+-- name: insert_ledger_entries
+INSERT INTO ledger (entry_id, kind, merchant_id, seq, campaign_id, serial, amount_fen,
+                    face_value_fen, reverses, store_id, terminal_id, occurred_at, prev_hash,
+                    hash)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[],
+                     $7::int[], $8::int[], $9::text[], $10::text[], $11::text[],
+                     $12::timestamptz[], $13::text[], $14::text[]);
+
+-- name: set_ledger_head
+UPDATE ledger_heads SET seq = $2, hash = $3 WHERE merchant_id = $1;
+
+-- name: rebuild_settlement_day
+-- A day's statement is recomputed from the ledger, so rebuilding it is idempotent.
+INSERT INTO settlement_days AS s (merchant_id, day, redemptions, redeemed_fen, reversals,
+                                  reversed_fen, net_fen)
+SELECT $1, $2::date,
+       count(*) FILTER (WHERE kind = 'redemption'),
+       coalesce(sum(amount_fen) FILTER (WHERE kind = 'redemption'), 0),
+       count(*) FILTER (WHERE kind = 'reversal'),
+       coalesce(-sum(amount_fen) FILTER (WHERE kind = 'reversal'), 0),
+       coalesce(sum(amount_fen), 0)
+FROM ledger
+WHERE merchant_id = $1 AND (occurred_at AT TIME ZONE 'Asia/Shanghai')::date = $2::date
+ON CONFLICT (merchant_id, day) DO UPDATE
+SET redemptions = EXCLUDED.redemptions, redeemed_fen = EXCLUDED.redeemed_fen,
+    reversals = EXCLUDED.reversals, reversed_fen = EXCLUDED.reversed_fen,
+    net_fen = EXCLUDED.net_fen, updated_at = now();
+
+-- name: settlements
+SELECT merchant_id, day, redemptions, redeemed_fen, reversals, reversed_fen, net_fen
+FROM settlement_days
+WHERE merchant_id = $1 AND day BETWEEN $2 AND $3
+ORDER BY day;
+
+-- name: ledger_chain
+SELECT * FROM ledger WHERE ($1::text IS NULL OR merchant_id = $1) ORDER BY merchant_id, seq;
+
+-- name: ledger_day_sums
+SELECT coalesce(sum(amount_fen) FILTER (WHERE kind = 'redemption'), 0) AS redeemed_fen,
+       coalesce(-sum(amount_fen) FILTER (WHERE kind = 'reversal'), 0) AS reversed_fen,
+       count(*) FILTER (WHERE kind = 'redemption') AS redemptions,
+       count(*) FILTER (WHERE kind = 'reversal') AS reversals
+FROM ledger
+WHERE merchant_id = $1 AND (occurred_at AT TIME ZONE 'Asia/Shanghai')::date = $2::date;
 
 -- name: upsert_worker
 INSERT INTO workers (id, category, profile) VALUES ($1, $2, $3)
@@ -119,24 +201,20 @@ ON CONFLICT (claim_id) DO UPDATE SET claim_id = vouchers.claim_id
 RETURNING claim_id, code;
 
 -- name: voucher_by_claim
-SELECT v.*, r.redemption_id IS NOT NULL AS redeemed
-FROM vouchers v LEFT JOIN redemptions r USING (campaign_id, serial)
+SELECT v.*, coalesce(u.used, 0) AS used_fen
+FROM vouchers v
+LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
+                   WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
 WHERE v.claim_id = $1;
 
 -- name: vouchers_of_worker
-SELECT v.*, r.redemption_id IS NOT NULL AS redeemed
-FROM vouchers v LEFT JOIN redemptions r USING (campaign_id, serial)
+SELECT v.*, coalesce(u.used, 0) AS used_fen
+FROM vouchers v
+LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
+                   WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
 WHERE v.worker_id = $1
 ORDER BY v.issued_at, v.claim_id
 LIMIT 1000;
-
--- name: insert_redemptions
-INSERT INTO redemptions (redemption_id, campaign_id, serial, merchant_id, face_value_fen,
-                         redeemed_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[],
-                     $6::timestamptz[])
-ON CONFLICT DO NOTHING
-RETURNING redemption_id;
 
 -- name: campaign_books
 SELECT (SELECT count(*) FROM vouchers WHERE campaign_id = $1) AS vouchers,

@@ -1,29 +1,138 @@
-"""Merchant endpoints (merchant API key): redeem a voucher code."""
+"""Merchant endpoints (merchant API key): verify, redeem (online and offline batches),
+reverse, rotate one's own key, and read settlement statements."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from engine.api.auth import require_merchant, services
-from engine.api.models import IdempotencyKey, RedemptionIn, RedemptionOut
+from engine.api.auth import require_merchant, require_ops_or_merchant, services
+from engine.api.models import (
+    IdempotencyKey,
+    OfflineBatchIn,
+    RedemptionIn,
+    RedemptionOut,
+    ReversalIn,
+    TerminalId,
+    VerifyIn,
+)
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
+from engine.errors import ValidationFailed
+from engine.usecases.redemptions import MerchantIdentity, OfflineItem
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["merchants"])
+Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]
+MerchantId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+From = Annotated[date, Query(alias="from")]
+To = Annotated[date, Query(alias="to")]
 
 
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut)
 async def redeem(
     body: RedemptionIn,
     request: Request,
-    merchant_id: Annotated[str, Depends(require_merchant)],
+    who: Merchant,
     idempotency_key: IdempotencyKey = None,
+    terminal: TerminalId = None,
 ) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
     answer = await services(request).redemptions.redeem(
-        merchant_id, body.code, key, request.state.request_id
+        who, body.code, key, request.state.request_id, body.amount_fen, terminal
     )
     return JSONResponse(answer.as_dict(), status_code=201)
+
+
+@router.post("/redemptions/batch")
+async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) -> dict:
+    """Redemptions a terminal recorded while offline, applied in order; one outcome each."""
+    items = [
+        OfflineItem(i.code, i.idempotency_key, i.redeemed_at, i.amount_fen, i.terminal_id)
+        for i in body.items
+    ]
+    results = await services(request).redemptions.redeem_offline(
+        who, items, request.state.request_id
+    )
+    return {"results": results}
+
+
+@router.post("/reversals", status_code=201)
+async def reverse(
+    body: ReversalIn, request: Request, who: Merchant, idempotency_key: IdempotencyKey = None
+) -> dict:
+    """Give back all or part of one of this merchant's redemptions, within the window."""
+    key = check_idempotency_key(idempotency_key)
+    return await services(request).redemptions.reverse(
+        who, body.redemption_id, key, body.amount_fen, request.state.request_id
+    )
+
+
+@router.post("/codes/verify")
+async def verify(
+    body: VerifyIn, request: Request, who: Merchant, terminal: TerminalId = None
+) -> dict:
+    """Whether a code is genuine and redeemable now; redeems nothing."""
+    return await services(request).redemptions.verify(who, body.code, terminal)
+
+
+@router.post("/me/keys/rotate", status_code=201)
+async def rotate_own_key(request: Request, who: Merchant) -> dict:
+    """A new key for the same merchant and store; the one used for this call stops at once."""
+    return await services(request).merchants.rotate_key(who.merchant_id, who.key_id, who.store_id)
+
+
+def _period(first: date, last: date) -> tuple[date, date]:
+    if last < first or (last - first).days > 366:
+        raise ValidationFailed("to must be on or after from, and at most a year later")
+    return first, last
+
+
+@router.get("/merchants/{merchant_id}/settlements")
+async def settlements(
+    request: Request,
+    merchant_id: MerchantId,
+    first: From,
+    last: To,
+) -> dict:
+    await require_ops_or_merchant(request, merchant_id)
+    days = await services(request).merchants.settlements(merchant_id, *_period(first, last))
+    return {"merchant_id": merchant_id, "days": days}
+
+
+@router.get("/merchants/{merchant_id}/settlements.csv")
+async def settlements_csv(
+    request: Request,
+    merchant_id: MerchantId,
+    first: From,
+    last: To,
+) -> Response:
+    await require_ops_or_merchant(request, merchant_id)
+    text, manifest = await services(request).merchants.settlement_export(
+        merchant_id, *_period(first, last)
+    )
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{manifest["file"]}"',
+            "X-Content-SHA256": manifest["sha256"],
+        },
+    )
+
+
+@router.get("/merchants/{merchant_id}/settlements/manifest")
+async def settlements_manifest(
+    request: Request,
+    merchant_id: MerchantId,
+    first: From,
+    last: To,
+) -> dict:
+    """Names the CSV export for the same period and states its SHA-256."""
+    await require_ops_or_merchant(request, merchant_id)
+    _, manifest = await services(request).merchants.settlement_export(
+        merchant_id, *_period(first, last)
+    )
+    return manifest

@@ -15,10 +15,13 @@ from engine.api.models import (
     CampaignOut,
     CampaignPatch,
     CapGroupIn,
+    EnrolIn,
+    KeyIn,
     MerchantIn,
     MerchantOut,
     PoolIn,
     StatusIn,
+    StoreIn,
     TokenOut,
     WorkerIn,
     WorkerOut,
@@ -103,8 +106,41 @@ async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict:
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)
 async def create_merchant(body: MerchantIn, request: Request) -> dict:
-    api_key = await services(request).admin.create_merchant(body.id, body.name)
-    return {"id": body.id, "api_key": api_key}
+    """The answer holds the merchant's first API key; it is never shown again."""
+    return await services(request).merchants.create(body.id, body.name)
+
+
+@router.post("/merchants/{merchant_id}/stores", status_code=201)
+async def add_store(
+    body: StoreIn, request: Request, merchant_id: WorkerId, response: Response
+) -> dict:
+    if not await services(request).merchants.add_store(merchant_id, body.id, body.name):
+        response.status_code = 200
+    return {"merchant_id": merchant_id, "id": body.id, "name": body.name}
+
+
+@router.post("/merchants/{merchant_id}/keys", status_code=201)
+async def issue_key(body: KeyIn, request: Request, merchant_id: WorkerId) -> dict:
+    """A new key (optionally for one store); shown in this answer only."""
+    return await services(request).merchants.issue_key(merchant_id, body.store_id)
+
+
+@router.get("/merchants/{merchant_id}/keys")
+async def list_keys(request: Request, merchant_id: WorkerId) -> dict:
+    return {"keys": await services(request).merchants.keys(merchant_id)}
+
+
+@router.delete("/merchants/{merchant_id}/keys/{key_id}", status_code=204)
+async def revoke_key(request: Request, merchant_id: WorkerId, key_id: WorkerId) -> Response:
+    """Takes effect on the key's next request."""
+    await services(request).merchants.revoke_key(merchant_id, key_id)
+    return Response(status_code=204)
+
+
+@router.post("/campaigns/{campaign_id}/merchants")
+async def enrol_merchant(body: EnrolIn, request: Request, campaign_id: CampaignId) -> dict:
+    await services(request).merchants.enrol(campaign_id, body.merchant_id)
+    return {"campaign_id": campaign_id, "merchant_id": body.merchant_id, "enrolled": True}
 
 
 @router.post("/workers", status_code=201, response_model=WorkerOut)

@@ -1,0 +1,120 @@
+"""Merchant accounts: stores, API keys (shown once, stored hashed, revocable at once),
+enrolment in campaigns, and settlement statements with a digest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from datetime import date
+
+from engine.adapters.postgres import Database
+from engine.adapters.redis_store import RedisStore
+from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.usecases.directory import Campaigns
+
+SETTLEMENT_COLUMNS = (
+    "merchant_id",
+    "day",
+    "redemptions",
+    "redeemed_fen",
+    "reversals",
+    "reversed_fen",
+    "net_fen",
+)
+
+
+def new_api_key() -> str:
+    return f"nxm_{secrets.token_urlsafe(32)}"
+
+
+class Merchants:
+    def __init__(self, store: RedisStore, db: Database, campaigns: Campaigns) -> None:
+        self.store, self.db, self.campaigns = store, db, campaigns
+
+    async def create(self, merchant_id: str, name: str) -> dict:
+        """Create the merchant with its first key; the key is in this answer only."""
+        api_key = new_api_key()
+        key_id = f"k-{secrets.token_hex(6)}"
+        if not await self.db.insert_merchant(merchant_id, name, key_id, api_key):
+            raise Conflict(f"merchant {merchant_id} already exists")
+        return {"id": merchant_id, "key_id": key_id, "api_key": api_key}
+
+    async def add_store(self, merchant_id: str, store_id: str, name: str) -> bool:
+        await self._require(merchant_id)
+        return await self.db.insert_store(merchant_id, store_id, name)
+
+    async def issue_key(self, merchant_id: str, store_id: str | None) -> dict:
+        await self._require(merchant_id)
+        api_key, key_id = new_api_key(), f"k-{secrets.token_hex(6)}"
+        if not await self.db.insert_merchant_key(key_id, merchant_id, store_id, api_key):
+            raise ValidationFailed(f"merchant {merchant_id} has no store {store_id}")
+        return {
+            "key_id": key_id,
+            "merchant_id": merchant_id,
+            "store_id": store_id,
+            "api_key": api_key,
+        }
+
+    async def revoke_key(self, merchant_id: str, key_id: str) -> None:
+        """Takes effect on the next request: keys are looked up on every request."""
+        if not await self.db.revoke_merchant_key(key_id, merchant_id):
+            raise NotFound(f"No active key {key_id} for merchant {merchant_id}")
+
+    async def rotate_key(self, merchant_id: str, key_id: str, store_id: str | None) -> dict:
+        new = await self.issue_key(merchant_id, store_id)
+        await self.revoke_key(merchant_id, key_id)
+        return new
+
+    async def keys(self, merchant_id: str) -> list[dict]:
+        await self._require(merchant_id)
+        return [
+            {
+                "key_id": r["key_id"],
+                "store_id": r["store_id"],
+                "created_at": r["created_at"].isoformat(),
+                "revoked_at": r["revoked_at"].isoformat() if r["revoked_at"] else None,
+            }
+            for r in await self.db.merchant_keys(merchant_id)
+        ]
+
+    async def enrol(self, campaign_id: str, merchant_id: str) -> None:
+        await self.campaigns.get(campaign_id)
+        await self._require(merchant_id)
+        await self.db.enrol_merchant(campaign_id, merchant_id)
+        await self.store.enrol(campaign_id, merchant_id)
+
+    async def settlements(self, merchant_id: str, first: date, last: date) -> list[dict]:
+        await self._require(merchant_id)
+        rows = await self.db.settlements(merchant_id, first, last)
+        return [
+            {c: (r[c].isoformat() if c == "day" else r[c]) for c in SETTLEMENT_COLUMNS}
+            for r in rows
+        ]
+
+    async def settlement_export(
+        self, merchant_id: str, first: date, last: date
+    ) -> tuple[str, dict]:
+        """The statements as CSV and a manifest stating the CSV's SHA-256."""
+        rows = await self.settlements(merchant_id, first, last)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SETTLEMENT_COLUMNS)
+        writer.writerows([r[c] for c in SETTLEMENT_COLUMNS] for r in rows)
+        text = out.getvalue()
+        name = f"settlements-{merchant_id}-{first.isoformat()}-{last.isoformat()}.csv"
+        manifest = {
+            "file": name,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "rows": len(rows),
+            "merchant_id": merchant_id,
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "net_fen": sum(r["net_fen"] for r in rows),
+        }
+        return text, manifest
+
+    async def _require(self, merchant_id: str) -> None:
+        if not await self.db.merchant_exists(merchant_id):
+            raise NotFound(f"No merchant {merchant_id}")
