@@ -59,7 +59,7 @@ def test_every_named_query_and_migration_is_present():
     names = set(queries())
     assert {
         "upsert_vouchers",
-        "insert_redemptions",
+        "insert_ledger_entries",
         "insert_campaign",
         "merchant_by_key_hash",
     } <= names
