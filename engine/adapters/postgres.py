@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 
@@ -278,6 +278,30 @@ class Database:
 VoucherRow = tuple[str, str, int, str, int, int, str, datetime, datetime, int, str | None]
 
 
+def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:
+    return [
+        Link(
+            Entry(
+                entry_id=r["entry_id"],
+                kind=r["kind"],
+                merchant_id=r["merchant_id"],
+                campaign_id=r["campaign_id"],
+                serial=r["serial"],
+                amount_fen=r["amount_fen"],
+                face_value_fen=r["face_value_fen"],
+                occurred_ms=ms_from_utc(r["occurred_at"]),
+                reverses=r["reverses"],
+                store_id=r["store_id"],
+                terminal_id=r["terminal_id"],
+            ),
+            r["seq"],
+            r["prev_hash"],
+            r["hash"],
+        )
+        for r in rows
+    ]
+
+
 def _unique(entries: Sequence[Entry]) -> list[Entry]:
     return list({e.entry_id: e for e in entries}.values())
 
@@ -335,5 +359,13 @@ def definition(c: Campaign) -> dict:
     }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def utc_from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    """Exact: the ledger hashes milliseconds, so no float may round them."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def ms_from_utc(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

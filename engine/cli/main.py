@@ -135,6 +135,72 @@ def prepare(state_dir: StateDir = DEFAULT_STATE) -> None:
     console.print(f"topics created: {', '.join(created) or 'none (present)'}")
 
 
+codes_app = typer.Typer(no_args_is_help=True, help="Voucher codes.")
+app.add_typer(codes_app, name="codes")
+keys_app = typer.Typer(no_args_is_help=True, help="Code-signing keys.")
+app.add_typer(keys_app, name="keys")
+ledger_app = typer.Typer(no_args_is_help=True, help="The merchants' ledger.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@codes_app.command("verify")
+def codes_verify(
+    code: str,
+    keys: Annotated[Path, typer.Option(help="the document GET /v1/keys publishes")],
+) -> None:
+    """Check a code offline against published public keys; exit 1 if it is not genuine."""
+    from engine.domain.codes import verify_code
+    from engine.domain.keyring import public_keys_from_document
+    from engine.errors import InvalidCode
+
+    try:
+        payload = verify_code(code, public_keys_from_document(json.loads(keys.read_text())))
+    except InvalidCode:
+        console.print("[red]not a genuine voucher code[/red]")
+        raise typer.Exit(1) from None
+    print(
+        json.dumps(
+            {
+                "genuine": True,
+                "key_id": payload.key_id,
+                "campaign_number": payload.campaign_number,
+                "serial": payload.serial,
+                "expires_at": payload.expires_at,
+            }
+        )
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Add a signing key and make it the active one; old keys keep verifying.
+
+    Running API and stream processes read the key file at start: restart them.
+    """
+    from engine.keyfiles import load_keyring, write_secret
+
+    path = settings_for(state_dir).signing_keys_file
+    ring = load_keyring(path).rotated()
+    write_secret(path, ring.to_json())
+    console.print(f"key {ring.active_key_id} now signs; {len(ring.private_keys)} keys verify")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    merchant: Annotated[str | None, typer.Option(help="one merchant (default: all)")] = None,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Recompute every hash chain; report the first broken link and exit 1 if there is one."""
+    import asyncio
+
+    from engine.cli.ledger import verify_chains
+
+    result = asyncio.run(verify_chains(settings_for(state_dir), merchant))
+    print(json.dumps(result))
+    if result["broken"] is not None:
+        raise typer.Exit(1)
+
+
 @app.command("keys-init")
 def keys_init(directory: Path) -> None:
     """Create the signing-key file and the worker-token key in DIRECTORY, if missing."""

@@ -131,3 +131,20 @@ def test_published_vectors(repo_root):
         }
         with pytest.raises(InvalidCode):
             verify_code(v["code"], public)
+
+
+def test_rotated_keyring_signs_with_the_new_key_and_still_verifies_old_codes():
+    ring = new_keyring(1)
+    old_code = sign_code(PAYLOAD, ring.active_key)
+    rotated = Keyring.from_json(ring.rotated().to_json())
+    assert rotated.active_key_id == 2
+    new_code = sign_code(VoucherPayload(2, 7, 9, 1893456000), rotated.active_key)
+    assert verify_code(old_code, rotated.public_keys).key_id == 1
+    assert verify_code(new_code, rotated.public_keys).key_id == 2
+    doc = rotated.public_document()
+    periods = {k["key_id"]: k for k in doc["keys"]}
+    assert periods[1]["signs_until"] is not None and periods[2]["signs_until"] is None
+    assert periods[2]["created_at"] == periods[1]["signs_until"]
+    from engine.domain.keyring import public_keys_from_document
+
+    assert verify_code(old_code, public_keys_from_document(doc)).serial == PAYLOAD.serial
