@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     issue_batch_size: int = 500
     issue_batch_window_s: float = 0.05
     expiry_interval_s: float = 5.0
+    webhook_interval_s: float = 1.0
+    webhook_base_delay_s: float = 5.0
+    webhook_max_attempts: int = 12
+    webhook_timeout_s: float = 5.0
+    # Plain http:// webhook URLs only where the receiver is on a trusted network (tests).
+    webhook_allow_http: bool = False
 
     state_dir: Path = Field(default=Path(".nuanxin"))
 

@@ -240,6 +240,34 @@ class Database:
                 await conn.execute(self.q["insert_ledger_entries"], *_ledger_columns(links))
             return links
 
+    async def set_webhook(self, merchant_id: str, url: str, secret: str) -> None:
+        await self.pool.execute(self.q["set_webhook"], merchant_id, url, secret)
+
+    async def delete_webhook(self, merchant_id: str) -> bool:
+        return await self.pool.fetchval(self.q["delete_webhook"], merchant_id) is not None
+
+    async def enqueue_webhooks(self, items: Sequence[tuple[str, str, str, str]]) -> None:
+        """(merchant id, event id, event type, body) for merchants that have a webhook."""
+        if items:
+            cols = [list(c) for c in zip(*items, strict=True)]
+            await self.pool.execute(self.q["enqueue_webhooks"], *cols)
+
+    async def lease_due_webhooks(self, limit: int, lease_s: float) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["lease_due_webhooks"], limit, lease_s)
+
+    async def webhook_delivered(self, merchant_id: str, event_id: str) -> None:
+        await self.pool.execute(self.q["webhook_delivered"], merchant_id, event_id)
+
+    async def webhook_failed(
+        self, merchant_id: str, event_id: str, error: str, max_attempts: int, retry_in_s: float
+    ) -> None:
+        await self.pool.execute(
+            self.q["webhook_failed"], merchant_id, event_id, error[:500], max_attempts, retry_in_s
+        )
+
+    async def webhook_deliveries(self, merchant_id: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["webhook_deliveries"], merchant_id)
+
     async def rebuild_settlement_days(self, days: Sequence[tuple[str, date]]) -> None:
         async with self.pool.acquire() as conn:
             await conn.executemany(self.q["rebuild_settlement_day"], days)

@@ -49,11 +49,11 @@ async def require_merchant(request: Request) -> MerchantIdentity:
 
 
 async def require_ops_or_merchant(request: Request, merchant_id: str) -> None:
-    """Operations, or the merchant itself, may read a merchant's statements."""
+    """Operations, or the merchant itself (its statements, its webhook)."""
     expected = services(request).settings.ops_token.get_secret_value()
     given = _bearer(request)
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
         return
     who = await require_merchant(request)
     if who.merchant_id != merchant_id:
-        raise Forbidden("A merchant may read only its own statements")
+        raise Forbidden("A merchant may touch only its own account")

@@ -275,6 +275,10 @@ class KeyIn(Strict):
     store_id: PartyId | None = None
 
 
+class WebhookIn(Strict):
+    url: Annotated[str, Field(min_length=8, max_length=2000)]
+
+
 class EnrolIn(Strict):
     merchant_id: PartyId
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import aiohttp
 import faust
 import structlog
 
@@ -27,6 +28,7 @@ from engine.stream.expiry import expire_due
 from engine.stream.issue import issue_batch
 from engine.stream.ledger import record_batch
 from engine.stream.resources import LazyResources
+from engine.stream.webhooks import deliver_due
 
 log = structlog.get_logger("engine.stream")
 
@@ -84,6 +86,17 @@ def create_app(settings: Settings) -> faust.App:
             await expire_due(await resources.get(), datetime.now(UTC))
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("expiry run failed", error=repr(exc)[:300])
+
+    http: dict[str, aiohttp.ClientSession] = {}
+
+    @app.timer(interval=settings.webhook_interval_s)
+    async def webhooks() -> None:
+        try:
+            if "session" not in http:
+                http["session"] = aiohttp.ClientSession()
+            await deliver_due(await resources.get(), http["session"], settings)
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.warning("webhook run failed", error=repr(exc)[:300])
 
     @app.agent(claims, name="issue")
     async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:

@@ -3,6 +3,7 @@ ledger rows, and the merchants' daily settlement statements are rebuilt from the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from engine import keys
@@ -45,6 +46,22 @@ def reversal_entry(e: VoucherReversed) -> Entry:
     )
 
 
+def webhook_body(e: Entry) -> str:
+    kind = "voucher.redeemed" if e.kind == "redemption" else "voucher.reversed"
+    data = {
+        "entry_id": e.entry_id,
+        "campaign_id": e.campaign_id,
+        "serial": e.serial,
+        "amount_fen": abs(e.amount_fen),
+        "face_value_fen": e.face_value_fen,
+        "occurred_at": utc_from_ms(e.occurred_ms).isoformat(),
+        "reverses": e.reverses,
+        "store_id": e.store_id,
+        "terminal_id": e.terminal_id,
+    }
+    return json.dumps({"id": e.entry_id, "type": kind, "data": data}, sort_keys=True)
+
+
 async def record_batch(
     r: Resources, events: Sequence[VoucherRedeemed | VoucherReversed]
 ) -> list[str]:
@@ -62,6 +79,19 @@ async def record_batch(
         if state not in VOID_STATES
     ]
     links = await r.db.append_ledger(entries)
+    # Every entry of the batch, not only the new ones: a replay after a crash between the
+    # two writes must still queue the notification (the queue ignores repeats).
+    await r.db.enqueue_webhooks(
+        [
+            (
+                e.merchant_id,
+                e.entry_id,
+                f"voucher.{'redeemed' if e.kind == 'redemption' else 'reversed'}",
+                webhook_body(e),
+            )
+            for e in entries
+        ]
+    )
     days = sorted(
         {(e.merchant_id, utc_from_ms(e.occurred_ms).astimezone(UNION_TZ).date()) for e in entries}
     )

@@ -8,6 +8,7 @@ import hashlib
 import io
 import secrets
 from datetime import date
+from urllib.parse import urlsplit
 
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
@@ -114,6 +115,28 @@ class Merchants:
             "net_fen": sum(r["net_fen"] for r in rows),
         }
         return text, manifest
+
+    async def set_webhook(self, merchant_id: str, url: str, allow_http: bool) -> dict:
+        """Register (or replace) the URL; a new signing secret is returned this once."""
+        await self._require(merchant_id)
+        parts = urlsplit(url)
+        schemes = ("https", "http") if allow_http else ("https",)
+        if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
+            raise ValidationFailed(f"the webhook URL must be {' or '.join(schemes)} with a host")
+        secret = f"whsec_{secrets.token_urlsafe(32)}"
+        await self.db.set_webhook(merchant_id, url, secret)
+        return {"merchant_id": merchant_id, "url": url, "secret": secret}
+
+    async def delete_webhook(self, merchant_id: str) -> None:
+        if not await self.db.delete_webhook(merchant_id):
+            raise NotFound(f"merchant {merchant_id} has no webhook")
+
+    async def webhook_deliveries(self, merchant_id: str) -> list[dict]:
+        await self._require(merchant_id)
+        return [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}
+            for r in await self.db.webhook_deliveries(merchant_id)
+        ]
 
     async def _require(self, merchant_id: str) -> None:
         if not await self.db.merchant_exists(merchant_id):

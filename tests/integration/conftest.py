@@ -35,6 +35,9 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         **env,
         "NUANXIN_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
         "NUANXIN_EXPIRY_INTERVAL_S": "1",
+        # The test receiver listens on plain http on loopback; retries come quickly.
+        "NUANXIN_WEBHOOK_ALLOW_HTTP": "true",
+        "NUANXIN_WEBHOOK_BASE_DELAY_S": "0.5",
     }
     asyncio.run(ensure_topics(Settings.from_env(env)))
     try:

@@ -220,3 +220,51 @@ LIMIT 1000;
 SELECT (SELECT count(*) FROM vouchers WHERE campaign_id = $1) AS vouchers,
        (SELECT count(DISTINCT code) FROM vouchers WHERE campaign_id = $1) AS distinct_codes,
        (SELECT count(*) FROM redemptions WHERE campaign_id = $1) AS redemptions;
+
+-- name: set_webhook
+INSERT INTO merchant_webhooks (merchant_id, url, secret) VALUES ($1, $2, $3)
+ON CONFLICT (merchant_id) DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret,
+                                        created_at = now();
+
+-- name: delete_webhook
+DELETE FROM merchant_webhooks WHERE merchant_id = $1 RETURNING merchant_id;
+
+-- name: enqueue_webhooks
+-- Only merchants with a webhook get rows; a replayed entry is not queued twice.
+INSERT INTO webhook_deliveries (merchant_id, event_id, event_type, body)
+SELECT e.merchant_id, e.event_id, e.event_type, e.body
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     AS e(merchant_id, event_id, event_type, body)
+JOIN merchant_webhooks w ON w.merchant_id = e.merchant_id
+ON CONFLICT DO NOTHING;
+
+-- name: lease_due_webhooks
+-- Taking a lease (moving next_attempt_at ahead) lets several workers deliver without
+-- sending the same delivery at once, and without a transaction open during the call.
+UPDATE webhook_deliveries d
+SET next_attempt_at = now() + make_interval(secs => $2)
+FROM merchant_webhooks w
+WHERE w.merchant_id = d.merchant_id
+  AND (d.merchant_id, d.event_id) IN (
+      SELECT merchant_id, event_id FROM webhook_deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now()
+      ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING d.merchant_id, d.event_id, d.event_type, d.body, d.attempts, w.url, w.secret;
+
+-- name: webhook_delivered
+UPDATE webhook_deliveries
+SET status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_error = NULL
+WHERE merchant_id = $1 AND event_id = $2;
+
+-- name: webhook_failed
+UPDATE webhook_deliveries
+SET attempts = attempts + 1, last_error = $3,
+    status = CASE WHEN attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,
+    next_attempt_at = now() + make_interval(secs => $5)
+WHERE merchant_id = $1 AND event_id = $2;
+
+-- name: webhook_deliveries
+SELECT event_id, event_type, status, attempts, last_error, created_at, delivered_at,
+       next_attempt_at
+FROM webhook_deliveries WHERE merchant_id = $1
+ORDER BY created_at DESC, event_id LIMIT 200;

@@ -18,6 +18,7 @@ from engine.api.models import (
     ReversalIn,
     TerminalId,
     VerifyIn,
+    WebhookIn,
 )
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
@@ -88,6 +89,28 @@ def _period(first: date, last: date) -> tuple[date, date]:
     if last < first or (last - first).days > 366:
         raise ValidationFailed("to must be on or after from, and at most a year later")
     return first, last
+
+
+@router.put("/merchants/{merchant_id}/webhook")
+async def set_webhook(body: WebhookIn, request: Request, merchant_id: MerchantId) -> dict:
+    """Where to send voucher.redeemed and voucher.reversed; the answer holds the secret
+    that signs them (X-Nuanxin-Signature), shown this once."""
+    await require_ops_or_merchant(request, merchant_id)
+    s = services(request)
+    return await s.merchants.set_webhook(merchant_id, body.url, s.settings.webhook_allow_http)
+
+
+@router.delete("/merchants/{merchant_id}/webhook", status_code=204)
+async def delete_webhook(request: Request, merchant_id: MerchantId) -> Response:
+    await require_ops_or_merchant(request, merchant_id)
+    await services(request).merchants.delete_webhook(merchant_id)
+    return Response(status_code=204)
+
+
+@router.get("/merchants/{merchant_id}/webhook/deliveries")
+async def webhook_deliveries(request: Request, merchant_id: MerchantId) -> dict:
+    await require_ops_or_merchant(request, merchant_id)
+    return {"deliveries": await services(request).merchants.webhook_deliveries(merchant_id)}
 
 
 @router.get("/merchants/{merchant_id}/settlements")

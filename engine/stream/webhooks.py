@@ -1,0 +1,59 @@
+"""Timer 'webhooks': deliver queued notifications, signed, retried with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import structlog
+
+from engine.domain.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, backoff_s, sign
+from engine.settings import Settings
+from engine.stream.resources import Resources
+
+log = structlog.get_logger("engine.stream.webhooks")
+LEASE_S = 60.0
+
+
+async def deliver_due(r: Resources, session: aiohttp.ClientSession, settings: Settings) -> int:
+    """Send what is due; return how many were delivered now."""
+    due = await r.db.lease_due_webhooks(100, LEASE_S)
+    results = await asyncio.gather(*(_deliver(r, session, settings, d) for d in due))
+    return sum(results)
+
+
+async def _deliver(r: Resources, session: aiohttp.ClientSession, settings: Settings, d) -> bool:
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(d["secret"], int(time.time()), d["body"]),
+        EVENT_ID_HEADER: d["event_id"],
+    }
+    try:
+        timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_s)
+        async with session.post(
+            d["url"],
+            data=d["body"].encode(),
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+        ) as response:
+            if 200 <= response.status < 300:
+                await r.db.webhook_delivered(d["merchant_id"], d["event_id"])
+                return True
+            error = f"HTTP {response.status}"
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        error = type(exc).__name__
+    retry_in = backoff_s(d["attempts"] + 1, settings.webhook_base_delay_s)
+    log.info(
+        "webhook delivery failed",
+        merchant_id=d["merchant_id"],
+        event_id=d["event_id"],
+        attempt=d["attempts"] + 1,
+        error=error,
+        retry_in_s=retry_in,
+    )
+    await r.db.webhook_failed(
+        d["merchant_id"], d["event_id"], error, settings.webhook_max_attempts, retry_in
+    )
+    return False
