@@ -345,13 +345,15 @@ class RedisStore:
         await self.client.sadd(keys.merchants(campaign_id), merchant_id)
 
     async def throttle(
-        self, merchant_id: str, scopes: Sequence[str], limit: int, window_s: int, failed: bool
+        self, merchant_id: str, limits: Sequence[tuple[str, int]], window_s: int, failed: bool
     ) -> int:
-        """Seconds to wait before trying again (0 = go ahead); counts a failure if `failed`."""
-        ks = [keys.failures(merchant_id, s) for s in scopes]
-        return int(
-            await self._scripts["throttle"](keys=ks, args=[limit, window_s, "1" if failed else "0"])
-        )
+        """Seconds to wait before trying again (0 = go ahead); counts a failure if `failed`.
+
+        `limits` pairs a scope (a terminal, a key) with its allowance per window.
+        """
+        ks = [keys.failures(merchant_id, scope) for scope, _ in limits]
+        args = [window_s, "1" if failed else "0", *(limit for _, limit in limits)]
+        return int(await self._scripts["throttle"](keys=ks, args=args))
 
 
 def _text(value: bytes | str) -> str:

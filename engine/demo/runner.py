@@ -200,6 +200,7 @@ class Demo:
             headers = {
                 "Authorization": f"Bearer {merchant_keys[merchant]}",
                 "Idempotency-Key": f"pos-{i}",
+                "X-Terminal-Id": f"gate-{i % 40:02d}",  # gates, pumps, tills
             }
             body = {"code": row["code"]}
             requests.append(Call("POST", "/v1/redemptions", headers, body))
@@ -212,7 +213,11 @@ class Demo:
                 forged = (
                     row["code"][:40] + ("0" if row["code"][40] != "0" else "1") + row["code"][41:]
                 )
-                forged_headers = headers | {"Idempotency-Key": f"f-{i}"}
+                # Spread over the gates, as guessers would be, not all on the same few.
+                forged_headers = headers | {
+                    "Idempotency-Key": f"f-{i}",
+                    "X-Terminal-Id": f"gate-{(i // 50) % 40:02d}",
+                }
                 requests.append(Call("POST", "/v1/redemptions", forged_headers, {"code": forged}))
         self.rng.shuffle(requests)
         return await drive(self.base_url, requests, self.concurrency, "redemptions", self.console)

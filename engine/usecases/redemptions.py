@@ -36,8 +36,11 @@ from engine.events import VOUCHER_REDEEMED, VOUCHER_REVERSED, VoucherRedeemed, V
 from engine.usecases.acknowledge import make_durable, until_settled
 from engine.usecases.directory import Campaigns
 
-FAILURE_LIMIT = 10  # failed attempts per key and per terminal ...
-FAILURE_WINDOW_S = 60  # ... per minute
+# Failed code checks allowed per minute: per terminal (requests without X-Terminal-Id
+# count as one terminal of their key), and per key across all its terminals.
+FAILURES_PER_TERMINAL = 10
+FAILURES_PER_KEY = 100
+FAILURE_WINDOW_S = 60
 OFFLINE_MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=2)
 
@@ -100,10 +103,11 @@ class Redemptions:
         self, who: MerchantIdentity, code: str, terminal: str | None
     ) -> VoucherPayload:
         """Verify a code behind the guessing throttle; every failure looks the same."""
-        scopes = [f"key:{who.key_id}"] + ([f"terminal:{terminal}"] if terminal else [])
-        wait = await self.store.throttle(
-            who.merchant_id, scopes, FAILURE_LIMIT, FAILURE_WINDOW_S, failed=False
-        )
+        limits = [
+            (f"terminal:{who.key_id}:{terminal or '-'}", FAILURES_PER_TERMINAL),
+            (f"key:{who.key_id}", FAILURES_PER_KEY),
+        ]
+        wait = await self.store.throttle(who.merchant_id, limits, FAILURE_WINDOW_S, failed=False)
         if wait:
             raise TooManyAttempts(retry_after_s=wait)
         try:
@@ -111,9 +115,7 @@ class Redemptions:
             await self._campaign_id(payload.campaign_number)
             return payload
         except InvalidCode:
-            await self.store.throttle(
-                who.merchant_id, scopes, FAILURE_LIMIT, FAILURE_WINDOW_S, failed=True
-            )
+            await self.store.throttle(who.merchant_id, limits, FAILURE_WINDOW_S, failed=True)
             raise
 
     async def verify(self, who: MerchantIdentity, code: str, terminal: str | None) -> dict:
