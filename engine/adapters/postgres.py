@@ -13,7 +13,14 @@ from importlib import resources
 
 import asyncpg
 
-from engine.domain.campaigns import Campaign, Status, WorkerCategory, options, with_options
+from engine.domain.campaigns import (
+    Campaign,
+    Status,
+    WorkerCategory,
+    as_dict,
+    options,
+    with_options,
+)
 from engine.domain.ledger import Entry, Link, extend
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
@@ -56,7 +63,7 @@ class Database:
             )
             if number is not None:
                 await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
-                await conn.execute(self.q["insert_campaign_version"], c.id, 1, definition(c))
+                await conn.execute(self.q["insert_campaign_version"], c.id, 1, as_dict(c))
             return number
 
     async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
@@ -71,7 +78,7 @@ class Database:
                     self.q["insert_campaign_version"],
                     c.id,
                     version,
-                    definition(replace(c, version=version)),
+                    as_dict(replace(c, version=version)),
                 )
             return version
 
@@ -369,22 +376,6 @@ def _campaign_columns(c: Campaign) -> tuple:
         c.valid_until,
         list(c.eligible_categories),
     )
-
-
-def definition(c: Campaign) -> dict:
-    """A campaign version as stored in campaign_versions."""
-    return {
-        "name": c.name,
-        "quota": c.quota,
-        "face_value_fen": c.face_value_fen,
-        "per_worker_limit": c.per_worker_limit,
-        "claim_opens_at": c.claim_opens_at.isoformat(),
-        "claim_closes_at": c.claim_closes_at.isoformat(),
-        "valid_until": c.valid_until.isoformat(),
-        "eligible_categories": list(c.eligible_categories),
-        "merchants": list(c.merchants),
-        **options(c),
-    }
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

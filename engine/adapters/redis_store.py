@@ -316,23 +316,11 @@ class RedisStore:
         return {_text(k): _text(v) for k, v in raw.items()}
 
     async def reverse(self, r: ReverseRequest) -> list:
-        ks = [
-            keys.voucher(r.campaign_id, r.serial),
-            keys.redemption(r.campaign_id, r.redemption_id),
-            keys.reversal(r.campaign_id, r.reversal_id),
-            keys.campaign(r.campaign_id),
-        ]
         args = [r.merchant_id, r.reversal_id, r.amount_fen, r.now_ms, r.window_ms, r.serial]
-        return await self._scripts["reverse"](keys=ks, args=args)
+        return await self._scripts["reverse"](keys=_reversal_keys(r), args=args)
 
     async def release_reversal(self, r: ReverseRequest) -> str:
-        ks = [
-            keys.voucher(r.campaign_id, r.serial),
-            keys.redemption(r.campaign_id, r.redemption_id),
-            keys.reversal(r.campaign_id, r.reversal_id),
-            keys.campaign(r.campaign_id),
-        ]
-        return _text(await self._scripts["release_reversal"](keys=ks))
+        return _text(await self._scripts["release_reversal"](keys=_reversal_keys(r)))
 
     async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
         raw = await self.client.hgetall(keys.voucher(campaign_id, serial))
@@ -354,6 +342,15 @@ class RedisStore:
         ks = [keys.failures(merchant_id, scope) for scope, _ in limits]
         args = [window_s, "1" if failed else "0", *(limit for _, limit in limits)]
         return int(await self._scripts["throttle"](keys=ks, args=args))
+
+
+def _reversal_keys(r: ReverseRequest) -> list[str]:
+    return [
+        keys.voucher(r.campaign_id, r.serial),
+        keys.redemption(r.campaign_id, r.redemption_id),
+        keys.reversal(r.campaign_id, r.reversal_id),
+        keys.campaign(r.campaign_id),
+    ]
 
 
 def _text(value: bytes | str) -> str:

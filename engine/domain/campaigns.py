@@ -194,3 +194,24 @@ def same_definition(a: Campaign, b: Campaign) -> bool:
         )
 
     return norm(a) == norm(b)
+
+
+def as_dict(c: Campaign) -> dict:
+    """The definition as shown by the API and kept in each stored version."""
+    return {
+        "id": c.id,
+        "number": c.number,
+        "name": c.name,
+        "status": c.status.value,
+        "version": c.version,
+        "quota": c.quota,
+        "face_value_fen": c.face_value_fen,
+        "per_worker_limit": c.per_worker_limit,
+        "claim_opens_at": c.claim_opens_at.isoformat(),
+        "claim_closes_at": c.claim_closes_at.isoformat(),
+        "valid_until": c.valid_until.isoformat(),
+        "eligible_categories": [str(x) for x in c.eligible_categories],
+        "merchants": list(c.merchants),
+        "max_spend_fen": c.max_spend_fen,
+        **options(c),
+    }

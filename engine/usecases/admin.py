@@ -15,8 +15,8 @@ from engine.domain.campaigns import (
     TRANSITIONS,
     Campaign,
     Status,
+    as_dict,
     check_campaign,
-    options,
     same_definition,
 )
 from engine.domain.clock import Clock
@@ -110,7 +110,7 @@ class Admin:
         counters = await self.store.campaign_counters(campaign_id)
         admitted = counters.get("admitted", 0)
         reclaimed = counters.get("reclaimed", 0)
-        view = campaign_dict(campaign) | {
+        view = as_dict(campaign) | {
             "remaining": campaign.quota - admitted + (reclaimed if campaign.rollover else 0),
             "admitted": admitted,
             "issued": counters.get("issued", 0),
@@ -171,23 +171,3 @@ class Admin:
             raise ValidationFailed(f"unknown merchants: {', '.join(sorted(missing))}")
         if campaign.cap_group and await self.db.get_cap_group(campaign.cap_group) is None:
             raise ValidationFailed(f"unknown cap group: {campaign.cap_group}")
-
-
-def campaign_dict(c: Campaign) -> dict:
-    return {
-        "id": c.id,
-        "number": c.number,
-        "name": c.name,
-        "status": c.status.value,
-        "version": c.version,
-        "quota": c.quota,
-        "face_value_fen": c.face_value_fen,
-        "per_worker_limit": c.per_worker_limit,
-        "claim_opens_at": c.claim_opens_at.isoformat(),
-        "claim_closes_at": c.claim_closes_at.isoformat(),
-        "valid_until": c.valid_until.isoformat(),
-        "eligible_categories": [str(x) for x in c.eligible_categories],
-        "merchants": list(c.merchants),
-        "max_spend_fen": c.max_spend_fen,
-        **options(c),
-    }

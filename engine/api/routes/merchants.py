@@ -125,17 +125,16 @@ async def settlements(
     return {"merchant_id": merchant_id, "days": days}
 
 
+async def _export(request: Request, merchant_id: str, first: date, last: date) -> tuple[str, dict]:
+    await require_ops_or_merchant(request, merchant_id)
+    return await services(request).merchants.settlement_export(merchant_id, *_period(first, last))
+
+
 @router.get("/merchants/{merchant_id}/settlements.csv")
 async def settlements_csv(
-    request: Request,
-    merchant_id: MerchantId,
-    first: From,
-    last: To,
+    request: Request, merchant_id: MerchantId, first: From, last: To
 ) -> Response:
-    await require_ops_or_merchant(request, merchant_id)
-    text, manifest = await services(request).merchants.settlement_export(
-        merchant_id, *_period(first, last)
-    )
+    text, manifest = await _export(request, merchant_id, first, last)
     return Response(
         text,
         media_type="text/csv",
@@ -148,14 +147,7 @@ async def settlements_csv(
 
 @router.get("/merchants/{merchant_id}/settlements/manifest")
 async def settlements_manifest(
-    request: Request,
-    merchant_id: MerchantId,
-    first: From,
-    last: To,
+    request: Request, merchant_id: MerchantId, first: From, last: To
 ) -> dict:
     """Names the CSV export for the same period and states its SHA-256."""
-    await require_ops_or_merchant(request, merchant_id)
-    _, manifest = await services(request).merchants.settlement_export(
-        merchant_id, *_period(first, last)
-    )
-    return manifest
+    return (await _export(request, merchant_id, first, last))[1]
