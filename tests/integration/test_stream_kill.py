@@ -8,7 +8,7 @@ from collections import Counter
 from engine.domain.codes import verify_code
 from tests.integration.conftest import wait_for
 
-N = 2000
+N = 3000  # enough work that the kill lands while batches are still being written
 
 
 async def test_sigkill_mid_batch_then_restart(http, factory, db, engine):
