@@ -82,3 +82,8 @@ def failures(merchant_id: str, scope: str) -> str:
     All counters of one merchant share its hash tag, so one script checks them together.
     """
     return f"{PREFIX}:{{m:{merchant_id}}}:fail:{scope}"
+
+
+def admission_rate(campaign_id: str, minute: int) -> str:
+    """Hash: unix second -> admissions, and 'second:fen' -> fen admitted, for one minute."""
+    return _k(campaign_id, f"rate:{minute}")

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # Plain http:// webhook URLs only where the receiver is on a trusted network (tests).
     webhook_allow_http: bool = False
 
+    # The stream worker's Prometheus endpoint (0: none). Loopback unless told otherwise.
+    stream_metrics_port: int = 0
+    stream_metrics_addr: str = "127.0.0.1"
+
     state_dir: Path = Field(default=Path(".nuanxin"))
 
     @classmethod

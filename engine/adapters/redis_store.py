@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from engine import keys
 from engine.domain.campaigns import Campaign
+from engine.metrics import REDIS_SCRIPT_DURATION
 
 log = structlog.get_logger("engine.redis")
 _SCRIPTS = (
@@ -123,6 +124,14 @@ class RedisStore:
         self._confirms: list[tuple[str, int]] = []
         self._confirm_flush: asyncio.Task | None = None
 
+    async def _run(self, name: str, keys: list[str], args: list | None = None):
+        with REDIS_SCRIPT_DURATION.labels(name).time():
+            return await self._scripts[name](keys=keys, args=args or [])
+
+    async def _timed(self, pipe) -> list:
+        with REDIS_SCRIPT_DURATION.labels("pipeline").time():
+            return await pipe.execute()
+
     async def close(self) -> None:
         if self._confirm_flush is not None:
             await self._confirm_flush
@@ -139,7 +148,21 @@ class RedisStore:
             *c.merchants,
         ]
         ks = [keys.campaign(c.id), keys.eligible_categories(c.id), keys.merchants(c.id)]
-        await self._scripts["init_campaign"](keys=ks, args=args)
+        await self._run("init_campaign", keys=ks, args=args)
+
+    async def admission_buckets(self, campaign_id: str, now_ms: int) -> dict[int, tuple[int, int]]:
+        """Admissions and fen per second over this minute and the one before."""
+        minute = now_ms // 60_000
+        async with self.client.pipeline(transaction=False) as pipe:
+            for m in (minute - 1, minute):
+                pipe.hgetall(keys.admission_rate(campaign_id, m))
+            raw: dict[str, int] = {}
+            for part in await pipe.execute():
+                raw |= {_text(k): int(v) for k, v in part.items()}
+        return {int(k): (v, raw.get(f"{k}:fen", 0)) for k, v in raw.items() if ":" not in k}
+
+    async def wave_admitted(self, campaign_id: str, wave: int) -> int:
+        return int(await self.client.hget(keys.campaign(campaign_id), f"wave_admitted:{wave}") or 0)
 
     async def set_status(self, campaign_id: str, status: str) -> None:
         await self.client.hset(keys.campaign(campaign_id), "status", status)
@@ -166,6 +189,7 @@ class RedisStore:
             keys.eligible_categories(a.campaign_id),
             keys.claim(a.campaign_id, a.claim_id),
             keys.partner_pool(a.campaign_id),
+            keys.admission_rate(a.campaign_id, a.now_ms // 60_000),
         ]
         args = [
             a.worker_id,
@@ -175,7 +199,7 @@ class RedisStore:
             a.period_ttl_s,
             "1" if a.via_draw else "0",
         ]
-        return await self._scripts["admit"](keys=ks, args=args)
+        return await self._run("admit", keys=ks, args=args)
 
     async def release_claim(self, a: AdmitRequest, serial: int) -> str:
         ks = [
@@ -185,7 +209,7 @@ class RedisStore:
             keys.claim(a.campaign_id, a.claim_id),
             keys.partner_pool(a.campaign_id),
         ]
-        return _text(await self._scripts["release_claim"](keys=ks, args=[a.worker_id, serial]))
+        return _text(await self._run("release_claim", keys=ks, args=[a.worker_id, serial]))
 
     async def cap_reserve(
         self,
@@ -199,13 +223,11 @@ class RedisStore:
     ) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
         ks = [keys.cap_spent(group, period), keys.cap_reservation(group, claim_id)]
-        return int(
-            await self._scripts["cap_reserve"](keys=ks, args=[worker_id, amount, cap, ttl_s])
-        )
+        return int(await self._run("cap_reserve", keys=ks, args=[worker_id, amount, cap, ttl_s]))
 
     async def cap_release(self, group: str, period: str, claim_id: str, worker_id: str) -> bool:
         ks = [keys.cap_spent(group, period), keys.cap_reservation(group, claim_id)]
-        return bool(await self._scripts["cap_release"](keys=ks, args=[worker_id]))
+        return bool(await self._run("cap_release", keys=ks, args=[worker_id]))
 
     async def add_to_pool(self, campaign_id: str, codes: Sequence[str]) -> None:
         if codes:
@@ -220,7 +242,7 @@ class RedisStore:
             for campaign_id, serial in vouchers:
                 ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
                 await self._scripts["expire"](keys=ks, client=pipe)
-            return [int(r) for r in await pipe.execute()]
+            return [int(r) for r in await self._timed(pipe)]
 
     async def cache_profiles(self, profiles: Sequence[tuple[str, dict[str, str]]]) -> None:
         async with self.client.pipeline(transaction=False) as pipe:
@@ -236,7 +258,7 @@ class RedisStore:
         return {_text(k): _text(v) for k, v in raw.items()}
 
     async def confirm(self, record_key: str, serial: int) -> str:
-        return _text(await self._scripts["confirm"](keys=[record_key], args=[serial]))
+        return _text(await self._run("confirm", keys=[record_key], args=[serial]))
 
     def confirm_soon(self, record_key: str, serial: int) -> None:
         """Confirm in the background, many per round trip.
@@ -271,7 +293,7 @@ class RedisStore:
         async with self.client.pipeline(transaction=False) as pipe:
             for key, serial in records:
                 await self._scripts["take"](keys=[key], args=[serial], client=pipe)
-            return [_text(r) for r in await pipe.execute()]
+            return [_text(r) for r in await self._timed(pipe)]
 
     async def activate_many(self, vouchers: Sequence[Activation]) -> list[int]:
         async with self.client.pipeline(transaction=False) as pipe:
@@ -283,7 +305,7 @@ class RedisStore:
                 ]
                 args = [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value)]
                 await self._scripts["activate"](keys=ks, args=args, client=pipe)
-            return [int(r) for r in await pipe.execute()]
+            return [int(r) for r in await self._timed(pipe)]
 
     async def redeem(self, r: RedeemRequest) -> list:
         ks = [
@@ -301,7 +323,7 @@ class RedisStore:
             r.store_id or "",
             r.terminal_id or "",
         ]
-        return await self._scripts["redeem"](keys=ks, args=args)
+        return await self._run("redeem", keys=ks, args=args)
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         ks = [
@@ -309,7 +331,7 @@ class RedisStore:
             keys.redemption(campaign_id, redemption_id),
             keys.campaign(campaign_id),
         ]
-        return _text(await self._scripts["release_redemption"](keys=ks))
+        return _text(await self._run("release_redemption", keys=ks))
 
     async def redemption_record(self, campaign_id: str, redemption_id: str) -> dict[str, str]:
         raw = await self.client.hgetall(keys.redemption(campaign_id, redemption_id))
@@ -317,10 +339,10 @@ class RedisStore:
 
     async def reverse(self, r: ReverseRequest) -> list:
         args = [r.merchant_id, r.reversal_id, r.amount_fen, r.now_ms, r.window_ms, r.serial]
-        return await self._scripts["reverse"](keys=_reversal_keys(r), args=args)
+        return await self._run("reverse", keys=_reversal_keys(r), args=args)
 
     async def release_reversal(self, r: ReverseRequest) -> str:
-        return _text(await self._scripts["release_reversal"](keys=_reversal_keys(r)))
+        return _text(await self._run("release_reversal", keys=_reversal_keys(r)))
 
     async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
         raw = await self.client.hgetall(keys.voucher(campaign_id, serial))
@@ -341,7 +363,7 @@ class RedisStore:
         """
         ks = [keys.failures(merchant_id, scope) for scope, _ in limits]
         args = [window_s, "1" if failed else "0", *(limit for _, limit in limits)]
-        return int(await self._scripts["throttle"](keys=ks, args=args))
+        return int(await self._run("throttle", keys=ks, args=args))
 
 
 def _reversal_keys(r: ReverseRequest) -> list[str]:

@@ -7,11 +7,13 @@ import json
 import os
 import re
 import secrets
+import time
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.problems import MEDIA_TYPE, TYPE_BASE
+from engine.metrics import HTTP_DURATION
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Unique per process start plus a counter: as unique as a UUID here, at a fraction of the cost.
@@ -31,15 +33,25 @@ class RequestContext:
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
+            # The route template, not the path: one series per endpoint, not per id.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_DURATION.labels(scope["method"], route, str(status)).observe(
+                time.perf_counter() - started
+            )
 
 
 class BodyLimit:

@@ -21,6 +21,7 @@ from engine.usecases.directory import Campaigns, Profiles
 from engine.usecases.lottery import Lotteries
 from engine.usecases.merchants import Merchants
 from engine.usecases.redemptions import Redemptions
+from engine.usecases.stats import Stats
 from engine.usecases.workers import Workers
 
 
@@ -39,6 +40,7 @@ class Services:
     workers: Workers
     lotteries: Lotteries
     merchants: Merchants
+    stats: Stats
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -58,6 +60,7 @@ class Services:
         wait_s = settings.kafka_produce_timeout_s + 1.0
         campaigns, profiles = Campaigns(db), Profiles(store, db)
         claims = Claims(store, producer, db, campaigns, profiles, clock, wait_s)
+        admin = Admin(store, db, campaigns, clock, auth_key, settings.worker_token_ttl_s)
         return cls(
             settings=settings,
             store=store,
@@ -66,7 +69,8 @@ class Services:
             keyring=keyring,
             auth_key=auth_key,
             worker_tokens=VerifiedTokens(auth_key.public_key()),
-            admin=Admin(store, db, campaigns, clock, auth_key, settings.worker_token_ttl_s),
+            admin=admin,
+            stats=Stats(store, admin, campaigns, clock),
             claims=claims,
             redemptions=Redemptions(
                 store, producer, db, campaigns, keyring.public_keys, clock, wait_s

@@ -116,7 +116,12 @@ def stream(state_dir: StateDir = DEFAULT_STATE) -> None:
     from engine.stream.app import create_app
 
     configure()
-    worker = faust.Worker(create_app(settings_for(state_dir)), loglevel="WARNING")
+    settings = settings_for(state_dir)
+    if settings.stream_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.stream_metrics_port, settings.stream_metrics_addr)
+    worker = faust.Worker(create_app(settings), loglevel="WARNING")
     worker.execute_from_commandline()
 
 

@@ -18,6 +18,8 @@ import asyncpg
 import redis.exceptions
 import structlog
 
+from engine.metrics import BATCH_RETRIES, DEAD_LETTERS
+
 log = structlog.get_logger("engine.stream")
 E = TypeVar("E")
 R = TypeVar("R")
@@ -57,6 +59,7 @@ async def run_batch(
         except Exception as exc:  # noqa: BLE001 - classified just below
             if not is_transient(exc):
                 return await _isolate(name, events, handle, dead_letter, exc)
+            BATCH_RETRIES.labels(name).inc()
             log.warning(
                 "backing service failed, retrying",
                 batch=name,
@@ -70,6 +73,7 @@ async def run_batch(
 async def _isolate(name, events, handle, dead_letter, exc) -> list:
     if len(events) == 1:
         log.error("event parked on the dead-letter topic", batch=name, error=repr(exc)[:300])
+        DEAD_LETTERS.labels(name).inc()
         await dead_letter(events[0], exc)
         return []
     out = []

@@ -12,6 +12,7 @@ from engine.adapters.postgres import VoucherRow, utc_from_ms
 from engine.adapters.redis_store import Activation
 from engine.domain.codes import VoucherPayload, sign_code
 from engine.events import ClaimAdmitted, VoucherIssued
+from engine.metrics import ISSUE_LAG, VOUCHERS_ISSUED
 from engine.stream.resources import Resources
 
 log = structlog.get_logger("engine.stream.issue")
@@ -66,6 +67,9 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
         ]
     )
     now_ms = int(time.time() * 1000)
+    for e in unique:
+        VOUCHERS_ISSUED.labels(e.campaign_id).inc()
+        ISSUE_LAG.observe(max(0.0, (now_ms - e.admitted_at_ms) / 1000))
     return [
         VoucherIssued(
             claim_id=e.claim_id,

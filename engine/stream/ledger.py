@@ -11,6 +11,7 @@ from engine.adapters.postgres import utc_from_ms
 from engine.domain.ledger import Entry
 from engine.domain.periods import UNION_TZ
 from engine.events import VoucherRedeemed, VoucherReversed
+from engine.metrics import LEDGER_ENTRIES
 from engine.stream.issue import VOID_STATES
 from engine.stream.resources import Resources
 
@@ -96,4 +97,6 @@ async def record_batch(
         {(e.merchant_id, utc_from_ms(e.occurred_ms).astimezone(UNION_TZ).date()) for e in entries}
     )
     await r.db.rebuild_settlement_days(days)
+    for link in links:
+        LEDGER_ENTRIES.labels(link.entry.kind).inc()
     return [link.entry.entry_id for link in links]

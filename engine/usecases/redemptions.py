@@ -175,7 +175,11 @@ class Redemptions:
         )
 
         async def attempt() -> RedeemOutcome:
-            return interpret_redemption(await self.store.redeem(request))
+            try:
+                return interpret_redemption(await self.store.redeem(request))
+            except EngineError as exc:
+                exc.campaign_id = campaign_id  # lets the edge count refusals per campaign
+                raise
 
         outcome = await until_settled(
             attempt, lambda o: "new" if o.is_new else o.state, self.wait_s

@@ -20,6 +20,8 @@ class EngineProcesses:
         self.logs = logs
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.stream_metrics_url = f"http://127.0.0.1:{free_port()}"
+        self.env["NUANXIN_STREAM_METRICS_PORT"] = self.stream_metrics_url.rsplit(":", 1)[1]
         self.api: subprocess.Popen | None = None
         self.stream: subprocess.Popen | None = None
         self._stream_starts = 0

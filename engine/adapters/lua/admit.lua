@@ -4,6 +4,7 @@
 -- (campaign, worker, Idempotency-Key), so a repeat finds it and gets the first answer.
 -- KEYS[1] campaign hash   KEYS[2] per-worker counts   KEYS[3] per-worker counts this period
 -- KEYS[4] eligible categories   KEYS[5] claim record   KEYS[6] partner code pool
+-- KEYS[7] this minute's admissions per second (for live rates)
 -- ARGV[1] worker id   ARGV[2] category   ARGV[3] now (ms)   ARGV[4] face value (fen)
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
@@ -78,6 +79,10 @@ redis.call('HINCRBY', KEYS[1], 'admitted', 1)
 redis.call('HINCRBY', KEYS[1], 'spent', face)
 if wave > 0 then redis.call('HINCRBY', KEYS[1], 'wave_admitted:' .. wave, 1) end
 local serial = redis.call('HINCRBY', KEYS[1], 'next_serial', 1)
+local second = tostring(math.floor(now / 1000))
+redis.call('HINCRBY', KEYS[7], second, 1)
+redis.call('HINCRBY', KEYS[7], second .. ':fen', face)
+redis.call('EXPIRE', KEYS[7], 180, 'NX')
 redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
   'at_ms', now, 'face', face, 'wave', wave, 'pcode', code)
 return {1, 'pending', serial, face, tonumber(c[8]), tonumber(c[9]), tonumber(c[10]), code}

@@ -22,7 +22,8 @@ from engine.api.models import (
 )
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
-from engine.errors import ValidationFailed
+from engine.errors import EngineError, ValidationFailed
+from engine.metrics import REDEMPTIONS, REVERSALS, outcome
 from engine.usecases.redemptions import MerchantIdentity, OfflineItem
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["merchants"])
@@ -41,9 +42,15 @@ async def redeem(
     terminal: TerminalId = None,
 ) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
-    answer = await services(request).redemptions.redeem(
-        who, body.code, key, request.state.request_id, body.amount_fen, terminal
-    )
+    try:
+        answer = await services(request).redemptions.redeem(
+            who, body.code, key, request.state.request_id, body.amount_fen, terminal
+        )
+    except EngineError as exc:
+        # Refused codes carry no trustworthy campaign: they are counted under "-".
+        REDEMPTIONS.labels(getattr(exc, "campaign_id", "-"), outcome(exc)).inc()
+        raise
+    REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
     return JSONResponse(answer.as_dict(), status_code=201)
 
 
@@ -66,9 +73,15 @@ async def reverse(
 ) -> dict:
     """Give back all or part of one of this merchant's redemptions, within the window."""
     key = check_idempotency_key(idempotency_key)
-    return await services(request).redemptions.reverse(
-        who, body.redemption_id, key, body.amount_fen, request.state.request_id
-    )
+    try:
+        answer = await services(request).redemptions.reverse(
+            who, body.redemption_id, key, body.amount_fen, request.state.request_id
+        )
+    except EngineError as exc:
+        REVERSALS.labels(outcome(exc)).inc()
+        raise
+    REVERSALS.labels("ok").inc()
+    return answer
 
 
 @router.post("/codes/verify")

@@ -73,6 +73,12 @@ async def change_campaign(body: CampaignPatch, request: Request, campaign_id: Ca
     return await admin.campaign_view(campaign_id)
 
 
+@router.get("/ops/campaigns/{campaign_id}/stats")
+async def campaign_stats(request: Request, campaign_id: CampaignId) -> dict:
+    """Counters, rates, and when stock, budget and the current wave run out at this rate."""
+    return await services(request).stats.campaign(campaign_id)
+
+
 @router.post("/campaigns/{campaign_id}/status", response_model=CampaignOut)
 async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) -> dict:
     """Lifecycle: draft -> scheduled -> open -> paused -> closed. A pause applies at once."""

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import os
 
-from engine.api.auth import services
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
+
+from engine.api.auth import require_ops, services
 from engine.api.models import CampaignId
 
 router = APIRouter(tags=["public"])
@@ -16,6 +25,16 @@ async def healthz(request: Request) -> dict:
     await s.store.client.ping()
     await s.db.pool.fetchval("SELECT 1")
     return {"status": "ok"}
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_ops)])
+async def metrics() -> Response:
+    """Prometheus scrape endpoint (ops token: the figures are the union's business)."""
+    registry = REGISTRY
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several uvicorn processes: add them up
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/keys")

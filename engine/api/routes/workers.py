@@ -20,6 +20,8 @@ from engine.api.models import (
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
 from engine.domain.tokens import WorkerIdentity
+from engine.errors import EngineError
+from engine.metrics import CLAIMS, outcome
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
 Worker = Annotated[WorkerIdentity, Depends(require_worker)]
@@ -35,9 +37,14 @@ async def claim(
 ) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
     face = body.face_value_fen if body is not None else None
-    answer = await services(request).claims.claim(
-        campaign_id, who, key, request.state.request_id, face
-    )
+    try:
+        answer = await services(request).claims.claim(
+            campaign_id, who, key, request.state.request_id, face
+        )
+    except EngineError as exc:
+        CLAIMS.labels(campaign_id, outcome(exc)).inc()
+        raise
+    CLAIMS.labels(campaign_id, "ok").inc()
     # A ready response skips FastAPI's response-model pass on the hottest route.
     return JSONResponse({"claim_id": answer.claim_id, "status": answer.status}, status_code=201)
 

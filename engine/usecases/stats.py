@@ -1,0 +1,69 @@
+"""Live figures for operations: counters, rates and when stock, budget or a wave runs out."""
+
+from __future__ import annotations
+
+from engine.adapters.redis_store import RedisStore
+from engine.domain.clock import Clock, to_ms
+from engine.domain.forecast import iso, rates, released, run_out
+from engine.usecases.admin import Admin
+from engine.usecases.directory import Campaigns
+
+
+class Stats:
+    def __init__(self, store: RedisStore, admin: Admin, campaigns: Campaigns, clock: Clock) -> None:
+        self.store, self.admin, self.campaigns, self.clock = store, admin, campaigns, clock
+
+    async def campaign(self, campaign_id: str) -> dict:
+        view = await self.admin.campaign_view(campaign_id)
+        c = await self.campaigns.get(campaign_id)
+        now = self.clock.now()
+        r = rates(await self.store.admission_buckets(campaign_id, to_ms(now)), now)
+        wave, total_released, current_qty, next_wave = released(c, now)
+        admitted = view["admitted"]
+        reclaimed = view["reclaimed"] if c.rollover else 0
+        if not c.waves:
+            available_now = view["remaining"]
+        elif c.rollover:
+            available_now = total_released + reclaimed - admitted
+        else:
+            available_now = current_qty - await self.store.wave_admitted(campaign_id, wave)
+        budget_left = view.get("budget_left_fen")
+        return {
+            "campaign_id": campaign_id,
+            "status": view["status"],
+            "quota": c.quota,
+            **{
+                k: view[k]
+                for k in (
+                    "admitted",
+                    "issued",
+                    "redeemed",
+                    "expired",
+                    "reclaimed",
+                    "remaining",
+                    "budget_used_fen",
+                    "redeemed_fen",
+                    "reversed_fen",
+                )
+            },
+            "budget_left_fen": budget_left,
+            "available_now": max(0, available_now),
+            "wave": {"current": wave, "of": len(c.waves), "next_at": iso(next_wave)}
+            if c.waves
+            else None,
+            "rates": {
+                "admitted_per_s_last_second": r.per_s_last_second,
+                "admitted_per_s_last_minute": round(r.per_s_last_minute, 3),
+                "fen_per_s_last_minute": round(r.fen_per_s_last_minute, 1),
+            },
+            "forecast": {
+                "stock_runs_out_at": iso(run_out(view["remaining"], r.per_s_last_minute, now)),
+                "budget_runs_out_at": iso(run_out(budget_left, r.fen_per_s_last_minute, now))
+                if budget_left is not None
+                else None,
+                "available_now_runs_out_at": iso(
+                    run_out(max(0, available_now), r.per_s_last_minute, now)
+                ),
+            },
+            "as_of": iso(now),
+        }

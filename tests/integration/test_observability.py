@@ -1,0 +1,119 @@
+"""Operations can see what happens: exact metrics, live rates and a run-out forecast."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from engine.domain.campaigns import Campaign, WorkerCategory
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import SoldOut
+from tests.integration.conftest import wait_for
+from tests.integration.test_merchants import pos
+from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
+
+
+def samples(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                total += s.value
+    return total
+
+
+async def test_metrics_count_exactly_what_happened(http, factory, db, engine):
+    merchant_id, api_key = await factory.merchant()
+    _, other_key = await factory.merchant()
+    campaign = await factory.campaign(quota=3, merchants=[merchant_id])
+    cid = campaign["id"]
+    workers = await factory.workers(5)
+    for w in workers:
+        await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(w, "a"))
+    await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(workers[0], "b"))
+    codes = await wait_for(lambda: _codes(db, cid))
+    await http.post("/v1/redemptions", json={"code": codes[0]}, headers=pos(api_key, "r1"))
+    await http.post("/v1/redemptions", json={"code": codes[0]}, headers=pos(api_key, "r2"))
+    r = await http.post("/v1/redemptions", json={"code": codes[1]}, headers=pos(other_key, "r3"))
+    assert r.status_code == 403
+
+    assert (await http.get("/metrics")).status_code == 401
+    assert (await http.get("/metrics", headers=pos(api_key))).status_code == 401
+    text = (await http.get("/metrics", headers=factory.ops)).text
+    claims = "nuanxin_claims_total"
+    assert samples(text, claims, campaign=cid, outcome="ok") == 3
+    assert samples(text, claims, campaign=cid, outcome="sold-out") == 2
+    assert samples(text, claims, campaign=cid, outcome="limit-reached") == 1
+    redemptions = "nuanxin_redemptions_total"
+    assert samples(text, redemptions, campaign=cid, outcome="ok") == 1
+    assert samples(text, redemptions, campaign=cid, outcome="already-redeemed") == 1
+    assert samples(text, redemptions, campaign=cid, outcome="forbidden") == 1
+    route = "/v1/campaigns/{campaign_id}/claims"
+    assert (
+        samples(text, "nuanxin_http_request_duration_seconds_count", route=route, status="201") >= 3
+    )
+    assert samples(text, "nuanxin_redis_script_duration_seconds_count", script="admit") >= 6
+
+    async def issued():
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(engine.stream_metrics_url + "/metrics")).text
+        return samples(text, "nuanxin_vouchers_issued_total", campaign=cid) == 3
+
+    await wait_for(issued)
+
+
+async def _codes(db, campaign_id):
+    rows = await db.fetch("SELECT code FROM vouchers WHERE campaign_id = $1", campaign_id)
+    return [r["code"] for r in rows] if len(rows) == 3 else None
+
+
+async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):  # noqa: F811
+    services, clock = clocked
+    campaign, _ = await services.admin.create_campaign(
+        Campaign(
+            id=f"drain-{uuid.uuid4().hex[:8]}",
+            name="steady",
+            quota=700,
+            face_value_fen=300,
+            per_worker_limit=1,
+            claim_opens_at=T0 - timedelta(hours=1),
+            claim_closes_at=T0 + timedelta(days=1),
+            valid_until=T0 + timedelta(days=30),
+            eligible_categories=(WorkerCategory.COURIER,),
+            merchants=(),
+            budget_fen=700 * 300,
+        )
+    )
+
+    async def drain(seconds: int, per_s: int) -> int:
+        admitted = 0
+        for tick in range(seconds * per_s):
+            clock.moment = clock.moment + timedelta(seconds=1 / per_s)
+            try:
+                await services.claims.claim(
+                    campaign.id, WorkerIdentity(f"w-{uuid.uuid4().hex}", "courier"), "k"
+                )
+                admitted += 1
+            except SoldOut:
+                return admitted
+        return admitted
+
+    assert await drain(70, 5) == 350  # 5 claims a second for 70 seconds
+    stats = await services.stats.campaign(campaign.id)
+    assert stats["rates"]["admitted_per_s_last_minute"] == 5.0
+    forecast = _parse(stats["forecast"]["stock_runs_out_at"])
+    assert _parse(stats["forecast"]["budget_runs_out_at"]) == forecast
+    started = clock.moment
+    assert await drain(200, 5) == 350  # keep the same pace until it really runs out
+    true_run_out = clock.moment - started
+    predicted = forecast - started
+    assert abs(predicted - true_run_out) <= 0.1 * true_run_out
+    final = await services.stats.campaign(campaign.id)
+    assert final["remaining"] == 0 and final["available_now"] == 0
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
