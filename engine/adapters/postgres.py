@@ -275,6 +275,24 @@ class Database:
     async def webhook_deliveries(self, merchant_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["webhook_deliveries"], merchant_id)
 
+    async def insert_audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        before: dict | None,
+        after: dict | None,
+        request_id: str | None,
+    ) -> None:
+        await self.pool.execute(
+            self.q["insert_audit"], actor, action, target, before, after, request_id
+        )
+
+    async def list_audit(
+        self, target: str | None, action: str | None, limit: int
+    ) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["list_audit"], target, action, limit)
+
     async def rebuild_settlement_days(self, days: Sequence[tuple[str, date]]) -> None:
         async with self.pool.acquire() as conn:
             await conn.executemany(self.q["rebuild_settlement_day"], days)

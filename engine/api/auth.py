@@ -45,6 +45,7 @@ async def require_merchant(request: Request) -> MerchantIdentity:
     row = await services(request).db.merchant_by_api_key(_bearer(request))
     if row is None:
         raise Unauthorized("Merchant API key required")
+    request.state.actor = f"merchant:{row['merchant_id']}"
     return MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
 
 

@@ -117,3 +117,55 @@ async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):  # noq
 
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+async def test_ops_actions_are_audited_without_secrets(http, factory):
+    ops = factory.ops | {"X-Ops-Actor": "li.wei@union"}
+    r = await http.post(
+        "/v1/merchants", json={"id": factory.unique("m"), "name": "Shop"}, headers=ops
+    )
+    merchant = r.json()
+    campaign = (
+        await http.post(
+            "/v1/campaigns", json=factory.campaign_body(merchants=[merchant["id"]]), headers=ops
+        )
+    ).json()
+    cid = campaign["id"]
+    await http.post(f"/v1/campaigns/{cid}/status", json={"status": "paused"}, headers=ops)
+    await http.patch(f"/v1/campaigns/{cid}", json={"version": 1, "name": "Renamed"}, headers=ops)
+    rotated = await http.post("/v1/me/keys/rotate", headers=pos(merchant["api_key"]))
+    assert rotated.status_code == 201
+
+    entries = (
+        await http.get("/v1/ops/audit", params={"target": f"campaign:{cid}"}, headers=factory.ops)
+    ).json()["entries"]
+    actions = [e["action"] for e in entries]
+    assert actions == ["campaign.update", "campaign.status", "campaign.create"]
+    status = entries[1]
+    assert (status["actor"], status["before"], status["after"]) == (
+        "ops:li.wei@union",
+        {"status": "open"},
+        {"status": "paused"},
+    )
+    assert (entries[0]["before"]["name"], entries[0]["after"]["name"]) == (
+        "Test campaign",
+        "Renamed",
+    )
+
+    mine = (
+        await http.get(
+            "/v1/ops/audit", params={"target": f"merchant:{merchant['id']}"}, headers=factory.ops
+        )
+    ).json()["entries"]
+    assert [e["action"] for e in mine] == ["merchant.key_rotate", "merchant.create"]
+    assert mine[0]["actor"] == f"merchant:{merchant['id']}"
+    text = str(mine)
+    assert merchant["api_key"] not in text and rotated.json()["api_key"] not in text
+
+    for other in (
+        pos(merchant["api_key"]),
+        pos(rotated.json()["api_key"]),
+        {"Authorization": f"Bearer {factory.token((await factory.workers(1))[0])}"},
+    ):
+        for url in ("/v1/ops/audit", f"/v1/ops/campaigns/{cid}/stats"):
+            assert (await http.get(url, headers=other)).status_code == 401

@@ -268,3 +268,12 @@ SELECT event_id, event_type, status, attempts, last_error, created_at, delivered
        next_attempt_at
 FROM webhook_deliveries WHERE merchant_id = $1
 ORDER BY created_at DESC, event_id LIMIT 200;
+
+-- name: insert_audit
+INSERT INTO audit_log (actor, action, target, before, after, request_id)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: list_audit
+SELECT id, at, actor, action, target, before, after, request_id FROM audit_log
+WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR action = $2)
+ORDER BY id DESC LIMIT $3;

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from engine.api import audit
 from engine.api.auth import require_merchant, require_ops_or_merchant, services
 from engine.api.models import (
     IdempotencyKey,
@@ -95,7 +96,15 @@ async def verify(
 @router.post("/me/keys/rotate", status_code=201)
 async def rotate_own_key(request: Request, who: Merchant) -> dict:
     """A new key for the same merchant and store; the one used for this call stops at once."""
-    return await services(request).merchants.rotate_key(who.merchant_id, who.key_id, who.store_id)
+    new = await services(request).merchants.rotate_key(who.merchant_id, who.key_id, who.store_id)
+    await audit.record(
+        request,
+        "merchant.key_rotate",
+        f"merchant:{who.merchant_id}",
+        {"key_id": who.key_id},
+        {"key_id": new["key_id"]},
+    )
+    return new
 
 
 def _period(first: date, last: date) -> tuple[date, date]:
@@ -110,13 +119,16 @@ async def set_webhook(body: WebhookIn, request: Request, merchant_id: MerchantId
     that signs them (X-Nuanxin-Signature), shown this once."""
     await require_ops_or_merchant(request, merchant_id)
     s = services(request)
-    return await s.merchants.set_webhook(merchant_id, body.url, s.settings.webhook_allow_http)
+    hook = await s.merchants.set_webhook(merchant_id, body.url, s.settings.webhook_allow_http)
+    await audit.record(request, "webhook.set", f"merchant:{merchant_id}", after=hook)
+    return hook
 
 
 @router.delete("/merchants/{merchant_id}/webhook", status_code=204)
 async def delete_webhook(request: Request, merchant_id: MerchantId) -> Response:
     await require_ops_or_merchant(request, merchant_id)
     await services(request).merchants.delete_webhook(merchant_id)
+    await audit.record(request, "webhook.delete", f"merchant:{merchant_id}")
     return Response(status_code=204)
 
 

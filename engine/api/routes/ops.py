@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 
+from engine.api import audit
 from engine.api.auth import require_ops, services
 from engine.api.models import (
     CampaignId,
@@ -43,9 +44,12 @@ WorkerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 async def create_campaign(body: CampaignIn, request: Request, response: Response) -> dict:
     admin = services(request).admin
     campaign, created = await admin.create_campaign(body.to_domain())
-    if not created:
+    view = await admin.campaign_view(campaign.id)
+    if created:
+        await audit.record(request, "campaign.create", f"campaign:{campaign.id}", after=view)
+    else:
         response.status_code = 200
-    return await admin.campaign_view(campaign.id)
+    return view
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
@@ -70,7 +74,21 @@ async def change_campaign(body: CampaignPatch, request: Request, campaign_id: Ca
     except ValidationError as exc:
         raise ValidationFailed("; ".join(e["msg"] for e in exc.errors()[:10])) from None
     await admin.update_campaign(campaign_id, merged.to_domain(), body.version)
-    return await admin.campaign_view(campaign_id)
+    after = await admin.campaign_view(campaign_id)
+    await audit.record(request, "campaign.update", f"campaign:{campaign_id}", current, after)
+    return after
+
+
+@router.get("/ops/audit")
+async def audit_log(
+    request: Request,
+    target: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict:
+    """Who did what to what, newest first."""
+    rows = await services(request).db.list_audit(target, action, limit)
+    return {"entries": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
 
 
 @router.get("/ops/campaigns/{campaign_id}/stats")
@@ -83,44 +101,77 @@ async def campaign_stats(request: Request, campaign_id: CampaignId) -> dict:
 async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) -> dict:
     """Lifecycle: draft -> scheduled -> open -> paused -> closed. A pause applies at once."""
     admin = services(request).admin
+    before = await admin.campaign_view(campaign_id)
     await admin.set_status(campaign_id, body.status)
+    await audit.record(
+        request,
+        "campaign.status",
+        f"campaign:{campaign_id}",
+        {"status": before["status"]},
+        {"status": body.status.value},
+    )
     return await admin.campaign_view(campaign_id)
 
 
 @router.post("/cap-groups", status_code=201)
 async def create_cap_group(body: CapGroupIn, request: Request, response: Response) -> dict:
     """A per-worker cap in fen per period, shared by every campaign naming this group."""
-    if not await services(request).admin.create_cap_group(body.id, body.period.value, body.max_fen):
+    group = body.model_dump(mode="json")
+    if await services(request).admin.create_cap_group(body.id, body.period.value, body.max_fen):
+        await audit.record(request, "cap_group.create", f"cap_group:{body.id}", after=group)
+    else:
         response.status_code = 200
-    return body.model_dump(mode="json")
+    return group
 
 
 @router.post("/campaigns/{campaign_id}/pool/bulk")
 async def import_pool(body: PoolIn, request: Request, campaign_id: CampaignId) -> dict:
-    return await services(request).admin.import_partner_codes(campaign_id, body.codes)
+    result = await services(request).admin.import_partner_codes(campaign_id, body.codes)
+    await audit.record(request, "campaign.pool_import", f"campaign:{campaign_id}", after=result)
+    return result
 
 
 @router.post("/campaigns/{campaign_id}/lottery/commit")
 async def lottery_commit(request: Request, campaign_id: CampaignId) -> dict:
-    return await services(request).lotteries.commit(campaign_id)
+    published = await services(request).lotteries.commit(campaign_id)
+    facts = {k: published[k] for k in ("commitment", "registrants_digest", "stock")}
+    await audit.record(request, "lottery.commit", f"campaign:{campaign_id}", after=facts)
+    return published
 
 
 @router.post("/campaigns/{campaign_id}/lottery/draw")
 async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict:
-    return await services(request).lotteries.draw(campaign_id)
+    published = await services(request).lotteries.draw(campaign_id)
+    facts = {"winners": len(published["winners"]), "seed_hex": published["seed_hex"]}
+    await audit.record(request, "lottery.draw", f"campaign:{campaign_id}", after=facts)
+    return published
 
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)
 async def create_merchant(body: MerchantIn, request: Request) -> dict:
     """The answer holds the merchant's first API key; it is never shown again."""
-    return await services(request).merchants.create(body.id, body.name)
+    created = await services(request).merchants.create(body.id, body.name)
+    await audit.record(
+        request,
+        "merchant.create",
+        f"merchant:{body.id}",
+        after={"name": body.name, "key_id": created["key_id"]},
+    )
+    return created
 
 
 @router.post("/merchants/{merchant_id}/stores", status_code=201)
 async def add_store(
     body: StoreIn, request: Request, merchant_id: WorkerId, response: Response
 ) -> dict:
-    if not await services(request).merchants.add_store(merchant_id, body.id, body.name):
+    if await services(request).merchants.add_store(merchant_id, body.id, body.name):
+        await audit.record(
+            request,
+            "merchant.store_add",
+            f"merchant:{merchant_id}",
+            after={"store_id": body.id, "name": body.name},
+        )
+    else:
         response.status_code = 200
     return {"merchant_id": merchant_id, "id": body.id, "name": body.name}
 
@@ -128,7 +179,14 @@ async def add_store(
 @router.post("/merchants/{merchant_id}/keys", status_code=201)
 async def issue_key(body: KeyIn, request: Request, merchant_id: WorkerId) -> dict:
     """A new key (optionally for one store); shown in this answer only."""
-    return await services(request).merchants.issue_key(merchant_id, body.store_id)
+    issued = await services(request).merchants.issue_key(merchant_id, body.store_id)
+    await audit.record(
+        request,
+        "merchant.key_issue",
+        f"merchant:{merchant_id}",
+        after={"key_id": issued["key_id"], "store_id": body.store_id},
+    )
+    return issued
 
 
 @router.get("/merchants/{merchant_id}/keys")
@@ -140,12 +198,21 @@ async def list_keys(request: Request, merchant_id: WorkerId) -> dict:
 async def revoke_key(request: Request, merchant_id: WorkerId, key_id: WorkerId) -> Response:
     """Takes effect on the key's next request."""
     await services(request).merchants.revoke_key(merchant_id, key_id)
+    await audit.record(
+        request, "merchant.key_revoke", f"merchant:{merchant_id}", after={"key_id": key_id}
+    )
     return Response(status_code=204)
 
 
 @router.post("/campaigns/{campaign_id}/merchants")
 async def enrol_merchant(body: EnrolIn, request: Request, campaign_id: CampaignId) -> dict:
     await services(request).merchants.enrol(campaign_id, body.merchant_id)
+    await audit.record(
+        request,
+        "campaign.enrol",
+        f"campaign:{campaign_id}",
+        after={"merchant_id": body.merchant_id},
+    )
     return {"campaign_id": campaign_id, "merchant_id": body.merchant_id, "enrolled": True}
 
 
@@ -168,10 +235,15 @@ async def import_workers(request: Request) -> dict:
     """A CSV body (header: id, category and profile columns); a per-row report comes back."""
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     report = await services(request).workers.import_rows(read_csv(text.splitlines()))
+    summary = report.as_dict(max_rejections=0)
+    await audit.record(request, "workers.import", "workers", after=summary)
     return report.as_dict()
 
 
 @router.post("/workers/{worker_id}/token", response_model=TokenOut)
 async def mint_token(request: Request, worker_id: WorkerId) -> dict:
     token, expires_at = await services(request).admin.mint_token(worker_id)
+    await audit.record(
+        request, "worker.token_mint", f"worker:{worker_id}", after={"expires_at": expires_at}
+    )
     return {"token": token, "expires_at": expires_at}

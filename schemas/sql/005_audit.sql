@@ -1,0 +1,13 @@
+-- Every operations action: who, when, what, on what, and the state before and after.
+CREATE TABLE audit_log (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at         timestamptz NOT NULL DEFAULT now(),
+    actor      text NOT NULL,
+    action     text NOT NULL,
+    target     text NOT NULL,
+    before     jsonb,
+    after      jsonb,
+    request_id text
+);
+CREATE INDEX audit_log_target ON audit_log (target, at);
+CREATE INDEX audit_log_at ON audit_log (at);
