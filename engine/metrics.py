@@ -4,7 +4,7 @@ number of campaigns, which operations create by hand."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 CLAIMS = Counter(
     "nuanxin_claims_total",
@@ -56,3 +56,21 @@ def outcome(exc: BaseException | None) -> str:
     if exc is None:
         return "ok"
     return getattr(exc, "slug", "internal-error")
+
+
+CONSUMER_LAG = Gauge(
+    "nuanxin_consumer_lag",
+    "Messages behind the partition's end (the local broker under-reports)",
+    ["topic", "partition"],
+)
+CAMPAIGN_REMAINING = Gauge(
+    "nuanxin_campaign_remaining", "Vouchers a campaign can still admit", ["campaign"]
+)
+CAMPAIGN_QUOTA = Gauge("nuanxin_campaign_quota", "A campaign's quota", ["campaign"])
+CAMPAIGN_BUDGET_LEFT = Gauge(
+    "nuanxin_campaign_budget_left_fen", "Budget a campaign can still admit, in fen", ["campaign"]
+)
+CAMPAIGN_BUDGET = Gauge("nuanxin_campaign_budget_fen", "A campaign's budget, in fen", ["campaign"])
+CAMPAIGN_ADMITTED = Gauge(
+    "nuanxin_campaign_admitted", "Claims admitted so far (from Redis)", ["campaign"]
+)

@@ -159,6 +159,9 @@ class Database:
         )
         return with_options(base, row["options"])
 
+    async def live_campaigns(self) -> list[str]:
+        return [r["id"] for r in await self.pool.fetch(self.q["live_campaigns"])]
+
     async def campaign_id_by_number(self, number: int) -> str | None:
         return await self.pool.fetchval(self.q["campaign_by_number"], number)
 
@@ -328,7 +331,9 @@ class Database:
         return await self.pool.fetchrow(self.q["campaign_books"], campaign_id)
 
 
-VoucherRow = tuple[str, str, int, str, int, int, str, datetime, datetime, int, str | None]
+VoucherRow = tuple[
+    str, str, int, str, int, int, str, datetime, datetime, int, str | None, str | None
+]
 
 
 def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:
@@ -376,6 +381,7 @@ def _ledger_columns(links: Sequence[Link]) -> list[list]:
             utc_from_ms(l.entry.occurred_ms),
             l.prev_hash,
             l.hash,
+            l.entry.request_id,
         )
         for l in links
     ]

@@ -27,6 +27,7 @@ class Entry:
     reverses: str | None = None
     store_id: str | None = None
     terminal_id: str | None = None
+    request_id: str | None = None  # not hashed: it traces, it does not account
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from engine.events import (
 from engine.settings import Settings
 from engine.stream.batches import run_batch
 from engine.stream.expiry import expire_due
+from engine.stream.gauges import refresh_campaigns, refresh_lag
 from engine.stream.issue import issue_batch
 from engine.stream.ledger import record_batch
 from engine.stream.resources import LazyResources
@@ -97,6 +98,14 @@ def create_app(settings: Settings) -> faust.App:
             await deliver_due(await resources.get(), http["session"], settings)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("webhook run failed", error=repr(exc)[:300])
+
+    @app.timer(interval=5.0)
+    async def gauges() -> None:
+        try:
+            await refresh_campaigns(await resources.get())
+            await refresh_lag(app)
+        except Exception as exc:  # noqa: BLE001 - figures only; the next tick tries again
+            log.warning("gauge refresh failed", error=repr(exc)[:300])
 
     @app.agent(claims, name="issue")
     async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:

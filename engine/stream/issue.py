@@ -33,6 +33,7 @@ def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
         utc_from_ms(event.admitted_at_ms),
         event.campaign_version,
         event.partner_code or None,
+        event.request_id or None,
     )
 
 
@@ -68,6 +69,7 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
     )
     now_ms = int(time.time() * 1000)
     for e in unique:
+        log.debug("voucher issued", request_id=e.request_id, claim_id=e.claim_id)
         VOUCHERS_ISSUED.labels(e.campaign_id).inc()
         ISSUE_LAG.observe(max(0.0, (now_ms - e.admitted_at_ms) / 1000))
     return [

@@ -28,6 +28,7 @@ def redemption_entry(e: VoucherRedeemed) -> Entry:
         occurred_ms=e.redeemed_at_ms,
         store_id=e.store_id or None,
         terminal_id=e.terminal_id or None,
+        request_id=e.request_id or None,
     )
 
 
@@ -44,6 +45,7 @@ def reversal_entry(e: VoucherReversed) -> Entry:
         reverses=e.redemption_id,
         store_id=e.store_id or None,
         terminal_id=e.terminal_id or None,
+        request_id=e.request_id or None,
     )
 
 

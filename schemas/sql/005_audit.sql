@@ -11,3 +11,8 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_target ON audit_log (target, at);
 CREATE INDEX audit_log_at ON audit_log (at);
+
+-- The request id of the HTTP call that admitted a claim or made a redemption follows it
+-- through the log into these rows (and the JSON logs), so one search finds its whole path.
+ALTER TABLE vouchers ADD COLUMN request_id text;
+ALTER TABLE ledger ADD COLUMN request_id text;

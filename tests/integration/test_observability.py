@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 
@@ -169,3 +170,34 @@ async def test_ops_actions_are_audited_without_secrets(http, factory):
     ):
         for url in ("/v1/ops/audit", f"/v1/ops/campaigns/{cid}/stats"):
             assert (await http.get(url, headers=other)).status_code == 401
+
+
+async def test_a_request_id_follows_a_claim_and_a_redemption_into_the_database(http, factory, db):
+    merchant_id, api_key = await factory.merchant()
+    campaign = await factory.campaign(quota=1, merchants=[merchant_id])
+    (worker,) = await factory.workers(1)
+    trace = f"trace-{uuid.uuid4().hex[:12]}"
+    r = await http.post(
+        f"/v1/campaigns/{campaign['id']}/claims",
+        headers=factory.worker_headers(worker, "k") | {"X-Request-ID": trace},
+    )
+    assert r.status_code == 201 and r.headers["x-request-id"] == trace
+    row = await wait_for(
+        lambda: db.fetchrow(
+            "SELECT code, request_id FROM vouchers WHERE claim_id = $1", r.json()["claim_id"]
+        )
+    )
+    assert row["request_id"] == trace
+    await asyncio.sleep(0.2)  # the voucher state reaches Redis just after the row
+    r = await http.post(
+        "/v1/redemptions",
+        json={"code": row["code"]},
+        headers=pos(api_key, "k") | {"X-Request-ID": trace + "-pos"},
+    )
+    assert r.status_code == 201
+    entry = await wait_for(
+        lambda: db.fetchrow(
+            "SELECT request_id FROM ledger WHERE entry_id = $1", r.json()["redemption_id"]
+        )
+    )
+    assert entry["request_id"] == trace + "-pos"

@@ -27,7 +27,7 @@ def test_docker_compose_describes_the_deployment(repo_root):
         assert (
             services[name]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
         )
-    assert set(doc["secrets"]) == {"signing-keys.json", "auth-key.pem"}
+    assert set(doc["secrets"]) == {"signing-keys.json", "auth-key.pem", "ops-token"}
 
 
 def test_served_openapi_matches_the_committed_document(repo_root):
@@ -65,3 +65,48 @@ def test_every_named_query_and_migration_is_present():
     } <= names
     files = [name for name, _ in migration_files()]
     assert files == sorted(files) and files[0] == "001_init.sql"
+
+
+def _metric_names() -> set[str]:
+    """Every series name the engine can export (a labelled metric has none until used)."""
+    from prometheus_client import Counter, Gauge, Histogram
+
+    from engine import metrics
+
+    suffixes = {Counter: ("_total",), Histogram: ("_bucket", "_count", "_sum"), Gauge: ("",)}
+    names = set()
+    for value in vars(metrics).values():
+        for kind, ends in suffixes.items():
+            if isinstance(value, kind):
+                base = value._name.removesuffix("_total")
+                names |= {base + end for end in ends}
+    return names
+
+
+def test_alert_rules_and_dashboard_name_only_metrics_the_code_exports(repo_root):
+    import re
+
+    rules = yaml.safe_load((repo_root / "ops" / "alerts.yml").read_text())
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    assert {r["alert"] for g in rules["groups"] for r in g["rules"]} >= {
+        "IssuanceLagHigh",
+        "ConsumerLagHigh",
+        "ApiErrorRateHigh",
+        "WaveFillingFasterThanPlanned",
+        "BudgetNearlySpent",
+    }
+    dashboard = json.loads(
+        (repo_root / "ops" / "grafana" / "dashboards" / "nuanxin.json").read_text()
+    )
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    known = _metric_names()
+    used = {m for e in exprs for m in re.findall(r"nuanxin_[a-z_]+", e)}
+    assert used and used <= known, used - known
+    prometheus = yaml.safe_load((repo_root / "ops" / "prometheus.yml").read_text())
+    assert {j["job_name"] for j in prometheus["scrape_configs"]} == {
+        "nuanxin-api",
+        "nuanxin-stream",
+    }
+    compose = yaml.safe_load((repo_root / "docker-compose.yml").read_text())["services"]
+    assert {"prometheus", "grafana"} <= set(compose)
+    assert compose["stream"]["environment"]["NUANXIN_STREAM_METRICS_PORT"] == "9100"

@@ -133,10 +133,10 @@ SELECT entry_id FROM ledger WHERE entry_id = ANY($1::text[]);
 -- name: insert_ledger_entries
 INSERT INTO ledger (entry_id, kind, merchant_id, seq, campaign_id, serial, amount_fen,
                     face_value_fen, reverses, store_id, terminal_id, occurred_at, prev_hash,
-                    hash)
+                    hash, request_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[],
                      $7::int[], $8::int[], $9::text[], $10::text[], $11::text[],
-                     $12::timestamptz[], $13::text[], $14::text[]);
+                     $12::timestamptz[], $13::text[], $14::text[], $15::text[]);
 
 -- name: set_ledger_head
 UPDATE ledger_heads SET seq = $2, hash = $3 WHERE merchant_id = $1;
@@ -194,9 +194,10 @@ SELECT id, category, profile FROM workers WHERE id = $1;
 -- name: upsert_vouchers
 -- A replayed event keeps the first row; RETURNING hands back the stored code either way.
 INSERT INTO vouchers (claim_id, campaign_id, serial, worker_id, face_value_fen, key_id, code,
-                      valid_until, admitted_at, campaign_version, partner_code)
+                      valid_until, admitted_at, campaign_version, partner_code, request_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::int[],
-                     $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[])
+                     $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[],
+                     $12::text[])
 ON CONFLICT (claim_id) DO UPDATE SET claim_id = vouchers.claim_id
 RETURNING claim_id, code;
 
@@ -277,3 +278,6 @@ VALUES ($1, $2, $3, $4, $5, $6);
 SELECT id, at, actor, action, target, before, after, request_id FROM audit_log
 WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR action = $2)
 ORDER BY id DESC LIMIT $3;
+
+-- name: live_campaigns
+SELECT id FROM campaigns WHERE status IN ('scheduled', 'open', 'paused') ORDER BY id;
