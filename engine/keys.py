@@ -87,3 +87,8 @@ def failures(merchant_id: str, scope: str) -> str:
 def admission_rate(campaign_id: str, minute: int) -> str:
     """Hash: unix second -> admissions, and 'second:fen' -> fen admitted, for one minute."""
     return _k(campaign_id, f"rate:{minute}")
+
+
+def refusals(campaign_id: str) -> str:
+    """Hash: problem type -> claims refused for it, for the operations dashboard."""
+    return _k(campaign_id, "refusals")

@@ -161,6 +161,13 @@ class RedisStore:
                 raw |= {_text(k): int(v) for k, v in part.items()}
         return {int(k): (v, raw.get(f"{k}:fen", 0)) for k, v in raw.items() if ":" not in k}
 
+    async def count_refusal(self, campaign_id: str, reason: str) -> None:
+        await self.client.hincrby(keys.refusals(campaign_id), reason, 1)
+
+    async def refusal_counts(self, campaign_id: str) -> dict[str, int]:
+        raw = await self.client.hgetall(keys.refusals(campaign_id))
+        return {_text(k): int(v) for k, v in raw.items()}
+
     async def wave_admitted(self, campaign_id: str, wave: int) -> int:
         return int(await self.client.hget(keys.campaign(campaign_id), f"wave_admitted:{wave}") or 0)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from engine.api import problems
 from engine.api.middleware import BodyLimit, RequestContext
@@ -33,6 +36,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for router in (public.router, ops.router, workers.router, merchants.router):
         app.include_router(router)
+    static = resources.files("engine.api") / "static"
+    # The page and its scripts hold no data; every figure comes from the ops API.
+    app.mount("/ops/static", StaticFiles(directory=str(static)), name="ops-static")
+
+    @app.get("/ops", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(str(static / "ops.html"), media_type="text/html")
+
     problems.install(app)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, max_bulk_bytes=settings.max_bulk_body_bytes

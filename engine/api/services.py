@@ -70,7 +70,7 @@ class Services:
             auth_key=auth_key,
             worker_tokens=VerifiedTokens(auth_key.public_key()),
             admin=admin,
-            stats=Stats(store, admin, campaigns, clock),
+            stats=Stats(store, db, admin, campaigns, clock),
             claims=claims,
             redemptions=Redemptions(
                 store, producer, db, campaigns, keyring.public_keys, clock, wait_s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
 from engine.domain.clock import Clock, to_ms
 from engine.domain.forecast import iso, rates, released, run_out
@@ -10,8 +11,13 @@ from engine.usecases.directory import Campaigns
 
 
 class Stats:
-    def __init__(self, store: RedisStore, admin: Admin, campaigns: Campaigns, clock: Clock) -> None:
-        self.store, self.admin, self.campaigns, self.clock = store, admin, campaigns, clock
+    """Figures per campaign, and the overview the dashboard polls."""
+
+    def __init__(
+        self, store: RedisStore, db: Database, admin: Admin, campaigns: Campaigns, clock: Clock
+    ) -> None:
+        self.store, self.db, self.admin = store, db, admin
+        self.campaigns, self.clock = campaigns, clock
 
     async def campaign(self, campaign_id: str) -> dict:
         view = await self.admin.campaign_view(campaign_id)
@@ -67,3 +73,12 @@ class Stats:
             },
             "as_of": iso(now),
         }
+
+    async def overview(self) -> dict:
+        campaigns = []
+        for campaign_id in await self.db.live_campaigns():
+            figures = await self.campaign(campaign_id)
+            figures["refusals"] = await self.store.refusal_counts(campaign_id)
+            figures["issue_backlog"] = max(0, figures["admitted"] - figures["issued"])
+            campaigns.append(figures)
+        return {"as_of": iso(self.clock.now()), "campaigns": campaigns}

@@ -91,6 +91,12 @@ async def audit_log(
     return {"entries": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
 
 
+@router.get("/ops/overview")
+async def overview(request: Request) -> dict:
+    """Every live campaign's figures, refusals by reason and issuance backlog (the dashboard)."""
+    return await services(request).stats.overview()
+
+
 @router.get("/ops/campaigns/{campaign_id}/stats")
 async def campaign_stats(request: Request, campaign_id: CampaignId) -> dict:
     """Counters, rates, and when stock, budget and the current wave run out at this rate."""

@@ -24,6 +24,15 @@ from engine.errors import EngineError
 from engine.metrics import CLAIMS, outcome
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
+COUNTED_REFUSALS = frozenset(
+    {
+        "sold-out",
+        "limit-reached",
+        "not-eligible",
+        "claim-window-closed",
+        "registration-required",
+    }
+)
 Worker = Annotated[WorkerIdentity, Depends(require_worker)]
 
 
@@ -43,6 +52,8 @@ async def claim(
         )
     except EngineError as exc:
         CLAIMS.labels(campaign_id, outcome(exc)).inc()
+        if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
+            await services(request).store.count_refusal(campaign_id, exc.slug)
         raise
     CLAIMS.labels(campaign_id, "ok").inc()
     # A ready response skips FastAPI's response-model pass on the hottest route.
