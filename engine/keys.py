@@ -92,3 +92,8 @@ def admission_rate(campaign_id: str, minute: int) -> str:
 def refusals(campaign_id: str) -> str:
     """Hash: problem type -> claims refused for it, for the operations dashboard."""
     return _k(campaign_id, "refusals")
+
+
+def window(campaign_id: str, kind: str, size: str) -> str:
+    """Hash: window start (unix s) -> count of `kind` events, mirrored from the stream's tables."""
+    return _k(campaign_id, f"win:{kind}:{size}")

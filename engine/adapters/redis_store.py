@@ -161,6 +161,10 @@ class RedisStore:
                 raw |= {_text(k): int(v) for k, v in part.items()}
         return {int(k): (v, raw.get(f"{k}:fen", 0)) for k, v in raw.items() if ":" not in k}
 
+    async def windows(self, campaign_id: str, kind: str, size: str) -> dict[int, int]:
+        raw = await self.client.hgetall(keys.window(campaign_id, kind, size))
+        return {int(k): int(v) for k, v in raw.items()}
+
     async def count_refusal(self, campaign_id: str, reason: str) -> None:
         await self.client.hincrby(keys.refusals(campaign_id), reason, 1)
 

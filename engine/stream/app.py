@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import aiohttp
 import faust
 import structlog
 
@@ -30,6 +29,7 @@ from engine.stream.issue import issue_batch
 from engine.stream.ledger import record_batch
 from engine.stream.resources import LazyResources
 from engine.stream.webhooks import deliver_due
+from engine.stream.windows import EXPIRES_S, KINDS, SIZES, event_time, mirror
 
 log = structlog.get_logger("engine.stream")
 
@@ -88,14 +88,10 @@ def create_app(settings: Settings) -> faust.App:
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("expiry run failed", error=repr(exc)[:300])
 
-    http: dict[str, aiohttp.ClientSession] = {}
-
     @app.timer(interval=settings.webhook_interval_s)
     async def webhooks() -> None:
         try:
-            if "session" not in http:
-                http["session"] = aiohttp.ClientSession()
-            await deliver_due(await resources.get(), http["session"], settings)
+            await deliver_due(await resources.get(), settings)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("webhook run failed", error=repr(exc)[:300])
 
@@ -106,6 +102,33 @@ def create_app(settings: Settings) -> faust.App:
             await refresh_lag(app)
         except Exception as exc:  # noqa: BLE001 - figures only; the next tick tries again
             log.warning("gauge refresh failed", error=repr(exc)[:300])
+
+    tables = {
+        name: app.Table(f"windows-{name}", default=int, partitions=settings.topic_partitions)
+        .tumbling(size, expires=EXPIRES_S[name])
+        .relative_to(lambda event: event_time(event.value))
+        for name, size in SIZES.items()
+    }
+
+    def window_agent(kind: str, topic: faust.TopicT) -> None:
+        # Repartitioned by "kind:campaign" so each campaign's counts live in one partition.
+        @app.agent(topic, name=f"windows-{kind}")
+        async def count(stream: faust.StreamT) -> None:
+            grouped = stream.group_by(
+                lambda e: f"{kind}:{e.campaign_id}", name=f"by-campaign-{kind}"
+            )
+            async for event in grouped:
+                key = f"{kind}:{event.campaign_id}"
+                values = {}
+                for name, table in tables.items():
+                    table[key] += 1
+                    # value(): the window of this event's own time (current() would use the
+                    # log timestamp, which repartitioning rewrote).
+                    values[name] = table[key].value()
+                await mirror(resources, kind, event.campaign_id, event_time(event), values)
+
+    for kind, topic in zip(KINDS, (claims, issued, redeemed), strict=True):
+        window_agent(kind, topic)
 
     @app.agent(claims, name="issue")
     async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:

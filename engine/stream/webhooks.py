@@ -16,10 +16,13 @@ log = structlog.get_logger("engine.stream.webhooks")
 LEASE_S = 60.0
 
 
-async def deliver_due(r: Resources, session: aiohttp.ClientSession, settings: Settings) -> int:
+async def deliver_due(r: Resources, settings: Settings) -> int:
     """Send what is due; return how many were delivered now."""
     due = await r.db.lease_due_webhooks(100, LEASE_S)
-    results = await asyncio.gather(*(_deliver(r, session, settings, d) for d in due))
+    if not due:
+        return 0
+    async with aiohttp.ClientSession() as session:
+        results = await asyncio.gather(*(_deliver(r, session, settings, d) for d in due))
     return sum(results)
 
 

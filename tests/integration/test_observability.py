@@ -201,3 +201,67 @@ async def test_a_request_id_follows_a_claim_and_a_redemption_into_the_database(h
         )
     )
     assert entry["request_id"] == trace + "-pos"
+
+
+async def test_stream_windows_equal_the_events_in_each_window(http, factory, db):
+    merchant_id, api_key = await factory.merchant()
+    campaign = await factory.campaign(quota=120, merchants=[merchant_id])
+    cid = campaign["id"]
+    workers = await factory.workers(120)
+    for i, w in enumerate(workers):  # spread over a few seconds
+        r = await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(w, "k"))
+        assert r.status_code == 201
+        if i % 30 == 29:
+            await asyncio.sleep(1.0)
+    rows = await wait_for(
+        lambda: _all(db, "SELECT admitted_at, code FROM vouchers WHERE campaign_id = $1", cid, 120)
+    )
+    for row in rows[:40]:
+        r = await http.post(
+            "/v1/redemptions", json={"code": row["code"]}, headers=pos(api_key, row["code"][-12:])
+        )
+        assert r.status_code == 201
+    ledger = await wait_for(
+        lambda: _all(db, "SELECT occurred_at FROM ledger WHERE campaign_id = $1", cid, 40)
+    )
+
+    def per_window(moments, size: int) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m in moments:
+            start = str(int(m.timestamp() // size) * size)
+            counts[start] = counts.get(start, 0) + 1
+        return counts
+
+    async def windows(kind: str, size: str) -> dict[str, int]:
+        r = await http.get(
+            f"/v1/ops/campaigns/{cid}/windows",
+            params={"kind": kind, "size": size},
+            headers=factory.ops,
+        )
+        return r.json()["windows"]
+
+    expected_claims = per_window([r["admitted_at"] for r in rows], 1)
+    assert len(expected_claims) >= 3
+    await wait_for(lambda: _equal(windows("claims", "1s"), expected_claims))
+    await wait_for(
+        lambda: _equal(windows("claims", "1m"), per_window([r["admitted_at"] for r in rows], 60))
+    )
+    await wait_for(
+        lambda: _equal(windows("redeemed", "1s"), per_window([r["occurred_at"] for r in ledger], 1))
+    )
+    issued = await wait_for(lambda: _total(windows("issued", "1m"), 120))
+    assert issued == 120
+
+
+async def _all(db, sql: str, campaign_id: str, n: int):
+    rows = await db.fetch(sql, campaign_id)
+    return rows if len(rows) == n else None
+
+
+async def _equal(shown, expected) -> bool:
+    return (await shown) == expected
+
+
+async def _total(shown, n: int):
+    total = sum((await shown).values())
+    return total if total == n else None

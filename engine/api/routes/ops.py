@@ -3,7 +3,7 @@ pools, lottery steps, merchants, workers and worker tokens."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
@@ -95,6 +95,23 @@ async def audit_log(
 async def overview(request: Request) -> dict:
     """Every live campaign's figures, refusals by reason and issuance backlog (the dashboard)."""
     return await services(request).stats.overview()
+
+
+@router.get("/ops/campaigns/{campaign_id}/windows")
+async def campaign_windows(
+    request: Request,
+    campaign_id: CampaignId,
+    kind: Annotated[Literal["claims", "issued", "redeemed"], Query()] = "claims",
+    size: Annotated[Literal["1s", "1m"], Query()] = "1s",
+) -> dict:
+    """Events per tumbling window (start -> count), as the stream workers counted them."""
+    counts = await services(request).store.windows(campaign_id, kind, size)
+    return {
+        "campaign_id": campaign_id,
+        "kind": kind,
+        "size": size,
+        "windows": {str(k): v for k, v in sorted(counts.items())},
+    }
 
 
 @router.get("/ops/campaigns/{campaign_id}/stats")

@@ -1,0 +1,47 @@
+"""Agents 'windows-*': per-campaign counts of claims, issuances and redemptions in
+tumbling windows of 1 second and 1 minute (faust tables), mirrored to Redis for the API.
+
+The windows are a derived view: at-least-once delivery can count an event twice after
+a rebalance, and they can be rebuilt from the log. Exact figures live in Redis and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from engine import keys
+from engine.stream.resources import LazyResources
+
+KINDS = ("claims", "issued", "redeemed")
+SIZES = {"1s": 1, "1m": 60}  # window name -> seconds
+EXPIRES_S = {"1s": 600, "1m": 7200}
+
+
+def event_time(event: object) -> float:
+    """When the event happened (unix s), from its own field: the log's timestamps are
+    rewritten when a stream is repartitioned."""
+    for field in ("admitted_at_ms", "issued_at_ms", "redeemed_at_ms"):
+        value = getattr(event, field, None)
+        if value is not None:
+            return value / 1000
+    raise ValueError(f"{type(event).__name__} carries no event time")
+
+
+def window_start(timestamp_s: float, size_s: int) -> int:
+    return int(timestamp_s // size_s) * size_s
+
+
+async def mirror(
+    resources: LazyResources,
+    kind: str,
+    campaign_id: str,
+    timestamp_s: float,
+    values: dict[str, int],
+) -> None:
+    """Copy the current windows' values (from the faust tables) where the API can read them."""
+    store = (await resources.get()).store
+    async with store.client.pipeline(transaction=False) as pipe:
+        for name, value in values.items():
+            key = keys.window(campaign_id, kind, name)
+            pipe.hset(key, str(window_start(timestamp_s, SIZES[name])), value)
+            pipe.expire(key, EXPIRES_S[name])
+        await pipe.execute()
