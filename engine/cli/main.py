@@ -108,8 +108,13 @@ def api(
 
 
 @app.command()
-def stream(state_dir: StateDir = DEFAULT_STATE) -> None:
-    """Run the stream workers (faust agents 'issue' and 'ledger')."""
+def stream(
+    role: Annotated[
+        str, typer.Option(help="core: issue, ledger, timers; windows: live counts")
+    ] = "core",
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Run stream workers of one role (faust agents)."""
     import faust
 
     from engine.logs import configure
@@ -117,11 +122,11 @@ def stream(state_dir: StateDir = DEFAULT_STATE) -> None:
 
     configure()
     settings = settings_for(state_dir)
-    if settings.stream_metrics_port:
+    if settings.stream_metrics_port and role == "core":
         from prometheus_client import start_http_server
 
         start_http_server(settings.stream_metrics_port, settings.stream_metrics_addr)
-    worker = faust.Worker(create_app(settings), loglevel="WARNING")
+    worker = faust.Worker(create_app(settings, role), loglevel="WARNING")
     worker.execute_from_commandline()
 
 
@@ -352,6 +357,7 @@ def start_engine(state_dir: Path, port: int, processes: int) -> list[subprocess.
     out = []
     for name, args in (
         ("stream", ["stream", "--state-dir", str(state_dir)]),
+        ("windows", ["stream", "--role", "windows", "--state-dir", str(state_dir)]),
         (
             "api",
             [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import faust
@@ -38,9 +39,26 @@ def broker_url(bootstrap: str) -> str:
     return "kafka://" + ";".join(h.strip() for h in bootstrap.split(",") if h.strip())
 
 
-def create_app(settings: Settings) -> faust.App:
+ROLES = ("core", "windows")
+
+
+@dataclass(frozen=True)
+class Topics:
+    claims: faust.TopicT
+    issued: faust.TopicT
+    redeemed: faust.TopicT
+    reversed: faust.TopicT
+    dead: faust.TopicT
+
+
+def create_app(settings: Settings, role: str = "core") -> faust.App:
+    """The 'core' workers issue vouchers, keep the ledger and run the timers; the
+    'windows' workers count events per window. They are separate consumer groups (and
+    processes) so the derived, heavier window work can never hold issuance back."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
     app = faust.App(
-        f"{settings.topic_prefix}-stream",
+        f"{settings.topic_prefix}-{'stream' if role == 'core' else role}",
         broker=broker_url(settings.kafka_bootstrap),
         store="memory://",
         autodiscover=False,
@@ -52,18 +70,27 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
     )
+    topics = Topics(
+        claims=app.topic(settings.topic(CLAIM_ADMITTED), value_type=ClaimAdmitted, key_type=bytes),
+        issued=app.topic(settings.topic(VOUCHER_ISSUED), value_type=VoucherIssued, key_type=bytes),
+        redeemed=app.topic(
+            settings.topic(VOUCHER_REDEEMED), value_type=VoucherRedeemed, key_type=bytes
+        ),
+        reversed=app.topic(
+            settings.topic(VOUCHER_REVERSED), value_type=VoucherReversed, key_type=bytes
+        ),
+        dead=app.topic(settings.topic(DEAD_LETTER), value_type=bytes, key_type=bytes),
+    )
     resources = LazyResources(settings)
-    claims = app.topic(settings.topic(CLAIM_ADMITTED), value_type=ClaimAdmitted, key_type=bytes)
-    issued = app.topic(settings.topic(VOUCHER_ISSUED), value_type=VoucherIssued, key_type=bytes)
-    redeemed = app.topic(
-        settings.topic(VOUCHER_REDEEMED), value_type=VoucherRedeemed, key_type=bytes
-    )
-    reversed_ = app.topic(
-        settings.topic(VOUCHER_REVERSED), value_type=VoucherReversed, key_type=bytes
-    )
-    batch, within = settings.issue_batch_size, settings.issue_batch_window_s
+    if role == "core":
+        _core(app, settings, topics, resources)
+    else:
+        _windows(app, settings, topics, resources)
+    return app
 
-    dead = app.topic(settings.topic(DEAD_LETTER), value_type=bytes, key_type=bytes)
+
+def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
+    batch, within = settings.issue_batch_size, settings.issue_batch_window_s
 
     async def park(event: Event, exc: BaseException) -> None:
         body = {
@@ -71,7 +98,7 @@ def create_app(settings: Settings) -> faust.App:
             "type": type(event).__name__,
             "error": repr(exc)[:1000],
         }
-        await dead.send(key=type(event).__name__.encode(), value=json.dumps(body).encode())
+        await topics.dead.send(key=type(event).__name__.encode(), value=json.dumps(body).encode())
 
     async def issue_with(events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
         return await issue_batch(await resources.get(), events)
@@ -103,6 +130,26 @@ def create_app(settings: Settings) -> faust.App:
         except Exception as exc:  # noqa: BLE001 - figures only; the next tick tries again
             log.warning("gauge refresh failed", error=repr(exc)[:300])
 
+    @app.agent(topics.claims, name="issue")
+    async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:
+        async for events in stream.take(batch, within=within):
+            for event in await run_batch("issue", events, issue_with, park):
+                await topics.issued.send(key=event.claim_id.encode(), value=event)
+
+    @app.agent(topics.redeemed, name="ledger")
+    async def ledger(stream: faust.StreamT[VoucherRedeemed]) -> None:
+        async for events in stream.take(batch, within=within):
+            await run_batch("ledger", events, record_with, park)
+
+    # A second agent, not a second topic on the first: the records differ, and the lock
+    # on each merchant's chain head orders their writes.
+    @app.agent(topics.reversed, name="ledger-reversals")
+    async def ledger_reversals(stream: faust.StreamT[VoucherReversed]) -> None:
+        async for events in stream.take(batch, within=within):
+            await run_batch("ledger-reversals", events, record_with, park)
+
+
+def _windows(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
     tables = {
         name: app.Table(f"windows-{name}", default=int, partitions=settings.topic_partitions)
         .tumbling(size, expires=EXPIRES_S[name])
@@ -127,25 +174,5 @@ def create_app(settings: Settings) -> faust.App:
                     values[name] = table[key].value()
                 await mirror(resources, kind, event.campaign_id, event_time(event), values)
 
-    for kind, topic in zip(KINDS, (claims, issued, redeemed), strict=True):
+    for kind, topic in zip(KINDS, (topics.claims, topics.issued, topics.redeemed), strict=True):
         window_agent(kind, topic)
-
-    @app.agent(claims, name="issue")
-    async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:
-        async for events in stream.take(batch, within=within):
-            for event in await run_batch("issue", events, issue_with, park):
-                await issued.send(key=event.claim_id.encode(), value=event)
-
-    @app.agent(redeemed, name="ledger")
-    async def ledger(stream: faust.StreamT[VoucherRedeemed]) -> None:
-        async for events in stream.take(batch, within=within):
-            await run_batch("ledger", events, record_with, park)
-
-    # A second agent, not a second topic on the first: the records differ, and the lock
-    # on each merchant's chain head orders their writes.
-    @app.agent(reversed_, name="ledger-reversals")
-    async def ledger_reversals(stream: faust.StreamT[VoucherReversed]) -> None:
-        async for events in stream.take(batch, within=within):
-            await run_batch("ledger-reversals", events, record_with, park)
-
-    return app

@@ -59,6 +59,7 @@ def engine(
     try:
         procs.start_api()
         procs.start_stream()
+        procs.start_windows()
         yield procs
     finally:
         procs.stop()

@@ -24,6 +24,7 @@ class EngineProcesses:
         self.env["NUANXIN_STREAM_METRICS_PORT"] = self.stream_metrics_url.rsplit(":", 1)[1]
         self.api: subprocess.Popen | None = None
         self.stream: subprocess.Popen | None = None
+        self.windows: subprocess.Popen | None = None
         self._stream_starts = 0
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
@@ -55,6 +56,9 @@ class EngineProcesses:
         self._stream_starts += 1
         self.stream = self._spawn(f"stream-{self._stream_starts}", ["stream"])
 
+    def start_windows(self) -> None:
+        self.windows = self._spawn("windows", ["stream", "--role", "windows"])
+
     def kill_stream(self) -> None:
         """SIGKILL: no chance to commit offsets or finish a batch."""
         assert self.stream is not None
@@ -62,10 +66,10 @@ class EngineProcesses:
         self.stream.wait(10)
 
     def stop(self) -> None:
-        for proc in (self.api, self.stream):
+        for proc in (self.api, self.stream, self.windows):
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in (self.api, self.stream):
+        for proc in (self.api, self.stream, self.windows):
             if proc is None:
                 continue
             try:
