@@ -60,6 +60,10 @@ class TooManyAttempts(EngineError):
     slug, status, title = "too-many-attempts", 429, "Too many failed attempts; wait and retry"
 
 
+class Revoked(EngineError):
+    slug, status, title = "revoked", 410, "The voucher was revoked by the union"
+
+
 class InvalidCode(EngineError):
     slug, status, title = "invalid-code", 422, "The code is not a valid voucher code"
 

@@ -97,3 +97,8 @@ def refusals(campaign_id: str) -> str:
 def window(campaign_id: str, kind: str, size: str) -> str:
     """Hash: window start (unix s) -> count of `kind` events, mirrored from the stream's tables."""
     return _k(campaign_id, f"win:{kind}:{size}")
+
+
+def redemption_rate(campaign_id: str, minute: int) -> str:
+    """Hash: unix second -> redemptions, for one minute."""
+    return _k(campaign_id, f"redeem-rate:{minute}")

@@ -159,6 +159,17 @@ class Database:
         )
         return with_options(base, row["options"])
 
+    async def revoke_voucher(
+        self, campaign_id: str, serial: int, reason: str
+    ) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["revoke_voucher"], campaign_id, serial, reason)
+
+    async def voucher_by_serial(self, campaign_id: str, serial: int) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["voucher_by_serial"], campaign_id, serial)
+
+    async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["ledger_of_voucher"], campaign_id, serial)
+
     async def live_campaigns(self) -> list[str]:
         return [r["id"] for r in await self.pool.fetch(self.q["live_campaigns"])]
 

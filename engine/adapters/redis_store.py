@@ -33,6 +33,7 @@ _SCRIPTS = (
     "reverse",
     "release_reversal",
     "throttle",
+    "revoke",
 )
 
 
@@ -123,6 +124,8 @@ class RedisStore:
         }
         self._confirms: list[tuple[str, int]] = []
         self._confirm_flush: asyncio.Task | None = None
+        self._refusals: dict[tuple[str, str], int] = {}
+        self._refusal_flush: asyncio.Task | None = None
 
     async def _run(self, name: str, keys: list[str], args: list | None = None):
         with REDIS_SCRIPT_DURATION.labels(name).time():
@@ -133,8 +136,9 @@ class RedisStore:
             return await pipe.execute()
 
     async def close(self) -> None:
-        if self._confirm_flush is not None:
-            await self._confirm_flush
+        for task in (self._confirm_flush, self._refusal_flush):
+            if task is not None:
+                await task
         await self.client.aclose()
 
     async def init_campaign(self, c: Campaign) -> None:
@@ -165,12 +169,37 @@ class RedisStore:
         raw = await self.client.hgetall(keys.window(campaign_id, kind, size))
         return {int(k): int(v) for k, v in raw.items()}
 
-    async def count_refusal(self, campaign_id: str, reason: str) -> None:
-        await self.client.hincrby(keys.refusals(campaign_id), reason, 1)
+    async def revoke(self, campaign_id: str, serial: int, reason: str) -> int:
+        ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
+        return int(await self._run("revoke", keys=ks, args=[reason]))
+
+    def count_refusal_soon(self, campaign_id: str, reason: str) -> None:
+        """Refusal counts feed the dashboard only: gathered in memory, written in batches."""
+        self._refusals[(campaign_id, reason)] = self._refusals.get((campaign_id, reason), 0) + 1
+        if self._refusal_flush is None:
+            self._refusal_flush = asyncio.get_running_loop().create_task(self._flush_refusals())
+
+    async def _flush_refusals(self) -> None:
+        try:
+            await asyncio.sleep(0.2)  # let a burst's refusals share one round trip
+            counts, self._refusals = self._refusals, {}
+            async with self.client.pipeline(transaction=False) as pipe:
+                for (campaign_id, reason), n in counts.items():
+                    pipe.hincrby(keys.refusals(campaign_id), reason, n)
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("refusal counts lost", error=repr(exc)[:200])
+        finally:
+            self._refusal_flush = None
 
     async def refusal_counts(self, campaign_id: str) -> dict[str, int]:
         raw = await self.client.hgetall(keys.refusals(campaign_id))
         return {_text(k): int(v) for k, v in raw.items()}
+
+    async def redemptions_last_second(self, campaign_id: str, now_ms: int) -> int:
+        second = now_ms // 1000 - 1
+        value = await self.client.hget(keys.redemption_rate(campaign_id, second // 60), str(second))
+        return int(value or 0)
 
     async def wave_admitted(self, campaign_id: str, wave: int) -> int:
         return int(await self.client.hget(keys.campaign(campaign_id), f"wave_admitted:{wave}") or 0)
@@ -324,6 +353,7 @@ class RedisStore:
             keys.merchants(r.campaign_id),
             keys.redemption(r.campaign_id, r.redemption_id),
             keys.campaign(r.campaign_id),
+            keys.redemption_rate(r.campaign_id, r.at_ms // 60_000),
         ]
         args = [
             r.merchant_id,

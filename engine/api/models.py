@@ -213,7 +213,7 @@ class VoucherOut(BaseModel):
     balance_fen: int
     valid_until: str
     issued_at: str
-    status: Literal["issued", "redeemed", "expired"]
+    status: Literal["issued", "redeemed", "expired", "revoked"]
 
 
 class ClaimStatusOut(BaseModel):
@@ -277,6 +277,15 @@ class KeyIn(Strict):
 
 class WebhookIn(Strict):
     url: Annotated[str, Field(min_length=8, max_length=2000)]
+
+
+class RevokeIn(Strict):
+    code: Code
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+
+
+class CodeLookupIn(Strict):
+    code: Code
 
 
 class EnrolIn(Strict):

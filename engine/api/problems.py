@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from engine.errors import EngineError, NotYetIssued, Unavailable
+from engine.metrics import ERRORS
 
 TYPE_BASE = "https://nuanxin.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -92,4 +93,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
+        ERRORS.labels("api").inc()
         return problem(500, "internal-error", "Internal error", "Internal error", request)

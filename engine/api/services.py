@@ -18,6 +18,7 @@ from engine.settings import Settings
 from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
 from engine.usecases.directory import Campaigns, Profiles
+from engine.usecases.investigations import Investigations
 from engine.usecases.lottery import Lotteries
 from engine.usecases.merchants import Merchants
 from engine.usecases.redemptions import Redemptions
@@ -41,6 +42,7 @@ class Services:
     lotteries: Lotteries
     merchants: Merchants
     stats: Stats
+    investigations: Investigations
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -71,6 +73,7 @@ class Services:
             worker_tokens=VerifiedTokens(auth_key.public_key()),
             admin=admin,
             stats=Stats(store, db, admin, campaigns, clock),
+            investigations=Investigations(store, db, keyring.public_keys),
             claims=claims,
             redemptions=Redemptions(
                 store, producer, db, campaigns, keyring.public_keys, clock, wait_s

@@ -261,6 +261,9 @@ def demo(
     concurrency: Annotated[int, typer.Option(help="requests in flight")] = 64,
     port: int = 0,
     processes: int = 1,
+    windows: Annotated[
+        bool, typer.Option(help="also run the live-window workers (they share the 2 cores)")
+    ] = False,
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
     """Start everything, run the Spring Festival programmes' burst, check the books, stop."""
@@ -274,7 +277,7 @@ def demo(
     started_stack = not stack.status() or not all(s["running"] for s in stack.status())
     stack_up(state_dir)
     port = port or free_port()
-    children = start_engine(state_dir, port, processes)
+    children = start_engine(state_dir, port, processes, windows)
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_healthy(base_url, children)
@@ -349,15 +352,19 @@ def wait_healthy(base_url: str, children: list[subprocess.Popen], timeout_s: flo
     raise RuntimeError(f"the API at {base_url} did not become healthy")
 
 
-def start_engine(state_dir: Path, port: int, processes: int) -> list[subprocess.Popen]:
-    """Start the API and the stream worker as child processes of this one."""
+def start_engine(
+    state_dir: Path, port: int, processes: int, windows: bool = True
+) -> list[subprocess.Popen]:
+    """Start the API and the stream workers as child processes of this one."""
     logs = state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     base = [sys.executable, "-m", "engine.cli.main"]
     out = []
+    roles = [("stream", ["stream", "--state-dir", str(state_dir)])]
+    if windows:
+        roles.append(("windows", ["stream", "--role", "windows", "--state-dir", str(state_dir)]))
     for name, args in (
-        ("stream", ["stream", "--state-dir", str(state_dir)]),
-        ("windows", ["stream", "--role", "windows", "--state-dir", str(state_dir)]),
+        *roles,
         (
             "api",
             [

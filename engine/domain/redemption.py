@@ -13,6 +13,7 @@ from engine.errors import (
     NotFound,
     NotYetIssued,
     ReversalWindowClosed,
+    Revoked,
     ValidationFailed,
 )
 
@@ -54,6 +55,8 @@ def interpret_redemption(reply: list) -> RedeemOutcome:
         raise AlreadyRedeemed(redeemed_by=by, redeemed_at=iso_ms(at_ms))
     if status == -4:
         raise Expired()
+    if status == -5:
+        raise Revoked()
     if status == -6:
         raise ValidationFailed("This Idempotency-Key was already used for another code")
     if status == -7:

@@ -204,7 +204,9 @@ def _with_period(request: AdmitRequest, period: str, ttl_s: int) -> AdmitRequest
 
 def voucher_view(row) -> dict:
     balance = row["face_value_fen"] - row["used_fen"]
-    if balance <= 0:
+    if row["revoked_at"] is not None:
+        status = "revoked"
+    elif balance <= 0:
         status = "redeemed"
     elif row["expired_at"] is not None:
         status = "expired"

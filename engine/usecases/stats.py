@@ -61,6 +61,9 @@ class Stats:
                 "admitted_per_s_last_second": r.per_s_last_second,
                 "admitted_per_s_last_minute": round(r.per_s_last_minute, 3),
                 "fen_per_s_last_minute": round(r.fen_per_s_last_minute, 1),
+                "redeemed_per_s_last_second": await self.store.redemptions_last_second(
+                    campaign_id, to_ms(now)
+                ),
             },
             "forecast": {
                 "stock_runs_out_at": iso(run_out(view["remaining"], r.per_s_last_minute, now)),

@@ -16,3 +16,6 @@ CREATE INDEX audit_log_at ON audit_log (at);
 -- through the log into these rows (and the JSON logs), so one search finds its whole path.
 ALTER TABLE vouchers ADD COLUMN request_id text;
 ALTER TABLE ledger ADD COLUMN request_id text;
+
+-- Operations can revoke an unredeemed voucher (fraud, error); the reason is kept.
+ALTER TABLE vouchers ADD COLUMN revoked_at timestamptz, ADD COLUMN revoked_reason text;

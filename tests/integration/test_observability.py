@@ -13,7 +13,7 @@ from engine.domain.campaigns import Campaign, WorkerCategory
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.integration.conftest import wait_for
-from tests.integration.test_merchants import pos
+from tests.integration.test_merchants import issued_codes, pos
 from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
 
 
@@ -265,3 +265,57 @@ async def _equal(shown, expected) -> bool:
 async def _total(shown, n: int):
     total = sum((await shown).values())
     return total if total == n else None
+
+
+async def test_revoke_and_histories(http, factory, db):
+    merchant_id, api_key = await factory.merchant()
+    campaign = await factory.campaign(quota=2, merchants=[merchant_id])
+    (code, other) = await issued_codes(http, factory, db, campaign["id"], 2)
+    r = await http.post("/v1/redemptions", json={"code": other}, headers=pos(api_key, "o"))
+    assert r.status_code == 201
+
+    async def ledgered():
+        doc = (
+            await http.post("/v1/ops/codes/history", json={"code": other}, headers=factory.ops)
+        ).json()
+        return doc if doc["voucher"]["status"] == "redeemed" else None
+
+    found = await wait_for(ledgered)
+    assert len(found["ledger"]) == 1 and found["redis_state"]["status"] == "redeemed"
+    worker_id = found["voucher"]["worker_id"]
+
+    revoked = await http.post(
+        "/v1/ops/vouchers/revoke",
+        json={"code": code, "reason": "duplicate account"},
+        headers=factory.ops,
+    )
+    assert revoked.status_code == 200, revoked.text
+    again = await http.post(
+        "/v1/ops/vouchers/revoke",
+        json={"code": code, "reason": "duplicate account"},
+        headers=factory.ops,
+    )
+    assert again.status_code == 200
+    spent = await http.post(
+        "/v1/ops/vouchers/revoke", json={"code": other, "reason": "too late"}, headers=factory.ops
+    )
+    assert spent.status_code == 409
+    r = await http.post("/v1/redemptions", json={"code": code}, headers=pos(api_key, "r"))
+    assert r.status_code == 410 and r.json()["type"].endswith("/revoked")
+
+    history = (
+        await http.post("/v1/ops/codes/history", json={"code": code}, headers=factory.ops)
+    ).json()
+    assert history["voucher"]["status"] == "revoked"
+    assert history["voucher"]["revoked_reason"] == "duplicate account"
+    worker = (await http.get(f"/v1/ops/workers/{worker_id}/history", headers=factory.ops)).json()
+    assert [v["status"] for v in worker["vouchers"]] == ["redeemed"]
+    entries = (
+        await http.get("/v1/ops/audit", params={"action": "voucher.revoke"}, headers=factory.ops)
+    ).json()["entries"]
+    assert any(e["after"]["reason"] == "duplicate account" for e in entries)
+    for url, body in (
+        ("/v1/ops/vouchers/revoke", {"code": other, "reason": "x" * 5}),
+        ("/v1/ops/codes/history", {"code": other}),
+    ):
+        assert (await http.post(url, json=body, headers=pos(api_key))).status_code == 401

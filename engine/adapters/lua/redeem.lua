@@ -3,12 +3,13 @@
 -- its balance is spent. The redemption record doubles as the idempotency record
 -- (key derived from campaign, merchant and Idempotency-Key).
 -- KEYS[1] voucher hash   KEYS[2] enrolled merchants   KEYS[3] redemption record
--- KEYS[4] campaign hash
+-- KEYS[4] campaign hash   KEYS[5] this minute's redemptions per second (live rates)
 -- ARGV[1] merchant id   ARGV[2] redemption id   ARGV[3] serial   ARGV[4] time (ms)
 -- ARGV[5] amount (fen; 0 = the whole balance)   ARGV[6] store id   ARGV[7] terminal id
 -- Returns {1, state, at_ms, amount, balance after, face} | {2, ...the same, repeat}
 --   | {-1} not issued | {-2} not enrolled | {-3, merchant, at_ms} nothing left
---   | {-4} expired | {-6} key reused for another code | {-7, balance} amount not allowed
+--   | {-4} expired | {-5} revoked | {-6} key reused for another code
+--   | {-7, balance} amount not allowed
 local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face')
 if r[1] and r[1] ~= 'released' then
   if r[2] ~= ARGV[3] then return {-6} end
@@ -19,6 +20,7 @@ local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'r
   'face', 'balance', 'stored')
 if not v[1] then return {-1} end
 if v[1] == 'expired' then return {-4} end
+if v[1] == 'revoked' then return {-5} end
 if v[1] == 'redeemed' then return {-3, v[3], tonumber(v[4])} end
 local now = tonumber(ARGV[4])
 if now >= tonumber(v[2]) * 1000 then return {-4} end
@@ -35,6 +37,8 @@ if balance == 0 then
   redis.call('HINCRBY', KEYS[4], 'redeemed', 1)
 end
 redis.call('HINCRBY', KEYS[4], 'redeemed_fen', amount)
+redis.call('HINCRBY', KEYS[5], tostring(math.floor(now / 1000)), 1)
+redis.call('EXPIRE', KEYS[5], 180, 'NX')
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[3], 'merchant', ARGV[1],
   'at_ms', now, 'amount', amount, 'balance', balance, 'face', v[5], 'refunded', 0,
   'store', ARGV[6], 'terminal', ARGV[7])

@@ -281,3 +281,19 @@ ORDER BY id DESC LIMIT $3;
 
 -- name: live_campaigns
 SELECT id FROM campaigns WHERE status IN ('scheduled', 'open', 'paused') ORDER BY id;
+
+-- name: revoke_voucher
+UPDATE vouchers SET revoked_at = coalesce(revoked_at, now()), revoked_reason = $3
+WHERE campaign_id = $1 AND serial = $2
+RETURNING claim_id, worker_id;
+
+-- name: voucher_by_serial
+SELECT v.*, coalesce(u.used, 0) AS used_fen
+FROM vouchers v
+LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
+                   WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
+WHERE v.campaign_id = $1 AND v.serial = $2;
+
+-- name: ledger_of_voucher
+SELECT entry_id, kind, merchant_id, amount_fen, store_id, terminal_id, occurred_at, request_id
+FROM ledger WHERE campaign_id = $1 AND serial = $2 ORDER BY occurred_at, seq;

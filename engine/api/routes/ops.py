@@ -16,11 +16,13 @@ from engine.api.models import (
     CampaignOut,
     CampaignPatch,
     CapGroupIn,
+    CodeLookupIn,
     EnrolIn,
     KeyIn,
     MerchantIn,
     MerchantOut,
     PoolIn,
+    RevokeIn,
     StatusIn,
     StoreIn,
     TokenOut,
@@ -89,6 +91,31 @@ async def audit_log(
     """Who did what to what, newest first."""
     rows = await services(request).db.list_audit(target, action, limit)
     return {"entries": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
+
+
+@router.post("/ops/vouchers/revoke")
+async def revoke_voucher(body: RevokeIn, request: Request) -> dict:
+    """Stop a voucher that still has value (fraud, error); the reason is kept and audited."""
+    result = await services(request).investigations.revoke(body.code, body.reason)
+    await audit.record(
+        request,
+        "voucher.revoke",
+        f"voucher:{result['campaign_id']}:{result['serial']}",
+        after=result,
+    )
+    return result
+
+
+@router.post("/ops/codes/history")
+async def code_history(body: CodeLookupIn, request: Request) -> dict:
+    """Everything about one code: its voucher, its state in Redis and its ledger rows.
+    (POST: a code is a bearer credential and does not belong in a URL.)"""
+    return await services(request).investigations.code_history(body.code)
+
+
+@router.get("/ops/workers/{worker_id}/history")
+async def worker_history(request: Request, worker_id: WorkerId) -> dict:
+    return await services(request).investigations.worker_history(worker_id)
 
 
 @router.get("/ops/overview")

@@ -53,7 +53,7 @@ async def claim(
     except EngineError as exc:
         CLAIMS.labels(campaign_id, outcome(exc)).inc()
         if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
-            await services(request).store.count_refusal(campaign_id, exc.slug)
+            services(request).store.count_refusal_soon(campaign_id, exc.slug)
         raise
     CLAIMS.labels(campaign_id, "ok").inc()
     # A ready response skips FastAPI's response-model pass on the hottest route.

@@ -10,7 +10,8 @@
     history.replaceState(null, "", location.pathname);
   }
   const token = () => sessionStorage.getItem("nuanxin-ops-token");
-  const series = { times: [], rate: {}, stock: {}, budget: {}, backlog: {} };
+  const series = { times: [], rate: {}, redeem: {}, stock: {}, budget: {}, backlog: {} };
+  const CHARTS = ["rate", "redeem", "stock", "budget", "backlog"];
   const charts = {};
 
   function login() {
@@ -65,6 +66,7 @@
     tbody.replaceChildren();
     for (const c of doc.campaigns) {
       push("rate", c.campaign_id, c.rates.admitted_per_s_last_second);
+      push("redeem", c.campaign_id, c.rates.redeemed_per_s_last_second);
       push("stock", c.campaign_id, c.remaining);
       push("budget", c.campaign_id, c.budget_left_fen == null ? null : c.budget_left_fen / 100);
       push("backlog", c.campaign_id, c.issue_backlog);
@@ -84,14 +86,14 @@
       cell(tr, "runs_out", c.forecast.stock_runs_out_at || "—");
       tbody.appendChild(tr);
     }
-    for (const name of ["rate", "stock", "budget", "backlog"]) {
+    for (const name of CHARTS) {
       for (const id of Object.keys(series[name])) {
         if (series[name][id].length < series.times.length) series[name][id].push(null);
         if (series[name][id].length > HISTORY) series[name][id].shift();
       }
     }
     if (series.times.length > HISTORY) series.times.shift();
-    for (const name of ["rate", "stock", "budget", "backlog"]) {
+    for (const name of CHARTS) {
       draw(name, document.getElementById("chart-" + name));
     }
   }

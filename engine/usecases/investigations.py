@@ -1,0 +1,92 @@
+"""Operations look into a code's or a worker's history, and revoke a voucher."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from engine.adapters.postgres import Database
+from engine.adapters.redis_store import RedisStore
+from engine.domain.codes import VoucherPayload, verify_code
+from engine.errors import Conflict, InvalidCode, NotFound
+from engine.usecases.claims import voucher_view
+
+_REVOKE_REFUSALS = {
+    -1: "the voucher is not issued yet",
+    -2: "the voucher is fully redeemed",
+    -3: "the voucher has expired",
+}
+
+
+def _plain(row) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()}
+
+
+class Investigations:
+    def __init__(
+        self, store: RedisStore, db: Database, public_keys: Mapping[int, Ed25519PublicKey]
+    ) -> None:
+        self.store, self.db, self.public_keys = store, db, public_keys
+
+    async def _voucher(self, code: str) -> tuple[VoucherPayload, str]:
+        payload = verify_code(code, self.public_keys)
+        campaign_id = await self.db.campaign_id_by_number(payload.campaign_number)
+        if campaign_id is None:
+            raise InvalidCode()
+        return payload, campaign_id
+
+    async def code_history(self, code: str) -> dict:
+        payload, campaign_id = await self._voucher(code)
+        row = await self.db.voucher_by_serial(campaign_id, payload.serial)
+        if row is None:
+            raise NotFound("This genuine code has no voucher row (yet)")
+        state = await self.store.voucher_state(campaign_id, payload.serial)
+        ledger = await self.db.ledger_of_voucher(campaign_id, payload.serial)
+        return {
+            "campaign_id": campaign_id,
+            "serial": payload.serial,
+            "key_id": payload.key_id,
+            "voucher": voucher_view(row)
+            | {
+                "worker_id": row["worker_id"],
+                "admitted_at": row["admitted_at"].isoformat(),
+                "revoked_at": row["revoked_at"].isoformat() if row["revoked_at"] else None,
+                "revoked_reason": row["revoked_reason"],
+                "request_id": row["request_id"],
+            },
+            "redis_state": {k: v for k, v in state.items() if k != "claim_id"},
+            "ledger": [_plain(e) for e in ledger],
+        }
+
+    async def worker_history(self, worker_id: str) -> dict:
+        worker = await self.db.get_worker(worker_id)
+        if worker is None:
+            raise NotFound(f"No worker {worker_id}")
+        vouchers = []
+        for row in await self.db.vouchers_of_worker(worker_id):
+            ledger = await self.db.ledger_of_voucher(row["campaign_id"], row["serial"])
+            vouchers.append(voucher_view(row) | {"ledger": [_plain(e) for e in ledger]})
+        audit = await self.db.list_audit(f"worker:{worker_id}", None, 100)
+        return {
+            "worker_id": worker_id,
+            "category": worker["category"],
+            "profile": worker["profile"],
+            "vouchers": vouchers,
+            "audit": [_plain(a) for a in audit],
+        }
+
+    async def revoke(self, code: str, reason: str) -> dict:
+        """Stop a voucher that still has value; Redis first (it decides redemptions)."""
+        payload, campaign_id = await self._voucher(code)
+        result = await self.store.revoke(campaign_id, payload.serial, reason)
+        if result < 0:
+            raise Conflict(f"cannot revoke: {_REVOKE_REFUSALS[result]}")
+        row = await self.db.revoke_voucher(campaign_id, payload.serial, reason)
+        return {
+            "campaign_id": campaign_id,
+            "serial": payload.serial,
+            "revoked": True,
+            "worker_id": row["worker_id"] if row else None,
+            "reason": reason,
+        }
