@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine.adapters import postgres, redis_store
 from engine.adapters.redis_store import RedisStore
+from engine.cli.operations import audit_cli
 from engine.errors import ValidationFailed
 from engine.settings import Settings
 from engine.usecases.workers import Workers, read_csv
@@ -47,6 +48,7 @@ async def run_import(
         console.print(f"{len(result.rejected)} rows rejected; reasons in {report_path}")
     summary = result.as_dict(max_rejections=0)
     summary.pop("rejections")
+    await audit_cli(settings, "workers.import", "workers", None, summary | {"file": csv_file.name})
     return summary
 
 

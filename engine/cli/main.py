@@ -187,11 +187,25 @@ def keys_rotate(state_dir: StateDir = DEFAULT_STATE) -> None:
 
     Running API and stream processes read the key file at start: restart them.
     """
+    import asyncio
+
+    from engine.cli.operations import audit_cli
     from engine.keyfiles import load_keyring, write_secret
 
-    path = settings_for(state_dir).signing_keys_file
-    ring = load_keyring(path).rotated()
+    settings = settings_for(state_dir)
+    path = settings.signing_keys_file
+    before = load_keyring(path)
+    ring = before.rotated()
     write_secret(path, ring.to_json())
+    asyncio.run(
+        audit_cli(
+            settings,
+            "signing_keys.rotate",
+            "signing-keys",
+            {"active_key_id": before.active_key_id},
+            {"active_key_id": ring.active_key_id},
+        )
+    )
     console.print(f"key {ring.active_key_id} now signs; {len(ring.private_keys)} keys verify")
 
 
@@ -307,6 +321,22 @@ def workers_import(
     settings = settings_for(state_dir)
     summary = asyncio.run(run_import(settings, csv_file, report, Console(stderr=True)))
     print(json.dumps(summary))
+
+
+@lottery_app.command("draw")
+def lottery_draw(campaign_id: str, state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Commit the registrant list if needed, then draw and admit the winners (progress bar)."""
+    import asyncio
+
+    from engine.cli.operations import draw_lottery
+
+    doc = asyncio.run(draw_lottery(settings_for(state_dir), campaign_id, Console(stderr=True)))
+    print(
+        json.dumps(
+            {k: doc[k] for k in ("campaign_id", "state", "commitment", "seed_hex")}
+            | {"winners": len(doc["winners"] or [])}
+        )
+    )
 
 
 @lottery_app.command("verify")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 
 from engine.adapters.postgres import Database
 from engine.domain import lottery
@@ -69,8 +70,13 @@ class Lotteries:
         )
         return await self.published(campaign_id)
 
-    async def draw(self, campaign_id: str) -> dict:
-        """Reveal the seed, rank the registrants and admit the winners (idempotent)."""
+    async def draw(
+        self, campaign_id: str, progress: Callable[[int, int], None] = lambda done, total: None
+    ) -> dict:
+        """Reveal the seed, rank the registrants and admit the winners (idempotent).
+
+        `progress(done, total)` is called as winners are admitted (the CLI's progress bar).
+        """
         campaign = await self._lottery(campaign_id)
         if self.clock.now() < campaign.lottery.draw_at:
             raise Conflict(f"the draw is at {campaign.lottery.draw_at.isoformat()}")
@@ -84,14 +90,18 @@ class Lotteries:
         await self.db.record_lottery_draw(campaign_id, winners)
         category = campaign.eligible_categories[0]
         sem = asyncio.Semaphore(32)
+        done = 0
 
         async def admit(worker_id: str) -> None:
+            nonlocal done
             async with sem:
                 who = WorkerIdentity(worker_id, str(category))
                 claim_id = claim_id_for(campaign_id, worker_id, DRAW_CLAIM_KEY)
                 await self.claims.admit(
                     campaign, claim_id, who, campaign.face_value_fen, via_draw=True
                 )
+            done += 1
+            progress(done, len(winners))
 
         await asyncio.gather(*(admit(w) for w in winners))
         return await self.published(campaign_id)

@@ -85,3 +85,42 @@ async def _vouchers(db, campaign_id, n):
     rows = await db.fetch("SELECT worker_id FROM vouchers WHERE campaign_id = $1", campaign_id)
     assert len(rows) <= n
     return rows if len(rows) == n else None
+
+
+async def test_cli_draw_shows_progress_and_is_audited(http, factory, db, engine):
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    campaign = await factory.campaign(
+        quota=4,
+        eligible_categories=["courier"],
+        claim_closes_at=(now + timedelta(seconds=3)).isoformat(),
+        valid_until=(now + timedelta(days=3)).isoformat(),
+        lottery={"draw_at": (now + timedelta(seconds=3)).isoformat()},
+    )
+    workers = await factory.workers(9)
+    for w in workers:
+        r = await http.post(
+            f"/v1/campaigns/{campaign['id']}/registrations",
+            headers={"Authorization": f"Bearer {factory.token(w)}"},
+        )
+        assert r.status_code == 201, r.text
+    await asyncio.sleep(max(0.0, 3.3 - (datetime.now(UTC) - now).total_seconds()))
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "engine.cli.main", "lottery", "draw", campaign["id"]],
+        env=engine.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["winners"] == 4
+    assert "admitting winners" in done.stderr and "4/4" in done.stderr
+    rows = await wait_for(lambda: _vouchers(db, campaign["id"], 4))
+    assert len(rows) == 4
+    entries = await db.fetch(
+        "SELECT actor FROM audit_log WHERE action = 'lottery.draw' AND target = $1",
+        f"campaign:{campaign['id']}",
+    )
+    assert [e["actor"].startswith("cli:") for e in entries] == [True]

@@ -1,0 +1,55 @@
+"""Operations run from the command line: audited, with progress shown."""
+
+from __future__ import annotations
+
+import getpass
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.adapters import postgres
+from engine.api.services import Services
+from engine.settings import Settings
+
+
+def cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+async def audit_cli(
+    settings: Settings, action: str, target: str, before: dict | None, after: dict | None
+) -> None:
+    db = await postgres.connect(settings.database_url.get_secret_value(), 1)
+    try:
+        await db.insert_audit(cli_actor(), action, target, before, after, None)
+    finally:
+        await db.close()
+
+
+async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -> dict:
+    services = await Services.start(settings)
+    try:
+        # Idempotent: a list already committed stays as it was published.
+        await services.lotteries.commit(campaign_id)
+        columns = (
+            TextColumn("admitting winners"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("draw", total=None)
+            doc = await services.lotteries.draw(
+                campaign_id, lambda done, total: progress.update(task, completed=done, total=total)
+            )
+        await services.db.insert_audit(
+            cli_actor(),
+            "lottery.draw",
+            f"campaign:{campaign_id}",
+            None,
+            {"winners": len(doc["winners"] or []), "seed_hex": doc["seed_hex"]},
+            None,
+        )
+        return doc
+    finally:
+        await services.stop()
