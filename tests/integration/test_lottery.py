@@ -11,9 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from engine.domain.campaigns import Campaign, Lottery, WorkerCategory
+from engine.domain.campaigns import Lottery, WorkerCategory
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import Conflict, RegistrationRequired
+from tests.factories import domain_campaign
 from tests.integration.conftest import wait_for
 from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
 
@@ -21,17 +22,13 @@ from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
 async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):  # noqa: F811
     services, clock = clocked
     campaign, _ = await services.admin.create_campaign(
-        Campaign(
-            id=f"lottery-{uuid.uuid4().hex[:8]}",
-            name="hardship packs",
+        domain_campaign(
+            "lottery",
+            T0,
             quota=5,
             face_value_fen=20_000,
-            per_worker_limit=1,
-            claim_opens_at=T0 - timedelta(hours=1),
             claim_closes_at=T0 + timedelta(hours=1),
-            valid_until=T0 + timedelta(days=30),
             eligible_categories=(WorkerCategory.DELIVERY_RIDER,),
-            merchants=(),
             lottery=Lottery(draw_at=T0 + timedelta(hours=2)),
         )
     )

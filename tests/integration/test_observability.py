@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine.domain.campaigns import Campaign, WorkerCategory
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
+from tests.factories import domain_campaign
 from tests.integration.conftest import wait_for
 from tests.integration.test_merchants import issued_codes, pos
 from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
@@ -74,19 +74,7 @@ async def _codes(db, campaign_id):
 async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):  # noqa: F811
     services, clock = clocked
     campaign, _ = await services.admin.create_campaign(
-        Campaign(
-            id=f"drain-{uuid.uuid4().hex[:8]}",
-            name="steady",
-            quota=700,
-            face_value_fen=300,
-            per_worker_limit=1,
-            claim_opens_at=T0 - timedelta(hours=1),
-            claim_closes_at=T0 + timedelta(days=1),
-            valid_until=T0 + timedelta(days=30),
-            eligible_categories=(WorkerCategory.COURIER,),
-            merchants=(),
-            budget_fen=700 * 300,
-        )
+        domain_campaign("drain", T0, quota=700, budget_fen=700 * 300)
     )
 
     async def drain(seconds: int, per_s: int) -> int:

@@ -15,9 +15,9 @@ from engine import keys
 from engine.adapters import redis_store
 from engine.adapters.redis_store import Activation, AdmitRequest, RedeemRequest, RedisStore
 from engine.domain.admission import interpret_admission
-from engine.domain.campaigns import Campaign, WorkerCategory
 from engine.domain.redemption import interpret_redemption
 from engine.errors import AlreadyRedeemed
+from tests.factories import domain_campaign
 
 
 @pytest.fixture
@@ -31,16 +31,11 @@ async def new_campaign(store: RedisStore, quota: int = 5) -> str:
     now = datetime.now(UTC)
     cid = f"lua-{uuid.uuid4().hex[:8]}"
     await store.init_campaign(
-        Campaign(
+        domain_campaign(
             id=cid,
-            name="x",
             quota=quota,
-            face_value_fen=300,
-            per_worker_limit=1,
-            claim_opens_at=now - timedelta(hours=1),
             claim_closes_at=now + timedelta(hours=1),
             valid_until=now + timedelta(days=1),
-            eligible_categories=(WorkerCategory.COURIER,),
             merchants=("m1", "m2"),
             number=1,
         )

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.api.services import Services
-from engine.domain.campaigns import Campaign, Wave, WorkerCategory
+from engine.domain.campaigns import Campaign, Wave
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
+from tests.factories import domain_campaign
 
 T0 = datetime.now(UTC).replace(microsecond=0)
 
@@ -32,17 +33,10 @@ async def clocked(settings):
 
 
 def wave_campaign(rollover: bool) -> Campaign:
-    return Campaign(
-        id=f"waves-{uuid.uuid4().hex[:8]}",
-        name="metro daily waves",
+    return domain_campaign(
+        "waves",
+        T0,
         quota=15,
-        face_value_fen=300,
-        per_worker_limit=1,
-        claim_opens_at=T0 - timedelta(hours=1),
-        claim_closes_at=T0 + timedelta(days=1),
-        valid_until=T0 + timedelta(days=30),
-        eligible_categories=(WorkerCategory.COURIER,),
-        merchants=(),
         waves=tuple(Wave(T0 + timedelta(hours=h), 5) for h in (1, 2, 3)),
         rollover=rollover,
     )

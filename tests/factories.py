@@ -1,0 +1,26 @@
+"""Domain objects for tests that drive the use cases in-process."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from engine.domain.campaigns import Campaign, WorkerCategory
+
+
+def domain_campaign(prefix: str = "c", at: datetime | None = None, **overrides) -> Campaign:
+    """An open courier campaign around `at` (now by default); overrides win."""
+    now = at or datetime.now(UTC)
+    fields = {
+        "id": f"{prefix}-{uuid.uuid4().hex[:8]}",
+        "name": prefix,
+        "quota": 10,
+        "face_value_fen": 300,
+        "per_worker_limit": 1,
+        "claim_opens_at": now - timedelta(hours=1),
+        "claim_closes_at": now + timedelta(days=1),
+        "valid_until": now + timedelta(days=30),
+        "eligible_categories": (WorkerCategory.COURIER,),
+        "merchants": (),
+    }
+    return Campaign(**(fields | overrides))
