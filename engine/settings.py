@@ -32,7 +32,6 @@ class Settings(BaseSettings):
     signing_keys_file: Path | None = None
     worker_token_ttl_s: int = 3600
 
-    idempotency_ttl_s: int = 7 * 24 * 3600
     max_body_bytes: int = 64 * 1024
     max_bulk_body_bytes: int = 4 * 1024 * 1024
     issue_batch_size: int = 500

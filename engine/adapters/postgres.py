@@ -225,9 +225,6 @@ class Database:
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["settlements"], merchant_id, first, last)
 
-    async def ledger_day_sums(self, merchant_id: str, day: date) -> asyncpg.Record:
-        return await self.pool.fetchrow(self.q["ledger_day_sums"], merchant_id, day)
-
     async def ledger_chain(self, merchant_id: str | None = None) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["ledger_chain"], merchant_id)
 
@@ -311,9 +308,6 @@ class Database:
         async with self.pool.acquire() as conn:
             await conn.executemany(self.q["rebuild_settlement_day"], days)
 
-    async def upsert_worker(self, worker_id: str, category: str, profile: dict) -> bool:
-        return await self.pool.fetchval(self.q["upsert_worker"], worker_id, category, profile)
-
     async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> tuple[int, int]:
         """Write workers whose data differs; return (created, updated)."""
         ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
@@ -337,9 +331,6 @@ class Database:
 
     async def vouchers_of_worker(self, worker_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["vouchers_of_worker"], worker_id)
-
-    async def campaign_books(self, campaign_id: str) -> asyncpg.Record:
-        return await self.pool.fetchrow(self.q["campaign_books"], campaign_id)
 
 
 VoucherRow = tuple[

@@ -104,6 +104,8 @@ def api(
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Phones and tills reuse connections between taps; keep them longer than the default 5 s.
+        timeout_keep_alive=30,
     )
 
 

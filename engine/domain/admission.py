@@ -31,8 +31,6 @@ _REFUSALS: dict[int, EngineError] = {
     -6: LimitReached("The per-worker limit for this period is reached"),
     -8: RegistrationRequired(),
 }
-# States in which the broker has acknowledged the claim's event.
-ACKNOWLEDGED = frozenset({"acked", "taken", "issued"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -29,13 +29,3 @@ def period_id(period: Period, now: datetime) -> str:
 def period_ttl_s(period: Period) -> int:
     """How long a period's counters must live: the period plus a day of margin."""
     return {Period.DAY: 2, Period.WEEK: 8, Period.MONTH: 32}[period] * 86400
-
-
-def period_start(period: Period, now: datetime) -> datetime:
-    local = now.astimezone(UNION_TZ)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period is Period.DAY:
-        return day
-    if period is Period.WEEK:
-        return day - timedelta(days=local.weekday())
-    return day.replace(day=1)

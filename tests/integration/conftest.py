@@ -76,7 +76,9 @@ async def db(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def http(engine: EngineProcesses) -> AsyncIterator[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    # Idle connections are dropped well before the server's keep-alive timeout, so a request
+    # never goes out on a connection the server is closing at that moment.
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=engine.base_url, limits=limits, timeout=30) as client:
         yield client
 

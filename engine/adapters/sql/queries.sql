@@ -167,19 +167,6 @@ ORDER BY day;
 -- name: ledger_chain
 SELECT * FROM ledger WHERE ($1::text IS NULL OR merchant_id = $1) ORDER BY merchant_id, seq;
 
--- name: ledger_day_sums
-SELECT coalesce(sum(amount_fen) FILTER (WHERE kind = 'redemption'), 0) AS redeemed_fen,
-       coalesce(-sum(amount_fen) FILTER (WHERE kind = 'reversal'), 0) AS reversed_fen,
-       count(*) FILTER (WHERE kind = 'redemption') AS redemptions,
-       count(*) FILTER (WHERE kind = 'reversal') AS reversals
-FROM ledger
-WHERE merchant_id = $1 AND (occurred_at AT TIME ZONE 'Asia/Shanghai')::date = $2::date;
-
--- name: upsert_worker
-INSERT INTO workers (id, category, profile) VALUES ($1, $2, $3)
-ON CONFLICT (id) DO UPDATE SET category = EXCLUDED.category, profile = EXCLUDED.profile
-RETURNING (xmax = 0) AS created;
-
 -- name: upsert_workers
 -- Only rows that differ are written, so a re-import changes nothing; returns the ids written.
 INSERT INTO workers AS w (id, category, profile)
@@ -216,11 +203,6 @@ LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
 WHERE v.worker_id = $1
 ORDER BY v.issued_at, v.claim_id
 LIMIT 1000;
-
--- name: campaign_books
-SELECT (SELECT count(*) FROM vouchers WHERE campaign_id = $1) AS vouchers,
-       (SELECT count(DISTINCT code) FROM vouchers WHERE campaign_id = $1) AS distinct_codes,
-       (SELECT count(*) FROM redemptions WHERE campaign_id = $1) AS redemptions;
 
 -- name: set_webhook
 INSERT INTO merchant_webhooks (merchant_id, url, secret) VALUES ($1, $2, $3)
