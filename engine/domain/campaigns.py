@@ -178,20 +178,11 @@ def _dt(text: str) -> datetime:
 def same_definition(a: Campaign, b: Campaign) -> bool:
     """True when a repeated create asks for exactly what already exists."""
 
-    def norm(c: Campaign) -> tuple:
-        return (
-            c.id,
-            c.name,
-            c.quota,
-            c.face_value_fen,
-            c.per_worker_limit,
-            c.claim_opens_at.timestamp(),
-            c.claim_closes_at.timestamp(),
-            c.valid_until.timestamp(),
-            tuple(sorted(c.eligible_categories)),
-            tuple(sorted(c.merchants)),
-            repr(options(c)),
-        )
+    def norm(c: Campaign) -> dict:
+        d = {k: v for k, v in as_dict(c).items() if k not in ("number", "status", "version")}
+        d["eligible_categories"] = sorted(d["eligible_categories"])
+        d["merchants"] = sorted(d["merchants"])
+        return d
 
     return norm(a) == norm(b)
 
@@ -207,9 +198,9 @@ def as_dict(c: Campaign) -> dict:
         "quota": c.quota,
         "face_value_fen": c.face_value_fen,
         "per_worker_limit": c.per_worker_limit,
-        "claim_opens_at": c.claim_opens_at.isoformat(),
-        "claim_closes_at": c.claim_closes_at.isoformat(),
-        "valid_until": c.valid_until.isoformat(),
+        "claim_opens_at": _utc(c.claim_opens_at),
+        "claim_closes_at": _utc(c.claim_closes_at),
+        "valid_until": _utc(c.valid_until),
         "eligible_categories": [str(x) for x in c.eligible_categories],
         "merchants": list(c.merchants),
         "max_spend_fen": c.max_spend_fen,

@@ -106,7 +106,11 @@ class Admin:
         return replace(current, status=status)
 
     async def campaign_view(self, campaign_id: str) -> dict:
-        campaign = await self._campaign(campaign_id)
+        return await self.view_of(await self._campaign(campaign_id))
+
+    async def view_of(self, campaign: Campaign) -> dict:
+        """A campaign's definition with its live counters from Redis."""
+        campaign_id = campaign.id
         counters = await self.store.campaign_counters(campaign_id)
         admitted = counters.get("admitted", 0)
         reclaimed = counters.get("reclaimed", 0)

@@ -20,8 +20,9 @@ class Stats:
         self.campaigns, self.clock = campaigns, clock
 
     async def campaign(self, campaign_id: str) -> dict:
-        view = await self.admin.campaign_view(campaign_id)
+        # The cached definition: the dashboard polls every second, PostgreSQL need not.
         c = await self.campaigns.get(campaign_id)
+        view = await self.admin.view_of(c)
         now = self.clock.now()
         r = rates(await self.store.admission_buckets(campaign_id, to_ms(now)), now)
         wave, total_released, current_qty, next_wave = released(c, now)
