@@ -1,87 +1,178 @@
-"""Claim burst against a running engine (locust).
+"""Locust scenarios for `nuanxin bench` (which prepares the plan and runs them headless).
 
-Workers are prepared before the timed window: one campaign, N registered
-workers and their tokens (minted with the shared auth key, as the union's app
-does). Each simulated user is one worker claiming once, with a 5% double tap.
+    ClaimBurst   distinct workers claim once from one hot campaign; some retry after a
+                 timeout with the same Idempotency-Key, some double-tap with a new key
+    Redeemer     merchants' terminals verify and redeem issued codes, with retries, forged
+                 codes and codes already used
+    OpsWatcher   operations staff polling a campaign's stats, live windows and the overview
 
-    nuanxin up --port 8080 &          # or any running API
-    locust -f loadtest/locustfile.py --headless -u 64 -r 64 -t 30s \
-        --host http://127.0.0.1:8080 --workers-count 20000
+`mixed` runs all three (weights 70/28/2). Everything a user needs (campaigns, tokens,
+codes, merchant keys) is prepared before the timed window and named in the JSON file
+NUANXIN_BENCH_PLAN; each locust process takes its own slice of the tokens and codes, so
+no two users share a worker or a code. A process whose slice is spent stops the test.
 
-Settings come from .nuanxin/stack.env (or NUANXIN_* variables).
+    nuanxin bench claim_burst --workers 20000 --quota 15000     # prepares, runs, checks
 """
 
 from __future__ import annotations
 
-import itertools
+import json
+import os
 import random
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-import httpx
-from locust import HttpUser, events, task
+import gevent
+from locust import HttpUser, between, constant, events, task
+from locust.exception import StopUser
+from locust.runners import WorkerRunner
 
-from engine.cli.main import settings_for
-from engine.domain.tokens import mint_worker_token
-from engine.keyfiles import load_auth_key
+PLAN: dict = {}
+POOLS: dict[str, list[str]] = {}
+ACTIVE = {"users": 0}
 
-STATE: dict = {}
-
-
-@events.init_command_line_parser.add_listener
-def _options(parser) -> None:
-    parser.add_argument("--workers-count", type=int, default=20_000, help="distinct workers")
-    parser.add_argument("--quota", type=int, default=15_000, help="campaign quota")
-    parser.add_argument("--state-dir", default=".nuanxin", help="local stack folder")
+# Answers each scenario expects; anything else is counted as an error by type.
+CLAIM_OK = {201, 409, 410}  # admitted, limit reached on a second key, sold out
+REDEEM_OK = {201, 409}  # redeemed, already redeemed (a second try of a used code)
 
 
-@events.test_start.add_listener
-def _prepare(environment, **_kwargs) -> None:
-    from pathlib import Path
-
-    opts = environment.parsed_options
-    settings = settings_for(Path(opts.state_dir))
-    ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
-    run = uuid.uuid4().hex[:6]
-    now = datetime.now(UTC)
-    campaign = {
-        "id": f"locust-{run}", "name": "locust burst", "quota": opts.quota,
-        "face_value_fen": 300, "per_worker_limit": 1,
-        "claim_opens_at": (now - timedelta(minutes=1)).isoformat(),
-        "claim_closes_at": (now + timedelta(hours=2)).isoformat(),
-        "valid_until": (now + timedelta(days=30)).isoformat(),
-        "eligible_categories": ["courier"],
-    }
-    with httpx.Client(base_url=environment.host, headers=ops, timeout=60) as client:
-        client.post("/v1/campaigns", json=campaign).raise_for_status()
-        ids = [f"lw-{run}-{i}" for i in range(opts.workers_count)]
-        for start in range(0, len(ids), 5000):
-            chunk = [{"id": w, "category": "courier"} for w in ids[start : start + 5000]]
-            client.post("/v1/workers/bulk", json={"workers": chunk}).raise_for_status()
-    key = load_auth_key(settings.auth_key_file)
-    now_s = int(time.time())
-    STATE["campaign"] = campaign["id"]
-    STATE["tokens"] = iter([mint_worker_token(key, w, "courier", now_s, 7200) for w in ids])
+@events.init.add_listener
+def _load_plan(environment, **_kwargs) -> None:
+    path = os.environ.get("NUANXIN_BENCH_PLAN")
+    if not path:
+        return
+    PLAN.update(json.loads(Path(path).read_text()))
+    runner = environment.runner
+    index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
+    processes = max(1, getattr(environment.parsed_options, "processes", 1) or 1)
+    for name in ("tokens", "codes"):
+        if PLAN.get(f"{name}_file"):
+            with open(PLAN[f"{name}_file"]) as f:
+                POOLS[name] = [line.strip() for i, line in enumerate(f) if i % processes == index]
+            POOLS[name].reverse()  # pop() from the end keeps the file's order
 
 
-class Worker(HttpUser):
-    """One worker's phone: claim once (sometimes tapping twice), then stop."""
+def _take(pool: str) -> str | None:
+    items = POOLS.get(pool)
+    return items.pop() if items else None
+
+
+def _problem_type(response) -> str:
+    try:
+        return str(response.json().get("type", "")).rsplit("/", 1)[-1]
+    except ValueError:
+        return "not json"
+
+
+class BenchUser(HttpUser):
+    abstract = True
 
     def on_start(self) -> None:
-        self.token = next(STATE["tokens"], None)
-        self.keys = itertools.count(1)
+        ACTIVE["users"] += 1
+
+    def done(self) -> None:
+        """This user's slice is spent; the last user of the process ends the run."""
+        ACTIVE["users"] -= 1
+        if ACTIVE["users"] == 0:
+            gevent.spawn_later(0.1, self.environment.runner.quit)
+        raise StopUser
+
+    def expect(self, response, allowed: set[int]) -> None:
+        if response.status_code in allowed:
+            response.success()
+        else:
+            response.failure(f"{response.status_code} {_problem_type(response)}")
+
+
+class ClaimBurst(BenchUser):
+    weight = 70
+    wait_time = constant(0)
 
     @task
     def claim(self) -> None:
-        if self.token is None:
-            self.stop()
-            return
-        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": "burst"}
-        url = f"/v1/campaigns/{STATE['campaign']}/claims"
-        taps = 2 if random.random() < 0.05 else 1
-        for _ in range(taps):
+        token = _take("tokens")
+        if token is None:
+            self.done()
+        url = f"/v1/campaigns/{PLAN['claim_campaign']}/claims"
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "tap-1"}
+        with self.client.post(url, headers=headers, name="claim", catch_response=True) as r:
+            self.expect(r, CLAIM_OK)
+        roll = random.random()
+        if roll < 0.03 or r.status_code == 0:  # the phone timed out: retry, same key
             with self.client.post(url, headers=headers, name="claim", catch_response=True) as r:
-                if r.status_code in (201, 410):
-                    r.success()
-        self.token = next(STATE["tokens"], None)
+                self.expect(r, CLAIM_OK)
+        elif roll < 0.06:  # an impatient double tap: a new key
+            again = headers | {"Idempotency-Key": "tap-2"}
+            with self.client.post(url, headers=again, name="claim", catch_response=True) as r:
+                self.expect(r, CLAIM_OK)
+
+
+class Redeemer(BenchUser):
+    weight = 28
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        super().on_start()
+        keys = PLAN["merchant_keys"]
+        self.key = keys[random.randrange(len(keys))]
+        self.terminal = f"t-{random.getrandbits(40):010x}"
+        self.used: list[str] = []
+        self.n = 0
+
+    def _post(self, path: str, code: str, key: str, name: str):
+        headers = {
+            "Authorization": f"Bearer {self.key}",
+            "Idempotency-Key": key,
+            "X-Terminal-Id": self.terminal,
+        }
+        return self.client.post(
+            path, json={"code": code}, headers=headers, name=name, catch_response=True
+        )
+
+    @task
+    def redeem(self) -> None:
+        code = _take("codes")
+        if code is None:
+            self.done()
+        self.n += 1
+        key = f"{self.terminal}-{self.n}"
+        roll = random.random()
+        if roll < 0.2:  # the till shows the voucher before taking it
+            with self._post("/v1/codes/verify", code, key, "verify") as r:
+                self.expect(r, {200})
+        with self._post("/v1/redemptions", code, key, "redeem") as r:
+            self.expect(r, REDEEM_OK)
+        if roll < 0.05:  # the POS network retried: same key, the same answer
+            with self._post("/v1/redemptions", code, key, "redeem") as r:
+                self.expect(r, {201})
+        elif roll < 0.08 and self.used:  # a code shown a second time: must be refused
+            with self._post("/v1/redemptions", self.used[-1], key + "-again", "redeem") as r:
+                if r.status_code == 201:
+                    r.failure("a used code was accepted")
+                else:
+                    self.expect(r, {409})
+        elif roll < 0.09:  # a forged code (one character changed): must be refused
+            forged = code[:40] + ("0" if code[40] != "0" else "1") + code[41:]
+            with self._post("/v1/redemptions", forged, key + "-f", "redeem forged") as r:
+                if r.status_code == 201:
+                    r.failure("a forged code was accepted")
+                else:
+                    self.expect(r, {422})
+        self.used.append(code)
+
+
+class OpsWatcher(HttpUser):
+    """Not a BenchUser: it polls until the others are done."""
+
+    weight = 2
+    fixed_count = 2
+    wait_time = between(0.5, 1.5)
+
+    @task
+    def watch(self) -> None:
+        headers = {"Authorization": f"Bearer {PLAN['ops_token']}"}
+        campaign = PLAN["claim_campaign"]
+        self.client.get(f"/v1/ops/campaigns/{campaign}/stats", headers=headers, name="ops stats")
+        self.client.get(
+            f"/v1/ops/campaigns/{campaign}/windows", headers=headers, name="ops windows"
+        )
+        self.client.get("/v1/ops/overview", headers=headers, name="ops overview")

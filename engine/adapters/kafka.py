@@ -45,13 +45,13 @@ class EventProducer:
             raise Unavailable("The event log did not acknowledge the request") from exc
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the engine's topics if missing; return the names created now."""
+async def ensure_topics(settings: Settings, names: tuple[str, ...] = ()) -> list[str]:
+    """Create the engine's topics (or the named ones) if missing; return those created now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.topic(name) for name in (*EVENT_TYPES, DEAD_LETTER)]
+        wanted = [settings.topic(name) for name in (names or (*EVENT_TYPES, DEAD_LETTER))]
         missing = [t for t in wanted if t not in existing]
         for topic in missing:
             try:

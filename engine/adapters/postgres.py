@@ -27,10 +27,15 @@ _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
 
 @cache
-def queries() -> dict[str, str]:
-    text = (resources.files("engine.adapters") / "sql" / "queries.sql").read_text()
+def named_queries(package: str, filename: str) -> dict[str, str]:
+    """The `-- name: x` sections of one SQL file shipped in a package."""
+    text = (resources.files(package) / "sql" / filename).read_text()
     parts = _NAME.split(text)[1:]
     return {name: body.strip() for name, body in zip(parts[::2], parts[1::2], strict=True)}
+
+
+def queries() -> dict[str, str]:
+    return named_queries("engine.adapters", "queries.sql")
 
 
 def hash_api_key(api_key: str) -> bytes:

@@ -14,6 +14,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from engine.bench.prepare import wait_for_stream
 from engine.demo.load import Call, LoadResult, drive, percentile
 from engine.demo.programmes import (
     LEISURE_CAP,
@@ -116,31 +117,12 @@ class Demo:
         return workers
 
     async def _wait_for_stream(self, client: httpx.AsyncClient, worker: tuple[str, str]) -> None:
-        """One claim through the whole path, so the burst does not time a consumer-group join."""
         plain = next(p for p in PROGRAMMES if not p.options)
         body = campaign_body(plain, self.run_id, datetime.now(UTC))
         body.update(
             id=f"warm-{self.run_id}-0", quota=1, merchants=[], eligible_categories=[worker[1]]
         )
-        (await client.post("/v1/campaigns", json=body, headers=self.ops)).raise_for_status()
-        token = mint_worker_token(
-            load_auth_key(self.settings.auth_key_file), worker[0], worker[1], int(time.time()), 600
-        )
-        auth = {"Authorization": f"Bearer {token}"}
-        r = await client.post(
-            f"/v1/campaigns/{body['id']}/claims", headers=auth | {"Idempotency-Key": "w"}
-        )
-        r.raise_for_status()
-        deadline = time.monotonic() + 90
-        with self.console.status("waiting for the stream worker to join its consumer group"):
-            while time.monotonic() < deadline:
-                status = (
-                    await client.get(f"/v1/claims/{r.json()['claim_id']}", headers=auth)
-                ).json()
-                if status["status"] == "issued":
-                    return
-                await asyncio.sleep(0.2)
-        raise RuntimeError("the stream worker did not issue a voucher within 90 s")
+        await wait_for_stream(client, self.settings, body, worker, self.console)
 
     async def _claim_burst(self, client, workers, campaigns) -> LoadResult:
         auth_key = load_auth_key(self.settings.auth_key_file)

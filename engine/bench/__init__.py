@@ -1,0 +1,1 @@
+"""Burst benchmarks: the runner, the same-run baselines and the report."""

@@ -1,0 +1,361 @@
+"""`nuanxin bench`: prepare, run a scenario against the engine and its baselines, check, report.
+
+The engine (API and stream worker) and the local stack are started by the CLI; this
+runner prepares the data, starts the two baselines (the ceiling and the PostgreSQL-only
+alternative) with the same number of processes, drives each with the same generators,
+checks the books after every run and collects CPU per process group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from rich.console import Console
+from rich.progress import Progress
+
+from engine.adapters.kafka import ensure_topics
+from engine.adapters.redis_store import RedisStore, connect
+from engine.bench.baselines import CEILING_EVENT, postgres_only_queries
+from engine.bench.checks import (
+    Books,
+    claim_books,
+    postgres_only_books,
+    redemption_books,
+)
+from engine.bench.cpu import CpuSampler
+from engine.bench.generators import LoadFigures, run_locust, run_wrk
+from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
+from engine.settings import Settings
+from engine.stack.processes import free_port, port_open
+
+SCENARIOS = {
+    "claim_burst": ["ClaimBurst"],
+    "redeem": ["Redeemer"],
+    "mixed": ["ClaimBurst", "Redeemer", "OpsWatcher"],
+}
+
+
+@dataclass
+class Thresholds:
+    min_claims_per_s: float = 0
+    max_claim_p99_ms: float = 0
+    min_ceiling_share: float = 0
+    min_vs_postgres: float = 0
+    min_redemptions_per_s: float = 0
+    max_redeem_p99_ms: float = 0
+
+
+@dataclass
+class BenchOptions:
+    scenario: str = "claim_burst"
+    workers: int = 250_000
+    quota: int = 200_000
+    codes: int = 30_000
+    merchant_keys: int = 50
+    api_processes: int = 1
+    users: int = 64
+    locust_processes: int = 1
+    generators: tuple[str, ...] = ("locust", "wrk")
+    compare: bool = True
+    compare_workers: int = 60_000
+    wrk_seconds: int = 10
+    wrk_connections: int = 64
+    max_seconds: int = 900
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass
+class BenchReport:
+    options: BenchOptions
+    runs: list[LoadFigures] = field(default_factory=list)
+    books: Books = field(default_factory=Books)
+    ratios: dict[str, float] = field(default_factory=dict)
+    missed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.books.ok and not self.missed
+
+    def run(self, generator: str, target: str) -> LoadFigures | None:
+        return next((r for r in self.runs if r.generator == generator and r.target == target), None)
+
+
+class Bench:
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str,
+        options: BenchOptions,
+        processes: dict[str, list[int]],
+        out: Path,
+        console: Console,
+    ) -> None:
+        self.settings, self.base_url, self.o = settings, base_url, options
+        self.processes, self.out, self.console = processes, out, console
+        self.run_id = uuid.uuid4().hex[:6]
+        self.report = BenchReport(options)
+        self.plan: dict = {"ops_token": settings.ops_token.get_secret_value()}
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    async def run(self) -> BenchReport:
+        self.db = await asyncpg.connect(self.settings.database_url.get_secret_value())
+        self.store = RedisStore(connect(self.settings.redis_url.get_secret_value(), 4))
+        self.prep = Preparer(self.settings, self.base_url, self.run_id, self.out)
+        try:
+            await self._prepare()
+            await self._engine_runs()
+            if self.o.compare and self.o.scenario != "redeem":
+                await self._baseline_runs()
+        finally:
+            await self.prep.close()
+            await self.store.close()
+            await self.db.close()
+        judge(self.report)
+        return self.report
+
+    # -- preparation (untimed) ----------------------------------------------
+    async def _prepare(self) -> None:
+        with Progress(console=self.console) as progress:
+            workers = await self.prep.workers(self.o.workers, progress)
+            self.tokens = self.prep.tokens(workers, progress)
+            warm = campaign_body(f"warm-{self.run_id}", 1)
+            await wait_for_stream(
+                self.prep.client, self.settings, warm, (workers[0], CATEGORY), self.console
+            )
+            if self.o.scenario in ("claim_burst", "mixed"):
+                self.plan["claim_campaign"] = await self.prep.campaign("burst", self.o.quota)
+            if self.o.scenario in ("redeem", "mixed"):
+                merchant, keys = await self.prep.merchant_keys(self.o.merchant_keys)
+                self.redeem_campaign = await self.prep.campaign("redeem", self.o.codes, [merchant])
+                codes = await self.prep.issued_codes(
+                    self.redeem_campaign, self.tokens, self.o.codes, progress
+                )
+                self.plan |= {"codes_file": str(codes), "merchant_keys": keys}
+                self.plan.setdefault("claim_campaign", self.redeem_campaign)
+        if self.o.scenario != "redeem":
+            self.plan["tokens_file"] = str(self.tokens)
+
+    # -- the engine ----------------------------------------------------------
+    async def _engine_runs(self) -> None:
+        if "locust" in self.o.generators:
+            started = time.time()
+            figures = self._locust("engine", self.plan, SCENARIOS[self.o.scenario])
+            if "claim_campaign" in self.plan and self.o.scenario != "redeem":
+                self.report.books.merge(
+                    await claim_books(
+                        self.db,
+                        self.store,
+                        self.base_url,
+                        self.plan["claim_campaign"],
+                        self.o.quota,
+                        (min(self.o.quota, self.o.workers),) * 2,
+                        figures.started_at or started,
+                    )
+                )
+            if self.o.scenario != "claim_burst":
+                self.report.books.merge(
+                    await redemption_books(self.db, self.store, self.redeem_campaign, self.o.codes)
+                )
+        if "wrk" in self.o.generators and self.o.scenario != "redeem":
+            campaign = await self.prep.campaign("wrk", self.o.workers)
+            started = time.time()
+            figures = self._wrk("engine", campaign)
+            books = await claim_books(
+                self.db,
+                self.store,
+                self.base_url,
+                campaign,
+                self.o.workers,
+                self._wrk_expected(figures),
+                started,
+            )
+            self.report.books.merge(_prefixed("wrk run: ", books))
+
+    # -- the baselines --------------------------------------------------------
+    async def _baseline_runs(self) -> None:
+        n = min(self.o.compare_workers, self.o.workers)
+        quota = max(1, n * self.o.quota // self.o.workers)  # the same sold-out share
+        head = self.out / "tokens-compare.txt"
+        with self.tokens.open() as src, head.open("w") as dst:
+            dst.writelines(line for _, line in zip(range(n), src, strict=False))
+        await ensure_topics(self.settings, (CEILING_EVENT,))
+        q = postgres_only_queries()
+        await self.db.execute(q["schema"])
+        for target, factory in (
+            ("ceiling", "engine.bench.baselines:ceiling_app"),
+            ("postgres-only", "engine.bench.baselines:postgres_only_app"),
+        ):
+            port = free_port()
+            server = self._serve(target, factory, port)
+            try:
+                await _wait_listening(port, server)
+                url = f"http://127.0.0.1:{port}"
+                campaigns = {g: await self._baseline_campaign(target, g, quota, n) for g in
+                             self.o.generators}  # fmt: skip
+                if "locust" in self.o.generators:
+                    plan = self.plan | {
+                        "claim_campaign": campaigns["locust"],
+                        "tokens_file": str(head),
+                    }
+                    self._locust(target, plan, ["ClaimBurst"], url, server.pid)
+                    if target == "postgres-only":
+                        books = await postgres_only_books(
+                            self.db, campaigns["locust"], (quota, quota)
+                        )
+                        self.report.books.merge(books)
+                if "wrk" in self.o.generators:
+                    figures = self._wrk(target, campaigns["wrk"], url, server.pid)
+                    if target == "postgres-only":
+                        books = await postgres_only_books(
+                            self.db, campaigns["wrk"], self._wrk_expected(figures)
+                        )
+                        self.report.books.merge(_prefixed("wrk run: ", books))
+            finally:
+                server.terminate()
+                server.wait(15)
+
+    def _wrk_expected(self, figures: LoadFigures) -> tuple[int, int]:
+        """Its tokens wrap around when a run outlasts them (a repeat answers 201 again)."""
+        answered = figures.statuses.get("201", 0)
+        in_flight = self.o.wrk_connections
+        return min(answered, self.o.workers), min(answered + in_flight, self.o.workers)
+
+    async def _baseline_campaign(self, target: str, generator: str, quota: int, n: int) -> str:
+        if generator == "wrk":
+            quota = self.o.workers  # a fixed-duration run: nobody is refused
+        if target == "ceiling":
+            # Created through the engine, which writes the admission script's campaign hash.
+            return await self.prep.campaign(f"ceiling-{generator}", quota)
+        campaign_id = f"pg-{generator}-{self.run_id}"
+        await self.db.execute(postgres_only_queries()["create_campaign"], campaign_id, quota)
+        return campaign_id
+
+    def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen:
+        argv = [
+            sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(self.o.api_processes),
+            "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30",
+        ]  # fmt: skip
+        log = (self.out / f"{target}.log").open("ab")
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+    # -- generators, with CPU per process group -------------------------------
+    def _sampler(self, target: str, server_pid: int | None) -> CpuSampler:
+        groups = dict(self.processes)
+        if server_pid is not None:  # a baseline replaces the API in this run
+            groups["api"] = [server_pid]
+            groups.pop("stream", None)
+        return CpuSampler(groups)
+
+    def _locust(
+        self,
+        target: str,
+        plan: dict,
+        classes: list[str],
+        url: str | None = None,
+        server_pid: int | None = None,
+    ) -> LoadFigures:
+        plan_path = self.out / f"plan-{target}.json"
+        plan_path.write_text(json.dumps(plan))
+        sampler = self._sampler(target, server_pid).start()
+        generator_cpu = _children_cpu()
+        self.console.print(f"locust: {'+'.join(classes)} against {target} ...")
+        figures = run_locust(
+            url or self.base_url,
+            plan_path,
+            classes,
+            self.o.users,
+            self.o.locust_processes,
+            self.o.max_seconds,
+            self.out / f"locust-{target}",
+        )
+        return self._keep(figures, target, sampler, generator_cpu)
+
+    def _wrk(
+        self, target: str, campaign: str, url: str | None = None, server_pid: int | None = None
+    ) -> LoadFigures:
+        sampler = self._sampler(target, server_pid).start()
+        generator_cpu = _children_cpu()
+        self.console.print(f"wrk: {self.o.wrk_seconds} s of claims against {target} ...")
+        figures = run_wrk(
+            url or self.base_url, self.tokens, campaign, self.o.wrk_seconds,
+            self.o.wrk_connections,
+        )  # fmt: skip
+        return self._keep(figures, target, sampler, generator_cpu)
+
+    def _keep(
+        self, figures: LoadFigures, target: str, sampler: CpuSampler, generator_cpu: float
+    ) -> LoadFigures:
+        figures.target = target
+        figures.cpu = sampler.stop()
+        used = _children_cpu() - generator_cpu
+        figures.cpu["load generator"] = round(used / sampler.elapsed, 2)
+        self.report.runs.append(figures)
+        return figures
+
+
+def judge(r: BenchReport) -> None:
+    """Ratios against the baselines of the same generator; thresholds missed, by name."""
+    t = r.options.thresholds
+    for generator in r.options.generators:
+        engine = r.run(generator, "engine")
+        for base in ("ceiling", "postgres-only"):
+            other = r.run(generator, base)
+            if engine and other and other.total.rps:
+                r.ratios[f"engine / {base} ({generator})"] = engine.total.rps / other.total.rps
+    burst = r.run("locust", "engine") or r.run("wrk", "engine")
+    claim = burst.endpoints.get("claim", burst.total) if burst else None
+    redeem = burst.endpoints.get("redeem") if burst else None
+    share = next((v for k, v in r.ratios.items() if "ceiling" in k), None)
+    versus = next((v for k, v in r.ratios.items() if "postgres" in k), None)
+    wanted = [
+        (t.min_claims_per_s, claim and claim.rps, ">=", "claims/s"),
+        (t.max_claim_p99_ms, claim and claim.p99_ms, "<=", "claim p99 ms"),
+        (t.min_ceiling_share, share, ">=", "share of the ceiling"),
+        (t.min_vs_postgres, versus, ">=", "times the PostgreSQL-only alternative"),
+        (t.min_redemptions_per_s, redeem and redeem.rps, ">=", "redemptions/s"),
+        (t.max_redeem_p99_ms, redeem and redeem.p99_ms, "<=", "redemption p99 ms"),
+    ]
+    for limit, value, op, what in wanted:
+        if not limit:
+            continue
+        if value is None or (value < limit if op == ">=" else value > limit):
+            r.missed.append(f"{what}: {_fmt(value)} (wanted {op} {limit:g})")
+
+
+def _prefixed(prefix: str, books: Books) -> Books:
+    return Books(
+        checks={prefix + k: v for k, v in books.checks.items()},
+        figures={prefix + k: v for k, v in books.figures.items()},
+    )
+
+
+def _children_cpu() -> float:
+    """CPU of this process's waited-for children: the load generator of the phase just run."""
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+async def _wait_listening(port: int, server: subprocess.Popen, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("a baseline server exited during start-up; see its log")
+        if port_open(port):
+            await asyncio.sleep(1)  # every uvicorn worker has run its lifespan
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"a baseline server did not listen on {port}")

@@ -1,0 +1,40 @@
+"""The burst benchmark in its smoke form: its own stack, engine and baselines, real load.
+
+Only correctness is asserted (a change that breaks a promise under concurrency fails
+here); the figures are printed by `nuanxin bench` and kept in docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.timeout(600)
+def test_claim_burst_smoke_keeps_every_promise(tmp_path):
+    out = tmp_path / "out"
+    argv = [
+        sys.executable, "-m", "engine.cli.main", "bench", "claim_burst", "--smoke",
+        "--state-dir", str(tmp_path / "state"), "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=560, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    report = json.loads((out / "report.json").read_text())
+    checks = report["books"]["checks"]
+    assert all(checks.values()), checks
+    # Every run took place and every promise was looked at, for the engine and the baseline.
+    runs = {(r["target"], r["generator"]) for r in report["runs"]}
+    assert runs == {
+        (target, generator)
+        for target in ("engine", "ceiling", "postgres-only")
+        for generator in ("locust", "wrk")
+    }
+    for promise in ("admitted ==", "no oversell", "no duplicate codes", "every code verifies"):
+        assert any(name.startswith(promise) for name in checks), promise
+    assert any(name.startswith("PostgreSQL-only: no oversell") for name in checks)
+    engine = next(r for r in report["runs"] if r["target"] == "engine")
+    assert engine["endpoints"]["claim"]["requests"] >= 3000
+    assert not engine["errors"]

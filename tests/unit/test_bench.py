@@ -1,0 +1,47 @@
+"""The benchmark's judgement: ratios and thresholds (pure logic over measured figures)."""
+
+from __future__ import annotations
+
+from engine.bench.checks import Books
+from engine.bench.generators import Endpoint, LoadFigures
+from engine.bench.runner import BenchOptions, BenchReport, Thresholds, judge
+
+
+def _run(target: str, rps: float, p99: float, generator: str = "wrk") -> LoadFigures:
+    figures = LoadFigures(generator, target)
+    figures.endpoints["all"] = Endpoint(1000, 0, rps, 10.0, 20.0, p99)
+    return figures
+
+
+def _report(thresholds: Thresholds) -> BenchReport:
+    report = BenchReport(BenchOptions(generators=("wrk",), thresholds=thresholds))
+    report.runs = [
+        _run("engine", 1600, 80),
+        _run("ceiling", 4000, 40),
+        _run("postgres-only", 800, 150),
+    ]
+    report.books = Books(checks={"no oversell": True})
+    return report
+
+
+def test_ratios_compare_the_engine_with_each_baseline_of_the_same_generator():
+    report = _report(Thresholds())
+    judge(report)
+    assert report.ratios == {"engine / ceiling (wrk)": 0.4, "engine / postgres-only (wrk)": 2.0}
+    assert report.ok
+
+
+def test_a_missed_threshold_fails_the_run_and_says_which():
+    report = _report(Thresholds(min_ceiling_share=0.8, max_claim_p99_ms=50, min_vs_postgres=1.5))
+    judge(report)
+    assert not report.ok
+    assert len(report.missed) == 2
+    assert report.missed[0].startswith("claim p99 ms: 80.00")
+    assert report.missed[1].startswith("share of the ceiling: 0.40")
+
+
+def test_a_failed_check_fails_the_run_even_without_thresholds():
+    report = _report(Thresholds())
+    report.books.checks["vouchers == admitted"] = False
+    judge(report)
+    assert not report.ok
