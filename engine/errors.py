@@ -60,6 +60,10 @@ class TooManyAttempts(EngineError):
     slug, status, title = "too-many-attempts", 429, "Too many failed attempts; wait and retry"
 
 
+class RateLimited(EngineError):
+    slug, status, title = "rate-limited", 429, "Too many requests; wait and retry"
+
+
 class Revoked(EngineError):
     slug, status, title = "revoked", 410, "The voucher was revoked by the union"
 

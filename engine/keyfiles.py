@@ -9,6 +9,21 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.domain.keyring import Keyring, new_keyring
+from engine.settings import Settings
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    """NUANXIN_SIGNING_KEYS_JSON if set, else the file NUANXIN_SIGNING_KEYS_FILE."""
+    if settings.signing_keys_json is not None:
+        return Keyring.from_json(settings.signing_keys_json.get_secret_value())
+    return load_keyring(settings.signing_keys_file)
+
+
+def auth_key_of(settings: Settings) -> Ed25519PrivateKey:
+    """NUANXIN_AUTH_KEY_PEM if set, else the file NUANXIN_AUTH_KEY_FILE."""
+    if settings.auth_key_pem is not None:
+        return _ed25519(settings.auth_key_pem.get_secret_value().encode(), "NUANXIN_AUTH_KEY_PEM")
+    return load_auth_key(settings.auth_key_file)
 
 
 def load_keyring(path: Path | None) -> Keyring:
@@ -20,9 +35,13 @@ def load_keyring(path: Path | None) -> Keyring:
 def load_auth_key(path: Path | None) -> Ed25519PrivateKey:
     if path is None:
         raise RuntimeError("NUANXIN_AUTH_KEY_FILE is not set")
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return _ed25519(path.read_bytes(), str(path))
+
+
+def _ed25519(pem: bytes, where: str) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise TypeError(f"{path} is not an Ed25519 private key")
+        raise TypeError(f"{where} is not an Ed25519 private key")
     return key
 
 

@@ -47,6 +47,30 @@ def redemption(campaign_id: str, redemption_id: str) -> str:
     return _k(campaign_id, f"redemption:{redemption_id}")
 
 
+def claim_rate(campaign_id: str, worker_id: str) -> str:
+    """Counter of one worker's claim requests to this campaign in the current minute."""
+    return _k(campaign_id, f"rate:{worker_id}")
+
+
+def unsettled(campaign_id: str) -> str:
+    """Sorted set: claim and redemption record keys admitted but not yet acknowledged by
+    the broker, scored by admission time (ms)."""
+    return _k(campaign_id, "unsettled")
+
+
+def unsettled_of(record_key: str) -> str:
+    """The unsettled set of the campaign a record key belongs to."""
+    tag, _, _ = record_key.partition("}:")
+    return f"{tag}}}:unsettled"
+
+
+def record_of(record_key: str) -> tuple[str, str]:
+    """('claim' | 'redemption', id) of a record key."""
+    _, _, rest = record_key.partition("}:")
+    kind, _, record_id = rest.partition(":")
+    return kind, record_id
+
+
 def per_period(campaign_id: str, period: str) -> str:
     """Hash: worker id -> claims admitted in one calendar period ('none' if unlimited)."""
     return _k(campaign_id, f"per-period:{period}")
@@ -74,6 +98,11 @@ def cap_reservation(group_id: str, claim_id: str) -> str:
 def reversal(campaign_id: str, reversal_id: str) -> str:
     """Hash: state (pending|acked|taken|released), serial, merchant, amount, at_ms."""
     return _k(campaign_id, f"reversal:{reversal_id}")
+
+
+def rate(caller: str) -> str:
+    """Counter of one caller's requests in the current window (worker:<id>, key:<id>)."""
+    return f"{PREFIX}:{{rate:{caller}}}:n"
 
 
 def failures(merchant_id: str, scope: str) -> str:

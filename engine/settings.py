@@ -30,13 +30,25 @@ class Settings(BaseSettings):
     auth_key_file: Path | None = None
     # JSON file {"active": kid, "keys": {kid: base64 seed}} of voucher-code signing keys.
     signing_keys_file: Path | None = None
+    # Or the keys themselves, from a secret store through the environment (these win).
+    signing_keys_json: SecretStr | None = None
+    auth_key_pem: SecretStr | None = None
     worker_token_ttl_s: int = 3600
 
     max_body_bytes: int = 64 * 1024
     max_bulk_body_bytes: int = 4 * 1024 * 1024
+    # A request body that stalls this long between chunks is refused (slow clients).
+    body_chunk_timeout_s: float = 10.0
     issue_batch_size: int = 500
     issue_batch_window_s: float = 0.05
     expiry_interval_s: float = 5.0
+    # A record admitted but not settled (API died before the broker answered) is released
+    # after this long; it must exceed what an API waits for the broker (produce timeout).
+    unsettled_after_s: float = 30.0
+    # Requests per minute one worker (token subject) or one merchant API key may make.
+    worker_requests_per_min: int = 120
+    merchant_key_requests_per_min: int = 30_000
+    repair_interval_s: float = 5.0
     webhook_interval_s: float = 1.0
     webhook_base_delay_s: float = 5.0
     webhook_max_attempts: int = 12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -61,3 +61,33 @@ async def ensure_topics(settings: Settings, names: tuple[str, ...] = ()) -> list
         return missing
     finally:
         await admin.close()
+
+
+async def read_log(
+    settings: Settings, event_name: str, idle_s: float = 1.5
+) -> list[tuple[int, int, bytes]]:
+    """Every event on a topic from the beginning, as (partition, offset, value), without a
+    consumer group.
+
+    Reads until nothing new arrives for `idle_s`: the local broker reports end offsets
+    wrongly, so 'caught up' is judged by silence rather than by offsets.
+    """
+    # Without a group there are no committed offsets: every partition is read from the start.
+    consumer = AIOKafkaConsumer(
+        settings.topic(event_name),
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        events: list[tuple[int, int, bytes]] = []
+        while True:
+            batches = await consumer.getmany(timeout_ms=int(idle_s * 1000), max_records=10_000)
+            if not batches:
+                return events
+            for records in batches.values():
+                events += [(r.partition, r.offset, r.value) for r in records]
+    finally:
+        await consumer.stop()

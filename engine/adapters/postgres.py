@@ -22,6 +22,7 @@ from engine.domain.campaigns import (
     with_options,
 )
 from engine.domain.ledger import Entry, Link, extend
+from engine.domain.rebuild import LedgerFacts, VoucherFacts
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -174,6 +175,35 @@ class Database:
 
     async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["ledger_of_voucher"], campaign_id, serial)
+
+    async def issued_claim_ids(self, claim_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(claim_ids), 10_000):
+            chunk = list(claim_ids[start : start + 10_000])
+            found |= {
+                r["claim_id"] for r in await self.pool.fetch(self.q["issued_claim_ids"], chunk)
+            }
+        return found
+
+    async def all_campaign_ids(self) -> list[str]:
+        return [r["id"] for r in await self.pool.fetch(self.q["all_campaign_ids"])]
+
+    async def rebuild_facts(
+        self, campaign_id: str
+    ) -> tuple[list[VoucherFacts], list[LedgerFacts], list[str]]:
+        """Vouchers, ledger entries and unused partner codes of one campaign."""
+        async with self.pool.acquire() as conn:
+            vouchers = await conn.fetch(self.q["rebuild_vouchers"], campaign_id)
+            ledger = await conn.fetch(self.q["rebuild_ledger"], campaign_id)
+            pool = await conn.fetch(self.q["unused_pool_codes"], campaign_id)
+        return (
+            [VoucherFacts(**dict(r)) for r in vouchers],
+            [LedgerFacts(**dict(r)) for r in ledger],
+            [r["code"] for r in pool],
+        )
+
+    async def campaigns_with_live_vouchers(self) -> list[str]:
+        return [r["id"] for r in await self.pool.fetch(self.q["campaigns_with_live_vouchers"])]
 
     async def live_campaigns(self) -> list[str]:
         return [r["id"] for r in await self.pool.fetch(self.q["live_campaigns"])]

@@ -10,7 +10,10 @@ from importlib import resources
 
 import redis.asyncio as redis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from engine import keys
@@ -34,12 +37,22 @@ _SCRIPTS = (
     "release_reversal",
     "throttle",
     "revoke",
+    "rate",
 )
 
 
 def connect(url: str, max_connections: int) -> redis.Redis:
     # BlockingConnectionPool waits for a free connection under a burst instead of raising.
-    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5)
+    # A pooled connection that died with a Redis restart fails when used; the command was
+    # not sent, so it is retried on a fresh connection (only connection errors: a timeout
+    # may have run the command).
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=5,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        retry_on_error=[RedisConnectionError],
+    )
     return redis.Redis(connection_pool=pool)
 
 
@@ -54,6 +67,7 @@ class AdmitRequest:
     period: str = "none"
     period_ttl_s: int = 0
     via_draw: bool = False
+    rate_per_min: int = 0  # claim requests one worker may make to the campaign; 0: no limit
 
 
 def definition_fields(c: Campaign) -> dict[str, str | int]:
@@ -230,6 +244,8 @@ class RedisStore:
             keys.claim(a.campaign_id, a.claim_id),
             keys.partner_pool(a.campaign_id),
             keys.admission_rate(a.campaign_id, a.now_ms // 60_000),
+            keys.unsettled(a.campaign_id),
+            keys.claim_rate(a.campaign_id, a.worker_id),
         ]
         args = [
             a.worker_id,
@@ -238,6 +254,7 @@ class RedisStore:
             a.face_value_fen,
             a.period_ttl_s,
             "1" if a.via_draw else "0",
+            a.rate_per_min,
         ]
         return await self._run("admit", keys=ks, args=args)
 
@@ -248,6 +265,7 @@ class RedisStore:
             keys.per_period(a.campaign_id, a.period),
             keys.claim(a.campaign_id, a.claim_id),
             keys.partner_pool(a.campaign_id),
+            keys.unsettled(a.campaign_id),
         ]
         return _text(await self._run("release_claim", keys=ks, args=[a.worker_id, serial]))
 
@@ -298,7 +316,7 @@ class RedisStore:
         return {_text(k): _text(v) for k, v in raw.items()}
 
     async def confirm(self, record_key: str, serial: int) -> str:
-        return _text(await self._run("confirm", keys=[record_key], args=[serial]))
+        return _text(await self._run("confirm", keys=_settling(record_key), args=[serial]))
 
     def confirm_soon(self, record_key: str, serial: int) -> None:
         """Confirm in the background, many per round trip.
@@ -317,12 +335,29 @@ class RedisStore:
                 try:
                     async with self.client.pipeline(transaction=False) as pipe:
                         for key, serial in batch:
-                            await self._scripts["confirm"](keys=[key], args=[serial], client=pipe)
+                            await self._scripts["confirm"](
+                                keys=_settling(key), args=[serial], client=pipe
+                            )
                         await pipe.execute()
                 except RedisError as exc:
                     log.warning("confirm batch failed", size=len(batch), error=repr(exc)[:200])
         finally:
             self._confirm_flush = None
+
+    async def unsettled_before(
+        self, campaign_id: str, cutoff_ms: int, limit: int = 1000
+    ) -> list[str]:
+        raw = await self.client.zrangebyscore(
+            keys.unsettled(campaign_id), "-inf", cutoff_ms, start=0, num=limit
+        )
+        return [_text(k) for k in raw]
+
+    async def forget_unsettled(self, record_key: str) -> None:
+        await self.client.zrem(keys.unsettled_of(record_key), record_key)
+
+    async def record(self, record_key: str) -> dict[str, str]:
+        raw = await self.client.hgetall(record_key)
+        return {_text(k): _text(v) for k, v in raw.items()}
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
         raw = await self.client.hgetall(keys.claim(campaign_id, claim_id))
@@ -332,7 +367,7 @@ class RedisStore:
         """Take the records behind a batch of events, in one round trip."""
         async with self.client.pipeline(transaction=False) as pipe:
             for key, serial in records:
-                await self._scripts["take"](keys=[key], args=[serial], client=pipe)
+                await self._scripts["take"](keys=_settling(key), args=[serial], client=pipe)
             return [_text(r) for r in await self._timed(pipe)]
 
     async def activate_many(self, vouchers: Sequence[Activation]) -> list[int]:
@@ -354,6 +389,7 @@ class RedisStore:
             keys.redemption(r.campaign_id, r.redemption_id),
             keys.campaign(r.campaign_id),
             keys.redemption_rate(r.campaign_id, r.at_ms // 60_000),
+            keys.unsettled(r.campaign_id),
         ]
         args = [
             r.merchant_id,
@@ -371,6 +407,7 @@ class RedisStore:
             keys.voucher(campaign_id, serial),
             keys.redemption(campaign_id, redemption_id),
             keys.campaign(campaign_id),
+            keys.unsettled(campaign_id),
         ]
         return _text(await self._run("release_redemption", keys=ks))
 
@@ -395,6 +432,10 @@ class RedisStore:
     async def enrol(self, campaign_id: str, merchant_id: str) -> None:
         await self.client.sadd(keys.merchants(campaign_id), merchant_id)
 
+    async def rate(self, caller: str, window_s: int, allowed: int) -> int:
+        """Count a request of `caller`; seconds to wait when over the allowance, else 0."""
+        return int(await self._run("rate", keys=[keys.rate(caller)], args=[window_s, allowed]))
+
     async def throttle(
         self, merchant_id: str, limits: Sequence[tuple[str, int]], window_s: int, failed: bool
     ) -> int:
@@ -418,3 +459,8 @@ def _reversal_keys(r: ReverseRequest) -> list[str]:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _settling(record_key: str) -> list[str]:
+    """Keys of a script that settles a record: the record and its campaign's unsettled set."""
+    return [record_key, keys.unsettled_of(record_key)]

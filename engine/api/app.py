@@ -46,7 +46,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     problems.install(app)
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, max_bulk_bytes=settings.max_bulk_body_bytes
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        max_bulk_bytes=settings.max_bulk_body_bytes,
+        chunk_timeout_s=settings.body_chunk_timeout_s,
     )
     app.add_middleware(RequestContext)
     return app

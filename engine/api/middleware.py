@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: request ids for log correlation, and a hard cap on body size."""
+"""Pure ASGI middleware: request ids for log correlation, and hard caps on what a request
+may cost: header bytes, body bytes, and how long the body may take to arrive."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -54,18 +56,31 @@ class RequestContext:
             )
 
 
+MAX_HEADER_BYTES = 16 * 1024
+
+
 class BodyLimit:
-    """Refuse bodies over the limit with 413, whether or not Content-Length is honest.
+    """Refuse bodies over the limit with 413, whether or not Content-Length is honest;
+    headers over 16 KiB with 431; a body that stalls between chunks (a slow client holding
+    a connection and a request slot) with 408.
 
     Bulk endpoints (paths ending in /bulk, /import or /batch) get the larger bulk limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_bulk_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_bulk_bytes: int, chunk_timeout_s: float
+    ) -> None:
         self.app, self.max_bytes, self.max_bulk_bytes = app, max_bytes, max_bulk_bytes
+        self.chunk_timeout_s = chunk_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            return await _refuse(
+                scope, send, 431, "headers-too-large", "Request headers too large",
+                f"Request headers are limited to {MAX_HEADER_BYTES} bytes",
+            )  # fmt: skip
         bulk = scope["path"].endswith(("/bulk", "/import", "/batch"))
         limit = self.max_bulk_bytes if bulk else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
@@ -75,7 +90,14 @@ class BodyLimit:
         # refused here rather than surfacing as a parse error inside the framework.
         chunks, seen, more = [], 0, True
         while more:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.chunk_timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                return await _refuse(
+                    scope, send, 408, "request-timeout", "Request body too slow",
+                    f"The body stalled for more than {self.chunk_timeout_s:g} s",
+                )  # fmt: skip
             if message["type"] != "http.request":
                 return
             chunk = message.get("body", b"")
@@ -97,19 +119,28 @@ class BodyLimit:
 
 
 async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    await _refuse(
+        scope, send, 413, "payload-too-large", "Request body too large",
+        f"Request bodies are limited to {max_bytes} bytes",
+    )  # fmt: skip
+
+
+async def _refuse(
+    scope: Scope, send: Send, status: int, slug: str, title: str, detail: str
+) -> None:
     body = json.dumps(
         {
-            "type": TYPE_BASE + "payload-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"Request bodies are limited to {max_bytes} bytes",
+            "type": TYPE_BASE + slug,
+            "title": title,
+            "status": status,
+            "detail": detail,
             "instance": scope.get("path", ""),
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Header
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from engine.domain.campaigns import Campaign, Status, WorkerCategory, with_options
 from engine.domain.periods import Period
@@ -176,6 +176,17 @@ class WorkerOut(BaseModel):
 
 class WorkersBulkIn(Strict):
     workers: Annotated[list[WorkerIn], Field(min_length=1, max_length=10_000)]
+
+    @field_validator("workers")
+    @classmethod
+    def _ids_once(cls, workers: list[WorkerIn]) -> list[WorkerIn]:
+        # One upsert cannot write the same row twice; say which id repeats instead.
+        seen: set[str] = set()
+        for w in workers:
+            if w.id in seen:
+                raise ValueError(f"worker id {w.id} appears more than once")
+            seen.add(w.id)
+        return workers
 
 
 class WorkersBulkOut(BaseModel):

@@ -57,6 +57,8 @@ def install(app: FastAPI) -> None:
     async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
         if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued):
             log.warning("unavailable", path=request.url.path, cause=repr(exc.__cause__))
+        elif exc.status in (401, 403, 429):  # for the security trail; never the credential
+            log.info("refused", path=request.url.path, status=exc.status, reason=exc.slug)
         return problem(exc.status, exc.slug, exc.title, exc.detail, request, **exc.extra)
 
     @app.exception_handler(RequestValidationError)

@@ -13,7 +13,7 @@ from engine.adapters.redis_store import RedisStore
 from engine.domain.clock import Clock, SystemClock
 from engine.domain.keyring import Keyring
 from engine.domain.tokens import VerifiedTokens
-from engine.keyfiles import load_auth_key, load_keyring
+from engine.keyfiles import auth_key_of, keyring_of
 from engine.settings import Settings
 from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
@@ -47,8 +47,8 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
-        keyring = load_keyring(settings.signing_keys_file)
-        auth_key = load_auth_key(settings.auth_key_file)
+        keyring = keyring_of(settings)
+        auth_key = auth_key_of(settings)
         store = RedisStore(
             redis_store.connect(
                 settings.redis_url.get_secret_value(), settings.redis_max_connections
@@ -61,7 +61,16 @@ class Services:
         await producer.start()
         wait_s = settings.kafka_produce_timeout_s + 1.0
         campaigns, profiles = Campaigns(db), Profiles(store, db)
-        claims = Claims(store, producer, db, campaigns, profiles, clock, wait_s)
+        claims = Claims(
+            store,
+            producer,
+            db,
+            campaigns,
+            profiles,
+            clock,
+            wait_s,
+            settings.worker_requests_per_min,
+        )
         admin = Admin(store, db, campaigns, clock, auth_key, settings.worker_token_ttl_s)
         return cls(
             settings=settings,

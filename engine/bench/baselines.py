@@ -28,7 +28,7 @@ from engine.adapters.redis_store import AdmitRequest, RedisStore, connect
 from engine.domain.admission import claim_id_for
 from engine.domain.tokens import verify_worker_token
 from engine.events import ClaimAdmitted
-from engine.keyfiles import load_auth_key
+from engine.keyfiles import auth_key_of
 from engine.settings import Settings
 
 CEILING_EVENT = "bench-ceiling"
@@ -98,7 +98,7 @@ def ceiling_app() -> Starlette:
 
 def postgres_only_app() -> FastAPI:
     settings = Settings()
-    public_key = load_auth_key(settings.auth_key_file).public_key()
+    public_key = auth_key_of(settings).public_key()
     q = postgres_only_queries()
     state: dict = {}
 

@@ -51,17 +51,20 @@ async def claim_books(
     `started_at` is the wall-clock time of the first request.
     """
     books = Books()
-    admitted = (await store.campaign_counters(campaign_id)).get("admitted", 0)
-    books.checks[_expectation("admitted", expected)] = expected[0] <= admitted <= expected[1]
+    # Requests still in flight when the generator stopped are answered after it: wait until
+    # the admissions stop moving and issuance has caught up with them.
     deadline = time.monotonic() + drain_timeout_s
-    vouchers = 0
+    admitted = vouchers = -1
     while time.monotonic() < deadline:
+        now_admitted = (await store.campaign_counters(campaign_id)).get("admitted", 0)
         vouchers = await db.fetchval(
             "SELECT count(*) FROM vouchers WHERE campaign_id = $1", campaign_id
         )
-        if vouchers >= admitted:
+        if vouchers >= now_admitted == admitted:
             break
-        await asyncio.sleep(0.25)
+        admitted = now_admitted
+        await asyncio.sleep(0.5)
+    books.checks[_expectation("admitted", expected)] = expected[0] <= admitted <= expected[1]
     books.checks[f"vouchers in PostgreSQL == admitted ({vouchers:,} / {admitted:,})"] = (
         vouchers == admitted
     )

@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from engine.demo.load import Call, drive
 from engine.domain.tokens import mint_worker_token
-from engine.keyfiles import load_auth_key
+from engine.keyfiles import auth_key_of
 from engine.settings import Settings
 
 BULK = 5000
@@ -70,7 +70,7 @@ class Preparer:
 
     def tokens(self, worker_ids: list[str], progress: Progress) -> Path:
         """One token per line, in a shuffled order (a burst does not arrive in id order)."""
-        key = load_auth_key(self.settings.auth_key_file)
+        key = auth_key_of(self.settings)
         now = int(time.time())
         task = progress.add_task("mint tokens", total=len(worker_ids))
         path = self.folder / "tokens.txt"
@@ -142,9 +142,7 @@ async def wait_for_stream(
     """One claim through the whole path, so a timed run does not time a consumer-group join."""
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
     (await client.post("/v1/campaigns", json=campaign, headers=ops)).raise_for_status()
-    token = mint_worker_token(
-        load_auth_key(settings.auth_key_file), worker[0], worker[1], int(time.time()), 600
-    )
+    token = mint_worker_token(auth_key_of(settings), worker[0], worker[1], int(time.time()), 600)
     auth = {"Authorization": f"Bearer {token}"}
     r = await client.post(
         f"/v1/campaigns/{campaign['id']}/claims", headers=auth | {"Idempotency-Key": "warm"}
@@ -156,5 +154,5 @@ async def wait_for_stream(
             status = (await client.get(f"/v1/claims/{r.json()['claim_id']}", headers=auth)).json()
             if status["status"] == "issued":
                 return
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)  # a phone polls; its rate limit is 2/s
     raise RuntimeError(f"the stream worker did not issue a voucher within {timeout_s:.0f} s")

@@ -310,6 +310,30 @@ def demo(
 
 
 @app.command()
+def reconcile(
+    repair: Annotated[
+        bool, typer.Option(help="rebuild campaigns whose Redis state is gone, from PostgreSQL")
+    ] = False,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Compare Redis with PostgreSQL and the log; print every difference (exit 1 if any)."""
+    import asyncio
+
+    from engine.cli.operations import run_reconcile
+
+    report = asyncio.run(run_reconcile(settings_for(state_dir), repair, console.print))
+    for line in report.differences:
+        print(line)
+    console.print(
+        f"{report.campaigns} campaigns, {report.log_events} claim events in the log,"
+        f" rebuilt: {', '.join(report.rebuilt) or 'none'},"
+        f" differences: {len(report.differences)}"
+    )
+    if report.differences:
+        raise typer.Exit(1)
+
+
+@app.command()
 def bench(
     scenario: Annotated[str, typer.Argument(help="claim_burst, redeem or mixed")] = "claim_burst",
     workers: Annotated[

@@ -7,9 +7,11 @@ import getpass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.adapters import postgres
+from engine.adapters import postgres, redis_store
+from engine.adapters.redis_store import RedisStore
 from engine.api.services import Services
 from engine.settings import Settings
+from engine.usecases.reconcile import ReconcileReport, reconcile
 
 
 def cli_actor() -> str:
@@ -53,3 +55,18 @@ async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -
         return doc
     finally:
         await services.stop()
+
+
+async def run_reconcile(settings: Settings, repair: bool, log) -> ReconcileReport:
+    db = await postgres.connect(settings.database_url.get_secret_value(), 2)
+    store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 4))
+    try:
+        report = await reconcile(settings, db, store, repair, log)
+        if report.rebuilt:
+            await db.insert_audit(
+                cli_actor(), "redis.rebuild", "redis", None, {"campaigns": report.rebuilt}, None
+            )
+        return report
+    finally:
+        await store.close()
+        await db.close()

@@ -25,7 +25,7 @@ from engine.demo.programmes import (
     wishes,
 )
 from engine.domain.tokens import mint_worker_token
-from engine.keyfiles import load_auth_key
+from engine.keyfiles import auth_key_of
 from engine.settings import Settings
 
 
@@ -125,7 +125,7 @@ class Demo:
         await wait_for_stream(client, self.settings, body, worker, self.console)
 
     async def _claim_burst(self, client, workers, campaigns) -> LoadResult:
-        auth_key = load_auth_key(self.settings.auth_key_file)
+        auth_key = auth_key_of(self.settings)
         now = int(time.time())
         requests = []
         for worker_id, category in workers:

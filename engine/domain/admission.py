@@ -13,8 +13,10 @@ from engine.errors import (
     LimitReached,
     NotEligible,
     NotFound,
+    RateLimited,
     RegistrationRequired,
     SoldOut,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -24,7 +26,9 @@ CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 ADMITTED, REPEAT = 1, 2
 _REFUSALS: dict[int, EngineError] = {
-    -1: NotFound("No such campaign"),
+    # The campaign exists (PostgreSQL said so first) but Redis has no state for it: Redis
+    # was lost and `nuanxin reconcile --repair` has not rebuilt it. Answer nothing yet.
+    -1: Unavailable("The campaign's live state is being rebuilt; retry shortly"),
     -2: ClaimWindowClosed(),
     -3: NotEligible("The worker's category is not eligible", failed_rule="category"),
     -5: LimitReached(),
@@ -103,6 +107,9 @@ def interpret_admission(reply: list) -> Admission:
             at = datetime.fromtimestamp(next_wave_ms / 1000, UTC).isoformat()
             raise SoldOut(f"No stock released now; the next wave opens at {at}", next_wave_at=at)
         raise SoldOut()
+    if status == -10:
+        wait = int(reply[1])
+        raise RateLimited("Too many claim requests to this campaign", retry_after_s=wait)
     error = _REFUSALS[status]
     raise type(error)(error.detail, **error.extra)
 

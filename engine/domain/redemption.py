@@ -14,6 +14,7 @@ from engine.errors import (
     NotYetIssued,
     ReversalWindowClosed,
     Revoked,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -59,6 +60,8 @@ def interpret_redemption(reply: list) -> RedeemOutcome:
         raise Revoked()
     if status == -6:
         raise ValidationFailed("This Idempotency-Key was already used for another code")
+    if status == -9:
+        raise Unavailable("The campaign's live state is being rebuilt; retry shortly")
     if status == -7:
         balance = int(reply[1])
         raise InsufficientBalance(

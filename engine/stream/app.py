@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ from engine.stream.ledger import record_batch
 from engine.stream.resources import LazyResources
 from engine.stream.webhooks import deliver_due
 from engine.stream.windows import EXPIRES_S, KINDS, SIZES, event_time, mirror
+from engine.usecases.directory import Campaigns
+from engine.usecases.repair import release_abandoned
 
 log = structlog.get_logger("engine.stream")
 
@@ -114,6 +117,15 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
             await expire_due(await resources.get(), datetime.now(UTC))
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("expiry run failed", error=repr(exc)[:300])
+
+    @app.timer(interval=settings.repair_interval_s)
+    async def repair() -> None:
+        try:
+            r = await resources.get()
+            cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
+            await release_abandoned(r.store, r.db, Campaigns(r.db), cutoff_ms)
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.warning("unsettled repair failed", error=repr(exc)[:300])
 
     @app.timer(interval=settings.webhook_interval_s)
     async def webhooks() -> None:

@@ -9,7 +9,7 @@ from engine.adapters import postgres, redis_store
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
 from engine.domain.keyring import Keyring
-from engine.keyfiles import load_keyring
+from engine.keyfiles import keyring_of
 from engine.settings import Settings
 
 
@@ -37,7 +37,7 @@ class LazyResources:
                     db=await postgres.connect(
                         s.database_url.get_secret_value(), s.database_pool_size
                     ),
-                    keyring=load_keyring(s.signing_keys_file),
+                    keyring=keyring_of(s),
                 )
             return self._resources
 

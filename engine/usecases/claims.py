@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from engine import keys
 from engine.adapters.kafka import EventProducer
@@ -50,9 +51,11 @@ class Claims:
         profiles: Profiles,
         clock: Clock,
         wait_s: float,
+        rate_per_min: int = 0,
     ) -> None:
         self.store, self.producer, self.db = store, producer, db
         self.campaigns, self.profiles, self.clock, self.wait_s = campaigns, profiles, clock, wait_s
+        self.rate_per_min = rate_per_min
 
     async def claim(
         self,
@@ -69,7 +72,7 @@ class Claims:
             if rule is not None:
                 raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
         claim_id = claim_id_for(campaign_id, who.worker_id, idempotency_key)
-        await self.admit(campaign, claim_id, who, face, request_id)
+        await self.admit(campaign, claim_id, who, face, request_id, rate_per_min=self.rate_per_min)
         return ClaimAnswer(claim_id)
 
     async def admit(
@@ -80,15 +83,14 @@ class Claims:
         face: int,
         request_id: str = "",
         via_draw: bool = False,
+        rate_per_min: int = 0,
     ) -> Admission:
         """Admit once (a repeat returns the first admission) and make it durable."""
         now = self.clock.now()
-        request = AdmitRequest(
-            campaign.id, claim_id, who.worker_id, who.category, to_ms(now), face, via_draw=via_draw
+        request = admit_request(
+            campaign, claim_id, who.worker_id, who.category, now, face, via_draw
         )
-        if campaign.period_limit:
-            period = campaign.period_limit.period
-            request = _with_period(request, period_id(period, now), period_ttl_s(period))
+        request = replace(request, rate_per_min=rate_per_min)
         cap = await self._hold_cap(campaign, claim_id, who.worker_id, face, now)
 
         async def attempt() -> Admission:
@@ -198,8 +200,41 @@ def choose_face_value(campaign: Campaign, requested: int | None) -> int:
     return requested
 
 
-def _with_period(request: AdmitRequest, period: str, ttl_s: int) -> AdmitRequest:
-    return replace(request, period=period, period_ttl_s=ttl_s)
+def admit_request(
+    campaign: Campaign,
+    claim_id: str,
+    worker_id: str,
+    category: str,
+    now: datetime,
+    face: int,
+    via_draw: bool = False,
+) -> AdmitRequest:
+    request = AdmitRequest(
+        campaign.id, claim_id, worker_id, category, to_ms(now), face, via_draw=via_draw
+    )
+    if campaign.period_limit:
+        period = campaign.period_limit.period
+        request = replace(request, period=period_id(period, now), period_ttl_s=period_ttl_s(period))
+    return request
+
+
+async def release_unsettled_claim(
+    store: RedisStore, db: Database, campaign: Campaign, claim_id: str, record: dict[str, str]
+) -> str:
+    """Release a claim an API process admitted and never settled (it died in between).
+
+    Its event may still be in the log: the issuer then finds the claim released and voids
+    it, so the unit goes back to stock exactly once. Returns the state afterwards.
+    """
+    at = datetime.fromtimestamp(int(record["at_ms"]) / 1000, UTC)
+    request = admit_request(campaign, claim_id, record["worker"], "", at, int(record["face"]))
+    state = await store.release_claim(request, int(record["serial"]))
+    if state == "released" and campaign.cap_group is not None:
+        group = await db.get_cap_group(campaign.cap_group)
+        if group is not None:
+            period = period_id(Period(group["period"]), at)
+            await store.cap_release(group["id"], period, claim_id, record["worker"])
+    return state
 
 
 def voucher_view(row) -> dict:

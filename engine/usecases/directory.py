@@ -2,12 +2,15 @@
 
 Definitions are cached for a second per process: a changed rule or limit applies
 within that second, while a pause applies at once because the admission script
-reads the status from Redis on every claim.
+reads the status from Redis on every claim. While PostgreSQL is down, the last
+definition a process read keeps serving, so admission (Redis and the log) goes on.
 """
 
 from __future__ import annotations
 
 import time
+
+import asyncpg
 
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
@@ -21,6 +24,15 @@ from engine.domain.profiles import (
 )
 from engine.errors import NotEligible, NotFound
 
+_DATABASE_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
 
 class Campaigns:
     def __init__(self, db: Database, ttl_s: float = 1.0) -> None:
@@ -32,7 +44,12 @@ class Campaigns:
         now = time.monotonic()
         if hit is not None and now - hit[0] < self.ttl_s:
             return hit[1]
-        campaign = await self.db.get_campaign(campaign_id)
+        try:
+            campaign = await self.db.get_campaign(campaign_id)
+        except _DATABASE_DOWN:
+            if hit is None:
+                raise
+            return hit[1]
         if campaign is None:
             raise NotFound(f"No campaign {campaign_id}")
         self._cache[campaign_id] = (now, campaign)

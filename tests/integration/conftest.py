@@ -38,6 +38,10 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         # The test receiver listens on plain http on loopback; retries come quickly.
         "NUANXIN_WEBHOOK_ALLOW_HTTP": "true",
         "NUANXIN_WEBHOOK_BASE_DELAY_S": "0.5",
+        # Tests hammer on purpose; the rate-limit tests read these and go past them.
+        "NUANXIN_WORKER_REQUESTS_PER_MIN": "600",
+        "NUANXIN_MERCHANT_KEY_REQUESTS_PER_MIN": "1500",
+        "NUANXIN_BODY_CHUNK_TIMEOUT_S": "2",
     }
     asyncio.run(ensure_topics(Settings.from_env(env)))
     try:

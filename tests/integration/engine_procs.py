@@ -59,6 +59,12 @@ class EngineProcesses:
     def start_windows(self) -> None:
         self.windows = self._spawn("windows", ["stream", "--role", "windows"])
 
+    def kill_api(self) -> None:
+        """SIGKILL: whatever the API was doing stays half done."""
+        assert self.api is not None
+        self.api.send_signal(signal.SIGKILL)
+        self.api.wait(10)
+
     def kill_stream(self) -> None:
         """SIGKILL: no chance to commit offsets or finish a batch."""
         assert self.stream is not None

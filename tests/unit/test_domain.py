@@ -25,6 +25,7 @@ from engine.errors import (
     NotFound,
     NotYetIssued,
     SoldOut,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -80,7 +81,7 @@ def test_bad_idempotency_keys(key):
 @pytest.mark.parametrize(
     "status,error",
     [
-        (-1, NotFound),
+        (-1, Unavailable),  # no campaign state in Redis: lost and not rebuilt yet
         (-2, ClaimWindowClosed),
         (-3, NotEligible),
         (-4, SoldOut),

@@ -4,11 +4,21 @@
 -- (campaign, worker, Idempotency-Key), so a repeat finds it and gets the first answer.
 -- KEYS[1] campaign hash   KEYS[2] per-worker counts   KEYS[3] per-worker counts this period
 -- KEYS[4] eligible categories   KEYS[5] claim record   KEYS[6] partner code pool
--- KEYS[7] this minute's admissions per second (for live rates)
+-- KEYS[7] this minute's admissions per second (for live rates)   KEYS[8] unsettled records
+-- KEYS[9] the worker's claim requests to this campaign this minute
 -- ARGV[1] worker id   ARGV[2] category   ARGV[3] now (ms)   ARGV[4] face value (fen)
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
+-- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
---   | {2, state, serial} repeat | {-4, next wave ms} sold out now | {negative status}
+--   | {2, state, serial} repeat | {-4, next wave ms} sold out now
+--   | {-10, seconds} over the request rate | {negative status}
+-- The rate is counted here, in the campaign's slot, so a claim costs one round trip.
+local allowance = tonumber(ARGV[7])
+if allowance > 0 then
+  local n = redis.call('INCR', KEYS[9])
+  if n == 1 then redis.call('EXPIRE', KEYS[9], 60) end
+  if n > allowance then return {-10, math.max(1, redis.call('TTL', KEYS[9]))} end
+end
 local rec = redis.call('HMGET', KEYS[5], 'state', 'serial')
 if rec[1] and rec[1] ~= 'released' then
   return {2, rec[1], tonumber(rec[2])}
@@ -85,4 +95,7 @@ redis.call('HINCRBY', KEYS[7], second .. ':fen', face)
 redis.call('EXPIRE', KEYS[7], 180, 'NX')
 redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
   'at_ms', now, 'face', face, 'wave', wave, 'pcode', code)
+-- Until the broker acknowledges it, the claim is unsettled; a repair job releases those
+-- left behind by an API process that died in between.
+redis.call('ZADD', KEYS[8], now, KEYS[5])
 return {1, 'pending', serial, face, tonumber(c[8]), tonumber(c[9]), tonumber(c[10]), code}

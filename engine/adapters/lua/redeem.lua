@@ -4,12 +4,15 @@
 -- (key derived from campaign, merchant and Idempotency-Key).
 -- KEYS[1] voucher hash   KEYS[2] enrolled merchants   KEYS[3] redemption record
 -- KEYS[4] campaign hash   KEYS[5] this minute's redemptions per second (live rates)
+-- KEYS[6] unsettled records
 -- ARGV[1] merchant id   ARGV[2] redemption id   ARGV[3] serial   ARGV[4] time (ms)
 -- ARGV[5] amount (fen; 0 = the whole balance)   ARGV[6] store id   ARGV[7] terminal id
 -- Returns {1, state, at_ms, amount, balance after, face} | {2, ...the same, repeat}
 --   | {-1} not issued | {-2} not enrolled | {-3, merchant, at_ms} nothing left
 --   | {-4} expired | {-5} revoked | {-6} key reused for another code
---   | {-7, balance} amount not allowed
+--   | {-7, balance} amount not allowed | {-9} no campaign state (Redis lost, not rebuilt)
+-- Without the campaign's state every other record may be gone too: answer nothing.
+if not redis.call('HGET', KEYS[4], 'status') then return {-9} end
 local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face')
 if r[1] and r[1] ~= 'released' then
   if r[2] ~= ARGV[3] then return {-6} end
@@ -42,4 +45,5 @@ redis.call('EXPIRE', KEYS[5], 180, 'NX')
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[3], 'merchant', ARGV[1],
   'at_ms', now, 'amount', amount, 'balance', balance, 'face', v[5], 'refunded', 0,
   'store', ARGV[6], 'terminal', ARGV[7])
+redis.call('ZADD', KEYS[6], now, KEYS[3])
 return {1, 'pending', now, amount, balance, tonumber(v[5])}

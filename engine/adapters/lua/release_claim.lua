@@ -2,7 +2,7 @@
 -- Only a claim still 'pending' with the same serial is released: once the issuer
 -- has taken it, the event is in the log and the claim stands.
 -- KEYS[1] campaign hash   KEYS[2] per-worker counts   KEYS[3] per-worker counts this period
--- KEYS[4] claim record    KEYS[5] partner code pool
+-- KEYS[4] claim record    KEYS[5] partner code pool   KEYS[6] unsettled records
 -- ARGV[1] worker id       ARGV[2] serial
 -- Returns the claim's state afterwards ('released' when this call released it).
 local rec = redis.call('HMGET', KEYS[4], 'state', 'serial', 'face', 'wave', 'pcode')
@@ -18,4 +18,5 @@ if rec[4] ~= '0' then redis.call('HINCRBY', KEYS[1], 'wave_admitted:' .. rec[4],
 if rec[5] ~= '' then redis.call('SADD', KEYS[5], rec[5]) end
 -- A tombstone, not a delete: a late copy of the event must find it and be voided.
 redis.call('HSET', KEYS[4], 'state', 'released')
+redis.call('ZREM', KEYS[6], KEYS[4])
 return 'released'

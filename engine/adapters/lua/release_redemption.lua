@@ -1,5 +1,6 @@
 -- Undo a redemption whose event the broker did not acknowledge (only while 'pending').
 -- KEYS[1] voucher hash   KEYS[2] redemption record   KEYS[3] campaign hash
+-- KEYS[4] unsettled records
 -- Returns the redemption's state afterwards ('released' when this call released it).
 local r = redis.call('HMGET', KEYS[2], 'state', 'amount')
 if not r[1] then return 'missing' end
@@ -12,4 +13,5 @@ end
 redis.call('HINCRBY', KEYS[1], 'balance', amount)
 redis.call('HINCRBY', KEYS[3], 'redeemed_fen', -amount)
 redis.call('HSET', KEYS[2], 'state', 'released')
+redis.call('ZREM', KEYS[4], KEYS[2])
 return 'released'

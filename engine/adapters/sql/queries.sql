@@ -261,6 +261,9 @@ SELECT id, at, actor, action, target, before, after, request_id FROM audit_log
 WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR action = $2)
 ORDER BY id DESC LIMIT $3;
 
+-- name: campaigns_with_live_vouchers
+SELECT id FROM campaigns WHERE valid_until > now() - interval '1 day' ORDER BY id;
+
 -- name: live_campaigns
 SELECT id FROM campaigns WHERE status IN ('scheduled', 'open', 'paused') ORDER BY id;
 
@@ -279,3 +282,26 @@ WHERE v.campaign_id = $1 AND v.serial = $2;
 -- name: ledger_of_voucher
 SELECT entry_id, kind, merchant_id, amount_fen, store_id, terminal_id, occurred_at, request_id
 FROM ledger WHERE campaign_id = $1 AND serial = $2 ORDER BY occurred_at, seq;
+
+-- name: issued_claim_ids
+SELECT claim_id FROM vouchers WHERE claim_id = ANY($1::text[]);
+
+-- name: all_campaign_ids
+SELECT id FROM campaigns ORDER BY id;
+
+-- name: rebuild_vouchers
+SELECT claim_id, serial, worker_id, face_value_fen, admitted_at, valid_until, partner_code,
+       expired_at IS NOT NULL AS expired,
+       CASE WHEN revoked_at IS NOT NULL THEN coalesce(revoked_reason, '') END AS revoked_reason
+FROM vouchers WHERE campaign_id = $1;
+
+-- name: rebuild_ledger
+SELECT entry_id, kind, merchant_id, serial, amount_fen, face_value_fen, reverses, store_id,
+       terminal_id, occurred_at
+FROM ledger WHERE campaign_id = $1;
+
+-- name: unused_pool_codes
+SELECT p.code FROM partner_codes p
+WHERE p.campaign_id = $1
+  AND NOT EXISTS (SELECT 1 FROM vouchers v
+                  WHERE v.campaign_id = p.campaign_id AND v.partner_code = p.code);

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from engine.api import audit
-from engine.api.auth import require_merchant, require_ops_or_merchant, services
+from engine.api.auth import require_merchant, require_ops_or_path_merchant, services
 from engine.api.models import (
     IdempotencyKey,
     OfflineBatchIn,
@@ -29,6 +29,9 @@ from engine.usecases.redemptions import MerchantIdentity, OfflineItem
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["merchants"])
 Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]
+# Who may call is checked before the query and body are: a stranger learns nothing, not even
+# which parameters are wrong.
+OWN_MERCHANT = Depends(require_ops_or_path_merchant)
 MerchantId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 From = Annotated[date, Query(alias="from")]
 To = Annotated[date, Query(alias="to")]
@@ -113,49 +116,44 @@ def _period(first: date, last: date) -> tuple[date, date]:
     return first, last
 
 
-@router.put("/merchants/{merchant_id}/webhook")
+@router.put("/merchants/{merchant_id}/webhook", dependencies=[OWN_MERCHANT])
 async def set_webhook(body: WebhookIn, request: Request, merchant_id: MerchantId) -> dict:
     """Where to send voucher.redeemed and voucher.reversed; the answer holds the secret
     that signs them (X-Nuanxin-Signature), shown this once."""
-    await require_ops_or_merchant(request, merchant_id)
     s = services(request)
     hook = await s.merchants.set_webhook(merchant_id, body.url, s.settings.webhook_allow_http)
     await audit.record(request, "webhook.set", f"merchant:{merchant_id}", after=hook)
     return hook
 
 
-@router.delete("/merchants/{merchant_id}/webhook", status_code=204)
+@router.delete("/merchants/{merchant_id}/webhook", status_code=204, dependencies=[OWN_MERCHANT])
 async def delete_webhook(request: Request, merchant_id: MerchantId) -> Response:
-    await require_ops_or_merchant(request, merchant_id)
     await services(request).merchants.delete_webhook(merchant_id)
     await audit.record(request, "webhook.delete", f"merchant:{merchant_id}")
     return Response(status_code=204)
 
 
-@router.get("/merchants/{merchant_id}/webhook/deliveries")
+@router.get("/merchants/{merchant_id}/webhook/deliveries", dependencies=[OWN_MERCHANT])
 async def webhook_deliveries(request: Request, merchant_id: MerchantId) -> dict:
-    await require_ops_or_merchant(request, merchant_id)
     return {"deliveries": await services(request).merchants.webhook_deliveries(merchant_id)}
 
 
-@router.get("/merchants/{merchant_id}/settlements")
+@router.get("/merchants/{merchant_id}/settlements", dependencies=[OWN_MERCHANT])
 async def settlements(
     request: Request,
     merchant_id: MerchantId,
     first: From,
     last: To,
 ) -> dict:
-    await require_ops_or_merchant(request, merchant_id)
     days = await services(request).merchants.settlements(merchant_id, *_period(first, last))
     return {"merchant_id": merchant_id, "days": days}
 
 
 async def _export(request: Request, merchant_id: str, first: date, last: date) -> tuple[str, dict]:
-    await require_ops_or_merchant(request, merchant_id)
     return await services(request).merchants.settlement_export(merchant_id, *_period(first, last))
 
 
-@router.get("/merchants/{merchant_id}/settlements.csv")
+@router.get("/merchants/{merchant_id}/settlements.csv", dependencies=[OWN_MERCHANT])
 async def settlements_csv(
     request: Request, merchant_id: MerchantId, first: From, last: To
 ) -> Response:
@@ -170,7 +168,7 @@ async def settlements_csv(
     )
 
 
-@router.get("/merchants/{merchant_id}/settlements/manifest")
+@router.get("/merchants/{merchant_id}/settlements/manifest", dependencies=[OWN_MERCHANT])
 async def settlements_manifest(
     request: Request, merchant_id: MerchantId, first: From, last: To
 ) -> dict:

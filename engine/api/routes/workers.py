@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
-from engine.api.auth import require_worker, services
+from engine.api.auth import require_worker, services, verified_worker
 from engine.api.models import (
     CampaignId,
     ClaimIn,
@@ -34,13 +34,14 @@ COUNTED_REFUSALS = frozenset(
     }
 )
 Worker = Annotated[WorkerIdentity, Depends(require_worker)]
+ClaimingWorker = Annotated[WorkerIdentity, Depends(verified_worker)]
 
 
 @router.post("/campaigns/{campaign_id}/claims", status_code=201, response_model=ClaimOut)
 async def claim(
     request: Request,
     campaign_id: CampaignId,
-    who: Worker,
+    who: ClaimingWorker,
     idempotency_key: IdempotencyKey = None,
     body: ClaimIn | None = None,
 ) -> JSONResponse:

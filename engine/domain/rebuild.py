@@ -1,0 +1,294 @@
+"""What Redis should hold for a campaign, derived from the system of record (no I/O).
+
+`nuanxin reconcile` compares this with Redis; `--repair` writes it into a Redis that lost
+its state. Vouchers and the ledger come from PostgreSQL. A claim whose event is in the log
+but not in PostgreSQL is either void (the issuer saw it and voided it: its admission had
+been released) and stays a 'released' tombstone so a replayed copy is voided again, or in
+flight (the issuer has not reached it yet) and stays admitted, its record 'acked'.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from engine.domain.campaigns import Campaign
+from engine.domain.clock import to_ms
+from engine.domain.periods import period_id
+
+# Acknowledged by the broker, before or after a stream worker took it: the same promise.
+SETTLED = frozenset({"acked", "taken"})
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherFacts:
+    claim_id: str
+    serial: int
+    worker_id: str
+    face_value_fen: int
+    admitted_at: datetime
+    valid_until: datetime
+    partner_code: str | None
+    expired: bool
+    revoked_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFacts:
+    entry_id: str
+    kind: str  # redemption | reversal
+    merchant_id: str
+    serial: int
+    amount_fen: int  # negative for a reversal
+    face_value_fen: int
+    reverses: str | None
+    store_id: str | None
+    terminal_id: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedClaim:
+    claim_id: str
+    serial: int
+    worker_id: str
+    face_value_fen: int
+    admitted_ms: int
+    partner_code: str
+    partition: int
+    offset: int
+
+
+def split_unissued(
+    logged: Iterable[LoggedClaim], issued: set[str]
+) -> tuple[dict[str, LoggedClaim], dict[str, LoggedClaim]]:
+    """(void, in flight) among the logged claims that are not vouchers in PostgreSQL.
+
+    The issuer consumes each partition in order, so an event before the last one it issued
+    on the same partition was seen (and voided); one after it was not seen yet. A void
+    event after that mark counts as in flight: admitted, never oversold, at worst a unit
+    held back.
+    """
+    latest: dict[str, LoggedClaim] = {}
+    mark: dict[int, int] = {}
+    for c in logged:
+        if c.claim_id in issued:
+            mark[c.partition] = max(mark.get(c.partition, -1), c.offset)
+        elif c.claim_id not in latest or latest[c.claim_id].offset < c.offset:
+            latest[c.claim_id] = c
+    void, in_flight = {}, {}
+    for c in latest.values():
+        (void if c.offset < mark.get(c.partition, -1) else in_flight)[c.claim_id] = c
+    return void, in_flight
+
+
+@dataclass
+class CampaignState:
+    counters: dict[str, int] = field(default_factory=dict)
+    per_worker: dict[str, int] = field(default_factory=dict)
+    period: str = "none"
+    per_period: dict[str, int] = field(default_factory=dict)
+    claims: dict[str, dict[str, str]] = field(default_factory=dict)
+    vouchers: dict[int, dict[str, str]] = field(default_factory=dict)
+    redemptions: dict[str, dict[str, str]] = field(default_factory=dict)
+    reversals: dict[str, dict[str, str]] = field(default_factory=dict)
+    pool: set[str] | None = None
+
+
+def expected_state(
+    campaign: Campaign,
+    vouchers: Iterable[VoucherFacts],
+    ledger: Iterable[LedgerFacts],
+    void: Mapping[str, LoggedClaim],
+    in_flight: Mapping[str, LoggedClaim],
+    unused_pool_codes: Iterable[str] | None,
+    now: datetime,
+) -> CampaignState:
+    s = CampaignState()
+    vouchers = list(vouchers)
+    entries = sorted(ledger, key=lambda e: e.occurred_at)
+    used: Counter = Counter()
+    refunded: Counter = Counter()
+    last_use: dict[int, LedgerFacts] = {}
+    for e in entries:
+        used[e.serial] += e.amount_fen
+        if e.kind == "redemption":
+            last_use[e.serial] = e
+        elif e.reverses:
+            refunded[e.reverses] += -e.amount_fen
+    if campaign.period_limit:
+        s.period = period_id(campaign.period_limit.period, now)
+    if campaign.partner_pool:
+        s.pool = set(unused_pool_codes or ())
+    c: Counter = Counter()
+    for v in vouchers:
+        balance = v.face_value_fen - used[v.serial]
+        status = (
+            "revoked"
+            if v.revoked_reason is not None
+            else "expired"
+            if v.expired
+            else "redeemed"
+            if balance <= 0
+            else "issued"
+        )
+        c["admitted"] += 1
+        wave = sum(1 for w in campaign.waves if w.at <= v.admitted_at)
+        if wave:
+            c[f"wave_admitted:{wave}"] += 1
+        c["issued"] += 1
+        c["spent"] += v.face_value_fen
+        c[f"status:{status}"] += 1
+        s.per_worker[v.worker_id] = s.per_worker.get(v.worker_id, 0) + 1
+        if (
+            s.period != "none"
+            and period_id(campaign.period_limit.period, v.admitted_at) == s.period
+        ):
+            s.per_period[v.worker_id] = s.per_period.get(v.worker_id, 0) + 1
+        s.claims[v.claim_id] = {
+            "state": "issued",
+            "serial": str(v.serial),
+            "worker": v.worker_id,
+            "at_ms": str(to_ms(v.admitted_at)),
+            "face": str(v.face_value_fen),
+            "pcode": v.partner_code or "",
+        }
+        voucher = {
+            "status": status,
+            "claim_id": v.claim_id,
+            "face": str(v.face_value_fen),
+            "balance": str(balance),
+            "expires_at": str(int(v.valid_until.timestamp())),
+            "stored": "1" if campaign.stored_value else "0",
+        }
+        if v.serial in last_use:
+            use = last_use[v.serial]
+            voucher |= {
+                "redeemed_by": use.merchant_id,
+                "redeemed_at_ms": str(to_ms(use.occurred_at)),
+            }
+        if v.revoked_reason is not None:
+            voucher["revoked_reason"] = v.revoked_reason
+        s.vouchers[v.serial] = voucher
+    balance_after: Counter = Counter()
+    for e in entries:
+        balance_after[e.serial] += e.amount_fen
+        if e.kind == "redemption":
+            c["redeemed_fen"] += e.amount_fen
+            s.redemptions[e.entry_id] = {
+                "state": "taken",
+                "serial": str(e.serial),
+                "merchant": e.merchant_id,
+                "at_ms": str(to_ms(e.occurred_at)),
+                "amount": str(e.amount_fen),
+                "balance": str(e.face_value_fen - balance_after[e.serial]),
+                "face": str(e.face_value_fen),
+                "refunded": str(refunded[e.entry_id]),
+                "store": e.store_id or "",
+                "terminal": e.terminal_id or "",
+            }
+        else:
+            c["reversed_fen"] += -e.amount_fen
+            s.reversals[e.entry_id] = {
+                "state": "taken",
+                "serial": str(e.serial),
+                "merchant": e.merchant_id,
+                "amount": str(-e.amount_fen),
+                "at_ms": str(to_ms(e.occurred_at)),
+            }
+    for claims, state in ((void, "released"), (in_flight, "acked")):
+        for claim_id, e in claims.items():
+            s.claims[claim_id] = {
+                "state": state,
+                "serial": str(e.serial),
+                "worker": e.worker_id,
+                "at_ms": str(e.admitted_ms),
+                "face": str(e.face_value_fen),
+                "pcode": e.partner_code,
+            }
+    for e in in_flight.values():
+        c["admitted"] += 1
+        c["spent"] += e.face_value_fen
+        s.per_worker[e.worker_id] = s.per_worker.get(e.worker_id, 0) + 1
+        at = datetime.fromtimestamp(e.admitted_ms / 1000, UTC)
+        if s.period != "none" and period_id(campaign.period_limit.period, at) == s.period:
+            s.per_period[e.worker_id] = s.per_period.get(e.worker_id, 0) + 1
+        wave = sum(1 for w in campaign.waves if w.at <= at)
+        if wave:
+            c[f"wave_admitted:{wave}"] += 1
+        if s.pool is not None and e.partner_code:
+            s.pool.discard(e.partner_code)
+    serials = [v.serial for v in vouchers] + [
+        e.serial for e in (*void.values(), *in_flight.values())
+    ]
+    s.counters = {
+        "admitted": c["admitted"],
+        "issued": c["issued"],
+        "spent": c["spent"],
+        "redeemed": c["status:redeemed"],
+        "redeemed_fen": c["redeemed_fen"],
+        "reversed_fen": c["reversed_fen"],
+        "expired": c["status:expired"],
+        "reclaimed": c["status:expired"],
+        "revoked": c["status:revoked"],
+        "next_serial": max(serials, default=0),
+    } | {name: n for name, n in c.items() if name.startswith("wave_admitted:")}
+    return s
+
+
+# Fields compared per record: what decides an answer (the rest is descriptive).
+_COMPARED = {
+    "claims": ("state", "serial"),
+    "vouchers": ("status", "balance"),
+    "redemptions": ("state", "serial", "amount", "refunded"),
+    "reversals": ("state", "serial", "amount"),
+}
+# Counters that only grow with burnt serials or may run ahead of the records.
+_AT_LEAST = frozenset({"next_serial"})
+
+
+def differences(
+    campaign_id: str, expected: CampaignState, actual: CampaignState, limit: int = 20
+) -> list[str]:
+    """Every way `actual` (Redis) departs from `expected`, a line each (`limit` per kind)."""
+    out: list[str] = []
+    for name, want in expected.counters.items():
+        have = actual.counters.get(name, 0)
+        if (have < want) if name in _AT_LEAST else (have != want):
+            out.append(f"{campaign_id}: counter {name} is {have} in Redis, {want} expected")
+    for kind in ("per_worker", "per_period"):
+        want_map, have_map = getattr(expected, kind), getattr(actual, kind)
+        wrong = [
+            w for w in want_map.keys() | have_map.keys() if want_map.get(w, 0) != have_map.get(w, 0)
+        ]
+        out += [
+            f"{campaign_id}: {kind} count of {w} is {have_map.get(w, 0)} in Redis, {want_map.get(w, 0)} expected"
+            for w in sorted(wrong)[:limit]
+        ]
+    for kind, fields in _COMPARED.items():
+        want_map, have_map = getattr(expected, kind), getattr(actual, kind)
+        wrong = []
+        for key, want in want_map.items():
+            have = have_map.get(key, {})
+            if have.get("state") in SETTLED and want.get("state") in SETTLED:
+                have = have | {"state": want["state"]}
+            if any(have.get(f) != want.get(f) for f in fields):
+                shown = {f: have.get(f) for f in fields}
+                wrong.append(
+                    f"{campaign_id}: {kind[:-1]} {key} is {shown} in Redis, {_pick(want, fields)} expected"
+                )
+        out += wrong[:limit]
+        if len(wrong) > limit:
+            out.append(f"{campaign_id}: ... and {len(wrong) - limit} more {kind} differences")
+    if expected.pool is not None and actual.pool is not None and expected.pool != actual.pool:
+        out.append(
+            f"{campaign_id}: partner pool has {len(actual.pool)} codes in Redis,"
+            f" {len(expected.pool)} expected"
+        )
+    return out
+
+
+def _pick(record: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, str | None]:
+    return {f: record.get(f) for f in fields}

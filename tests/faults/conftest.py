@@ -1,0 +1,134 @@
+"""Fault tests break the services on purpose, so they get a stack of their own.
+
+Every test leaves the stack and the engine running again, and ends with
+`nuanxin reconcile`, which must find no difference between Redis, PostgreSQL and
+the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from engine.adapters.kafka import ensure_topics
+from engine.adapters.redis_store import RedisStore, connect
+from engine.settings import Settings
+from engine.stack.local import LocalStack
+from tests.integration.conftest import Factory
+from tests.integration.engine_procs import EngineProcesses
+
+
+@pytest.fixture(scope="package")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    stack = LocalStack(tmp_path_factory.mktemp("fault-stack"), log=lambda *_: None)
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="package")
+def fault_env(fault_stack: LocalStack) -> dict[str, str]:
+    lines = fault_stack.env_path.read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if "=" in line)
+    env |= {
+        "NUANXIN_TOPIC_PREFIX": f"f{uuid.uuid4().hex[:8]}",
+        # Short delays so a test sees a repair within seconds; the order must hold:
+        # produce timeout < unsettled delay.
+        "NUANXIN_KAFKA_PRODUCE_TIMEOUT_S": "2",
+        "NUANXIN_UNSETTLED_AFTER_S": "4",
+        "NUANXIN_REPAIR_INTERVAL_S": "1",
+    }
+    asyncio.run(ensure_topics(Settings.from_env(env)))
+    return env
+
+
+@pytest.fixture(scope="package")
+def fault_settings(fault_env: dict[str, str]) -> Settings:
+    return Settings.from_env(fault_env)
+
+
+@pytest.fixture(scope="package")
+def fault_engine(
+    fault_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EngineProcesses]:
+    procs = EngineProcesses(fault_env, tmp_path_factory.mktemp("fault-logs"))
+    try:
+        procs.start_api()
+        procs.start_stream()
+        yield procs
+    finally:
+        procs.stop()
+
+
+@pytest.fixture(scope="package")
+async def fdb(fault_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(
+        fault_settings.database_url.get_secret_value(), min_size=1, max_size=4
+    )
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="package")
+async def fredis(fault_settings: Settings) -> AsyncIterator[RedisStore]:
+    store = RedisStore(connect(fault_settings.redis_url.get_secret_value(), 4))
+    yield store
+    await store.close()
+
+
+def client(engine: EngineProcesses) -> httpx.AsyncClient:
+    """A client of its own per step: connections to a killed API must not be reused."""
+    limits = httpx.Limits(max_connections=100, keepalive_expiry=1)
+    return httpx.AsyncClient(base_url=engine.base_url, limits=limits, timeout=30)
+
+
+@pytest.fixture
+async def fhttp(fault_engine: EngineProcesses) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(fault_engine) as c:
+        yield c
+
+
+@pytest.fixture
+def ffactory(fhttp: httpx.AsyncClient, fault_settings: Settings) -> Factory:
+    return Factory(fhttp, fault_settings)
+
+
+def reconcile(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`nuanxin reconcile` as an operator runs it, against the fault stack."""
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli.main", "reconcile", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def assert_reconciled(env: dict[str, str]) -> None:
+    done = reconcile(env)
+    assert done.returncode == 0, f"reconcile found differences:\n{done.stdout}\n{done.stderr}"
+    assert "differences: 0" in done.stderr
+
+
+def pause(pid: int) -> None:
+    os.kill(pid, signal.SIGSTOP)
+
+
+def resume(pid: int) -> None:
+    os.kill(pid, signal.SIGCONT)
+
+
+def server_pid(stack: LocalStack, name: str) -> int:
+    return next(s["pid"] for s in stack.status() if s["name"] == name)

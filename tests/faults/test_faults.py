@@ -1,0 +1,229 @@
+"""Promises 3-6 under faults: kill or cut a process, then check the books and reconcile."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from engine.adapters.kafka import ensure_topics
+from engine.domain.admission import claim_id_for
+from tests.faults.conftest import (
+    assert_reconciled,
+    client,
+    pause,
+    reconcile,
+    resume,
+    server_pid,
+)
+from tests.integration.conftest import wait_for
+
+EVERYTHING = 2**62  # a score past every unsettled record
+
+
+def claims_url(campaign_id: str) -> str:
+    return f"/v1/campaigns/{campaign_id}/claims"
+
+
+async def vouchers_of(db, campaign_id: str) -> list:
+    return await db.fetch(
+        "SELECT claim_id, serial, worker_id, code FROM vouchers WHERE campaign_id = $1",
+        campaign_id,
+    )
+
+
+async def issued(db, campaign_id: str, n: int) -> list:
+    async def enough():
+        rows = await vouchers_of(db, campaign_id)
+        assert len(rows) <= n, f"{len(rows)} vouchers, more than the {n} admitted"
+        return rows if len(rows) == n else None
+
+    return await wait_for(enough, timeout_s=90)
+
+
+async def redeem(http, api_key: str, code: str, key: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": key}
+    return await http.post("/v1/redemptions", json={"code": code}, headers=headers)
+
+
+async def test_api_killed_between_admission_and_ack_is_released_by_the_repair_job(
+    fault_stack, fault_env, fault_engine, fhttp, ffactory, fredis, fdb
+):
+    cid = (await ffactory.campaign(quota=1))["id"]
+    worker, other = await ffactory.workers(2)
+    claim_id = claim_id_for(cid, worker, "k1")
+    broker = server_pid(fault_stack, "broker")
+    pause(broker)  # the produce waits: the admission is made, the acknowledgement is not
+    try:
+        answer = asyncio.create_task(
+            fhttp.post(claims_url(cid), headers=ffactory.worker_headers(worker, "k1"))
+        )
+        await wait_for(lambda: fredis.unsettled_before(cid, EVERYTHING), interval_s=0.02)
+        fault_engine.kill_api()
+    finally:
+        resume(broker)
+    with pytest.raises(httpx.TransportError):
+        await answer  # the worker never got an answer, let alone a 2xx
+    fault_engine.start_api()
+
+    # Bounded: unsettled after 4 s, the repair timer runs every second.
+    async def settled():
+        state = (await fredis.claim_record(cid, claim_id)).get("state")
+        pending = await fredis.unsettled_before(cid, EVERYTHING)
+        return state if state in ("released", "issued") and not pending else None
+
+    state = await wait_for(settled, timeout_s=30)
+    async with client(fault_engine) as http:
+        again = await http.post(claims_url(cid), headers=ffactory.worker_headers(other, "k1"))
+        view = (await http.get(f"/v1/campaigns/{cid}", headers=ffactory.ops)).json()
+    if state == "released":  # the event never reached the log: the unit went back to stock
+        assert again.status_code == 201, again.text
+    else:  # the broker had appended it before the kill: the issuer completed the claim
+        assert again.status_code == 410, again.text
+    rows = await issued(fdb, cid, 1)
+    assert view["admitted"] == 1 and view["remaining"] == 0
+    assert len(rows) == 1
+    assert_reconciled(fault_env)
+
+
+async def test_broker_down_answers_503_promptly_undoes_and_resumes_without_api_restart(
+    fault_stack, fault_env, fault_settings, fault_engine, fhttp, ffactory, fredis, fdb
+):
+    merchant, api_key = await ffactory.merchant()
+    cid = (await ffactory.campaign(quota=5, merchants=[merchant]))["id"]
+    first, second = await ffactory.workers(2)
+    r = await fhttp.post(claims_url(cid), headers=ffactory.worker_headers(first, "k"))
+    assert r.status_code == 201, r.text
+    (voucher,) = await issued(fdb, cid, 1)
+
+    fault_stack.stop_server("broker")
+    try:
+        async with client(fault_engine) as http:
+            started = time.monotonic()
+            refused = await http.post(claims_url(cid), headers=ffactory.worker_headers(second, "k"))
+            claim_s = time.monotonic() - started
+            started = time.monotonic()
+            not_redeemed = await redeem(http, api_key, voucher["code"], "pos-1")
+            redeem_s = time.monotonic() - started
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert not_redeemed.status_code == 503, not_redeemed.text
+        # Bounded by the produce timeout (2 s here), not by the client's patience.
+        assert claim_s < 6 and redeem_s < 6, (claim_s, redeem_s)
+        counters = await fredis.campaign_counters(cid)
+        assert counters["admitted"] == 1 and counters.get("redeemed", 0) == 0
+        record = await fredis.claim_record(cid, claim_id_for(cid, second, "k"))
+        assert record["state"] == "released"
+        assert (await fredis.voucher_state(cid, voucher["serial"]))["status"] == "issued"
+    finally:
+        # The local broker keeps topics in memory: it comes back empty on the same port.
+        fault_stack.start_server("broker")
+        await ensure_topics(fault_settings)
+    fault_engine.kill_stream()  # its consumer group and offsets went with the broker
+    fault_engine.start_stream()
+
+    async with client(fault_engine) as http:  # the same API process, never restarted
+
+        async def claimed():
+            r = await http.post(claims_url(cid), headers=ffactory.worker_headers(second, "k"))
+            return r if r.status_code == 201 else None
+
+        await wait_for(claimed, timeout_s=60, interval_s=1)
+        await issued(fdb, cid, 2)
+
+        async def redeemed():
+            r = await redeem(http, api_key, voucher["code"], "pos-1")
+            return r if r.status_code == 201 else None
+
+        await wait_for(redeemed, timeout_s=30, interval_s=1)
+    await wait_for(
+        lambda: fdb.fetchval("SELECT count(*) FROM redemptions WHERE campaign_id = $1", cid)
+    )
+    assert_reconciled(fault_env)
+
+
+async def test_postgres_down_admission_goes_on_and_issuance_catches_up(
+    fault_stack, fault_env, fault_engine, fhttp, ffactory, fredis, fdb
+):
+    cid = (await ffactory.campaign(quota=20))["id"]
+    workers = await ffactory.workers(8)
+    r = await fhttp.post(claims_url(cid), headers=ffactory.worker_headers(workers[0], "k"))
+    assert r.status_code == 201, r.text
+    await issued(fdb, cid, 1)
+
+    fault_stack.stop_server("postgres")
+    try:
+        async with client(fault_engine) as http:
+            answers = [
+                await http.post(claims_url(cid), headers=ffactory.worker_headers(w, "k"))
+                for w in workers[1:]
+            ]
+        assert [a.status_code for a in answers] == [201] * 7, [a.text for a in answers]
+        await asyncio.sleep(2)  # the issuer retries against a database that is not there
+        counters = await fredis.campaign_counters(cid)
+        assert (counters["admitted"], counters["issued"]) == (8, 1)
+    finally:
+        fault_stack.start_server("postgres")
+    rows = await issued(fdb, cid, 8)
+    assert sorted(r["worker_id"] for r in rows) == sorted(workers)
+    assert len({r["serial"] for r in rows}) == len({r["code"] for r in rows}) == 8
+    assert_reconciled(fault_env)
+
+
+async def test_redis_lost_stops_answers_until_reconcile_repair_rebuilds_it(
+    fault_stack, fault_env, fault_engine, fhttp, ffactory, fredis, fdb
+):
+    merchant, api_key = await ffactory.merchant()
+    quota = 10
+    cid = (await ffactory.campaign(quota=quota, merchants=[merchant]))["id"]
+    workers = await ffactory.workers(14)
+    first = {}
+    for w in workers[:4]:
+        r = await fhttp.post(claims_url(cid), headers=ffactory.worker_headers(w, "k"))
+        assert r.status_code == 201, r.text
+        first[w] = r.json()["claim_id"]
+    rows = {r["worker_id"]: r for r in await issued(fdb, cid, 4)}
+    used = rows[workers[0]]["code"]
+    assert (await redeem(fhttp, api_key, used, "pos-1")).status_code == 201
+    await wait_for(
+        lambda: fdb.fetchval("SELECT count(*) FROM redemptions WHERE campaign_id = $1", cid)
+    )
+
+    fault_stack.stop_server("redis")
+    fault_stack.start_server("redis", wipe=True)
+    async with client(fault_engine) as http:
+        # No answers from an empty Redis: not a new claim, not a repeat, not a redemption.
+        new = await http.post(claims_url(cid), headers=ffactory.worker_headers(workers[4], "k"))
+        repeat = await http.post(claims_url(cid), headers=ffactory.worker_headers(workers[1], "k"))
+        again = await redeem(http, api_key, used, "pos-2")
+    assert [new.status_code, repeat.status_code, again.status_code] == [503, 503, 503]
+
+    check = reconcile(fault_env)
+    assert check.returncode == 1 and f"{cid}: counter admitted is 0 in Redis" in check.stdout
+    repaired = reconcile(fault_env, "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert cid in repaired.stderr
+    assert_reconciled(fault_env)
+
+    async with client(fault_engine) as http:
+        repeat = await http.post(claims_url(cid), headers=ffactory.worker_headers(workers[1], "k"))
+        assert repeat.status_code == 201 and repeat.json()["claim_id"] == first[workers[1]]
+        twice = await redeem(http, api_key, used, "pos-3")
+        assert twice.status_code == 409, twice.text
+        code = rows[workers[1]]["code"]
+        assert (await redeem(http, api_key, code, "pos-4")).status_code == 201
+        assert (await redeem(http, api_key, code, "pos-5")).status_code == 409
+        replies = [
+            await http.post(claims_url(cid), headers=ffactory.worker_headers(w, "k"))
+            for w in workers[4:]
+        ]
+    answers = [r.status_code for r in replies]
+    assert answers.count(201) == quota - 4 and answers.count(410) == 4, [r.text for r in replies]
+    rows = await issued(fdb, cid, quota)
+    assert len({r["serial"] for r in rows}) == quota
+    await wait_for(
+        lambda: fdb.fetchval("SELECT count(*) = 2 FROM redemptions WHERE campaign_id = $1", cid)
+    )
+    assert_reconciled(fault_env)

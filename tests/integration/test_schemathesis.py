@@ -1,0 +1,113 @@
+"""Schemathesis against the served OpenAPI document, for every operation and role.
+
+Generated requests (valid and invalid per the schema) must never get a 5xx, every error
+must be a problem+json, and a rejected request must not change what PostgreSQL holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import asyncpg
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+FINGERPRINT = """
+SELECT (SELECT count(*) FROM campaigns) AS campaigns,
+       (SELECT count(*) FROM campaign_versions) AS versions,
+       (SELECT count(*) FROM merchants) AS merchants,
+       (SELECT count(*) FROM merchant_keys WHERE revoked_at IS NULL) AS live_keys,
+       (SELECT count(*) FROM stores) AS stores,
+       (SELECT count(*) FROM workers) AS workers,
+       (SELECT count(*) FROM vouchers) AS vouchers,
+       (SELECT count(*) FROM vouchers WHERE revoked_at IS NOT NULL) AS revoked,
+       (SELECT count(*) FROM ledger) AS ledger,
+       (SELECT count(*) FROM cap_groups) AS cap_groups,
+       (SELECT count(*) FROM partner_codes) AS partner_codes,
+       (SELECT count(*) FROM lottery_registrations) AS registrations,
+       (SELECT count(*) FROM merchant_webhooks) AS webhooks
+"""
+
+
+@pytest.fixture(scope="module")
+def fingerprint(settings_):
+    loop = asyncio.new_event_loop()
+    conn = loop.run_until_complete(asyncpg.connect(settings_.database_url.get_secret_value()))
+
+    def read() -> dict:
+        return dict(loop.run_until_complete(conn.fetchrow(FINGERPRINT)))
+
+    yield read
+    loop.run_until_complete(conn.close())
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def settings_(stack_env):
+    from engine.settings import Settings
+
+    return Settings.from_env(stack_env)
+
+
+@pytest.fixture(scope="module")
+def credentials(stack_env, engine):
+    """A worker token, a merchant key and the ops token, made through the API."""
+    import httpx
+
+    from engine.domain.tokens import mint_worker_token
+    from engine.keyfiles import load_auth_key
+    from engine.settings import Settings
+
+    s = Settings.from_env(stack_env)
+    ops = {"Authorization": f"Bearer {s.ops_token.get_secret_value()}"}
+    with httpx.Client(base_url=engine.base_url, headers=ops) as http:
+        merchant = http.post("/v1/merchants", json={"id": "fuzz-merchant", "name": "Fuzz"})
+        assert merchant.status_code == 201, merchant.text
+        http.post("/v1/workers", json={"id": "fuzz-worker", "category": "courier"})
+    import time
+
+    token = mint_worker_token(
+        load_auth_key(s.auth_key_file), "fuzz-worker", "courier", int(time.time()), 3600
+    )
+    return {
+        "anonymous": {},
+        "worker": {"Authorization": f"Bearer {token}"},
+        "merchant": {"Authorization": f"Bearer {merchant.json()['api_key']}"},
+        "ops": ops,
+    }
+
+
+OPENAPI = Path(__file__).parents[2] / "schemas" / "openapi.json"
+schema = schemathesis.openapi.from_path(OPENAPI)
+
+
+async def test_the_served_document_is_the_one_fuzzed(http):
+    served = (await http.get("/openapi.json")).json()
+    assert served == json.loads(OPENAPI.read_text())
+
+
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_generated_requests(case, engine, credentials, fingerprint):
+    for role in ("anonymous", "worker", "merchant", "ops"):
+        before = fingerprint()
+        headers = dict(case.headers or {}) | credentials[role]
+        response = case.call(base_url=engine.base_url, headers=headers)
+        case.validate_response(response, checks=[not_a_server_error])
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == ["application/problem+json"], (
+                role,
+                response.text,
+            )
+            body = response.json()
+            assert body["status"] == response.status_code and body["type"] and body["title"]
+            assert fingerprint() == before, f"{role}: a {response.status_code} changed state"

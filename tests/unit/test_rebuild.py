@@ -1,0 +1,71 @@
+"""What Redis should hold, derived from PostgreSQL and the log (pure logic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from engine.domain.rebuild import (
+    LedgerFacts,
+    LoggedClaim,
+    VoucherFacts,
+    differences,
+    expected_state,
+    split_unissued,
+)
+from tests.factories import domain_campaign
+
+NOW = datetime(2026, 11, 29, 8, tzinfo=UTC)
+
+
+def logged(claim_id: str, partition: int, offset: int, serial: int = 1) -> LoggedClaim:
+    return LoggedClaim(claim_id, serial, f"w-{claim_id}", 300, 0, "", partition, offset)
+
+
+def voucher(claim_id: str, serial: int, worker: str = "w") -> VoucherFacts:
+    return VoucherFacts(
+        claim_id, serial, worker, 300, NOW, NOW + timedelta(days=30), None, False, None
+    )
+
+
+def test_unissued_claims_before_the_issuers_mark_are_void_after_it_in_flight():
+    events = [
+        logged("a", 0, 0),  # voided: a later event on partition 0 was issued
+        logged("b", 0, 1),
+        logged("c", 0, 2),  # not reached yet
+        logged("d", 1, 0),  # partition 1: nothing issued yet, so in flight
+    ]
+    void, in_flight = split_unissued(events, issued={"b"})
+    assert set(void) == {"a"} and set(in_flight) == {"c", "d"}
+
+
+def test_the_last_event_of_a_released_and_readmitted_claim_counts():
+    events = [logged("a", 0, 0, serial=1), logged("a", 0, 3, serial=2), logged("x", 0, 5)]
+    void, in_flight = split_unissued(events, issued={"x"})
+    assert void["a"].serial == 2 and not in_flight
+
+
+def test_expected_state_counts_vouchers_redemptions_and_claims_in_flight():
+    campaign = domain_campaign(quota=10)
+    vouchers = [voucher("c1", 1, "w1"), voucher("c2", 2, "w2")]
+    ledger = [LedgerFacts("r1", "redemption", "m", 1, 300, 300, None, None, None, NOW)]
+    in_flight = {"c3": logged("c3", 0, 9, serial=3)}
+    s = expected_state(campaign, vouchers, ledger, {}, in_flight, None, NOW)
+    assert s.counters["admitted"] == 3 and s.counters["issued"] == 2
+    assert s.counters["redeemed"] == 1 and s.counters["redeemed_fen"] == 300
+    assert s.counters["spent"] == 900 and s.counters["next_serial"] == 3
+    assert s.vouchers[1]["status"] == "redeemed" and s.vouchers[2]["status"] == "issued"
+    assert s.claims["c3"]["state"] == "acked" and s.per_worker["w-c3"] == 1
+    assert s.redemptions["r1"]["balance"] == "0"
+
+
+def test_differences_name_every_mismatch_and_accept_an_equal_state():
+    campaign = domain_campaign(quota=10)
+    want = expected_state(campaign, [voucher("c1", 1)], [], {}, {}, None, NOW)
+    assert differences("c", want, want) == []
+    have = expected_state(campaign, [voucher("c1", 1)], [], {}, {}, None, NOW)
+    have.counters["admitted"] = 0
+    have.vouchers[1] = have.vouchers[1] | {"status": "issued", "balance": "0"}
+    have.claims["c1"] = {"state": "taken", "serial": "1"}
+    found = differences("c", want, have)
+    assert len(found) == 3, found
+    assert any("counter admitted is 0" in line for line in found)
