@@ -20,9 +20,10 @@ import json
 import os
 import random
 from pathlib import Path
+from types import MethodType
 
 import gevent
-from locust import HttpUser, between, constant, events, task
+from locust import HttpUser, between, constant, constant_throughput, events, task
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
@@ -73,7 +74,8 @@ class BenchUser(HttpUser):
         """This user's slice is spent; the last user of the process ends the run."""
         ACTIVE["users"] -= 1
         if ACTIVE["users"] == 0:
-            gevent.spawn_later(0.1, self.environment.runner.quit)
+            # locust rewrites its CSVs once a second and not at quit: let it catch up.
+            gevent.spawn_later(2.5, self.environment.runner.quit)
         raise StopUser
 
     def expect(self, response, allowed: set[int]) -> None:
@@ -86,6 +88,11 @@ class BenchUser(HttpUser):
 class ClaimBurst(BenchUser):
     weight = 70
     wait_time = constant(0)
+
+    def on_start(self) -> None:
+        super().on_start()
+        if PLAN.get("user_rate"):  # paced: a given share of the peak rather than flat out
+            self.wait_time = MethodType(constant_throughput(PLAN["user_rate"]), self)
 
     @task
     def claim(self) -> None:

@@ -70,6 +70,7 @@ class BenchOptions:
     wrk_seconds: int = 10
     wrk_connections: int = 64
     max_seconds: int = 900
+    claims_per_s: float = 0  # pace the locust claim users to this total rate (0: flat out)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -143,6 +144,8 @@ class Bench:
                 self.plan.setdefault("claim_campaign", self.redeem_campaign)
         if self.o.scenario != "redeem":
             self.plan["tokens_file"] = str(self.tokens)
+        if self.o.claims_per_s:
+            self.plan["user_rate"] = self.o.claims_per_s / self.o.users
 
     # -- the engine ----------------------------------------------------------
     async def _engine_runs(self) -> None:

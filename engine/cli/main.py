@@ -348,6 +348,9 @@ def bench(
     compare: Annotated[bool, typer.Option(help="also run the ceiling and PostgreSQL-only")] = True,
     compare_workers: Annotated[int, typer.Option(help="workers per baseline run")] = 60_000,
     wrk_seconds: int = 10,
+    claims_per_s: Annotated[
+        float, typer.Option(help="pace locust's claims to this rate (p99 at a share of peak)")
+    ] = 0,
     smoke: Annotated[bool, typer.Option(help="a few seconds, small quota (CI)")] = False,
     min_claims_per_s: float = 0,
     max_claim_p99_ms: float = 0,
@@ -386,6 +389,7 @@ def bench(
         compare=compare,
         compare_workers=compare_workers,
         wrk_seconds=wrk_seconds,
+        claims_per_s=claims_per_s,
         thresholds=Thresholds(
             min_claims_per_s,
             max_claim_p99_ms,
