@@ -34,7 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    for router in (public.router, ops.router, workers.router, merchants.router):
+    # Routes are matched in order: the hot ones (claims, redemptions) first.
+    for router in (workers.router, merchants.router, public.router, ops.router):
         app.include_router(router)
     static = resources.files("engine.api") / "static"
     # The page and its scripts hold no data; every figure comes from the ops API.

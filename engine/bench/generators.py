@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOADTEST = Path(__file__).resolve().parents[2] / "loadtest"
+WRK_THREADS = 2
 
 
 @dataclass
@@ -106,8 +107,9 @@ def _ms(value: str) -> float:
 
 
 def run_wrk(
-    host: str, tokens: Path, campaign_id: str, seconds: int, connections: int, threads: int = 2
+    host: str, tokens: Path, campaign_id: str, seconds: int, connections: int
 ) -> LoadFigures:
+    threads = WRK_THREADS
     env = os.environ | {
         "BENCH_TOKENS": str(tokens),
         "BENCH_CAMPAIGN": campaign_id,

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 from rich.console import Console
@@ -32,7 +33,7 @@ from engine.bench.checks import (
     redemption_books,
 )
 from engine.bench.cpu import CpuSampler
-from engine.bench.generators import LoadFigures, run_locust, run_wrk
+from engine.bench.generators import WRK_THREADS, LoadFigures, run_locust, run_wrk
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
 from engine.stack.processes import free_port, port_open
@@ -42,6 +43,14 @@ SCENARIOS = {
     "redeem": ["Redeemer"],
     "mixed": ["ClaimBurst", "Redeemer", "OpsWatcher"],
 }
+
+
+class StreamControl(Protocol):
+    """Stops and starts the core stream worker (the CLI owns the process)."""
+
+    def stop(self) -> None: ...
+
+    def start(self) -> int: ...  # the new process id
 
 
 @dataclass
@@ -99,9 +108,11 @@ class Bench:
         processes: dict[str, list[int]],
         out: Path,
         console: Console,
+        stream: StreamControl | None = None,
     ) -> None:
         self.settings, self.base_url, self.o = settings, base_url, options
         self.processes, self.out, self.console = processes, out, console
+        self.stream = stream
         self.run_id = uuid.uuid4().hex[:6]
         self.report = BenchReport(options)
         self.plan: dict = {"ops_token": settings.ops_token.get_secret_value()}
@@ -182,6 +193,38 @@ class Bench:
                 started,
             )
             self.report.books.merge(_prefixed("wrk run: ", books))
+            if self.stream is not None:
+                await self._drain_run()
+
+    async def _drain_run(self) -> None:
+        """Issuance alone: a backlog admitted while the stream worker is stopped, then
+        drained by a fresh one; vouchers/s from the first to the last persisted voucher."""
+        campaign = await self.prep.campaign("drain", self.o.workers)
+        self.stream.stop()
+        try:
+            started = time.time()
+            figures = self._wrk("engine, stream stopped", campaign)
+        finally:
+            pid = self.stream.start()
+            self.processes["stream"] = [pid]
+        sampler = CpuSampler({"stream": [pid]}).start()
+        books = await claim_books(
+            self.db, self.store, self.base_url, campaign, self.o.workers,
+            self._wrk_expected(figures), started,
+        )  # fmt: skip
+        cpu = sampler.stop()
+        row = await self.db.fetchrow(
+            "SELECT count(*) AS n, extract(epoch FROM max(issued_at) - min(issued_at)) AS s"
+            " FROM vouchers WHERE campaign_id = $1",
+            campaign,
+        )
+        books.figures = {
+            "issuance backlog drained (vouchers)": row["n"],
+            "issuance drain rate (vouchers/s, first to last persisted)": row["n"]
+            / max(float(row["s"]), 0.001),
+            "stream worker CPU while draining (share of a core)": cpu["stream"],
+        }
+        self.report.books.merge(_prefixed("drain run: ", books))
 
     # -- the baselines --------------------------------------------------------
     async def _baseline_runs(self) -> None:
@@ -227,10 +270,14 @@ class Bench:
                 server.wait(15)
 
     def _wrk_expected(self, figures: LoadFigures) -> tuple[int, int]:
-        """Its tokens wrap around when a run outlasts them (a repeat answers 201 again)."""
+        """Admissions a fixed-duration wrk run can have made: its 201 answers, plus the
+        requests still in flight when it stopped. Each thread cycles through its own share
+        of the tokens, so once one wraps (a repeat answers 201 again) only that share is
+        certain."""
         answered = figures.statuses.get("201", 0)
-        in_flight = self.o.wrk_connections
-        return min(answered, self.o.workers), min(answered + in_flight, self.o.workers)
+        if answered > self.o.workers:
+            return self.o.workers // WRK_THREADS, self.o.workers
+        return answered, min(answered + self.o.wrk_connections, self.o.workers)
 
     async def _baseline_campaign(self, target: str, generator: str, quota: int, n: int) -> str:
         if generator == "wrk":

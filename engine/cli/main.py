@@ -410,9 +410,9 @@ def bench(
         wait_healthy(base_url, children)
         groups = {"api": [children[-1].pid], "stream": [children[0].pid]}
         groups |= {s["name"]: [s["pid"]] for s in stack.status()}
-        report = asyncio.run(
-            Bench(settings_for(state_dir), base_url, options, groups, out, out_console).run()
-        )
+        stream = _StreamControl(state_dir, children)
+        bench = Bench(settings_for(state_dir), base_url, options, groups, out, out_console, stream)
+        report = asyncio.run(bench.run())
     finally:
         stop_engine(children)
         if started_stack:
@@ -505,31 +505,41 @@ def start_engine(
     state_dir: Path, port: int, processes: int, windows: bool = True
 ) -> list[subprocess.Popen]:
     """Start the API and the stream workers as child processes of this one."""
+    out = [start_stream(state_dir)]
+    if windows:
+        windows_args = ["stream", "--role", "windows", "--state-dir", str(state_dir)]
+        out.append(_spawn(state_dir, "windows", windows_args))
+    api_args = ["api", "--port", str(port), "--processes", str(processes)]
+    out.append(_spawn(state_dir, "api", [*api_args, "--state-dir", str(state_dir)]))
+    return out
+
+
+class _StreamControl:
+    """Lets the benchmark stop the core stream worker and start a fresh one."""
+
+    def __init__(self, state_dir: Path, children: list[subprocess.Popen]) -> None:
+        self.state_dir, self.children = state_dir, children
+
+    def stop(self) -> None:
+        stop_engine(self.children[:1])
+
+    def start(self) -> int:
+        self.children[0] = start_stream(self.state_dir)
+        return self.children[0].pid
+
+
+def start_stream(state_dir: Path) -> subprocess.Popen:
+    """The core stream worker (issue, ledger, timers) as a child process."""
+    return _spawn(state_dir, "stream", ["stream", "--state-dir", str(state_dir)])
+
+
+def _spawn(state_dir: Path, name: str, args: list[str]) -> subprocess.Popen:
     logs = state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    base = [sys.executable, "-m", "engine.cli.main"]
-    out = []
-    roles = [("stream", ["stream", "--state-dir", str(state_dir)])]
-    if windows:
-        roles.append(("windows", ["stream", "--role", "windows", "--state-dir", str(state_dir)]))
-    for name, args in (
-        *roles,
-        (
-            "api",
-            [
-                "api",
-                "--port",
-                str(port),
-                "--processes",
-                str(processes),
-                "--state-dir",
-                str(state_dir),
-            ],
-        ),
-    ):
-        with open(logs / f"{name}.log", "ab") as log:
-            out.append(subprocess.Popen(base + args, stdout=log, stderr=subprocess.STDOUT))
-    return out
+    with open(logs / f"{name}.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine.cli.main", *args], stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def stop_engine(children: list[subprocess.Popen]) -> None:

@@ -31,10 +31,12 @@ def test_claim_burst_smoke_keeps_every_promise(tmp_path):
         (target, generator)
         for target in ("engine", "ceiling", "postgres-only")
         for generator in ("locust", "wrk")
-    }
+    } | {("engine, stream stopped", "wrk")}
     for promise in ("admitted ==", "no oversell", "no duplicate codes", "every code verifies"):
         assert any(name.startswith(promise) for name in checks), promise
     assert any(name.startswith("PostgreSQL-only: no oversell") for name in checks)
+    # The backlog built while the stream worker was stopped was issued, exactly.
+    assert any(name.startswith("drain run: vouchers in PostgreSQL == admitted") for name in checks)
     engine = next(r for r in report["runs"] if r["target"] == "engine")
     assert engine["endpoints"]["claim"]["requests"] >= 3000
     assert not engine["errors"]
