@@ -123,6 +123,23 @@ def expected_state(
     if campaign.partner_pool:
         s.pool = set(unused_pool_codes or ())
     c: Counter = Counter()
+
+    def admitted(
+        claim_id: str, state: str, serial: int, worker: str, at: datetime, face: int, pcode: str
+    ) -> None:
+        """Count one admission and write its claim record."""
+        c["admitted"] += 1
+        c["spent"] += face
+        wave = sum(1 for w in campaign.waves if w.at <= at)
+        if wave:
+            c[f"wave_admitted:{wave}"] += 1
+        s.per_worker[worker] = s.per_worker.get(worker, 0) + 1
+        if s.period != "none" and period_id(campaign.period_limit.period, at) == s.period:
+            s.per_period[worker] = s.per_period.get(worker, 0) + 1
+        s.claims[claim_id] = _claim(state, serial, worker, to_ms(at), face, pcode)
+        if s.pool is not None and pcode:
+            s.pool.discard(pcode)
+
     for v in vouchers:
         balance = v.face_value_fen - used[v.serial]
         status = (
@@ -134,27 +151,12 @@ def expected_state(
             if balance <= 0
             else "issued"
         )
-        c["admitted"] += 1
-        wave = sum(1 for w in campaign.waves if w.at <= v.admitted_at)
-        if wave:
-            c[f"wave_admitted:{wave}"] += 1
         c["issued"] += 1
-        c["spent"] += v.face_value_fen
         c[f"status:{status}"] += 1
-        s.per_worker[v.worker_id] = s.per_worker.get(v.worker_id, 0) + 1
-        if (
-            s.period != "none"
-            and period_id(campaign.period_limit.period, v.admitted_at) == s.period
-        ):
-            s.per_period[v.worker_id] = s.per_period.get(v.worker_id, 0) + 1
-        s.claims[v.claim_id] = {
-            "state": "issued",
-            "serial": str(v.serial),
-            "worker": v.worker_id,
-            "at_ms": str(to_ms(v.admitted_at)),
-            "face": str(v.face_value_fen),
-            "pcode": v.partner_code or "",
-        }
+        admitted(
+            v.claim_id, "issued", v.serial, v.worker_id, v.admitted_at, v.face_value_fen,
+            v.partner_code or "",
+        )  # fmt: skip
         voucher = {
             "status": status,
             "claim_id": v.claim_id,
@@ -198,28 +200,13 @@ def expected_state(
                 "amount": str(-e.amount_fen),
                 "at_ms": str(to_ms(e.occurred_at)),
             }
-    for claims, state in ((void, "released"), (in_flight, "acked")):
-        for claim_id, e in claims.items():
-            s.claims[claim_id] = {
-                "state": state,
-                "serial": str(e.serial),
-                "worker": e.worker_id,
-                "at_ms": str(e.admitted_ms),
-                "face": str(e.face_value_fen),
-                "pcode": e.partner_code,
-            }
     for e in in_flight.values():
-        c["admitted"] += 1
-        c["spent"] += e.face_value_fen
-        s.per_worker[e.worker_id] = s.per_worker.get(e.worker_id, 0) + 1
         at = datetime.fromtimestamp(e.admitted_ms / 1000, UTC)
-        if s.period != "none" and period_id(campaign.period_limit.period, at) == s.period:
-            s.per_period[e.worker_id] = s.per_period.get(e.worker_id, 0) + 1
-        wave = sum(1 for w in campaign.waves if w.at <= at)
-        if wave:
-            c[f"wave_admitted:{wave}"] += 1
-        if s.pool is not None and e.partner_code:
-            s.pool.discard(e.partner_code)
+        admitted(e.claim_id, "acked", e.serial, e.worker_id, at, e.face_value_fen, e.partner_code)
+    for e in void.values():
+        s.claims[e.claim_id] = _claim(
+            "released", e.serial, e.worker_id, e.admitted_ms, e.face_value_fen, e.partner_code
+        )
     serials = [v.serial for v in vouchers] + [
         e.serial for e in (*void.values(), *in_flight.values())
     ]
@@ -236,6 +223,17 @@ def expected_state(
         "next_serial": max(serials, default=0),
     } | {name: n for name, n in c.items() if name.startswith("wave_admitted:")}
     return s
+
+
+def _claim(state: str, serial: int, worker: str, at_ms: int, face: int, pcode: str) -> dict:
+    return {
+        "state": state,
+        "serial": str(serial),
+        "worker": worker,
+        "at_ms": str(at_ms),
+        "face": str(face),
+        "pcode": pcode,
+    }
 
 
 # Fields compared per record: what decides an answer (the rest is descriptive).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,6 +74,14 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
     )
+
+    @app.task
+    async def quiet_client_libraries() -> None:
+        # The worker's logging setup leaves the client libraries at DEBUG, and aiokafka
+        # logs a record per produced message: a tenth of the issuer's CPU.
+        for name in ("aiokafka", "faust", "mode"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
     topics = Topics(
         claims=app.topic(settings.topic(CLAIM_ADMITTED), value_type=ClaimAdmitted, key_type=bytes),
         issued=app.topic(settings.topic(VOUCHER_ISSUED), value_type=VoucherIssued, key_type=bytes),

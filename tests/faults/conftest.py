@@ -24,7 +24,7 @@ from engine.adapters.redis_store import RedisStore, connect
 from engine.settings import Settings
 from engine.stack.local import LocalStack
 from tests.integration.conftest import Factory
-from tests.integration.engine_procs import EngineProcesses
+from tests.integration.engine_procs import EngineProcesses, database, running
 
 
 @pytest.fixture(scope="package")
@@ -62,22 +62,14 @@ def fault_settings(fault_env: dict[str, str]) -> Settings:
 def fault_engine(
     fault_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EngineProcesses]:
-    procs = EngineProcesses(fault_env, tmp_path_factory.mktemp("fault-logs"))
-    try:
-        procs.start_api()
-        procs.start_stream()
+    with running(fault_env, tmp_path_factory.mktemp("fault-logs"), windows=False) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 @pytest.fixture(scope="package")
 async def fdb(fault_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(
-        fault_settings.database_url.get_secret_value(), min_size=1, max_size=4
-    )
-    yield pool
-    await pool.close()
+    async with database(fault_settings) as pool:
+        yield pool
 
 
 @pytest.fixture(scope="package")

@@ -23,7 +23,7 @@ from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import load_auth_key, load_keyring
 from engine.settings import Settings
 from engine.stack.local import LocalStack
-from tests.integration.engine_procs import EngineProcesses
+from tests.integration.engine_procs import EngineProcesses, database, running
 
 
 @pytest.fixture(scope="session")
@@ -59,23 +59,14 @@ def settings(stack_env: dict[str, str]) -> Settings:
 def engine(
     stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EngineProcesses]:
-    procs = EngineProcesses(stack_env, tmp_path_factory.mktemp("logs"))
-    try:
-        procs.start_api()
-        procs.start_stream()
-        procs.start_windows()
+    with running(stack_env, tmp_path_factory.mktemp("logs")) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 @pytest.fixture(scope="session")
 async def db(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(
-        settings.database_url.get_secret_value(), min_size=1, max_size=4
-    )
-    yield pool
-    await pool.close()
+    async with database(settings) as pool:
+        yield pool
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 
+from engine.settings import Settings
 from engine.stack.processes import free_port
 
 
@@ -83,3 +87,28 @@ class EngineProcesses:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def running(env: dict[str, str], logs: Path, windows: bool = True) -> Iterator[EngineProcesses]:
+    """The API and the core stream worker (and the windows role), stopped on exit."""
+    procs = EngineProcesses(env, logs)
+    try:
+        procs.start_api()
+        procs.start_stream()
+        if windows:
+            procs.start_windows()
+        yield procs
+    finally:
+        procs.stop()
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(
+        settings.database_url.get_secret_value(), min_size=1, max_size=4
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
