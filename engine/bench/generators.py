@@ -50,11 +50,12 @@ def run_locust(
     processes: int,
     max_seconds: int,
     out_prefix: Path,
+    spawn_seconds: float = 1.0,
 ) -> LoadFigures:
     """Run until every user's slice is spent (or max_seconds); figures from locust's CSVs."""
     argv = [
         sys.executable, "-m", "locust", "-f", str(LOADTEST / "locustfile.py"), *user_classes,
-        "--headless", "-u", str(users), "-r", str(users), "-t", f"{max_seconds}s",
+        "--headless", "-u", str(users), "-r", f"{users / spawn_seconds:g}", "-t", f"{max_seconds}s",
         "--host", host, "--csv", str(out_prefix), "--csv-full-history", "--only-summary",
         "--stop-timeout", "10", "--exit-code-on-error", "0",
     ]  # fmt: skip

@@ -327,6 +327,9 @@ class Bench:
             self.o.locust_processes,
             self.o.max_seconds,
             self.out / f"locust-{target}",
+            # Paced users that all start at once fire in step: bursts of every user at the
+            # same instant. Starting them over 5 s spreads their phases like real phones.
+            spawn_seconds=5.0 if self.o.claims_per_s else 1.0,
         )
         return self._keep(figures, target, sampler, generator_cpu)
 
