@@ -314,6 +314,7 @@ def reconcile(
     repair: Annotated[
         bool, typer.Option(help="rebuild campaigns whose Redis state is gone, from PostgreSQL")
     ] = False,
+    campaign: Annotated[str | None, typer.Option(help="only this campaign")] = None,
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
     """Compare Redis with PostgreSQL and the log; print every difference (exit 1 if any)."""
@@ -321,7 +322,8 @@ def reconcile(
 
     from engine.cli.operations import run_reconcile
 
-    report = asyncio.run(run_reconcile(settings_for(state_dir), repair, console.print))
+    settings = settings_for(state_dir)
+    report = asyncio.run(run_reconcile(settings, repair, console.print, campaign))
     for line in report.differences:
         print(line)
     console.print(

@@ -57,11 +57,13 @@ async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -
         await services.stop()
 
 
-async def run_reconcile(settings: Settings, repair: bool, log) -> ReconcileReport:
+async def run_reconcile(
+    settings: Settings, repair: bool, log, only: str | None = None
+) -> ReconcileReport:
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
     store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 4))
     try:
-        report = await reconcile(settings, db, store, repair, log)
+        report = await reconcile(settings, db, store, repair, log, only)
         if report.rebuilt:
             await db.insert_audit(
                 cli_actor(), "redis.rebuild", "redis", None, {"campaigns": report.rebuilt}, None

@@ -94,17 +94,18 @@ async def reconcile(
     store: RedisStore,
     repair: bool,
     log: Callable[[str], None] = print,
-    unsettled_after_s: float | None = None,
+    only: str | None = None,
 ) -> ReconcileReport:
+    """Every campaign, or `only` that one."""
     report = ReconcileReport()
-    ids = await db.all_campaign_ids()
+    ids = [c for c in await db.all_campaign_ids() if only in (None, c)]
     lost = [c for c in ids if not await has_state(store, c)]
     if repair and lost:
         await wait_for_issuer(settings, db, log)
     logged = await logged_claims(settings)
     report.log_events = sum(len(v) for v in logged.values())
     now = datetime.now(UTC)
-    cutoff_ms = int((time.time() - (unsettled_after_s or settings.unsettled_after_s)) * 1000)
+    cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
     for campaign_id in ids:
         campaign = await db.get_campaign(campaign_id)
         vouchers, ledger, pool = await db.rebuild_facts(campaign_id)

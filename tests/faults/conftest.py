@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -94,24 +92,6 @@ async def fhttp(fault_engine: EngineProcesses) -> AsyncIterator[httpx.AsyncClien
 @pytest.fixture
 def ffactory(fhttp: httpx.AsyncClient, fault_settings: Settings) -> Factory:
     return Factory(fhttp, fault_settings)
-
-
-def reconcile(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    """`nuanxin reconcile` as an operator runs it, against the fault stack."""
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli.main", "reconcile", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-
-
-def assert_reconciled(env: dict[str, str]) -> None:
-    done = reconcile(env)
-    assert done.returncode == 0, f"reconcile found differences:\n{done.stdout}\n{done.stderr}"
-    assert "differences: 0" in done.stderr
 
 
 def pause(pid: int) -> None:

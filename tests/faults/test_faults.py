@@ -10,15 +10,9 @@ import pytest
 
 from engine.adapters.kafka import ensure_topics
 from engine.domain.admission import claim_id_for
-from tests.faults.conftest import (
-    assert_reconciled,
-    client,
-    pause,
-    reconcile,
-    resume,
-    server_pid,
-)
+from tests.faults.conftest import client, pause, resume, server_pid
 from tests.integration.conftest import wait_for
+from tests.integration.engine_procs import assert_reconciled, reconcile
 
 EVERYTHING = 2**62  # a score past every unsettled record
 

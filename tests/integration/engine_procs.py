@@ -1,4 +1,5 @@
-"""The API and stream worker as real processes, started the way `nuanxin up` starts them."""
+"""The API and stream worker as real processes, started the way `nuanxin up` starts them,
+and `nuanxin reconcile` run the way an operator runs it."""
 
 from __future__ import annotations
 
@@ -112,3 +113,21 @@ async def database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+def reconcile(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`nuanxin reconcile` as an operator runs it, against the fault stack."""
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli.main", "reconcile", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def assert_reconciled(env: dict[str, str], *args: str) -> None:
+    done = reconcile(env, *args)
+    assert done.returncode == 0, f"reconcile found differences:\n{done.stdout}\n{done.stderr}"
+    assert "differences: 0" in done.stderr

@@ -7,11 +7,12 @@ from collections import Counter
 
 from engine.domain.codes import verify_code
 from tests.integration.conftest import wait_for
+from tests.integration.engine_procs import assert_reconciled
 
 N = 3000  # enough work that the kill lands while batches are still being written
 
 
-async def test_sigkill_mid_batch_then_restart(http, factory, db, engine):
+async def test_sigkill_mid_batch_then_restart(http, factory, db, engine, stack_env):
     campaign = await factory.campaign(quota=N)
     cid = campaign["id"]
     workers = await factory.workers(N)
@@ -53,3 +54,4 @@ async def test_sigkill_mid_batch_then_restart(http, factory, db, engine):
         assert verify_code(r["code"], factory.keyring.public_keys).serial == r["serial"]
     view = (await http.get(f"/v1/campaigns/{cid}", headers=factory.ops)).json()
     assert (view["admitted"], view["issued"], view["remaining"]) == (N, N, 0)
+    assert_reconciled(stack_env, "--campaign", cid)
