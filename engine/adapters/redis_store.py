@@ -37,7 +37,6 @@ _SCRIPTS = (
     "release_reversal",
     "throttle",
     "revoke",
-    "rate",
 )
 
 
@@ -312,8 +311,7 @@ class RedisStore:
             await pipe.execute()
 
     async def cached_profile(self, worker_id: str) -> dict[str, str]:
-        raw = await self.client.hgetall(keys.worker_profile(worker_id))
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return await self.record(keys.worker_profile(worker_id))
 
     async def confirm(self, record_key: str, serial: int) -> str:
         return _text(await self._run("confirm", keys=_settling(record_key), args=[serial]))
@@ -355,13 +353,12 @@ class RedisStore:
     async def forget_unsettled(self, record_key: str) -> None:
         await self.client.zrem(keys.unsettled_of(record_key), record_key)
 
-    async def record(self, record_key: str) -> dict[str, str]:
-        raw = await self.client.hgetall(record_key)
+    async def record(self, key: str) -> dict[str, str]:
+        raw = await self.client.hgetall(key)
         return {_text(k): _text(v) for k, v in raw.items()}
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
-        raw = await self.client.hgetall(keys.claim(campaign_id, claim_id))
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return await self.record(keys.claim(campaign_id, claim_id))
 
     async def take_many(self, records: Sequence[tuple[str, int]]) -> list[str]:
         """Take the records behind a batch of events, in one round trip."""
@@ -412,8 +409,7 @@ class RedisStore:
         return _text(await self._run("release_redemption", keys=ks))
 
     async def redemption_record(self, campaign_id: str, redemption_id: str) -> dict[str, str]:
-        raw = await self.client.hgetall(keys.redemption(campaign_id, redemption_id))
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return await self.record(keys.redemption(campaign_id, redemption_id))
 
     async def reverse(self, r: ReverseRequest) -> list:
         args = [r.merchant_id, r.reversal_id, r.amount_fen, r.now_ms, r.window_ms, r.serial]
@@ -423,8 +419,7 @@ class RedisStore:
         return _text(await self._run("release_reversal", keys=_reversal_keys(r)))
 
     async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
-        raw = await self.client.hgetall(keys.voucher(campaign_id, serial))
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return await self.record(keys.voucher(campaign_id, serial))
 
     async def is_enrolled(self, campaign_id: str, merchant_id: str) -> bool:
         return bool(await self.client.sismember(keys.merchants(campaign_id), merchant_id))
@@ -433,8 +428,13 @@ class RedisStore:
         await self.client.sadd(keys.merchants(campaign_id), merchant_id)
 
     async def rate(self, caller: str, window_s: int, allowed: int) -> int:
-        """Count a request of `caller`; seconds to wait when over the allowance, else 0."""
-        return int(await self._run("rate", keys=[keys.rate(caller)], args=[window_s, allowed]))
+        """Count a request of `caller`; seconds to wait when over the allowance, else 0.
+
+        The failure throttle's script, counting every request: it refuses once the count
+        reaches its limit, so the limit is one past the allowance.
+        """
+        args = [window_s, "1", allowed + 1]
+        return int(await self._run("throttle", keys=[keys.rate(caller)], args=args))
 
     async def throttle(
         self, merchant_id: str, limits: Sequence[tuple[str, int]], window_s: int, failed: bool

@@ -88,9 +88,8 @@ class Claims:
         """Admit once (a repeat returns the first admission) and make it durable."""
         now = self.clock.now()
         request = admit_request(
-            campaign, claim_id, who.worker_id, who.category, now, face, via_draw
+            campaign, claim_id, who.worker_id, who.category, now, face, via_draw, rate_per_min
         )
-        request = replace(request, rate_per_min=rate_per_min)
         cap = await self._hold_cap(campaign, claim_id, who.worker_id, face, now)
 
         async def attempt() -> Admission:
@@ -151,20 +150,12 @@ class Claims:
             stored_value=campaign.stored_value,
         )
 
-        async def release() -> str:
-            state = await self.store.release_claim(request, a.serial)
-            if state == "released" and cap is not None:
-                await self.store.cap_release(
-                    cap.group, cap.period, request.claim_id, request.worker_id
-                )
-            return state
-
         await make_durable(
             publish=lambda: self.producer.publish(CLAIM_ADMITTED, request.claim_id, event),
             confirm=lambda: self.store.confirm_soon(
                 keys.claim(campaign.id, request.claim_id), a.serial
             ),
-            release=release,
+            release=lambda: release_claim(self.store, request, a.serial, cap),
         )
 
     async def get(self, claim_id: str, who: WorkerIdentity) -> dict:
@@ -208,9 +199,17 @@ def admit_request(
     now: datetime,
     face: int,
     via_draw: bool = False,
+    rate_per_min: int = 0,
 ) -> AdmitRequest:
     request = AdmitRequest(
-        campaign.id, claim_id, worker_id, category, to_ms(now), face, via_draw=via_draw
+        campaign.id,
+        claim_id,
+        worker_id,
+        category,
+        to_ms(now),
+        face,
+        via_draw=via_draw,
+        rate_per_min=rate_per_min,
     )
     if campaign.period_limit:
         period = campaign.period_limit.period
@@ -228,12 +227,21 @@ async def release_unsettled_claim(
     """
     at = datetime.fromtimestamp(int(record["at_ms"]) / 1000, UTC)
     request = admit_request(campaign, claim_id, record["worker"], "", at, int(record["face"]))
-    state = await store.release_claim(request, int(record["serial"]))
-    if state == "released" and campaign.cap_group is not None:
+    cap = None
+    if campaign.cap_group is not None:
         group = await db.get_cap_group(campaign.cap_group)
         if group is not None:
-            period = period_id(Period(group["period"]), at)
-            await store.cap_release(group["id"], period, claim_id, record["worker"])
+            cap = CapHold(group["id"], period_id(Period(group["period"]), at), fresh=False)
+    return await release_claim(store, request, int(record["serial"]), cap)
+
+
+async def release_claim(
+    store: RedisStore, request: AdmitRequest, serial: int, cap: CapHold | None
+) -> str:
+    """Undo an admission still pending (and give back its cap reservation); the state after."""
+    state = await store.release_claim(request, serial)
+    if state == "released" and cap is not None:
+        await store.cap_release(cap.group, cap.period, request.claim_id, request.worker_id)
     return state
 
 
