@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import faust
 
+from engine.domain.event_auth import EventKeys
+
 CLAIM_ADMITTED = "claim.admitted"
 VOUCHER_ISSUED = "voucher.issued"
 VOUCHER_REDEEMED = "voucher.redeemed"
@@ -17,7 +19,18 @@ DEAD_LETTER = "dead-letter"
 
 
 class Event(faust.Record, abstract=True, serializer="json", include_metadata=False):
-    pass
+    # "<key id>:<hex>": who wrote it (engine.domain.event_auth); set when it is published.
+    mac: str = ""
+
+    def fields(self) -> dict:
+        return {name: getattr(self, name) for name in self._options.fields}
+
+    def signed(self, keys: EventKeys) -> Event:
+        self.mac = keys.sign(EVENT_NAMES[type(self)], self.fields())
+        return self
+
+    def authentic(self, keys: EventKeys) -> bool:
+        return keys.authentic(EVENT_NAMES[type(self)], self.fields())
 
 
 class ClaimAdmitted(Event):
@@ -89,6 +102,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     VOUCHER_REVERSED: VoucherReversed,
 }
 
+
+EVENT_NAMES: dict[type[Event], str] = {record: name for name, record in EVENT_TYPES.items()}
 
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean"}
 

@@ -2,6 +2,14 @@
 
 All keys of one campaign share the hash tag ``{campaign id}`` so each Lua script
 touches a single slot and runs unchanged on Redis Cluster.
+
+One name space, shaped so that no id a user chooses can meet a key the engine uses
+for itself: a key is ``nx:{tag}:kind`` or ``nx:{tag}:kind:id``, every kind is spelt
+differently and none is another's prefix up to a colon, and an id never holds a
+colon or a brace (campaign, worker, merchant and store ids are refused otherwise at
+the edge). A worker named ``29380000`` and the admission counter of minute 29380000
+therefore live under different kinds (``claim-rate:`` and ``admit-rate:``).
+`tests/unit/test_keys.py` checks every builder against every other with hostile ids.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ def redemption(campaign_id: str, redemption_id: str) -> str:
 
 def claim_rate(campaign_id: str, worker_id: str) -> str:
     """Counter of one worker's claim requests to this campaign in the current minute."""
-    return _k(campaign_id, f"rate:{worker_id}")
+    return _k(campaign_id, f"claim-rate:{worker_id}")
 
 
 def unsettled(campaign_id: str) -> str:
@@ -113,9 +121,14 @@ def failures(merchant_id: str, scope: str) -> str:
     return f"{PREFIX}:{{m:{merchant_id}}}:fail:{scope}"
 
 
+def credential_failures(address: str) -> str:
+    """Counter of wrong merchant keys and ops tokens presented from one client address."""
+    return f"{PREFIX}:{{auth:{address.replace(':', '-')}}}:fail"
+
+
 def admission_rate(campaign_id: str, minute: int) -> str:
     """Hash: unix second -> admissions, and 'second:fen' -> fen admitted, for one minute."""
-    return _k(campaign_id, f"rate:{minute}")
+    return _k(campaign_id, f"admit-rate:{minute}")
 
 
 def refusals(campaign_id: str) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.domain.webhooks import IPNetwork, trusted_networks
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NUANXIN_", extra="ignore")
@@ -33,12 +35,20 @@ class Settings(BaseSettings):
     # Or the keys themselves, from a secret store through the environment (these win).
     signing_keys_json: SecretStr | None = None
     auth_key_pem: SecretStr | None = None
+    # Keys that authenticate events on the log (engine.domain.event_auth): a JSON file
+    # {"active": kid, "keys": {kid: base64}} shared by the API and the stream workers.
+    event_keys_file: Path | None = None
+    event_keys_json: SecretStr | None = None
     worker_token_ttl_s: int = 3600
 
     max_body_bytes: int = 64 * 1024
     max_bulk_body_bytes: int = 4 * 1024 * 1024
     # A request body that stalls this long between chunks is refused (slow clients).
     body_chunk_timeout_s: float = 10.0
+    # ...and one that takes longer than this in all, however it trickles in.
+    body_total_timeout_s: float = 30.0
+    # How far back an offline terminal's recorded time may lie before its upload.
+    offline_max_age_s: int = 24 * 3600
     issue_batch_size: int = 500
     issue_batch_window_s: float = 0.05
     expiry_interval_s: float = 5.0
@@ -48,6 +58,9 @@ class Settings(BaseSettings):
     # Requests per minute one worker (token subject) or one merchant API key may make.
     worker_requests_per_min: int = 120
     merchant_key_requests_per_min: int = 30_000
+    # Wrong merchant keys or ops tokens one client address may present per minute before
+    # it is refused without a database look-up.
+    credential_failures_per_min: int = 30
     repair_interval_s: float = 5.0
     webhook_interval_s: float = 1.0
     webhook_base_delay_s: float = 5.0
@@ -55,6 +68,9 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = 5.0
     # Plain http:// webhook URLs only where the receiver is on a trusted network (tests).
     webhook_allow_http: bool = False
+    # Webhooks reach public addresses only; these networks (comma-separated, e.g. a test
+    # receiver on 127.0.0.77 or an internal gateway) are allowed even though private.
+    webhook_trusted_networks: str = ""
 
     # The stream worker's Prometheus endpoint (0: none). Loopback unless told otherwise.
     stream_metrics_port: int = 0
@@ -67,6 +83,10 @@ class Settings(BaseSettings):
         """Settings from NUANXIN_* variables given as a mapping (e.g. a stack.env file)."""
         prefix = "NUANXIN_"
         return cls(**{k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)})
+
+    @property
+    def webhook_trusted(self) -> tuple[IPNetwork, ...]:
+        return trusted_networks(self.webhook_trusted_networks)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}.{name}"

@@ -8,14 +8,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from engine.domain.event_auth import EventKeys
 from engine.errors import Unavailable
 from engine.events import DEAD_LETTER, EVENT_TYPES, Event
 from engine.settings import Settings
 
 
 class EventProducer:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, keys: EventKeys) -> None:
+        self.settings, self.keys = settings, keys
         self._timeout = settings.kafka_produce_timeout_s
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
@@ -40,7 +41,8 @@ class EventProducer:
         """
         topic = self.settings.topic(event_name)
         try:
-            await self._producer.send_and_wait(topic, event.dumps(), key=key.encode())
+            value = event.signed(self.keys).dumps()
+            await self._producer.send_and_wait(topic, value, key=key.encode())
         except (KafkaError, OSError) as exc:
             raise Unavailable("The event log did not acknowledge the request") from exc
 

@@ -79,6 +79,7 @@ class Database:
                 self.q["update_campaign"], *_campaign_columns(c), options(c), expected_version
             )
             if version is not None:
+                await conn.execute(self.q["keep_only_merchants"], c.id, list(c.merchants))
                 await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
                 await conn.execute(
                     self.q["insert_campaign_version"],
@@ -245,6 +246,22 @@ class Database:
     async def merchant_by_api_key(self, api_key: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(self.q["merchant_by_key_hash"], hash_api_key(api_key))
 
+    async def insert_ops_credential(
+        self, credential_id: str, name: str, token: str, created_by: str
+    ) -> None:
+        await self.pool.execute(
+            self.q["insert_ops_credential"], credential_id, name, hash_api_key(token), created_by
+        )
+
+    async def ops_credential_by_token(self, token: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["ops_credential_by_hash"], hash_api_key(token))
+
+    async def ops_credentials(self) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["ops_credentials"])
+
+    async def revoke_ops_credential(self, credential_id: str) -> bool:
+        return await self.pool.fetchval(self.q["revoke_ops_credential"], credential_id) is not None
+
     async def insert_store(self, merchant_id: str, store_id: str, name: str) -> bool:
         return (
             await self.pool.fetchval(self.q["insert_store"], merchant_id, store_id, name)
@@ -256,6 +273,12 @@ class Database:
 
     async def enrol_merchant(self, campaign_id: str, merchant_id: str) -> None:
         await self.pool.execute(self.q["enrol_merchants"], campaign_id, [merchant_id])
+
+    async def unenrol_merchant(self, campaign_id: str, merchant_id: str) -> bool:
+        return (
+            await self.pool.fetchval(self.q["unenrol_merchant"], campaign_id, merchant_id)
+            is not None
+        )
 
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
         return await self.pool.fetch(self.q["settlements"], merchant_id, first, last)

@@ -116,6 +116,7 @@ class ReverseRequest:
     amount_fen: int  # 0: everything not yet refunded
     now_ms: int
     window_ms: int
+    store_id: str | None = None  # a store key reverses only its own store's redemptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +413,16 @@ class RedisStore:
         return await self.record(keys.redemption(campaign_id, redemption_id))
 
     async def reverse(self, r: ReverseRequest) -> list:
-        args = [r.merchant_id, r.reversal_id, r.amount_fen, r.now_ms, r.window_ms, r.serial]
+        args = [
+            r.merchant_id,
+            r.reversal_id,
+            r.amount_fen,
+            r.now_ms,
+            r.window_ms,
+            r.serial,
+            r.redemption_id,
+            r.store_id or "",
+        ]
         return await self._run("reverse", keys=_reversal_keys(r), args=args)
 
     async def release_reversal(self, r: ReverseRequest) -> str:
@@ -427,6 +437,9 @@ class RedisStore:
     async def enrol(self, campaign_id: str, merchant_id: str) -> None:
         await self.client.sadd(keys.merchants(campaign_id), merchant_id)
 
+    async def unenrol(self, campaign_id: str, merchant_id: str) -> None:
+        await self.client.srem(keys.merchants(campaign_id), merchant_id)
+
     async def rate(self, caller: str, window_s: int, allowed: int) -> int:
         """Count a request of `caller`; seconds to wait when over the allowance, else 0.
 
@@ -435,6 +448,12 @@ class RedisStore:
         """
         args = [window_s, "1", allowed + 1]
         return int(await self._run("throttle", keys=[keys.rate(caller)], args=args))
+
+    async def credential_failure(self, address: str, window_s: int, allowed: int) -> int:
+        """Count a wrong credential from `address`; seconds it must wait when over the
+        allowance, else 0."""
+        key = keys.credential_failures(address)
+        return int(await self._run("throttle", keys=[key], args=[window_s, "1", allowed]))
 
     async def throttle(
         self, merchant_id: str, limits: Sequence[tuple[str, int]], window_s: int, failed: bool

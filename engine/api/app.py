@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from engine.api import problems
+from engine.api.auth import authenticate_bulk
 from engine.api.middleware import BodyLimit, RequestContext
 from engine.api.routes import merchants, ops, public, workers
 from engine.api.services import Services
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         max_bulk_bytes=settings.max_bulk_body_bytes,
         chunk_timeout_s=settings.body_chunk_timeout_s,
+        total_timeout_s=settings.body_total_timeout_s,
+        authenticate=authenticate_bulk,
     )
     app.add_middleware(RequestContext)
     return app

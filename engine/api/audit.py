@@ -1,26 +1,20 @@
 """Recording operations actions in the audit log, from the route that performed them.
 
-The actor is the authenticated caller: `ops` (or the name an operator gives in
-X-Ops-Actor) or `merchant:<id>`. Secrets (API keys, webhook secrets, tokens) are
-never part of what is recorded.
+The actor is the authenticated caller, set by the credential check: `ops:<name>` of a
+named operations token (`ops:bootstrap` for the token from the settings) or
+`merchant:<id>`; nothing the caller writes in a header can change it. Secrets (API
+keys, webhook secrets, tokens) are never part of what is recorded.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 from fastapi import Request
 
 from engine.api.auth import services
 
-_ACTOR = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 SECRET_FIELDS = frozenset({"api_key", "secret", "token"})
-
-
-def operator(request: Request) -> str:
-    given = request.headers.get("x-ops-actor", "")
-    return f"ops:{given}" if _ACTOR.match(given) else "ops"
 
 
 async def record(
@@ -30,7 +24,7 @@ async def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
-    actor = getattr(request.state, "actor", None) or operator(request)
+    actor = request.state.actor
     await services(request).db.insert_audit(
         actor,
         action,

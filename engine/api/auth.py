@@ -1,4 +1,5 @@
-"""Who is calling: ops (static token), a worker (EdDSA JWT) or a merchant (API key)."""
+"""Who is calling: operations staff (the bootstrap token or a named, revocable token), a
+worker (EdDSA JWT) or a merchant (API key, merchant-wide or for one store)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hmac
 import time
 
 from fastapi import Request
+from starlette.types import Scope
 
 from engine.api.services import Services
 from engine.domain.tokens import WorkerIdentity
@@ -13,6 +15,9 @@ from engine.errors import Forbidden, RateLimited, Unauthorized
 from engine.usecases.redemptions import MerchantIdentity
 
 _MAX_CREDENTIAL_CHARS = 4096
+# The actor of the token from the settings (stack.env, a secret store): the one that
+# names the first people, and the way back in when every named token is revoked.
+BOOTSTRAP_ACTOR = "ops:bootstrap"
 
 
 def services(request: Request) -> Services:
@@ -27,13 +32,31 @@ def _bearer(request: Request) -> str:
     return credential.strip()
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
 # Dependencies are async on purpose: FastAPI runs plain functions in a thread pool,
 # and that hop costs more than the checks themselves.
 async def require_ops(request: Request) -> None:
-    expected = services(request).settings.ops_token.get_secret_value()
-    given = _bearer(request)
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    """The audit log names who acted: `ops:<name>` of a named token, never a header."""
+    actor = await _ops_actor(request, _bearer(request))
+    if actor is None:
+        await services(request).credential_guard.failed(_address(request))
         raise Unauthorized("Operations credentials required")
+    request.state.actor = actor
+
+
+async def _ops_actor(request: Request, given: str) -> str | None:
+    s = services(request)
+    expected = s.settings.ops_token.get_secret_value()
+    if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return BOOTSTRAP_ACTOR
+    if not given.startswith("nxo_"):
+        return None
+    s.credential_guard.check(_address(request))
+    row = await s.db.ops_credential_by_token(given)
+    return f"ops:{row['name']}" if row is not None else None
 
 
 async def require_worker(request: Request) -> WorkerIdentity:
@@ -51,25 +74,41 @@ async def verified_worker(request: Request) -> WorkerIdentity:
 
 async def require_merchant(request: Request) -> MerchantIdentity:
     """Looked up on every request, so a revoked key stops working at once."""
-    row = await services(request).db.merchant_by_api_key(_bearer(request))
+    s = services(request)
+    given = _bearer(request)
+    s.credential_guard.check(_address(request))
+    row = await s.db.merchant_by_api_key(given)
     if row is None:
+        await s.credential_guard.failed(_address(request))
         raise Unauthorized("Merchant API key required")
     request.state.actor = f"merchant:{row['merchant_id']}"
-    s = services(request)
     await _within_rate(s, f"key:{row['key_id']}", s.settings.merchant_key_requests_per_min)
     return MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
 
 
 async def require_ops_or_path_merchant(request: Request) -> None:
-    """Operations, or the merchant the path names (its statements, its webhook)."""
+    """Operations, or a merchant-wide key of the merchant the path names (its statements,
+    its webhook): a store key acts for its own store only."""
     merchant_id = request.path_params["merchant_id"]
-    expected = services(request).settings.ops_token.get_secret_value()
-    given = _bearer(request)
-    if expected and hmac.compare_digest(given.encode(), expected.encode()):
+    actor = await _ops_actor(request, _bearer(request))
+    if actor is not None:
+        request.state.actor = actor
         return
     who = await require_merchant(request)
     if who.merchant_id != merchant_id:
         raise Forbidden("A merchant may touch only its own account")
+    if who.store_id is not None:
+        raise Forbidden("A store key acts for its own store; this needs a merchant-wide key")
+
+
+async def authenticate_bulk(scope: Scope) -> None:
+    """Who may send a bulk body, checked before a byte of it is read: a merchant for its
+    terminals' offline batches, operations for everything else."""
+    request = Request(scope)
+    if scope["path"] == "/v1/redemptions/batch":
+        await require_merchant(request)
+    else:
+        await require_ops(request)
 
 
 async def _within_rate(s: Services, caller: str, per_min: int) -> None:

@@ -10,11 +10,13 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.problems import MEDIA_TYPE, TYPE_BASE
+from engine.errors import EngineError
 from engine.metrics import HTTP_DURATION
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -61,17 +63,27 @@ MAX_HEADER_BYTES = 16 * 1024
 
 class BodyLimit:
     """Refuse bodies over the limit with 413, whether or not Content-Length is honest;
-    headers over 16 KiB with 431; a body that stalls between chunks (a slow client holding
-    a connection and a request slot) with 408.
+    headers over 16 KiB with 431; a body that stalls between chunks, or takes longer than
+    the total limit however it trickles in (a slow client holding a connection and a
+    request slot), with 408.
 
-    Bulk endpoints (paths ending in /bulk, /import or /batch) get the larger bulk limit.
+    Bulk endpoints (paths ending in /bulk, /import or /batch) get the larger bulk limit,
+    and only after `authenticate` let the caller in: megabytes are buffered for callers
+    who may send them, never for strangers.
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, max_bulk_bytes: int, chunk_timeout_s: float
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_bulk_bytes: int,
+        chunk_timeout_s: float,
+        total_timeout_s: float,
+        authenticate: Callable[[Scope], Awaitable[None]],
     ) -> None:
         self.app, self.max_bytes, self.max_bulk_bytes = app, max_bytes, max_bulk_bytes
-        self.chunk_timeout_s = chunk_timeout_s
+        self.chunk_timeout_s, self.total_timeout_s = chunk_timeout_s, total_timeout_s
+        self.authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,6 +94,11 @@ class BodyLimit:
                 f"Request headers are limited to {MAX_HEADER_BYTES} bytes",
             )  # fmt: skip
         bulk = scope["path"].endswith(("/bulk", "/import", "/batch"))
+        if bulk and scope["method"] == "POST":
+            try:
+                await self.authenticate(scope)
+            except EngineError as exc:
+                return await _refuse(scope, send, exc.status, exc.slug, exc.title, exc.detail)
         limit = self.max_bulk_bytes if bulk else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
@@ -89,14 +106,17 @@ class BodyLimit:
         # Read the whole (bounded) body before the app runs, so an oversize body is
         # refused here rather than surfacing as a parse error inside the framework.
         chunks, seen, more = [], 0, True
+        deadline = asyncio.get_running_loop().time() + self.total_timeout_s
         while more:
+            left = deadline - asyncio.get_running_loop().time()
             try:
-                async with asyncio.timeout(self.chunk_timeout_s):
+                async with asyncio.timeout(min(self.chunk_timeout_s, left)):
                     message = await receive()
             except TimeoutError:
                 return await _refuse(
                     scope, send, 408, "request-timeout", "Request body too slow",
-                    f"The body stalled for more than {self.chunk_timeout_s:g} s",
+                    f"The body stalled for more than {self.chunk_timeout_s:g} s or took "
+                    f"more than {self.total_timeout_s:g} s in all",
                 )  # fmt: skip
             if message["type"] != "http.request":
                 return

@@ -9,10 +9,11 @@ from fastapi import Header
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from engine.domain.campaigns import Campaign, Status, WorkerCategory, with_options
+from engine.domain.ids import CAMPAIGN_ID_PATTERN, PARTY_ID_PATTERN
 from engine.domain.periods import Period
 
-CampaignId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-PartyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+CampaignId = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
+PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
 Count = Annotated[int, Field(ge=1, le=100_000_000)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
@@ -301,6 +302,12 @@ class CodeLookupIn(Strict):
 
 class EnrolIn(Strict):
     merchant_id: PartyId
+
+
+class OpsCredentialIn(Strict):
+    """The person the token belongs to, as the audit log will name them."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
 
 
 class Problem(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -10,10 +11,11 @@ from engine.adapters import postgres, redis_store
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
+from engine.api.credential_guard import CredentialGuard
 from engine.domain.clock import Clock, SystemClock
 from engine.domain.keyring import Keyring
 from engine.domain.tokens import VerifiedTokens
-from engine.keyfiles import auth_key_of, keyring_of
+from engine.keyfiles import auth_key_of, event_keys_of, keyring_of
 from engine.settings import Settings
 from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
@@ -21,6 +23,7 @@ from engine.usecases.directory import Campaigns, Profiles
 from engine.usecases.investigations import Investigations
 from engine.usecases.lottery import Lotteries
 from engine.usecases.merchants import Merchants
+from engine.usecases.operators import Operators
 from engine.usecases.redemptions import Redemptions
 from engine.usecases.stats import Stats
 from engine.usecases.workers import Workers
@@ -43,6 +46,8 @@ class Services:
     merchants: Merchants
     stats: Stats
     investigations: Investigations
+    operators: Operators
+    credential_guard: CredentialGuard
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -57,7 +62,7 @@ class Services:
         db = await postgres.connect(
             settings.database_url.get_secret_value(), settings.database_pool_size
         )
-        producer = EventProducer(settings)
+        producer = EventProducer(settings, event_keys_of(settings))
         await producer.start()
         wait_s = settings.kafka_produce_timeout_s + 1.0
         campaigns, profiles = Campaigns(db), Profiles(store, db)
@@ -85,11 +90,20 @@ class Services:
             investigations=Investigations(store, db, keyring.public_keys),
             claims=claims,
             redemptions=Redemptions(
-                store, producer, db, campaigns, keyring.public_keys, clock, wait_s
+                store,
+                producer,
+                db,
+                campaigns,
+                keyring.public_keys,
+                clock,
+                wait_s,
+                timedelta(seconds=settings.offline_max_age_s),
             ),
             merchants=Merchants(store, db, campaigns),
             workers=Workers(store, db),
             lotteries=Lotteries(db, campaigns, profiles, claims, clock),
+            operators=Operators(db),
+            credential_guard=CredentialGuard(store, settings.credential_failures_per_min),
         )
 
     async def stop(self) -> None:

@@ -28,7 +28,7 @@ from engine.adapters.redis_store import AdmitRequest, RedisStore, connect
 from engine.domain.admission import claim_id_for
 from engine.domain.tokens import verify_worker_token
 from engine.events import ClaimAdmitted
-from engine.keyfiles import auth_key_of
+from engine.keyfiles import auth_key_of, event_keys_of
 from engine.settings import Settings
 
 CEILING_EVENT = "bench-ceiling"
@@ -60,7 +60,7 @@ def ceiling_app() -> Starlette:
         state["store"] = RedisStore(
             connect(settings.redis_url.get_secret_value(), settings.redis_max_connections)
         )
-        state["producer"] = producer = EventProducer(settings)
+        state["producer"] = producer = EventProducer(settings, event_keys_of(settings))
         await producer.start()
         yield
         await producer.stop()

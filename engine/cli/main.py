@@ -229,10 +229,11 @@ def ledger_verify(
 
 @app.command("keys-init")
 def keys_init(directory: Path) -> None:
-    """Create the signing-key file and the worker-token key in DIRECTORY, if missing."""
+    """Create the code-signing keys, the worker-token key and the event keys in DIRECTORY,
+    if missing."""
     from engine.keyfiles import create_key_files
 
-    create_key_files(directory / "signing-keys.json", directory / "auth-key.pem")
+    create_key_files(directory)
     console.print(f"keys in {directory} (keep them out of version control)")
 
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from engine.domain.ids import CAMPAIGN_ID
 from engine.errors import (
     ClaimWindowClosed,
     EngineError,
@@ -22,7 +23,6 @@ from engine.errors import (
 
 _NAMESPACE = uuid.UUID("6f0d5c1e-3f57-4b55-9a55-6e75616e7869")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
-CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 ADMITTED, REPEAT = 1, 2
 _REFUSALS: dict[int, EngineError] = {

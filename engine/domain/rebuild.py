@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from engine.domain.campaigns import Campaign
 from engine.domain.clock import to_ms
 from engine.domain.periods import period_id
+from engine.domain.vouchers import voucher_status
 
 # Acknowledged by the broker, before or after a stream worker took it: the same promise.
 SETTLED = frozenset({"acked", "taken"})
@@ -142,14 +143,8 @@ def expected_state(
 
     for v in vouchers:
         balance = v.face_value_fen - used[v.serial]
-        status = (
-            "revoked"
-            if v.revoked_reason is not None
-            else "expired"
-            if v.expired
-            else "redeemed"
-            if balance <= 0
-            else "issued"
+        status = voucher_status(
+            revoked=v.revoked_reason is not None, balance_fen=balance, expired=v.expired
         )
         c["issued"] += 1
         c[f"status:{status}"] += 1
@@ -158,7 +153,7 @@ def expected_state(
             v.partner_code or "",
         )  # fmt: skip
         voucher = {
-            "status": status,
+            "status": status.value,
             "claim_id": v.claim_id,
             "face": str(v.face_value_fen),
             "balance": str(balance),
@@ -199,6 +194,7 @@ def expected_state(
                 "merchant": e.merchant_id,
                 "amount": str(-e.amount_fen),
                 "at_ms": str(to_ms(e.occurred_at)),
+                "redemption": e.reverses or "",
             }
     for e in in_flight.values():
         at = datetime.fromtimestamp(e.admitted_ms / 1000, UTC)

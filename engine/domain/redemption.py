@@ -90,7 +90,7 @@ def interpret_reversal(reply: list) -> ReverseOutcome:
     if status == -1:
         raise NotFound("No such redemption")
     if status == -2:
-        raise Forbidden("A merchant may reverse only its own redemptions")
+        raise Forbidden("A merchant may reverse only its own redemptions, a store key its store's")
     if status == -3:
         raise ReversalWindowClosed()
     if status == -4:
@@ -98,4 +98,6 @@ def interpret_reversal(reply: list) -> ReverseOutcome:
         raise InsufficientBalance(
             f"At most {left} fen of this redemption can be given back", refundable_fen=left
         )
+    if status == -5:
+        raise ValidationFailed("This Idempotency-Key was already used for another redemption")
     raise ValueError(f"unknown reversal status {status}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from engine.domain.ids import PARTY_ID
 from engine.errors import Unauthorized
 
 ISSUER = "nuanxin"
@@ -48,7 +49,8 @@ def verify_worker_token(key: Ed25519PublicKey, token: str) -> WorkerIdentity:
     except jwt.PyJWTError:
         raise Unauthorized("Invalid or expired worker token") from None
     sub, cat = claims.get("sub"), claims.get("cat")
-    if not isinstance(sub, str) or not isinstance(cat, str):
+    # The subject becomes part of Redis keys and records: it has the shape of every party id.
+    if not isinstance(sub, str) or not PARTY_ID.match(sub) or not isinstance(cat, str):
         raise Unauthorized("Invalid or expired worker token")
     return WorkerIdentity(sub, cat, int(claims["exp"]))
 

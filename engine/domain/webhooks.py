@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+from collections.abc import Iterable
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 SIGNATURE_HEADER = "X-Nuanxin-Signature"
 EVENT_ID_HEADER = "X-Nuanxin-Event-Id"
@@ -37,3 +43,39 @@ def verify(secret: str, header: str, body: str, now: int) -> bool:
 def backoff_s(attempts: int, base_s: float, cap_s: float = 3600.0) -> float:
     """Delay after the n-th failed attempt: base, 2 x base, 4 x base, ... up to the cap."""
     return min(cap_s, base_s * 2 ** max(0, attempts - 1))
+
+
+def trusted_networks(spec: str) -> tuple[IPNetwork, ...]:
+    """Networks named in a setting ("127.0.0.77, 10.1.2.0/24") whose private addresses
+    may still receive webhooks: a test receiver, the operator's own gateway."""
+    return tuple(ipaddress.ip_network(p.strip()) for p in spec.split(",") if p.strip())
+
+
+def _embedded(ip: IPAddress) -> IPAddress:
+    """The IPv4 address an IPv6 spelling carries (mapped, 6to4, Teredo, NAT64), else ip."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if ip.teredo is not None:
+            return ip.teredo[1]
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def address_refused(address: str, trusted: Iterable[IPNetwork] = ()) -> bool:
+    """A webhook may reach only public unicast addresses (or ones the operator trusts).
+
+    Loopback, private, link-local (cloud metadata at 169.254.169.254), shared, reserved,
+    unspecified and multicast addresses are refused in every spelling, so a merchant's
+    webhook cannot be used to scan or call the operator's own network.
+    """
+    try:
+        ip = _embedded(ipaddress.ip_address(address.split("%", 1)[0]))
+    except ValueError:
+        return True
+    if any(ip in network for network in trusted):
+        return False
+    return not ip.is_global or ip.is_multicast

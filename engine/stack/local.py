@@ -65,8 +65,10 @@ class StackState:
         return cls([Server(**s) for s in doc["servers"]], doc.get("env", {}))
 
     def save(self, path: Path) -> None:
-        path.write_text(
-            json.dumps({"servers": [asdict(s) for s in self.servers], "env": self.env}, indent=2)
+        # It holds the ops token and the database password: readable by its owner only.
+        write_secret(
+            path,
+            json.dumps({"servers": [asdict(s) for s in self.servers], "env": self.env}, indent=2),
         )
 
 
@@ -80,6 +82,7 @@ class LocalStack:
     # -- public -----------------------------------------------------------
     def up(self) -> dict[str, str]:
         self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o700)  # secrets, logs and data of this stack: its owner's only
         state = StackState.load(self.state_path)
         if state.servers and all(alive(s.pid) for s in state.servers):
             self.log(f"stack already running ({self.env_path})")
@@ -95,15 +98,13 @@ class LocalStack:
             state.save(self.state_path)
             self.down()
             raise
-        keys_dir = self.dir / "keys"
-        create_key_files(keys_dir / "signing-keys.json", keys_dir / "auth-key.pem")
+        key_files = create_key_files(self.dir / "keys")
         state.env = {
             "NUANXIN_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "NUANXIN_DATABASE_URL": db_url,
             "NUANXIN_KAFKA_BOOTSTRAP": kafka,
             "NUANXIN_OPS_TOKEN": self._ops_token(),
-            "NUANXIN_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
-            "NUANXIN_AUTH_KEY_FILE": str(keys_dir / "auth-key.pem"),
+            **{name: str(path) for name, path in key_files.items()},
             "NUANXIN_STATE_DIR": str(self.dir),
         }
         state.save(self.state_path)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
 import structlog
@@ -24,6 +25,7 @@ from engine.events import (
     VoucherRedeemed,
     VoucherReversed,
 )
+from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 from engine.stream.batches import run_batch
 from engine.stream.expiry import expire_due
@@ -101,8 +103,13 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
     return app
 
 
+class ForgedEvent(Exception):
+    """An event whose MAC does not verify with any of the engine's event keys."""
+
+
 def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
     batch, within = settings.issue_batch_size, settings.issue_batch_window_s
+    event_keys = event_keys_of(settings)
 
     async def park(event: Event, exc: BaseException) -> None:
         body = {
@@ -111,6 +118,17 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
             "error": repr(exc)[:1000],
         }
         await topics.dead.send(key=type(event).__name__.encode(), value=json.dumps(body).encode())
+
+    async def authentic(events: Sequence[Any]) -> list[Any]:
+        """Only events an engine process wrote go on; a forged one is parked, never applied."""
+        kept = []
+        for event in events:
+            if event.authentic(event_keys):
+                kept.append(event)
+            else:
+                log.warning("forged event parked", type=type(event).__name__)
+                await park(event, ForgedEvent("the event's MAC does not verify"))
+        return kept
 
     async def issue_with(events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
         return await issue_batch(await resources.get(), events)
@@ -154,23 +172,26 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
     @app.agent(topics.claims, name="issue")
     async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:
         async for events in stream.take(batch, within=within):
-            for event in await run_batch("issue", events, issue_with, park):
-                await topics.issued.send(key=event.claim_id.encode(), value=event)
+            for event in await run_batch("issue", await authentic(events), issue_with, park):
+                await topics.issued.send(
+                    key=event.claim_id.encode(), value=event.signed(event_keys)
+                )
 
     @app.agent(topics.redeemed, name="ledger")
     async def ledger(stream: faust.StreamT[VoucherRedeemed]) -> None:
         async for events in stream.take(batch, within=within):
-            await run_batch("ledger", events, record_with, park)
+            await run_batch("ledger", await authentic(events), record_with, park)
 
     # A second agent, not a second topic on the first: the records differ, and the lock
     # on each merchant's chain head orders their writes.
     @app.agent(topics.reversed, name="ledger-reversals")
     async def ledger_reversals(stream: faust.StreamT[VoucherReversed]) -> None:
         async for events in stream.take(batch, within=within):
-            await run_batch("ledger-reversals", events, record_with, park)
+            await run_batch("ledger-reversals", await authentic(events), record_with, park)
 
 
 def _windows(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
+    event_keys = event_keys_of(settings)
     tables = {
         name: app.Table(f"windows-{name}", default=int, partitions=settings.topic_partitions)
         .tumbling(size, expires=EXPIRES_S[name])
@@ -186,6 +207,8 @@ def _windows(app: faust.App, settings: Settings, topics: Topics, resources: Lazy
                 lambda e: f"{kind}:{e.campaign_id}", name=f"by-campaign-{kind}"
             )
             async for event in grouped:
+                if not event.authentic(event_keys):
+                    continue  # left out of the figures; the core role parks it
                 key = f"{kind}:{event.campaign_id}"
                 values = {}
                 for name, table in tables.items():

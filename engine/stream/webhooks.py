@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 
 import aiohttp
 import structlog
 
-from engine.domain.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, backoff_s, sign
+from engine.adapters.webhook_hosts import GuardedResolver, RefusedAddress, is_ip_literal
+from engine.domain.webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    address_refused,
+    backoff_s,
+    sign,
+)
 from engine.settings import Settings
 from engine.stream.resources import Resources
 
@@ -21,7 +29,9 @@ async def deliver_due(r: Resources, settings: Settings) -> int:
     due = await r.db.lease_due_webhooks(100, LEASE_S)
     if not due:
         return 0
-    async with aiohttp.ClientSession() as session:
+    # Every connection resolves through the guard, so the address checked is the one used.
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.webhook_trusted))
+    async with aiohttp.ClientSession(connector=connector) as session:
         results = await asyncio.gather(*(_deliver(r, session, settings, d) for d in due))
     return sum(results)
 
@@ -32,7 +42,10 @@ async def _deliver(r: Resources, session: aiohttp.ClientSession, settings: Setti
         SIGNATURE_HEADER: sign(d["secret"], int(time.time()), d["body"]),
         EVENT_ID_HEADER: d["event_id"],
     }
+    host = urlsplit(d["url"]).hostname or ""
     try:
+        if is_ip_literal(host) and address_refused(host, settings.webhook_trusted):
+            raise RefusedAddress(host)  # literals skip the resolver
         timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_s)
         async with session.post(
             d["url"],
@@ -46,7 +59,9 @@ async def _deliver(r: Resources, session: aiohttp.ClientSession, settings: Setti
                 return True
             error = f"HTTP {response.status}"
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        error = type(exc).__name__
+        # Coarse on purpose: the merchant reads this, and "refused" against "timed out"
+        # would tell them which of the operator's hosts and ports exist.
+        error = "address-refused" if _refused(exc) else "unreachable"
     retry_in = backoff_s(d["attempts"] + 1, settings.webhook_base_delay_s)
     log.info(
         "webhook delivery failed",
@@ -59,4 +74,12 @@ async def _deliver(r: Resources, session: aiohttp.ClientSession, settings: Setti
     await r.db.webhook_failed(
         d["merchant_id"], d["event_id"], error, settings.webhook_max_attempts, retry_in
     )
+    return False
+
+
+def _refused(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, RefusedAddress):
+            return True
+        exc = exc.__cause__ or exc.__context__
     return False

@@ -20,7 +20,15 @@ from engine.domain.clock import Clock, to_ms
 from engine.domain.periods import Period, period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import EngineError, LimitReached, NotEligible, NotFound, ValidationFailed
+from engine.domain.vouchers import voucher_status
+from engine.errors import (
+    EngineError,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from engine.events import CLAIM_ADMITTED, ClaimAdmitted
 from engine.usecases.acknowledge import make_durable, until_settled
 from engine.usecases.directory import Campaigns, Profiles
@@ -65,6 +73,13 @@ class Claims:
         request_id: str = "",
         face_value_fen: int | None = None,
     ) -> ClaimAnswer:
+        if self.rate_per_min and not self.campaigns.fresh(campaign_id):
+            # A look-up in PostgreSQL: counted against the worker's request rate first, so a
+            # token cannot turn made-up campaign ids into database load.
+            wait = await self.store.rate(f"worker:{who.worker_id}", 60, self.rate_per_min)
+            if wait:
+                limit = self.rate_per_min
+                raise RateLimited(f"At most {limit} requests a minute", retry_after_s=wait)
         campaign = await self.campaigns.get(campaign_id)
         face = choose_face_value(campaign, face_value_fen)
         if campaign.rules:
@@ -247,14 +262,11 @@ async def release_claim(
 
 def voucher_view(row) -> dict:
     balance = row["face_value_fen"] - row["used_fen"]
-    if row["revoked_at"] is not None:
-        status = "revoked"
-    elif balance <= 0:
-        status = "redeemed"
-    elif row["expired_at"] is not None:
-        status = "expired"
-    else:
-        status = "issued"
+    status = voucher_status(
+        revoked=row["revoked_at"] is not None,
+        balance_fen=balance,
+        expired=row["expired_at"] is not None,
+    )
     return {
         "claim_id": row["claim_id"],
         "campaign_id": row["campaign_id"],
@@ -265,5 +277,5 @@ def voucher_view(row) -> dict:
         "balance_fen": max(balance, 0),
         "valid_until": row["valid_until"].isoformat(),
         "issued_at": row["issued_at"].isoformat(),
-        "status": status,
+        "status": status.value,
     }

@@ -55,6 +55,14 @@ class Campaigns:
         self._cache[campaign_id] = (now, campaign)
         return campaign
 
+    def known(self, campaign_id: str) -> bool:
+        """Read from PostgreSQL (and so real) by this process at some time."""
+        return campaign_id in self._cache
+
+    def fresh(self, campaign_id: str) -> bool:
+        hit = self._cache.get(campaign_id)
+        return hit is not None and time.monotonic() - hit[0] < self.ttl_s
+
     def forget(self, campaign_id: str) -> None:
         self._cache.pop(campaign_id, None)
 

@@ -7,11 +7,14 @@ import csv
 import hashlib
 import io
 import secrets
+from collections.abc import Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
+from engine.adapters.webhook_hosts import RefusedAddress, check_host
+from engine.domain.webhooks import IPNetwork
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.usecases.directory import Campaigns
 
@@ -86,6 +89,14 @@ class Merchants:
         await self.db.enrol_merchant(campaign_id, merchant_id)
         await self.store.enrol(campaign_id, merchant_id)
 
+    async def unenrol(self, campaign_id: str, merchant_id: str) -> None:
+        """End an enrolment: the merchant's next redemption of the campaign is refused."""
+        await self.campaigns.get(campaign_id)
+        if not await self.db.unenrol_merchant(campaign_id, merchant_id):
+            raise NotFound(f"merchant {merchant_id} is not enrolled in {campaign_id}")
+        await self.store.unenrol(campaign_id, merchant_id)
+        self.campaigns.forget(campaign_id)
+
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[dict]:
         await self._require(merchant_id)
         rows = await self.db.settlements(merchant_id, first, last)
@@ -116,13 +127,33 @@ class Merchants:
         }
         return text, manifest
 
-    async def set_webhook(self, merchant_id: str, url: str, allow_http: bool) -> dict:
+    async def set_webhook(
+        self, merchant_id: str, url: str, allow_http: bool, trusted: Sequence[IPNetwork] = ()
+    ) -> dict:
         """Register (or replace) the URL; a new signing secret is returned this once."""
         await self._require(merchant_id)
         parts = urlsplit(url)
         schemes = ("https", "http") if allow_http else ("https",)
-        if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            port = 0
+        if (
+            parts.scheme not in schemes
+            or not parts.hostname
+            or parts.username
+            or parts.password
+            or not port
+        ):
             raise ValidationFailed(f"the webhook URL must be {' or '.join(schemes)} with a host")
+        try:
+            await check_host(parts.hostname, port, trusted)
+        except RefusedAddress:
+            # One answer for every refusal: which internal hosts exist is not the caller's
+            # business.
+            raise ValidationFailed(
+                "the webhook host must resolve to public internet addresses only"
+            ) from None
         secret = f"whsec_{secrets.token_urlsafe(32)}"
         await self.db.set_webhook(merchant_id, url, secret)
         return {"merchant_id": merchant_id, "url": url, "secret": secret}

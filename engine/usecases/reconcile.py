@@ -26,6 +26,7 @@ from engine.adapters.redis_rebuild import has_state, read_state, write_state
 from engine.adapters.redis_store import RedisStore
 from engine.domain.rebuild import LoggedClaim, differences, expected_state, split_unissued
 from engine.events import CLAIM_ADMITTED
+from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 
 
@@ -38,10 +39,14 @@ class ReconcileReport:
 
 
 async def logged_claims(settings: Settings) -> dict[str, list[LoggedClaim]]:
-    """Every claim event in the log, by campaign."""
+    """Every authentic claim event in the log, by campaign (forged ones were never
+    admitted: the issuer parks them)."""
+    keys = event_keys_of(settings)
     by_campaign: dict[str, list[LoggedClaim]] = {}
     for partition, offset, value in await read_log(settings, CLAIM_ADMITTED):
         e = json.loads(value)
+        if not keys.authentic(CLAIM_ADMITTED, e):
+            continue
         by_campaign.setdefault(e["campaign_id"], []).append(
             LoggedClaim(
                 e["claim_id"],

@@ -23,6 +23,7 @@ from engine.domain.redemption import (
     interpret_reversal,
     iso_ms,
 )
+from engine.domain.vouchers import REFUSAL, live_status
 from engine.errors import (
     AlreadyRedeemed,
     EngineError,
@@ -41,7 +42,6 @@ from engine.usecases.directory import Campaigns
 FAILURES_PER_TERMINAL = 10
 FAILURES_PER_KEY = 100
 FAILURE_WINDOW_S = 60
-OFFLINE_MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=2)
 
 
@@ -85,9 +85,11 @@ class Redemptions:
         public_keys: Mapping[int, Ed25519PublicKey],
         clock: Clock,
         wait_s: float,
+        offline_max_age: timedelta = timedelta(hours=24),
     ) -> None:
         self.store, self.producer, self.db, self.campaigns = store, producer, db, campaigns
         self.public_keys, self.clock, self.wait_s = public_keys, clock, wait_s
+        self.offline_max_age = offline_max_age
         self._campaign_ids: dict[int, str] = {}
 
     async def _campaign_id(self, number: int) -> str:
@@ -124,28 +126,26 @@ class Redemptions:
         campaign_id = await self._campaign_id(payload.campaign_number)
         state = await self.store.voucher_state(campaign_id, payload.serial)
         enrolled = await self.store.is_enrolled(campaign_id, who.merchant_id)
-        expired = (
-            state.get("status") == "expired" or to_ms(self.clock.now()) >= payload.expires_at * 1000
-        )
-        if not state:
+        status = live_status(state, to_ms(self.clock.now()))
+        if status is None:
             reason = "not-yet-issued"
-        elif expired:
-            reason = "expired"
-        elif state["status"] == "redeemed":
-            reason = "already-redeemed"
+        elif status in REFUSAL:
+            reason = REFUSAL[status]
         elif not enrolled:
             reason = "not-enrolled"
         else:
             reason = None
+        # What a voucher is worth is the business of the merchants that may redeem it.
+        shown = state if enrolled else {}
         return {
             "genuine": True,
             "campaign_id": campaign_id,
             "serial": payload.serial,
             "key_id": payload.key_id,
             "valid_until": iso_ms(payload.expires_at * 1000),
-            "face_value_fen": int(state.get("face", 0)) or None,
-            "balance_fen": int(state["balance"]) if "balance" in state else None,
-            "stored_value": state.get("stored") == "1",
+            "face_value_fen": int(shown.get("face", 0)) or None,
+            "balance_fen": int(shown["balance"]) if "balance" in shown else None,
+            "stored_value": shown.get("stored") == "1",
             "redeemable": reason is None,
             "reason": reason,
         }
@@ -219,14 +219,21 @@ class Redemptions:
     async def redeem_offline(
         self, who: MerchantIdentity, items: Sequence[OfflineItem], request_id: str = ""
     ) -> list[dict]:
-        """Apply a terminal's offline redemptions in order; say what became of each."""
+        """Apply a terminal's offline redemptions in order; say what became of each.
+
+        The terminal's clock is trusted only back to the upload time minus the stated
+        tolerance: a terminal cannot backdate a redemption to before a voucher expired.
+        """
         now = self.clock.now()
+        hours = self.offline_max_age.total_seconds() / 3600
         results = []
         for index, item in enumerate(items):
             result: dict = {"index": index, "idempotency_key": item.idempotency_key}
             try:
-                if not now - OFFLINE_MAX_AGE <= item.redeemed_at <= now + CLOCK_SKEW:
-                    raise ValidationFailed("redeemed_at must be within the last 7 days")
+                if not now - self.offline_max_age <= item.redeemed_at <= now + CLOCK_SKEW:
+                    raise ValidationFailed(
+                        f"redeemed_at must be within the {hours:g} hours before the upload"
+                    )
                 answer = await self.redeem(
                     who,
                     item.code,
@@ -272,6 +279,7 @@ class Redemptions:
             amount_fen or 0,
             to_ms(self.clock.now()),
             campaign.reversal_window_s * 1000,
+            who.store_id,
         )
 
         async def attempt() -> ReverseOutcome:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
+from engine.domain.ids import PARTY_ID
 from engine.domain.profiles import (
     PROFILE_FIELDS,
     ProfileError,
@@ -18,7 +18,7 @@ from engine.domain.profiles import (
 )
 from engine.errors import ValidationFailed
 
-WORKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+WORKER_ID = PARTY_ID
 BATCH = 5000
 
 

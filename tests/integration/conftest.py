@@ -25,6 +25,8 @@ from engine.settings import Settings
 from engine.stack.local import LocalStack
 from tests.integration.engine_procs import EngineProcesses, database, running
 
+RECEIVER_HOST = "127.0.0.77"
+
 
 @pytest.fixture(scope="session")
 def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
@@ -37,11 +39,18 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         "NUANXIN_EXPIRY_INTERVAL_S": "1",
         # The test receiver listens on plain http on loopback; retries come quickly.
         "NUANXIN_WEBHOOK_ALLOW_HTTP": "true",
+        # Webhooks reach public addresses only; the test receiver's loopback address is
+        # trusted by name, every other internal address stays refused.
+        "NUANXIN_WEBHOOK_TRUSTED_NETWORKS": RECEIVER_HOST,
         "NUANXIN_WEBHOOK_BASE_DELAY_S": "0.5",
         # Tests hammer on purpose; the rate-limit tests read these and go past them.
         "NUANXIN_WORKER_REQUESTS_PER_MIN": "600",
         "NUANXIN_MERCHANT_KEY_REQUESTS_PER_MIN": "1500",
         "NUANXIN_BODY_CHUNK_TIMEOUT_S": "2",
+        "NUANXIN_BODY_TOTAL_TIMEOUT_S": "5",
+        # The access matrix and schemathesis present many wrong credentials from 127.0.0.1;
+        # the throttle test goes past this from an address of its own.
+        "NUANXIN_CREDENTIAL_FAILURES_PER_MIN": "1000",
     }
     asyncio.run(ensure_topics(Settings.from_env(env)))
     try:

@@ -10,6 +10,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from engine.events import CLAIM_ADMITTED, DEAD_LETTER, ClaimAdmitted
+from engine.keyfiles import event_keys_of
 from tests.integration.conftest import wait_for
 
 
@@ -23,7 +24,7 @@ async def test_poison_event_is_parked_and_later_claims_are_issued(http, factory,
         face_value_fen=1,
         valid_until=int(time.time()) + 3600,
         admitted_at_ms=int(time.time() * 1000),
-    )
+    ).signed(event_keys_of(settings))  # authentic, but for a campaign that does not exist
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     await producer.start()
     try:

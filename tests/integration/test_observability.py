@@ -109,7 +109,10 @@ def _parse(text: str) -> datetime:
 
 
 async def test_ops_actions_are_audited_without_secrets(http, factory):
-    ops = factory.ops | {"X-Ops-Actor": "li.wei@union"}
+    named = await http.post(
+        "/v1/ops/credentials", json={"name": "li.wei@union"}, headers=factory.ops
+    )
+    ops = {"Authorization": f"Bearer {named.json()['token']}"}
     r = await http.post(
         "/v1/merchants", json={"id": factory.unique("m"), "name": "Shop"}, headers=ops
     )

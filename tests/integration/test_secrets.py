@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from engine.keyfiles import auth_key_of, keyring_of
 from engine.settings import Settings
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import RECEIVER_HOST, wait_for
 
 REPO = Path(__file__).parents[2]
 
@@ -57,7 +57,7 @@ async def test_secrets_stay_out_of_logs_and_error_bodies(http, factory, engine, 
     assert (await http.post("/v1/redemptions", json={"code": code}, headers=pos)).status_code == 201
     hook = await http.put(
         f"/v1/merchants/{merchant}/webhook",
-        json={"url": "https://merchant.example/hook"},
+        json={"url": f"http://{RECEIVER_HOST}:9/hook"},
         headers=factory.ops,
     )
     secrets["webhook secret"] = hook.json()["secret"]

@@ -25,7 +25,11 @@ def test_second_stack_up_status_down(tmp_path):
         status = stack.status()
         assert [s["name"] for s in status] == ["redis", "postgres", "broker"]
         assert all(s["running"] for s in status)
-        assert (tmp_path / "state" / "stack.env").stat().st_mode & 0o077 == 0
+        # Secrets (the ops token, the database password, keys) for the owner's eyes only.
+        state = tmp_path / "state"
+        for path in (state, state / "stack.env", state / "stack.json", state / "keys"):
+            assert path.stat().st_mode & 0o077 == 0, path
+        assert "NUANXIN_OPS_TOKEN" in (state / "stack.json").read_text()
         assert stack.up() == env  # idempotent while running
     finally:
         stopped = stack.down()

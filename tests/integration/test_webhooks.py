@@ -9,7 +9,7 @@ from aiohttp import web
 
 from engine.domain.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify
 from engine.stack.processes import free_port
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import RECEIVER_HOST, wait_for
 from tests.integration.test_merchants import issued_codes, pos
 
 
@@ -36,12 +36,12 @@ async def test_redemption_and_reversal_reach_the_merchant_signed(http, factory, 
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, RECEIVER_HOST, port).start()
     try:
         merchant_id, api_key = await factory.merchant()
         r = await http.put(
             f"/v1/merchants/{merchant_id}/webhook",
-            json={"url": f"http://127.0.0.1:{port}/hooks"},
+            json={"url": f"http://{RECEIVER_HOST}:{port}/hooks"},
             headers=pos(api_key),
         )
         assert r.status_code == 200, r.text

@@ -18,12 +18,8 @@ def _pem(key: Ed25519PrivateKey) -> str:
 
 
 def test_keys_from_the_environment_win_over_files(tmp_path):
-    create_key_files(tmp_path / "ring.json", tmp_path / "auth.pem")
+    files = {k: str(v) for k, v in create_key_files(tmp_path).items()}
     ring, auth = new_keyring(), Ed25519PrivateKey.generate()
-    files = {
-        "NUANXIN_SIGNING_KEYS_FILE": str(tmp_path / "ring.json"),
-        "NUANXIN_AUTH_KEY_FILE": str(tmp_path / "auth.pem"),
-    }
     from_files = Settings.from_env(files)
     from_env = Settings.from_env(
         files | {"NUANXIN_SIGNING_KEYS_JSON": ring.to_json(), "NUANXIN_AUTH_KEY_PEM": _pem(auth)}
@@ -42,3 +38,26 @@ def test_rotation_adds_a_key_id_and_old_codes_still_verify():
     assert rotated.active_key_id == ring.active_key_id + 1
     assert set(rotated.private_keys) == {ring.active_key_id, rotated.active_key_id}
     assert verify_code(old, rotated.public_keys).key_id == ring.active_key_id
+
+
+def test_a_secret_file_is_replaced_whole_and_kept_private(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    import pytest
+
+    from engine import keyfiles
+
+    path = tmp_path / "state" / "ring.json"
+    keyfiles.write_secret(path, "old ring")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+    def crash(*_args):
+        raise OSError("disk gone mid-write")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError):
+        keyfiles.write_secret(path, "new ring")
+    assert path.read_text() == "old ring"  # never truncated in place
+    assert os.listdir(path.parent) == ["ring.json"]  # no temporary left behind

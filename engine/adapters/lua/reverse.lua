@@ -1,18 +1,24 @@
--- A merchant gives back (part of) one of its own redemptions within the window.
--- The amount returns to the voucher's balance; a spent voucher becomes usable again.
+-- A merchant gives back (part of) one of its own redemptions within the window; a store
+-- key only its own store's. The amount returns to the voucher's balance; a spent voucher
+-- becomes usable again. The reversal record doubles as the idempotency record: a repeat
+-- for the same redemption gets the first answer, the same key for another one a refusal.
 -- KEYS[1] voucher hash   KEYS[2] redemption record   KEYS[3] reversal record
 -- KEYS[4] campaign hash
 -- ARGV[1] merchant id   ARGV[2] reversal id   ARGV[3] amount (fen; 0 = all not yet refunded)
--- ARGV[4] now (ms)   ARGV[5] window (ms)   ARGV[6] serial
+-- ARGV[4] now (ms)   ARGV[5] window (ms)   ARGV[6] serial   ARGV[7] redemption id
+-- ARGV[8] store id of a store key ('' for a merchant-wide key)
 -- Returns {1, state, amount, at_ms} | {2, state, amount, at_ms} repeat | {-1} no such
---   redemption | {-2} another merchant's | {-3} window closed | {-4, refundable} amount
-local rv = redis.call('HMGET', KEYS[3], 'state', 'amount', 'at_ms')
+--   redemption | {-2} another merchant's or store's | {-3} window closed
+--   | {-4, refundable} amount | {-5} key reused for another redemption
+local rv = redis.call('HMGET', KEYS[3], 'state', 'amount', 'at_ms', 'redemption')
 if rv[1] and rv[1] ~= 'released' then
+  if rv[4] ~= ARGV[7] then return {-5} end
   return {2, rv[1], tonumber(rv[2]), tonumber(rv[3])}
 end
-local r = redis.call('HMGET', KEYS[2], 'state', 'merchant', 'at_ms', 'amount', 'refunded')
+local r = redis.call('HMGET', KEYS[2], 'state', 'merchant', 'at_ms', 'amount', 'refunded', 'store')
 if not r[1] or r[1] == 'released' then return {-1} end
 if r[2] ~= ARGV[1] then return {-2} end
+if ARGV[8] ~= '' and r[6] ~= ARGV[8] then return {-2} end
 local now = tonumber(ARGV[4])
 if now - tonumber(r[3]) > tonumber(ARGV[5]) then return {-3} end
 local left = tonumber(r[4]) - tonumber(r[5] or '0')
@@ -27,5 +33,5 @@ redis.call('HINCRBY', KEYS[1], 'balance', amount)
 redis.call('HINCRBY', KEYS[2], 'refunded', amount)
 redis.call('HINCRBY', KEYS[4], 'reversed_fen', amount)
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[6], 'merchant', ARGV[1],
-  'amount', amount, 'at_ms', now)
+  'amount', amount, 'at_ms', now, 'redemption', ARGV[7])
 return {1, 'pending', amount, now}

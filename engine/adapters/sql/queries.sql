@@ -73,6 +73,14 @@ INSERT INTO campaign_merchants (campaign_id, merchant_id)
 SELECT $1, unnest($2::text[])
 ON CONFLICT DO NOTHING;
 
+-- name: keep_only_merchants
+-- A new version's list is the whole list: merchants left out stop redeeming.
+DELETE FROM campaign_merchants WHERE campaign_id = $1 AND merchant_id <> ALL($2::text[]);
+
+-- name: unenrol_merchant
+DELETE FROM campaign_merchants WHERE campaign_id = $1 AND merchant_id = $2
+RETURNING merchant_id;
+
 -- name: get_campaign
 SELECT c.*, coalesce(array_agg(m.merchant_id ORDER BY m.merchant_id)
                      FILTER (WHERE m.merchant_id IS NOT NULL), '{}') AS merchants
@@ -305,3 +313,19 @@ SELECT p.code FROM partner_codes p
 WHERE p.campaign_id = $1
   AND NOT EXISTS (SELECT 1 FROM vouchers v
                   WHERE v.campaign_id = p.campaign_id AND v.partner_code = p.code);
+
+-- name: insert_ops_credential
+INSERT INTO ops_credentials (credential_id, name, token_hash, created_by)
+VALUES ($1, $2, $3, $4);
+
+-- name: ops_credential_by_hash
+SELECT credential_id, name FROM ops_credentials WHERE token_hash = $1 AND revoked_at IS NULL;
+
+-- name: ops_credentials
+SELECT credential_id, name, created_by, created_at, revoked_at
+FROM ops_credentials ORDER BY created_at, credential_id;
+
+-- name: revoke_ops_credential
+UPDATE ops_credentials SET revoked_at = now()
+WHERE credential_id = $1 AND revoked_at IS NULL
+RETURNING credential_id;

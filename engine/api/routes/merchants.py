@@ -23,6 +23,7 @@ from engine.api.models import (
 )
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
+from engine.domain.ids import PARTY_ID_PATTERN
 from engine.errors import EngineError, ValidationFailed
 from engine.metrics import REDEMPTIONS, REVERSALS, outcome
 from engine.usecases.redemptions import MerchantIdentity, OfflineItem
@@ -32,7 +33,7 @@ Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]
 # Who may call is checked before the query and body are: a stranger learns nothing, not even
 # which parameters are wrong.
 OWN_MERCHANT = Depends(require_ops_or_path_merchant)
-MerchantId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+MerchantId = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 From = Annotated[date, Query(alias="from")]
 To = Annotated[date, Query(alias="to")]
 
@@ -121,7 +122,9 @@ async def set_webhook(body: WebhookIn, request: Request, merchant_id: MerchantId
     """Where to send voucher.redeemed and voucher.reversed; the answer holds the secret
     that signs them (X-Nuanxin-Signature), shown this once."""
     s = services(request)
-    hook = await s.merchants.set_webhook(merchant_id, body.url, s.settings.webhook_allow_http)
+    hook = await s.merchants.set_webhook(
+        merchant_id, body.url, s.settings.webhook_allow_http, s.settings.webhook_trusted
+    )
     await audit.record(request, "webhook.set", f"merchant:{merchant_id}", after=hook)
     return hook
 

@@ -21,6 +21,7 @@ from engine.api.models import (
     KeyIn,
     MerchantIn,
     MerchantOut,
+    OpsCredentialIn,
     PoolIn,
     RevokeIn,
     StatusIn,
@@ -32,6 +33,7 @@ from engine.api.models import (
     WorkersBulkOut,
 )
 from engine.api.responses import ERRORS
+from engine.domain.ids import PARTY_ID_PATTERN
 from engine.errors import ValidationFailed
 from engine.usecases.admin import MUTABLE
 from engine.usecases.workers import read_csv
@@ -39,7 +41,7 @@ from engine.usecases.workers import read_csv
 router = APIRouter(
     prefix="/v1", dependencies=[Depends(require_ops)], responses=ERRORS, tags=["ops"]
 )
-WorkerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+WorkerId = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut)
@@ -91,6 +93,31 @@ async def audit_log(
     """Who did what to what, newest first."""
     rows = await services(request).db.list_audit(target, action, limit)
     return {"entries": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
+
+
+@router.post("/ops/credentials", status_code=201)
+async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict:
+    """A named token for one person of the operations staff; the token is shown once."""
+    created = await services(request).operators.create(body.name, request.state.actor)
+    await audit.record(request, "ops.credential_create", f"ops:{body.name}", after=created)
+    return created
+
+
+@router.get("/ops/credentials")
+async def list_ops_credentials(request: Request) -> dict:
+    return {"credentials": await services(request).operators.list()}
+
+
+@router.delete("/ops/credentials/{credential_id}", status_code=204)
+async def revoke_ops_credential(
+    request: Request, credential_id: Annotated[str, Path(pattern=r"^o-[0-9a-f]{12}$")]
+) -> Response:
+    """Takes effect on the token's next request."""
+    await services(request).operators.revoke(credential_id)
+    await audit.record(
+        request, "ops.credential_revoke", "ops", after={"credential_id": credential_id}
+    )
+    return Response(status_code=204)
 
 
 @router.post("/ops/vouchers/revoke")
@@ -264,6 +291,18 @@ async def enrol_merchant(body: EnrolIn, request: Request, campaign_id: CampaignI
         after={"merchant_id": body.merchant_id},
     )
     return {"campaign_id": campaign_id, "merchant_id": body.merchant_id, "enrolled": True}
+
+
+@router.delete("/campaigns/{campaign_id}/merchants/{merchant_id}", status_code=204)
+async def unenrol_merchant(
+    request: Request, campaign_id: CampaignId, merchant_id: WorkerId
+) -> Response:
+    """End an enrolment; the merchant's next redemption of this campaign is refused."""
+    await services(request).merchants.unenrol(campaign_id, merchant_id)
+    await audit.record(
+        request, "campaign.unenrol", f"campaign:{campaign_id}", before={"merchant_id": merchant_id}
+    )
+    return Response(status_code=204)
 
 
 @router.post("/workers", status_code=201, response_model=WorkerOut)

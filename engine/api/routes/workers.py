@@ -52,7 +52,9 @@ async def claim(
             campaign_id, who, key, request.state.request_id, face
         )
     except EngineError as exc:
-        CLAIMS.labels(campaign_id, outcome(exc)).inc()
+        # Only campaigns that exist get a series of their own; made-up ids share one.
+        label = campaign_id if services(request).claims.campaigns.known(campaign_id) else "-"
+        CLAIMS.labels(label, outcome(exc)).inc()
         if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
             services(request).store.count_refusal_soon(campaign_id, exc.slug)
         raise

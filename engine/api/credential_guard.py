@@ -1,0 +1,45 @@
+"""Wrong merchant keys and ops tokens, counted per client address.
+
+Every wrong credential is counted in Redis (shared by all API processes); once an address
+is over its allowance, this process refuses it from memory until the window ends, so a
+guessing client costs neither a database look-up nor a Redis round trip per try, and
+right credentials never pay for the count at all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from engine.adapters.redis_store import RedisStore
+from engine.errors import RateLimited
+
+_WINDOW_S = 60
+_MAX_REMEMBERED = 10_000
+
+
+class CredentialGuard:
+    def __init__(self, store: RedisStore, failures_per_min: int) -> None:
+        self.store, self.failures_per_min = store, failures_per_min
+        self._blocked: dict[str, float] = {}
+
+    def check(self, address: str) -> None:
+        until = self._blocked.get(address)
+        if until is None:
+            return
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._blocked[address]
+            return
+        raise RateLimited(
+            f"Too many wrong credentials from this address; at most "
+            f"{self.failures_per_min} a minute",
+            retry_after_s=math.ceil(left),
+        )
+
+    async def failed(self, address: str) -> None:
+        wait = await self.store.credential_failure(address, _WINDOW_S, self.failures_per_min)
+        if wait:
+            if len(self._blocked) >= _MAX_REMEMBERED:
+                self._blocked.clear()
+            self._blocked[address] = time.monotonic() + wait

@@ -1,0 +1,49 @@
+"""A voucher's status, decided in one place.
+
+Precedence, highest first: revoked (ops withdrew it), redeemed (nothing left to spend),
+expired (marked by the expiry timer, or past its validity), issued. A used-up voucher
+stays "redeemed" after its validity ends: the worker used it, it did not lapse.
+`redeem.lua` makes the same decision atomically and refuses in this order; the
+contract test in tests/integration/test_attacks.py holds the two together.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class VoucherStatus(StrEnum):
+    ISSUED = "issued"
+    REDEEMED = "redeemed"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def voucher_status(*, revoked: bool, balance_fen: int, expired: bool) -> VoucherStatus:
+    if revoked:
+        return VoucherStatus.REVOKED
+    if balance_fen <= 0:
+        return VoucherStatus.REDEEMED
+    if expired:
+        return VoucherStatus.EXPIRED
+    return VoucherStatus.ISSUED
+
+
+def live_status(record: dict[str, str], now_ms: int) -> VoucherStatus | None:
+    """The status of a voucher from its live record (None: not issued yet)."""
+    if not record:
+        return None
+    stored = record.get("status")
+    return voucher_status(
+        revoked=stored == VoucherStatus.REVOKED,
+        balance_fen=int(record.get("balance", 0)),
+        expired=stored == VoucherStatus.EXPIRED or now_ms >= int(record["expires_at"]) * 1000,
+    )
+
+
+# Why a status keeps a voucher from being redeemed: the problem types a redemption answers.
+REFUSAL = {
+    VoucherStatus.REVOKED: "revoked",
+    VoucherStatus.REDEEMED: "already-redeemed",
+    VoucherStatus.EXPIRED: "expired",
+}

@@ -1,0 +1,72 @@
+"""The Redis key space: no id a caller chooses can meet a key the engine builds."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import time
+
+import pytest
+
+from engine import keys
+from engine.domain.ids import CAMPAIGN_ID, PARTY_ID
+
+# Ids that look like the engine's own words and numbers: kinds, minutes, seconds,
+# serials, periods, and the ids of every kind of caller.
+MINUTE = int(time.time()) // 60
+HOSTILE = [
+    str(MINUTE), str(MINUTE + 1), "1", "0", "rate", "claim", "voucher", "unsettled",
+    "campaign", "admit-rate", "claim-rate", "w", "cap", "m", "n", "none", "2026-11",
+    "win", "per-period", "redeem-rate", "key", "terminal",
+]  # fmt: skip
+ID_ARGS = {"campaign_id", "worker_id", "group_id", "merchant_id", "claim_id", "redemption_id",
+           "reversal_id", "caller", "scope", "kind", "size", "period", "address"}  # fmt: skip
+NUMBER_ARGS = {"minute", "serial"}
+
+
+def builders():
+    """Every public key builder of engine.keys and its parameter names."""
+    for name, fn in inspect.getmembers(keys, inspect.isfunction):
+        if fn.__module__ != keys.__name__ or name.startswith("_"):
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if params == ["record_key"]:
+            continue  # readers of keys, not builders
+        yield name, fn, params
+
+
+def samples(params):
+    choices = []
+    for p in params:
+        if p in NUMBER_ARGS:
+            choices.append([int(x) for x in HOSTILE if x.isdigit()])
+        else:
+            assert p in ID_ARGS, f"unknown key parameter {p}: add it to this test"
+            choices.append([x for x in HOSTILE if PARTY_ID.match(x)])
+    return itertools.product(*choices)
+
+
+def test_every_builder_is_checked():
+    names = {name for name, _, _ in builders()}
+    assert {"claim_rate", "admission_rate", "worker_profile", "rate", "voucher"} <= names
+
+
+def test_no_two_keys_meet_whatever_the_ids():
+    seen: dict[str, tuple] = {}
+    for name, fn, params in builders():
+        for args in samples(params):
+            key = fn(*args)
+            # The same key from two different builders (or the same builder and other ids)
+            # would be one record written by two owners.
+            assert seen.setdefault(key, (name, args)) == (name, args), (key, seen[key], name, args)
+    assert len(seen) > 1000
+
+
+def test_a_worker_named_like_the_current_minute_gets_its_own_key():
+    campaign = "metro-2027"
+    assert keys.claim_rate(campaign, str(MINUTE)) != keys.admission_rate(campaign, MINUTE)
+
+
+@pytest.mark.parametrize("bad", ["a:b", "a{b", "a}b", "x:rate"])
+def test_ids_with_separators_never_pass_the_id_shapes(bad):
+    assert not PARTY_ID.match(bad) and not CAMPAIGN_ID.match(bad)
