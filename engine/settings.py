@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     kafka_idempotent_producer: bool = False
     kafka_produce_timeout_s: float = 5.0
     kafka_session_timeout_s: float = 10.0
+    # SASL/SCRAM towards a broker that demands it (docker-compose's does); empty: none.
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
     topic_prefix: str = "nuanxin"
     topic_partitions: int = 4
 

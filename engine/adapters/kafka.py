@@ -14,6 +14,18 @@ from engine.events import DEAD_LETTER, EVENT_TYPES, Event
 from engine.settings import Settings
 
 
+def client_options(settings: Settings) -> dict:
+    """What every aiokafka client needs to authenticate to the broker (nothing locally)."""
+    if not settings.kafka_sasl_username:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+    }
+
+
 class EventProducer:
     def __init__(self, settings: Settings, keys: EventKeys) -> None:
         self.settings, self.keys = settings, keys
@@ -25,6 +37,7 @@ class EventProducer:
             linger_ms=1,
             request_timeout_ms=int(self._timeout * 1000),
             retry_backoff_ms=50,
+            **client_options(settings),
         )
 
     async def start(self) -> None:
@@ -49,7 +62,9 @@ class EventProducer:
 
 async def ensure_topics(settings: Settings, names: tuple[str, ...] = ()) -> list[str]:
     """Create the engine's topics (or the named ones) if missing; return those created now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **client_options(settings)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -81,6 +96,7 @@ async def read_log(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **client_options(settings),
     )
     await consumer.start()
     try:

@@ -108,14 +108,16 @@ class Database:
         rows = await self.pool.fetch(self.q["insert_partner_codes"], campaign_id, list(codes))
         return [r["code"] for r in rows]
 
-    async def register_for_lottery(self, campaign_id: str, worker_id: str) -> None:
-        await self.pool.execute(self.q["register_for_lottery"], campaign_id, worker_id)
+    async def register_for_lottery(self, campaign_id: str, worker_id: str, salt: str) -> str:
+        """The registration's salt (the first one, if the worker registered before)."""
+        return await self.pool.fetchval(
+            self.q["register_for_lottery"], campaign_id, worker_id, salt
+        )
 
-    async def lottery_registrants(self, campaign_id: str) -> list[str]:
-        return [
-            r["worker_id"]
-            for r in await self.pool.fetch(self.q["lottery_registrants"], campaign_id)
-        ]
+    async def lottery_registrants(self, campaign_id: str) -> list[tuple[str, str]]:
+        """(worker id, salt) of every registrant."""
+        rows = await self.pool.fetch(self.q["lottery_registrants"], campaign_id)
+        return [(r["worker_id"], r["salt"]) for r in rows]
 
     async def insert_lottery_commitment(
         self, campaign_id: str, commitment: str, digest: str, count: int, stock: int, seed_hex: str

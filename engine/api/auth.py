@@ -12,6 +12,8 @@ from starlette.types import Scope
 from engine.api.services import Services
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import Forbidden, RateLimited, Unauthorized
+from engine.usecases.merchants import MERCHANT_KEY_PREFIX
+from engine.usecases.operators import OPS_TOKEN_PREFIX
 from engine.usecases.redemptions import MerchantIdentity
 
 _MAX_CREDENTIAL_CHARS = 4096
@@ -42,7 +44,6 @@ async def require_ops(request: Request) -> None:
     """The audit log names who acted: `ops:<name>` of a named token, never a header."""
     actor = await _ops_actor(request, _bearer(request))
     if actor is None:
-        await services(request).credential_guard.failed(_address(request))
         raise Unauthorized("Operations credentials required")
     request.state.actor = actor
 
@@ -52,11 +53,14 @@ async def _ops_actor(request: Request, given: str) -> str | None:
     expected = s.settings.ops_token.get_secret_value()
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
         return BOOTSTRAP_ACTOR
-    if not given.startswith("nxo_"):
-        return None
+    if not given.startswith(OPS_TOKEN_PREFIX):
+        return None  # refused without a look-up, so not counted as a guess
     s.credential_guard.check(_address(request))
     row = await s.db.ops_credential_by_token(given)
-    return f"ops:{row['name']}" if row is not None else None
+    if row is None:
+        await s.credential_guard.failed(_address(request))
+        return None
+    return f"ops:{row['name']}"
 
 
 async def require_worker(request: Request) -> WorkerIdentity:
@@ -76,6 +80,9 @@ async def require_merchant(request: Request) -> MerchantIdentity:
     """Looked up on every request, so a revoked key stops working at once."""
     s = services(request)
     given = _bearer(request)
+    if not given.startswith(MERCHANT_KEY_PREFIX):
+        # A worker token or an ops token on a merchant route: refused without a look-up.
+        raise Unauthorized("Merchant API key required")
     s.credential_guard.check(_address(request))
     row = await s.db.merchant_by_api_key(given)
     if row is None:

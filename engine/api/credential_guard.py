@@ -1,5 +1,9 @@
 """Wrong merchant keys and ops tokens, counted per client address.
 
+Only credentials of the right shape count (a merchant key's or a named ops token's
+prefix): they are the ones that cost a database look-up and could be guesses. A worker
+token sent to a merchant route is refused without a look-up and counts for nothing.
+
 Every wrong credential is counted in Redis (shared by all API processes); once an address
 is over its allowance, this process refuses it from memory until the window ends, so a
 guessing client costs neither a database look-up nor a Redis round trip per try, and

@@ -1,16 +1,30 @@
 """Lottery draws anyone can re-run: commit to a seed, publish the list, reveal, draw.
 
-At registration close the engine publishes sha256(seed) and the digest of the
-sorted registrant list. At the draw it reveals the seed; every registrant is
-ranked by HMAC-SHA256(seed, worker id) and the first `stock` win. Given the
-published list and seed, `nuanxin lottery verify` recomputes the same winners.
+Registrants are published as entries, sha256("<salt>:<worker id>") with a random salt
+per registration, never as worker ids: a worker finds their own entry (the registration
+answer names it), nobody learns who registered, and a hardship-gated programme's list
+does not reveal who is in hardship.
+
+At registration close the engine publishes sha256(seed) and the digest of the sorted
+entry list. At the draw it reveals the seed; every entry is ranked by
+HMAC-SHA256(seed, entry) and the first `stock` win. Given the published entries and
+seed, `nuanxin lottery verify` recomputes the same winning entries.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Iterable
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def entry(salt: str, worker_id: str) -> str:
+    return hashlib.sha256(f"{salt}:{worker_id}".encode()).hexdigest()
 
 
 def commitment(seed: bytes) -> str:

@@ -75,6 +75,15 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         producer_acks=-1,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
+        broker_credentials=(
+            faust.SASLCredentials(
+                username=settings.kafka_sasl_username,
+                password=settings.kafka_sasl_password.get_secret_value(),
+                mechanism=settings.kafka_sasl_mechanism,
+            )
+            if settings.kafka_sasl_username
+            else None
+        ),
     )
 
     @app.task

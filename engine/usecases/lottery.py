@@ -38,7 +38,8 @@ class Lotteries:
             raise ValidationFailed("this campaign is not a lottery")
         return campaign
 
-    async def register(self, campaign_id: str, who: WorkerIdentity) -> None:
+    async def register(self, campaign_id: str, who: WorkerIdentity) -> str:
+        """Enter the draw (idempotent); the worker's entry as the lottery will publish it."""
         campaign = await self._lottery(campaign_id)
         now = self.clock.now()
         if campaign.status not in CLAIMABLE or not (
@@ -51,20 +52,26 @@ class Lotteries:
             rule = failed_rule(campaign.rules, await self.profiles.get(who.worker_id))
             if rule is not None:
                 raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
-        await self.db.register_for_lottery(campaign_id, who.worker_id)
+        salt = await self.db.register_for_lottery(campaign_id, who.worker_id, lottery.new_salt())
+        return lottery.entry(salt, who.worker_id)
+
+    async def _entries(self, campaign_id: str) -> dict[str, str]:
+        """Entry -> worker id of every registrant."""
+        registrants = await self.db.lottery_registrants(campaign_id)
+        return {lottery.entry(salt, worker): worker for worker, salt in registrants}
 
     async def commit(self, campaign_id: str) -> dict:
         """At registration close: fix the list and publish the seed's commitment."""
         campaign = await self._lottery(campaign_id)
         if self.clock.now() < campaign.claim_closes_at:
             raise Conflict("registration is still open")
-        registrants = await self.db.lottery_registrants(campaign_id)
+        entries = await self._entries(campaign_id)
         seed = secrets.token_bytes(32)
         await self.db.insert_lottery_commitment(
             campaign_id,
             lottery.commitment(seed),
-            lottery.registrants_digest(registrants),
-            len(registrants),
+            lottery.registrants_digest(entries),
+            len(entries),
             campaign.quota,
             seed.hex(),
         )
@@ -83,11 +90,12 @@ class Lotteries:
         row = await self.db.get_lottery(campaign_id)
         if row is None:
             raise Conflict("commit the registrant list first")
-        registrants = await self.db.lottery_registrants(campaign_id)
-        if lottery.registrants_digest(registrants) != row["registrants_digest"]:
+        entries = await self._entries(campaign_id)
+        if lottery.registrants_digest(entries) != row["registrants_digest"]:
             raise Conflict("the registrant list changed after the commitment")
-        winners = lottery.draw(bytes.fromhex(row["seed_hex"]), registrants, row["stock"])
-        await self.db.record_lottery_draw(campaign_id, winners)
+        winning = lottery.draw(bytes.fromhex(row["seed_hex"]), entries, row["stock"])
+        await self.db.record_lottery_draw(campaign_id, winning)
+        winners = [entries[e] for e in winning]
         category = campaign.eligible_categories[0]
         sem = asyncio.Semaphore(32)
         done = 0
@@ -118,7 +126,8 @@ class Lotteries:
             "state": "drawn" if drawn else "committed",
             "commitment": row["commitment"],
             "registrants_digest": row["registrants_digest"],
-            "registrants": await self.db.lottery_registrants(campaign_id),
+            # Salted entries, not worker ids: each worker knows their own entry.
+            "registrants": sorted(await self._entries(campaign_id)),
             "stock": row["stock"],
             "seed_hex": row["seed_hex"] if drawn else None,
             "winners": list(row["winners"]) if drawn else None,

@@ -29,8 +29,11 @@ SETTLEMENT_COLUMNS = (
 )
 
 
+MERCHANT_KEY_PREFIX = "nxm_"
+
+
 def new_api_key() -> str:
-    return f"nxm_{secrets.token_urlsafe(32)}"
+    return f"{MERCHANT_KEY_PREFIX}{secrets.token_urlsafe(32)}"
 
 
 class Merchants:

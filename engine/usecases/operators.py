@@ -11,9 +11,11 @@ import secrets
 from engine.adapters.postgres import Database
 from engine.errors import NotFound
 
+OPS_TOKEN_PREFIX = "nxo_"
+
 
 def new_ops_token() -> str:
-    return f"nxo_{secrets.token_urlsafe(32)}"
+    return f"{OPS_TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
 
 
 class Operators:

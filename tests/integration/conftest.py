@@ -160,6 +160,23 @@ def factory(http: httpx.AsyncClient, settings: Settings) -> Factory:
     return Factory(http, settings)
 
 
+async def redeemable_code(http, factory, worker_id: str, claim_id: str, timeout_s=60.0) -> str:
+    """Wait until the claim says issued, and return its code.
+
+    The issuer writes PostgreSQL first and activates the voucher in Redis after; the
+    claim answers "issued" only once it is active, so the code can be redeemed from then
+    on. Polling this instead of PostgreSQL (or sleeping) is what keeps tests exact on a
+    slow machine.
+    """
+    headers = {"Authorization": f"Bearer {factory.token(worker_id)}"}
+
+    async def issued():
+        r = await http.get(f"/v1/claims/{claim_id}", headers=headers)
+        return r.json()["voucher"]["code"] if r.status_code == 200 and r.json()["voucher"] else None
+
+    return await wait_for(issued, timeout_s)
+
+
 async def wait_for(check, timeout_s: float = 60.0, interval_s: float = 0.2):
     """Poll an async check until it returns a truthy value; fail with the last value."""
     deadline = time.monotonic() + timeout_s

@@ -19,6 +19,7 @@ ROLES = (
     "worker A",
     "worker B",
     "merchant enrolled",
+    "store key",
     "merchant not enrolled",
     "revoked merchant key",
     "ops",
@@ -29,11 +30,13 @@ ALLOWED = {
     "public": set(ROLES),
     "ops": {"ops"},
     "workers": {"worker A", "worker B"},
-    "merchants": {"merchant enrolled", "merchant not enrolled"},
+    "merchants": {"merchant enrolled", "store key", "merchant not enrolled"},
+    # A store key (of the enrolled merchant) redeems, verifies and reverses for its store;
+    # only a merchant-wide key manages the account: webhook, deliveries, statements.
     "own merchant": {"ops", "merchant enrolled"},
 }
 # Side effects a role's allowed call would have on the other rows: done last, or skipped.
-LAST = ("/v1/me/keys/rotate",)
+LAST = ("/v1/me/keys/rotate", "/v1/campaigns/{campaign_id}/merchants/{merchant_id}")
 
 
 def endpoints() -> list[tuple[str, str, str]]:
@@ -56,6 +59,17 @@ async def world(http, factory):
     keys = (await http.get(f"/v1/merchants/{revoked}/keys", headers=factory.ops)).json()["keys"]
     r = await http.delete(f"/v1/merchants/{revoked}/keys/{keys[0]['key_id']}", headers=factory.ops)
     assert r.status_code == 204
+    r = await http.post(
+        f"/v1/merchants/{enrolled}/stores",
+        json={"id": "till-1", "name": "Till"},
+        headers=factory.ops,
+    )
+    assert r.status_code == 201, r.text
+    store_key = (
+        await http.post(
+            f"/v1/merchants/{enrolled}/keys", json={"store_id": "till-1"}, headers=factory.ops
+        )
+    ).json()["api_key"]
     campaign = await factory.campaign(quota=10, merchants=[enrolled])
     a, b = await factory.workers(2)
     claims = {}
@@ -74,6 +88,7 @@ async def world(http, factory):
             "worker A": {"Authorization": f"Bearer {factory.token(a)}"},
             "worker B": {"Authorization": f"Bearer {factory.token(b)}"},
             "merchant enrolled": {"Authorization": f"Bearer {enrolled_key}"},
+            "store key": {"Authorization": f"Bearer {store_key}"},
             "merchant not enrolled": {"Authorization": f"Bearer {other_key}"},
             "revoked merchant key": {"Authorization": f"Bearer {revoked_key}"},
             "ops": factory.ops,

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -394,11 +395,13 @@ async def test_wrong_credentials_are_throttled_per_address(settings, engine):
                     json={"code": "x"},
                     headers={"Authorization": f"Bearer nxm_guess{i}"},
                 )
-                for i in range(limit + 20)
+                for i in range(limit)
             )
         )
         codes = [r.status_code for r in statuses]
-        assert codes.count(401) >= limit - 1 and 429 in codes, sorted(set(codes))
+        # Each wrong key cost a look-up until the allowance was used up (a few in flight
+        # when it ran out may still have been looked up).
+        assert set(codes) <= {401, 429} and codes.count(401) >= limit, Counter(codes)
         blocked = await guesser.post(
             "/v1/codes/verify", json={"code": "x"}, headers={"Authorization": "Bearer nxm_x"}
         )

@@ -56,7 +56,7 @@ async def test_poison_event_is_parked_and_later_claims_are_issued(http, factory,
         async def find():
             batch = await consumer.getmany(timeout_ms=500)
             parked.extend(json.loads(m.value) for ms in batch.values() for m in ms)
-            return [p for p in parked if p["event"]["claim_id"] == poison.claim_id]
+            return [p for p in parked if p["event"].get("claim_id") == poison.claim_id]
 
         (entry,) = await asyncio.wait_for(wait_for(find, timeout_s=30), 40)
     finally:

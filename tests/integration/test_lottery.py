@@ -33,9 +33,10 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
         )
     )
     riders = [WorkerIdentity(f"r-{uuid.uuid4().hex[:8]}", "delivery_rider") for _ in range(20)]
+    entries = {}
     for who in riders:
-        await services.lotteries.register(campaign.id, who)
-        await services.lotteries.register(campaign.id, who)  # idempotent
+        entries[await services.lotteries.register(campaign.id, who)] = who.worker_id
+        assert await services.lotteries.register(campaign.id, who) in entries  # idempotent
     with pytest.raises(RegistrationRequired):
         await services.claims.claim(campaign.id, riders[0], "k")
     with pytest.raises(Conflict):
@@ -44,7 +45,9 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
     clock.moment = T0 + timedelta(hours=1)
     committed = await services.lotteries.commit(campaign.id)
     assert committed["state"] == "committed" and committed["seed_hex"] is None
-    assert len(committed["registrants"]) == 20
+    # Salted entries are published, each worker can find theirs, and no worker id shows.
+    assert sorted(committed["registrants"]) == sorted(entries)
+    assert not any(who.worker_id in json.dumps(committed) for who in riders)
     with pytest.raises(Conflict):
         await services.lotteries.draw(campaign.id)  # before draw_at
 
@@ -55,7 +58,8 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
     assert drawn["commitment"] == committed["commitment"]
 
     rows = await wait_for(lambda: _vouchers(db, campaign.id, 5))
-    assert sorted(r["worker_id"] for r in rows) == sorted(drawn["winners"])
+    assert sorted(r["worker_id"] for r in rows) == sorted(entries[e] for e in drawn["winners"])
+    assert not any(who.worker_id in json.dumps(drawn) for who in riders)
 
     published = (await http.get(f"/v1/campaigns/{campaign.id}/lottery")).json()
     assert published == drawn

@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import redeemable_code, wait_for
 
 
 def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> dict:
@@ -24,22 +24,15 @@ def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> di
 
 
 async def issued_codes(http, factory, db, campaign_id: str, n: int) -> list[str]:
-    workers = await factory.workers(n)
-    for w in workers:
+    """Claim n vouchers with n new workers; their codes, in claim order, once redeemable."""
+    claims = []
+    for w in await factory.workers(n):
         r = await http.post(
             f"/v1/campaigns/{campaign_id}/claims", headers=factory.worker_headers(w, "k")
         )
         assert r.status_code == 201, r.text
-
-    async def codes():
-        rows = await db.fetch(
-            "SELECT code FROM vouchers WHERE campaign_id = $1 ORDER BY serial", campaign_id
-        )
-        return [r["code"] for r in rows] if len(rows) == n else None
-
-    found = await wait_for(codes)
-    await asyncio.sleep(0.2)  # the voucher state reaches Redis just after the row
-    return found
+        claims.append((w, r.json()["claim_id"]))
+    return [await redeemable_code(http, factory, w, claim_id) for w, claim_id in claims]
 
 
 async def ledger_rows(db, campaign_id: str) -> list:

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import redeemable_code, wait_for
 from tests.integration.test_merchants import issued_codes, pos
 from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
 
@@ -173,16 +173,14 @@ async def test_a_request_id_follows_a_claim_and_a_redemption_into_the_database(h
         headers=factory.worker_headers(worker, "k") | {"X-Request-ID": trace},
     )
     assert r.status_code == 201 and r.headers["x-request-id"] == trace
-    row = await wait_for(
-        lambda: db.fetchrow(
-            "SELECT code, request_id FROM vouchers WHERE claim_id = $1", r.json()["claim_id"]
-        )
+    code = await redeemable_code(http, factory, worker, r.json()["claim_id"])
+    row = await db.fetchrow(
+        "SELECT request_id FROM vouchers WHERE claim_id = $1", r.json()["claim_id"]
     )
     assert row["request_id"] == trace
-    await asyncio.sleep(0.2)  # the voucher state reaches Redis just after the row
     r = await http.post(
         "/v1/redemptions",
-        json={"code": row["code"]},
+        json={"code": code},
         headers=pos(api_key, "k") | {"X-Request-ID": trace + "-pos"},
     )
     assert r.status_code == 201

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from engine.keyfiles import auth_key_of, keyring_of
+from engine.keyfiles import auth_key_of, event_keys_of, keyring_of
 from engine.settings import Settings
-from tests.integration.conftest import RECEIVER_HOST, wait_for
+from tests.integration.conftest import RECEIVER_HOST, redeemable_code
 
 REPO = Path(__file__).parents[2]
 
@@ -34,6 +34,8 @@ def _secrets(settings: Settings) -> dict[str, str]:
     for kid, key in ring.private_keys.items():
         seed = key.private_bytes(*raw, serialization.NoEncryption())
         found[f"signing key {kid}"] = base64.b64encode(seed).decode()
+    for kid, key in event_keys_of(settings).keys.items():
+        found[f"event key {kid}"] = base64.b64encode(key).decode()
     return found
 
 
@@ -50,9 +52,7 @@ async def test_secrets_stay_out_of_logs_and_error_bodies(http, factory, engine, 
     )
     assert r.status_code == 201
     claim_id = r.json()["claim_id"]
-    code = await wait_for(
-        lambda: db.fetchval("SELECT code FROM vouchers WHERE claim_id = $1", claim_id)
-    )
+    code = await redeemable_code(http, factory, worker, claim_id)
     pos = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": "s", "X-Terminal-Id": "t"}
     assert (await http.post("/v1/redemptions", json={"code": code}, headers=pos)).status_code == 201
     hook = await http.put(

@@ -27,7 +27,14 @@ def test_docker_compose_describes_the_deployment(repo_root):
         assert (
             services[name]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
         )
-    assert set(doc["secrets"]) == {"signing-keys.json", "auth-key.pem", "ops-token"}
+    assert set(doc["secrets"]) == {
+        "signing-keys.json",
+        "auth-key.pem",
+        "event-keys.json",
+        "ops-token",
+    }
+    for name in ("api", "stream"):
+        assert "event-keys.json" in services[name]["secrets"]
 
 
 def test_served_openapi_matches_the_committed_document(repo_root):

@@ -34,11 +34,18 @@ ON CONFLICT DO NOTHING
 RETURNING code;
 
 -- name: register_for_lottery
-INSERT INTO lottery_registrations (campaign_id, worker_id) VALUES ($1, $2)
-ON CONFLICT DO NOTHING;
+-- The registration's salt: the new one, or the first one on a repeat.
+WITH added AS (
+    INSERT INTO lottery_registrations (campaign_id, worker_id, salt) VALUES ($1, $2, $3)
+    ON CONFLICT DO NOTHING
+    RETURNING salt)
+SELECT salt FROM added
+UNION ALL
+SELECT salt FROM lottery_registrations WHERE campaign_id = $1 AND worker_id = $2
+LIMIT 1;
 
 -- name: lottery_registrants
-SELECT worker_id FROM lottery_registrations WHERE campaign_id = $1 ORDER BY worker_id;
+SELECT worker_id, salt FROM lottery_registrations WHERE campaign_id = $1 ORDER BY worker_id;
 
 -- name: insert_lottery_commitment
 INSERT INTO lottery_draws (campaign_id, commitment, registrants_digest, registrants, stock,

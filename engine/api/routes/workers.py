@@ -66,8 +66,14 @@ async def claim(
 @router.post("/campaigns/{campaign_id}/registrations", status_code=201)
 async def register(request: Request, campaign_id: CampaignId, who: Worker) -> dict:
     """Enter a lottery campaign's draw (idempotent)."""
-    await services(request).lotteries.register(campaign_id, who)
-    return {"campaign_id": campaign_id, "worker_id": who.worker_id, "status": "registered"}
+    entry = await services(request).lotteries.register(campaign_id, who)
+    # The list the lottery publishes holds this entry, never the worker id.
+    return {
+        "campaign_id": campaign_id,
+        "worker_id": who.worker_id,
+        "status": "registered",
+        "entry": entry,
+    }
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimStatusOut)
