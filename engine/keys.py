@@ -61,8 +61,8 @@ def claim_rate(campaign_id: str, worker_id: str) -> str:
 
 
 def unsettled(campaign_id: str) -> str:
-    """Sorted set: claim and redemption record keys admitted but not yet acknowledged by
-    the broker, scored by admission time (ms)."""
+    """Sorted set: claim, redemption and reversal record keys decided but not yet
+    acknowledged by the broker, scored by decision time (ms)."""
     return _k(campaign_id, "unsettled")
 
 
@@ -73,7 +73,7 @@ def unsettled_of(record_key: str) -> str:
 
 
 def record_of(record_key: str) -> tuple[str, str]:
-    """('claim' | 'redemption', id) of a record key."""
+    """('claim' | 'redemption' | 'reversal', id) of a record key."""
     _, _, rest = record_key.partition("}:")
     kind, _, record_id = rest.partition(":")
     return kind, record_id
@@ -100,7 +100,13 @@ def cap_spent(group_id: str, period: str) -> str:
 
 
 def cap_reservation(group_id: str, claim_id: str) -> str:
+    """Hash: amount, worker, campaign, period of one claim's reservation against the cap."""
     return f"{PREFIX}:{{cap:{group_id}}}:claim:{claim_id}"
+
+
+def cap_unsettled(group_id: str) -> str:
+    """Sorted set: claim ids whose reservation is not yet known to be admitted, by time."""
+    return f"{PREFIX}:{{cap:{group_id}}}:unsettled"
 
 
 def reversal(campaign_id: str, reversal_id: str) -> str:

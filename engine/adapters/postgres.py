@@ -101,6 +101,9 @@ class Database:
             is not None
         )
 
+    async def cap_groups(self) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["cap_groups"])
+
     async def get_cap_group(self, group_id: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(self.q["get_cap_group"], group_id)
 

@@ -95,6 +95,16 @@ def _ms(moment: datetime) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class CapReservation:
+    group: str
+    period: str
+    claim_id: str
+    worker_id: str
+    campaign_id: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class RedeemRequest:
     campaign_id: str
     serial: int
@@ -269,23 +279,46 @@ class RedisStore:
         ]
         return _text(await self._run("release_claim", keys=ks, args=[a.worker_id, serial]))
 
-    async def cap_reserve(
-        self,
-        group: str,
-        period: str,
-        claim_id: str,
-        worker_id: str,
-        amount: int,
-        cap: int,
-        ttl_s: int,
-    ) -> int:
+    async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
-        ks = [keys.cap_spent(group, period), keys.cap_reservation(group, claim_id)]
-        return int(await self._run("cap_reserve", keys=ks, args=[worker_id, amount, cap, ttl_s]))
+        ks = [
+            keys.cap_spent(r.group, r.period),
+            keys.cap_reservation(r.group, r.claim_id),
+            keys.cap_unsettled(r.group),
+        ]
+        args = [r.worker_id, r.amount, cap, ttl_s, r.claim_id, r.campaign_id, r.period, now_ms]
+        return int(await self._run("cap_reserve", keys=ks, args=args))
 
     async def cap_release(self, group: str, period: str, claim_id: str, worker_id: str) -> bool:
-        ks = [keys.cap_spent(group, period), keys.cap_reservation(group, claim_id)]
-        return bool(await self._run("cap_release", keys=ks, args=[worker_id]))
+        ks = [
+            keys.cap_spent(group, period),
+            keys.cap_reservation(group, claim_id),
+            keys.cap_unsettled(group),
+        ]
+        return bool(await self._run("cap_release", keys=ks, args=[worker_id, claim_id]))
+
+    async def cap_unsettled_before(self, group: str, cutoff_ms: int) -> list[CapReservation]:
+        """Reservations made before `cutoff_ms` not yet known to belong to an admission."""
+        claim_ids = await self.client.zrangebyscore(
+            keys.cap_unsettled(group), "-inf", cutoff_ms, start=0, num=1000
+        )
+        found = []
+        for claim_id in map(_text, claim_ids):
+            record = await self.record(keys.cap_reservation(group, claim_id))
+            found.append(
+                CapReservation(
+                    group,
+                    record.get("period", ""),
+                    claim_id,
+                    record.get("worker", ""),
+                    record.get("campaign", ""),
+                    int(record.get("amount", 0)),
+                )
+            )
+        return found
+
+    async def cap_settled(self, group: str, claim_id: str) -> None:
+        await self.client.zrem(keys.cap_unsettled(group), claim_id)
 
     async def add_to_pool(self, campaign_id: str, codes: Sequence[str]) -> None:
         if codes:
@@ -426,6 +459,8 @@ class RedisStore:
         return await self._run("reverse", keys=_reversal_keys(r), args=args)
 
     async def release_reversal(self, r: ReverseRequest) -> str:
+        """'released', 'spent' (the refund was redeemed again: complete it instead) or the
+        state it had settled in."""
         return _text(await self._run("release_reversal", keys=_reversal_keys(r)))
 
     async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
@@ -473,6 +508,7 @@ def _reversal_keys(r: ReverseRequest) -> list[str]:
         keys.redemption(r.campaign_id, r.redemption_id),
         keys.reversal(r.campaign_id, r.reversal_id),
         keys.campaign(r.campaign_id),
+        keys.unsettled(r.campaign_id),
     ]
 
 

@@ -100,7 +100,8 @@ def interpret_admission(reply: list) -> Admission:
         *numbers, code = reply[2:]
         return Admission(status, _text(reply[1]), *(int(x) for x in numbers), _text(code))
     if status == REPEAT:
-        return Admission(status, _text(reply[1]), int(reply[2]))
+        face = int(reply[3]) if len(reply) > 3 else 0
+        return Admission(status, _text(reply[1]), int(reply[2]), face)
     if status == -4:
         next_wave_ms = int(reply[1]) if len(reply) > 1 else 0
         if next_wave_ms:

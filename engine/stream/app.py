@@ -154,12 +154,19 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("expiry run failed", error=repr(exc)[:300])
 
+    async def publish_reversal(event: VoucherReversed) -> None:
+        # Keyed by merchant, as the API keys it: one partition holds a merchant's chain.
+        sent = await topics.reversed.send(
+            key=event.merchant_id.encode(), value=event.signed(event_keys)
+        )
+        await sent  # acknowledged by the broker before the reversal is confirmed
+
     @app.timer(interval=settings.repair_interval_s)
     async def repair() -> None:
         try:
             r = await resources.get()
             cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
-            await release_abandoned(r.store, r.db, Campaigns(r.db), cutoff_ms)
+            await release_abandoned(r.store, r.db, Campaigns(r.db), cutoff_ms, publish_reversal)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.warning("unsettled repair failed", error=repr(exc)[:300])
 

@@ -39,11 +39,16 @@ async def make_durable(
     confirm: Callable[[], None],
     release: Callable[[], Awaitable[str]],
 ) -> None:
-    """Publish the decision's event; on failure release it or find it already taken."""
+    """Publish the decision's event; on failure release it or find it already taken.
+
+    A decision that can be neither released nor found taken (a reversal whose refund was
+    spent meanwhile) is not durable yet: the caller gets 503, and the repair job
+    completes it by publishing its event.
+    """
     try:
         await publish()
     except Unavailable:
-        if await release() == "released":
+        if await release() in ("released", "spent"):
             raise
         return
     confirm()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from engine import keys
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
-from engine.adapters.redis_store import AdmitRequest, RedisStore
+from engine.adapters.redis_store import AdmitRequest, CapReservation, RedisStore
 from engine.domain.admission import (
     Admission,
     campaign_of_claim,
@@ -87,7 +87,14 @@ class Claims:
             if rule is not None:
                 raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
         claim_id = claim_id_for(campaign_id, who.worker_id, idempotency_key)
-        await self.admit(campaign, claim_id, who, face, request_id, rate_per_min=self.rate_per_min)
+        admission = await self.admit(
+            campaign, claim_id, who, face, request_id, rate_per_min=self.rate_per_min
+        )
+        if face_value_fen is not None and admission.face_value_fen not in (0, face):
+            # The same key names the first request; a different one is a caller's mistake.
+            raise ValidationFailed(
+                "This Idempotency-Key was already used for a claim of another face value"
+            )
         return ClaimAnswer(claim_id)
 
     async def admit(
@@ -132,8 +139,9 @@ class Claims:
             return None
         period = Period(group["period"])
         pid = period_id(period, now)
+        reservation = CapReservation(group["id"], pid, claim_id, worker_id, campaign.id, face)
         reserved = await self.store.cap_reserve(
-            group["id"], pid, claim_id, worker_id, face, group["max_fen"], period_ttl_s(period)
+            reservation, group["max_fen"], period_ttl_s(period), to_ms(now)
         )
         if not reserved:
             raise LimitReached(

@@ -160,6 +160,47 @@ def factory(http: httpx.AsyncClient, settings: Settings) -> Factory:
     return Factory(http, settings)
 
 
+@pytest.fixture(scope="session")
+async def issuing(http, factory) -> None:
+    """The stream worker has joined its group and issues: a voucher went all the way."""
+    campaign = await factory.campaign(quota=1)
+    (worker,) = await factory.workers(1)
+    r = await http.post(
+        f"/v1/campaigns/{campaign['id']}/claims", headers=factory.worker_headers(worker, "warm")
+    )
+    assert r.status_code == 201, r.text
+    await redeemable_code(http, factory, worker, r.json()["claim_id"], timeout_s=120)
+
+
+class ManualClock:
+    """A clock the test moves by hand; `start` is where it began."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def quiet_noon() -> datetime:
+    """Tomorrow, 12:00 in Asia/Shanghai (04:00 UTC): far from a day's, week's or month's
+    turn there, and in the future, so the stream worker's timers (repair, expiry), which
+    run on the real clock, never act on what a test admits at these times."""
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, 4, tzinfo=UTC)
+
+
+@pytest.fixture
+async def clocked(settings):
+    """The use cases in-process against the real services, on a clock the test controls."""
+    from engine.api.services import Services
+
+    clock = ManualClock(quiet_noon())
+    services = await Services.start(settings, clock=clock)
+    yield services, clock
+    await services.stop()
+
+
 async def redeemable_code(http, factory, worker_id: str, claim_id: str, timeout_s=60.0) -> str:
     """Wait until the claim says issued, and return its code.
 
@@ -175,6 +216,11 @@ async def redeemable_code(http, factory, worker_id: str, claim_id: str, timeout_
         return r.json()["voucher"]["code"] if r.status_code == 200 and r.json()["voucher"] else None
 
     return await wait_for(issued, timeout_s)
+
+
+async def sleep_until(moment: datetime) -> None:
+    """Let real time pass a deadline a test set (not a way to wait for the engine)."""
+    await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.1)
 
 
 async def wait_for(check, timeout_s: float = 60.0, interval_s: float = 0.2):

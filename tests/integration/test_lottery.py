@@ -15,21 +15,21 @@ from engine.domain.campaigns import Lottery, WorkerCategory
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import Conflict, RegistrationRequired
 from tests.factories import domain_campaign
-from tests.integration.conftest import wait_for
-from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
+from tests.integration.conftest import sleep_until, wait_for
 
 
-async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):  # noqa: F811
+async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):
     services, clock = clocked
+    t0 = clock.start
     campaign, _ = await services.admin.create_campaign(
         domain_campaign(
             "lottery",
-            T0,
+            t0,
             quota=5,
             face_value_fen=20_000,
-            claim_closes_at=T0 + timedelta(hours=1),
+            claim_closes_at=t0 + timedelta(hours=1),
             eligible_categories=(WorkerCategory.DELIVERY_RIDER,),
-            lottery=Lottery(draw_at=T0 + timedelta(hours=2)),
+            lottery=Lottery(draw_at=t0 + timedelta(hours=2)),
         )
     )
     riders = [WorkerIdentity(f"r-{uuid.uuid4().hex[:8]}", "delivery_rider") for _ in range(20)]
@@ -42,7 +42,7 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
     with pytest.raises(Conflict):
         await services.lotteries.commit(campaign.id)  # registration still open
 
-    clock.moment = T0 + timedelta(hours=1)
+    clock.moment = t0 + timedelta(hours=1)
     committed = await services.lotteries.commit(campaign.id)
     assert committed["state"] == "committed" and committed["seed_hex"] is None
     # Salted entries are published, each worker can find theirs, and no worker id shows.
@@ -51,7 +51,7 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
     with pytest.raises(Conflict):
         await services.lotteries.draw(campaign.id)  # before draw_at
 
-    clock.moment = T0 + timedelta(hours=2)
+    clock.moment = t0 + timedelta(hours=2)
     drawn = await services.lotteries.draw(campaign.id)
     again = await services.lotteries.draw(campaign.id)
     assert drawn["winners"] == again["winners"] and len(drawn["winners"]) == 5
@@ -91,22 +91,24 @@ async def _vouchers(db, campaign_id, n):
 async def test_cli_draw_shows_progress_and_is_audited(http, factory, db, engine):
     from datetime import UTC, datetime
 
+    workers = await factory.workers(9)
+    # Registration closes (and the draw may start) a generous while after the setup.
     now = datetime.now(UTC)
+    closes = now + timedelta(seconds=4)
     campaign = await factory.campaign(
         quota=4,
         eligible_categories=["courier"],
-        claim_closes_at=(now + timedelta(seconds=3)).isoformat(),
+        claim_closes_at=closes.isoformat(),
         valid_until=(now + timedelta(days=3)).isoformat(),
-        lottery={"draw_at": (now + timedelta(seconds=3)).isoformat()},
+        lottery={"draw_at": closes.isoformat()},
     )
-    workers = await factory.workers(9)
     for w in workers:
         r = await http.post(
             f"/v1/campaigns/{campaign['id']}/registrations",
             headers={"Authorization": f"Bearer {factory.token(w)}"},
         )
         assert r.status_code == 201, r.text
-    await asyncio.sleep(max(0.0, 3.3 - (datetime.now(UTC) - now).total_seconds()))
+    await sleep_until(closes)
     done = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "engine.cli.main", "lottery", "draw", campaign["id"]],
@@ -119,7 +121,10 @@ async def test_cli_draw_shows_progress_and_is_audited(http, factory, db, engine)
     assert json.loads(done.stdout)["winners"] == 4
     assert "admitting winners" in done.stderr and "4/4" in done.stderr
     rows = await wait_for(lambda: _vouchers(db, campaign["id"], 4))
-    assert len(rows) == 4
+    # Four different registrants won, each once.
+    assert len({r["worker_id"] for r in rows}) == 4 and {r["worker_id"] for r in rows} <= set(
+        workers
+    )
     entries = await db.fetch(
         "SELECT actor FROM audit_log WHERE action = 'lottery.draw' AND target = $1",
         f"campaign:{campaign['id']}",

@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.conftest import redeemable_code, wait_for
+from tests.integration.conftest import redeemable_code, sleep_until, wait_for
 
 
 def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> dict:
@@ -77,6 +77,21 @@ async def _n_rows(db, campaign_id, n):
     rows = await ledger_rows(db, campaign_id)
     assert len(rows) <= n
     return rows if len(rows) == n else None
+
+
+async def test_a_redemption_key_reused_for_another_code_is_refused(http, factory, db):
+    merchant_id, api_key = await factory.merchant()
+    campaign = await factory.campaign(quota=2, merchants=[merchant_id])
+    first, second = await issued_codes(http, factory, db, campaign["id"], 2)
+    r = await http.post("/v1/redemptions", json={"code": first}, headers=pos(api_key, "same"))
+    assert r.status_code == 201
+    reused = await http.post("/v1/redemptions", json={"code": second}, headers=pos(api_key, "same"))
+    assert reused.status_code == 422 and reused.json()["type"].endswith("/validation-error")
+    # The second voucher was not touched: it is still redeemable, and then redeemed once.
+    check = await http.post("/v1/codes/verify", json={"code": second}, headers=pos(api_key))
+    assert check.json()["redeemable"] is True
+    ok = await http.post("/v1/redemptions", json={"code": second}, headers=pos(api_key, "new"))
+    assert ok.status_code == 201 and ok.json()["serial"] != r.json()["serial"]
 
 
 async def test_single_use_voucher_cannot_be_redeemed_in_parts(http, factory, db):
@@ -154,7 +169,7 @@ async def test_offline_batch_reports_each_item_and_redeems_nothing_twice(http, f
 async def test_reversals_window_idempotency_and_ownership(http, factory, db):
     (m1, key1), (m2, key2) = await factory.merchant(), await factory.merchant()
     campaign = await factory.campaign(
-        quota=3, face_value_fen=5_000, stored_value=True, merchants=[m1, m2], reversal_window_s=2
+        quota=3, face_value_fen=5_000, stored_value=True, merchants=[m1, m2], reversal_window_s=5
     )
     codes = await issued_codes(http, factory, db, campaign["id"], 2)
     r = await http.post(
@@ -188,7 +203,7 @@ async def test_reversals_window_idempotency_and_ownership(http, factory, db):
 
     r = await http.post("/v1/redemptions", json={"code": codes[1]}, headers=pos(key1, "r3"))
     late_rid = r.json()["redemption_id"]
-    await asyncio.sleep(2.2)
+    await sleep_until(datetime.fromisoformat(r.json()["redeemed_at"]) + timedelta(seconds=5))
     late = await http.post(
         "/v1/reversals", json={"redemption_id": late_rid}, headers=pos(key1, "rev-late")
     )

@@ -14,7 +14,6 @@ from engine.errors import SoldOut
 from tests.factories import domain_campaign
 from tests.integration.conftest import redeemable_code, wait_for
 from tests.integration.test_merchants import issued_codes, pos
-from tests.integration.test_waves import T0, clocked  # noqa: F401 - the fixture
 
 
 def samples(text: str, name: str, **labels: str) -> float:
@@ -71,10 +70,11 @@ async def _codes(db, campaign_id):
     return [r["code"] for r in rows] if len(rows) == 3 else None
 
 
-async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):  # noqa: F811
+async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):
     services, clock = clocked
+    t0 = clock.start
     campaign, _ = await services.admin.create_campaign(
-        domain_campaign("drain", T0, quota=700, budget_fen=700 * 300)
+        domain_campaign("drain", t0, quota=700, budget_fen=700 * 300)
     )
 
     async def drain(seconds: int, per_s: int) -> int:

@@ -145,6 +145,21 @@ async def test_face_value_outside_the_range_is_refused(http, factory):
     assert view["admitted"] == 0
 
 
+async def test_a_repeated_claim_with_another_face_value_is_refused(http, factory):
+    campaign = await factory.campaign(
+        face_value_fen=8_000, face_value_min_fen=5_000, face_value_max_fen=11_000, quota=5
+    )
+    worker = await worker_with(http, factory)
+    first = await claim(http, factory, campaign["id"], worker, body={"face_value_fen": 6_000})
+    assert first.status_code == 201, first.text
+    same = await claim(http, factory, campaign["id"], worker, body={"face_value_fen": 6_000})
+    assert same.status_code == 201 and same.json() == first.json()
+    other = await claim(http, factory, campaign["id"], worker, body={"face_value_fen": 9_000})
+    assert other.status_code == 422 and other.json()["type"].endswith("/validation-error")
+    view = (await http.get(f"/v1/campaigns/{campaign['id']}", headers=factory.ops)).json()
+    assert (view["admitted"], view["budget_used_fen"]) == (1, 6_000)
+
+
 async def test_pool_of_300_codes_under_1000_concurrent_claims(http, factory, db):
     campaign = await factory.campaign(quota=1_000, partner_pool=True)
     codes = [f"DATA-{i:05d}-{factory.unique('x')}" for i in range(300)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,31 +13,13 @@ from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
 
-T0 = datetime.now(UTC).replace(microsecond=0)
 
-
-class ManualClock:
-    def __init__(self, now: datetime) -> None:
-        self.moment = now
-
-    def now(self) -> datetime:
-        return self.moment
-
-
-@pytest.fixture
-async def clocked(settings):
-    clock = ManualClock(T0)
-    services = await Services.start(settings, clock=clock)
-    yield services, clock
-    await services.stop()
-
-
-def wave_campaign(rollover: bool) -> Campaign:
+def wave_campaign(t0: datetime, rollover: bool) -> Campaign:
     return domain_campaign(
         "waves",
-        T0,
+        t0,
         quota=15,
-        waves=tuple(Wave(T0 + timedelta(hours=h), 5) for h in (1, 2, 3)),
+        waves=tuple(Wave(t0 + timedelta(hours=h), 5) for h in (1, 2, 3)),
         rollover=rollover,
     )
 
@@ -58,21 +40,22 @@ async def claims(services: Services, campaign: Campaign, n: int) -> int:
 @pytest.mark.parametrize("rollover", [False, True])
 async def test_stock_appears_only_at_each_wave(clocked, rollover):
     services, clock = clocked
-    campaign, _ = await services.admin.create_campaign(wave_campaign(rollover))
+    t0 = clock.start
+    campaign, _ = await services.admin.create_campaign(wave_campaign(clock.start, rollover))
 
     with pytest.raises(SoldOut) as before:
         await services.claims.claim(campaign.id, WorkerIdentity("early", "courier"), "k")
-    assert before.value.extra["next_wave_at"] == (T0 + timedelta(hours=1)).isoformat()
+    assert before.value.extra["next_wave_at"] == (t0 + timedelta(hours=1)).isoformat()
 
-    clock.moment = T0 + timedelta(hours=1)
+    clock.moment = t0 + timedelta(hours=1)
     assert await claims(services, campaign, 3) == 3  # two of wave 1 stay unclaimed
-    clock.moment = T0 + timedelta(hours=1, minutes=59)
+    clock.moment = t0 + timedelta(hours=1, minutes=59)
     assert await claims(services, campaign, 0) == 0
 
-    clock.moment = T0 + timedelta(hours=2)
+    clock.moment = t0 + timedelta(hours=2)
     # Without rollover a wave offers its own quantity; with it, exactly the unclaimed 2 more.
     assert await claims(services, campaign, 10) == (7 if rollover else 5)
-    clock.moment = T0 + timedelta(hours=3)
+    clock.moment = t0 + timedelta(hours=3)
     assert await claims(services, campaign, 10) == 5
 
     view = await services.admin.campaign_view(campaign.id)

@@ -10,7 +10,7 @@
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
---   | {2, state, serial} repeat | {-4, next wave ms} sold out now
+--   | {2, state, serial, face} repeat | {-4, next wave ms} sold out now
 --   | {-10, seconds} over the request rate | {negative status}
 -- The rate is counted here, in the campaign's slot, so a claim costs one round trip.
 local allowance = tonumber(ARGV[7])
@@ -19,9 +19,9 @@ if allowance > 0 then
   if n == 1 then redis.call('EXPIRE', KEYS[9], 60) end
   if n > allowance then return {-10, math.max(1, redis.call('TTL', KEYS[9]))} end
 end
-local rec = redis.call('HMGET', KEYS[5], 'state', 'serial')
+local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
 if rec[1] and rec[1] ~= 'released' then
-  return {2, rec[1], tonumber(rec[2])}
+  return {2, rec[1], tonumber(rec[2]), tonumber(rec[3] or '0')}
 end
 local c = redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'quota', 'admitted',
   'per_worker_limit', 'period_limit', 'valid_until', 'number', 'version', 'budget', 'spent',

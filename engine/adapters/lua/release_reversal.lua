@@ -1,11 +1,14 @@
 -- Undo a reversal whose event the broker did not acknowledge (only while 'pending').
 -- KEYS[1] voucher hash   KEYS[2] redemption record   KEYS[3] reversal record
--- KEYS[4] campaign hash
--- Returns the reversal's state afterwards ('released' when this call released it).
+-- KEYS[4] campaign hash   KEYS[5] unsettled records
+-- Returns the reversal's state afterwards: 'released' when this call released it, or
+-- 'spent' when the refunded amount was redeemed again meanwhile: undoing it would make
+-- the balance negative, so it stays pending and must be completed (its event published).
 local rv = redis.call('HMGET', KEYS[3], 'state', 'amount')
 if not rv[1] then return 'missing' end
 if rv[1] ~= 'pending' then return rv[1] end
 local amount = tonumber(rv[2])
+if tonumber(redis.call('HGET', KEYS[1], 'balance') or '0') < amount then return 'spent' end
 local balance = redis.call('HINCRBY', KEYS[1], 'balance', -amount)
 if balance == 0 and redis.call('HGET', KEYS[1], 'status') == 'issued' then
   redis.call('HSET', KEYS[1], 'status', 'redeemed')
@@ -14,4 +17,5 @@ end
 redis.call('HINCRBY', KEYS[2], 'refunded', -amount)
 redis.call('HINCRBY', KEYS[4], 'reversed_fen', -amount)
 redis.call('HSET', KEYS[3], 'state', 'released')
+redis.call('ZREM', KEYS[5], KEYS[3])
 return 'released'

@@ -3,7 +3,7 @@
 -- becomes usable again. The reversal record doubles as the idempotency record: a repeat
 -- for the same redemption gets the first answer, the same key for another one a refusal.
 -- KEYS[1] voucher hash   KEYS[2] redemption record   KEYS[3] reversal record
--- KEYS[4] campaign hash
+-- KEYS[4] campaign hash   KEYS[5] unsettled records
 -- ARGV[1] merchant id   ARGV[2] reversal id   ARGV[3] amount (fen; 0 = all not yet refunded)
 -- ARGV[4] now (ms)   ARGV[5] window (ms)   ARGV[6] serial   ARGV[7] redemption id
 -- ARGV[8] store id of a store key ('' for a merchant-wide key)
@@ -34,4 +34,7 @@ redis.call('HINCRBY', KEYS[2], 'refunded', amount)
 redis.call('HINCRBY', KEYS[4], 'reversed_fen', amount)
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[6], 'merchant', ARGV[1],
   'amount', amount, 'at_ms', now, 'redemption', ARGV[7])
+-- Unsettled until the broker acknowledges it, like a claim or a redemption: the repair
+-- job settles it if the API process dies in between.
+redis.call('ZADD', KEYS[5], now, KEYS[3])
 return {1, 'pending', amount, now}

@@ -27,6 +27,9 @@ RETURNING id;
 -- name: get_cap_group
 SELECT id, period, max_fen FROM cap_groups WHERE id = $1;
 
+-- name: cap_groups
+SELECT id, period, max_fen FROM cap_groups ORDER BY id;
+
 -- name: insert_partner_codes
 INSERT INTO partner_codes (campaign_id, code)
 SELECT $1, unnest($2::text[])
