@@ -150,3 +150,34 @@ def window(campaign_id: str, kind: str, size: str) -> str:
 def redemption_rate(campaign_id: str, minute: int) -> str:
     """Hash: unix second -> redemptions, for one minute."""
     return _k(campaign_id, f"redeem-rate:{minute}")
+
+
+# How each kind of key comes back after Redis is lost (`nuanxin reconcile --repair`;
+# docs/RELIABILITY.md has the table). "rebuilt": written again from PostgreSQL and the
+# log; "refilled": a cache filled again on the next miss; "transient": a counter or an
+# index that only ever holds the last minutes, safe to start empty.
+RECOVERY = {
+    "campaign": "rebuilt: counters from vouchers, ledger and log; the definition from PostgreSQL",
+    "per_worker": "rebuilt: admissions per worker (vouchers and claims in flight)",
+    "eligible_categories": "rebuilt: from the definition",
+    "merchants": "rebuilt: the enrolments in PostgreSQL",
+    "claim": "rebuilt: issued, in flight (acked) or void (released) from vouchers and log",
+    "voucher": "rebuilt: status and balance (stored value) from vouchers and the ledger",
+    "redemption": "rebuilt: from the ledger, with what was refunded",
+    "reversal": "rebuilt: from the ledger",
+    "per_period": "rebuilt: admissions of the current period",
+    "partner_pool": "rebuilt: the partner codes not yet handed out",
+    "cap_spent": "rebuilt: the group's admissions of the current period, all its campaigns",
+    "cap_reservation": "rebuilt: one per admission of the current period",
+    "worker_profile": "refilled: from PostgreSQL on the next miss",
+    "claim_rate": "transient: this minute's claim requests of a worker",
+    "rate": "transient: this minute's requests of a caller",
+    "failures": "transient: this minute's failed code checks",
+    "credential_failures": "transient: this minute's wrong credentials of an address",
+    "unsettled": "transient: decisions awaiting the broker; rebuilt records are settled",
+    "cap_unsettled": "transient: reservations awaiting their admission; rebuilt ones are settled",
+    "admission_rate": "transient: the dashboard's live rate (this minute and the last)",
+    "redemption_rate": "transient: the dashboard's live rate (this minute and the last)",
+    "refusals": "transient: the dashboard's refusal counts start again",
+    "window": "transient: mirrored again by the stream's window tables",
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine import keys
 from engine.adapters.redis_store import RedisStore, _text, definition_fields
 from engine.domain.campaigns import Campaign
+from engine.domain.cap_rebuild import CapState
 from engine.domain.rebuild import CampaignState
 
 _COUNTERS = (
@@ -93,4 +94,41 @@ async def write_state(store: RedisStore, campaign: Campaign, state: CampaignStat
             pipe.sadd(keys.merchants(cid), *campaign.merchants)
         pipe.delete(keys.campaign(cid))
         pipe.hset(keys.campaign(cid), mapping=state.counters | definition_fields(campaign))
+        await pipe.execute()
+
+
+async def read_cap(store: RedisStore, group_id: str, expected: CapState) -> CapState:
+    """Redis's view of a cap group in the expected period, and of the expected claims."""
+    client = store.client
+    raw = _decoded(await client.hgetall(keys.cap_spent(group_id, expected.period)))
+    actual = CapState(expected.period, {w: int(v) for w, v in raw.items()})
+    claim_ids = list(expected.reservations)
+    for start in range(0, len(claim_ids), _CHUNK):
+        chunk = claim_ids[start : start + _CHUNK]
+        async with client.pipeline(transaction=False) as pipe:
+            for claim_id in chunk:
+                pipe.hgetall(keys.cap_reservation(group_id, claim_id))
+            for claim_id, record in zip(chunk, await pipe.execute(), strict=True):
+                actual.reservations[claim_id] = _decoded(record)
+    return actual
+
+
+async def write_cap(store: RedisStore, group_id: str, state: CapState, ttl_s: int) -> None:
+    """Reservations first, then the spending in one step; both expire with the period."""
+    client = store.client
+    items = list(state.reservations.items())
+    for start in range(0, len(items), _CHUNK):
+        async with client.pipeline(transaction=False) as pipe:
+            for claim_id, record in items[start : start + _CHUNK]:
+                key = keys.cap_reservation(group_id, claim_id)
+                pipe.delete(key)
+                pipe.hset(key, mapping=record)
+                pipe.expire(key, ttl_s)
+            await pipe.execute()
+    spent = keys.cap_spent(group_id, state.period)
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.delete(spent)
+        if state.spent:
+            pipe.hset(spent, mapping=state.spent)
+            pipe.expire(spent, ttl_s)
         await pipe.execute()

@@ -9,6 +9,9 @@ Repair: campaigns whose state is gone from Redis (no definition) are rebuilt —
 issuer has drained the log into PostgreSQL, so that a claim event still in the log and
 not in PostgreSQL is one the issuer voided. Campaigns that still have their state are
 never overwritten (the API may be admitting into them); their differences are reported.
+Cross-campaign caps are rebuilt with the campaigns (engine.domain.cap_rebuild): a group
+whose campaign was rebuilt gets its spending and reservations for the current period
+written again; every group's are compared.
 """
 
 from __future__ import annotations
@@ -16,15 +19,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from engine.adapters.kafka import read_log
 from engine.adapters.postgres import Database
-from engine.adapters.redis_rebuild import has_state, read_state, write_state
+from engine.adapters.redis_rebuild import has_state, read_cap, read_state, write_cap, write_state
 from engine.adapters.redis_store import RedisStore
-from engine.domain.rebuild import LoggedClaim, differences, expected_state, split_unissued
+from engine.domain.cap_rebuild import CapAdmission, cap_differences, expected_cap
+from engine.domain.periods import Period, period_ttl_s
+from engine.domain.rebuild import (
+    LoggedClaim,
+    VoucherFacts,
+    differences,
+    expected_state,
+    split_unissued,
+)
 from engine.events import CLAIM_ADMITTED
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
@@ -111,6 +122,8 @@ async def reconcile(
     report.log_events = sum(len(v) for v in logged.values())
     now = datetime.now(UTC)
     cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
+    capped: dict[str, list[CapAdmission]] = {}  # cap group -> its campaigns' admissions
+    rebuilt_groups: set[str] = set()
     for campaign_id in ids:
         campaign = await db.get_campaign(campaign_id)
         vouchers, ledger, pool = await db.rebuild_facts(campaign_id)
@@ -123,6 +136,12 @@ async def reconcile(
             f"{campaign_id}: claim {c} is in the log but not a voucher yet" for c in in_flight
         ]
         expected = expected_state(campaign, vouchers, ledger, void, in_flight, pool, now)
+        if campaign.cap_group is not None:
+            capped.setdefault(campaign.cap_group, []).extend(
+                _cap_admissions(campaign_id, vouchers, in_flight.values())
+            )
+            if rebuild:
+                rebuilt_groups.add(campaign.cap_group)
         report.campaigns += 1
         if rebuild:
             await write_state(store, campaign, expected)
@@ -132,4 +151,34 @@ async def reconcile(
         report.differences += differences(campaign_id, expected, actual)
         stale = await store.unsettled_before(campaign_id, cutoff_ms)
         report.differences += [f"{campaign_id}: {key} unsettled too long" for key in stale]
+    # A group spans campaigns: checked (and rebuilt) only when every campaign was read.
+    for group in await db.cap_groups() if only is None else []:
+        period = Period(group["period"])
+        expected_cap_state = expected_cap(period, capped.get(group["id"], []), now)
+        if group["id"] in rebuilt_groups:
+            # The group's keys went with the lost campaigns' (one Redis): written again.
+            await write_cap(store, group["id"], expected_cap_state, period_ttl_s(period))
+            log(f"cap {group['id']}: rebuilt {len(expected_cap_state.spent)} workers' spending")
+        actual_cap = await read_cap(store, group["id"], expected_cap_state)
+        report.differences += cap_differences(group["id"], expected_cap_state, actual_cap)
     return report
+
+
+def _cap_admissions(
+    campaign_id: str, vouchers: list[VoucherFacts], in_flight: Iterable[LoggedClaim]
+) -> list[CapAdmission]:
+    """What the campaign admitted against its cap: its vouchers and its claims in flight."""
+    admissions = [
+        CapAdmission(campaign_id, v.claim_id, v.worker_id, v.face_value_fen, v.admitted_at)
+        for v in vouchers
+    ]
+    return admissions + [
+        CapAdmission(
+            campaign_id,
+            c.claim_id,
+            c.worker_id,
+            c.face_value_fen,
+            datetime.fromtimestamp(c.admitted_ms / 1000, UTC),
+        )
+        for c in in_flight
+    ]

@@ -8,8 +8,9 @@ import time
 import httpx
 import pytest
 
+from engine import keys
 from engine.adapters.kafka import ensure_topics
-from engine.domain.admission import claim_id_for
+from engine.domain.admission import claim_id_for, redemption_id_for, reversal_id_for
 from tests.faults.conftest import client, pause, resume, server_pid
 from tests.integration.conftest import redeemable_code, wait_for
 from tests.integration.engine_procs import assert_reconciled, reconcile
@@ -223,4 +224,156 @@ async def test_redis_lost_stops_answers_until_reconcile_repair_rebuilds_it(
     await wait_for(
         lambda: fdb.fetchval("SELECT count(*) = 2 FROM redemptions WHERE campaign_id = $1", cid)
     )
+    assert_reconciled(fault_env)
+
+
+@pytest.mark.parametrize("kind", ["redemption", "reversal"])
+async def test_api_killed_mid_redemption_or_reversal_is_settled_by_the_repair_job(
+    kind, fault_stack, fault_env, fault_engine, fhttp, ffactory, fredis, fdb
+):
+    merchant, api_key = await ffactory.merchant()
+    cid = (
+        await ffactory.campaign(
+            quota=1, face_value_fen=1_000, stored_value=True, merchants=[merchant]
+        )
+    )["id"]
+    (worker,) = await ffactory.workers(1)
+    r = await fhttp.post(claims_url(cid), headers=ffactory.worker_headers(worker, "k"))
+    code = await redeemable_code(fhttp, ffactory, worker, r.json()["claim_id"])
+    pos = {"Authorization": f"Bearer {api_key}"}
+    if kind == "reversal":
+        first = await fhttp.post(
+            "/v1/redemptions", json={"code": code}, headers=pos | {"Idempotency-Key": "r"}
+        )
+        assert first.status_code == 201, first.text
+        url, body = "/v1/reversals", {"redemption_id": first.json()["redemption_id"]}
+        await wait_for(lambda: _unsettled_is_empty(fredis, cid))
+    else:
+        url, body = "/v1/redemptions", {"code": code}
+    broker = server_pid(fault_stack, "broker")
+    pause(broker)  # the decision is made in Redis; the broker's answer never comes
+    try:
+        answer = asyncio.create_task(
+            fhttp.post(url, json=body, headers=pos | {"Idempotency-Key": "killed"})
+        )
+        await wait_for(lambda: fredis.unsettled_before(cid, EVERYTHING), interval_s=0.02)
+        fault_engine.kill_api()
+    finally:
+        resume(broker)
+    with pytest.raises(httpx.TransportError):
+        await answer  # the terminal never got an answer
+    fault_engine.start_api()
+
+    # Bounded: unsettled after 4 s, the repair timer runs every second.
+    await wait_for(lambda: _unsettled_is_empty(fredis, cid), timeout_s=30)
+    if kind == "reversal":
+        killed = keys.reversal(cid, reversal_id_for(cid, merchant, "killed"))
+    else:
+        killed = keys.redemption(cid, redemption_id_for(cid, merchant, "killed"))
+    state = (await fredis.record(killed))["state"]
+    assert state in ("released", "acked", "taken"), state
+    async with client(fault_engine) as http:
+        check = (await http.post("/v1/codes/verify", json={"code": code}, headers=pos)).json()
+    # Released: as if the request never came. Otherwise its event is in the log and the
+    # ledger (the redemption spent the voucher; the reversal gave the 1,000 fen back).
+    spent = (state == "released") == (kind == "reversal")
+    assert check["balance_fen"] == (0 if spent else 1_000), (kind, state, check)
+    entries = {
+        ("redemption", True): 0,
+        ("redemption", False): 1,
+        ("reversal", True): 1,
+        ("reversal", False): 2,
+    }[(kind, state == "released")]
+    await wait_for(
+        lambda: fdb.fetchval(
+            "SELECT count(*) = $2 FROM ledger WHERE campaign_id = $1", cid, entries
+        )
+    )
+    assert_reconciled(fault_env)
+
+
+async def _unsettled_is_empty(store, campaign_id: str) -> bool:
+    return not await store.unsettled_before(campaign_id, EVERYTHING)
+
+
+async def test_redis_lost_with_work_in_flight_is_rebuilt_exactly(
+    fault_stack, fault_env, fault_engine, fhttp, ffactory, fredis, fdb
+):
+    group = ffactory.unique("cap")
+    r = await fhttp.post(
+        "/v1/cap-groups",
+        json={"id": group, "period": "month", "max_fen": 1_000},
+        headers=ffactory.ops,
+    )
+    assert r.status_code == 201, r.text
+    merchant, api_key = await ffactory.merchant()
+    capped = (
+        await ffactory.campaign(quota=10, per_worker_limit=3, face_value_fen=600, cap_group=group)
+    )["id"]
+    stored = (
+        await ffactory.campaign(
+            quota=2, face_value_fen=1_000, stored_value=True, merchants=[merchant]
+        )
+    )["id"]
+    spender, holder, late, fresh = await ffactory.workers(4)
+    r = await fhttp.post(claims_url(capped), headers=ffactory.worker_headers(spender, "k"))
+    assert r.status_code == 201, r.text
+    await redeemable_code(fhttp, ffactory, spender, r.json()["claim_id"])
+    r = await fhttp.post(claims_url(stored), headers=ffactory.worker_headers(holder, "k"))
+    code = await redeemable_code(fhttp, ffactory, holder, r.json()["claim_id"])
+    pos = {"Authorization": f"Bearer {api_key}"}
+    part = await fhttp.post(
+        "/v1/redemptions",
+        json={"code": code, "amount_fen": 700},
+        headers=pos | {"Idempotency-Key": "part"},
+    )
+    assert part.status_code == 201, part.text
+    back = await fhttp.post(
+        "/v1/reversals",
+        json={"redemption_id": part.json()["redemption_id"], "amount_fen": 200},
+        headers=pos | {"Idempotency-Key": "back"},
+    )
+    assert back.status_code == 201, back.text
+    await wait_for(
+        lambda: fdb.fetchval("SELECT count(*) = 2 FROM ledger WHERE campaign_id = $1", stored)
+    )
+    # A claim admitted while no stream worker runs: in the log, not yet in PostgreSQL.
+    fault_engine.kill_stream()
+    in_flight = await fhttp.post(claims_url(capped), headers=ffactory.worker_headers(late, "k"))
+    assert in_flight.status_code == 201, in_flight.text
+
+    fault_stack.stop_server("redis")
+    fault_stack.start_server("redis", wipe=True)
+    repaired = reconcile(fault_env, "--repair")
+    # Rebuilt; the one difference left is the claim the issuer has not reached yet.
+    assert f"cap {group}: rebuilt" in repaired.stderr, repaired.stderr
+    claim_id = in_flight.json()["claim_id"]
+    assert repaired.returncode == 1, repaired.stdout + repaired.stderr
+    assert repaired.stdout.splitlines() == [
+        f"{capped}: claim {claim_id} is in the log but not a voucher yet"
+    ]
+    fault_engine.start_stream()
+
+    async with client(fault_engine) as http:
+        # The cap still holds: 600 spent, another 600 would pass 1,000 fen.
+        again = await http.post(claims_url(capped), headers=ffactory.worker_headers(spender, "2"))
+        assert again.status_code == 409, again.text
+        assert "cap" in again.json()["detail"]
+        late_again = await http.post(claims_url(capped), headers=ffactory.worker_headers(late, "2"))
+        assert late_again.status_code == 409, late_again.text
+        newcomer = await http.post(claims_url(capped), headers=ffactory.worker_headers(fresh, "k"))
+        assert newcomer.status_code == 201, newcomer.text
+        # Balances and what can still be given back are exact.
+        check = (await http.post("/v1/codes/verify", json={"code": code}, headers=pos)).json()
+        assert check["balance_fen"] == 1_000 - 700 + 200
+        too_much = await http.post(
+            "/v1/reversals",
+            json={"redemption_id": part.json()["redemption_id"], "amount_fen": 600},
+            headers=pos | {"Idempotency-Key": "too-much"},
+        )
+        assert too_much.status_code == 409 and too_much.json()["refundable_fen"] == 500
+        # Issuance completes: the claim in flight becomes its voucher, once.
+        await redeemable_code(http, ffactory, late, in_flight.json()["claim_id"])
+    rows = await issued(fdb, capped, 3)
+    assert sorted(r["worker_id"] for r in rows) == sorted([spender, late, fresh])
     assert_reconciled(fault_env)

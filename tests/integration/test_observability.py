@@ -31,10 +31,13 @@ async def test_metrics_count_exactly_what_happened(http, factory, db, engine):
     campaign = await factory.campaign(quota=3, merchants=[merchant_id])
     cid = campaign["id"]
     workers = await factory.workers(5)
+    admitted = []
     for w in workers:
-        await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(w, "a"))
+        r = await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(w, "a"))
+        if r.status_code == 201:
+            admitted.append((w, r.json()["claim_id"]))
     await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(workers[0], "b"))
-    codes = await wait_for(lambda: _codes(db, cid))
+    codes = [await redeemable_code(http, factory, w, claim_id) for w, claim_id in admitted[:2]]
     await http.post("/v1/redemptions", json={"code": codes[0]}, headers=pos(api_key, "r1"))
     await http.post("/v1/redemptions", json={"code": codes[0]}, headers=pos(api_key, "r2"))
     r = await http.post("/v1/redemptions", json={"code": codes[1]}, headers=pos(other_key, "r3"))
@@ -63,11 +66,6 @@ async def test_metrics_count_exactly_what_happened(http, factory, db, engine):
         return samples(text, "nuanxin_vouchers_issued_total", campaign=cid) == 3
 
     await wait_for(issued)
-
-
-async def _codes(db, campaign_id):
-    rows = await db.fetch("SELECT code FROM vouchers WHERE campaign_id = $1", campaign_id)
-    return [r["code"] for r in rows] if len(rows) == 3 else None
 
 
 async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):
@@ -197,17 +195,20 @@ async def test_stream_windows_equal_the_events_in_each_window(http, factory, db)
     campaign = await factory.campaign(quota=120, merchants=[merchant_id])
     cid = campaign["id"]
     workers = await factory.workers(120)
+    claims = []
     for i, w in enumerate(workers):  # spread over a few seconds
         r = await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(w, "k"))
         assert r.status_code == 201
+        claims.append((w, r.json()["claim_id"]))
         if i % 30 == 29:
             await asyncio.sleep(1.0)
     rows = await wait_for(
         lambda: _all(db, "SELECT admitted_at, code FROM vouchers WHERE campaign_id = $1", cid, 120)
     )
-    for row in rows[:40]:
+    for w, claim_id in claims[:40]:
+        code = await redeemable_code(http, factory, w, claim_id)
         r = await http.post(
-            "/v1/redemptions", json={"code": row["code"]}, headers=pos(api_key, row["code"][-12:])
+            "/v1/redemptions", json={"code": code}, headers=pos(api_key, code[-12:])
         )
         assert r.status_code == 201
     ledger = await wait_for(

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
+from engine.domain.campaigns import PeriodLimit
+from engine.domain.periods import Period
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import LimitReached
+from tests.factories import domain_campaign
 from tests.integration.conftest import wait_for
 
 RIDER = {"category": "delivery_rider"}
@@ -216,16 +223,31 @@ async def test_cross_campaign_cap_holds_under_concurrency(http, factory):
     assert all(20_000 - s < 3_000 for s in spent.values())
 
 
-async def test_period_limit(http, factory):
-    campaign = await factory.campaign(
-        per_worker_limit=10, period_limit={"period": "day", "limit": 2}
+async def test_period_limit(clocked):
+    """On a clock pinned to noon in Shanghai: the day cannot turn in the middle."""
+    services, clock = clocked
+    campaign, _ = await services.admin.create_campaign(
+        domain_campaign(
+            "period",
+            clock.start,
+            per_worker_limit=10,
+            period_limit=PeriodLimit(Period.DAY, 2),
+            valid_until=clock.start + timedelta(days=30),
+            claim_closes_at=clock.start + timedelta(days=3),
+        )
     )
-    worker = await worker_with(http, factory)
-    statuses = [
-        (await claim(http, factory, campaign["id"], worker, key=f"d{i}")).status_code
-        for i in range(4)
-    ]
-    assert statuses == [201, 201, 409, 409]
+    who = WorkerIdentity(f"w-{uuid.uuid4().hex[:10]}", "courier")
+
+    async def outcome(key: str) -> str:
+        try:
+            await services.claims.claim(campaign.id, who, key)
+        except LimitReached:
+            return "limit"
+        return "admitted"
+
+    assert [await outcome(f"d{i}") for i in range(4)] == ["admitted"] * 2 + ["limit"] * 2
+    clock.moment = clock.start + timedelta(days=1)  # the next day in Shanghai
+    assert [await outcome(f"e{i}") for i in range(3)] == ["admitted"] * 2 + ["limit"]
 
 
 async def test_pause_stops_claims_at_once_and_resume_restores(http, factory):

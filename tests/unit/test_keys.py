@@ -70,3 +70,12 @@ def test_a_worker_named_like_the_current_minute_gets_its_own_key():
 @pytest.mark.parametrize("bad", ["a:b", "a{b", "a}b", "x:rate"])
 def test_ids_with_separators_never_pass_the_id_shapes(bad):
     assert not PARTY_ID.match(bad) and not CAMPAIGN_ID.match(bad)
+
+
+def test_every_key_kind_says_how_it_comes_back_after_a_loss():
+    kinds = {name for name, _, _ in builders()}
+    assert kinds == set(keys.RECOVERY), (
+        f"no recovery for {kinds - set(keys.RECOVERY)}; stale: {set(keys.RECOVERY) - kinds}"
+    )
+    for name, how in keys.RECOVERY.items():
+        assert how.split(":")[0] in {"rebuilt", "refilled", "transient"}, name
