@@ -299,13 +299,7 @@ async def _unsettled_is_empty(store, campaign_id: str) -> bool:
 async def test_redis_lost_with_work_in_flight_is_rebuilt_exactly(
     fault_stack, fault_env, fault_engine, fhttp, ffactory, fredis, fdb
 ):
-    group = ffactory.unique("cap")
-    r = await fhttp.post(
-        "/v1/cap-groups",
-        json={"id": group, "period": "month", "max_fen": 1_000},
-        headers=ffactory.ops,
-    )
-    assert r.status_code == 201, r.text
+    group = await ffactory.cap_group(1_000)
     merchant, api_key = await ffactory.merchant()
     capped = (
         await ffactory.campaign(quota=10, per_worker_limit=3, face_value_fen=600, cap_group=group)

@@ -136,6 +136,16 @@ class Factory:
         assert r.status_code == 201, r.text
         return r.json()
 
+    async def cap_group(self, max_fen: int, period: str = "month") -> str:
+        group = self.unique("cap")
+        r = await self.http.post(
+            "/v1/cap-groups",
+            json={"id": group, "period": period, "max_fen": max_fen},
+            headers=self.ops,
+        )
+        assert r.status_code == 201, r.text
+        return group
+
     async def workers(self, n: int, category: str = "courier") -> list[str]:
         ids = [self.unique("w") for _ in range(n)]
         for start in range(0, n, 5000):

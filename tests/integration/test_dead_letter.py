@@ -43,6 +43,17 @@ async def test_poison_event_is_parked_and_later_claims_are_issued(http, factory,
         lambda: db.fetchval("SELECT count(*) FROM vouchers WHERE campaign_id = $1", campaign["id"])
     )
 
+    (entry,) = (await parked(settings, {poison.claim_id})).values()
+    assert entry["type"] == "ClaimAdmitted"
+    assert "ForeignKeyViolation" in entry["error"]
+    assert (
+        await db.fetchval("SELECT count(*) FROM vouchers WHERE claim_id = $1", poison.claim_id) == 0
+    )
+
+
+async def parked(settings, ids: set[str]) -> dict[str, dict]:
+    """The dead-letter entries of the events with these claim or redemption ids, once all
+    of them are there."""
     consumer = AIOKafkaConsumer(
         settings.topic(DEAD_LETTER),
         bootstrap_servers=settings.kafka_bootstrap,
@@ -51,18 +62,17 @@ async def test_poison_event_is_parked_and_later_claims_are_issued(http, factory,
     )
     await consumer.start()
     try:
-        parked = []
+        found: dict[str, dict] = {}
 
-        async def find():
+        async def all_there():
             batch = await consumer.getmany(timeout_ms=500)
-            parked.extend(json.loads(m.value) for ms in batch.values() for m in ms)
-            return [p for p in parked if p["event"].get("claim_id") == poison.claim_id]
+            for message in (m for ms in batch.values() for m in ms):
+                entry = json.loads(message.value)
+                event = entry["event"]
+                found[event.get("claim_id") or event.get("redemption_id")] = entry
+            return ids <= found.keys()
 
-        (entry,) = await asyncio.wait_for(wait_for(find, timeout_s=30), 40)
+        await asyncio.wait_for(wait_for(all_there, timeout_s=30), 40)
     finally:
         await consumer.stop()
-    assert entry["type"] == "ClaimAdmitted"
-    assert "ForeignKeyViolation" in entry["error"]
-    assert (
-        await db.fetchval("SELECT count(*) FROM vouchers WHERE claim_id = $1", poison.claim_id) == 0
-    )
+    return {i: found[i] for i in ids}

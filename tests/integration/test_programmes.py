@@ -196,13 +196,7 @@ async def _exactly(db, campaign_id, n):
 
 
 async def test_cross_campaign_cap_holds_under_concurrency(http, factory):
-    group = factory.unique("cap")
-    r = await http.post(
-        "/v1/cap-groups",
-        json={"id": group, "period": "month", "max_fen": 20_000},
-        headers=factory.ops,
-    )
-    assert r.status_code == 201, r.text
+    group = await factory.cap_group(20_000)
     campaigns = [
         await factory.campaign(quota=100, per_worker_limit=5, face_value_fen=v, cap_group=group)
         for v in (3_000, 5_000, 8_000)

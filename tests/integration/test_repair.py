@@ -99,13 +99,7 @@ async def test_an_abandoned_reversal_is_released_or_completed(http, factory, db,
 
 
 async def test_a_cap_reservation_without_its_admission_is_given_back(http, factory, settings):
-    group = factory.unique("cap")
-    r = await http.post(
-        "/v1/cap-groups",
-        json={"id": group, "period": "month", "max_fen": 1_000},
-        headers=factory.ops,
-    )
-    assert r.status_code == 201, r.text
+    group = await factory.cap_group(1_000)
     campaign = await factory.campaign(
         quota=10, per_worker_limit=3, face_value_fen=600, cap_group=group
     )
