@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import asyncpg
@@ -41,6 +42,16 @@ def fingerprint(settings_):
     def read() -> dict:
         return dict(loop.run_until_complete(conn.fetchrow(FINGERPRINT)))
 
+    # Earlier tests' claims may still be on their way to vouchers (issuance is
+    # asynchronous, slower on a loaded machine): start once nothing moves any more.
+    deadline = time.monotonic() + 120
+    last = read()
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        now = read()
+        if now == last:
+            break
+        last = now
     yield read
     loop.run_until_complete(conn.close())
     loop.close()
@@ -68,7 +79,6 @@ def credentials(stack_env, engine):
         merchant = http.post("/v1/merchants", json={"id": "fuzz-merchant", "name": "Fuzz"})
         assert merchant.status_code == 201, merchant.text
         http.post("/v1/workers", json={"id": "fuzz-worker", "category": "courier"})
-    import time
 
     token = mint_worker_token(
         load_auth_key(s.auth_key_file), "fuzz-worker", "courier", int(time.time()), 3600
