@@ -27,7 +27,7 @@ class Operators:
         await self.db.insert_ops_credential(credential_id, name, token, created_by)
         return {"credential_id": credential_id, "name": name, "token": token}
 
-    async def list(self) -> list[dict]:
+    async def credentials(self) -> list[dict]:
         return [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}
             for r in await self.db.ops_credentials()

@@ -105,7 +105,7 @@ async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict
 
 @router.get("/ops/credentials")
 async def list_ops_credentials(request: Request) -> dict:
-    return {"credentials": await services(request).operators.list()}
+    return {"credentials": await services(request).operators.credentials()}
 
 
 @router.delete("/ops/credentials/{credential_id}", status_code=204)
