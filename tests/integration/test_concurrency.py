@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 
 from engine.domain.codes import verify_code
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import redeemable_code, wait_for
 
 
 async def test_1000_workers_on_quota_100(http, factory, db):
@@ -86,14 +86,7 @@ async def test_50_concurrent_redemptions_two_merchants(http, factory, db):
     r = await http.post(
         f"/v1/campaigns/{campaign['id']}/claims", headers=factory.worker_headers(worker, "one")
     )
-    claim_id = r.json()["claim_id"]
-    auth = {"Authorization": f"Bearer {factory.token(worker)}"}
-
-    async def issued_code():
-        body = (await http.get(f"/v1/claims/{claim_id}", headers=auth)).json()
-        return body["voucher"]["code"] if body["status"] == "issued" else None
-
-    code = await wait_for(issued_code)
+    code = await redeemable_code(http, factory, worker, r.json()["claim_id"])
     results = await asyncio.gather(
         *(
             http.post(
