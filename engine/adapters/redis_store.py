@@ -302,9 +302,14 @@ class RedisStore:
         claim_ids = await self.client.zrangebyscore(
             keys.cap_unsettled(group), "-inf", cutoff_ms, start=0, num=1000
         )
+        claim_ids = [_text(c) for c in claim_ids]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for claim_id in claim_ids:
+                pipe.hgetall(keys.cap_reservation(group, claim_id))
+            raw = await pipe.execute()
         found = []
-        for claim_id in map(_text, claim_ids):
-            record = await self.record(keys.cap_reservation(group, claim_id))
+        for claim_id, fields in zip(claim_ids, raw, strict=True):
+            record = {_text(k): _text(v) for k, v in fields.items()}
             found.append(
                 CapReservation(
                     group,

@@ -11,11 +11,7 @@ from collections.abc import Sequence
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from engine.domain.webhooks import IPNetwork, address_refused
-
-
-class RefusedAddress(OSError):
-    """The host resolves to an address webhooks may not reach, or does not resolve."""
+from engine.domain.webhooks import IPNetwork, RefusedAddress, address_refused
 
 
 def is_ip_literal(host: str) -> bool:

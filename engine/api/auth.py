@@ -42,6 +42,8 @@ def _address(request: Request) -> str:
 # and that hop costs more than the checks themselves.
 async def require_ops(request: Request) -> None:
     """The audit log names who acted: `ops:<name>` of a named token, never a header."""
+    if getattr(request.state, "actor", "").startswith("ops:"):
+        return  # already checked for this request (a bulk body, before it was read)
     actor = await _ops_actor(request, _bearer(request))
     if actor is None:
         raise Unauthorized("Operations credentials required")
@@ -77,7 +79,11 @@ async def verified_worker(request: Request) -> WorkerIdentity:
 
 
 async def require_merchant(request: Request) -> MerchantIdentity:
-    """Looked up on every request, so a revoked key stops working at once."""
+    """Looked up on every request, so a revoked key stops working at once (once: a bulk
+    body's check before it was read serves the route too)."""
+    known = getattr(request.state, "merchant", None)
+    if known is not None:
+        return known
     s = services(request)
     given = _bearer(request)
     if not given.startswith(MERCHANT_KEY_PREFIX):
@@ -90,7 +96,8 @@ async def require_merchant(request: Request) -> MerchantIdentity:
         raise Unauthorized("Merchant API key required")
     request.state.actor = f"merchant:{row['merchant_id']}"
     await _within_rate(s, f"key:{row['key_id']}", s.settings.merchant_key_requests_per_min)
-    return MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
+    request.state.merchant = MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
+    return request.state.merchant
 
 
 async def require_ops_or_path_merchant(request: Request) -> None:

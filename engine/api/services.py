@@ -11,6 +11,7 @@ from engine.adapters import postgres, redis_store
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
+from engine.adapters.webhook_hosts import check_host
 from engine.api.credential_guard import CredentialGuard
 from engine.domain.clock import Clock, SystemClock
 from engine.domain.keyring import Keyring
@@ -99,7 +100,7 @@ class Services:
                 wait_s,
                 timedelta(seconds=settings.offline_max_age_s),
             ),
-            merchants=Merchants(store, db, campaigns),
+            merchants=Merchants(store, db, campaigns, check_host),
             workers=Workers(store, db),
             lotteries=Lotteries(db, campaigns, profiles, claims, clock),
             operators=Operators(db),

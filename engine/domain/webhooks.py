@@ -45,6 +45,10 @@ def backoff_s(attempts: int, base_s: float, cap_s: float = 3600.0) -> float:
     return min(cap_s, base_s * 2 ** max(0, attempts - 1))
 
 
+class RefusedAddress(OSError):
+    """The host resolves to an address webhooks may not reach, or does not resolve."""
+
+
 def trusted_networks(spec: str) -> tuple[IPNetwork, ...]:
     """Networks named in a setting ("127.0.0.77, 10.1.2.0/24") whose private addresses
     may still receive webhooks: a test receiver, the operator's own gateway."""

@@ -9,10 +9,11 @@ from urllib.parse import urlsplit
 import aiohttp
 import structlog
 
-from engine.adapters.webhook_hosts import GuardedResolver, RefusedAddress, is_ip_literal
+from engine.adapters.webhook_hosts import GuardedResolver, is_ip_literal
 from engine.domain.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
+    RefusedAddress,
     address_refused,
     backoff_s,
     sign,

@@ -7,14 +7,13 @@ import csv
 import hashlib
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
 from engine.adapters.postgres import Database
 from engine.adapters.redis_store import RedisStore
-from engine.adapters.webhook_hosts import RefusedAddress, check_host
-from engine.domain.webhooks import IPNetwork
+from engine.domain.webhooks import IPNetwork, RefusedAddress
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.usecases.directory import Campaigns
 
@@ -36,9 +35,16 @@ def new_api_key() -> str:
     return f"{MERCHANT_KEY_PREFIX}{secrets.token_urlsafe(32)}"
 
 
+# Resolves a webhook host and raises RefusedAddress unless every address may be reached.
+CheckHost = Callable[[str, int, Sequence[IPNetwork]], Awaitable[None]]
+
+
 class Merchants:
-    def __init__(self, store: RedisStore, db: Database, campaigns: Campaigns) -> None:
+    def __init__(
+        self, store: RedisStore, db: Database, campaigns: Campaigns, check_host: CheckHost
+    ) -> None:
         self.store, self.db, self.campaigns = store, db, campaigns
+        self.check_host = check_host
 
     async def create(self, merchant_id: str, name: str) -> dict:
         """Create the merchant with its first key; the key is in this answer only."""
@@ -150,7 +156,7 @@ class Merchants:
         ):
             raise ValidationFailed(f"the webhook URL must be {' or '.join(schemes)} with a host")
         try:
-            await check_host(parts.hostname, port, trusted)
+            await self.check_host(parts.hostname, port, trusted)
         except RefusedAddress:
             # One answer for every refusal: which internal hosts exist is not the caller's
             # business.
