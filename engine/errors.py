@@ -1,4 +1,7 @@
-"""The engine's exception tree. The API maps these to problem+json in one place."""
+"""The engine's exception tree: what went wrong, in words a caller can act on.
+
+No error knows a transport; `engine/api/problems.py` maps each to its HTTP status.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ class EngineError(Exception):
     """Base of every error the engine raises on purpose."""
 
     slug = "engine-error"
-    status = 500
     title = "Engine error"
 
     def __init__(self, detail: str | None = None, **extra: object) -> None:
@@ -17,95 +19,92 @@ class EngineError(Exception):
 
 
 class SoldOut(EngineError):
-    slug, status, title = "sold-out", 410, "The campaign has no quota left"
+    slug, title = "sold-out", "The campaign has no quota left"
 
 
 class LimitReached(EngineError):
-    slug, status, title = "limit-reached", 409, "The per-worker limit for this campaign is reached"
+    slug, title = "limit-reached", "The per-worker limit for this campaign is reached"
 
 
 class NotEligible(EngineError):
-    slug, status, title = "not-eligible", 403, "The worker is not eligible for this campaign"
+    slug, title = "not-eligible", "The worker is not eligible for this campaign"
 
 
 class ClaimWindowClosed(EngineError):
-    slug, status, title = "claim-window-closed", 403, "The campaign is not open for claims"
+    slug, title = "claim-window-closed", "The campaign is not open for claims"
 
 
 class RegistrationRequired(EngineError):
-    slug, status, title = (
+    slug, title = (
         "registration-required",
-        403,
         "This campaign is a lottery: register, and winners receive vouchers at the draw",
     )
 
 
 class AlreadyRedeemed(EngineError):
-    slug, status, title = "already-redeemed", 409, "The voucher has already been redeemed"
+    slug, title = "already-redeemed", "The voucher has already been redeemed"
 
 
 class InsufficientBalance(EngineError):
-    slug, status, title = "insufficient-balance", 409, "The amount exceeds what is left"
+    slug, title = "insufficient-balance", "The amount exceeds what is left"
 
 
 class ReversalWindowClosed(EngineError):
-    slug, status, title = (
+    slug, title = (
         "reversal-window-closed",
-        409,
         "The time to reverse this redemption is over",
     )
 
 
 class TooManyAttempts(EngineError):
-    slug, status, title = "too-many-attempts", 429, "Too many failed attempts; wait and retry"
+    slug, title = "too-many-attempts", "Too many failed attempts; wait and retry"
 
 
 class RateLimited(EngineError):
-    slug, status, title = "rate-limited", 429, "Too many requests; wait and retry"
+    slug, title = "rate-limited", "Too many requests; wait and retry"
 
 
 class Revoked(EngineError):
-    slug, status, title = "revoked", 410, "The voucher was revoked by the union"
+    slug, title = "revoked", "The voucher was revoked by the union"
 
 
 class InvalidCode(EngineError):
-    slug, status, title = "invalid-code", 422, "The code is not a valid voucher code"
+    slug, title = "invalid-code", "The code is not a valid voucher code"
 
 
 class Expired(EngineError):
-    slug, status, title = "expired", 410, "The voucher has expired"
+    slug, title = "expired", "The voucher has expired"
 
 
 class Unauthorized(EngineError):
-    slug, status, title = "unauthorized", 401, "Missing or invalid credentials"
+    slug, title = "unauthorized", "Missing or invalid credentials"
 
 
 class Forbidden(EngineError):
-    slug, status, title = "forbidden", 403, "The caller may not do this"
+    slug, title = "forbidden", "The caller may not do this"
 
 
 class NotFound(EngineError):
-    slug, status, title = "not-found", 404, "No such resource"
+    slug, title = "not-found", "No such resource"
 
 
 class Conflict(EngineError):
-    slug, status, title = "conflict", 409, "The resource already exists"
+    slug, title = "conflict", "The resource already exists"
 
 
 class ValidationFailed(EngineError):
-    slug, status, title = "validation-error", 422, "The request is not valid"
+    slug, title = "validation-error", "The request is not valid"
 
 
 class RequestInProgress(EngineError):
-    slug, status, title = (
+    slug, title = (
         "request-in-progress",
-        409,
         "A request with this Idempotency-Key is still being processed; retry shortly",
     )
 
 
 class Unavailable(EngineError):
-    slug, status, title = "unavailable", 503, "A backing service is unavailable; retry later"
+    slug, title = "unavailable", "A backing service is unavailable; retry later"
 
 
 class NotYetIssued(Unavailable):

@@ -1,12 +1,15 @@
 """Events on the log, declared once; mirrored by the JSON Schemas in schemas/events/.
 
-The API produces them with aiokafka and the stream workers consume them with
-faust, so both sides share these records.
+Plain records: the API produces them, the stream workers decode the raw bytes of the
+log into the same classes, and nothing but `engine/stream` knows faust.
 """
 
 from __future__ import annotations
 
-import faust
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
 
 from engine.domain.event_auth import EventKeys
 
@@ -17,25 +20,64 @@ VOUCHER_REVERSED = "voucher.reversed"
 # Events a stream worker could not apply for good, with the reason (JSON, not a record).
 DEAD_LETTER = "dead-letter"
 
+_JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean"}
+_PY_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,)}
 
-class Event(faust.Record, abstract=True, serializer="json", include_metadata=False):
+
+class MalformedEvent(ValueError):
+    """Bytes on a topic that are not an event of that topic (parked, never applied)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Event:
+    name: ClassVar[str]
     # "<key id>:<hex>": who wrote it (engine.domain.event_auth); set when it is published.
     mac: str = ""
 
-    def fields(self) -> dict:
-        return {name: getattr(self, name) for name in self._options.fields}
+    def fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def signed(self, keys: EventKeys) -> Event:
-        self.mac = keys.sign(EVENT_NAMES[type(self)], self.fields())
+    def signed(self, keys: EventKeys) -> Self:
+        self.mac = keys.sign(self.name, self.fields())
         return self
 
     def authentic(self, keys: EventKeys) -> bool:
-        return keys.authentic(EVENT_NAMES[type(self)], self.fields())
+        return keys.authentic(self.name, self.fields())
+
+    def dumps(self) -> bytes:
+        return json.dumps(self.fields(), separators=(",", ":")).encode()
+
+    @classmethod
+    def loads(cls, raw: bytes) -> Self:
+        """Decode one event, refusing missing fields and wrongly typed values; fields
+        this version does not know are ignored (the schemas allow additions)."""
+        try:
+            data = json.loads(raw)
+        except (ValueError, TypeError) as exc:
+            raise MalformedEvent(f"{cls.name}: not JSON") from exc
+        if not isinstance(data, dict):
+            raise MalformedEvent(f"{cls.name}: not an object")
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                if f.default is dataclasses.MISSING:
+                    raise MalformedEvent(f"{cls.name}: {f.name} is missing")
+                continue
+            value = data[f.name]
+            wanted = str(f.type)
+            if not isinstance(value, _PY_TYPES[wanted]) or (
+                wanted == "int" and isinstance(value, bool)
+            ):
+                raise MalformedEvent(f"{cls.name}: {f.name} must be {_JSON_TYPES[wanted]}")
+            values[f.name] = value
+        return cls(**values)
 
 
+@dataclass(slots=True, kw_only=True)
 class ClaimAdmitted(Event):
     """A claim admitted in Redis; the API produced it and the broker acknowledged it."""
 
+    name: ClassVar[str] = CLAIM_ADMITTED
     claim_id: str
     campaign_id: str
     campaign_number: int
@@ -50,9 +92,11 @@ class ClaimAdmitted(Event):
     stored_value: bool = False
 
 
+@dataclass(slots=True, kw_only=True)
 class VoucherIssued(Event):
     """A signed voucher written to PostgreSQL and made redeemable in Redis."""
 
+    name: ClassVar[str] = VOUCHER_ISSUED
     claim_id: str
     campaign_id: str
     serial: int
@@ -63,9 +107,11 @@ class VoucherIssued(Event):
     issued_at_ms: int
 
 
+@dataclass(slots=True, kw_only=True)
 class VoucherRedeemed(Event):
     """A voucher (or part of a stored-value one) redeemed by an enrolled merchant."""
 
+    name: ClassVar[str] = VOUCHER_REDEEMED
     redemption_id: str
     campaign_id: str
     serial: int
@@ -79,9 +125,11 @@ class VoucherRedeemed(Event):
     terminal_id: str = ""
 
 
+@dataclass(slots=True, kw_only=True)
 class VoucherReversed(Event):
     """A merchant gave back (part of) one of its redemptions; the amount is usable again."""
 
+    name: ClassVar[str] = VOUCHER_REVERSED
     reversal_id: str
     redemption_id: str
     campaign_id: str
@@ -96,30 +144,22 @@ class VoucherReversed(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    CLAIM_ADMITTED: ClaimAdmitted,
-    VOUCHER_ISSUED: VoucherIssued,
-    VOUCHER_REDEEMED: VoucherRedeemed,
-    VOUCHER_REVERSED: VoucherReversed,
+    record.name: record
+    for record in (ClaimAdmitted, VoucherIssued, VoucherRedeemed, VoucherReversed)
 }
 
 
-EVENT_NAMES: dict[type[Event], str] = {record: name for name, record in EVENT_TYPES.items()}
-
-_JSON_TYPES = {str: "string", int: "integer", bool: "boolean"}
-
-
-def json_schema(name: str) -> dict:
+def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of one event, derived from its record so the two cannot drift."""
     record = EVENT_TYPES[name]
-    fields = record._options.fields
-    defaults = record._options.defaults
+    fields = dataclasses.fields(record)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://nuanxin.example/schemas/events/{name}.json",
         "title": name,
         "description": (record.__doc__ or "").strip(),
         "type": "object",
-        "properties": {f: {"type": _JSON_TYPES[t]} for f, t in fields.items()},
-        "required": [f for f in fields if f not in defaults],
+        "properties": {f.name: {"type": _JSON_TYPES[str(f.type)]} for f in fields},
+        "required": [f.name for f in fields if f.default is dataclasses.MISSING],
         "additionalProperties": True,
     }

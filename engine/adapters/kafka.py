@@ -14,7 +14,7 @@ from engine.events import DEAD_LETTER, EVENT_TYPES, Event
 from engine.settings import Settings
 
 
-def client_options(settings: Settings) -> dict:
+def client_options(settings: Settings) -> dict[str, str]:
     """What every aiokafka client needs to authenticate to the broker (nothing locally)."""
     if not settings.kafka_sasl_username:
         return {}
@@ -46,13 +46,13 @@ class EventProducer:
     async def stop(self) -> None:
         await self._producer.stop()
 
-    async def publish(self, event_name: str, key: str, event: Event) -> None:
+    async def publish(self, event: Event, key: str) -> None:
         """Return once the broker acknowledged the event; raise Unavailable otherwise.
 
         aiokafka bounds both the metadata wait and the delivery by request_timeout_ms,
         so a dead broker fails the call within the produce timeout.
         """
-        topic = self.settings.topic(event_name)
+        topic = self.settings.topic(event.name)
         try:
             value = event.signed(self.keys).dumps()
             await self._producer.send_and_wait(topic, value, key=key.encode())
@@ -109,3 +109,13 @@ async def read_log(
                 events += [(r.partition, r.offset, r.value) for r in records]
     finally:
         await consumer.stop()
+
+
+class KafkaLog:
+    """The event log read whole, for reconciliation."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def read(self, event_name: str) -> list[tuple[int, int, bytes]]:
+        return await read_log(self.settings, event_name)

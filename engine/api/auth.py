@@ -126,6 +126,6 @@ async def authenticate_bulk(scope: Scope) -> None:
 
 
 async def _within_rate(s: Services, caller: str, per_min: int) -> None:
-    wait = await s.store.rate(caller, 60, per_min)
+    wait = await s.redis.throttles.rate(caller, 60, per_min)
     if wait:
         raise RateLimited(f"At most {per_min} requests a minute", retry_after_s=wait)

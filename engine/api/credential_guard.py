@@ -15,16 +15,16 @@ from __future__ import annotations
 import math
 import time
 
-from engine.adapters.redis_store import RedisStore
 from engine.errors import RateLimited
+from engine.usecases.ports import Throttle
 
 _WINDOW_S = 60
 _MAX_REMEMBERED = 10_000
 
 
 class CredentialGuard:
-    def __init__(self, store: RedisStore, failures_per_min: int) -> None:
-        self.store, self.failures_per_min = store, failures_per_min
+    def __init__(self, throttle: Throttle, failures_per_min: int) -> None:
+        self.throttle, self.failures_per_min = throttle, failures_per_min
         self._blocked: dict[str, float] = {}
 
     def check(self, address: str) -> None:
@@ -42,7 +42,7 @@ class CredentialGuard:
         )
 
     async def failed(self, address: str) -> None:
-        wait = await self.store.credential_failure(address, _WINDOW_S, self.failures_per_min)
+        wait = await self.throttle.credential_failure(address, _WINDOW_S, self.failures_per_min)
         if wait:
             if len(self._blocked) >= _MAX_REMEMBERED:
                 self._blocked.clear()

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api.problems import MEDIA_TYPE, TYPE_BASE
+from engine.api.problems import MEDIA_TYPE, TYPE_BASE, status_of
 from engine.errors import EngineError
 from engine.metrics import HTTP_DURATION
 
@@ -98,7 +98,7 @@ class BodyLimit:
             try:
                 await self.authenticate(scope)
             except EngineError as exc:
-                return await _refuse(scope, send, exc.status, exc.slug, exc.title, exc.detail)
+                return await _refuse(scope, send, status_of(exc), exc.slug, exc.title, exc.detail)
         limit = self.max_bulk_bytes if bulk else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncpg
-import redis.exceptions
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from engine import errors
+from engine.adapters.failures import TRANSIENT
 from engine.errors import EngineError, NotYetIssued, Unavailable
 from engine.metrics import ERRORS
 
@@ -28,6 +28,39 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     422: "validation-error",
 }
+
+
+# The HTTP status of each engine error: a class not listed takes its nearest listed base's.
+STATUS: dict[type[EngineError], int] = {
+    errors.EngineError: 500,
+    errors.SoldOut: 410,
+    errors.LimitReached: 409,
+    errors.NotEligible: 403,
+    errors.ClaimWindowClosed: 403,
+    errors.RegistrationRequired: 403,
+    errors.AlreadyRedeemed: 409,
+    errors.InsufficientBalance: 409,
+    errors.ReversalWindowClosed: 409,
+    errors.TooManyAttempts: 429,
+    errors.RateLimited: 429,
+    errors.Revoked: 410,
+    errors.InvalidCode: 422,
+    errors.Expired: 410,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.ValidationFailed: 422,
+    errors.RequestInProgress: 409,
+    errors.Unavailable: 503,
+}
+
+
+def status_of(exc: EngineError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
 
 
 def problem(
@@ -57,9 +90,10 @@ def install(app: FastAPI) -> None:
     async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
         if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued):
             log.warning("unavailable", path=request.url.path, cause=repr(exc.__cause__))
-        elif exc.status in (401, 403, 429):  # for the security trail; never the credential
-            log.info("refused", path=request.url.path, status=exc.status, reason=exc.slug)
-        return problem(exc.status, exc.slug, exc.title, exc.detail, request, **exc.extra)
+        status = status_of(exc)
+        if status in (401, 403, 429):  # for the security trail; never the credential
+            log.info("refused", path=request.url.path, status=status, reason=exc.slug)
+        return problem(status, exc.slug, exc.title, exc.detail, request, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,15 +116,12 @@ def install(app: FastAPI) -> None:
         slug = _HTTP_SLUGS.get(exc.status_code, "error")
         return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request)
 
-    @app.exception_handler(redis.exceptions.ConnectionError)
-    @app.exception_handler(redis.exceptions.TimeoutError)
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(asyncpg.ConnectionDoesNotExistError)
-    @app.exception_handler(asyncpg.CannotConnectNowError)
-    @app.exception_handler(OSError)
     async def backend_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("backend unavailable", path=request.url.path, error=type(exc).__name__)
         return problem(503, "unavailable", Unavailable.title, Unavailable.title, request)
+
+    for failure in TRANSIENT:
+        app.add_exception_handler(failure, backend_down)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

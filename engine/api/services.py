@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.adapters import postgres, redis_store
+from engine.adapters import postgres
 from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
+from engine.adapters.redis import Redis
 from engine.adapters.webhook_hosts import check_host
 from engine.api.credential_guard import CredentialGuard
 from engine.domain.clock import Clock, SystemClock
@@ -20,11 +20,11 @@ from engine.keyfiles import auth_key_of, event_keys_of, keyring_of
 from engine.settings import Settings
 from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
-from engine.usecases.directory import Campaigns, Profiles
 from engine.usecases.investigations import Investigations
 from engine.usecases.lottery import Lotteries
 from engine.usecases.merchants import Merchants
 from engine.usecases.operators import Operators
+from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.redemptions import Redemptions
 from engine.usecases.stats import Stats
 from engine.usecases.workers import Workers
@@ -33,7 +33,7 @@ from engine.usecases.workers import Workers
 @dataclass
 class Services:
     settings: Settings
-    store: RedisStore
+    redis: Redis
     db: Database
     producer: EventProducer
     keyring: Keyring
@@ -53,61 +53,80 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
-        keyring = keyring_of(settings)
-        auth_key = auth_key_of(settings)
-        store = RedisStore(
-            redis_store.connect(
-                settings.redis_url.get_secret_value(), settings.redis_max_connections
-            )
-        )
+        keyring, auth_key = keyring_of(settings), auth_key_of(settings)
+        live = Redis.connect(settings.redis_url.get_secret_value(), settings.redis_max_connections)
         db = await postgres.connect(
             settings.database_url.get_secret_value(), settings.database_pool_size
         )
         producer = EventProducer(settings, event_keys_of(settings))
         await producer.start()
         wait_s = settings.kafka_produce_timeout_s + 1.0
-        campaigns, profiles = Campaigns(db), Profiles(store, db)
+        campaigns, profiles = Campaigns(db), Profiles(live.definitions, db)
         claims = Claims(
-            store,
-            producer,
-            db,
-            campaigns,
-            profiles,
-            clock,
-            wait_s,
-            settings.worker_requests_per_min,
+            admissions=live.admissions,
+            settlement=live.settlement,
+            throttle=live.throttles,
+            publisher=producer,
+            records=db,
+            vouchers=db,
+            campaigns=campaigns,
+            profiles=profiles,
+            clock=clock,
+            wait_s=wait_s,
+            rate_per_min=settings.worker_requests_per_min,
         )
-        admin = Admin(store, db, campaigns, clock, auth_key, settings.worker_token_ttl_s)
+        admin = Admin(
+            live=live.definitions,
+            figures=live.figures,
+            records=db,
+            campaigns=campaigns,
+            clock=clock,
+            auth_key=auth_key,
+            token_ttl_s=settings.worker_token_ttl_s,
+        )
         return cls(
             settings=settings,
-            store=store,
+            redis=live,
             db=db,
             producer=producer,
             keyring=keyring,
             auth_key=auth_key,
             worker_tokens=VerifiedTokens(auth_key.public_key()),
             admin=admin,
-            stats=Stats(store, db, admin, campaigns, clock),
-            investigations=Investigations(store, db, keyring.public_keys),
+            stats=Stats(
+                figures=live.figures, records=db, admin=admin, campaigns=campaigns, clock=clock
+            ),
+            investigations=Investigations(
+                live=live.definitions,
+                redemptions=live.redemptions,
+                records=db,
+                public_keys=keyring.public_keys,
+            ),
             claims=claims,
             redemptions=Redemptions(
-                store,
-                producer,
-                db,
-                campaigns,
-                keyring.public_keys,
-                clock,
-                wait_s,
-                timedelta(seconds=settings.offline_max_age_s),
+                redemptions=live.redemptions,
+                settlement=live.settlement,
+                throttle=live.throttles,
+                publisher=producer,
+                records=db,
+                campaigns=campaigns,
+                public_keys=keyring.public_keys,
+                clock=clock,
+                wait_s=wait_s,
+                offline_max_age=timedelta(seconds=settings.offline_max_age_s),
             ),
-            merchants=Merchants(store, db, campaigns, check_host),
-            workers=Workers(store, db),
-            lotteries=Lotteries(db, campaigns, profiles, claims, clock),
+            merchants=Merchants(
+                live=live.definitions, records=db, campaigns=campaigns, check_host=check_host
+            ),
+            workers=Workers(live=live.definitions, records=db),
+            lotteries=Lotteries(
+                records=db, campaigns=campaigns, profiles=profiles, claims=claims, clock=clock
+            ),
             operators=Operators(db),
-            credential_guard=CredentialGuard(store, settings.credential_failures_per_min),
+            credential_guard=CredentialGuard(live.throttles, settings.credential_failures_per_min),
         )
 
     async def stop(self) -> None:
         await self.producer.stop()
         await self.db.close()
-        await self.store.close()
+        await self.redis.close()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import time
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import ClassVar
 
 import jwt
 from fastapi import FastAPI, Request
@@ -23,10 +25,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from engine.adapters.kafka import EventProducer
-from engine.adapters.postgres import named_queries
-from engine.adapters.redis_store import AdmitRequest, RedisStore, connect
-from engine.domain.admission import claim_id_for
+from engine.adapters.postgres.base import named_queries
+from engine.adapters.redis import Redis
+from engine.api.problems import status_of
+from engine.domain.admission import REPEAT, AdmitRequest, claim_id_for
 from engine.domain.tokens import verify_worker_token
+from engine.errors import EngineError
 from engine.events import ClaimAdmitted
 from engine.keyfiles import auth_key_of, event_keys_of
 from engine.settings import Settings
@@ -34,8 +38,13 @@ from engine.settings import Settings
 CEILING_EVENT = "bench-ceiling"
 CLAIM_PATH = "/v1/campaigns/{campaign_id}/claims"
 _SOLD_OUT = {"type": "sold-out"}
-_REFUSED = {-5: {"type": "limit-reached"}}
-_STATUS = {-1: 404, -2: 403, -3: 403, -4: 410, -5: 409, -6: 409, -8: 403}
+
+
+@dataclass(slots=True, kw_only=True)
+class CeilingEvent(ClaimAdmitted):
+    """A claim event on the ceiling's own topic, so no stream worker issues it."""
+
+    name: ClassVar[str] = CEILING_EVENT
 
 
 def postgres_only_queries() -> dict[str, str]:
@@ -57,14 +66,14 @@ def ceiling_app() -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app):
-        state["store"] = RedisStore(
-            connect(settings.redis_url.get_secret_value(), settings.redis_max_connections)
+        state["redis"] = Redis.connect(
+            settings.redis_url.get_secret_value(), settings.redis_max_connections
         )
         state["producer"] = producer = EventProducer(settings, event_keys_of(settings))
         await producer.start()
         yield
         await producer.stop()
-        await state["store"].close()
+        await state["redis"].close()
 
     async def claim(request: Request) -> JSONResponse:
         body = await request.body()
@@ -75,22 +84,23 @@ def ceiling_app() -> Starlette:
         claim_id = claim_id_for(campaign_id, worker, request.headers.get("idempotency-key", ""))
         now_ms = int(time.time() * 1000)
         admission = AdmitRequest(campaign_id, claim_id, worker, "courier", now_ms, 300)
-        result = await state["store"].admit(admission)
-        if result[0] == 2:  # a repeat: the first answer, as the engine gives it
+        try:
+            a = await state["redis"].admissions.admit(admission)
+        except EngineError as exc:
+            return JSONResponse({"type": exc.slug}, status_code=status_of(exc))
+        if a.status == REPEAT:  # a repeat: the first answer, as the engine gives it
             return JSONResponse({"claim_id": claim_id, "status": "admitted"}, status_code=201)
-        if result[0] != 1:
-            return JSONResponse(_REFUSED.get(result[0], _SOLD_OUT), status_code=_STATUS[result[0]])
-        event = ClaimAdmitted(
+        event = CeilingEvent(
             claim_id=claim_id,
             campaign_id=campaign_id,
-            campaign_number=int(result[5]),
-            serial=int(result[2]),
+            campaign_number=a.campaign_number,
+            serial=a.serial,
             worker_id=worker,
             face_value_fen=300,
-            valid_until=int(result[4]),
+            valid_until=a.valid_until,
             admitted_at_ms=now_ms,
         )
-        await state["producer"].publish(CEILING_EVENT, claim_id, event)
+        await state["producer"].publish(event, key=claim_id)
         return JSONResponse({"claim_id": claim_id, "status": "admitted"}, status_code=201)
 
     return Starlette(routes=[Route(CLAIM_PATH, claim, methods=["POST"])], lifespan=lifespan)

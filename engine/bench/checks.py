@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import asyncpg
 import httpx
 
-from engine.adapters.redis_store import RedisStore
 from engine.bench.baselines import postgres_only_queries
 from engine.domain.codes import verify_code
 from engine.domain.keyring import public_keys_from_document
 from engine.errors import InvalidCode
+from engine.usecases.ports import LiveFigures
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Books:
 
 async def claim_books(
     db: asyncpg.Connection,
-    store: RedisStore,
+    figures: LiveFigures,
     base_url: str,
     campaign_id: str,
     quota: int,
@@ -56,7 +56,7 @@ async def claim_books(
     deadline = time.monotonic() + drain_timeout_s
     admitted = vouchers = -1
     while time.monotonic() < deadline:
-        now_admitted = (await store.campaign_counters(campaign_id)).get("admitted", 0)
+        now_admitted = await _counter(figures, campaign_id, "admitted")
         vouchers = await db.fetchval(
             "SELECT count(*) FROM vouchers WHERE campaign_id = $1", campaign_id
         )
@@ -123,14 +123,14 @@ async def _codes_verify(db: asyncpg.Connection, base_url: str, campaign_id: str)
 
 
 async def redemption_books(
-    db: asyncpg.Connection, store: RedisStore, campaign_id: str, codes: int
+    db: asyncpg.Connection, figures: LiveFigures, campaign_id: str, codes: int
 ) -> Books:
     """No voucher redeemed twice; the ledger matches Redis once the ledger agent caught up."""
     books = Books()
     redeemed = 0
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        redeemed = (await store.campaign_counters(campaign_id)).get("redeemed", 0)
+        redeemed = await _counter(figures, campaign_id, "redeemed")
         ledger = await db.fetchval(
             "SELECT count(*) FROM redemptions WHERE campaign_id = $1", campaign_id
         )
@@ -162,3 +162,8 @@ async def postgres_only_books(
             "PostgreSQL-only: no oversell": row["claims"] <= row["quota"],
         }
     )
+
+
+async def _counter(figures: LiveFigures, campaign_id: str, name: str) -> int:
+    counters = await figures.counters(campaign_id)
+    return int(getattr(counters, name)) if counters else 0

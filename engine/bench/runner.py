@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from engine.adapters.kafka import ensure_topics
-from engine.adapters.redis_store import RedisStore, connect
+from engine.adapters.redis import Redis
 from engine.bench.baselines import CEILING_EVENT, postgres_only_queries
 from engine.bench.checks import (
     Books,
@@ -120,7 +120,7 @@ class Bench:
 
     async def run(self) -> BenchReport:
         self.db = await asyncpg.connect(self.settings.database_url.get_secret_value())
-        self.store = RedisStore(connect(self.settings.redis_url.get_secret_value(), 4))
+        self.redis = Redis.connect(self.settings.redis_url.get_secret_value(), 4)
         self.prep = Preparer(self.settings, self.base_url, self.run_id, self.out)
         try:
             await self._prepare()
@@ -129,7 +129,7 @@ class Bench:
                 await self._baseline_runs()
         finally:
             await self.prep.close()
-            await self.store.close()
+            await self.redis.close()
             await self.db.close()
         judge(self.report)
         return self.report
@@ -167,7 +167,7 @@ class Bench:
                 self.report.books.merge(
                     await claim_books(
                         self.db,
-                        self.store,
+                        self.redis.figures,
                         self.base_url,
                         self.plan["claim_campaign"],
                         self.o.quota,
@@ -177,7 +177,9 @@ class Bench:
                 )
             if self.o.scenario != "claim_burst":
                 self.report.books.merge(
-                    await redemption_books(self.db, self.store, self.redeem_campaign, self.o.codes)
+                    await redemption_books(
+                        self.db, self.redis.figures, self.redeem_campaign, self.o.codes
+                    )
                 )
         if "wrk" in self.o.generators and self.o.scenario != "redeem":
             campaign = await self.prep.campaign("wrk", self.o.workers)
@@ -185,7 +187,7 @@ class Bench:
             figures = self._wrk("engine", campaign)
             books = await claim_books(
                 self.db,
-                self.store,
+                self.redis.figures,
                 self.base_url,
                 campaign,
                 self.o.workers,
@@ -209,7 +211,7 @@ class Bench:
             self.processes["stream"] = [pid]
         sampler = CpuSampler({"stream": [pid]}).start()
         books = await claim_books(
-            self.db, self.store, self.base_url, campaign, self.o.workers,
+            self.db, self.redis.figures, self.base_url, campaign, self.o.workers,
             self._wrk_expected(figures), started,
         )  # fmt: skip
         cpu = sampler.stop()

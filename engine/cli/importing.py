@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.adapters import postgres, redis_store
-from engine.adapters.redis_store import RedisStore
+from engine.adapters import postgres
+from engine.adapters.redis import Redis
 from engine.cli.operations import audit_cli
 from engine.errors import ValidationFailed
 from engine.settings import Settings
@@ -20,7 +20,7 @@ async def run_import(
     settings: Settings, csv_file: Path, report_path: Path | None, console: Console
 ) -> dict:
     total = _count_rows(csv_file)
-    store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 8))
+    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
     db = await postgres.connect(settings.database_url.get_secret_value(), 4)
     try:
         columns = (TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -30,7 +30,7 @@ async def run_import(
         ):
             task = progress.add_task("import", total=total)
             try:
-                result = await Workers(store, db).import_rows(
+                result = await Workers(live=live.definitions, records=db).import_rows(
                     read_csv(f), progress=lambda n: progress.update(task, completed=n)
                 )
             except ValidationFailed as exc:
@@ -38,7 +38,7 @@ async def run_import(
                 raise SystemExit(2) from None
     finally:
         await db.close()
-        await store.close()
+        await live.close()
     if result.rejected:
         report_path = report_path or csv_file.with_suffix(".rejected.csv")
         with open(report_path, "w", newline="") as out:  # noqa: ASYNC230

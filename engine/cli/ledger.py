@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from engine.adapters import postgres
-from engine.adapters.postgres import ledger_links
+from engine.adapters.postgres.ledger import ledger_links
 from engine.domain.ledger import first_break
 from engine.settings import Settings
 

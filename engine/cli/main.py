@@ -117,10 +117,8 @@ def stream(
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
     """Run stream workers of one role (faust agents)."""
-    import faust
-
     from engine.logs import configure
-    from engine.stream.app import create_app
+    from engine.stream.app import run_worker
 
     configure()
     settings = settings_for(state_dir)
@@ -128,8 +126,7 @@ def stream(
         from prometheus_client import start_http_server
 
         start_http_server(settings.stream_metrics_port, settings.stream_metrics_addr)
-    worker = faust.Worker(create_app(settings, role), loglevel="WARNING")
-    worker.execute_from_commandline()
+    run_worker(settings, role)
 
 
 @app.command()

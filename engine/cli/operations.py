@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.adapters import postgres, redis_store
-from engine.adapters.redis_store import RedisStore
+from engine.adapters import postgres
+from engine.adapters.kafka import KafkaLog
+from engine.adapters.redis import Redis
 from engine.api.services import Services
+from engine.keyfiles import event_keys_of
 from engine.settings import Settings
-from engine.usecases.reconcile import ReconcileReport, reconcile
+from engine.usecases.reconcile import Reconciler, ReconcileReport
 
 
 def cli_actor() -> str:
@@ -58,17 +61,27 @@ async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -
 
 
 async def run_reconcile(
-    settings: Settings, repair: bool, log, only: str | None = None
+    settings: Settings, repair: bool, log: Callable[[str], None], only: str | None = None
 ) -> ReconcileReport:
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
-    store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 4))
+    live = Redis.connect(settings.redis_url.get_secret_value(), 4)
+    reconciler = Reconciler(
+        records=db,
+        admissions=live.admissions,
+        settlement=live.settlement,
+        live=live.rebuild,
+        events=KafkaLog(settings),
+        event_keys=event_keys_of(settings),
+        unsettled_after_s=settings.unsettled_after_s,
+        log=log,
+    )
     try:
-        report = await reconcile(settings, db, store, repair, log, only)
+        report = await reconciler.reconcile(repair, only)
         if report.rebuilt:
             await db.insert_audit(
                 cli_actor(), "redis.rebuild", "redis", None, {"campaigns": report.rebuilt}, None
             )
         return report
     finally:
-        await store.close()
+        await live.close()
         await db.close()

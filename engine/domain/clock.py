@@ -3,7 +3,7 @@ so tests (and a replay) can set the hour."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -18,3 +18,15 @@ class SystemClock:
 
 def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc_from_ms(ms: int) -> datetime:
+    """Exact: the ledger hashes milliseconds, so no float may round them."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def ms_from_utc(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

@@ -1,7 +1,7 @@
 """The shapes of ids that callers choose, stated once.
 
 No id holds a colon or a brace, so none can meet or split a Redis key, a hash tag
-or a topic name the engine builds (see `engine.keys`).
+or a topic name the engine builds (see `engine.adapters.redis.keys`).
 """
 
 from __future__ import annotations

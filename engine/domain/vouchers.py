@@ -9,6 +9,7 @@ contract test in tests/integration/test_attacks.py holds the two together.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -47,3 +48,11 @@ REFUSAL = {
     VoucherStatus.REDEEMED: "already-redeemed",
     VoucherStatus.EXPIRED: "expired",
 }
+
+
+# A voucher as the issuer writes it: claim id, campaign id, serial, worker id, face value
+# (fen), signing key id, code, valid until, admitted at, campaign version, partner code,
+# request id.
+VoucherRow = tuple[
+    str, str, int, str, int, int, str, datetime, datetime, int, str | None, str | None
+]

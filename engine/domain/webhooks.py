@@ -83,3 +83,7 @@ def address_refused(address: str, trusted: Iterable[IPNetwork] = ()) -> bool:
     if any(ip in network for network in trusted):
         return False
     return not ip.is_global or ip.is_multicast
+
+
+# (merchant id, event id, event type, body) of one notification to queue.
+WebhookItem = tuple[str, str, str, str]

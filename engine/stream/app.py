@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
 import faust
 import structlog
@@ -21,6 +21,7 @@ from engine.events import (
     VOUCHER_REVERSED,
     ClaimAdmitted,
     Event,
+    MalformedEvent,
     VoucherIssued,
     VoucherRedeemed,
     VoucherReversed,
@@ -28,17 +29,16 @@ from engine.events import (
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 from engine.stream.batches import run_batch
-from engine.stream.expiry import expire_due
 from engine.stream.gauges import refresh_campaigns, refresh_lag
-from engine.stream.issue import issue_batch
-from engine.stream.ledger import record_batch
 from engine.stream.resources import LazyResources
 from engine.stream.webhooks import deliver_due
 from engine.stream.windows import EXPIRES_S, KINDS, SIZES, event_time, mirror
-from engine.usecases.directory import Campaigns
-from engine.usecases.repair import release_abandoned
+from engine.usecases.expiry import expire_due
+from engine.usecases.read_caches import Campaigns
+from engine.usecases.repair import Repair
 
 log = structlog.get_logger("engine.stream")
+E = TypeVar("E", bound=Event)
 
 
 def broker_url(bootstrap: str) -> str:
@@ -93,16 +93,18 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         for name in ("aiokafka", "faust", "mode"):
             logging.getLogger(name).setLevel(logging.WARNING)
 
+    def raw(name: str) -> faust.TopicT:
+        # Raw bytes: the agents decode them into engine.events records themselves.
+        return app.topic(
+            settings.topic(name), key_type=bytes, value_type=bytes, value_serializer="raw"
+        )
+
     topics = Topics(
-        claims=app.topic(settings.topic(CLAIM_ADMITTED), value_type=ClaimAdmitted, key_type=bytes),
-        issued=app.topic(settings.topic(VOUCHER_ISSUED), value_type=VoucherIssued, key_type=bytes),
-        redeemed=app.topic(
-            settings.topic(VOUCHER_REDEEMED), value_type=VoucherRedeemed, key_type=bytes
-        ),
-        reversed=app.topic(
-            settings.topic(VOUCHER_REVERSED), value_type=VoucherReversed, key_type=bytes
-        ),
-        dead=app.topic(settings.topic(DEAD_LETTER), value_type=bytes, key_type=bytes),
+        claims=raw(CLAIM_ADMITTED),
+        issued=raw(VOUCHER_ISSUED),
+        redeemed=raw(VOUCHER_REDEEMED),
+        reversed=raw(VOUCHER_REVERSED),
+        dead=raw(DEAD_LETTER),
     )
     resources = LazyResources(settings)
     if role == "core":
@@ -116,94 +118,128 @@ class ForgedEvent(Exception):
     """An event whose MAC does not verify with any of the engine's event keys."""
 
 
-def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
-    batch, within = settings.issue_batch_size, settings.issue_batch_window_s
-    event_keys = event_keys_of(settings)
+class Gate:
+    """Decode raw events and let through only authentic ones; park the rest with why."""
 
-    async def park(event: Event, exc: BaseException) -> None:
-        body = {
-            "event": json.loads(event.dumps()),
-            "type": type(event).__name__,
-            "error": repr(exc)[:1000],
-        }
-        await topics.dead.send(key=type(event).__name__.encode(), value=json.dumps(body).encode())
+    def __init__(self, topics: Topics, settings: Settings) -> None:
+        self.dead, self.keys = topics.dead, event_keys_of(settings)
 
-    async def authentic(events: Sequence[Any]) -> list[Any]:
-        """Only events an engine process wrote go on; a forged one is parked, never applied."""
+    async def park(self, event: Event | bytes, exc: BaseException, kind: str = "") -> None:
+        if isinstance(event, Event):
+            body = {"event": event.fields(), "type": type(event).__name__}
+        else:
+            body = {"event": {"raw": event[:2000].decode(errors="replace")}, "type": kind}
+        body["error"] = repr(exc)[:1000]
+        await self.dead.send(key=body["type"].encode(), value=json.dumps(body).encode())
+
+    async def authentic(self, raws: Sequence[bytes], record: type[E]) -> list[E]:
         kept = []
-        for event in events:
-            if event.authentic(event_keys):
+        for raw in raws:
+            try:
+                event = record.loads(raw)
+            except MalformedEvent as exc:
+                log.warning("malformed event parked", type=record.__name__)
+                await self.park(raw, exc, record.__name__)
+                continue
+            if event.authentic(self.keys):
                 kept.append(event)
             else:
-                log.warning("forged event parked", type=type(event).__name__)
-                await park(event, ForgedEvent("the event's MAC does not verify"))
+                log.warning("forged event parked", type=record.__name__)
+                await self.park(event, ForgedEvent("the event's MAC does not verify"))
         return kept
 
+
+def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
+    batch, within = settings.issue_batch_size, settings.issue_batch_window_s
+    gate = Gate(topics, settings)
+
     async def issue_with(events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
-        return await issue_batch(await resources.get(), events)
+        return await (await resources.get()).issuance.issue(events)
 
     async def record_with(events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
-        return await record_batch(await resources.get(), events)
-
-    # Every worker runs it (not only a leader): expiring is idempotent, and leader
-    # election is one more thing the local broker would have to get right.
-    @app.timer(interval=settings.expiry_interval_s)
-    async def expire() -> None:
-        try:
-            await expire_due(await resources.get(), datetime.now(UTC))
-        except Exception as exc:  # noqa: BLE001 - the next tick tries again
-            log.warning("expiry run failed", error=repr(exc)[:300])
-
-    async def publish_reversal(event: VoucherReversed) -> None:
-        # Keyed by merchant, as the API keys it: one partition holds a merchant's chain.
-        sent = await topics.reversed.send(
-            key=event.merchant_id.encode(), value=event.signed(event_keys)
-        )
-        await sent  # acknowledged by the broker before the reversal is confirmed
-
-    @app.timer(interval=settings.repair_interval_s)
-    async def repair() -> None:
-        try:
-            r = await resources.get()
-            cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
-            await release_abandoned(r.store, r.db, Campaigns(r.db), cutoff_ms, publish_reversal)
-        except Exception as exc:  # noqa: BLE001 - the next tick tries again
-            log.warning("unsettled repair failed", error=repr(exc)[:300])
-
-    @app.timer(interval=settings.webhook_interval_s)
-    async def webhooks() -> None:
-        try:
-            await deliver_due(await resources.get(), settings)
-        except Exception as exc:  # noqa: BLE001 - the next tick tries again
-            log.warning("webhook run failed", error=repr(exc)[:300])
-
-    @app.timer(interval=5.0)
-    async def gauges() -> None:
-        try:
-            await refresh_campaigns(await resources.get())
-            await refresh_lag(app)
-        except Exception as exc:  # noqa: BLE001 - figures only; the next tick tries again
-            log.warning("gauge refresh failed", error=repr(exc)[:300])
+        return await (await resources.get()).ledger.record(events)
 
     @app.agent(topics.claims, name="issue")
-    async def issue(stream: faust.StreamT[ClaimAdmitted]) -> None:
-        async for events in stream.take(batch, within=within):
-            for event in await run_batch("issue", await authentic(events), issue_with, park):
+    async def issue(stream: faust.StreamT[bytes]) -> None:
+        async for raws in stream.take(batch, within=within):
+            events = await gate.authentic(raws, ClaimAdmitted)
+            for event in await run_batch("issue", events, issue_with, gate.park):
                 await topics.issued.send(
-                    key=event.claim_id.encode(), value=event.signed(event_keys)
+                    key=event.claim_id.encode(), value=event.signed(gate.keys).dumps()
                 )
 
     @app.agent(topics.redeemed, name="ledger")
-    async def ledger(stream: faust.StreamT[VoucherRedeemed]) -> None:
-        async for events in stream.take(batch, within=within):
-            await run_batch("ledger", await authentic(events), record_with, park)
+    async def ledger(stream: faust.StreamT[bytes]) -> None:
+        async for raws in stream.take(batch, within=within):
+            events = await gate.authentic(raws, VoucherRedeemed)
+            await run_batch("ledger", events, record_with, gate.park)
 
     # A second agent, not a second topic on the first: the records differ, and the lock
     # on each merchant's chain head orders their writes.
     @app.agent(topics.reversed, name="ledger-reversals")
-    async def ledger_reversals(stream: faust.StreamT[VoucherReversed]) -> None:
-        async for events in stream.take(batch, within=within):
-            await run_batch("ledger-reversals", await authentic(events), record_with, park)
+    async def ledger_reversals(stream: faust.StreamT[bytes]) -> None:
+        async for raws in stream.take(batch, within=within):
+            events = await gate.authentic(raws, VoucherReversed)
+            await run_batch("ledger-reversals", events, record_with, gate.park)
+
+    _timers(app, settings, topics, resources, gate)
+
+
+def _timers(
+    app: faust.App, settings: Settings, topics: Topics, resources: LazyResources, gate: Gate
+) -> None:
+    """Every worker runs them (not only a leader): each is idempotent, and leader election
+    is one more thing the local broker would have to get right. A failed tick is logged
+    and the next one tries again."""
+
+    async def publish_reversal(event: VoucherReversed) -> None:
+        # Keyed by merchant, as the API keys it: one partition holds a merchant's chain.
+        sent = await topics.reversed.send(
+            key=event.merchant_id.encode(), value=event.signed(gate.keys).dumps()
+        )
+        await sent  # acknowledged by the broker before the reversal is confirmed
+
+    async def expire() -> None:
+        r = await resources.get()
+        await expire_due(r.redis.definitions, r.db, datetime.now(UTC))
+
+    async def repair() -> None:
+        r = await resources.get()
+        cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
+        await Repair(
+            admissions=r.redis.admissions,
+            redemptions=r.redis.redemptions,
+            settlement=r.redis.settlement,
+            records=r.db,
+            campaigns=Campaigns(r.db),
+            publish_reversal=publish_reversal,
+        ).release_abandoned(cutoff_ms)
+
+    async def webhooks() -> None:
+        await deliver_due(await resources.get(), settings)
+
+    async def gauges() -> None:
+        await refresh_campaigns(await resources.get())
+        await refresh_lag(app)
+
+    for name, job, interval in (
+        ("expiry", expire, settings.expiry_interval_s),
+        ("unsettled repair", repair, settings.repair_interval_s),
+        ("webhook", webhooks, settings.webhook_interval_s),
+        ("gauge refresh", gauges, 5.0),
+    ):
+        app.timer(interval=interval, name=name)(_logged(name, job))
+
+
+def _logged(name: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    async def tick() -> None:
+        try:
+            await job()
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.warning(f"{name} run failed", error=repr(exc)[:300])
+
+    tick.__name__ = tick.__qualname__ = f"timer_{name.replace(' ', '_')}"
+    return tick
 
 
 def _windows(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
@@ -215,24 +251,42 @@ def _windows(app: faust.App, settings: Settings, topics: Topics, resources: Lazy
         for name, size in SIZES.items()
     }
 
-    def window_agent(kind: str, topic: faust.TopicT) -> None:
+    def window_agent(kind: str, topic: faust.TopicT, record: type[Event]) -> None:
+        def group(raw: bytes) -> str:
+            try:
+                return f"{kind}:{record.loads(raw).fields()['campaign_id']}"
+            except MalformedEvent:
+                return f"{kind}:"  # counted nowhere; the core role parks it
+
         # Repartitioned by "kind:campaign" so each campaign's counts live in one partition.
         @app.agent(topic, name=f"windows-{kind}")
-        async def count(stream: faust.StreamT) -> None:
-            grouped = stream.group_by(
-                lambda e: f"{kind}:{e.campaign_id}", name=f"by-campaign-{kind}"
-            )
-            async for event in grouped:
+        async def count(stream: faust.StreamT[bytes]) -> None:
+            async for raw in stream.group_by(group, name=f"by-campaign-{kind}"):
+                try:
+                    event = record.loads(raw)
+                except MalformedEvent:
+                    continue
                 if not event.authentic(event_keys):
                     continue  # left out of the figures; the core role parks it
-                key = f"{kind}:{event.campaign_id}"
+                campaign_id = event.fields()["campaign_id"]
+                key = f"{kind}:{campaign_id}"
                 values = {}
                 for name, table in tables.items():
                     table[key] += 1
                     # value(): the window of this event's own time (current() would use the
                     # log timestamp, which repartitioning rewrote).
                     values[name] = table[key].value()
-                await mirror(resources, kind, event.campaign_id, event_time(event), values)
+                await mirror(resources, kind, campaign_id, event_time(raw), values)
 
-    for kind, topic in zip(KINDS, (topics.claims, topics.issued, topics.redeemed), strict=True):
-        window_agent(kind, topic)
+    for kind, topic, record in zip(
+        KINDS,
+        (topics.claims, topics.issued, topics.redeemed),
+        (ClaimAdmitted, VoucherIssued, VoucherRedeemed),
+        strict=True,
+    ):
+        window_agent(kind, topic, record)
+
+
+def run_worker(settings: Settings, role: str) -> None:
+    """Run a stream worker of one role until it is stopped (blocks)."""
+    faust.Worker(create_app(settings, role), loglevel="WARNING").execute_from_commandline()

@@ -14,32 +14,14 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-import asyncpg
-import redis.exceptions
 import structlog
 
+from engine.adapters.failures import is_transient
 from engine.metrics import BATCH_RETRIES, DEAD_LETTERS
 
 log = structlog.get_logger("engine.stream")
 E = TypeVar("E")
 R = TypeVar("R")
-
-_TRANSIENT = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    redis.exceptions.BusyLoadingError,
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, _TRANSIENT)
 
 
 async def run_batch(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from engine.domain.stock import remaining
 from engine.metrics import (
     CAMPAIGN_ADMITTED,
     CAMPAIGN_BUDGET,
@@ -18,17 +19,17 @@ from engine.stream.resources import Resources
 async def refresh_campaigns(r: Resources) -> None:
     for campaign_id in await r.db.live_campaigns():
         c = await r.db.get_campaign(campaign_id)
-        counters = await r.store.campaign_counters(campaign_id)
-        if c is None or not counters:
+        counters = await r.redis.figures.counters(campaign_id)
+        if c is None or counters is None:
             continue
-        admitted = counters.get("admitted", 0)
-        reclaimed = counters.get("reclaimed", 0) if c.rollover else 0
         CAMPAIGN_QUOTA.labels(campaign_id).set(c.quota)
-        CAMPAIGN_ADMITTED.labels(campaign_id).set(admitted)
-        CAMPAIGN_REMAINING.labels(campaign_id).set(c.quota - admitted + reclaimed)
+        CAMPAIGN_ADMITTED.labels(campaign_id).set(counters.admitted)
+        CAMPAIGN_REMAINING.labels(campaign_id).set(
+            remaining(c.quota, counters.admitted, counters.reclaimed, c.rollover)
+        )
         if c.budget_fen:
             CAMPAIGN_BUDGET.labels(campaign_id).set(c.budget_fen)
-            CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(c.budget_fen - counters.get("spent", 0))
+            CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(c.budget_fen - counters.spent)
 
 
 async def refresh_lag(app: faust.App) -> None:

@@ -20,6 +20,7 @@ from engine.domain.webhooks import (
 )
 from engine.settings import Settings
 from engine.stream.resources import Resources
+from engine.usecases.ports import Row
 
 log = structlog.get_logger("engine.stream.webhooks")
 LEASE_S = 60.0
@@ -37,7 +38,9 @@ async def deliver_due(r: Resources, settings: Settings) -> int:
     return sum(results)
 
 
-async def _deliver(r: Resources, session: aiohttp.ClientSession, settings: Settings, d) -> bool:
+async def _deliver(
+    r: Resources, session: aiohttp.ClientSession, settings: Settings, d: Row
+) -> bool:
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign(d["secret"], int(time.time()), d["body"]),

@@ -8,7 +8,9 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from engine import keys
+import json
+import time
+
 from engine.stream.resources import LazyResources
 
 KINDS = ("claims", "issued", "redeemed")
@@ -16,14 +18,19 @@ SIZES = {"1s": 1, "1m": 60}  # window name -> seconds
 EXPIRES_S = {"1s": 600, "1m": 7200}
 
 
-def event_time(event: object) -> float:
+def event_time(raw: bytes) -> float:
     """When the event happened (unix s), from its own field: the log's timestamps are
-    rewritten when a stream is repartitioned."""
-    for field in ("admitted_at_ms", "issued_at_ms", "redeemed_at_ms"):
-        value = getattr(event, field, None)
-        if value is not None:
-            return value / 1000
-    raise ValueError(f"{type(event).__name__} carries no event time")
+    rewritten when a stream is repartitioned. Now, for bytes that carry no time."""
+    try:
+        fields = json.loads(raw)
+    except ValueError:
+        fields = None
+    if isinstance(fields, dict):
+        for field in ("admitted_at_ms", "issued_at_ms", "redeemed_at_ms"):
+            value = fields.get(field)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value / 1000
+    return time.time()
 
 
 def window_start(timestamp_s: float, size_s: int) -> int:
@@ -38,10 +45,12 @@ async def mirror(
     values: dict[str, int],
 ) -> None:
     """Copy the current windows' values (from the faust tables) where the API can read them."""
-    store = (await resources.get()).store
-    async with store.client.pipeline(transaction=False) as pipe:
-        for name, value in values.items():
-            key = keys.window(campaign_id, kind, name)
-            pipe.hset(key, str(window_start(timestamp_s, SIZES[name])), value)
-            pipe.expire(key, EXPIRES_S[name])
-        await pipe.execute()
+    figures = (await resources.get()).redis.figures
+    await figures.mirror_windows(
+        campaign_id,
+        kind,
+        {
+            name: (window_start(timestamp_s, SIZES[name]), value, EXPIRES_S[name])
+            for name, value in values.items()
+        },
+    )

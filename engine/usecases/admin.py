@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
 from engine.domain.campaigns import (
     TRANSITIONS,
     Campaign,
@@ -19,10 +18,23 @@ from engine.domain.campaigns import (
     check_campaign,
     same_definition,
 )
-from engine.domain.clock import Clock
+from engine.domain.stock import Counters, remaining
 from engine.domain.tokens import mint_worker_token
 from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.usecases.directory import Campaigns
+from engine.usecases.ports import (
+    CampaignRecords,
+    Clock,
+    LiveDefinitions,
+    LiveFigures,
+    MerchantRecords,
+    WorkerRecords,
+)
+from engine.usecases.read_caches import Campaigns
+
+
+class Records(CampaignRecords, MerchantRecords, WorkerRecords, Protocol):
+    """Operations read and write campaigns, check merchants and mint tokens for workers."""
+
 
 # What a new version may change; identity, numbering and the claim window's start stay.
 MUTABLE = frozenset(
@@ -50,14 +62,17 @@ MUTABLE = frozenset(
 class Admin:
     def __init__(
         self,
-        store: RedisStore,
-        db: Database,
+        *,
+        live: LiveDefinitions,
+        figures: LiveFigures,
+        records: Records,
         campaigns: Campaigns,
         clock: Clock,
         auth_key: Ed25519PrivateKey,
         token_ttl_s: int,
     ) -> None:
-        self.store, self.db, self.campaigns, self.clock = store, db, campaigns, clock
+        self.live, self.figures, self.db = live, figures, records
+        self.campaigns, self.clock = campaigns, clock
         self.auth_key, self.token_ttl_s = auth_key, token_ttl_s
 
     async def create_campaign(self, campaign: Campaign) -> tuple[Campaign, bool]:
@@ -69,7 +84,7 @@ class Admin:
         if number is None and not same_definition(stored, campaign):
             raise Conflict(f"campaign {campaign.id} already exists with another definition")
         # Also on a repeat: it heals a create whose Redis step failed after the commit.
-        await self.store.init_campaign(stored)
+        await self.live.init_campaign(stored)
         return stored, number is not None
 
     async def update_campaign(self, campaign_id: str, changed: Campaign, version: int) -> Campaign:
@@ -79,8 +94,8 @@ class Admin:
             raise ValidationFailed("lottery and partner-pool campaigns cannot be changed")
         await self._check_references(changed)
         if changed.quota < current.quota and changed.waves == current.waves:
-            counters = await self.store.campaign_counters(campaign_id)
-            if changed.quota < counters.get("admitted", 0):
+            counters = await self.figures.counters(campaign_id) or Counters()
+            if changed.quota < counters.admitted:
                 raise ValidationFailed("quota cannot go below what is already admitted")
         new_version = await self.db.update_campaign(changed, version)
         if new_version is None:
@@ -88,7 +103,7 @@ class Admin:
                 "the campaign changed meanwhile; read it again and retry", version=current.version
             )
         stored = await self._campaign(campaign_id)
-        await self.store.init_campaign(stored)
+        await self.live.init_campaign(stored)
         self.campaigns.forget(campaign_id)
         return stored
 
@@ -101,34 +116,32 @@ class Admin:
         if not await self.db.set_campaign_status(campaign_id, status.value, current.status.value):
             raise Conflict("the campaign's status changed meanwhile; retry")
         # Redis is what the admission script reads: the change applies to the next claim.
-        await self.store.set_status(campaign_id, status.value)
+        await self.live.set_status(campaign_id, status.value)
         self.campaigns.forget(campaign_id)
         return replace(current, status=status)
 
-    async def campaign_view(self, campaign_id: str) -> dict:
+    async def campaign_view(self, campaign_id: str) -> dict[str, Any]:
         return await self.view_of(await self._campaign(campaign_id))
 
-    async def view_of(self, campaign: Campaign) -> dict:
-        """A campaign's definition with its live counters from Redis."""
+    async def view_of(self, campaign: Campaign) -> dict[str, Any]:
+        """A campaign's definition with its live counters."""
         campaign_id = campaign.id
-        counters = await self.store.campaign_counters(campaign_id)
-        admitted = counters.get("admitted", 0)
-        reclaimed = counters.get("reclaimed", 0)
+        c = await self.figures.counters(campaign_id) or Counters()
         view = as_dict(campaign) | {
-            "remaining": campaign.quota - admitted + (reclaimed if campaign.rollover else 0),
-            "admitted": admitted,
-            "issued": counters.get("issued", 0),
-            "redeemed": counters.get("redeemed", 0),
-            "expired": counters.get("expired", 0),
-            "reclaimed": reclaimed,
-            "budget_used_fen": counters.get("spent", 0),
-            "redeemed_fen": counters.get("redeemed_fen", 0),
-            "reversed_fen": counters.get("reversed_fen", 0),
+            "remaining": remaining(campaign.quota, c.admitted, c.reclaimed, campaign.rollover),
+            "admitted": c.admitted,
+            "issued": c.issued,
+            "redeemed": c.redeemed,
+            "expired": c.expired,
+            "reclaimed": c.reclaimed,
+            "budget_used_fen": c.spent,
+            "redeemed_fen": c.redeemed_fen,
+            "reversed_fen": c.reversed_fen,
         }
         if campaign.budget_fen:
-            view["budget_left_fen"] = campaign.budget_fen - counters.get("spent", 0)
+            view["budget_left_fen"] = campaign.budget_fen - c.spent
         if campaign.partner_pool:
-            view["pool_left"] = await self.store.pool_size(campaign_id)
+            view["pool_left"] = await self.figures.pool_size(campaign_id)
         return view
 
     async def create_cap_group(self, group_id: str, period: str, max_fen: int) -> bool:
@@ -139,17 +152,17 @@ class Admin:
             raise Conflict(f"cap group {group_id} already exists with other terms")
         return False
 
-    async def import_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> dict:
+    async def import_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> dict[str, int]:
         campaign = await self._campaign(campaign_id)
         if not campaign.partner_pool:
             raise ValidationFailed("this campaign does not hand out partner codes")
         # Only codes new to PostgreSQL join the pool: a code handed out is never re-added.
         new = await self.db.insert_partner_codes(campaign_id, list(dict.fromkeys(codes)))
-        await self.store.add_to_pool(campaign_id, new)
+        await self.live.add_to_pool(campaign_id, new)
         return {
             "received": len(codes),
             "added": len(new),
-            "pool_left": await self.store.pool_size(campaign_id),
+            "pool_left": await self.figures.pool_size(campaign_id),
         }
 
     async def mint_token(self, worker_id: str) -> tuple[str, int]:

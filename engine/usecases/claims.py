@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from engine import keys
-from engine.adapters.kafka import EventProducer
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import AdmitRequest, CapReservation, RedisStore
 from engine.domain.admission import (
     Admission,
+    AdmitRequest,
+    CapReservation,
     campaign_of_claim,
     claim_id_for,
-    interpret_admission,
 )
 from engine.domain.campaigns import Campaign
-from engine.domain.clock import Clock, to_ms
+from engine.domain.clock import to_ms
 from engine.domain.periods import Period, period_id, period_ttl_s
 from engine.domain.rules import failed_rule
+from engine.domain.settlement import Decision
 from engine.domain.tokens import WorkerIdentity
 from engine.domain.vouchers import voucher_status
 from engine.errors import (
@@ -29,9 +28,19 @@ from engine.errors import (
     RateLimited,
     ValidationFailed,
 )
-from engine.events import CLAIM_ADMITTED, ClaimAdmitted
-from engine.usecases.acknowledge import make_durable, until_settled
-from engine.usecases.directory import Campaigns, Profiles
+from engine.events import ClaimAdmitted
+from engine.usecases.durability import make_durable, until_settled
+from engine.usecases.ports import (
+    AdmissionStore,
+    CampaignRecords,
+    Clock,
+    EventPublisher,
+    Row,
+    Settlement,
+    Throttle,
+    VoucherRecords,
+)
+from engine.usecases.read_caches import Campaigns, Profiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +61,21 @@ class CapHold:
 class Claims:
     def __init__(
         self,
-        store: RedisStore,
-        producer: EventProducer,
-        db: Database,
+        *,
+        admissions: AdmissionStore,
+        settlement: Settlement,
+        throttle: Throttle,
+        publisher: EventPublisher,
+        records: CampaignRecords,
+        vouchers: VoucherRecords,
         campaigns: Campaigns,
         profiles: Profiles,
         clock: Clock,
         wait_s: float,
         rate_per_min: int = 0,
     ) -> None:
-        self.store, self.producer, self.db = store, producer, db
+        self.admissions, self.settlement, self.throttle = admissions, settlement, throttle
+        self.publisher, self.records, self.vouchers = publisher, records, vouchers
         self.campaigns, self.profiles, self.clock, self.wait_s = campaigns, profiles, clock, wait_s
         self.rate_per_min = rate_per_min
 
@@ -76,7 +90,7 @@ class Claims:
         if self.rate_per_min and not self.campaigns.fresh(campaign_id):
             # A look-up in PostgreSQL: counted against the worker's request rate first, so a
             # token cannot turn made-up campaign ids into database load.
-            wait = await self.store.rate(f"worker:{who.worker_id}", 60, self.rate_per_min)
+            wait = await self.throttle.rate(f"worker:{who.worker_id}", 60, self.rate_per_min)
             if wait:
                 limit = self.rate_per_min
                 raise RateLimited(f"At most {limit} requests a minute", retry_after_s=wait)
@@ -115,7 +129,7 @@ class Claims:
         cap = await self._hold_cap(campaign, claim_id, who.worker_id, face, now)
 
         async def attempt() -> Admission:
-            return interpret_admission(await self.store.admit(request))
+            return await self.admissions.admit(request)
 
         try:
             admission = await until_settled(
@@ -125,22 +139,22 @@ class Claims:
                 await self._make_durable(campaign, request, admission, cap, request_id)
         except EngineError:
             if cap is not None and cap.fresh:
-                await self.store.cap_release(cap.group, cap.period, claim_id, who.worker_id)
+                await self.admissions.cap_release(cap.group, cap.period, claim_id, who.worker_id)
             raise
         return admission
 
     async def _hold_cap(
-        self, campaign: Campaign, claim_id: str, worker_id: str, face: int, now
+        self, campaign: Campaign, claim_id: str, worker_id: str, face: int, now: datetime
     ) -> CapHold | None:
         if campaign.cap_group is None:
             return None
-        group = await self.db.get_cap_group(campaign.cap_group)
+        group = await self.records.get_cap_group(campaign.cap_group)
         if group is None:
             return None
         period = Period(group["period"])
         pid = period_id(period, now)
         reservation = CapReservation(group["id"], pid, claim_id, worker_id, campaign.id, face)
-        reserved = await self.store.cap_reserve(
+        reserved = await self.admissions.cap_reserve(
             reservation, group["max_fen"], period_ttl_s(period), to_ms(now)
         )
         if not reserved:
@@ -173,18 +187,17 @@ class Claims:
             stored_value=campaign.stored_value,
         )
 
+        decision = Decision("claim", campaign.id, request.claim_id)
         await make_durable(
-            publish=lambda: self.producer.publish(CLAIM_ADMITTED, request.claim_id, event),
-            confirm=lambda: self.store.confirm_soon(
-                keys.claim(campaign.id, request.claim_id), a.serial
-            ),
-            release=lambda: release_claim(self.store, request, a.serial, cap),
+            publish=lambda: self.publisher.publish(event, key=request.claim_id),
+            confirm=lambda: self.settlement.confirm_soon(decision, a.serial),
+            release=lambda: release_claim(self.admissions, request, a.serial, cap),
         )
 
-    async def get(self, claim_id: str, who: WorkerIdentity) -> dict:
+    async def get(self, claim_id: str, who: WorkerIdentity) -> dict[str, Any]:
         """A worker sees only their own claims; anyone else's look like missing ones."""
         campaign_id = campaign_of_claim(claim_id)
-        record = await self.store.claim_record(campaign_id, claim_id)
+        record = await self.admissions.claim_record(campaign_id, claim_id)
         # 'pending' too: the owner learns a claim id only from the 201, which may come
         # before the background confirmation reaches Redis.
         if record.get("worker") == who.worker_id and record.get("state") in (
@@ -195,14 +208,14 @@ class Claims:
             return {"claim_id": claim_id, "status": "admitted", "voucher": None}
         return await self._from_database(claim_id, who)
 
-    async def _from_database(self, claim_id: str, who: WorkerIdentity) -> dict:
-        row = await self.db.voucher_by_claim(claim_id)
+    async def _from_database(self, claim_id: str, who: WorkerIdentity) -> dict[str, Any]:
+        row = await self.vouchers.voucher_by_claim(claim_id)
         if row is None or row["worker_id"] != who.worker_id:
             raise NotFound("No such claim")
         return {"claim_id": claim_id, "status": "issued", "voucher": voucher_view(row)}
 
-    async def vouchers_of(self, who: WorkerIdentity) -> list[dict]:
-        return [voucher_view(r) for r in await self.db.vouchers_of_worker(who.worker_id)]
+    async def vouchers_of(self, who: WorkerIdentity) -> list[dict[str, Any]]:
+        return [voucher_view(r) for r in await self.vouchers.vouchers_of_worker(who.worker_id)]
 
 
 def choose_face_value(campaign: Campaign, requested: int | None) -> int:
@@ -241,7 +254,11 @@ def admit_request(
 
 
 async def release_unsettled_claim(
-    store: RedisStore, db: Database, campaign: Campaign, claim_id: str, record: dict[str, str]
+    admissions: AdmissionStore,
+    records: CampaignRecords,
+    campaign: Campaign,
+    claim_id: str,
+    record: dict[str, str],
 ) -> str:
     """Release a claim an API process admitted and never settled (it died in between).
 
@@ -252,23 +269,23 @@ async def release_unsettled_claim(
     request = admit_request(campaign, claim_id, record["worker"], "", at, int(record["face"]))
     cap = None
     if campaign.cap_group is not None:
-        group = await db.get_cap_group(campaign.cap_group)
+        group = await records.get_cap_group(campaign.cap_group)
         if group is not None:
             cap = CapHold(group["id"], period_id(Period(group["period"]), at), fresh=False)
-    return await release_claim(store, request, int(record["serial"]), cap)
+    return await release_claim(admissions, request, int(record["serial"]), cap)
 
 
 async def release_claim(
-    store: RedisStore, request: AdmitRequest, serial: int, cap: CapHold | None
+    admissions: AdmissionStore, request: AdmitRequest, serial: int, cap: CapHold | None
 ) -> str:
     """Undo an admission still pending (and give back its cap reservation); the state after."""
-    state = await store.release_claim(request, serial)
+    state = await admissions.release_claim(request, serial)
     if state == "released" and cap is not None:
-        await store.cap_release(cap.group, cap.period, request.claim_id, request.worker_id)
+        await admissions.cap_release(cap.group, cap.period, request.claim_id, request.worker_id)
     return state
 
 
-def voucher_view(row) -> dict:
+def voucher_view(row: Row) -> dict[str, Any]:
     balance = row["face_value_fen"] - row["used_fen"]
     status = voucher_status(
         revoked=row["revoked_at"] is not None,

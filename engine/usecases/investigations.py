@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
 from engine.domain.codes import VoucherPayload, verify_code
 from engine.errors import Conflict, InvalidCode, NotFound
 from engine.usecases.claims import voucher_view
+from engine.usecases.ports import (
+    CampaignRecords,
+    LedgerRecords,
+    LiveDefinitions,
+    OperatorRecords,
+    RedemptionStore,
+    Row,
+    VoucherRecords,
+    WorkerRecords,
+)
+
+
+class Records(
+    CampaignRecords, VoucherRecords, LedgerRecords, WorkerRecords, OperatorRecords, Protocol
+):
+    """A history reads vouchers, their ledger, the worker and the audit log."""
+
 
 _REVOKE_REFUSALS = {
     -1: "the voucher is not issued yet",
@@ -19,15 +35,21 @@ _REVOKE_REFUSALS = {
 }
 
 
-def _plain(row) -> dict:
+def _plain(row: Row) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()}
 
 
 class Investigations:
     def __init__(
-        self, store: RedisStore, db: Database, public_keys: Mapping[int, Ed25519PublicKey]
+        self,
+        *,
+        live: LiveDefinitions,
+        redemptions: RedemptionStore,
+        records: Records,
+        public_keys: Mapping[int, Ed25519PublicKey],
     ) -> None:
-        self.store, self.db, self.public_keys = store, db, public_keys
+        self.live, self.redemptions, self.db = live, redemptions, records
+        self.public_keys = public_keys
 
     async def _voucher(self, code: str) -> tuple[VoucherPayload, str]:
         payload = verify_code(code, self.public_keys)
@@ -36,12 +58,12 @@ class Investigations:
             raise InvalidCode()
         return payload, campaign_id
 
-    async def code_history(self, code: str) -> dict:
+    async def code_history(self, code: str) -> dict[str, Any]:
         payload, campaign_id = await self._voucher(code)
         row = await self.db.voucher_by_serial(campaign_id, payload.serial)
         if row is None:
             raise NotFound("This genuine code has no voucher row (yet)")
-        state = await self.store.voucher_state(campaign_id, payload.serial)
+        state = await self.redemptions.voucher_state(campaign_id, payload.serial)
         ledger = await self.db.ledger_of_voucher(campaign_id, payload.serial)
         return {
             "campaign_id": campaign_id,
@@ -59,7 +81,7 @@ class Investigations:
             "ledger": [_plain(e) for e in ledger],
         }
 
-    async def worker_history(self, worker_id: str) -> dict:
+    async def worker_history(self, worker_id: str) -> dict[str, Any]:
         worker = await self.db.get_worker(worker_id)
         if worker is None:
             raise NotFound(f"No worker {worker_id}")
@@ -76,10 +98,10 @@ class Investigations:
             "audit": [_plain(a) for a in audit],
         }
 
-    async def revoke(self, code: str, reason: str) -> dict:
+    async def revoke(self, code: str, reason: str) -> dict[str, Any]:
         """Stop a voucher that still has value; Redis first (it decides redemptions)."""
         payload, campaign_id = await self._voucher(code)
-        result = await self.store.revoke(campaign_id, payload.serial, reason)
+        result = await self.live.revoke(campaign_id, payload.serial, reason)
         if result < 0:
             raise Conflict(f"cannot revoke: {_REVOKE_REFUSALS[result]}")
         row = await self.db.revoke_voucher(campaign_id, payload.serial, reason)

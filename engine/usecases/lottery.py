@@ -11,25 +11,30 @@ import asyncio
 import secrets
 from collections.abc import Callable
 
-from engine.adapters.postgres import Database
 from engine.domain import lottery
 from engine.domain.admission import claim_id_for
 from engine.domain.campaigns import CLAIMABLE, Campaign
-from engine.domain.clock import Clock
 from engine.domain.rules import failed_rule
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import ClaimWindowClosed, Conflict, NotEligible, ValidationFailed
 from engine.usecases.claims import Claims
-from engine.usecases.directory import Campaigns, Profiles
+from engine.usecases.ports import Clock, LotteryRecords
+from engine.usecases.read_caches import Campaigns, Profiles
 
 DRAW_CLAIM_KEY = "lottery-draw"
 
 
 class Lotteries:
     def __init__(
-        self, db: Database, campaigns: Campaigns, profiles: Profiles, claims: Claims, clock: Clock
+        self,
+        *,
+        records: LotteryRecords,
+        campaigns: Campaigns,
+        profiles: Profiles,
+        claims: Claims,
+        clock: Clock,
     ) -> None:
-        self.db, self.campaigns, self.profiles = db, campaigns, profiles
+        self.db, self.campaigns, self.profiles = records, campaigns, profiles
         self.claims, self.clock = claims, clock
 
     async def _lottery(self, campaign_id: str) -> Campaign:

@@ -9,13 +9,24 @@ import io
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
 from engine.domain.webhooks import IPNetwork, RefusedAddress
 from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.usecases.directory import Campaigns
+from engine.usecases.ports import (
+    CampaignRecords,
+    LedgerRecords,
+    LiveDefinitions,
+    MerchantRecords,
+    WebhookRecords,
+)
+from engine.usecases.read_caches import Campaigns
+
+
+class Records(CampaignRecords, MerchantRecords, WebhookRecords, LedgerRecords, Protocol):
+    """Merchants, their keys and webhooks, their enrolments and settlements."""
+
 
 SETTLEMENT_COLUMNS = (
     "merchant_id",
@@ -41,9 +52,14 @@ CheckHost = Callable[[str, int, Sequence[IPNetwork]], Awaitable[None]]
 
 class Merchants:
     def __init__(
-        self, store: RedisStore, db: Database, campaigns: Campaigns, check_host: CheckHost
+        self,
+        *,
+        live: LiveDefinitions,
+        records: Records,
+        campaigns: Campaigns,
+        check_host: CheckHost,
     ) -> None:
-        self.store, self.db, self.campaigns = store, db, campaigns
+        self.live, self.db, self.campaigns = live, records, campaigns
         self.check_host = check_host
 
     async def create(self, merchant_id: str, name: str) -> dict:
@@ -96,14 +112,14 @@ class Merchants:
         await self.campaigns.get(campaign_id)
         await self._require(merchant_id)
         await self.db.enrol_merchant(campaign_id, merchant_id)
-        await self.store.enrol(campaign_id, merchant_id)
+        await self.live.enrol(campaign_id, merchant_id)
 
     async def unenrol(self, campaign_id: str, merchant_id: str) -> None:
         """End an enrolment: the merchant's next redemption of the campaign is refused."""
         await self.campaigns.get(campaign_id)
         if not await self.db.unenrol_merchant(campaign_id, merchant_id):
             raise NotFound(f"merchant {merchant_id} is not enrolled in {campaign_id}")
-        await self.store.unenrol(campaign_id, merchant_id)
+        await self.live.unenrol(campaign_id, merchant_id)
         self.campaigns.forget(campaign_id)
 
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[dict]:

@@ -7,9 +7,10 @@ stops it on its next request, since it is looked up every time.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
-from engine.adapters.postgres import Database
 from engine.errors import NotFound
+from engine.usecases.ports import OperatorRecords
 
 OPS_TOKEN_PREFIX = "nxo_"
 
@@ -19,15 +20,15 @@ def new_ops_token() -> str:
 
 
 class Operators:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, records: OperatorRecords) -> None:
+        self.db = records
 
-    async def create(self, name: str, created_by: str) -> dict:
+    async def create(self, name: str, created_by: str) -> dict[str, str]:
         credential_id, token = f"o-{secrets.token_hex(6)}", new_ops_token()
         await self.db.insert_ops_credential(credential_id, name, token, created_by)
         return {"credential_id": credential_id, "name": name, "token": token}
 
-    async def credentials(self) -> list[dict]:
+    async def credentials(self) -> list[dict[str, Any]]:
         return [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}
             for r in await self.db.ops_credentials()

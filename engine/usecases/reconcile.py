@@ -22,12 +22,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
-from engine.adapters.kafka import read_log
-from engine.adapters.postgres import Database
-from engine.adapters.redis_rebuild import has_state, read_cap, read_state, write_cap, write_state
-from engine.adapters.redis_store import RedisStore
 from engine.domain.cap_rebuild import CapAdmission, cap_differences, expected_cap
+from engine.domain.event_auth import EventKeys
 from engine.domain.periods import Period, period_ttl_s
 from engine.domain.rebuild import (
     LoggedClaim,
@@ -37,8 +35,18 @@ from engine.domain.rebuild import (
     split_unissued,
 )
 from engine.events import CLAIM_ADMITTED
-from engine.keyfiles import event_keys_of
-from engine.settings import Settings
+from engine.usecases.ports import (
+    AdmissionStore,
+    CampaignRecords,
+    EventLog,
+    LiveRebuild,
+    Settlement,
+    VoucherRecords,
+)
+
+
+class Records(CampaignRecords, VoucherRecords, Protocol):
+    """Reconciling reads campaigns and vouchers."""
 
 
 @dataclass
@@ -49,119 +57,151 @@ class ReconcileReport:
     log_events: int = 0
 
 
-async def logged_claims(settings: Settings) -> dict[str, list[LoggedClaim]]:
-    """Every authentic claim event in the log, by campaign (forged ones were never
-    admitted: the issuer parks them)."""
-    keys = event_keys_of(settings)
-    by_campaign: dict[str, list[LoggedClaim]] = {}
-    for partition, offset, value in await read_log(settings, CLAIM_ADMITTED):
-        e = json.loads(value)
-        if not keys.authentic(CLAIM_ADMITTED, e):
-            continue
-        by_campaign.setdefault(e["campaign_id"], []).append(
-            LoggedClaim(
-                e["claim_id"],
-                e["serial"],
-                e["worker_id"],
-                e["face_value_fen"],
-                e["admitted_at_ms"],
-                e.get("partner_code", ""),
-                partition,
-                offset,
+@dataclass
+class _Capped:
+    """Cap group -> its campaigns' admissions, and the groups whose campaigns were rebuilt."""
+
+    admissions: dict[str, list[CapAdmission]] = field(default_factory=dict)
+    rebuilt: set[str] = field(default_factory=set)
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        records: Records,
+        admissions: AdmissionStore,
+        settlement: Settlement,
+        live: LiveRebuild,
+        events: EventLog,
+        event_keys: EventKeys,
+        unsettled_after_s: float,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.records, self.admissions, self.settlement = records, admissions, settlement
+        self.live, self.events, self.event_keys = live, events, event_keys
+        self.unsettled_after_s, self.log = unsettled_after_s, log
+
+    async def logged_claims(self) -> dict[str, list[LoggedClaim]]:
+        """Every authentic claim event in the log, by campaign (forged ones were never
+        admitted: the issuer parks them)."""
+        by_campaign: dict[str, list[LoggedClaim]] = {}
+        for partition, offset, value in await self.events.read(CLAIM_ADMITTED):
+            e = json.loads(value)
+            if not self.event_keys.authentic(CLAIM_ADMITTED, e):
+                continue
+            by_campaign.setdefault(e["campaign_id"], []).append(
+                LoggedClaim(
+                    e["claim_id"],
+                    e["serial"],
+                    e["worker_id"],
+                    e["face_value_fen"],
+                    e["admitted_at_ms"],
+                    e.get("partner_code", ""),
+                    partition,
+                    offset,
+                )
             )
-        )
-    return by_campaign
+        return by_campaign
 
+    async def wait_for_issuer(self, quiet_s: float = 5.0) -> None:
+        """Give the issuer time to drain the log: wait until the logged claims missing from
+        PostgreSQL stop changing for `quiet_s` (whatever it has not reached stays in flight)."""
+        last: set[str] | None = None
+        settled_since = time.monotonic()
+        while True:
+            logged = await self.logged_claims()
+            claim_ids = [c.claim_id for claims in logged.values() for c in claims]
+            missing = set(claim_ids) - await self.records.issued_claim_ids(claim_ids)
+            if missing != last:
+                last, settled_since = missing, time.monotonic()
+                self.log(
+                    f"{len(missing)} logged claims not yet in PostgreSQL; waiting for the issuer"
+                )
+            elif time.monotonic() - settled_since >= quiet_s:
+                return
+            await asyncio.sleep(1.0)
 
-async def wait_for_issuer(
-    settings: Settings, db: Database, log: Callable[[str], None], quiet_s: float = 5.0
-) -> None:
-    """Give the issuer time to drain the log: wait until the logged claims missing from
-    PostgreSQL stop changing for `quiet_s` (whatever it has not reached stays in flight)."""
-    last: set[str] | None = None
-    settled_since = time.monotonic()
-    while True:
-        logged = await logged_claims(settings)
-        claim_ids = [c.claim_id for claims in logged.values() for c in claims]
-        missing = set(claim_ids) - await db.issued_claim_ids(claim_ids)
-        if missing != last:
-            last, settled_since = missing, time.monotonic()
-            log(f"{len(missing)} logged claims not yet in PostgreSQL; waiting for the issuer")
-        elif time.monotonic() - settled_since >= quiet_s:
-            return
-        await asyncio.sleep(1.0)
+    async def reconcile(self, repair: bool, only: str | None = None) -> ReconcileReport:
+        """Every campaign, or `only` that one."""
+        report = ReconcileReport()
+        ids = [c for c in await self.records.all_campaign_ids() if only in (None, c)]
+        lost = [c for c in ids if not await self.live.has_state(c)]
+        if repair and lost:
+            await self.wait_for_issuer()
+        logged = await self.logged_claims()
+        report.log_events = sum(len(v) for v in logged.values())
+        capped = _Capped()
+        for campaign_id in ids:
+            rebuild = repair and campaign_id in lost
+            await self._campaign(campaign_id, logged.get(campaign_id, []), rebuild, report, capped)
+        # A group spans campaigns: checked (and rebuilt) only when every campaign was read.
+        if only is None:
+            await self._cap_groups(capped, report)
+        return report
 
-
-async def _void_per_redis(
-    store: RedisStore, campaign_id: str, unissued: dict[str, LoggedClaim]
-) -> tuple[dict[str, LoggedClaim], dict[str, LoggedClaim]]:
-    """With Redis intact, its records say which unissued claims were released (void)."""
-    void, in_flight = {}, {}
-    for claim_id, c in unissued.items():
-        record = await store.claim_record(campaign_id, claim_id)
-        released = record.get("state") == "released" or record.get("serial") != str(c.serial)
-        (void if released else in_flight)[claim_id] = c
-    return void, in_flight
-
-
-async def reconcile(
-    settings: Settings,
-    db: Database,
-    store: RedisStore,
-    repair: bool,
-    log: Callable[[str], None] = print,
-    only: str | None = None,
-) -> ReconcileReport:
-    """Every campaign, or `only` that one."""
-    report = ReconcileReport()
-    ids = [c for c in await db.all_campaign_ids() if only in (None, c)]
-    lost = [c for c in ids if not await has_state(store, c)]
-    if repair and lost:
-        await wait_for_issuer(settings, db, log)
-    logged = await logged_claims(settings)
-    report.log_events = sum(len(v) for v in logged.values())
-    now = datetime.now(UTC)
-    cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
-    capped: dict[str, list[CapAdmission]] = {}  # cap group -> its campaigns' admissions
-    rebuilt_groups: set[str] = set()
-    for campaign_id in ids:
-        campaign = await db.get_campaign(campaign_id)
-        vouchers, ledger, pool = await db.rebuild_facts(campaign_id)
-        in_db = {v.claim_id for v in vouchers}
-        void, in_flight = split_unissued(logged.get(campaign_id, []), in_db)
-        rebuild = repair and campaign_id in lost
+    async def _campaign(
+        self,
+        campaign_id: str,
+        logged: list[LoggedClaim],
+        rebuild: bool,
+        report: ReconcileReport,
+        capped: _Capped,
+    ) -> None:
+        campaign = await self.records.get_campaign(campaign_id)
+        assert campaign is not None  # listed by all_campaign_ids; never deleted
+        vouchers, ledger, pool = await self.records.rebuild_facts(campaign_id)
+        void, in_flight = split_unissued(logged, {v.claim_id for v in vouchers})
         if not rebuild:
-            void, in_flight = await _void_per_redis(store, campaign_id, void | in_flight)
+            void, in_flight = await self._void_per_redis(campaign_id, void | in_flight)
         report.differences += [
             f"{campaign_id}: claim {c} is in the log but not a voucher yet" for c in in_flight
         ]
+        now = datetime.now(UTC)
         expected = expected_state(campaign, vouchers, ledger, void, in_flight, pool, now)
         if campaign.cap_group is not None:
-            capped.setdefault(campaign.cap_group, []).extend(
+            capped.admissions.setdefault(campaign.cap_group, []).extend(
                 _cap_admissions(campaign_id, vouchers, in_flight.values())
             )
             if rebuild:
-                rebuilt_groups.add(campaign.cap_group)
+                capped.rebuilt.add(campaign.cap_group)
         report.campaigns += 1
         if rebuild:
-            await write_state(store, campaign, expected)
+            await self.live.write_state(campaign, expected)
             report.rebuilt.append(campaign_id)
-            log(f"{campaign_id}: rebuilt {len(vouchers)} vouchers, {len(ledger)} ledger entries")
-        actual = await read_state(store, campaign_id, expected)
+            self.log(
+                f"{campaign_id}: rebuilt {len(vouchers)} vouchers, {len(ledger)} ledger entries"
+            )
+        actual = await self.live.read_state(campaign_id, expected)
         report.differences += differences(campaign_id, expected, actual)
-        stale = await store.unsettled_before(campaign_id, cutoff_ms)
-        report.differences += [f"{campaign_id}: {key} unsettled too long" for key in stale]
-    # A group spans campaigns: checked (and rebuilt) only when every campaign was read.
-    for group in await db.cap_groups() if only is None else []:
-        period = Period(group["period"])
-        expected_cap_state = expected_cap(period, capped.get(group["id"], []), now)
-        if group["id"] in rebuilt_groups:
-            # The group's keys went with the lost campaigns' (one Redis): written again.
-            await write_cap(store, group["id"], expected_cap_state, period_ttl_s(period))
-            log(f"cap {group['id']}: rebuilt {len(expected_cap_state.spent)} workers' spending")
-        actual_cap = await read_cap(store, group["id"], expected_cap_state)
-        report.differences += cap_differences(group["id"], expected_cap_state, actual_cap)
-    return report
+        cutoff_ms = int((time.time() - self.unsettled_after_s) * 1000)
+        stale = await self.settlement.unsettled_before(campaign_id, cutoff_ms)
+        report.differences += [
+            f"{campaign_id}: {d.kind} {d.decision_id} unsettled too long" for d in stale
+        ]
+
+    async def _cap_groups(self, capped: _Capped, report: ReconcileReport) -> None:
+        now = datetime.now(UTC)
+        for group in await self.records.cap_groups():
+            period = Period(group["period"])
+            expected = expected_cap(period, capped.admissions.get(group["id"], []), now)
+            if group["id"] in capped.rebuilt:
+                # The group's keys went with the lost campaigns' (one Redis): written again.
+                await self.live.write_cap(group["id"], expected, period_ttl_s(period))
+                self.log(f"cap {group['id']}: rebuilt {len(expected.spent)} workers' spending")
+            actual = await self.live.read_cap(group["id"], expected)
+            report.differences += cap_differences(group["id"], expected, actual)
+
+    async def _void_per_redis(
+        self, campaign_id: str, unissued: dict[str, LoggedClaim]
+    ) -> tuple[dict[str, LoggedClaim], dict[str, LoggedClaim]]:
+        """With Redis intact, its records say which unissued claims were released (void)."""
+        void, in_flight = {}, {}
+        for claim_id, c in unissued.items():
+            record = await self.admissions.claim_record(campaign_id, claim_id)
+            released = record.get("state") == "released" or record.get("serial") != str(c.serial)
+            (void if released else in_flight)[claim_id] = c
+        return void, in_flight
 
 
 def _cap_admissions(

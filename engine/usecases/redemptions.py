@@ -9,20 +9,17 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from engine import keys
-from engine.adapters.kafka import EventProducer
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedeemRequest, RedisStore, ReverseRequest
 from engine.domain.admission import campaign_of, redemption_id_for, reversal_id_for
-from engine.domain.clock import Clock, to_ms
+from engine.domain.clock import to_ms
 from engine.domain.codes import VoucherPayload, verify_code
 from engine.domain.redemption import (
     RedeemOutcome,
+    RedeemRequest,
     ReverseOutcome,
-    interpret_redemption,
-    interpret_reversal,
+    ReverseRequest,
     iso_ms,
 )
+from engine.domain.settlement import Decision
 from engine.domain.vouchers import REFUSAL, live_status
 from engine.errors import (
     AlreadyRedeemed,
@@ -33,9 +30,17 @@ from engine.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from engine.events import VOUCHER_REDEEMED, VOUCHER_REVERSED, VoucherRedeemed, VoucherReversed
-from engine.usecases.acknowledge import make_durable, until_settled
-from engine.usecases.directory import Campaigns
+from engine.events import VoucherRedeemed, VoucherReversed
+from engine.usecases.durability import make_durable, until_settled
+from engine.usecases.ports import (
+    CampaignRecords,
+    Clock,
+    EventPublisher,
+    RedemptionStore,
+    Settlement,
+    Throttle,
+)
+from engine.usecases.read_caches import Campaigns
 
 # Failed code checks allowed per minute: per terminal (requests without X-Terminal-Id
 # count as one terminal of their key), and per key across all its terminals.
@@ -78,16 +83,20 @@ class OfflineItem:
 class Redemptions:
     def __init__(
         self,
-        store: RedisStore,
-        producer: EventProducer,
-        db: Database,
+        *,
+        redemptions: RedemptionStore,
+        settlement: Settlement,
+        throttle: Throttle,
+        publisher: EventPublisher,
+        records: CampaignRecords,
         campaigns: Campaigns,
         public_keys: Mapping[int, Ed25519PublicKey],
         clock: Clock,
         wait_s: float,
         offline_max_age: timedelta = timedelta(hours=24),
     ) -> None:
-        self.store, self.producer, self.db, self.campaigns = store, producer, db, campaigns
+        self.redemptions, self.settlement, self.throttle = redemptions, settlement, throttle
+        self.publisher, self.records, self.campaigns = publisher, records, campaigns
         self.public_keys, self.clock, self.wait_s = public_keys, clock, wait_s
         self.offline_max_age = offline_max_age
         self._campaign_ids: dict[int, str] = {}
@@ -95,7 +104,7 @@ class Redemptions:
     async def _campaign_id(self, number: int) -> str:
         # Campaign numbers never change meaning, so the mapping is cached for good.
         if number not in self._campaign_ids:
-            campaign_id = await self.db.campaign_id_by_number(number)
+            campaign_id = await self.records.campaign_id_by_number(number)
             if campaign_id is None:
                 raise InvalidCode()
             self._campaign_ids[number] = campaign_id
@@ -109,7 +118,9 @@ class Redemptions:
             (f"terminal:{who.key_id}:{terminal or '-'}", FAILURES_PER_TERMINAL),
             (f"key:{who.key_id}", FAILURES_PER_KEY),
         ]
-        wait = await self.store.throttle(who.merchant_id, limits, FAILURE_WINDOW_S, failed=False)
+        wait = await self.throttle.code_failures(
+            who.merchant_id, limits, FAILURE_WINDOW_S, failed=False
+        )
         if wait:
             raise TooManyAttempts(retry_after_s=wait)
         try:
@@ -117,15 +128,17 @@ class Redemptions:
             await self._campaign_id(payload.campaign_number)
             return payload
         except InvalidCode:
-            await self.store.throttle(who.merchant_id, limits, FAILURE_WINDOW_S, failed=True)
+            await self.throttle.code_failures(
+                who.merchant_id, limits, FAILURE_WINDOW_S, failed=True
+            )
             raise
 
     async def verify(self, who: MerchantIdentity, code: str, terminal: str | None) -> dict:
         """Is the code genuine, and could this merchant redeem it now? Changes nothing."""
         payload = await self._genuine(who, code, terminal)
         campaign_id = await self._campaign_id(payload.campaign_number)
-        state = await self.store.voucher_state(campaign_id, payload.serial)
-        enrolled = await self.store.is_enrolled(campaign_id, who.merchant_id)
+        state = await self.redemptions.voucher_state(campaign_id, payload.serial)
+        enrolled = await self.redemptions.is_enrolled(campaign_id, who.merchant_id)
         status = live_status(state, to_ms(self.clock.now()))
         if status is None:
             reason = "not-yet-issued"
@@ -176,7 +189,7 @@ class Redemptions:
 
         async def attempt() -> RedeemOutcome:
             try:
-                return interpret_redemption(await self.store.redeem(request))
+                return await self.redemptions.redeem(request)
             except EngineError as exc:
                 exc.campaign_id = campaign_id  # lets the edge count refusals per campaign
                 raise
@@ -198,13 +211,14 @@ class Redemptions:
                 store_id=who.store_id or "",
                 terminal_id=terminal or "",
             )
+            decision = Decision("redemption", campaign_id, rid)
             await make_durable(
                 # Keyed by merchant: one partition holds a merchant's ledger chain in order.
-                publish=lambda: self.producer.publish(VOUCHER_REDEEMED, who.merchant_id, event),
-                confirm=lambda: self.store.confirm_soon(
-                    keys.redemption(campaign_id, rid), payload.serial
+                publish=lambda: self.publisher.publish(event, key=who.merchant_id),
+                confirm=lambda: self.settlement.confirm_soon(decision, payload.serial),
+                release=lambda: self.redemptions.release_redemption(
+                    campaign_id, payload.serial, rid
                 ),
-                release=lambda: self.store.release_redemption(campaign_id, payload.serial, rid),
             )
         return RedemptionAnswer(
             rid,
@@ -265,7 +279,7 @@ class Redemptions:
         request_id: str = "",
     ) -> dict:
         campaign_id = campaign_of(redemption_id, "redemption")
-        record = await self.store.redemption_record(campaign_id, redemption_id)
+        record = await self.redemptions.redemption_record(campaign_id, redemption_id)
         if not record or record.get("state") == "released":
             raise NotFound("No such redemption")
         campaign = await self.campaigns.get(campaign_id)
@@ -283,7 +297,7 @@ class Redemptions:
         )
 
         async def attempt() -> ReverseOutcome:
-            return interpret_reversal(await self.store.reverse(request))
+            return await self.redemptions.reverse(request)
 
         outcome = await until_settled(
             attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
@@ -301,12 +315,11 @@ class Redemptions:
                 request_id=request_id,
                 store_id=who.store_id or "",
             )
+            decision = Decision("reversal", campaign_id, request.reversal_id)
             await make_durable(
-                publish=lambda: self.producer.publish(VOUCHER_REVERSED, who.merchant_id, event),
-                confirm=lambda: self.store.confirm_soon(
-                    keys.reversal(campaign_id, request.reversal_id), serial
-                ),
-                release=lambda: self.store.release_reversal(request),
+                publish=lambda: self.publisher.publish(event, key=who.merchant_id),
+                confirm=lambda: self.settlement.confirm_soon(decision, serial),
+                release=lambda: self.redemptions.release_reversal(request),
             )
         return {
             "reversal_id": request.reversal_id,

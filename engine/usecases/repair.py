@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from engine import keys
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore, ReverseRequest
+from engine.domain.redemption import ReverseRequest
+from engine.domain.settlement import Decision
 from engine.events import VoucherReversed
 from engine.usecases.claims import release_unsettled_claim
-from engine.usecases.directory import Campaigns
+from engine.usecases.ports import AdmissionStore, CampaignRecords, RedemptionStore, Settlement
+from engine.usecases.read_caches import Campaigns
 
 log = structlog.get_logger("engine.repair")
 
@@ -32,88 +32,98 @@ log = structlog.get_logger("engine.repair")
 PublishReversal = Callable[[VoucherReversed], Awaitable[None]]
 
 
-async def release_abandoned(
-    store: RedisStore,
-    db: Database,
-    campaigns: Campaigns,
-    cutoff_ms: int,
-    publish_reversal: PublishReversal,
-) -> Counter:
-    """Release every record unsettled since before `cutoff_ms`; count outcomes by kind."""
-    outcomes: Counter = Counter()
-    for campaign_id in await db.campaigns_with_live_vouchers():
-        record_keys = await store.unsettled_before(campaign_id, cutoff_ms)
-        if not record_keys:
-            continue
-        campaign = await campaigns.get(campaign_id)
-        for record_key in record_keys:
-            kind, record_id = keys.record_of(record_key)
-            record = await store.record(record_key)
-            state = record.get("state", "missing")
-            if state == "pending" and kind == "claim":
-                state = await release_unsettled_claim(store, db, campaign, record_id, record)
-            elif state == "pending" and kind == "redemption":
-                state = await store.release_redemption(
-                    campaign_id, int(record["serial"]), record_id
+class Repair:
+    def __init__(
+        self,
+        *,
+        admissions: AdmissionStore,
+        redemptions: RedemptionStore,
+        settlement: Settlement,
+        records: CampaignRecords,
+        campaigns: Campaigns,
+        publish_reversal: PublishReversal,
+    ) -> None:
+        self.admissions, self.redemptions, self.settlement = admissions, redemptions, settlement
+        self.records, self.campaigns, self.publish_reversal = records, campaigns, publish_reversal
+
+    async def release_abandoned(self, cutoff_ms: int) -> Counter[str]:
+        """Release every decision unsettled since before `cutoff_ms`; count outcomes by kind."""
+        outcomes: Counter[str] = Counter()
+        for campaign_id in await self.records.campaigns_with_live_vouchers():
+            for decision in await self.settlement.unsettled_before(campaign_id, cutoff_ms):
+                state = await self._settle(decision)
+                if state != "released":  # settled meanwhile: only the index entry is left
+                    await self.settlement.forget_unsettled(decision)
+                outcomes[f"{decision.kind} {state}"] += 1
+                log.warning(
+                    "unsettled record repaired",
+                    kind=decision.kind,
+                    id=decision.decision_id,
+                    state=state,
                 )
-            elif state == "pending" and kind == "reversal":
-                state = await _settle_reversal(
-                    store, publish_reversal, campaign_id, record_id, record
+        outcomes += await self._settle_cap_reservations(cutoff_ms)
+        return outcomes
+
+    async def _settle(self, d: Decision) -> str:
+        record = await self.settlement.record(d)
+        state = record.get("state", "missing")
+        if state != "pending":
+            return state
+        if d.kind == "claim":
+            campaign = await self.campaigns.get(d.campaign_id)
+            return await release_unsettled_claim(
+                self.admissions, self.records, campaign, d.decision_id, record
+            )
+        if d.kind == "redemption":
+            return await self.redemptions.release_redemption(
+                d.campaign_id, int(record["serial"]), d.decision_id
+            )
+        return await self._settle_reversal(d, record)
+
+    async def _settle_cap_reservations(self, cutoff_ms: int) -> Counter[str]:
+        """A cap is reserved in its group's slot before the admission in the campaign's: a
+        process that died (or a Redis error) in between left a reservation with no claim.
+        Those are given back; the ones whose claim exists are settled (the claim's own
+        release, if it comes, gives its reservation back)."""
+        outcomes: Counter[str] = Counter()
+        for group in await self.records.cap_groups():
+            for r in await self.admissions.cap_unsettled_before(group["id"], cutoff_ms):
+                claim = (
+                    await self.admissions.claim_record(r.campaign_id, r.claim_id)
+                    if r.campaign_id
+                    else {}
                 )
-            if state != "released":  # settled meanwhile: only the index entry is left
-                await store.forget_unsettled(record_key)
-            outcomes[f"{kind} {state}"] += 1
-            log.warning("unsettled record repaired", kind=kind, id=record_id, state=state)
-    outcomes += await _settle_cap_reservations(store, db, cutoff_ms)
-    return outcomes
+                if r.amount and claim.get("state", "released") == "released":
+                    await self.admissions.cap_release(r.group, r.period, r.claim_id, r.worker_id)
+                    outcomes["cap reservation released"] += 1
+                    log.warning("cap reservation without a claim released", claim_id=r.claim_id)
+                else:
+                    await self.admissions.cap_settled(r.group, r.claim_id)
+                    outcomes["cap reservation settled"] += 1
+        return outcomes
 
-
-async def _settle_cap_reservations(store: RedisStore, db: Database, cutoff_ms: int) -> Counter:
-    """A cap is reserved in its group's slot before the admission in the campaign's: a
-    process that died (or a Redis error) in between left a reservation with no claim.
-    Those are given back; the ones whose claim exists are settled (the claim's own
-    release, if it comes, gives its reservation back)."""
-    outcomes: Counter = Counter()
-    for group in await db.cap_groups():
-        for r in await store.cap_unsettled_before(group["id"], cutoff_ms):
-            claim = await store.claim_record(r.campaign_id, r.claim_id) if r.campaign_id else {}
-            if r.amount and claim.get("state", "released") == "released":
-                await store.cap_release(r.group, r.period, r.claim_id, r.worker_id)
-                outcomes["cap reservation released"] += 1
-                log.warning("cap reservation without a claim released", claim_id=r.claim_id)
-            else:
-                await store.cap_settled(r.group, r.claim_id)
-                outcomes["cap reservation settled"] += 1
-    return outcomes
-
-
-async def _settle_reversal(
-    store: RedisStore,
-    publish: PublishReversal,
-    campaign_id: str,
-    reversal_id: str,
-    record: dict[str, str],
-) -> str:
-    """Release the reversal, or complete it when its refund was already spent again."""
-    serial, redemption_id = int(record["serial"]), record["redemption"]
-    request = ReverseRequest(
-        campaign_id, serial, record["merchant"], redemption_id, reversal_id, 0, 0, 0
-    )
-    state = await store.release_reversal(request)
-    if state != "spent":
-        return state
-    redemption = await store.redemption_record(campaign_id, redemption_id)
-    await publish(
-        VoucherReversed(
-            reversal_id=reversal_id,
-            redemption_id=redemption_id,
-            campaign_id=campaign_id,
-            serial=serial,
-            merchant_id=record["merchant"],
-            amount_fen=int(record["amount"]),
-            face_value_fen=int(redemption.get("face", 0)),
-            reversed_at_ms=int(record["at_ms"]),
-            store_id=redemption.get("store", ""),
+    async def _settle_reversal(self, d: Decision, record: dict[str, str]) -> str:
+        """Release the reversal, or complete it when its refund was already spent again."""
+        campaign_id, reversal_id = d.campaign_id, d.decision_id
+        serial, redemption_id = int(record["serial"]), record["redemption"]
+        request = ReverseRequest(
+            campaign_id, serial, record["merchant"], redemption_id, reversal_id, 0, 0, 0
         )
-    )
-    return await store.confirm(keys.reversal(campaign_id, reversal_id), serial)
+        state = await self.redemptions.release_reversal(request)
+        if state != "spent":
+            return state
+        redemption = await self.redemptions.redemption_record(campaign_id, redemption_id)
+        await self.publish_reversal(
+            VoucherReversed(
+                reversal_id=reversal_id,
+                redemption_id=redemption_id,
+                campaign_id=campaign_id,
+                serial=serial,
+                merchant_id=record["merchant"],
+                amount_fen=int(record["amount"]),
+                face_value_fen=int(redemption.get("face", 0)),
+                reversed_at_ms=int(record["at_ms"]),
+                store_id=redemption.get("store", ""),
+            )
+        )
+        return await self.settlement.confirm(d, serial)

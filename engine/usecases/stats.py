@@ -2,38 +2,52 @@
 
 from __future__ import annotations
 
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
-from engine.domain.clock import Clock, to_ms
+from typing import Any
+
+from engine.domain.clock import to_ms
 from engine.domain.forecast import iso, rates, released, run_out
+from engine.domain.stock import available_now
 from engine.usecases.admin import Admin
-from engine.usecases.directory import Campaigns
+from engine.usecases.ports import CampaignRecords, Clock, LiveFigures
+from engine.usecases.read_caches import Campaigns
 
 
 class Stats:
     """Figures per campaign, and the overview the dashboard polls."""
 
     def __init__(
-        self, store: RedisStore, db: Database, admin: Admin, campaigns: Campaigns, clock: Clock
+        self,
+        *,
+        figures: LiveFigures,
+        records: CampaignRecords,
+        admin: Admin,
+        campaigns: Campaigns,
+        clock: Clock,
     ) -> None:
-        self.store, self.db, self.admin = store, db, admin
+        self.figures, self.records, self.admin = figures, records, admin
         self.campaigns, self.clock = campaigns, clock
 
-    async def campaign(self, campaign_id: str) -> dict:
+    async def campaign(self, campaign_id: str) -> dict[str, Any]:
         # The cached definition: the dashboard polls every second, PostgreSQL need not.
         c = await self.campaigns.get(campaign_id)
         view = await self.admin.view_of(c)
         now = self.clock.now()
-        r = rates(await self.store.admission_buckets(campaign_id, to_ms(now)), now)
+        r = rates(await self.figures.admission_buckets(campaign_id, to_ms(now)), now)
         wave, total_released, current_qty, next_wave = released(c, now)
-        admitted = view["admitted"]
-        reclaimed = view["reclaimed"] if c.rollover else 0
-        if not c.waves:
-            available_now = view["remaining"]
-        elif c.rollover:
-            available_now = total_released + reclaimed - admitted
-        else:
-            available_now = current_qty - await self.store.wave_admitted(campaign_id, wave)
+        available = available_now(
+            quota=c.quota,
+            admitted=view["admitted"],
+            reclaimed=view["reclaimed"],
+            rollover=c.rollover,
+            waves=bool(c.waves),
+            released=total_released,
+            current_wave_quantity=current_qty,
+            current_wave_admitted=(
+                await self.figures.wave_admitted(campaign_id, wave)
+                if c.waves and not c.rollover
+                else 0
+            ),
+        )
         budget_left = view.get("budget_left_fen")
         return {
             "campaign_id": campaign_id,
@@ -54,7 +68,7 @@ class Stats:
                 )
             },
             "budget_left_fen": budget_left,
-            "available_now": max(0, available_now),
+            "available_now": available,
             "wave": {"current": wave, "of": len(c.waves), "next_at": iso(next_wave)}
             if c.waves
             else None,
@@ -62,7 +76,7 @@ class Stats:
                 "admitted_per_s_last_second": r.per_s_last_second,
                 "admitted_per_s_last_minute": round(r.per_s_last_minute, 3),
                 "fen_per_s_last_minute": round(r.fen_per_s_last_minute, 1),
-                "redeemed_per_s_last_second": await self.store.redemptions_last_second(
+                "redeemed_per_s_last_second": await self.figures.redemptions_last_second(
                     campaign_id, to_ms(now)
                 ),
             },
@@ -71,18 +85,16 @@ class Stats:
                 "budget_runs_out_at": iso(run_out(budget_left, r.fen_per_s_last_minute, now))
                 if budget_left is not None
                 else None,
-                "available_now_runs_out_at": iso(
-                    run_out(max(0, available_now), r.per_s_last_minute, now)
-                ),
+                "available_now_runs_out_at": iso(run_out(available, r.per_s_last_minute, now)),
             },
             "as_of": iso(now),
         }
 
-    async def overview(self) -> dict:
+    async def overview(self) -> dict[str, Any]:
         campaigns = []
-        for campaign_id in await self.db.live_campaigns():
+        for campaign_id in await self.records.live_campaigns():
             figures = await self.campaign(campaign_id)
-            figures["refusals"] = await self.store.refusal_counts(campaign_id)
+            figures["refusals"] = await self.figures.refusal_counts(campaign_id)
             figures["issue_backlog"] = max(0, figures["admitted"] - figures["issued"])
             campaigns.append(figures)
         return {"as_of": iso(self.clock.now()), "campaigns": campaigns}

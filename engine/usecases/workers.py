@@ -6,8 +6,6 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
 from engine.domain.ids import PARTY_ID
 from engine.domain.profiles import (
     PROFILE_FIELDS,
@@ -17,6 +15,7 @@ from engine.domain.profiles import (
     to_record,
 )
 from engine.errors import ValidationFailed
+from engine.usecases.ports import LiveDefinitions, WorkerRecords
 
 WORKER_ID = PARTY_ID
 BATCH = 5000
@@ -69,8 +68,8 @@ def parse_row(row: dict[str, str | None]) -> WorkerProfile:
 
 
 class Workers:
-    def __init__(self, store: RedisStore, db: Database) -> None:
-        self.store, self.db = store, db
+    def __init__(self, *, live: LiveDefinitions, records: WorkerRecords) -> None:
+        self.live, self.db = live, records
 
     async def register(self, worker_id: str, values: dict) -> bool:
         """Create or update one worker; True when created."""
@@ -132,5 +131,5 @@ class Workers:
             for wid, rec in records
         ]
         counts = await self.db.upsert_workers(rows)
-        await self.store.cache_profiles(records)
+        await self.live.cache_profiles(records)
         return counts

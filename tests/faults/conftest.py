@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from engine.adapters.kafka import ensure_topics
-from engine.adapters.redis_store import RedisStore, connect
+from engine.adapters.redis import Redis
 from engine.settings import Settings
 from engine.stack.local import LocalStack
 from tests.integration.conftest import Factory
@@ -71,10 +71,10 @@ async def fdb(fault_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="package")
-async def fredis(fault_settings: Settings) -> AsyncIterator[RedisStore]:
-    store = RedisStore(connect(fault_settings.redis_url.get_secret_value(), 4))
-    yield store
-    await store.close()
+async def fredis(fault_settings: Settings) -> AsyncIterator[Redis]:
+    live = Redis.connect(fault_settings.redis_url.get_secret_value(), 4)
+    yield live
+    await live.close()
 
 
 def client(engine: EngineProcesses) -> httpx.AsyncClient:

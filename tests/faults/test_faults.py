@@ -8,9 +8,10 @@ import time
 import httpx
 import pytest
 
-from engine import keys
 from engine.adapters.kafka import ensure_topics
+from engine.adapters.redis import Redis
 from engine.domain.admission import claim_id_for, redemption_id_for, reversal_id_for
+from engine.domain.settlement import Decision
 from tests.faults.conftest import client, pause, resume, server_pid
 from tests.integration.conftest import redeemable_code, wait_for
 from tests.integration.engine_procs import assert_reconciled, reconcile
@@ -55,7 +56,7 @@ async def test_api_killed_between_admission_and_ack_is_released_by_the_repair_jo
         answer = asyncio.create_task(
             fhttp.post(claims_url(cid), headers=ffactory.worker_headers(worker, "k1"))
         )
-        await wait_for(lambda: fredis.unsettled_before(cid, EVERYTHING), interval_s=0.02)
+        await wait_for(lambda: fredis.settlement.unsettled_before(cid, EVERYTHING), interval_s=0.02)
         fault_engine.kill_api()
     finally:
         resume(broker)
@@ -65,8 +66,8 @@ async def test_api_killed_between_admission_and_ack_is_released_by_the_repair_jo
 
     # Bounded: unsettled after 4 s, the repair timer runs every second.
     async def settled():
-        state = (await fredis.claim_record(cid, claim_id)).get("state")
-        pending = await fredis.unsettled_before(cid, EVERYTHING)
+        state = (await fredis.admissions.claim_record(cid, claim_id)).get("state")
+        pending = await fredis.settlement.unsettled_before(cid, EVERYTHING)
         return state if state in ("released", "issued") and not pending else None
 
     state = await wait_for(settled, timeout_s=30)
@@ -107,11 +108,12 @@ async def test_broker_down_answers_503_promptly_undoes_and_resumes_without_api_r
         assert not_redeemed.status_code == 503, not_redeemed.text
         # Bounded by the produce timeout (2 s here), not by the client's patience.
         assert claim_s < 6 and redeem_s < 6, (claim_s, redeem_s)
-        counters = await fredis.campaign_counters(cid)
-        assert counters["admitted"] == 1 and counters.get("redeemed", 0) == 0
-        record = await fredis.claim_record(cid, claim_id_for(cid, second, "k"))
+        counters = await fredis.figures.counters(cid)
+        assert counters.admitted == 1 and counters.redeemed == 0
+        record = await fredis.admissions.claim_record(cid, claim_id_for(cid, second, "k"))
         assert record["state"] == "released"
-        assert (await fredis.voucher_state(cid, voucher["serial"]))["status"] == "issued"
+        voucher_state = await fredis.redemptions.voucher_state(cid, voucher["serial"])
+        assert voucher_state["status"] == "issued"
     finally:
         # The local broker keeps topics in memory: it comes back empty on the same port.
         fault_stack.start_server("broker")
@@ -157,8 +159,8 @@ async def test_postgres_down_admission_goes_on_and_issuance_catches_up(
             ]
         assert [a.status_code for a in answers] == [201] * 7, [a.text for a in answers]
         await asyncio.sleep(2)  # the issuer retries against a database that is not there
-        counters = await fredis.campaign_counters(cid)
-        assert (counters["admitted"], counters["issued"]) == (8, 1)
+        counters = await fredis.figures.counters(cid)
+        assert (counters.admitted, counters.issued) == (8, 1)
     finally:
         fault_stack.start_server("postgres")
     rows = await issued(fdb, cid, 8)
@@ -256,7 +258,7 @@ async def test_api_killed_mid_redemption_or_reversal_is_settled_by_the_repair_jo
         answer = asyncio.create_task(
             fhttp.post(url, json=body, headers=pos | {"Idempotency-Key": "killed"})
         )
-        await wait_for(lambda: fredis.unsettled_before(cid, EVERYTHING), interval_s=0.02)
+        await wait_for(lambda: fredis.settlement.unsettled_before(cid, EVERYTHING), interval_s=0.02)
         fault_engine.kill_api()
     finally:
         resume(broker)
@@ -267,10 +269,10 @@ async def test_api_killed_mid_redemption_or_reversal_is_settled_by_the_repair_jo
     # Bounded: unsettled after 4 s, the repair timer runs every second.
     await wait_for(lambda: _unsettled_is_empty(fredis, cid), timeout_s=30)
     if kind == "reversal":
-        killed = keys.reversal(cid, reversal_id_for(cid, merchant, "killed"))
+        killed = Decision("reversal", cid, reversal_id_for(cid, merchant, "killed"))
     else:
-        killed = keys.redemption(cid, redemption_id_for(cid, merchant, "killed"))
-    state = (await fredis.record(killed))["state"]
+        killed = Decision("redemption", cid, redemption_id_for(cid, merchant, "killed"))
+    state = (await fredis.settlement.record(killed))["state"]
     assert state in ("released", "acked", "taken"), state
     async with client(fault_engine) as http:
         check = (await http.post("/v1/codes/verify", json={"code": code}, headers=pos)).json()
@@ -292,8 +294,8 @@ async def test_api_killed_mid_redemption_or_reversal_is_settled_by_the_repair_jo
     assert_reconciled(fault_env)
 
 
-async def _unsettled_is_empty(store, campaign_id: str) -> bool:
-    return not await store.unsettled_before(campaign_id, EVERYTHING)
+async def _unsettled_is_empty(live: Redis, campaign_id: str) -> bool:
+    return not await live.settlement.unsettled_before(campaign_id, EVERYTHING)
 
 
 async def test_redis_lost_with_work_in_flight_is_rebuilt_exactly(

@@ -1,45 +1,47 @@
-"""The Lua decisions that settle a late broker answer, against the real Redis.
+"""The Lua decisions against the real Redis, through the adapter the engine uses.
 
-When producing an event times out, the API releases its decision unless a
-stream worker already took it; a late copy of a released decision is void.
+When producing an event times out, the API releases its decision unless a stream
+worker already took it; a late copy of a released decision is void. The stock the
+admission script sees is the stock `engine.domain.stock` computes (one table of cases).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import keys
-from engine.adapters import redis_store
-from engine.adapters.redis_store import Activation, AdmitRequest, RedeemRequest, RedisStore
-from engine.domain.admission import interpret_admission
-from engine.domain.redemption import interpret_redemption
-from engine.errors import AlreadyRedeemed
+from engine.adapters.redis import Redis, keys
+from engine.domain.admission import AdmitRequest
+from engine.domain.campaigns import Wave
+from engine.domain.redemption import RedeemRequest
+from engine.domain.settlement import Activation, Decision
+from engine.domain.stock import available_now
+from engine.errors import AlreadyRedeemed, SoldOut
 from tests.factories import domain_campaign
 
 
 @pytest.fixture
-async def store(settings):
-    s = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 8))
-    yield s
-    await s.close()
+async def live(settings):
+    r = Redis.connect(settings.redis_url.get_secret_value(), 8)
+    yield r
+    await r.close()
 
 
-async def new_campaign(store: RedisStore, quota: int = 5) -> str:
+async def new_campaign(live: Redis, quota: int = 5, **overrides) -> str:
     now = datetime.now(UTC)
     cid = f"lua-{uuid.uuid4().hex[:8]}"
-    await store.init_campaign(
-        domain_campaign(
-            id=cid,
-            quota=quota,
-            claim_closes_at=now + timedelta(hours=1),
-            valid_until=now + timedelta(days=1),
-            merchants=("m1", "m2"),
-            number=1,
-        )
-    )
+    fields = {
+        "id": cid,
+        "quota": quota,
+        "claim_closes_at": now + timedelta(hours=1),
+        "valid_until": now + timedelta(days=1),
+        "merchants": ("m1", "m2"),
+        "number": 1,
+    }
+    await live.definitions.init_campaign(domain_campaign(**(fields | overrides)))
     return cid
 
 
@@ -47,67 +49,155 @@ def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-def req(cid: str, claim_id: str) -> AdmitRequest:
-    return AdmitRequest(cid, claim_id, "w1", "courier", now_ms(), 300)
+def req(cid: str, claim_id: str, worker: str = "w1") -> AdmitRequest:
+    return AdmitRequest(cid, claim_id, worker, "courier", now_ms(), 300)
 
 
-async def remaining(store: RedisStore, cid: str) -> int:
-    return 5 - (await store.campaign_counters(cid))["admitted"]
+def claim(cid: str, claim_id: str) -> Decision:
+    return Decision("claim", cid, claim_id)
 
 
-async def test_release_after_take_keeps_the_claim(store):
-    cid = await new_campaign(store)
-    a = interpret_admission(await store.admit(req(cid, "c1")))
-    assert await store.take_many([(keys.claim(cid, "c1"), a.serial)]) == ["taken"]
-    assert await store.release_claim(req(cid, "c1"), a.serial) == "taken"
-    assert await remaining(store, cid) == 4
+async def remaining(live: Redis, cid: str) -> int:
+    counters = await live.figures.counters(cid)
+    assert counters is not None
+    return 5 - counters.admitted
 
 
-async def test_release_before_take_voids_the_late_event(store):
-    cid = await new_campaign(store)
-    a = interpret_admission(await store.admit(req(cid, "c1")))
-    assert await store.release_claim(req(cid, "c1"), a.serial) == "released"
-    assert await remaining(store, cid) == 5
-    assert await store.take_many([(keys.claim(cid, "c1"), a.serial)]) == ["released"]
+async def test_release_after_take_keeps_the_claim(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    assert await live.settlement.take_many([(claim(cid, "c1"), a.serial)]) == ["taken"]
+    assert await live.admissions.release_claim(req(cid, "c1"), a.serial) == "taken"
+    assert await remaining(live, cid) == 4
+
+
+async def test_release_before_take_voids_the_late_event(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    assert await live.admissions.release_claim(req(cid, "c1"), a.serial) == "released"
+    assert await remaining(live, cid) == 5
+    assert await live.settlement.take_many([(claim(cid, "c1"), a.serial)]) == ["released"]
     # The worker retries with the same key: a fresh admission with a new serial.
-    b = interpret_admission(await store.admit(req(cid, "c1")))
+    b = await live.admissions.admit(req(cid, "c1"))
     assert b.is_new and b.serial != a.serial
-    states = await store.take_many(
-        [(keys.claim(cid, "c1"), a.serial), (keys.claim(cid, "c1"), b.serial)]
+    states = await live.settlement.take_many(
+        [(claim(cid, "c1"), a.serial), (claim(cid, "c1"), b.serial)]
     )
     assert states == ["stale", "taken"]
-    assert await remaining(store, cid) == 4
+    assert await remaining(live, cid) == 4
 
 
-async def test_confirm_and_replayed_take(store):
-    cid = await new_campaign(store)
-    a = interpret_admission(await store.admit(req(cid, "c1")))
-    assert await store.confirm(keys.claim(cid, "c1"), a.serial) == "acked"
-    assert await store.take_many([(keys.claim(cid, "c1"), a.serial)] * 2) == ["taken", "taken"]
-    assert await store.take_many([(keys.claim(cid, "missing"), 1)]) == ["missing"]
+async def test_confirm_and_replayed_take(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    assert await live.settlement.confirm(claim(cid, "c1"), a.serial) == "acked"
+    assert await live.settlement.take_many([(claim(cid, "c1"), a.serial)] * 2) == [
+        "taken",
+        "taken",
+    ]
+    assert await live.settlement.take_many([(claim(cid, "missing"), 1)]) == ["missing"]
 
 
-async def test_replayed_activation_never_resets_a_redeemed_voucher(store):
-    cid = await new_campaign(store)
-    a = interpret_admission(await store.admit(req(cid, "c1")))
-    v = Activation(cid, "c1", a.serial, 300, int(datetime.now(UTC).timestamp()) + 3600)
-    assert await store.activate_many([v]) == [1]
-    assert interpret_redemption(
-        await store.redeem(RedeemRequest(cid, a.serial, "m1", "r1", now_ms()))
-    ).is_new
-    assert await store.activate_many([v]) == [0]
+async def test_replayed_activation_never_resets_a_redeemed_voucher(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    v = Activation(cid, "c1", a.serial, 300, 2**31)
+    assert await live.settlement.activate_many([v]) == [1]
+    first = await live.redemptions.redeem(RedeemRequest(cid, a.serial, "m1", "r1", now_ms()))
+    assert first.is_new
+    assert await live.settlement.activate_many([v]) == [0]
     with pytest.raises(AlreadyRedeemed):
-        interpret_redemption(await store.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms())))
+        await live.redemptions.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms()))
 
 
-async def test_released_redemption_frees_the_voucher(store):
-    cid = await new_campaign(store)
-    a = interpret_admission(await store.admit(req(cid, "c1")))
-    await store.activate_many([Activation(cid, "c1", a.serial, 300, 2**31)])
-    interpret_redemption(await store.redeem(RedeemRequest(cid, a.serial, "m1", "r1", now_ms())))
-    assert await store.release_redemption(cid, a.serial, "r1") == "released"
-    assert await store.take_many([(keys.redemption(cid, "r1"), a.serial)]) == ["released"]
-    assert interpret_redemption(
-        await store.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms()))
-    ).is_new
-    assert (await store.campaign_counters(cid))["redeemed"] == 1
+async def test_released_redemption_frees_the_voucher(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    await live.settlement.activate_many([Activation(cid, "c1", a.serial, 300, 2**31)])
+    await live.redemptions.redeem(RedeemRequest(cid, a.serial, "m1", "r1", now_ms()))
+    assert await live.redemptions.release_redemption(cid, a.serial, "r1") == "released"
+    redemption = Decision("redemption", cid, "r1")
+    assert await live.settlement.take_many([(redemption, a.serial)]) == ["released"]
+    again = await live.redemptions.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms()))
+    assert again.is_new
+    counters = await live.figures.counters(cid)
+    assert counters is not None and counters.redeemed == 1
+
+
+async def test_unsettled_decisions_come_back_as_decisions(live):
+    cid = await new_campaign(live)
+    await live.admissions.admit(req(cid, "c1"))
+    found = await live.settlement.unsettled_before(cid, now_ms() + 1000)
+    assert found == [claim(cid, "c1")]
+    await live.settlement.forget_unsettled(claim(cid, "c1"))
+    assert await live.settlement.unsettled_before(cid, now_ms() + 1000) == []
+    assert keys.unsettled(cid).startswith("nx:{" + cid + "}")
+
+
+# (quota, admitted before, reclaimed, rollover, waves as (minutes from now, quantity))
+STOCK_CASES = [
+    (5, 0, 0, False, ()),
+    (5, 4, 0, False, ()),
+    (5, 5, 0, False, ()),
+    (5, 5, 2, False, ()),  # reclaimed stock counts only with rollover
+    (5, 5, 2, True, ()),
+    (6, 2, 0, False, ((-30, 2), (-10, 2), (30, 2))),  # the current wave's 2 are taken
+    (6, 1, 0, False, ((-30, 2), (-10, 2), (30, 2))),
+    (6, 4, 0, True, ((-30, 2), (-10, 2), (30, 2))),  # both released waves are gone
+    (6, 4, 1, True, ((-30, 2), (-10, 2), (30, 2))),
+    (6, 0, 0, False, ((30, 3), (60, 3))),  # nothing released yet
+]
+
+
+@pytest.mark.parametrize("quota,admitted,reclaimed,rollover,waves", STOCK_CASES)
+async def test_admission_script_sees_the_stock_the_domain_computes(
+    live, quota, admitted, reclaimed, rollover, waves
+):
+    """Drive admit.lua into each state by admitting, then compare its decision with
+    engine.domain.stock.available_now for the same counters."""
+    now = datetime.now(UTC)
+    wave_list = tuple(Wave(now + timedelta(minutes=m), q) for m, q in waves)
+    cid = await new_campaign(
+        live,
+        quota,
+        per_worker_limit=1,
+        waves=wave_list,
+        rollover=rollover,
+        claim_opens_at=now - timedelta(hours=2),
+    )
+    for i in range(admitted):
+        await _admit_at(live, cid, f"before-{i}", wave_list, i)
+    if reclaimed:
+        await live.client.hincrby(keys.campaign(cid), "reclaimed", reclaimed)
+    released = [w for w in wave_list if w.at <= now]
+    current = released[-1].quantity if released else 0
+    in_current = 0
+    if released and not rollover:
+        in_current = await live.figures.wave_admitted(cid, len(released))
+    expected = available_now(
+        quota=quota,
+        admitted=admitted,
+        reclaimed=reclaimed,
+        rollover=rollover,
+        waves=bool(wave_list),
+        released=sum(w.quantity for w in released),
+        current_wave_quantity=current,
+        current_wave_admitted=in_current,
+    )
+    admitted_now = 0
+    for i in range(expected + 1):
+        try:
+            await live.admissions.admit(req(cid, f"probe-{i}", f"probe-{i}"))
+            admitted_now += 1
+        except SoldOut:
+            break
+    assert admitted_now == expected
+
+
+async def _admit_at(live: Redis, cid: str, claim_id: str, waves: tuple[Wave, ...], i: int) -> None:
+    """Admit one claim; with waves, just after the latest wave released by now."""
+    request = req(cid, claim_id, f"before-{i}")
+    released = [w for w in waves if w.at <= datetime.now(UTC)]
+    if released:
+        request = replace(request, now_ms=int(released[-1].at.timestamp() * 1000) + 1000)
+    await live.admissions.admit(request)

@@ -7,36 +7,43 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from engine.adapters import postgres, redis_store
+from engine.adapters import postgres
 from engine.adapters.kafka import EventProducer
-from engine.adapters.redis_store import CapReservation, RedisStore, ReverseRequest
+from engine.adapters.redis import Redis
+from engine.domain.admission import CapReservation
 from engine.domain.periods import Period, period_id
-from engine.domain.redemption import interpret_reversal
-from engine.events import VOUCHER_REVERSED
+from engine.domain.redemption import ReverseRequest
 from engine.keyfiles import event_keys_of
-from engine.usecases.directory import Campaigns
-from engine.usecases.repair import release_abandoned
+from engine.usecases.read_caches import Campaigns
+from engine.usecases.repair import Repair
 from tests.integration.conftest import wait_for
 from tests.integration.test_merchants import issued_codes, pos
 
 
 async def _repair_now(settings) -> dict:
     """One run of the repair job, with every record counted as abandoned."""
-    store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 8))
+    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
     producer = EventProducer(settings, event_keys_of(settings))
     await producer.start()
 
     async def publish(event) -> None:
-        await producer.publish(VOUCHER_REVERSED, event.merchant_id, event)
+        await producer.publish(event, key=event.merchant_id)
 
+    repair = Repair(
+        admissions=live.admissions,
+        redemptions=live.redemptions,
+        settlement=live.settlement,
+        records=db,
+        campaigns=Campaigns(db),
+        publish_reversal=publish,
+    )
     try:
-        cutoff = int(time.time() * 1000) + 1_000
-        return dict(await release_abandoned(store, db, Campaigns(db), cutoff, publish))
+        return dict(await repair.release_abandoned(int(time.time() * 1000) + 1_000))
     finally:
         await producer.stop()
         await db.close()
-        await store.close()
+        await live.close()
 
 
 def _reversal(campaign_id, serial, merchant_id, redemption_id, reversal_id, amount):
@@ -58,16 +65,16 @@ async def test_an_abandoned_reversal_is_released_or_completed(http, factory, db,
         r = await http.post("/v1/redemptions", json={"code": code}, headers=pos(api_key, f"r{i}"))
         assert r.status_code == 201, r.text
         redeemed.append(r.json())
-    store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 8))
+    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
     try:
         # Two reversals decided in Redis by an API process that then died: never published.
         for i, answer in enumerate(redeemed):
             request = _reversal(
                 cid, answer["serial"], merchant_id, answer["redemption_id"], f"{cid}.rev{i}", 400
             )
-            assert interpret_reversal(await store.reverse(request)).is_new
-        pending = await store.unsettled_before(cid, int(time.time() * 1000) + 1_000)
-        assert {f"{cid}.rev0", f"{cid}.rev1"} <= {k.rsplit(":", 1)[1] for k in pending}
+            assert (await live.redemptions.reverse(request)).is_new
+        pending = await live.settlement.unsettled_before(cid, int(time.time() * 1000) + 1_000)
+        assert {f"{cid}.rev0", f"{cid}.rev1"} <= {d.decision_id for d in pending}
         # The second voucher's refund is spent again before the repair comes.
         again = await http.post(
             "/v1/redemptions", json={"code": codes[1]}, headers=pos(api_key, "again")
@@ -75,16 +82,16 @@ async def test_an_abandoned_reversal_is_released_or_completed(http, factory, db,
         assert again.status_code == 201 and again.json()["amount_fen"] == 400
 
         async def only_the_reversals_unsettled():
-            left = await store.unsettled_before(cid, int(time.time() * 1000) + 1_000)
-            return {k.rsplit(":", 1)[1] for k in left} == {f"{cid}.rev0", f"{cid}.rev1"}
+            left = await live.settlement.unsettled_before(cid, int(time.time() * 1000) + 1_000)
+            return {d.decision_id for d in left} == {f"{cid}.rev0", f"{cid}.rev1"}
 
         await wait_for(only_the_reversals_unsettled)  # the redemption's confirmation landed
         outcomes = await _repair_now(settings)
         assert outcomes.get("reversal released") == 1 and outcomes.get("reversal acked") == 1
-        first = await store.voucher_state(cid, redeemed[0]["serial"])
-        second = await store.voucher_state(cid, redeemed[1]["serial"])
+        first = await live.redemptions.voucher_state(cid, redeemed[0]["serial"])
+        second = await live.redemptions.voucher_state(cid, redeemed[1]["serial"])
     finally:
-        await store.close()
+        await live.close()
     # Released: the refund is undone. Completed: never a negative balance, and the ledger
     # records the reversal the voucher's second redemption relied on.
     assert (int(first["balance"]), int(second["balance"])) == (0, 0)
@@ -105,11 +112,11 @@ async def test_a_cap_reservation_without_its_admission_is_given_back(http, facto
     )
     lost, kept = await factory.workers(2)
     period = period_id(Period.MONTH, datetime.now(UTC))
-    store = RedisStore(redis_store.connect(settings.redis_url.get_secret_value(), 8))
+    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
     try:
         # The process died between the reservation and the admission: a leak of 600 fen.
         leaked = CapReservation(group, period, f"{campaign['id']}.lost", lost, campaign["id"], 600)
-        assert await store.cap_reserve(leaked, 1_000, 3600, int(time.time() * 1000)) == 1
+        assert await live.admissions.cap_reserve(leaked, 1_000, 3600, int(time.time() * 1000)) == 1
         refused = await http.post(
             f"/v1/campaigns/{campaign['id']}/claims", headers=factory.worker_headers(lost, "a")
         )
@@ -123,7 +130,7 @@ async def test_a_cap_reservation_without_its_admission_is_given_back(http, facto
         assert outcomes.get("cap reservation released") == 1
         assert outcomes.get("cap reservation settled", 0) >= 1
     finally:
-        await store.close()
+        await live.close()
     # The leaked 600 fen are back; the admitted claim's reservation still counts.
     retry = await http.post(
         f"/v1/campaigns/{campaign['id']}/claims", headers=factory.worker_headers(lost, "a")

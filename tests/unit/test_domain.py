@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.adapters.redis import replies
 from engine.domain.admission import (
     campaign_of_claim,
     check_idempotency_key,
     claim_id_for,
-    interpret_admission,
     redemption_id_for,
 )
 from engine.domain.campaigns import Campaign, WorkerCategory, check_campaign, same_definition
-from engine.domain.redemption import interpret_redemption
 from engine.errors import (
     AlreadyRedeemed,
     ClaimWindowClosed,
@@ -90,13 +89,13 @@ def test_bad_idempotency_keys(key):
 )
 def test_admission_refusals(status, error):
     with pytest.raises(error):
-        interpret_admission([status])
+        replies.admission([status])
 
 
 def test_admission_answers():
-    new = interpret_admission([1, b"pending", 17, 300, 1893456000, 4])
+    new = replies.admission([1, b"pending", 17, 300, 1893456000, 4, 1, b""])
     assert new.is_new and (new.serial, new.face_value_fen, new.campaign_number) == (17, 300, 4)
-    repeat = interpret_admission([2, b"acked", 17])
+    repeat = replies.admission([2, b"acked", 17])
     assert not repeat.is_new and repeat.state == "acked"
 
 
@@ -112,7 +111,7 @@ def test_admission_answers():
 )
 def test_redemption_refusals(reply, error):
     with pytest.raises(error):
-        interpret_redemption(reply)
+        replies.redemption(reply)
 
 
 def test_campaign_rules():

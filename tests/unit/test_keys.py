@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from engine import keys
+from engine.adapters.redis import keys
 from engine.domain.ids import CAMPAIGN_ID, PARTY_ID
 
 # Ids that look like the engine's own words and numbers: kinds, minutes, seconds,

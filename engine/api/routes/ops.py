@@ -159,7 +159,7 @@ async def campaign_windows(
     size: Annotated[Literal["1s", "1m"], Query()] = "1s",
 ) -> dict:
     """Events per tumbling window (start -> count), as the stream workers counted them."""
-    counts = await services(request).store.windows(campaign_id, kind, size)
+    counts = await services(request).redis.figures.windows(campaign_id, kind, size)
     return {
         "campaign_id": campaign_id,
         "kind": kind,

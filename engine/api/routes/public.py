@@ -22,8 +22,8 @@ router = APIRouter(tags=["public"])
 @router.get("/healthz")
 async def healthz(request: Request) -> dict:
     s = services(request)
-    await s.store.client.ping()
-    await s.db.pool.fetchval("SELECT 1")
+    await s.redis.ping()
+    await s.db.ping()
     return {"status": "ok"}
 
 

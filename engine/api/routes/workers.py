@@ -56,7 +56,7 @@ async def claim(
         label = campaign_id if services(request).claims.campaigns.known(campaign_id) else "-"
         CLAIMS.labels(label, outcome(exc)).inc()
         if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
-            services(request).store.count_refusal_soon(campaign_id, exc.slug)
+            services(request).redis.figures.count_refusal_soon(campaign_id, exc.slug)
         raise
     CLAIMS.labels(campaign_id, "ok").inc()
     # A ready response skips FastAPI's response-model pass on the hottest route.

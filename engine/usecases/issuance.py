@@ -1,4 +1,5 @@
-"""Agent 'issue': claim.admitted -> signed voucher in PostgreSQL and Redis -> voucher.issued."""
+"""Issuance: claim.admitted -> a signed voucher in the records and made redeemable ->
+voucher.issued. The stream agent 'issue' runs it on each batch from the log."""
 
 from __future__ import annotations
 
@@ -7,17 +8,16 @@ from collections.abc import Sequence
 
 import structlog
 
-from engine import keys
-from engine.adapters.postgres import VoucherRow, utc_from_ms
-from engine.adapters.redis_store import Activation
+from engine.domain.clock import utc_from_ms
 from engine.domain.codes import VoucherPayload, sign_code
+from engine.domain.keyring import Keyring
+from engine.domain.settlement import VOID_STATES, Activation, Decision
+from engine.domain.vouchers import VoucherRow
 from engine.events import ClaimAdmitted, VoucherIssued
 from engine.metrics import ISSUE_LAG, VOUCHERS_ISSUED
-from engine.stream.resources import Resources
+from engine.usecases.ports import Settlement, VoucherRecords
 
-log = structlog.get_logger("engine.stream.issue")
-# Events whose claim was released by the API (the broker's answer came too late) are void.
-VOID_STATES = frozenset({"released", "stale"})
+log = structlog.get_logger("engine.issuance")
 
 
 def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
@@ -37,10 +37,25 @@ def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
     )
 
 
-async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
-    """Issue a batch idempotently and return the voucher.issued events to publish."""
-    taken = await r.store.take_many(
-        [(keys.claim(e.campaign_id, e.claim_id), e.serial) for e in events]
+class Issuance:
+    def __init__(
+        self, *, settlement: Settlement, vouchers: VoucherRecords, keyring: Keyring
+    ) -> None:
+        self.settlement, self.vouchers, self.keyring = settlement, vouchers, keyring
+
+    async def issue(self, events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
+        """Issue a batch idempotently and return the voucher.issued events to publish."""
+        return await issue_batch(self.settlement, self.vouchers, self.keyring, events)
+
+
+async def issue_batch(
+    settlement: Settlement,
+    vouchers: VoucherRecords,
+    keyring: Keyring,
+    events: Sequence[ClaimAdmitted],
+) -> list[VoucherIssued]:
+    taken = await settlement.take_many(
+        [(Decision("claim", e.campaign_id, e.claim_id), e.serial) for e in events]
     )
     live: dict[str, ClaimAdmitted] = {}  # a redelivered event may share a batch with itself
     for event, state in zip(events, taken, strict=True):
@@ -51,15 +66,15 @@ async def issue_batch(r: Resources, events: Sequence[ClaimAdmitted]) -> list[Vou
     if not live:
         return []
     unique = list(live.values())
-    kid, key = r.keyring.active_key_id, r.keyring.active_key
+    kid, key = keyring.active_key_id, keyring.active_key
     rows = [
         voucher_row(
             e, kid, sign_code(VoucherPayload(kid, e.campaign_number, e.serial, e.valid_until), key)
         )
         for e in unique
     ]
-    await r.db.upsert_vouchers(rows)
-    await r.store.activate_many(
+    await vouchers.upsert_vouchers(rows)
+    await settlement.activate_many(
         [
             Activation(
                 e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until, e.stored_value

@@ -13,10 +13,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from engine.domain.settlement import PENDING
 from engine.errors import RequestInProgress, Unavailable
 
 T = TypeVar("T")
-PENDING = "pending"
 _POLL_S = 0.02
 
 

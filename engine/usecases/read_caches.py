@@ -9,11 +9,8 @@ definition a process read keeps serving, so admission (Redis and the log) goes o
 from __future__ import annotations
 
 import time
+from typing import Any
 
-import asyncpg
-
-from engine.adapters.postgres import Database
-from engine.adapters.redis_store import RedisStore
 from engine.domain.campaigns import Campaign
 from engine.domain.profiles import (
     PROFILE_FIELDS,
@@ -22,21 +19,13 @@ from engine.domain.profiles import (
     parse_profile,
     to_record,
 )
-from engine.errors import NotEligible, NotFound
-
-_DATABASE_DOWN = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-)
+from engine.errors import NotEligible, NotFound, Unavailable
+from engine.usecases.ports import CampaignRecords, LiveDefinitions, WorkerRecords
 
 
 class Campaigns:
-    def __init__(self, db: Database, ttl_s: float = 1.0) -> None:
-        self.db, self.ttl_s = db, ttl_s
+    def __init__(self, records: CampaignRecords, ttl_s: float = 1.0) -> None:
+        self.db, self.ttl_s = records, ttl_s
         self._cache: dict[str, tuple[float, Campaign]] = {}
 
     async def get(self, campaign_id: str) -> Campaign:
@@ -46,7 +35,7 @@ class Campaigns:
             return hit[1]
         try:
             campaign = await self.db.get_campaign(campaign_id)
-        except _DATABASE_DOWN:
+        except Unavailable:
             if hit is None:
                 raise
             return hit[1]
@@ -70,20 +59,20 @@ class Campaigns:
 class Profiles:
     """Worker profiles from the Redis cache, filled from PostgreSQL on a miss."""
 
-    def __init__(self, store: RedisStore, db: Database) -> None:
-        self.store, self.db = store, db
+    def __init__(self, live: LiveDefinitions, records: WorkerRecords) -> None:
+        self.live, self.db = live, records
 
     async def get(self, worker_id: str) -> WorkerProfile:
-        record = await self.store.cached_profile(worker_id)
+        record = await self.live.cached_profile(worker_id)
         if record:
             return from_record(worker_id, record)
         row = await self.db.get_worker(worker_id)
         if row is None:
             raise NotEligible("No profile is on record for this worker", failed_rule="profile")
         profile = parse_profile(worker_id, {"category": row["category"], **_known(row["profile"])})
-        await self.store.cache_profiles([(worker_id, to_record(profile))])
+        await self.live.cache_profiles([(worker_id, to_record(profile))])
         return profile
 
 
-def _known(profile: dict) -> dict:
+def _known(profile: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in profile.items() if k in PROFILE_FIELDS}

@@ -66,12 +66,6 @@ def unsettled(campaign_id: str) -> str:
     return _k(campaign_id, "unsettled")
 
 
-def unsettled_of(record_key: str) -> str:
-    """The unsettled set of the campaign a record key belongs to."""
-    tag, _, _ = record_key.partition("}:")
-    return f"{tag}}}:unsettled"
-
-
 def record_of(record_key: str) -> tuple[str, str]:
     """('claim' | 'redemption' | 'reversal', id) of a record key."""
     _, _, rest = record_key.partition("}:")

@@ -1,4 +1,5 @@
-"""Timer 'expire': vouchers past their validity become expired and their stock reclaimable."""
+"""Expiry: vouchers past their validity become expired and their stock reclaimable.
+The stream timer 'expire' runs it."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from datetime import datetime
 
 import structlog
 
-from engine.stream.resources import Resources
+from engine.usecases.ports import LiveDefinitions, VoucherRecords
 
-log = structlog.get_logger("engine.stream.expiry")
+log = structlog.get_logger("engine.expiry")
 
 
-async def expire_due(r: Resources, now: datetime, batch: int = 1000) -> int:
+async def expire_due(
+    live: LiveDefinitions, vouchers: VoucherRecords, now: datetime, batch: int = 1000
+) -> int:
     """Expire what is due, a batch at a time; return how many this call reclaimed.
 
     Redis first (once per voucher, counted as reclaimed stock), then PostgreSQL:
@@ -19,11 +22,11 @@ async def expire_due(r: Resources, now: datetime, batch: int = 1000) -> int:
     """
     total = 0
     while True:
-        due = await r.db.due_for_expiry(now, batch)
+        due = await vouchers.due_for_expiry(now, batch)
         if not due:
             return total
-        reclaimed = await r.store.expire_many(due)
-        await r.db.mark_expired(due)
+        reclaimed = await live.expire_many(due)
+        await vouchers.mark_expired(due)
         total += sum(reclaimed)
         log.info("vouchers expired", count=len(due), reclaimed=sum(reclaimed))
         if len(due) < batch:

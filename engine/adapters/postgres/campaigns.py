@@ -1,0 +1,133 @@
+"""Campaign definitions, their numbers and statuses, enrolments, cap groups and partner codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+
+from engine.adapters.failures import TRANSIENT
+from engine.adapters.postgres.base import Queries
+from engine.domain.campaigns import (
+    Campaign,
+    Status,
+    WorkerCategory,
+    as_dict,
+    options,
+    with_options,
+)
+from engine.errors import Unavailable
+
+
+class CampaignRecords(Queries):
+    async def insert_campaign(self, c: Campaign) -> int | None:
+        """Insert and enrol; None when a campaign with this id already exists."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            number = await conn.fetchval(
+                self.q["insert_campaign"], *_campaign_columns(c), c.status.value, options(c)
+            )
+            if number is not None:
+                await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
+                await conn.execute(self.q["insert_campaign_version"], c.id, 1, as_dict(c))
+            return number
+
+    async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
+        """Store a new version; None when someone else changed the campaign meanwhile."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            version = await conn.fetchval(
+                self.q["update_campaign"], *_campaign_columns(c), options(c), expected_version
+            )
+            if version is not None:
+                await conn.execute(self.q["keep_only_merchants"], c.id, list(c.merchants))
+                await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
+                await conn.execute(
+                    self.q["insert_campaign_version"],
+                    c.id,
+                    version,
+                    as_dict(replace(c, version=version)),
+                )
+            return version
+
+    async def set_campaign_status(self, campaign_id: str, new: str, old: str) -> bool:
+        return (
+            await self.pool.fetchval(self.q["set_campaign_status"], campaign_id, new, old)
+            is not None
+        )
+
+    async def get_campaign(self, campaign_id: str) -> Campaign | None:
+        """The definition; Unavailable when PostgreSQL cannot be reached."""
+        try:
+            row = await self.pool.fetchrow(self.q["get_campaign"], campaign_id)
+        except TRANSIENT as exc:
+            raise Unavailable("The campaign register cannot be read now") from exc
+        if row is None:
+            return None
+        base = Campaign(
+            id=row["id"],
+            name=row["name"],
+            quota=row["quota"],
+            face_value_fen=row["face_value_fen"],
+            per_worker_limit=row["per_worker_limit"],
+            claim_opens_at=row["claim_opens_at"],
+            claim_closes_at=row["claim_closes_at"],
+            valid_until=row["valid_until"],
+            eligible_categories=tuple(WorkerCategory(x) for x in row["eligible_categories"]),
+            merchants=tuple(row["merchants"]),
+            number=row["number"],
+            status=Status(row["status"]),
+            version=row["version"],
+        )
+        return with_options(base, row["options"])
+
+    async def all_campaign_ids(self) -> list[str]:
+        return [r["id"] for r in await self.pool.fetch(self.q["all_campaign_ids"])]
+
+    async def campaigns_with_live_vouchers(self) -> list[str]:
+        return [r["id"] for r in await self.pool.fetch(self.q["campaigns_with_live_vouchers"])]
+
+    async def live_campaigns(self) -> list[str]:
+        return [r["id"] for r in await self.pool.fetch(self.q["live_campaigns"])]
+
+    async def campaign_id_by_number(self, number: int) -> str | None:
+        return await self.pool.fetchval(self.q["campaign_by_number"], number)
+
+    async def insert_cap_group(self, group_id: str, period: str, max_fen: int) -> bool:
+        return (
+            await self.pool.fetchval(self.q["insert_cap_group"], group_id, period, max_fen)
+            is not None
+        )
+
+    async def cap_groups(self) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["cap_groups"])
+
+    async def get_cap_group(self, group_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["get_cap_group"], group_id)
+
+    async def insert_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> list[str]:
+        rows = await self.pool.fetch(self.q["insert_partner_codes"], campaign_id, list(codes))
+        return [r["code"] for r in rows]
+
+    async def enrol_merchant(self, campaign_id: str, merchant_id: str) -> None:
+        await self.pool.execute(self.q["enrol_merchants"], campaign_id, [merchant_id])
+
+    async def unenrol_merchant(self, campaign_id: str, merchant_id: str) -> bool:
+        return (
+            await self.pool.fetchval(self.q["unenrol_merchant"], campaign_id, merchant_id)
+            is not None
+        )
+
+
+def _campaign_columns(c: Campaign) -> tuple[Any, ...]:
+    return (
+        c.id,
+        c.name,
+        c.quota,
+        c.face_value_fen,
+        c.per_worker_limit,
+        c.claim_opens_at,
+        c.claim_closes_at,
+        c.valid_until,
+        list(c.eligible_categories),
+    )

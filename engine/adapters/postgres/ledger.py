@@ -1,0 +1,119 @@
+"""The merchants' hash-chained ledger and the settlement statements built from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from engine.adapters.postgres.base import Queries, ms_from_utc, utc_from_ms
+from engine.domain.ledger import Entry, Link, extend
+from engine.domain.webhooks import WebhookItem
+
+
+class LedgerRecords(Queries):
+    async def record_ledger(
+        self,
+        entries: Sequence[Entry],
+        webhooks: Sequence[WebhookItem],
+        days: Sequence[tuple[str, date]],
+    ) -> list[Link]:
+        """In one transaction: chain and insert the entries not yet in the ledger, queue
+        the merchants' notifications (repeats ignored) and rebuild the settlement days
+        they touch. Return the entries new to the ledger."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            links = await self._append(conn, entries)
+            if webhooks:
+                cols = [list(c) for c in zip(*webhooks, strict=True)]
+                await conn.execute(self.q["enqueue_webhooks"], *cols)
+            await conn.executemany(self.q["rebuild_settlement_day"], days)
+            return links
+
+    async def _append(self, conn: asyncpg.Connection, entries: Sequence[Entry]) -> list[Link]:
+        if not entries:
+            return []
+        merchants = sorted({e.merchant_id for e in entries})
+        await conn.execute(self.q["ensure_ledger_heads"], merchants)
+        heads = {
+            r["merchant_id"]: (r["seq"], r["hash"])
+            for r in await conn.fetch(self.q["lock_ledger_heads"], merchants)
+        }
+        present = {
+            r["entry_id"]
+            for r in await conn.fetch(self.q["existing_entries"], [e.entry_id for e in entries])
+        }
+        links: list[Link] = []
+        for merchant in merchants:
+            new = [e for e in entries if e.merchant_id == merchant and e.entry_id not in present]
+            chained = extend(*heads[merchant], _unique(new))
+            if chained:
+                await conn.execute(
+                    self.q["set_ledger_head"], merchant, chained[-1].seq, chained[-1].hash
+                )
+            links += chained
+        if links:
+            await conn.execute(self.q["insert_ledger_entries"], *_ledger_columns(links))
+        return links
+
+    async def ledger_chain(self, merchant_id: str | None = None) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["ledger_chain"], merchant_id)
+
+    async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["ledger_of_voucher"], campaign_id, serial)
+
+    async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["settlements"], merchant_id, first, last)
+
+
+def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:
+    return [
+        Link(
+            Entry(
+                entry_id=r["entry_id"],
+                kind=r["kind"],
+                merchant_id=r["merchant_id"],
+                campaign_id=r["campaign_id"],
+                serial=r["serial"],
+                amount_fen=r["amount_fen"],
+                face_value_fen=r["face_value_fen"],
+                occurred_ms=ms_from_utc(r["occurred_at"]),
+                reverses=r["reverses"],
+                store_id=r["store_id"],
+                terminal_id=r["terminal_id"],
+            ),
+            r["seq"],
+            r["prev_hash"],
+            r["hash"],
+        )
+        for r in rows
+    ]
+
+
+def _unique(entries: Sequence[Entry]) -> list[Entry]:
+    return list({e.entry_id: e for e in entries}.values())
+
+
+def _ledger_columns(links: Sequence[Link]) -> list[list[Any]]:
+    rows = [
+        (
+            link.entry.entry_id,
+            link.entry.kind,
+            link.entry.merchant_id,
+            link.seq,
+            link.entry.campaign_id,
+            link.entry.serial,
+            link.entry.amount_fen,
+            link.entry.face_value_fen,
+            link.entry.reverses,
+            link.entry.store_id,
+            link.entry.terminal_id,
+            utc_from_ms(link.entry.occurred_ms),
+            link.prev_hash,
+            link.hash,
+            link.entry.request_id,
+        )
+        for link in links
+    ]
+    return [list(c) for c in zip(*rows, strict=True)]

@@ -1,0 +1,66 @@
+"""Issued vouchers: written by the issuer, read by workers and operations, expired and revoked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from engine.adapters.postgres.base import Queries
+from engine.domain.rebuild import LedgerFacts, VoucherFacts
+from engine.domain.vouchers import VoucherRow
+
+
+class VoucherRecords(Queries):
+    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
+        """Write a batch idempotently; return claim id -> the code stored for it."""
+        cols = list(zip(*rows, strict=True))
+        result = await self.pool.fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
+        return {r["claim_id"]: r["code"] for r in result}
+
+    async def voucher_by_claim(self, claim_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["voucher_by_claim"], claim_id)
+
+    async def vouchers_of_worker(self, worker_id: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(self.q["vouchers_of_worker"], worker_id)
+
+    async def voucher_by_serial(self, campaign_id: str, serial: int) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["voucher_by_serial"], campaign_id, serial)
+
+    async def revoke_voucher(
+        self, campaign_id: str, serial: int, reason: str
+    ) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["revoke_voucher"], campaign_id, serial, reason)
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[str, int]]:
+        rows = await self.pool.fetch(self.q["due_for_expiry"], now, limit)
+        return [(r["campaign_id"], r["serial"]) for r in rows]
+
+    async def mark_expired(self, vouchers: Sequence[tuple[str, int]]) -> None:
+        if vouchers:
+            campaigns, serials = zip(*vouchers, strict=True)
+            await self.pool.execute(self.q["mark_expired"], list(campaigns), list(serials))
+
+    async def issued_claim_ids(self, claim_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(claim_ids), 10_000):
+            chunk = list(claim_ids[start : start + 10_000])
+            found |= {
+                r["claim_id"] for r in await self.pool.fetch(self.q["issued_claim_ids"], chunk)
+            }
+        return found
+
+    async def rebuild_facts(
+        self, campaign_id: str
+    ) -> tuple[list[VoucherFacts], list[LedgerFacts], list[str]]:
+        """Vouchers, ledger entries and unused partner codes of one campaign."""
+        async with self.pool.acquire() as conn:
+            vouchers = await conn.fetch(self.q["rebuild_vouchers"], campaign_id)
+            ledger = await conn.fetch(self.q["rebuild_ledger"], campaign_id)
+            pool = await conn.fetch(self.q["unused_pool_codes"], campaign_id)
+        return (
+            [VoucherFacts(**dict(r)) for r in vouchers],
+            [LedgerFacts(**dict(r)) for r in ledger],
+            [r["code"] for r in pool],
+        )

@@ -1,0 +1,23 @@
+"""The union's register of workers and their profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from engine.adapters.postgres.base import Queries
+
+
+class WorkerRecords(Queries):
+    async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> tuple[int, int]:
+        """Write workers whose data differs; return (created, updated)."""
+        ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
+        written = await self.pool.fetch(
+            self.q["upsert_workers"], list(ids), list(cats), list(profiles)
+        )
+        created = sum(1 for r in written if r["created"])
+        return created, len(written) - created
+
+    async def get_worker(self, worker_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(self.q["get_worker"], worker_id)

@@ -1,0 +1,59 @@
+"""The Redis adapter: the only code that knows Redis keys, clients and Lua replies.
+
+One client per process; each concern gets its own small object over it (claim and
+redemption decisions, settlement, throttles, live figures, definitions, rebuild).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as redis
+
+from engine.adapters.redis.admissions import RedisAdmissions
+from engine.adapters.redis.connection import Scripts, connect
+from engine.adapters.redis.definitions import RedisDefinitions
+from engine.adapters.redis.figures import RedisFigures
+from engine.adapters.redis.rebuild import RedisRebuild
+from engine.adapters.redis.redemptions import RedisRedemptions
+from engine.adapters.redis.settlement import RedisSettlement
+from engine.adapters.redis.throttles import RedisThrottles
+
+
+@dataclass
+class Redis:
+    client: redis.Redis
+    admissions: RedisAdmissions
+    redemptions: RedisRedemptions
+    settlement: RedisSettlement
+    throttles: RedisThrottles
+    figures: RedisFigures
+    definitions: RedisDefinitions
+    rebuild: RedisRebuild
+
+    @classmethod
+    def connect(cls, url: str, max_connections: int) -> Redis:
+        return cls.over(connect(url, max_connections))
+
+    @classmethod
+    def over(cls, client: redis.Redis) -> Redis:
+        scripts = Scripts(client)
+        return cls(
+            client=client,
+            admissions=RedisAdmissions(client, scripts),
+            redemptions=RedisRedemptions(client, scripts),
+            settlement=RedisSettlement(client, scripts),
+            throttles=RedisThrottles(scripts),
+            figures=RedisFigures(client),
+            definitions=RedisDefinitions(client, scripts),
+            rebuild=RedisRebuild(client),
+        )
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def close(self) -> None:
+        """Let the background writes finish, then close the connections."""
+        await self.settlement.drain()
+        await self.figures.drain()
+        await self.client.aclose()

@@ -1,0 +1,93 @@
+"""What the decision scripts read of a campaign, a worker and a voucher's lifecycle:
+definitions, enrolments, partner pools, cached profiles, revocation and expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import redis.asyncio as redis
+
+from engine.adapters.redis import keys
+from engine.adapters.redis.connection import Scripts, texts, timed
+from engine.domain.campaigns import Campaign
+
+
+def definition_fields(c: Campaign) -> dict[str, str | int]:
+    """What the admission script needs of a campaign's definition."""
+    return {
+        "status": c.status.value,
+        "opens_ms": _ms(c.claim_opens_at),
+        "closes_ms": _ms(c.claim_closes_at),
+        "quota": c.quota,
+        "per_worker_limit": c.per_worker_limit,
+        "period_limit": c.period_limit.limit if c.period_limit else 0,
+        "face": c.face_value_fen,
+        "valid_until": int(c.valid_until.timestamp()),
+        "number": c.number,
+        "version": c.version,
+        "budget": c.budget_fen or 0,
+        "waves": ",".join(f"{_ms(w.at)}:{w.quantity}" for w in c.waves),
+        "rollover": int(c.rollover),
+        "pool": int(c.partner_pool),
+        "lottery": int(c.lottery is not None),
+    }
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class RedisDefinitions:
+    def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
+        self.client, self.scripts = client, scripts
+
+    async def init_campaign(self, c: Campaign) -> None:
+        """Write the definition (every call) and the counters (first call only)."""
+        pairs = [x for item in definition_fields(c).items() for x in item]
+        args = [
+            len(pairs) // 2,
+            *pairs,
+            len(c.eligible_categories),
+            *c.eligible_categories,
+            *c.merchants,
+        ]
+        ks = [keys.campaign(c.id), keys.eligible_categories(c.id), keys.merchants(c.id)]
+        await self.scripts.run("init_campaign", ks, args)
+
+    async def set_status(self, campaign_id: str, status: str) -> None:
+        await self.client.hset(keys.campaign(campaign_id), "status", status)
+
+    async def enrol(self, campaign_id: str, merchant_id: str) -> None:
+        await self.client.sadd(keys.merchants(campaign_id), merchant_id)
+
+    async def unenrol(self, campaign_id: str, merchant_id: str) -> None:
+        await self.client.srem(keys.merchants(campaign_id), merchant_id)
+
+    async def add_to_pool(self, campaign_id: str, codes: Sequence[str]) -> None:
+        if codes:
+            await self.client.sadd(keys.partner_pool(campaign_id), *codes)
+
+    async def cache_profiles(self, profiles: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for worker_id, record in profiles:
+                key = keys.worker_profile(worker_id)
+                pipe.delete(key)
+                if record:
+                    pipe.hset(key, mapping=dict(record))
+            await pipe.execute()
+
+    async def cached_profile(self, worker_id: str) -> dict[str, str]:
+        return texts(await self.client.hgetall(keys.worker_profile(worker_id)))
+
+    async def revoke(self, campaign_id: str, serial: int, reason: str) -> int:
+        ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
+        return int(await self.scripts.run("revoke", ks, [reason]))
+
+    async def expire_many(self, vouchers: Sequence[tuple[str, int]]) -> list[int]:
+        """Expire (campaign id, serial) vouchers; 1 where this call reclaimed the stock."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for campaign_id, serial in vouchers:
+                ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
+                await self.scripts.queue(pipe, "expire", ks)
+            return [int(r) for r in await timed(pipe)]

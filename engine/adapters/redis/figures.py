@@ -1,0 +1,93 @@
+"""Live figures for the dashboard and the gauges: counters, rates, windows, refusals."""
+
+from __future__ import annotations
+
+import redis.asyncio as redis
+
+from engine.adapters.redis import keys
+from engine.adapters.redis.background import BackgroundBatch
+from engine.adapters.redis.connection import text
+from engine.domain.stock import Counters
+
+_COUNTERS = (
+    "admitted",
+    "issued",
+    "redeemed",
+    "spent",
+    "expired",
+    "reclaimed",
+    "redeemed_fen",
+    "reversed_fen",
+)
+
+
+class RedisFigures:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        # Refusal counts feed the dashboard only: gathered in memory, written in batches.
+        self.refusals: BackgroundBatch[tuple[str, str]] = BackgroundBatch(
+            "refusal counts", self._count_refusals, delay_s=0.2
+        )
+
+    async def counters(self, campaign_id: str) -> Counters | None:
+        """The campaign's live counters (None: Redis holds no state for it)."""
+        raw = await self.client.hmget(keys.campaign(campaign_id), *_COUNTERS)
+        if all(v is None for v in raw):
+            return None
+        return Counters(**{n: int(v or 0) for n, v in zip(_COUNTERS, raw, strict=True)})
+
+    async def wave_admitted(self, campaign_id: str, wave: int) -> int:
+        return int(await self.client.hget(keys.campaign(campaign_id), f"wave_admitted:{wave}") or 0)
+
+    async def pool_size(self, campaign_id: str) -> int:
+        return int(await self.client.scard(keys.partner_pool(campaign_id)))
+
+    async def admission_buckets(self, campaign_id: str, now_ms: int) -> dict[int, tuple[int, int]]:
+        """Admissions and fen per second over this minute and the one before."""
+        minute = now_ms // 60_000
+        async with self.client.pipeline(transaction=False) as pipe:
+            for m in (minute - 1, minute):
+                pipe.hgetall(keys.admission_rate(campaign_id, m))
+            raw: dict[str, int] = {}
+            for part in await pipe.execute():
+                raw |= {text(k): int(v) for k, v in part.items()}
+        return {int(k): (v, raw.get(f"{k}:fen", 0)) for k, v in raw.items() if ":" not in k}
+
+    async def redemptions_last_second(self, campaign_id: str, now_ms: int) -> int:
+        second = now_ms // 1000 - 1
+        value = await self.client.hget(keys.redemption_rate(campaign_id, second // 60), str(second))
+        return int(value or 0)
+
+    async def windows(self, campaign_id: str, kind: str, size: str) -> dict[int, int]:
+        raw = await self.client.hgetall(keys.window(campaign_id, kind, size))
+        return {int(k): int(v) for k, v in raw.items()}
+
+    async def mirror_windows(
+        self, campaign_id: str, kind: str, values: dict[str, tuple[int, int, int]]
+    ) -> None:
+        """Write window name -> (start, count, expiry s), where the API reads them."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for name, (start, count, expires_s) in values.items():
+                key = keys.window(campaign_id, kind, name)
+                pipe.hset(key, str(start), count)
+                pipe.expire(key, expires_s)
+            await pipe.execute()
+
+    def count_refusal_soon(self, campaign_id: str, reason: str) -> None:
+        self.refusals.add((campaign_id, reason))
+
+    async def _count_refusals(self, batch: list[tuple[str, str]]) -> None:
+        counts: dict[tuple[str, str], int] = {}
+        for item in batch:
+            counts[item] = counts.get(item, 0) + 1
+        async with self.client.pipeline(transaction=False) as pipe:
+            for (campaign_id, reason), n in counts.items():
+                pipe.hincrby(keys.refusals(campaign_id), reason, n)
+            await pipe.execute()
+
+    async def refusal_counts(self, campaign_id: str) -> dict[str, int]:
+        raw = await self.client.hgetall(keys.refusals(campaign_id))
+        return {text(k): int(v) for k, v in raw.items()}
+
+    async def drain(self) -> None:
+        await self.refusals.drain()

@@ -1,0 +1,80 @@
+"""Redemption decisions in Redis: redeem, reverse, and undo either before it is taken."""
+
+from __future__ import annotations
+
+import redis.asyncio as redis
+
+from engine.adapters.redis import keys, replies
+from engine.adapters.redis.connection import Scripts, text, texts
+from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
+
+
+class RedisRedemptions:
+    def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
+        self.client, self.scripts = client, scripts
+
+    async def redeem(self, r: RedeemRequest) -> RedeemOutcome:
+        ks = [
+            keys.voucher(r.campaign_id, r.serial),
+            keys.merchants(r.campaign_id),
+            keys.redemption(r.campaign_id, r.redemption_id),
+            keys.campaign(r.campaign_id),
+            keys.redemption_rate(r.campaign_id, r.at_ms // 60_000),
+            keys.unsettled(r.campaign_id),
+        ]
+        args = [
+            r.merchant_id,
+            r.redemption_id,
+            r.serial,
+            r.at_ms,
+            r.amount_fen,
+            r.store_id or "",
+            r.terminal_id or "",
+        ]
+        return replies.redemption(await self.scripts.run("redeem", ks, args))
+
+    async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
+        ks = [
+            keys.voucher(campaign_id, serial),
+            keys.redemption(campaign_id, redemption_id),
+            keys.campaign(campaign_id),
+            keys.unsettled(campaign_id),
+        ]
+        return text(await self.scripts.run("release_redemption", ks))
+
+    async def reverse(self, r: ReverseRequest) -> ReverseOutcome:
+        args = [
+            r.merchant_id,
+            r.reversal_id,
+            r.amount_fen,
+            r.now_ms,
+            r.window_ms,
+            r.serial,
+            r.redemption_id,
+            r.store_id or "",
+        ]
+        return replies.reversal(await self.scripts.run("reverse", _reversal_keys(r), args))
+
+    async def release_reversal(self, r: ReverseRequest) -> str:
+        """'released', 'spent' (the refund was redeemed again: complete it instead) or the
+        state it had settled in."""
+        return text(await self.scripts.run("release_reversal", _reversal_keys(r)))
+
+    async def redemption_record(self, campaign_id: str, redemption_id: str) -> dict[str, str]:
+        return texts(await self.client.hgetall(keys.redemption(campaign_id, redemption_id)))
+
+    async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
+        return texts(await self.client.hgetall(keys.voucher(campaign_id, serial)))
+
+    async def is_enrolled(self, campaign_id: str, merchant_id: str) -> bool:
+        return bool(await self.client.sismember(keys.merchants(campaign_id), merchant_id))
+
+
+def _reversal_keys(r: ReverseRequest) -> list[str]:
+    return [
+        keys.voucher(r.campaign_id, r.serial),
+        keys.redemption(r.campaign_id, r.redemption_id),
+        keys.reversal(r.campaign_id, r.reversal_id),
+        keys.campaign(r.campaign_id),
+        keys.unsettled(r.campaign_id),
+    ]

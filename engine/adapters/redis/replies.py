@@ -1,0 +1,130 @@
+"""What each decision script answers, decoded into a domain outcome or a domain error.
+
+The scripts answer a status code first (positive: done, negative: refused) and the
+outcome's fields after it, by position; only this module reads those positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.adapters.redis.connection import text
+from engine.domain.admission import ADMITTED, REPEAT, Admission
+from engine.domain.redemption import NEW, RedeemOutcome, ReverseOutcome, iso_ms
+from engine.errors import (
+    AlreadyRedeemed,
+    ClaimWindowClosed,
+    EngineError,
+    Expired,
+    Forbidden,
+    InsufficientBalance,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    NotYetIssued,
+    RateLimited,
+    RegistrationRequired,
+    ReversalWindowClosed,
+    Revoked,
+    SoldOut,
+    Unavailable,
+    ValidationFailed,
+)
+
+Reply = Sequence[Any]
+_REBUILDING = "The campaign's live state is being rebuilt; retry shortly"
+
+
+def admission(reply: Reply) -> Admission:
+    """admit.lua: 1 state serial face valid_until number version code | 2 state serial
+    face | negative refusals."""
+    status = int(reply[0])
+    if status == ADMITTED:
+        _, state, serial, face, valid_until, number, version, code = reply
+        return Admission(
+            status, text(state), int(serial), int(face), int(valid_until), int(number),
+            int(version), text(code),
+        )  # fmt: skip
+    if status == REPEAT:
+        face = int(reply[3]) if len(reply) > 3 else 0
+        return Admission(status, text(reply[1]), int(reply[2]), face)
+    raise _admission_refusal(status, reply)
+
+
+def _admission_refusal(status: int, reply: Reply) -> EngineError:
+    if status == -1:
+        # The campaign exists (PostgreSQL said so first) but Redis has no state for it: Redis
+        # was lost and `nuanxin reconcile --repair` has not rebuilt it. Answer nothing yet.
+        return Unavailable(_REBUILDING)
+    if status == -2:
+        return ClaimWindowClosed()
+    if status == -3:
+        return NotEligible("The worker's category is not eligible", failed_rule="category")
+    if status == -4:
+        next_wave_ms = int(reply[1]) if len(reply) > 1 else 0
+        if next_wave_ms:
+            at = datetime.fromtimestamp(next_wave_ms / 1000, UTC).isoformat()
+            return SoldOut(f"No stock released now; the next wave opens at {at}", next_wave_at=at)
+        return SoldOut()
+    if status == -5:
+        return LimitReached()
+    if status == -6:
+        return LimitReached("The per-worker limit for this period is reached")
+    if status == -8:
+        return RegistrationRequired()
+    if status == -10:
+        return RateLimited("Too many claim requests to this campaign", retry_after_s=int(reply[1]))
+    raise ValueError(f"unknown admission status {status}")
+
+
+def redemption(reply: Reply) -> RedeemOutcome:
+    """redeem.lua: 1|2 state at_ms amount balance face | negative refusals."""
+    status = int(reply[0])
+    if status in (NEW, REPEAT):
+        _, state, at_ms, amount, balance, face = reply[:6]
+        return RedeemOutcome(status, text(state), int(at_ms), int(amount), int(balance), int(face))
+    if status == -1:
+        raise NotYetIssued()
+    if status == -2:
+        raise Forbidden("This merchant is not enrolled in the voucher's campaign")
+    if status == -3:
+        by, at_ms = text(reply[1]), int(reply[2])
+        raise AlreadyRedeemed(redeemed_by=by, redeemed_at=iso_ms(at_ms))
+    if status == -4:
+        raise Expired()
+    if status == -5:
+        raise Revoked()
+    if status == -6:
+        raise ValidationFailed("This Idempotency-Key was already used for another code")
+    if status == -7:
+        balance = int(reply[1])
+        raise InsufficientBalance(
+            f"The voucher has {balance} fen left; a single-use voucher is redeemed whole",
+            balance_fen=balance,
+        )
+    if status == -9:
+        raise Unavailable(_REBUILDING)
+    raise ValueError(f"unknown redemption status {status}")
+
+
+def reversal(reply: Reply) -> ReverseOutcome:
+    """reverse.lua: 1|2 state amount at_ms | negative refusals."""
+    status = int(reply[0])
+    if status in (NEW, REPEAT):
+        return ReverseOutcome(status, text(reply[1]), int(reply[2]), int(reply[3]))
+    if status == -1:
+        raise NotFound("No such redemption")
+    if status == -2:
+        raise Forbidden("A merchant may reverse only its own redemptions, a store key its store's")
+    if status == -3:
+        raise ReversalWindowClosed()
+    if status == -4:
+        left = int(reply[1])
+        raise InsufficientBalance(
+            f"At most {left} fen of this redemption can be given back", refundable_fen=left
+        )
+    if status == -5:
+        raise ValidationFailed("This Idempotency-Key was already used for another redemption")
+    raise ValueError(f"unknown reversal status {status}")

@@ -1,0 +1,43 @@
+"""What the use cases need from the world, as Protocols; the adapters implement them.
+
+A use case imports these, never an adapter, so it runs as well over the in-memory
+implementations in tests/memory as over Redis, PostgreSQL and Kafka.
+"""
+
+from engine.domain.clock import Clock
+from engine.usecases.ports.decisions import AdmissionStore, RedemptionStore, Settlement, Throttle
+from engine.usecases.ports.events import EventLog, EventPublisher
+from engine.usecases.ports.live import LiveDefinitions, LiveFigures, LiveRebuild
+from engine.usecases.ports.records import (
+    CampaignRecords,
+    LedgerRecords,
+    LotteryRecords,
+    MerchantRecords,
+    OperatorRecords,
+    Row,
+    VoucherRecords,
+    WebhookRecords,
+    WorkerRecords,
+)
+
+__all__ = [
+    "AdmissionStore",
+    "CampaignRecords",
+    "Clock",
+    "EventLog",
+    "EventPublisher",
+    "LedgerRecords",
+    "LiveDefinitions",
+    "LiveFigures",
+    "LiveRebuild",
+    "LotteryRecords",
+    "MerchantRecords",
+    "OperatorRecords",
+    "RedemptionStore",
+    "Row",
+    "Settlement",
+    "Throttle",
+    "VoucherRecords",
+    "WebhookRecords",
+    "WorkerRecords",
+]

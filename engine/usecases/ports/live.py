@@ -1,0 +1,70 @@
+"""Ports of the live state beside the decisions: figures, definitions, rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from engine.domain.campaigns import Campaign
+from engine.domain.cap_rebuild import CapState
+from engine.domain.rebuild import CampaignState
+from engine.domain.stock import Counters
+
+
+class LiveFigures(Protocol):
+    """Live counters, rates, windows and refusals for operations."""
+
+    async def counters(self, campaign_id: str) -> Counters | None:
+        """The campaign's live counters (None: Redis holds no state for it)."""
+
+    async def wave_admitted(self, campaign_id: str, wave: int) -> int: ...
+    async def pool_size(self, campaign_id: str) -> int: ...
+    async def admission_buckets(self, campaign_id: str, now_ms: int) -> dict[int, tuple[int, int]]:
+        """Admissions and fen per second over this minute and the one before."""
+
+    async def redemptions_last_second(self, campaign_id: str, now_ms: int) -> int: ...
+    async def windows(self, campaign_id: str, kind: str, size: str) -> dict[int, int]: ...
+    async def mirror_windows(
+        self, campaign_id: str, kind: str, values: dict[str, tuple[int, int, int]]
+    ) -> None:
+        """Write window name -> (start, count, expiry s), where the API reads them."""
+
+    def count_refusal_soon(self, campaign_id: str, reason: str) -> None: ...
+    async def refusal_counts(self, campaign_id: str) -> dict[str, int]: ...
+    async def drain(self) -> None: ...
+
+
+class LiveDefinitions(Protocol):
+    """What the decisions read: definitions, enrolments, pools, profiles; revocation and expiry."""
+
+    async def init_campaign(self, c: Campaign) -> None:
+        """Write the definition (every call) and the counters (first call only)."""
+
+    async def set_status(self, campaign_id: str, status: str) -> None: ...
+    async def enrol(self, campaign_id: str, merchant_id: str) -> None: ...
+    async def unenrol(self, campaign_id: str, merchant_id: str) -> None: ...
+    async def add_to_pool(self, campaign_id: str, codes: Sequence[str]) -> None: ...
+    async def cache_profiles(self, profiles: Sequence[tuple[str, Mapping[str, str]]]) -> None: ...
+    async def cached_profile(self, worker_id: str) -> dict[str, str]: ...
+    async def revoke(self, campaign_id: str, serial: int, reason: str) -> int: ...
+    async def expire_many(self, vouchers: Sequence[tuple[str, int]]) -> list[int]:
+        """Expire (campaign id, serial) vouchers; 1 where this call reclaimed the stock."""
+
+
+class LiveRebuild(Protocol):
+    """A campaign's and a cap group's live state, read for comparison and written after a loss."""
+
+    async def has_state(self, campaign_id: str) -> bool:
+        """A campaign is live in Redis once its definition (status) is there: written last."""
+
+    async def read_state(self, campaign_id: str, expected: CampaignState) -> CampaignState:
+        """Redis's view of everything `expected` names (records it lacks come back empty)."""
+
+    async def write_state(self, campaign: Campaign, state: CampaignState) -> None:
+        """Records first, then counters and definition in one transaction: the campaign answers again only when everything it needs is back."""
+
+    async def read_cap(self, group_id: str, expected: CapState) -> CapState:
+        """Redis's view of a cap group in the expected period, and of the expected claims."""
+
+    async def write_cap(self, group_id: str, state: CapState, ttl_s: int) -> None:
+        """Reservations first, then the spending in one step; both expire with the period."""
