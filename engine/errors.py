@@ -11,6 +11,8 @@ class EngineError(Exception):
 
     slug = "engine-error"
     title = "Engine error"
+    # The campaign a refusal concerns, when known: the API counts refusals per campaign.
+    campaign_id = "-"
 
     def __init__(self, detail: str | None = None, **extra: object) -> None:
         super().__init__(detail or self.title)

@@ -37,12 +37,12 @@ class Event:
     def fields(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def signed(self, keys: EventKeys) -> Self:
-        self.mac = keys.sign(self.name, self.fields())
+    def signed(self, event_keys: EventKeys) -> Self:
+        self.mac = event_keys.sign(self.name, self.fields())
         return self
 
-    def authentic(self, keys: EventKeys) -> bool:
-        return keys.authentic(self.name, self.fields())
+    def authentic(self, event_keys: EventKeys) -> bool:
+        return event_keys.authentic(self.name, self.fields())
 
     def dumps(self) -> bytes:
         return json.dumps(self.fields(), separators=(",", ":")).encode()
@@ -57,7 +57,7 @@ class Event:
             raise MalformedEvent(f"{cls.name}: not JSON") from exc
         if not isinstance(data, dict):
             raise MalformedEvent(f"{cls.name}: not an object")
-        values = {}
+        values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in data:
                 if f.default is dataclasses.MISSING:

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Settings from NUANXIN_* variables given as a mapping (e.g. a stack.env file)."""
         prefix = "NUANXIN_"
-        return cls(**{k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)})
+        fields = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
+        return cls.model_validate(fields)
 
     @property
     def webhook_trusted(self) -> tuple[IPNetwork, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncpg
 import redis.exceptions
 
-TRANSIENT: tuple[type[BaseException], ...] = (
+TRANSIENT: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -27,8 +28,8 @@ def client_options(settings: Settings) -> dict[str, str]:
 
 
 class EventProducer:
-    def __init__(self, settings: Settings, keys: EventKeys) -> None:
-        self.settings, self.keys = settings, keys
+    def __init__(self, settings: Settings, event_keys: EventKeys) -> None:
+        self.settings, self.event_keys = settings, event_keys
         self._timeout = settings.kafka_produce_timeout_s
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
@@ -54,7 +55,7 @@ class EventProducer:
         """
         topic = self.settings.topic(event.name)
         try:
-            value = event.signed(self.keys).dumps()
+            value = event.signed(self.event_keys).dumps()
             await self._producer.send_and_wait(topic, value, key=key.encode())
         except (KafkaError, OSError) as exc:
             raise Unavailable("The event log did not acknowledge the request") from exc
@@ -71,10 +72,8 @@ async def ensure_topics(settings: Settings, names: tuple[str, ...] = ()) -> list
         wanted = [settings.topic(name) for name in (names or (*EVENT_TYPES, DEAD_LETTER))]
         missing = [t for t in wanted if t not in existing]
         for topic in missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
-            except TopicAlreadyExistsError:
-                pass
         return missing
     finally:
         await admin.close()

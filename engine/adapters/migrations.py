@@ -11,7 +11,7 @@ _LOCK_ID = 0x6E78  # any constant shared by every migrating process
 
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("engine") / "migrations"
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name, f.read_text()) for f in files]
 
 

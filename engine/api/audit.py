@@ -9,6 +9,7 @@ keys, webhook secrets, tokens) are never part of what is recorded.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import Request
 
@@ -21,8 +22,8 @@ async def record(
     request: Request,
     action: str,
     target: str,
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     actor = request.state.actor
     await services(request).db.insert_audit(
@@ -35,8 +36,9 @@ async def record(
     )
 
 
-def _clean(doc: dict | None) -> dict | None:
+def _clean(doc: dict[str, Any] | None) -> dict[str, Any] | None:
     if doc is None:
         return None
     cleaned = {k: v for k, v in doc.items() if k not in SECRET_FIELDS}
-    return json.loads(json.dumps(cleaned, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(cleaned, default=str))
+    return plain

@@ -23,7 +23,8 @@ BOOTSTRAP_ACTOR = "ops:bootstrap"
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    found: Services = request.app.state.services
+    return found
 
 
 def _bearer(request: Request) -> str:
@@ -81,7 +82,7 @@ async def verified_worker(request: Request) -> WorkerIdentity:
 async def require_merchant(request: Request) -> MerchantIdentity:
     """Looked up on every request, so a revoked key stops working at once (once: a bulk
     body's check before it was read serves the route too)."""
-    known = getattr(request.state, "merchant", None)
+    known: MerchantIdentity | None = getattr(request.state, "merchant", None)
     if known is not None:
         return known
     s = services(request)
@@ -96,8 +97,9 @@ async def require_merchant(request: Request) -> MerchantIdentity:
         raise Unauthorized("Merchant API key required")
     request.state.actor = f"merchant:{row['merchant_id']}"
     await _within_rate(s, f"key:{row['key_id']}", s.settings.merchant_key_requests_per_min)
-    request.state.merchant = MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
-    return request.state.merchant
+    identity = MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
+    request.state.merchant = identity
+    return identity
 
 
 async def require_ops_or_path_merchant(request: Request) -> None:

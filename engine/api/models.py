@@ -3,46 +3,55 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Header
+from fastapi import Header, Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from engine.domain.campaigns import Campaign, Status, WorkerCategory, with_options
+from engine.domain.admission import IDEMPOTENCY_KEY
+from engine.domain.campaigns import Campaign, Status, with_options
 from engine.domain.ids import CAMPAIGN_ID_PATTERN, PARTY_ID_PATTERN
 from engine.domain.periods import Period
+from engine.domain.profiles import WorkerCategory
 
 CampaignId = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
 PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
+# Ids in a path, one name per kind of thing they name; workers, merchants and their keys
+# share the shape of a party id.
+WorkerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
+MerchantIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
+KeyIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 Count = Annotated[int, Field(ge=1, le=100_000_000)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+class ClosedBody(BaseModel):
+    """A request body that refuses fields it does not name (JSON's own coercions apply)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class PeriodLimitIn(Strict):
+class PeriodLimitIn(ClosedBody):
     period: Period
     limit: Annotated[int, Field(ge=1, le=1000)]
 
 
-class RuleIn(Strict):
+class RuleIn(ClosedBody):
     field: Annotated[str, Field(max_length=64)]
     op: Annotated[str, Field(max_length=16)]
     value: str | int | bool | list[str] | list[int]
 
 
-class WaveIn(Strict):
+class WaveIn(ClosedBody):
     at: AwareDatetime
     quantity: Count
 
 
-class LotteryIn(Strict):
+class LotteryIn(ClosedBody):
     draw_at: AwareDatetime
 
 
-class CampaignIn(Strict):
+class CampaignIn(ClosedBody):
     id: CampaignId
     name: Annotated[str, Field(min_length=1, max_length=200)]
     quota: Count
@@ -108,24 +117,24 @@ class CampaignPatch(BaseModel):
     version: Annotated[int, Field(ge=1)]
 
 
-class StatusIn(Strict):
+class StatusIn(ClosedBody):
     status: Status
 
 
-class CapGroupIn(Strict):
+class CapGroupIn(ClosedBody):
     id: CampaignId
     period: Period
     max_fen: Count
 
 
-class PoolIn(Strict):
+class PoolIn(ClosedBody):
     codes: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=128)]],
         Field(min_length=1, max_length=20_000),
     ]
 
 
-class ClaimIn(Strict):
+class ClaimIn(ClosedBody):
     face_value_fen: Count | None = None
 
 
@@ -151,7 +160,7 @@ class CampaignOut(BaseModel):
     redeemed: int
 
 
-class WorkerIn(Strict):
+class WorkerIn(ClosedBody):
     """A worker and the profile facts eligibility rules read (see engine/domain/profiles.py)."""
 
     id: PartyId
@@ -165,7 +174,7 @@ class WorkerIn(Strict):
     registered_on: date | None = None
     staying_for_festival: bool | None = None
 
-    def profile(self) -> dict:
+    def profile(self) -> dict[str, Any]:
         return self.model_dump(exclude={"id"}, exclude_none=True, mode="json")
 
 
@@ -175,7 +184,7 @@ class WorkerOut(BaseModel):
     created: bool
 
 
-class WorkersBulkIn(Strict):
+class WorkersBulkIn(ClosedBody):
     workers: Annotated[list[WorkerIn], Field(min_length=1, max_length=10_000)]
 
     @field_validator("workers")
@@ -199,7 +208,7 @@ class TokenOut(BaseModel):
     expires_at: int
 
 
-class MerchantIn(Strict):
+class MerchantIn(ClosedBody):
     id: PartyId
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -242,7 +251,7 @@ Code = Annotated[str, Field(min_length=1, max_length=256)]
 TerminalId = Annotated[str | None, Header(alias="X-Terminal-Id", max_length=64)]
 
 
-class RedemptionIn(Strict):
+class RedemptionIn(ClosedBody):
     code: Code
     amount_fen: Count | None = None  # stored-value vouchers only; default: all that is left
 
@@ -257,54 +266,54 @@ class RedemptionOut(BaseModel):
     redeemed_at: str
 
 
-class OfflineItemIn(Strict):
+class OfflineItemIn(ClosedBody):
     code: Code
-    idempotency_key: Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,128}$")]
+    idempotency_key: Annotated[str, Field(pattern=IDEMPOTENCY_KEY.pattern)]
     redeemed_at: AwareDatetime
     amount_fen: Count | None = None
     terminal_id: Annotated[str, Field(max_length=64)] | None = None
 
 
-class OfflineBatchIn(Strict):
+class OfflineBatchIn(ClosedBody):
     items: Annotated[list[OfflineItemIn], Field(min_length=1, max_length=500)]
 
 
-class ReversalIn(Strict):
+class ReversalIn(ClosedBody):
     redemption_id: Annotated[str, Field(max_length=128)]
     amount_fen: Count | None = None  # default: everything not yet given back
 
 
-class VerifyIn(Strict):
+class VerifyIn(ClosedBody):
     code: Code
 
 
-class StoreIn(Strict):
+class StoreIn(ClosedBody):
     id: PartyId
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class KeyIn(Strict):
+class KeyIn(ClosedBody):
     store_id: PartyId | None = None
 
 
-class WebhookIn(Strict):
+class WebhookIn(ClosedBody):
     url: Annotated[str, Field(min_length=8, max_length=2000)]
 
 
-class RevokeIn(Strict):
+class RevokeIn(ClosedBody):
     code: Code
     reason: Annotated[str, Field(min_length=3, max_length=500)]
 
 
-class CodeLookupIn(Strict):
+class CodeLookupIn(ClosedBody):
     code: Code
 
 
-class EnrolIn(Strict):
+class EnrolIn(ClosedBody):
     merchant_id: PartyId
 
 
-class OpsCredentialIn(Strict):
+class OpsCredentialIn(ClosedBody):
     """The person the token belongs to, as the audit log will name them."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -64,7 +66,7 @@ def status_of(exc: EngineError) -> int:
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str, request: Request, **extra
+    status: int, slug: str, title: str, detail: str, request: Request, **extra: Any
 ) -> JSONResponse:
     body = {
         "type": TYPE_BASE + slug,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.api.models import Problem
 
 _PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-ERRORS: dict[int | str, dict] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     code: {**_PROBLEM, "description": text}
     for code, text in {
         401: "unauthorized",

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jwt
 from fastapi import FastAPI, Request
@@ -57,15 +58,15 @@ class _SoldOut(Exception):
 
 def _subject(request: Request) -> str:
     token = request.headers.get("authorization", "").partition(" ")[2]
-    return jwt.decode(token, options={"verify_signature": False})["sub"]
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
 
 
 def ceiling_app() -> Starlette:
     settings = Settings()
-    state: dict = {}
+    state: dict[str, Any] = {}
 
     @asynccontextmanager
-    async def lifespan(_app):
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         state["redis"] = Redis.connect(
             settings.redis_url.get_secret_value(), settings.redis_max_connections
         )
@@ -110,10 +111,10 @@ def postgres_only_app() -> FastAPI:
     settings = Settings()
     public_key = auth_key_of(settings).public_key()
     q = postgres_only_queries()
-    state: dict = {}
+    state: dict[str, Any] = {}
 
     @asynccontextmanager
-    async def lifespan(_app):
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         import asyncpg
 
         state["pool"] = await asyncpg.create_pool(
@@ -146,7 +147,7 @@ def postgres_only_app() -> FastAPI:
         return JSONResponse({"claim_id": who.worker_id, "status": "admitted"}, status_code=201)
 
     @app.exception_handler(_SoldOut)
-    async def sold_out(_request, _exc) -> JSONResponse:
+    async def sold_out(_request: Request, _exc: Exception) -> JSONResponse:
         return JSONResponse(_SOLD_OUT, status_code=410)
 
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import httpx
@@ -81,26 +82,33 @@ async def claim_books(
     )
     books.checks["no oversell (vouchers <= quota)"] = vouchers <= quota
     if vouchers:
-        books.figures["issue lag p50 ms"] = row["p50"].total_seconds() * 1000
-        books.figures["issue lag p99 ms"] = row["p99"].total_seconds() * 1000
-        books.figures["last voucher persisted, s after the first request"] = (
-            row["last"].timestamp() - started_at
-        )
-        books.issued_per_s = [
-            r["n"]
-            for r in await db.fetch(
-                "SELECT s, count(v.serial) AS n FROM generate_series(0, $3::int) s"
-                " LEFT JOIN vouchers v ON v.campaign_id = $1"
-                "  AND floor(extract(epoch FROM v.issued_at) - $2) = s GROUP BY s ORDER BY s",
-                campaign_id,
-                started_at,
-                int(row["last"].timestamp() - started_at) + 1,
-            )
-        ]
+        await _issue_figures(db, books, campaign_id, row, started_at)
     books.checks["every code verifies with the published keys"] = await _codes_verify(
         db, base_url, campaign_id
     )
     return books
+
+
+async def _issue_figures(
+    db: asyncpg.Connection, books: Books, campaign_id: str, row: Any, started_at: float
+) -> None:
+    """Issue lag, when the last voucher was persisted, and vouchers issued per second."""
+    books.figures["issue lag p50 ms"] = row["p50"].total_seconds() * 1000
+    books.figures["issue lag p99 ms"] = row["p99"].total_seconds() * 1000
+    books.figures["last voucher persisted, s after the first request"] = (
+        row["last"].timestamp() - started_at
+    )
+    books.issued_per_s = [
+        r["n"]
+        for r in await db.fetch(
+            "SELECT s, count(v.serial) AS n FROM generate_series(0, $3::int) s"
+            " LEFT JOIN vouchers v ON v.campaign_id = $1"
+            "  AND floor(extract(epoch FROM v.issued_at) - $2) = s GROUP BY s ORDER BY s",
+            campaign_id,
+            started_at,
+            int(row["last"].timestamp() - started_at) + 1,
+        )
+    ]
 
 
 def _expectation(what: str, expected: tuple[int, int]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from engine.bench.runner import BenchReport
+from engine.bench.judgement import BenchReport
 
 
 def print_report(report: BenchReport, console: Console) -> None:

@@ -15,9 +15,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 from rich.console import Console
@@ -34,6 +33,7 @@ from engine.bench.checks import (
 )
 from engine.bench.cpu import CpuSampler
 from engine.bench.generators import WRK_THREADS, LoadFigures, run_locust, run_wrk
+from engine.bench.judgement import BenchOptions, BenchReport, judge
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
 from engine.stack.processes import free_port, port_open
@@ -48,55 +48,9 @@ SCENARIOS = {
 class StreamControl(Protocol):
     """Stops and starts the core stream worker (the CLI owns the process)."""
 
-    def stop(self) -> None: ...
+    def stop_stream(self) -> None: ...
 
-    def start(self) -> int: ...  # the new process id
-
-
-@dataclass
-class Thresholds:
-    min_claims_per_s: float = 0
-    max_claim_p99_ms: float = 0
-    min_ceiling_share: float = 0
-    min_vs_postgres: float = 0
-    min_redemptions_per_s: float = 0
-    max_redeem_p99_ms: float = 0
-
-
-@dataclass
-class BenchOptions:
-    scenario: str = "claim_burst"
-    workers: int = 250_000
-    quota: int = 200_000
-    codes: int = 30_000
-    merchant_keys: int = 50
-    api_processes: int = 1
-    users: int = 64
-    locust_processes: int = 1
-    generators: tuple[str, ...] = ("locust", "wrk")
-    compare: bool = True
-    compare_workers: int = 60_000
-    wrk_seconds: int = 10
-    wrk_connections: int = 64
-    max_seconds: int = 900
-    claims_per_s: float = 0  # pace the locust claim users to this total rate (0: flat out)
-    thresholds: Thresholds = field(default_factory=Thresholds)
-
-
-@dataclass
-class BenchReport:
-    options: BenchOptions
-    runs: list[LoadFigures] = field(default_factory=list)
-    books: Books = field(default_factory=Books)
-    ratios: dict[str, float] = field(default_factory=dict)
-    missed: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.books.ok and not self.missed
-
-    def run(self, generator: str, target: str) -> LoadFigures | None:
-        return next((r for r in self.runs if r.generator == generator and r.target == target), None)
+    def start_stream(self) -> int: ...  # the new process id
 
 
 class Bench:
@@ -115,7 +69,7 @@ class Bench:
         self.stream = stream
         self.run_id = uuid.uuid4().hex[:6]
         self.report = BenchReport(options)
-        self.plan: dict = {"ops_token": settings.ops_token.get_secret_value()}
+        self.plan: dict[str, Any] = {"ops_token": settings.ops_token.get_secret_value()}
         self.out.mkdir(parents=True, exist_ok=True)
 
     async def run(self) -> BenchReport:
@@ -196,18 +150,18 @@ class Bench:
             )
             self.report.books.merge(_prefixed("wrk run: ", books))
             if self.stream is not None:
-                await self._drain_run()
+                await self._drain_run(self.stream)
 
-    async def _drain_run(self) -> None:
+    async def _drain_run(self, stream: StreamControl) -> None:
         """Issuance alone: a backlog admitted while the stream worker is stopped, then
         drained by a fresh one; vouchers/s from the first to the last persisted voucher."""
         campaign = await self.prep.campaign("drain", self.o.workers)
-        self.stream.stop()
+        stream.stop_stream()
         try:
             started = time.time()
             figures = self._wrk("engine, stream stopped", campaign)
         finally:
-            pid = self.stream.start()
+            pid = stream.start_stream()
             self.processes["stream"] = [pid]
         sampler = CpuSampler({"stream": [pid]}).start()
         books = await claim_books(
@@ -291,7 +245,7 @@ class Bench:
         await self.db.execute(postgres_only_queries()["create_campaign"], campaign_id, quota)
         return campaign_id
 
-    def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen:
+    def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen[bytes]:
         argv = [
             sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(self.o.api_processes),
@@ -311,7 +265,7 @@ class Bench:
     def _locust(
         self,
         target: str,
-        plan: dict,
+        plan: dict[str, Any],
         classes: list[str],
         url: str | None = None,
         server_pid: int | None = None,
@@ -358,35 +312,6 @@ class Bench:
         return figures
 
 
-def judge(r: BenchReport) -> None:
-    """Ratios against the baselines of the same generator; thresholds missed, by name."""
-    t = r.options.thresholds
-    for generator in r.options.generators:
-        engine = r.run(generator, "engine")
-        for base in ("ceiling", "postgres-only"):
-            other = r.run(generator, base)
-            if engine and other and other.total.rps:
-                r.ratios[f"engine / {base} ({generator})"] = engine.total.rps / other.total.rps
-    burst = r.run("locust", "engine") or r.run("wrk", "engine")
-    claim = burst.endpoints.get("claim", burst.total) if burst else None
-    redeem = burst.endpoints.get("redeem") if burst else None
-    share = next((v for k, v in r.ratios.items() if "ceiling" in k), None)
-    versus = next((v for k, v in r.ratios.items() if "postgres" in k), None)
-    wanted = [
-        (t.min_claims_per_s, claim and claim.rps, ">=", "claims/s"),
-        (t.max_claim_p99_ms, claim and claim.p99_ms, "<=", "claim p99 ms"),
-        (t.min_ceiling_share, share, ">=", "share of the ceiling"),
-        (t.min_vs_postgres, versus, ">=", "times the PostgreSQL-only alternative"),
-        (t.min_redemptions_per_s, redeem and redeem.rps, ">=", "redemptions/s"),
-        (t.max_redeem_p99_ms, redeem and redeem.p99_ms, "<=", "redemption p99 ms"),
-    ]
-    for limit, value, op, what in wanted:
-        if not limit:
-            continue
-        if value is None or (value < limit if op == ">=" else value > limit):
-            r.missed.append(f"{what}: {_fmt(value)} (wanted {op} {limit:g})")
-
-
 def _prefixed(prefix: str, books: Books) -> Books:
     return Books(
         checks={prefix + k: v for k, v in books.checks.items()},
@@ -400,11 +325,9 @@ def _children_cpu() -> float:
     return usage.children_user + usage.children_system
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-async def _wait_listening(port: int, server: subprocess.Popen, timeout_s: float = 30) -> None:
+async def _wait_listening(
+    port: int, server: subprocess.Popen[bytes], timeout_s: float = 30
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,7 +19,7 @@ from engine.usecases.workers import Workers, read_csv
 
 async def run_import(
     settings: Settings, csv_file: Path, report_path: Path | None, console: Console
-) -> dict:
+) -> dict[str, Any]:
     total = _count_rows(csv_file)
     live = Redis.connect(settings.redis_url.get_secret_value(), 8)
     db = await postgres.connect(settings.database_url.get_secret_value(), 4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from engine.adapters import postgres
 from engine.adapters.postgres.ledger import ledger_links
@@ -10,7 +11,7 @@ from engine.domain.ledger import first_break
 from engine.settings import Settings
 
 
-async def verify_chains(settings: Settings, merchant_id: str | None) -> dict:
+async def verify_chains(settings: Settings, merchant_id: str | None) -> dict[str, Any]:
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
     try:
         links = ledger_links(await db.ledger_chain(merchant_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,7 +23,11 @@ def cli_actor() -> str:
 
 
 async def audit_cli(
-    settings: Settings, action: str, target: str, before: dict | None, after: dict | None
+    settings: Settings,
+    action: str,
+    target: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
 ) -> None:
     db = await postgres.connect(settings.database_url.get_secret_value(), 1)
     try:
@@ -31,7 +36,7 @@ async def audit_cli(
         await db.close()
 
 
-async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -> dict:
+async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -> dict[str, Any]:
     services = await Services.start(settings)
     try:
         # Idempotent: a list already committed stays as it was published.

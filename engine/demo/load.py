@@ -11,8 +11,10 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
@@ -20,19 +22,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Call:
     method: str
     url: str
-    headers: dict
-    body: dict | None = None
+    headers: dict[str, Any]
+    body: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    body: dict
+    body: dict[str, Any]
 
 
 @dataclass
 class LoadResult:
-    outcomes: Counter = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
     answers: list[Answer | None] = field(default_factory=list)
@@ -68,7 +70,11 @@ async def send(session: aiohttp.ClientSession, call: Call) -> Answer:
 
 
 async def drive(
-    base_url: str, calls: Sequence[Call], concurrency: int, label: str, console=None
+    base_url: str,
+    calls: Sequence[Call],
+    concurrency: int,
+    label: str,
+    console: Console | None = None,
 ) -> LoadResult:
     """Send every call with at most `concurrency` in flight; keep each answer."""
     result = LoadResult(answers=[None] * len(calls))

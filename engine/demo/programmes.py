@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 ALL = ["delivery_rider", "courier", "truck_driver", "ride_hailing_driver", "other_new_employment"]
 RIDE_HAILING = ["ride_hailing_driver"]
@@ -22,7 +23,7 @@ class Programme:
     face_value_fen: int
     categories: list[str]
     merchant: str
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def _yuan(amount: int) -> int:
@@ -160,7 +161,7 @@ CATEGORY_MIX = [
 ]
 
 
-def campaign_body(p: Programme, run_id: str, now: datetime) -> dict:
+def campaign_body(p: Programme, run_id: str, now: datetime) -> dict[str, Any]:
     opens = now - timedelta(minutes=1)
     body = {
         "id": f"{p.slug}-{run_id}",
@@ -185,7 +186,7 @@ def campaign_body(p: Programme, run_id: str, now: datetime) -> dict:
     return body | options
 
 
-def profile_for(index: int, run_id: str) -> dict:
+def profile_for(index: int, run_id: str) -> dict[str, Any]:
     """A deterministic, varied worker profile: most non-local, some from partner cities."""
     rng = random.Random(f"{run_id}-{index}")
     point = (index * 0.6180339887) % 1.0

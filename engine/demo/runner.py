@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import httpx
@@ -77,7 +78,9 @@ class Demo:
         return report
 
     # -- steps --------------------------------------------------------------
-    async def _set_up(self, client: httpx.AsyncClient) -> tuple[dict[str, dict], dict[str, str]]:
+    async def _set_up(
+        self, client: httpx.AsyncClient
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         keys = {}
         for m in MERCHANTS:
             r = await client.post(
@@ -124,7 +127,12 @@ class Demo:
         )
         await wait_for_stream(client, self.settings, body, worker, self.console)
 
-    async def _claim_burst(self, client, workers, campaigns) -> LoadResult:
+    async def _claim_burst(
+        self,
+        client: httpx.AsyncClient,
+        workers: list[tuple[str, str]],
+        campaigns: dict[str, dict[str, Any]],
+    ) -> LoadResult:
         auth_key = auth_key_of(self.settings)
         now = int(time.time())
         requests = []
@@ -144,7 +152,7 @@ class Demo:
         self.rng.shuffle(requests)
         return await drive(self.base_url, requests, self.concurrency, "claims", self.console)
 
-    async def _wait_issued(self, db, admitted: int) -> float:
+    async def _wait_issued(self, db: asyncpg.Pool, admitted: int) -> float:
         started = time.monotonic()
         deadline = started + 300
         while time.monotonic() < deadline:
@@ -156,7 +164,7 @@ class Demo:
             await asyncio.sleep(0.2)
         raise RuntimeError(f"only {issued} of {admitted} vouchers issued after 300 s")
 
-    async def _issue_lag(self, db) -> tuple[float, float]:
+    async def _issue_lag(self, db: asyncpg.Pool) -> tuple[float, float]:
         lags = [
             r["lag"]
             for r in await db.fetch(
@@ -168,7 +176,9 @@ class Demo:
         lags = [float(x) for x in lags]
         return percentile(lags, 0.5), percentile(lags, 0.99)
 
-    async def _redeem(self, client, db, merchant_keys) -> LoadResult:
+    async def _redeem(
+        self, client: httpx.AsyncClient, db: asyncpg.Pool, merchant_keys: dict[str, str]
+    ) -> LoadResult:
         rows = await db.fetch(
             "SELECT v.code, c.id AS campaign FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id"
             " WHERE v.campaign_id LIKE $1",
@@ -204,7 +214,7 @@ class Demo:
         self.rng.shuffle(requests)
         return await drive(self.base_url, requests, self.concurrency, "redemptions", self.console)
 
-    async def _wait_ledger(self, db, expected: int) -> None:
+    async def _wait_ledger(self, db: asyncpg.Pool, expected: int) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             n = await db.fetchval(
@@ -215,7 +225,12 @@ class Demo:
             await asyncio.sleep(0.2)
 
     async def _check_books(
-        self, client, db, campaigns, admitted: int, redeemed: int
+        self,
+        client: httpx.AsyncClient,
+        db: asyncpg.Pool,
+        campaigns: dict[str, dict[str, Any]],
+        admitted: int,
+        redeemed: int,
     ) -> dict[str, bool]:
         like = f"%-{self.run_id}"
         per_campaign = {
@@ -250,11 +265,7 @@ class Demo:
             " WHERE campaign_id = ANY($1) GROUP BY worker_id) t",
             capped,
         )
-        counters_agree = True
-        for c in campaigns.values():
-            view = (await client.get(f"/v1/campaigns/{c['id']}", headers=self.ops)).json()
-            counters_agree &= view["admitted"] == view["issued"] == per_campaign.get(c["id"], 0)
-            counters_agree &= view["remaining"] == c["quota"] - view["admitted"]
+        counters_agree = await self._counters_agree(client, campaigns, per_campaign)
         return {
             "no campaign oversold (vouchers <= quota)": all(
                 per_campaign.get(c["id"], 0) <= c["quota"] for c in campaigns.values()
@@ -272,9 +283,23 @@ class Demo:
             "no voucher redeemed twice": ledger_distinct == ledger,
         }
 
+    async def _counters_agree(
+        self,
+        client: httpx.AsyncClient,
+        campaigns: dict[str, dict[str, Any]],
+        per_campaign: dict[str, int],
+    ) -> bool:
+        agree = True
+        for c in campaigns.values():
+            view = (await client.get(f"/v1/campaigns/{c['id']}", headers=self.ops)).json()
+            agree &= view["admitted"] == view["issued"] == per_campaign.get(c["id"], 0)
+            agree &= view["remaining"] == c["quota"] - view["admitted"]
+        return agree
+
     # -- output -------------------------------------------------------------
     def _print(self, report: DemoReport) -> None:
         c, r = report.claims, report.redemptions
+        assert c is not None and r is not None, "printed after both runs"
         table = Table(title="Nuanxin demo", show_header=False)
         table.add_row(
             "claim requests", f"{len(c.latencies_ms)} in {c.elapsed_s:.1f} s = {c.rate:,.0f}/s"
@@ -298,7 +323,7 @@ class Demo:
         self.console.print(table)
 
 
-def _face_range(campaign: dict) -> tuple[int, int]:
+def _face_range(campaign: dict[str, Any]) -> tuple[int, int]:
     face = campaign["face_value_fen"]
     return campaign["face_value_min_fen"] or face, campaign["face_value_max_fen"] or face
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from engine.domain.periods import Period
 from engine.domain.profiles import WorkerCategory
@@ -119,14 +120,14 @@ def check_campaign(c: Campaign) -> None:
             raise ValidationFailed("a lottery campaign has no waves")
 
 
-def parse_rules(raw: list[dict]) -> tuple[Rule, ...]:
+def parse_rules(raw: list[dict[str, Any]]) -> tuple[Rule, ...]:
     try:
         return tuple(make_rule(r) for r in raw)
     except ValueError as exc:
         raise ValidationFailed(f"rule: {exc}") from None
 
 
-def options(c: Campaign) -> dict:
+def options(c: Campaign) -> dict[str, Any]:
     """The definition beyond the basic columns, as stored (JSON) and shown."""
     return {
         "budget_fen": c.budget_fen,
@@ -146,7 +147,7 @@ def options(c: Campaign) -> dict:
     }
 
 
-def with_options(c: Campaign, opts: dict) -> Campaign:
+def with_options(c: Campaign, opts: dict[str, Any]) -> Campaign:
     period = opts.get("period_limit")
     lottery = opts.get("lottery")
     return replace(
@@ -178,7 +179,7 @@ def _dt(text: str) -> datetime:
 def same_definition(a: Campaign, b: Campaign) -> bool:
     """True when a repeated create asks for exactly what already exists."""
 
-    def norm(c: Campaign) -> dict:
+    def norm(c: Campaign) -> dict[str, Any]:
         d = {k: v for k, v in as_dict(c).items() if k not in ("number", "status", "version")}
         d["eligible_categories"] = sorted(d["eligible_categories"])
         d["merchants"] = sorted(d["merchants"])
@@ -187,7 +188,7 @@ def same_definition(a: Campaign, b: Campaign) -> bool:
     return norm(a) == norm(b)
 
 
-def as_dict(c: Campaign) -> dict:
+def as_dict(c: Campaign) -> dict[str, Any]:
     """The definition as shown by the API and kept in each stored version."""
     return {
         "id": c.id,

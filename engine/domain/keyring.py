@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -24,7 +25,7 @@ class Keyring:
     private_keys: dict[int, Ed25519PrivateKey]
     public_keys: dict[int, Ed25519PublicKey] = field(default_factory=dict)
     # key id -> {"created_at": iso, "signs_until": iso | None}
-    periods: dict[int, dict] = field(default_factory=dict)
+    periods: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.active_key_id not in self.private_keys:
@@ -74,7 +75,7 @@ class Keyring:
             self, active_key_id=new_id, private_keys=keys, public_keys={}, periods=periods
         )
 
-    def public_document(self) -> dict:
+    def public_document(self) -> dict[str, Any]:
         """What merchants download to verify codes offline (no secret material)."""
         return {
             "active_key_id": self.active_key_id,
@@ -91,7 +92,7 @@ class Keyring:
         }
 
 
-def public_keys_from_document(doc: Mapping) -> dict[int, Ed25519PublicKey]:
+def public_keys_from_document(doc: Mapping[str, Any]) -> dict[int, Ed25519PublicKey]:
     """The verification keys of a published document (GET /v1/keys), for offline checks."""
     return {
         int(k["key_id"]): Ed25519PublicKey.from_public_bytes(base64.b64decode(k["public_key"]))

@@ -43,7 +43,7 @@ class WorkerProfile:
 
     @property
     def category(self) -> str:
-        return self.facts["category"]
+        return str(self.facts["category"])
 
 
 def parse_value(name: str, raw: object) -> object:

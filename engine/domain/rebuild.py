@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from engine.domain.campaigns import Campaign
 from engine.domain.clock import to_ms
@@ -79,7 +80,8 @@ def split_unissued(
             mark[c.partition] = max(mark.get(c.partition, -1), c.offset)
         elif c.claim_id not in latest or latest[c.claim_id].offset < c.offset:
             latest[c.claim_id] = c
-    void, in_flight = {}, {}
+    void: dict[str, LoggedClaim] = {}
+    in_flight: dict[str, LoggedClaim] = {}
     for c in latest.values():
         (void if c.offset < mark.get(c.partition, -1) else in_flight)[c.claim_id] = c
     return void, in_flight
@@ -110,8 +112,8 @@ def expected_state(
     s = CampaignState()
     vouchers = list(vouchers)
     entries = sorted(ledger, key=lambda e: e.occurred_at)
-    used: Counter = Counter()
-    refunded: Counter = Counter()
+    used: Counter[int] = Counter()
+    refunded: Counter[str] = Counter()  # by the redemption it gives back
     last_use: dict[int, LedgerFacts] = {}
     for e in entries:
         used[e.serial] += e.amount_fen
@@ -123,7 +125,7 @@ def expected_state(
         s.period = period_id(campaign.period_limit.period, now)
     if campaign.partner_pool:
         s.pool = set(unused_pool_codes or ())
-    c: Counter = Counter()
+    c: Counter[str] = Counter()
 
     def admitted(
         claim_id: str, state: str, serial: int, worker: str, at: datetime, face: int, pcode: str
@@ -135,7 +137,8 @@ def expected_state(
         if wave:
             c[f"wave_admitted:{wave}"] += 1
         s.per_worker[worker] = s.per_worker.get(worker, 0) + 1
-        if s.period != "none" and period_id(campaign.period_limit.period, at) == s.period:
+        limit = campaign.period_limit
+        if limit is not None and period_id(limit.period, at) == s.period:
             s.per_period[worker] = s.per_period.get(worker, 0) + 1
         s.claims[claim_id] = _claim(state, serial, worker, to_ms(at), face, pcode)
         if s.pool is not None and pcode:
@@ -169,7 +172,7 @@ def expected_state(
         if v.revoked_reason is not None:
             voucher["revoked_reason"] = v.revoked_reason
         s.vouchers[v.serial] = voucher
-    balance_after: Counter = Counter()
+    balance_after: Counter[int] = Counter()
     for e in entries:
         balance_after[e.serial] += e.amount_fen
         if e.kind == "redemption":
@@ -196,15 +199,17 @@ def expected_state(
                 "at_ms": str(to_ms(e.occurred_at)),
                 "redemption": e.reverses or "",
             }
-    for e in in_flight.values():
-        at = datetime.fromtimestamp(e.admitted_ms / 1000, UTC)
-        admitted(e.claim_id, "acked", e.serial, e.worker_id, at, e.face_value_fen, e.partner_code)
-    for e in void.values():
-        s.claims[e.claim_id] = _claim(
-            "released", e.serial, e.worker_id, e.admitted_ms, e.face_value_fen, e.partner_code
+    for lc in in_flight.values():
+        at = datetime.fromtimestamp(lc.admitted_ms / 1000, UTC)
+        admitted(
+            lc.claim_id, "acked", lc.serial, lc.worker_id, at, lc.face_value_fen, lc.partner_code
+        )
+    for lc in void.values():
+        s.claims[lc.claim_id] = _claim(
+            "released", lc.serial, lc.worker_id, lc.admitted_ms, lc.face_value_fen, lc.partner_code
         )
     serials = [v.serial for v in vouchers] + [
-        e.serial for e in (*void.values(), *in_flight.values())
+        lc.serial for lc in (*void.values(), *in_flight.values())
     ]
     s.counters = {
         "admitted": c["admitted"],
@@ -221,7 +226,9 @@ def expected_state(
     return s
 
 
-def _claim(state: str, serial: int, worker: str, at_ms: int, face: int, pcode: str) -> dict:
+def _claim(
+    state: str, serial: int, worker: str, at_ms: int, face: int, pcode: str
+) -> dict[str, Any]:
     return {
         "state": state,
         "serial": str(serial),

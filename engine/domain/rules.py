@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from engine.domain.profiles import PROFILE_FIELDS, ProfileError, WorkerProfile, parse_value
 
@@ -27,7 +28,7 @@ class Rule:
     def describe(self) -> str:
         return f"{self.field} {self.op} {self.value!r}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         value = self.value
         if isinstance(value, date):
             value = value.isoformat()
@@ -36,7 +37,7 @@ class Rule:
         return {"field": self.field, "op": self.op, "value": value}
 
 
-def make_rule(raw: dict) -> Rule:
+def make_rule(raw: dict[str, Any]) -> Rule:
     """Validate a rule from a campaign definition; ValueError says what is wrong."""
     if not isinstance(raw, dict) or set(raw) != {"field", "op", "value"}:
         raise ValueError("a rule has exactly the keys field, op and value")
@@ -81,7 +82,7 @@ def _holds(rule: Rule, fact: object) -> bool:
         case "not_in":
             return fact not in rule.value  # type: ignore[operator]
         case "gte":
-            return fact >= rule.value  # type: ignore[operator]
+            return bool(fact >= rule.value)  # type: ignore[operator]
         case "lte":
-            return fact <= rule.value  # type: ignore[operator]
+            return bool(fact <= rule.value)  # type: ignore[operator]
     return False

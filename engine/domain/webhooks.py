@@ -42,7 +42,7 @@ def verify(secret: str, header: str, body: str, now: int) -> bool:
 
 def backoff_s(attempts: int, base_s: float, cap_s: float = 3600.0) -> float:
     """Delay after the n-th failed attempt: base, 2 x base, 4 x base, ... up to the cap."""
-    return min(cap_s, base_s * 2 ** max(0, attempts - 1))
+    return min(cap_s, base_s * 2.0 ** max(0, attempts - 1))
 
 
 class RefusedAddress(OSError):

@@ -17,9 +17,11 @@ import secrets
 import shutil
 import signal
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -73,7 +75,7 @@ class StackState:
 
 
 class LocalStack:
-    def __init__(self, state_dir: Path, log=print) -> None:
+    def __init__(self, state_dir: Path, log: Callable[[str], object] = print) -> None:
         self.dir = state_dir.resolve()
         self.log = log
         self.state_path = self.dir / "stack.json"
@@ -125,7 +127,7 @@ class LocalStack:
         self.log("stopped: " + (", ".join(stopped) or "nothing was running"))
         return stopped
 
-    def status(self) -> list[dict]:
+    def status(self) -> list[dict[str, Any]]:
         state = StackState.load(self.state_path)
         return [
             {
@@ -209,50 +211,11 @@ class LocalStack:
             write_secret(password_file, secrets.token_urlsafe(24))
         password = password_file.read_text().strip()
         if not (data / "PG_VERSION").exists():
-            with tempfile.NamedTemporaryFile("w", dir=data.parent, delete=False) as pw:
-                pw.write(password)
-            try:
-                if user:
-                    os.chown(pw.name, *_ids(user))
-                run_as(
-                    [
-                        f"{bindir}/initdb",
-                        "-D",
-                        str(data),
-                        "-U",
-                        DB_USER,
-                        "-E",
-                        "UTF8",
-                        "--locale=C",
-                        "--auth-local=trust",
-                        "--auth-host=scram-sha-256",
-                        f"--pwfile={pw.name}",
-                    ],
-                    user,
-                )
-            finally:
-                os.unlink(pw.name)
-        proc = spawn(
-            [
-                f"{bindir}/postgres",
-                "-D",
-                str(data),
-                "-p",
-                str(port),
-                "-k",
-                str(data),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "shared_buffers=256MB",
-                "-c",
-                "logging_collector=off",
-            ],
-            log,
-            user=user,
-        )
+            _initdb(bindir, data, user, password)
+        options = ("listen_addresses=127.0.0.1", "max_connections=200", "shared_buffers=256MB",
+                   "logging_collector=off")  # fmt: skip
+        argv = [f"{bindir}/postgres", "-D", str(data), "-p", str(port), "-k", str(data)]
+        proc = spawn([*argv, *(x for o in options for x in ("-c", o))], log, user=user)
         # SIGINT is PostgreSQL's fast shutdown.
         state.servers.append(Server("postgres", proc.pid, port, str(log), signal.SIGINT))
         url = f"postgresql://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
@@ -370,3 +333,29 @@ async def _create_database(url: str) -> None:
             await conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     finally:
         await conn.close()
+
+
+def _initdb(bindir: str, data: Path, user: str | None, password: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=data.parent, delete=False) as pw:
+        pw.write(password)
+    try:
+        if user:
+            os.chown(pw.name, *_ids(user))
+        run_as(
+            [
+                f"{bindir}/initdb",
+                "-D",
+                str(data),
+                "-U",
+                DB_USER,
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                f"--pwfile={pw.name}",
+            ],
+            user,
+        )
+    finally:
+        os.unlink(pw.name)

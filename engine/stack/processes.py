@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class StackError(RuntimeError):
@@ -21,7 +22,7 @@ class StackError(RuntimeError):
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def port_open(port: int) -> bool:
@@ -51,12 +52,12 @@ def require_binary(name: str, debian_package: str, candidates: tuple[str, ...] =
 
 
 def spawn(
-    argv: list[str], log_path: Path, user: str | None = None, env: dict | None = None
-) -> subprocess.Popen:
+    argv: list[str], log_path: Path, user: str | None = None, env: dict[str, Any] | None = None
+) -> subprocess.Popen[bytes]:
     """Start a server in its own session so it outlives the command that started it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
-    kwargs: dict = {}
+    kwargs: dict[str, Any] = {}
     if user is not None:
         entry = pwd.getpwnam(user)
         kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
@@ -74,8 +75,8 @@ def spawn(
         log.close()
 
 
-def run_as(argv: list[str], user: str | None, **kwargs) -> subprocess.CompletedProcess:
-    extra: dict = {}
+def run_as(argv: list[str], user: str | None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    extra: dict[str, Any] = {}
     if user is not None:
         entry = pwd.getpwnam(user)
         extra.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])

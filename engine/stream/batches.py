@@ -52,13 +52,19 @@ async def run_batch(
             delay = min(delay * 2, max_backoff_s)
 
 
-async def _isolate(name, events, handle, dead_letter, exc) -> list:
+async def _isolate(
+    name: str,
+    events: Sequence[E],
+    handle: Callable[[Sequence[E]], Awaitable[list[R]]],
+    dead_letter: Callable[[E, BaseException], Awaitable[None]],
+    exc: BaseException,
+) -> list[R]:
     if len(events) == 1:
         log.error("event parked on the dead-letter topic", batch=name, error=repr(exc)[:300])
         DEAD_LETTERS.labels(name).inc()
         await dead_letter(events[0], exc)
         return []
-    out = []
+    out: list[R] = []
     for event in events:
         out += await run_batch(name, [event], handle, dead_letter)
     return out

@@ -82,8 +82,9 @@ async def _deliver(
 
 
 def _refused(exc: BaseException) -> bool:
-    while exc is not None:
-        if isinstance(exc, RefusedAddress):
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, RefusedAddress):
             return True
-        exc = exc.__cause__ or exc.__context__
+        cause = cause.__cause__ or cause.__context__
     return False

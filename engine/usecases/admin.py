@@ -148,7 +148,7 @@ class Admin:
         if await self.db.insert_cap_group(group_id, period, max_fen):
             return True
         existing = await self.db.get_cap_group(group_id)
-        if (existing["period"], existing["max_fen"]) != (period, max_fen):
+        if existing is None or (existing["period"], existing["max_fen"]) != (period, max_fen):
             raise Conflict(f"cap group {group_id} already exists with other terms")
         return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from engine.domain import lottery
 from engine.domain.admission import claim_id_for
@@ -65,7 +66,7 @@ class Lotteries:
         registrants = await self.db.lottery_registrants(campaign_id)
         return {lottery.entry(salt, worker): worker for worker, salt in registrants}
 
-    async def commit(self, campaign_id: str) -> dict:
+    async def commit(self, campaign_id: str) -> dict[str, Any]:
         """At registration close: fix the list and publish the seed's commitment."""
         campaign = await self._lottery(campaign_id)
         if self.clock.now() < campaign.claim_closes_at:
@@ -84,12 +85,13 @@ class Lotteries:
 
     async def draw(
         self, campaign_id: str, progress: Callable[[int, int], None] = lambda done, total: None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Reveal the seed, rank the registrants and admit the winners (idempotent).
 
         `progress(done, total)` is called as winners are admitted (the CLI's progress bar).
         """
         campaign = await self._lottery(campaign_id)
+        assert campaign.lottery is not None  # _lottery refuses other campaigns
         if self.clock.now() < campaign.lottery.draw_at:
             raise Conflict(f"the draw is at {campaign.lottery.draw_at.isoformat()}")
         row = await self.db.get_lottery(campaign_id)
@@ -119,7 +121,7 @@ class Lotteries:
         await asyncio.gather(*(admit(w) for w in winners))
         return await self.published(campaign_id)
 
-    async def published(self, campaign_id: str) -> dict:
+    async def published(self, campaign_id: str) -> dict[str, Any]:
         """What anyone may see; the seed only once the draw has happened."""
         await self._lottery(campaign_id)
         row = await self.db.get_lottery(campaign_id)

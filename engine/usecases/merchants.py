@@ -9,7 +9,7 @@ import io
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from engine.domain.webhooks import IPNetwork, RefusedAddress
@@ -62,7 +62,7 @@ class Merchants:
         self.live, self.db, self.campaigns = live, records, campaigns
         self.check_host = check_host
 
-    async def create(self, merchant_id: str, name: str) -> dict:
+    async def create(self, merchant_id: str, name: str) -> dict[str, Any]:
         """Create the merchant with its first key; the key is in this answer only."""
         api_key = new_api_key()
         key_id = f"k-{secrets.token_hex(6)}"
@@ -74,7 +74,7 @@ class Merchants:
         await self._require(merchant_id)
         return await self.db.insert_store(merchant_id, store_id, name)
 
-    async def issue_key(self, merchant_id: str, store_id: str | None) -> dict:
+    async def issue_key(self, merchant_id: str, store_id: str | None) -> dict[str, Any]:
         await self._require(merchant_id)
         api_key, key_id = new_api_key(), f"k-{secrets.token_hex(6)}"
         if not await self.db.insert_merchant_key(key_id, merchant_id, store_id, api_key):
@@ -91,12 +91,14 @@ class Merchants:
         if not await self.db.revoke_merchant_key(key_id, merchant_id):
             raise NotFound(f"No active key {key_id} for merchant {merchant_id}")
 
-    async def rotate_key(self, merchant_id: str, key_id: str, store_id: str | None) -> dict:
+    async def rotate_key(
+        self, merchant_id: str, key_id: str, store_id: str | None
+    ) -> dict[str, Any]:
         new = await self.issue_key(merchant_id, store_id)
         await self.revoke_key(merchant_id, key_id)
         return new
 
-    async def keys(self, merchant_id: str) -> list[dict]:
+    async def keys(self, merchant_id: str) -> list[dict[str, Any]]:
         await self._require(merchant_id)
         return [
             {
@@ -122,7 +124,7 @@ class Merchants:
         await self.live.unenrol(campaign_id, merchant_id)
         self.campaigns.forget(campaign_id)
 
-    async def settlements(self, merchant_id: str, first: date, last: date) -> list[dict]:
+    async def settlements(self, merchant_id: str, first: date, last: date) -> list[dict[str, Any]]:
         await self._require(merchant_id)
         rows = await self.db.settlements(merchant_id, first, last)
         return [
@@ -132,7 +134,7 @@ class Merchants:
 
     async def settlement_export(
         self, merchant_id: str, first: date, last: date
-    ) -> tuple[str, dict]:
+    ) -> tuple[str, dict[str, Any]]:
         """The statements as CSV and a manifest stating the CSV's SHA-256."""
         rows = await self.settlements(merchant_id, first, last)
         out = io.StringIO()
@@ -154,7 +156,7 @@ class Merchants:
 
     async def set_webhook(
         self, merchant_id: str, url: str, allow_http: bool, trusted: Sequence[IPNetwork] = ()
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Register (or replace) the URL; a new signing secret is returned this once."""
         await self._require(merchant_id)
         parts = urlsplit(url)
@@ -187,7 +189,7 @@ class Merchants:
         if not await self.db.delete_webhook(merchant_id):
             raise NotFound(f"merchant {merchant_id} has no webhook")
 
-    async def webhook_deliveries(self, merchant_id: str) -> list[dict]:
+    async def webhook_deliveries(self, merchant_id: str) -> list[dict[str, Any]]:
         await self._require(merchant_id)
         return [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}

@@ -196,7 +196,8 @@ class Reconciler:
         self, campaign_id: str, unissued: dict[str, LoggedClaim]
     ) -> tuple[dict[str, LoggedClaim], dict[str, LoggedClaim]]:
         """With Redis intact, its records say which unissued claims were released (void)."""
-        void, in_flight = {}, {}
+        void: dict[str, LoggedClaim] = {}
+        in_flight: dict[str, LoggedClaim] = {}
         for claim_id, c in unissued.items():
             record = await self.admissions.claim_record(campaign_id, claim_id)
             released = record.get("state") == "released" or record.get("serial") != str(c.serial)

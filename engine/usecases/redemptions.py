@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -67,7 +68,7 @@ class RedemptionAnswer:
     balance_fen: int
     redeemed_at: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -133,7 +134,9 @@ class Redemptions:
             )
             raise
 
-    async def verify(self, who: MerchantIdentity, code: str, terminal: str | None) -> dict:
+    async def verify(
+        self, who: MerchantIdentity, code: str, terminal: str | None
+    ) -> dict[str, Any]:
         """Is the code genuine, and could this merchant redeem it now? Changes nothing."""
         payload = await self._genuine(who, code, terminal)
         campaign_id = await self._campaign_id(payload.campaign_number)
@@ -198,28 +201,7 @@ class Redemptions:
             attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
         )
         if outcome.is_new:
-            event = VoucherRedeemed(
-                redemption_id=rid,
-                campaign_id=campaign_id,
-                serial=payload.serial,
-                merchant_id=who.merchant_id,
-                face_value_fen=outcome.face_value_fen,
-                redeemed_at_ms=outcome.at_ms,
-                request_id=request_id,
-                amount_fen=outcome.amount_fen,
-                balance_fen=outcome.balance_fen,
-                store_id=who.store_id or "",
-                terminal_id=terminal or "",
-            )
-            decision = Decision("redemption", campaign_id, rid)
-            await make_durable(
-                # Keyed by merchant: one partition holds a merchant's ledger chain in order.
-                publish=lambda: self.publisher.publish(event, key=who.merchant_id),
-                confirm=lambda: self.settlement.confirm_soon(decision, payload.serial),
-                release=lambda: self.redemptions.release_redemption(
-                    campaign_id, payload.serial, rid
-                ),
-            )
+            await self._make_durable(request, outcome, request_id)
         return RedemptionAnswer(
             rid,
             campaign_id,
@@ -230,9 +212,35 @@ class Redemptions:
             iso_ms(outcome.at_ms),
         )
 
+    async def _make_durable(
+        self, r: RedeemRequest, outcome: RedeemOutcome, request_id: str
+    ) -> None:
+        event = VoucherRedeemed(
+            redemption_id=r.redemption_id,
+            campaign_id=r.campaign_id,
+            serial=r.serial,
+            merchant_id=r.merchant_id,
+            face_value_fen=outcome.face_value_fen,
+            redeemed_at_ms=outcome.at_ms,
+            request_id=request_id,
+            amount_fen=outcome.amount_fen,
+            balance_fen=outcome.balance_fen,
+            store_id=r.store_id or "",
+            terminal_id=r.terminal_id or "",
+        )
+        decision = Decision("redemption", r.campaign_id, r.redemption_id)
+        await make_durable(
+            # Keyed by merchant: one partition holds a merchant's ledger chain in order.
+            publish=lambda: self.publisher.publish(event, key=r.merchant_id),
+            confirm=lambda: self.settlement.confirm_soon(decision, r.serial),
+            release=lambda: self.redemptions.release_redemption(
+                r.campaign_id, r.serial, r.redemption_id
+            ),
+        )
+
     async def redeem_offline(
         self, who: MerchantIdentity, items: Sequence[OfflineItem], request_id: str = ""
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """Apply a terminal's offline redemptions in order; say what became of each.
 
         The terminal's clock is trusted only back to the upload time minus the stated
@@ -242,7 +250,7 @@ class Redemptions:
         hours = self.offline_max_age.total_seconds() / 3600
         results = []
         for index, item in enumerate(items):
-            result: dict = {"index": index, "idempotency_key": item.idempotency_key}
+            result: dict[str, Any] = {"index": index, "idempotency_key": item.idempotency_key}
             try:
                 if not now - self.offline_max_age <= item.redeemed_at <= now + CLOCK_SKEW:
                     raise ValidationFailed(
@@ -277,7 +285,7 @@ class Redemptions:
         idempotency_key: str,
         amount_fen: int | None = None,
         request_id: str = "",
-    ) -> dict:
+    ) -> dict[str, Any]:
         campaign_id = campaign_of(redemption_id, "redemption")
         record = await self.redemptions.redemption_record(campaign_id, redemption_id)
         if not record or record.get("state") == "released":

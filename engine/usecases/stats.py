@@ -11,6 +11,18 @@ from engine.usecases.admin import Admin
 from engine.usecases.ports import CampaignRecords, Clock, LiveFigures
 from engine.usecases.read_caches import Campaigns
 
+_COUNTED = (
+    "admitted",
+    "issued",
+    "redeemed",
+    "expired",
+    "reclaimed",
+    "remaining",
+    "budget_used_fen",
+    "redeemed_fen",
+    "reversed_fen",
+)
+
 
 class Stats:
     """Figures per campaign, and the overview the dashboard polls."""
@@ -34,6 +46,9 @@ class Stats:
         now = self.clock.now()
         r = rates(await self.figures.admission_buckets(campaign_id, to_ms(now)), now)
         wave, total_released, current_qty, next_wave = released(c, now)
+        in_wave = 0
+        if c.waves and not c.rollover:
+            in_wave = await self.figures.wave_admitted(campaign_id, wave)
         available = available_now(
             quota=c.quota,
             admitted=view["admitted"],
@@ -42,31 +57,14 @@ class Stats:
             waves=bool(c.waves),
             released=total_released,
             current_wave_quantity=current_qty,
-            current_wave_admitted=(
-                await self.figures.wave_admitted(campaign_id, wave)
-                if c.waves and not c.rollover
-                else 0
-            ),
+            current_wave_admitted=in_wave,
         )
         budget_left = view.get("budget_left_fen")
         return {
             "campaign_id": campaign_id,
             "status": view["status"],
             "quota": c.quota,
-            **{
-                k: view[k]
-                for k in (
-                    "admitted",
-                    "issued",
-                    "redeemed",
-                    "expired",
-                    "reclaimed",
-                    "remaining",
-                    "budget_used_fen",
-                    "redeemed_fen",
-                    "reversed_fen",
-                )
-            },
+            **{k: view[k] for k in _COUNTED},
             "budget_left_fen": budget_left,
             "available_now": available,
             "wave": {"current": wave, "of": len(c.waves), "next_at": iso(next_wave)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.domain.ids import PARTY_ID
 from engine.domain.profiles import (
@@ -29,7 +30,7 @@ class ImportReport:
     unchanged: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, id, reason)
 
-    def as_dict(self, max_rejections: int = 1000) -> dict:
+    def as_dict(self, max_rejections: int = 1000) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "created": self.created,
@@ -71,7 +72,7 @@ class Workers:
     def __init__(self, *, live: LiveDefinitions, records: WorkerRecords) -> None:
         self.live, self.db = live, records
 
-    async def register(self, worker_id: str, values: dict) -> bool:
+    async def register(self, worker_id: str, values: dict[str, Any]) -> bool:
         """Create or update one worker; True when created."""
         try:
             profile = parse_profile(worker_id, values)
@@ -80,7 +81,7 @@ class Workers:
         created, _ = await self._write([profile])
         return created == 1
 
-    async def register_many(self, items: list[tuple[str, dict]]) -> int:
+    async def register_many(self, items: list[tuple[str, dict[str, Any]]]) -> int:
         """All or nothing: any invalid worker refuses the whole request."""
         profiles, errors = [], []
         for worker_id, values in items:
@@ -94,7 +95,9 @@ class Workers:
         return len(profiles)
 
     async def import_rows(
-        self, rows: Iterable[tuple[int, dict]], progress: Callable[[int], None] = lambda n: None
+        self,
+        rows: Iterable[tuple[int, dict[str, Any]]],
+        progress: Callable[[int], None] = lambda n: None,
     ) -> ImportReport:
         """Import idempotently: rows equal to what is stored change nothing."""
         report, batch, seen = ImportReport(), [], set()

@@ -22,7 +22,7 @@ from engine.adapters.redis import Redis
 from engine.settings import Settings
 from engine.stack.local import LocalStack
 from tests.integration.conftest import Factory
-from tests.integration.engine_procs import EngineProcesses, database, running
+from tests.integration.engine_procs import EngineUnderTest, database, running
 
 
 @pytest.fixture(scope="package")
@@ -59,7 +59,7 @@ def fault_settings(fault_env: dict[str, str]) -> Settings:
 @pytest.fixture(scope="package")
 def fault_engine(
     fault_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EngineProcesses]:
+) -> Iterator[EngineUnderTest]:
     with running(fault_env, tmp_path_factory.mktemp("fault-logs"), windows=False) as procs:
         yield procs
 
@@ -77,14 +77,14 @@ async def fredis(fault_settings: Settings) -> AsyncIterator[Redis]:
     await live.close()
 
 
-def client(engine: EngineProcesses) -> httpx.AsyncClient:
+def client(engine: EngineUnderTest) -> httpx.AsyncClient:
     """A client of its own per step: connections to a killed API must not be reused."""
     limits = httpx.Limits(max_connections=100, keepalive_expiry=1)
     return httpx.AsyncClient(base_url=engine.base_url, limits=limits, timeout=30)
 
 
 @pytest.fixture
-async def fhttp(fault_engine: EngineProcesses) -> AsyncIterator[httpx.AsyncClient]:
+async def fhttp(fault_engine: EngineUnderTest) -> AsyncIterator[httpx.AsyncClient]:
     async with client(fault_engine) as c:
         yield c
 

@@ -23,7 +23,7 @@ from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import load_auth_key, load_keyring
 from engine.settings import Settings
 from engine.stack.local import LocalStack
-from tests.integration.engine_procs import EngineProcesses, database, running
+from tests.integration.engine_procs import EngineUnderTest, database, running
 
 RECEIVER_HOST = "127.0.0.77"
 
@@ -67,7 +67,7 @@ def settings(stack_env: dict[str, str]) -> Settings:
 @pytest.fixture(scope="session")
 def engine(
     stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EngineProcesses]:
+) -> Iterator[EngineUnderTest]:
     with running(stack_env, tmp_path_factory.mktemp("logs")) as procs:
         yield procs
 
@@ -79,7 +79,7 @@ async def db(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="session")
-async def http(engine: EngineProcesses) -> AsyncIterator[httpx.AsyncClient]:
+async def http(engine: EngineUnderTest) -> AsyncIterator[httpx.AsyncClient]:
     # Idle connections are dropped well before the server's keep-alive timeout, so a request
     # never goes out on a connection the server is closing at that moment.
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)

@@ -397,7 +397,16 @@ async def test_offline_kit_verifies_codes_with_published_keys(http, factory, db,
     async def check(c: str) -> subprocess.CompletedProcess:
         return await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "engine.cli.main", "codes", "verify", c, "--keys", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "engine.cli.main",
+                "codes",
+                "verify",
+                c,
+                "--published-keys",
+                str(path),
+            ],
             capture_output=True,
             text=True,
             check=False,

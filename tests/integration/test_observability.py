@@ -77,7 +77,7 @@ async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):
 
     async def drain(seconds: int, per_s: int) -> int:
         admitted = 0
-        for tick in range(seconds * per_s):
+        for _tick in range(seconds * per_s):
             clock.moment = clock.moment + timedelta(seconds=1 / per_s)
             try:
                 await services.claims.claim(

@@ -11,7 +11,7 @@ import yaml
 from engine.adapters.migrations import migration_files
 from engine.adapters.postgres import queries
 from engine.api.app import create_app
-from engine.cli.main import render_json
+from engine.cli.common import render_json
 from engine.events import EVENT_TYPES, ClaimAdmitted, json_schema
 from engine.settings import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.bench.checks import Books
 from engine.bench.generators import Endpoint, LoadFigures
-from engine.bench.runner import BenchOptions, BenchReport, Thresholds, judge
+from engine.bench.judgement import BenchOptions, BenchReport, Thresholds, judge
 
 
 def _run(target: str, rps: float, p99: float, generator: str = "wrk") -> LoadFigures:

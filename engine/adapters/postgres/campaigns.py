@@ -13,11 +13,11 @@ from engine.adapters.postgres.base import Queries
 from engine.domain.campaigns import (
     Campaign,
     Status,
-    WorkerCategory,
     as_dict,
     options,
     with_options,
 )
+from engine.domain.profiles import WorkerCategory
 from engine.errors import Unavailable
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from engine.adapters.postgres.base import Queries, hash_api_key
@@ -29,8 +31,8 @@ class OperatorRecords(Queries):
         actor: str,
         action: str,
         target: str,
-        before: dict | None,
-        after: dict | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
         request_id: str | None,
     ) -> None:
         await self.pool.execute(

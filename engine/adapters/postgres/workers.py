@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -10,7 +11,9 @@ from engine.adapters.postgres.base import Queries
 
 
 class WorkerRecords(Queries):
-    async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> tuple[int, int]:
+    async def upsert_workers(
+        self, rows: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> tuple[int, int]:
         """Write workers whose data differs; return (created, updated)."""
         ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
         written = await self.pool.fetch(

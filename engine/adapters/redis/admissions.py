@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis.asyncio as redis
 
 from engine.adapters.redis import keys, replies
-from engine.adapters.redis.connection import Scripts, text, texts
+from engine.adapters.redis.connection import Arg, Scripts, text, texts
 from engine.domain.admission import Admission, AdmitRequest, CapReservation
 
 
@@ -26,7 +26,7 @@ class RedisAdmissions:
             keys.unsettled(a.campaign_id),
             keys.claim_rate(a.campaign_id, a.worker_id),
         ]
-        args = [
+        args: list[Arg] = [
             a.worker_id,
             a.category,
             a.now_ms,
@@ -59,7 +59,16 @@ class RedisAdmissions:
             keys.cap_reservation(r.group, r.claim_id),
             keys.cap_unsettled(r.group),
         ]
-        args = [r.worker_id, r.amount, cap, ttl_s, r.claim_id, r.campaign_id, r.period, now_ms]
+        args: list[Arg] = [
+            r.worker_id,
+            r.amount,
+            cap,
+            ttl_s,
+            r.claim_id,
+            r.campaign_id,
+            r.period,
+            now_ms,
+        ]
         return int(await self.scripts.run("cap_reserve", ks, args))
 
     async def cap_release(self, group: str, period: str, claim_id: str, worker_id: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -15,6 +15,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from engine.metrics import REDIS_SCRIPT_DURATION
 
+# What a script takes as an argument (redis-py encodes each).
+Arg = str | int | float | bytes
 SCRIPT_NAMES = (
     "admit",
     "release_claim",
@@ -59,12 +61,12 @@ class Scripts:
             for name in SCRIPT_NAMES
         }
 
-    async def run(self, name: str, keys: Sequence[str], args: Sequence[object] = ()) -> Any:
+    async def run(self, name: str, keys: Sequence[str], args: Sequence[Arg] = ()) -> Any:
         with REDIS_SCRIPT_DURATION.labels(name).time():
             return await self._scripts[name](keys=list(keys), args=list(args))
 
     async def queue(
-        self, pipe: Pipeline, name: str, keys: Sequence[str], args: Sequence[object] = ()
+        self, pipe: Pipeline, name: str, keys: Sequence[str], args: Sequence[Arg] = ()
     ) -> None:
         """Add one run of the script to a pipeline (its reply comes with the pipeline's)."""
         await self._scripts[name](keys=list(keys), args=list(args), client=pipe)
@@ -75,7 +77,12 @@ async def timed(pipe: Pipeline) -> list[Any]:
         return await pipe.execute()
 
 
-def text(value: bytes | str | int) -> str:
+def fields(mapping: Mapping[str, str] | Mapping[str, int] | Mapping[str, str | int]) -> Any:
+    """A hash's fields as redis-py's HSET takes them (its stubs want a wider key type)."""
+    return dict(mapping)
+
+
+def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import redis.asyncio as redis
 
 from engine.adapters.redis import keys
-from engine.adapters.redis.connection import Scripts, texts, timed
+from engine.adapters.redis.connection import Scripts, fields, texts, timed
 from engine.domain.campaigns import Campaign
 
 
@@ -74,7 +74,7 @@ class RedisDefinitions:
                 key = keys.worker_profile(worker_id)
                 pipe.delete(key)
                 if record:
-                    pipe.hset(key, mapping=dict(record))
+                    pipe.hset(key, mapping=fields(record))
             await pipe.execute()
 
     async def cached_profile(self, worker_id: str) -> dict[str, str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import redis.asyncio as redis
 
 from engine.adapters.redis import keys
-from engine.adapters.redis.connection import text, texts
+from engine.adapters.redis.connection import fields, text, texts
 from engine.adapters.redis.definitions import definition_fields
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
@@ -43,19 +46,20 @@ class RedisRebuild:
             actual.per_period = {
                 k: int(v) for k, v in texts(await client.hgetall(period_key)).items()
             }
-        for kind, key_of in (
-            ("claims", lambda i: keys.claim(campaign_id, i)),
-            ("vouchers", lambda i: keys.voucher(campaign_id, i)),
-            ("redemptions", lambda i: keys.redemption(campaign_id, i)),
-            ("reversals", lambda i: keys.reversal(campaign_id, i)),
-        ):
+        key_of: dict[str, Callable[[Any], str]] = {
+            "claims": lambda i: keys.claim(campaign_id, i),
+            "vouchers": lambda i: keys.voucher(campaign_id, i),
+            "redemptions": lambda i: keys.redemption(campaign_id, i),
+            "reversals": lambda i: keys.reversal(campaign_id, i),
+        }
+        for kind, key in key_of.items():
             ids = list(getattr(expected, kind))
             found = getattr(actual, kind)
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 async with client.pipeline(transaction=False) as pipe:
                     for i in chunk:
-                        pipe.hgetall(key_of(i))
+                        pipe.hgetall(key(i))
                     for i, record in zip(chunk, await pipe.execute(), strict=True):
                         found[i] = texts(record)
         if expected.pool is not None:
@@ -77,16 +81,16 @@ class RedisRebuild:
             async with client.pipeline(transaction=False) as pipe:
                 for key, record in records[start : start + _CHUNK]:
                     pipe.delete(key)
-                    pipe.hset(key, mapping=record)
+                    pipe.hset(key, mapping=fields(record))
                 await pipe.execute()
         async with client.pipeline(transaction=True) as pipe:
             pipe.delete(
                 keys.per_worker(cid), keys.per_period(cid, state.period), keys.unsettled(cid)
             )
             if state.per_worker:
-                pipe.hset(keys.per_worker(cid), mapping=state.per_worker)
+                pipe.hset(keys.per_worker(cid), mapping=fields(state.per_worker))
             if state.per_period:
-                pipe.hset(keys.per_period(cid, state.period), mapping=state.per_period)
+                pipe.hset(keys.per_period(cid, state.period), mapping=fields(state.per_period))
             if state.pool is not None:
                 pipe.delete(keys.partner_pool(cid))
                 if state.pool:
@@ -98,7 +102,10 @@ class RedisRebuild:
             if campaign.merchants:
                 pipe.sadd(keys.merchants(cid), *campaign.merchants)
             pipe.delete(keys.campaign(cid))
-            pipe.hset(keys.campaign(cid), mapping=state.counters | definition_fields(campaign))
+            pipe.hset(
+                keys.campaign(cid),
+                mapping=fields({**state.counters, **definition_fields(campaign)}),
+            )
             await pipe.execute()
 
     async def read_cap(self, group_id: str, expected: CapState) -> CapState:
@@ -125,13 +132,13 @@ class RedisRebuild:
                 for claim_id, record in items[start : start + _CHUNK]:
                     key = keys.cap_reservation(group_id, claim_id)
                     pipe.delete(key)
-                    pipe.hset(key, mapping=record)
+                    pipe.hset(key, mapping=fields(record))
                     pipe.expire(key, ttl_s)
                 await pipe.execute()
         spent = keys.cap_spent(group_id, state.period)
         async with client.pipeline(transaction=True) as pipe:
             pipe.delete(spent)
             if state.spent:
-                pipe.hset(spent, mapping=state.spent)
+                pipe.hset(spent, mapping=fields(state.spent))
                 pipe.expire(spent, ttl_s)
             await pipe.execute()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis.asyncio as redis
 
 from engine.adapters.redis import keys, replies
-from engine.adapters.redis.connection import Scripts, text, texts
+from engine.adapters.redis.connection import Arg, Scripts, text, texts
 from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
 
 
@@ -22,7 +22,7 @@ class RedisRedemptions:
             keys.redemption_rate(r.campaign_id, r.at_ms // 60_000),
             keys.unsettled(r.campaign_id),
         ]
-        args = [
+        args: list[Arg] = [
             r.merchant_id,
             r.redemption_id,
             r.serial,
@@ -43,7 +43,7 @@ class RedisRedemptions:
         return text(await self.scripts.run("release_redemption", ks))
 
     async def reverse(self, r: ReverseRequest) -> ReverseOutcome:
-        args = [
+        args: list[Arg] = [
             r.merchant_id,
             r.reversal_id,
             r.amount_fen,

@@ -9,7 +9,7 @@ import redis.asyncio as redis
 
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
-from engine.adapters.redis.connection import Scripts, text, texts, timed
+from engine.adapters.redis.connection import Arg, Scripts, text, texts, timed
 from engine.domain.settlement import Activation, Decision
 
 _KEY_OF = {"claim": keys.claim, "redemption": keys.redemption, "reversal": keys.reversal}
@@ -62,7 +62,7 @@ class RedisSettlement:
                     keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
                 ]
-                args = [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value)]
+                args: list[Arg] = [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value)]
                 await self.scripts.queue(pipe, "activate", ks, args)
             return [int(r) for r in await timed(pipe)]
 

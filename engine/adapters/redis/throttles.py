@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.adapters.redis import keys
-from engine.adapters.redis.connection import Scripts
+from engine.adapters.redis.connection import Arg, Scripts
 
 
 class RedisThrottles:
@@ -18,7 +18,7 @@ class RedisThrottles:
         The failure throttle's script, counting every request: it refuses once the count
         reaches its limit, so the limit is one past the allowance.
         """
-        args = [window_s, "1", allowed + 1]
+        args: list[Arg] = [window_s, "1", allowed + 1]
         return int(await self.scripts.run("throttle", [keys.rate(caller)], args))
 
     async def credential_failure(self, address: str, window_s: int, allowed: int) -> int:
@@ -35,5 +35,5 @@ class RedisThrottles:
         `limits` pairs a scope (a terminal, a key) with its allowance per window.
         """
         ks = [keys.failures(merchant_id, scope) for scope, _ in limits]
-        args = [window_s, "1" if failed else "0", *(limit for _, limit in limits)]
+        args: list[Arg] = [window_s, "1" if failed else "0", *(limit for _, limit in limits)]
         return int(await self.scripts.run("throttle", ks, args))

@@ -4,15 +4,16 @@ reverse, rotate one's own key, and read settlement statements."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from engine.api import audit
 from engine.api.auth import require_merchant, require_ops_or_path_merchant, services
 from engine.api.models import (
     IdempotencyKey,
+    MerchantIdPath,
     OfflineBatchIn,
     RedemptionIn,
     RedemptionOut,
@@ -23,7 +24,6 @@ from engine.api.models import (
 )
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
-from engine.domain.ids import PARTY_ID_PATTERN
 from engine.errors import EngineError, ValidationFailed
 from engine.metrics import REDEMPTIONS, REVERSALS, outcome
 from engine.usecases.redemptions import MerchantIdentity, OfflineItem
@@ -33,7 +33,6 @@ Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]
 # Who may call is checked before the query and body are: a stranger learns nothing, not even
 # which parameters are wrong.
 OWN_MERCHANT = Depends(require_ops_or_path_merchant)
-MerchantId = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 From = Annotated[date, Query(alias="from")]
 To = Annotated[date, Query(alias="to")]
 
@@ -53,14 +52,14 @@ async def redeem(
         )
     except EngineError as exc:
         # Refused codes carry no trustworthy campaign: they are counted under "-".
-        REDEMPTIONS.labels(getattr(exc, "campaign_id", "-"), outcome(exc)).inc()
+        REDEMPTIONS.labels(exc.campaign_id, outcome(exc)).inc()
         raise
     REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
     return JSONResponse(answer.as_dict(), status_code=201)
 
 
 @router.post("/redemptions/batch")
-async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) -> dict:
+async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) -> dict[str, Any]:
     """Redemptions a terminal recorded while offline, applied in order; one outcome each."""
     items = [
         OfflineItem(i.code, i.idempotency_key, i.redeemed_at, i.amount_fen, i.terminal_id)
@@ -75,7 +74,7 @@ async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) 
 @router.post("/reversals", status_code=201)
 async def reverse(
     body: ReversalIn, request: Request, who: Merchant, idempotency_key: IdempotencyKey = None
-) -> dict:
+) -> dict[str, Any]:
     """Give back all or part of one of this merchant's redemptions, within the window."""
     key = check_idempotency_key(idempotency_key)
     try:
@@ -92,13 +91,13 @@ async def reverse(
 @router.post("/codes/verify")
 async def verify(
     body: VerifyIn, request: Request, who: Merchant, terminal: TerminalId = None
-) -> dict:
+) -> dict[str, Any]:
     """Whether a code is genuine and redeemable now; redeems nothing."""
     return await services(request).redemptions.verify(who, body.code, terminal)
 
 
 @router.post("/me/keys/rotate", status_code=201)
-async def rotate_own_key(request: Request, who: Merchant) -> dict:
+async def rotate_own_key(request: Request, who: Merchant) -> dict[str, Any]:
     """A new key for the same merchant and store; the one used for this call stops at once."""
     new = await services(request).merchants.rotate_key(who.merchant_id, who.key_id, who.store_id)
     await audit.record(
@@ -118,7 +117,9 @@ def _period(first: date, last: date) -> tuple[date, date]:
 
 
 @router.put("/merchants/{merchant_id}/webhook", dependencies=[OWN_MERCHANT])
-async def set_webhook(body: WebhookIn, request: Request, merchant_id: MerchantId) -> dict:
+async def set_webhook(
+    body: WebhookIn, request: Request, merchant_id: MerchantIdPath
+) -> dict[str, Any]:
     """Where to send voucher.redeemed and voucher.reversed; the answer holds the secret
     that signs them (X-Nuanxin-Signature), shown this once."""
     s = services(request)
@@ -130,35 +131,37 @@ async def set_webhook(body: WebhookIn, request: Request, merchant_id: MerchantId
 
 
 @router.delete("/merchants/{merchant_id}/webhook", status_code=204, dependencies=[OWN_MERCHANT])
-async def delete_webhook(request: Request, merchant_id: MerchantId) -> Response:
+async def delete_webhook(request: Request, merchant_id: MerchantIdPath) -> Response:
     await services(request).merchants.delete_webhook(merchant_id)
     await audit.record(request, "webhook.delete", f"merchant:{merchant_id}")
     return Response(status_code=204)
 
 
 @router.get("/merchants/{merchant_id}/webhook/deliveries", dependencies=[OWN_MERCHANT])
-async def webhook_deliveries(request: Request, merchant_id: MerchantId) -> dict:
+async def webhook_deliveries(request: Request, merchant_id: MerchantIdPath) -> dict[str, Any]:
     return {"deliveries": await services(request).merchants.webhook_deliveries(merchant_id)}
 
 
 @router.get("/merchants/{merchant_id}/settlements", dependencies=[OWN_MERCHANT])
 async def settlements(
     request: Request,
-    merchant_id: MerchantId,
+    merchant_id: MerchantIdPath,
     first: From,
     last: To,
-) -> dict:
+) -> dict[str, Any]:
     days = await services(request).merchants.settlements(merchant_id, *_period(first, last))
     return {"merchant_id": merchant_id, "days": days}
 
 
-async def _export(request: Request, merchant_id: str, first: date, last: date) -> tuple[str, dict]:
+async def _export(
+    request: Request, merchant_id: str, first: date, last: date
+) -> tuple[str, dict[str, Any]]:
     return await services(request).merchants.settlement_export(merchant_id, *_period(first, last))
 
 
 @router.get("/merchants/{merchant_id}/settlements.csv", dependencies=[OWN_MERCHANT])
 async def settlements_csv(
-    request: Request, merchant_id: MerchantId, first: From, last: To
+    request: Request, merchant_id: MerchantIdPath, first: From, last: To
 ) -> Response:
     text, manifest = await _export(request, merchant_id, first, last)
     return Response(
@@ -173,7 +176,7 @@ async def settlements_csv(
 
 @router.get("/merchants/{merchant_id}/settlements/manifest", dependencies=[OWN_MERCHANT])
 async def settlements_manifest(
-    request: Request, merchant_id: MerchantId, first: From, last: To
-) -> dict:
+    request: Request, merchant_id: MerchantIdPath, first: From, last: To
+) -> dict[str, Any]:
     """Names the CSV export for the same period and states its SHA-256."""
     return (await _export(request, merchant_id, first, last))[1]

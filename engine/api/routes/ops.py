@@ -3,7 +3,7 @@ pools, lottery steps, merchants, workers and worker tokens."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
@@ -18,7 +18,9 @@ from engine.api.models import (
     CapGroupIn,
     CodeLookupIn,
     EnrolIn,
+    KeyIdPath,
     KeyIn,
+    MerchantIdPath,
     MerchantIn,
     MerchantOut,
     OpsCredentialIn,
@@ -27,13 +29,13 @@ from engine.api.models import (
     StatusIn,
     StoreIn,
     TokenOut,
+    WorkerIdPath,
     WorkerIn,
     WorkerOut,
     WorkersBulkIn,
     WorkersBulkOut,
 )
 from engine.api.responses import ERRORS
-from engine.domain.ids import PARTY_ID_PATTERN
 from engine.errors import ValidationFailed
 from engine.usecases.admin import MUTABLE
 from engine.usecases.workers import read_csv
@@ -41,11 +43,10 @@ from engine.usecases.workers import read_csv
 router = APIRouter(
     prefix="/v1", dependencies=[Depends(require_ops)], responses=ERRORS, tags=["ops"]
 )
-WorkerId = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut)
-async def create_campaign(body: CampaignIn, request: Request, response: Response) -> dict:
+async def create_campaign(body: CampaignIn, request: Request, response: Response) -> dict[str, Any]:
     admin = services(request).admin
     campaign, created = await admin.create_campaign(body.to_domain())
     view = await admin.campaign_view(campaign.id)
@@ -57,12 +58,14 @@ async def create_campaign(body: CampaignIn, request: Request, response: Response
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(request: Request, campaign_id: CampaignId) -> dict:
+async def get_campaign(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     return await services(request).admin.campaign_view(campaign_id)
 
 
 @router.patch("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def change_campaign(body: CampaignPatch, request: Request, campaign_id: CampaignId) -> dict:
+async def change_campaign(
+    body: CampaignPatch, request: Request, campaign_id: CampaignId
+) -> dict[str, Any]:
     """A new version of the definition; vouchers already issued keep theirs."""
     admin = services(request).admin
     changes = dict(body.model_extra or {})
@@ -89,14 +92,14 @@ async def audit_log(
     target: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict:
+) -> dict[str, Any]:
     """Who did what to what, newest first."""
     rows = await services(request).db.list_audit(target, action, limit)
     return {"entries": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
 
 
 @router.post("/ops/credentials", status_code=201)
-async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict:
+async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict[str, Any]:
     """A named token for one person of the operations staff; the token is shown once."""
     created = await services(request).operators.create(body.name, request.state.actor)
     await audit.record(request, "ops.credential_create", f"ops:{body.name}", after=created)
@@ -104,7 +107,7 @@ async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict
 
 
 @router.get("/ops/credentials")
-async def list_ops_credentials(request: Request) -> dict:
+async def list_ops_credentials(request: Request) -> dict[str, Any]:
     return {"credentials": await services(request).operators.credentials()}
 
 
@@ -121,7 +124,7 @@ async def revoke_ops_credential(
 
 
 @router.post("/ops/vouchers/revoke")
-async def revoke_voucher(body: RevokeIn, request: Request) -> dict:
+async def revoke_voucher(body: RevokeIn, request: Request) -> dict[str, Any]:
     """Stop a voucher that still has value (fraud, error); the reason is kept and audited."""
     result = await services(request).investigations.revoke(body.code, body.reason)
     await audit.record(
@@ -134,19 +137,19 @@ async def revoke_voucher(body: RevokeIn, request: Request) -> dict:
 
 
 @router.post("/ops/codes/history")
-async def code_history(body: CodeLookupIn, request: Request) -> dict:
+async def code_history(body: CodeLookupIn, request: Request) -> dict[str, Any]:
     """Everything about one code: its voucher, its state in Redis and its ledger rows.
     (POST: a code is a bearer credential and does not belong in a URL.)"""
     return await services(request).investigations.code_history(body.code)
 
 
 @router.get("/ops/workers/{worker_id}/history")
-async def worker_history(request: Request, worker_id: WorkerId) -> dict:
+async def worker_history(request: Request, worker_id: WorkerIdPath) -> dict[str, Any]:
     return await services(request).investigations.worker_history(worker_id)
 
 
 @router.get("/ops/overview")
-async def overview(request: Request) -> dict:
+async def overview(request: Request) -> dict[str, Any]:
     """Every live campaign's figures, refusals by reason and issuance backlog (the dashboard)."""
     return await services(request).stats.overview()
 
@@ -157,7 +160,7 @@ async def campaign_windows(
     campaign_id: CampaignId,
     kind: Annotated[Literal["claims", "issued", "redeemed"], Query()] = "claims",
     size: Annotated[Literal["1s", "1m"], Query()] = "1s",
-) -> dict:
+) -> dict[str, Any]:
     """Events per tumbling window (start -> count), as the stream workers counted them."""
     counts = await services(request).redis.figures.windows(campaign_id, kind, size)
     return {
@@ -169,13 +172,13 @@ async def campaign_windows(
 
 
 @router.get("/ops/campaigns/{campaign_id}/stats")
-async def campaign_stats(request: Request, campaign_id: CampaignId) -> dict:
+async def campaign_stats(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     """Counters, rates, and when stock, budget and the current wave run out at this rate."""
     return await services(request).stats.campaign(campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/status", response_model=CampaignOut)
-async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) -> dict:
+async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     """Lifecycle: draft -> scheduled -> open -> paused -> closed. A pause applies at once."""
     admin = services(request).admin
     before = await admin.campaign_view(campaign_id)
@@ -191,7 +194,9 @@ async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) 
 
 
 @router.post("/cap-groups", status_code=201)
-async def create_cap_group(body: CapGroupIn, request: Request, response: Response) -> dict:
+async def create_cap_group(
+    body: CapGroupIn, request: Request, response: Response
+) -> dict[str, Any]:
     """A per-worker cap in fen per period, shared by every campaign naming this group."""
     group = body.model_dump(mode="json")
     if await services(request).admin.create_cap_group(body.id, body.period.value, body.max_fen):
@@ -202,14 +207,14 @@ async def create_cap_group(body: CapGroupIn, request: Request, response: Respons
 
 
 @router.post("/campaigns/{campaign_id}/pool/bulk")
-async def import_pool(body: PoolIn, request: Request, campaign_id: CampaignId) -> dict:
+async def import_pool(body: PoolIn, request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     result = await services(request).admin.import_partner_codes(campaign_id, body.codes)
     await audit.record(request, "campaign.pool_import", f"campaign:{campaign_id}", after=result)
     return result
 
 
 @router.post("/campaigns/{campaign_id}/lottery/commit")
-async def lottery_commit(request: Request, campaign_id: CampaignId) -> dict:
+async def lottery_commit(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     published = await services(request).lotteries.commit(campaign_id)
     facts = {k: published[k] for k in ("commitment", "registrants_digest", "stock")}
     await audit.record(request, "lottery.commit", f"campaign:{campaign_id}", after=facts)
@@ -217,7 +222,7 @@ async def lottery_commit(request: Request, campaign_id: CampaignId) -> dict:
 
 
 @router.post("/campaigns/{campaign_id}/lottery/draw")
-async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict:
+async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     published = await services(request).lotteries.draw(campaign_id)
     facts = {"winners": len(published["winners"]), "seed_hex": published["seed_hex"]}
     await audit.record(request, "lottery.draw", f"campaign:{campaign_id}", after=facts)
@@ -225,7 +230,7 @@ async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict:
 
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)
-async def create_merchant(body: MerchantIn, request: Request) -> dict:
+async def create_merchant(body: MerchantIn, request: Request) -> dict[str, Any]:
     """The answer holds the merchant's first API key; it is never shown again."""
     created = await services(request).merchants.create(body.id, body.name)
     await audit.record(
@@ -239,8 +244,8 @@ async def create_merchant(body: MerchantIn, request: Request) -> dict:
 
 @router.post("/merchants/{merchant_id}/stores", status_code=201)
 async def add_store(
-    body: StoreIn, request: Request, merchant_id: WorkerId, response: Response
-) -> dict:
+    body: StoreIn, request: Request, merchant_id: MerchantIdPath, response: Response
+) -> dict[str, Any]:
     if await services(request).merchants.add_store(merchant_id, body.id, body.name):
         await audit.record(
             request,
@@ -254,7 +259,7 @@ async def add_store(
 
 
 @router.post("/merchants/{merchant_id}/keys", status_code=201)
-async def issue_key(body: KeyIn, request: Request, merchant_id: WorkerId) -> dict:
+async def issue_key(body: KeyIn, request: Request, merchant_id: MerchantIdPath) -> dict[str, Any]:
     """A new key (optionally for one store); shown in this answer only."""
     issued = await services(request).merchants.issue_key(merchant_id, body.store_id)
     await audit.record(
@@ -267,12 +272,12 @@ async def issue_key(body: KeyIn, request: Request, merchant_id: WorkerId) -> dic
 
 
 @router.get("/merchants/{merchant_id}/keys")
-async def list_keys(request: Request, merchant_id: WorkerId) -> dict:
+async def list_keys(request: Request, merchant_id: MerchantIdPath) -> dict[str, Any]:
     return {"keys": await services(request).merchants.keys(merchant_id)}
 
 
 @router.delete("/merchants/{merchant_id}/keys/{key_id}", status_code=204)
-async def revoke_key(request: Request, merchant_id: WorkerId, key_id: WorkerId) -> Response:
+async def revoke_key(request: Request, merchant_id: MerchantIdPath, key_id: KeyIdPath) -> Response:
     """Takes effect on the key's next request."""
     await services(request).merchants.revoke_key(merchant_id, key_id)
     await audit.record(
@@ -282,7 +287,9 @@ async def revoke_key(request: Request, merchant_id: WorkerId, key_id: WorkerId) 
 
 
 @router.post("/campaigns/{campaign_id}/merchants")
-async def enrol_merchant(body: EnrolIn, request: Request, campaign_id: CampaignId) -> dict:
+async def enrol_merchant(
+    body: EnrolIn, request: Request, campaign_id: CampaignId
+) -> dict[str, Any]:
     await services(request).merchants.enrol(campaign_id, body.merchant_id)
     await audit.record(
         request,
@@ -295,7 +302,7 @@ async def enrol_merchant(body: EnrolIn, request: Request, campaign_id: CampaignI
 
 @router.delete("/campaigns/{campaign_id}/merchants/{merchant_id}", status_code=204)
 async def unenrol_merchant(
-    request: Request, campaign_id: CampaignId, merchant_id: WorkerId
+    request: Request, campaign_id: CampaignId, merchant_id: MerchantIdPath
 ) -> Response:
     """End an enrolment; the merchant's next redemption of this campaign is refused."""
     await services(request).merchants.unenrol(campaign_id, merchant_id)
@@ -306,7 +313,7 @@ async def unenrol_merchant(
 
 
 @router.post("/workers", status_code=201, response_model=WorkerOut)
-async def register_worker(body: WorkerIn, request: Request, response: Response) -> dict:
+async def register_worker(body: WorkerIn, request: Request, response: Response) -> dict[str, Any]:
     created = await services(request).workers.register(body.id, body.profile())
     if not created:
         response.status_code = 200
@@ -314,13 +321,13 @@ async def register_worker(body: WorkerIn, request: Request, response: Response) 
 
 
 @router.post("/workers/bulk", response_model=WorkersBulkOut)
-async def register_workers(body: WorkersBulkIn, request: Request) -> dict:
+async def register_workers(body: WorkersBulkIn, request: Request) -> dict[str, Any]:
     items = [(w.id, w.profile()) for w in body.workers]
     return {"upserted": await services(request).workers.register_many(items)}
 
 
 @router.post("/workers/import")
-async def import_workers(request: Request) -> dict:
+async def import_workers(request: Request) -> dict[str, Any]:
     """A CSV body (header: id, category and profile columns); a per-row report comes back."""
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     report = await services(request).workers.import_rows(read_csv(text.splitlines()))
@@ -330,7 +337,7 @@ async def import_workers(request: Request) -> dict:
 
 
 @router.post("/workers/{worker_id}/token", response_model=TokenOut)
-async def mint_token(request: Request, worker_id: WorkerId) -> dict:
+async def mint_token(request: Request, worker_id: WorkerIdPath) -> dict[str, Any]:
     token, expires_at = await services(request).admin.mint_token(worker_id)
     await audit.record(
         request, "worker.token_mint", f"worker:{worker_id}", after={"expires_at": expires_at}

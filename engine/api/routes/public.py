@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import (
@@ -20,7 +21,7 @@ router = APIRouter(tags=["public"])
 
 
 @router.get("/healthz")
-async def healthz(request: Request) -> dict:
+async def healthz(request: Request) -> dict[str, Any]:
     s = services(request)
     await s.redis.ping()
     await s.db.ping()
@@ -33,17 +34,17 @@ async def metrics() -> Response:
     registry = REGISTRY
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several uvicorn processes: add them up
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/keys")
-async def public_keys(request: Request) -> dict:
+async def public_keys(request: Request) -> dict[str, Any]:
     return services(request).keyring.public_document()
 
 
 @router.get("/v1/campaigns/{campaign_id}/lottery")
-async def lottery(request: Request, campaign_id: CampaignId) -> dict:
+async def lottery(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     """The published facts of a lottery: commitment, registrants and, after the draw,
     the seed and the winners, so anyone can re-run it (`nuanxin lottery verify`)."""
     return await services(request).lotteries.published(campaign_id)

@@ -3,7 +3,7 @@ own claims and vouchers."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
@@ -64,7 +64,7 @@ async def claim(
 
 
 @router.post("/campaigns/{campaign_id}/registrations", status_code=201)
-async def register(request: Request, campaign_id: CampaignId, who: Worker) -> dict:
+async def register(request: Request, campaign_id: CampaignId, who: Worker) -> dict[str, Any]:
     """Enter a lottery campaign's draw (idempotent)."""
     entry = await services(request).lotteries.register(campaign_id, who)
     # The list the lottery publishes holds this entry, never the worker id.
@@ -81,10 +81,10 @@ async def get_claim(
     request: Request,
     claim_id: Annotated[str, Path(max_length=128)],
     who: Worker,
-) -> dict:
+) -> dict[str, Any]:
     return await services(request).claims.get(claim_id, who)
 
 
 @router.get("/me/vouchers", response_model=VouchersOut)
-async def my_vouchers(request: Request, who: Worker) -> dict:
+async def my_vouchers(request: Request, who: Worker) -> dict[str, Any]:
     return {"vouchers": await services(request).claims.vouchers_of(who)}

@@ -109,7 +109,9 @@ class WebhookRecords(Protocol):
 class WorkerRecords(Protocol):
     """The union's register of workers."""
 
-    async def upsert_workers(self, rows: Sequence[tuple[str, str, dict]]) -> tuple[int, int]:
+    async def upsert_workers(
+        self, rows: Sequence[tuple[str, str, dict[str, Any]]]
+    ) -> tuple[int, int]:
         """Write workers whose data differs; return (created, updated)."""
 
     async def get_worker(self, worker_id: str) -> Row | None: ...
@@ -129,8 +131,8 @@ class OperatorRecords(Protocol):
         actor: str,
         action: str,
         target: str,
-        before: dict | None,
-        after: dict | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
         request_id: str | None,
     ) -> None: ...
     async def list_audit(self, target: str | None, action: str | None, limit: int) -> list[Row]: ...

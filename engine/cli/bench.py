@@ -1,0 +1,103 @@
+"""The burst benchmarks: the engine against its same-run baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine.cli.common import StateDir, console, settings_for
+from engine.cli.engine import start_engine
+from engine.cli.stack import stack_up
+
+
+def bench(
+    scenario: Annotated[str, typer.Argument(help="claim_burst, redeem or mixed")] = "claim_burst",
+    workers: Annotated[
+        int, typer.Option(help="distinct workers (one claim attempt each)")
+    ] = 250_000,
+    quota: Annotated[int, typer.Option(help="the hot campaign's quota")] = 200_000,
+    codes: Annotated[int, typer.Option(help="issued codes to redeem (redeem, mixed)")] = 30_000,
+    processes: Annotated[int, typer.Option(help="API (and baseline) processes")] = 1,
+    users: Annotated[int, typer.Option(help="locust users (requests in flight)")] = 64,
+    locust_processes: Annotated[int, typer.Option(help="locust worker processes")] = 1,
+    generators: Annotated[str, typer.Option(help="comma-separated: locust,wrk")] = "locust,wrk",
+    compare: Annotated[bool, typer.Option(help="also run the ceiling and PostgreSQL-only")] = True,
+    compare_workers: Annotated[int, typer.Option(help="workers per baseline run")] = 60_000,
+    wrk_seconds: int = 10,
+    claims_per_s: Annotated[
+        float, typer.Option(help="pace locust's claims to this rate (p99 at a share of peak)")
+    ] = 0,
+    smoke: Annotated[bool, typer.Option(help="a few seconds, small quota (CI)")] = False,
+    min_claims_per_s: float = 0,
+    max_claim_p99_ms: float = 0,
+    min_ceiling_share: float = 0,
+    min_vs_postgres: float = 0,
+    min_redemptions_per_s: float = 0,
+    max_redeem_p99_ms: float = 0,
+    out: Annotated[Path, typer.Option(help="report folder")] = Path("bench-results"),
+    state_dir: StateDir = Path(".nuanxin-bench"),
+) -> None:
+    """Start everything, run a scenario against the engine and its baselines, check, report.
+
+    Exits 1 if a correctness check fails or a threshold given here is missed.
+    """
+    import asyncio
+
+    from engine.bench.judgement import BenchOptions, Thresholds
+    from engine.bench.report import print_report, write_chart, write_json
+    from engine.bench.runner import SCENARIOS, Bench
+    from engine.stack.local import LocalStack
+
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
+    if smoke:
+        workers, quota, codes, compare_workers, wrk_seconds = 3000, 2000, 1000, 3000, 2
+    options = BenchOptions(
+        scenario=scenario,
+        workers=workers,
+        quota=quota,
+        codes=min(codes, workers),
+        merchant_keys=5 if smoke else 50,
+        api_processes=processes,
+        users=min(users, 32) if smoke else users,
+        locust_processes=locust_processes,
+        generators=tuple(g.strip() for g in generators.split(",") if g.strip()),
+        compare=compare,
+        compare_workers=compare_workers,
+        wrk_seconds=wrk_seconds,
+        claims_per_s=claims_per_s,
+        thresholds=Thresholds(
+            min_claims_per_s,
+            max_claim_p99_ms,
+            min_ceiling_share,
+            min_vs_postgres,
+            min_redemptions_per_s,
+            max_redeem_p99_ms,
+        ),
+    )
+    stack = LocalStack(state_dir, log=console.print)
+    started_stack = not stack.status() or not all(s["running"] for s in stack.status())
+    stack_up(state_dir)
+    engine = start_engine(state_dir, 0, processes, windows=False)
+    out_console = Console()
+    try:
+        assert engine.api is not None and engine.stream is not None
+        groups = {"api": [engine.api.pid], "stream": [engine.stream.pid]}
+        groups |= {s["name"]: [s["pid"]] for s in stack.status()}
+        settings = settings_for(state_dir)
+        bench = Bench(settings, engine.base_url, options, groups, out, out_console, engine)
+        report = asyncio.run(bench.run())
+    finally:
+        engine.stop()
+        if started_stack:
+            stack.down()
+    print_report(report, out_console)
+    write_json(report, out / "report.json")
+    if write_chart(report, out / "burst.png"):
+        out_console.print(f"report: {out}/report.json, chart: {out}/burst.png")
+    if not report.ok:
+        console.print("[red]a correctness check failed or a threshold was missed[/red]")
+        raise typer.Exit(1)

@@ -1,0 +1,171 @@
+"""Commands that run the engine: the API, the stream workers, all of it, the demo."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine.cli.common import (
+    DEFAULT_STATE,
+    StateDir,
+    console,
+    load_env_file,
+    render_json,
+    settings_for,
+)
+from engine.cli.stack import stack_down, stack_up
+from engine.settings import Settings
+from engine.stack.engine_processes import EngineProcesses
+
+
+def api(
+    port: int = 8080,
+    host: str = "127.0.0.1",
+    processes: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Serve the HTTP API against the configured services."""
+    import uvicorn
+
+    load_env_file(state_dir)
+    uvicorn.run(
+        "engine.api.main:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=processes,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        # Phones and tills reuse connections between taps; keep them longer than the default 5 s.
+        timeout_keep_alive=30,
+    )
+
+
+def stream(
+    role: Annotated[
+        str, typer.Option(help="core: issue, ledger, timers; windows: live counts")
+    ] = "core",
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Run stream workers of one role (faust agents)."""
+    from engine.logs import configure
+    from engine.stream.app import run_worker
+
+    configure()
+    settings = settings_for(state_dir)
+    if settings.stream_metrics_port and role == "core":
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.stream_metrics_port, settings.stream_metrics_addr)
+    run_worker(settings, role)
+
+
+def up(port: int = 8080, processes: int = 1, state_dir: StateDir = DEFAULT_STATE) -> None:
+    """Run the stack, the API and the stream workers in the foreground until Ctrl-C."""
+    stack_up(state_dir)
+    engine = start_engine(state_dir, port, processes)
+    console.print(f"API on {engine.base_url}  (Ctrl-C stops everything)")
+    try:
+        while engine.all_running():
+            time.sleep(0.5)
+        console.print("[red]a component exited; stopping[/red]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+        stack_down(state_dir)
+
+
+def start_engine(
+    state_dir: Path, port: int, processes: int, windows: bool = True
+) -> EngineProcesses:
+    """The stream workers, then the API; returns once the API answers."""
+    engine = EngineProcesses(
+        state_dir / "logs", cli_args=("--state-dir", str(state_dir)), port=port
+    )
+    try:
+        engine.start_stream()
+        if windows:
+            engine.start_windows()
+        engine.start_api(processes)
+        if not engine.all_running():
+            raise RuntimeError(f"a component exited during start-up; see {state_dir / 'logs'}")
+    except BaseException:
+        engine.stop()
+        raise
+    return engine
+
+
+def demo(
+    workers: Annotated[int, typer.Option(help="simulated workers in the claim burst")] = 10_000,
+    concurrency: Annotated[int, typer.Option(help="requests in flight")] = 64,
+    port: int = 0,
+    processes: int = 1,
+    windows: Annotated[
+        bool, typer.Option(help="also run the live-window workers (they share the 2 cores)")
+    ] = False,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Start everything, run the Spring Festival programmes' burst, check the books, stop."""
+    import asyncio
+
+    from engine.demo.runner import Demo
+    from engine.stack.local import LocalStack
+
+    stack = LocalStack(state_dir, log=console.print)
+    started_stack = not stack.status() or not all(s["running"] for s in stack.status())
+    stack_up(state_dir)
+    engine = start_engine(state_dir, port, processes, windows)
+    try:
+        report = asyncio.run(
+            Demo(settings_for(state_dir), engine.base_url, workers, concurrency, Console()).run()
+        )
+    finally:
+        engine.stop()
+        if started_stack:
+            stack.down()
+    if not report.ok:
+        console.print("[red]a check failed[/red]")
+        raise typer.Exit(1)
+
+
+def reconcile(
+    repair: Annotated[
+        bool, typer.Option(help="rebuild campaigns whose Redis state is gone, from PostgreSQL")
+    ] = False,
+    campaign: Annotated[str | None, typer.Option(help="only this campaign")] = None,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Compare Redis with PostgreSQL and the log; print every difference (exit 1 if any)."""
+    import asyncio
+
+    from engine.cli.operations import run_reconcile
+
+    settings = settings_for(state_dir)
+    report = asyncio.run(run_reconcile(settings, repair, console.print, campaign))
+    for line in report.differences:
+        print(line)
+    console.print(
+        f"{report.campaigns} campaigns, {report.log_events} claim events in the log,"
+        f" rebuilt: {', '.join(report.rebuilt) or 'none'},"
+        f" differences: {len(report.differences)}"
+    )
+    if report.differences:
+        raise typer.Exit(1)
+
+
+def schemas(out: Path = Path("schemas")) -> None:
+    """Write the OpenAPI document and the event JSON Schemas derived from the code."""
+    from engine.api.app import create_app
+    from engine.events import EVENT_TYPES, json_schema
+
+    (out / "events").mkdir(parents=True, exist_ok=True)
+    (out / "openapi.json").write_text(render_json(create_app(Settings()).openapi()))
+    for name in EVENT_TYPES:
+        (out / "events" / f"{name}.json").write_text(render_json(json_schema(name)))
+    console.print(f"wrote {out}/openapi.json and {len(EVENT_TYPES)} event schemas")

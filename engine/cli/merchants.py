@@ -1,0 +1,55 @@
+"""Commands for merchants' side: the ledger's chains and offline code checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.cli.common import DEFAULT_STATE, StateDir, console, settings_for
+
+
+def ledger_verify(
+    merchant: Annotated[str | None, typer.Option(help="one merchant (default: all)")] = None,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Recompute every hash chain; report the first broken link and exit 1 if there is one."""
+    import asyncio
+
+    from engine.cli.ledger import verify_chains
+
+    result = asyncio.run(verify_chains(settings_for(state_dir), merchant))
+    print(json.dumps(result))
+    if result["broken"] is not None:
+        raise typer.Exit(1)
+
+
+def codes_verify(
+    code: str,
+    published_keys: Annotated[Path, typer.Option(help="the document GET /v1/keys publishes")],
+) -> None:
+    """Check a code offline against published public keys; exit 1 if it is not genuine."""
+    from engine.domain.codes import verify_code
+    from engine.domain.keyring import public_keys_from_document
+    from engine.errors import InvalidCode
+
+    try:
+        payload = verify_code(
+            code, public_keys_from_document(json.loads(published_keys.read_text()))
+        )
+    except InvalidCode:
+        console.print("[red]not a genuine voucher code[/red]")
+        raise typer.Exit(1) from None
+    print(
+        json.dumps(
+            {
+                "genuine": True,
+                "key_id": payload.key_id,
+                "campaign_number": payload.campaign_number,
+                "serial": payload.serial,
+                "expires_at": payload.expires_at,
+            }
+        )
+    )

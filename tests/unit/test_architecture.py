@@ -1,0 +1,137 @@
+"""The shape of the code, checked: who may import what, and how long things may grow.
+
+docs/ARCHITECTURE.md states the rules; each exception below says why it is one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ENGINE = Path(__file__).resolve().parents[2] / "engine"
+
+# Clients of the engine's own HTTP API (they read its answers), not parts of the engine.
+HTTP_CLIENTS = {"engine/cli", "engine/demo", "engine/bench", "engine/stack"}
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 400
+LONG_FUNCTIONS = {
+    # One table of every counter and record a campaign's live state holds; split, the
+    # table would be read in pieces.
+    ("engine/domain/rebuild.py", "expected_state"),
+    # The composition root: one constructor call per use case, nothing else.
+    ("engine/api/services.py", "start"),
+    # The bench command's options, one per line as typer declares them.
+    ("engine/cli/bench.py", "bench"),
+}
+LONG_MODULES: set[str] = set()
+
+
+def modules() -> list[tuple[str, ast.Module, str]]:
+    found = []
+    for path in sorted(ENGINE.rglob("*.py")):
+        rel = path.relative_to(ENGINE.parent).as_posix()
+        text = path.read_text()
+        found.append((rel, ast.parse(text), text))
+    return found
+
+
+def imports(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def offenders(rule) -> list[str]:
+    return [f"{rel}: {name}" for rel, tree, _ in modules() for name in sorted(rule(rel, tree))]
+
+
+def _under(rel: str, *folders: str) -> bool:
+    return any(rel == f"{f}.py" or rel.startswith(f"{f}/") for f in folders)
+
+
+def _matching(tree: ast.Module, pattern: str) -> set[str]:
+    return {name for name in imports(tree) if re.match(pattern, name)}
+
+
+def test_use_cases_depend_on_ports_not_adapters():
+    def rule(rel, tree):
+        if not _under(rel, "engine/usecases"):
+            return set()
+        return _matching(tree, r"engine\.(adapters|api|stream|cli)\b|redis\b|asyncpg|aiokafka")
+
+    assert offenders(rule) == []
+
+
+def test_the_domain_imports_nothing_outside_itself():
+    def rule(rel, tree):
+        if not _under(rel, "engine/domain"):
+            return set()
+        allowed = r"engine\.(domain|errors)\b"
+        return {n for n in _matching(tree, r"engine\.") if not re.match(allowed, n)} | _matching(
+            tree, r"redis\b|asyncpg|aiokafka|faust|fastapi|starlette"
+        )
+
+    assert offenders(rule) == []
+
+
+def test_only_the_redis_adapter_knows_keys_and_clients():
+    def rule(rel, tree):
+        if _under(rel, "engine/adapters/redis"):
+            return set()
+        found = _matching(tree, r"engine\.adapters\.redis\.(keys|connection|replies)\b")
+        if not _under(rel, "engine/adapters"):
+            found |= _matching(tree, r"redis(\.|$)")
+        return found
+
+    assert offenders(rule) == []
+    for rel, _, text in modules():
+        if not _under(rel, "engine/adapters/redis"):
+            assert not re.search(r"\b(redis|live|store)\.client\b", text), rel
+
+
+def test_only_the_stream_package_knows_faust():
+    def rule(rel, tree):
+        return set() if _under(rel, "engine/stream") else _matching(tree, r"faust|mode\b")
+
+    assert offenders(rule) == []
+
+
+def test_only_the_api_knows_http():
+    def rule(rel, tree):
+        if _under(rel, "engine/api", *HTTP_CLIENTS):
+            return set()
+        return _matching(tree, r"fastapi|starlette|uvicorn|httpx")
+
+    assert offenders(rule) == []
+    for rel, _, text in modules():
+        if not _under(rel, "engine/api", *HTTP_CLIENTS):
+            assert not re.search(r"status_code|\bstatus\s*=\s*[1-5]\d\d\b", text), rel
+    from engine import errors
+
+    assert not [e for e in vars(errors).values() if hasattr(e, "status")]
+
+
+def test_functions_and_modules_stay_short():
+    long = []
+    for rel, tree, text in modules():
+        if text.count("\n") > MAX_MODULE_LINES and rel not in LONG_MODULES:
+            long.append(f"{rel}: {text.count(chr(10))} lines")
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES and (rel, node.name) not in LONG_FUNCTIONS:
+                    long.append(f"{rel}: {node.name} has {lines} lines")
+    assert long == []
+
+
+@pytest.mark.parametrize("rel", sorted({rel for rel, _ in LONG_FUNCTIONS} | LONG_MODULES))
+def test_every_exception_still_exists(rel):
+    assert (ENGINE.parent / rel).exists(), f"{rel} is gone: drop its exception"
