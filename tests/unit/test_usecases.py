@@ -1,0 +1,129 @@
+"""The claim and issuance use cases over the in-memory ports (tests/memory): the rules of
+deciding, making durable and issuing, without Redis, PostgreSQL or a broker. The same
+promises are tested on the real stack in tests/integration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from engine.domain.admission import AdmitRequest
+from engine.domain.codes import verify_code
+from engine.domain.keyring import new_keyring
+from engine.domain.settlement import Decision
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import LimitReached, SoldOut, Unavailable
+from engine.events import ClaimAdmitted
+from engine.usecases.claims import Claims
+from engine.usecases.issuance import Issuance
+from engine.usecases.read_caches import Campaigns, Profiles
+from tests.factories import domain_campaign
+from tests.memory import MemoryLive, MemoryLog, MemoryRecords, MemoryThrottle
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+class World:
+    """One campaign and the use cases over in-memory ports."""
+
+    def __init__(self, **campaign: object) -> None:
+        self.clock = FixedClock(datetime.now(UTC))
+        self.live, self.log, self.records = MemoryLive(), MemoryLog(), MemoryRecords()
+        self.campaign = domain_campaign(prefix="uc", at=self.clock.now(), number=3, **campaign)
+        self.records.campaigns[self.campaign.id] = self.campaign
+        self.keyring = new_keyring()
+        self.claims = Claims(
+            admissions=self.live,
+            settlement=self.live,
+            throttle=MemoryThrottle(),
+            publisher=self.log,
+            records=self.records,
+            vouchers=self.records,
+            campaigns=Campaigns(self.records),
+            profiles=Profiles(self.live, self.records),
+            clock=self.clock,
+            wait_s=0.1,
+        )
+        self.issuance = Issuance(settlement=self.live, vouchers=self.records, keyring=self.keyring)
+
+    async def start(self) -> World:
+        await self.live.init_campaign(self.campaign)
+        return self
+
+    async def claim(self, worker: str, key: str = "k") -> str:
+        who = WorkerIdentity(worker, "courier")
+        return (await self.claims.claim(self.campaign.id, who, key)).claim_id
+
+    def published(self) -> list[ClaimAdmitted]:
+        return [e for _, e in self.log.events if isinstance(e, ClaimAdmitted)]
+
+
+async def test_an_admitted_claim_is_published_once_and_confirmed():
+    w = await World(quota=2).start()
+    first = await w.claim("w1")
+    again = await w.claim("w1")  # the same Idempotency-Key: the first answer
+    assert first == again
+    (event,) = w.published()
+    assert (event.claim_id, event.worker_id, event.serial) == (first, "w1", 1)
+    assert w.live.confirmed_soon == [(Decision("claim", w.campaign.id, first), 1)]
+
+
+async def test_a_claim_the_log_did_not_take_is_released_and_answered_unavailable():
+    w = await World(quota=1).start()
+    w.log.down = True
+    with pytest.raises(Unavailable):
+        await w.claim("w1")
+    counters = await w.live.counters(w.campaign.id)
+    assert counters is not None and counters.admitted == 0  # the unit went back
+    w.log.down = False
+    await w.claim("w2")  # so another worker gets it
+    with pytest.raises(SoldOut):
+        await w.claim("w3")
+
+
+async def test_limits_hold_across_keys():
+    w = await World(quota=5, per_worker_limit=1).start()
+    await w.claim("w1", "a")
+    with pytest.raises(LimitReached):
+        await w.claim("w1", "b")
+    assert len(w.published()) == 1
+
+
+async def test_issuance_signs_each_admitted_claim_once_and_skips_void_ones():
+    w = await World(quota=3).start()
+    await w.claim("w1")
+    (kept,) = w.published()
+    # An API process admitted a second claim, its event reached the log, and the process
+    # died before it heard back: the repair job released the claim, so the event is void.
+    now_ms = int(w.clock.now().timestamp() * 1000)
+    request = AdmitRequest(w.campaign.id, f"{w.campaign.id}.lost", "w2", "courier", now_ms, 300)
+    lost = await w.live.admit(request)
+    assert await w.live.release_claim(request, lost.serial) == "released"
+    voided = ClaimAdmitted(
+        claim_id=request.claim_id,
+        campaign_id=w.campaign.id,
+        campaign_number=3,
+        serial=lost.serial,
+        worker_id="w2",
+        face_value_fen=300,
+        valid_until=lost.valid_until,
+        admitted_at_ms=0,
+    )
+
+    issued = await w.issuance.issue([kept, voided, kept])  # with a redelivered copy
+    assert [e.claim_id for e in issued] == [kept.claim_id]
+    payload = verify_code(w.records.vouchers[kept.claim_id]["code"], w.keyring.public_keys)
+    assert (payload.campaign_number, payload.serial) == (3, kept.serial)
+    assert voided.claim_id not in w.records.vouchers
+
+    await w.issuance.issue([kept])  # a replay after a crash writes nothing new
+    assert len(w.records.vouchers) == 1
+    counters = await w.live.counters(w.campaign.id)
+    assert counters is not None and (counters.admitted, counters.issued) == (1, 1)
