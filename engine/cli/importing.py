@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine.adapters import postgres
 from engine.adapters.redis import Redis
-from engine.cli.operations import audit_cli
+from engine.cli.operations import cli_actor
 from engine.errors import ValidationFailed
 from engine.settings import Settings
 from engine.usecases.workers import Workers, read_csv
@@ -32,7 +32,10 @@ async def run_import(
             task = progress.add_task("import", total=total)
             try:
                 result = await Workers(live=live.definitions, records=db).import_rows(
-                    read_csv(f), progress=lambda n: progress.update(task, completed=n)
+                    read_csv(f),
+                    cli_actor(),
+                    progress=lambda n: progress.update(task, completed=n),
+                    source=csv_file.name,
                 )
             except ValidationFailed as exc:
                 console.print(f"[red]{exc.detail}[/red]")
@@ -49,7 +52,6 @@ async def run_import(
         console.print(f"{len(result.rejected)} rows rejected; reasons in {report_path}")
     summary = result.as_dict(max_rejections=0)
     summary.pop("rejections")
-    await audit_cli(settings, "workers.import", "workers", None, summary | {"file": csv_file.name})
     return summary
 
 

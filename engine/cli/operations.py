@@ -13,13 +13,14 @@ from engine.adapters import postgres
 from engine.adapters.kafka import KafkaLog
 from engine.adapters.redis import Redis
 from engine.api.services import Services
+from engine.domain.audit import Actor, AuditEntry
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 from engine.usecases.reconcile import Reconciler, ReconcileReport
 
 
-def cli_actor() -> str:
-    return f"cli:{getpass.getuser()}"
+def cli_actor() -> Actor:
+    return Actor(f"cli:{getpass.getuser()}")
 
 
 async def audit_cli(
@@ -31,7 +32,7 @@ async def audit_cli(
 ) -> None:
     db = await postgres.connect(settings.database_url.get_secret_value(), 1)
     try:
-        await db.insert_audit(cli_actor(), action, target, before, after, None)
+        await db.insert_audit(AuditEntry.of(cli_actor(), action, target, before, after))
     finally:
         await db.close()
 
@@ -40,7 +41,7 @@ async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -
     services = await Services.start(settings)
     try:
         # Idempotent: a list already committed stays as it was published.
-        await services.lotteries.commit(campaign_id)
+        await services.lotteries.commit(campaign_id, cli_actor())
         columns = (
             TextColumn("admitting winners"),
             BarColumn(),
@@ -50,16 +51,10 @@ async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("draw", total=None)
             doc = await services.lotteries.draw(
-                campaign_id, lambda done, total: progress.update(task, completed=done, total=total)
+                campaign_id,
+                cli_actor(),
+                lambda done, total: progress.update(task, completed=done, total=total),
             )
-        await services.db.insert_audit(
-            cli_actor(),
-            "lottery.draw",
-            f"campaign:{campaign_id}",
-            None,
-            {"winners": len(doc["winners"] or []), "seed_hex": doc["seed_hex"]},
-            None,
-        )
         return doc
     finally:
         await services.stop()
@@ -81,12 +76,7 @@ async def run_reconcile(
         log=log,
     )
     try:
-        report = await reconciler.reconcile(repair, only)
-        if report.rebuilt:
-            await db.insert_audit(
-                cli_actor(), "redis.rebuild", "redis", None, {"campaigns": report.rebuilt}, None
-            )
-        return report
+        return await reconciler.reconcile(repair, cli_actor(), only)
     finally:
         await live.close()
         await db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -207,3 +208,35 @@ def as_dict(c: Campaign) -> dict[str, Any]:
         "max_spend_fen": c.max_spend_fen,
         **options(c),
     }
+
+
+# What a new version may change; identity, numbering and the claim window's start stay.
+MUTABLE = frozenset(
+    {
+        "name",
+        "quota",
+        "face_value_fen",
+        "per_worker_limit",
+        "claim_closes_at",
+        "valid_until",
+        "eligible_categories",
+        "merchants",
+        "budget_fen",
+        "face_value_min_fen",
+        "face_value_max_fen",
+        "reversal_window_s",
+        "period_limit",
+        "rules",
+        "waves",
+        "rollover",
+    }
+)
+
+
+def merge_changes(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A new version's definition: the current one with the changes over it. A change to
+    a field a new version may not change is refused (ValidationFailed), all of them named."""
+    not_allowed = set(changes) - MUTABLE
+    if not_allowed:
+        raise ValidationFailed(f"these fields cannot change: {', '.join(sorted(not_allowed))}")
+    return {**current, **changes}

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from engine.domain.audit import Actor, AuditEntry
 from engine.domain.campaigns import (
     TRANSITIONS,
     Campaign,
@@ -22,6 +23,7 @@ from engine.domain.stock import Counters, remaining
 from engine.domain.tokens import mint_worker_token
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.usecases.ports import (
+    AuditLog,
     CampaignRecords,
     Clock,
     LiveDefinitions,
@@ -32,31 +34,9 @@ from engine.usecases.ports import (
 from engine.usecases.read_caches import Campaigns
 
 
-class Records(CampaignRecords, MerchantRecords, WorkerRecords, Protocol):
-    """Operations read and write campaigns, check merchants and mint tokens for workers."""
-
-
-# What a new version may change; identity, numbering and the claim window's start stay.
-MUTABLE = frozenset(
-    {
-        "name",
-        "quota",
-        "face_value_fen",
-        "per_worker_limit",
-        "claim_closes_at",
-        "valid_until",
-        "eligible_categories",
-        "merchants",
-        "budget_fen",
-        "face_value_min_fen",
-        "face_value_max_fen",
-        "reversal_window_s",
-        "period_limit",
-        "rules",
-        "waves",
-        "rollover",
-    }
-)
+class Records(CampaignRecords, MerchantRecords, WorkerRecords, AuditLog, Protocol):
+    """Operations read and write campaigns, check merchants and mint tokens for workers;
+    every change audited in its own transaction."""
 
 
 class Admin:
@@ -75,19 +55,27 @@ class Admin:
         self.campaigns, self.clock = campaigns, clock
         self.auth_key, self.token_ttl_s = auth_key, token_ttl_s
 
-    async def create_campaign(self, campaign: Campaign) -> tuple[Campaign, bool]:
+    async def _audit(self, by: Actor, action: str, target: str, **change: Any) -> None:
+        await self.db.insert_audit(AuditEntry.of(by, action, target, **change))
+
+    async def create_campaign(self, campaign: Campaign, by: Actor) -> tuple[Campaign, bool]:
         """Create, or accept an identical repeat; return (campaign, created now)."""
         await self._check_references(campaign)
-        number = await self.db.insert_campaign(campaign)
-        stored = await self.db.get_campaign(campaign.id)
-        assert stored is not None
-        if number is None and not same_definition(stored, campaign):
-            raise Conflict(f"campaign {campaign.id} already exists with another definition")
+        async with self.db.transaction():
+            number = await self.db.insert_campaign(campaign)
+            stored = await self._campaign(campaign.id)
+            if number is None and not same_definition(stored, campaign):
+                raise Conflict(f"campaign {campaign.id} already exists with another definition")
+            if number is not None:
+                target = f"campaign:{campaign.id}"
+                await self._audit(by, "campaign.create", target, after=as_dict(stored))
         # Also on a repeat: it heals a create whose Redis step failed after the commit.
         await self.live.init_campaign(stored)
         return stored, number is not None
 
-    async def update_campaign(self, campaign_id: str, changed: Campaign, version: int) -> Campaign:
+    async def update_campaign(
+        self, campaign_id: str, changed: Campaign, version: int, by: Actor
+    ) -> Campaign:
         """Store a new version. Vouchers already issued keep what they were issued with."""
         current = await self._campaign(campaign_id)
         if current.lottery is not None or current.partner_pool:
@@ -97,24 +85,41 @@ class Admin:
             counters = await self.figures.counters(campaign_id) or Counters()
             if changed.quota < counters.admitted:
                 raise ValidationFailed("quota cannot go below what is already admitted")
-        new_version = await self.db.update_campaign(changed, version)
-        if new_version is None:
-            raise Conflict(
-                "the campaign changed meanwhile; read it again and retry", version=current.version
+        async with self.db.transaction():
+            if await self.db.update_campaign(changed, version) is None:
+                raise Conflict(
+                    "the campaign changed meanwhile; read it again and retry",
+                    version=current.version,
+                )
+            stored = await self._campaign(campaign_id)
+            await self._audit(
+                by,
+                "campaign.update",
+                f"campaign:{campaign_id}",
+                before=as_dict(current),
+                after=as_dict(stored),
             )
-        stored = await self._campaign(campaign_id)
         await self.live.init_campaign(stored)
         self.campaigns.forget(campaign_id)
         return stored
 
-    async def set_status(self, campaign_id: str, status: Status) -> Campaign:
+    async def set_status(self, campaign_id: str, status: Status, by: Actor) -> Campaign:
         current = await self._campaign(campaign_id)
         if status == current.status:
             return current
         if status not in TRANSITIONS[current.status]:
             raise Conflict(f"a {current.status} campaign cannot become {status}")
-        if not await self.db.set_campaign_status(campaign_id, status.value, current.status.value):
-            raise Conflict("the campaign's status changed meanwhile; retry")
+        async with self.db.transaction():
+            old = current.status.value
+            if not await self.db.set_campaign_status(campaign_id, status.value, old):
+                raise Conflict("the campaign's status changed meanwhile; retry")
+            await self._audit(
+                by,
+                "campaign.status",
+                f"campaign:{campaign_id}",
+                before={"status": old},
+                after={"status": status.value},
+            )
         # Redis is what the admission script reads: the change applies to the next claim.
         await self.live.set_status(campaign_id, status.value)
         self.campaigns.forget(campaign_id)
@@ -122,6 +127,10 @@ class Admin:
 
     async def campaign_view(self, campaign_id: str) -> dict[str, Any]:
         return await self.view_of(await self._campaign(campaign_id))
+
+    async def definition(self, campaign_id: str) -> dict[str, Any]:
+        """The current definition as the API shows it (without live counters)."""
+        return as_dict(await self._campaign(campaign_id))
 
     async def view_of(self, campaign: Campaign) -> dict[str, Any]:
         """A campaign's definition with its live counters."""
@@ -144,20 +153,29 @@ class Admin:
             view["pool_left"] = await self.figures.pool_size(campaign_id)
         return view
 
-    async def create_cap_group(self, group_id: str, period: str, max_fen: int) -> bool:
-        if await self.db.insert_cap_group(group_id, period, max_fen):
-            return True
+    async def create_cap_group(self, group_id: str, period: str, max_fen: int, by: Actor) -> bool:
+        """True when created now; an identical repeat changes nothing."""
+        async with self.db.transaction():
+            if await self.db.insert_cap_group(group_id, period, max_fen):
+                group = {"id": group_id, "period": period, "max_fen": max_fen}
+                await self._audit(by, "cap_group.create", f"cap_group:{group_id}", after=group)
+                return True
         existing = await self.db.get_cap_group(group_id)
         if existing is None or (existing["period"], existing["max_fen"]) != (period, max_fen):
             raise Conflict(f"cap group {group_id} already exists with other terms")
         return False
 
-    async def import_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> dict[str, int]:
+    async def import_partner_codes(
+        self, campaign_id: str, codes: Sequence[str], by: Actor
+    ) -> dict[str, int]:
         campaign = await self._campaign(campaign_id)
         if not campaign.partner_pool:
             raise ValidationFailed("this campaign does not hand out partner codes")
         # Only codes new to PostgreSQL join the pool: a code handed out is never re-added.
-        new = await self.db.insert_partner_codes(campaign_id, list(dict.fromkeys(codes)))
+        async with self.db.transaction():
+            new = await self.db.insert_partner_codes(campaign_id, list(dict.fromkeys(codes)))
+            counts = {"received": len(codes), "added": len(new)}
+            await self._audit(by, "campaign.pool_import", f"campaign:{campaign_id}", after=counts)
         await self.live.add_to_pool(campaign_id, new)
         return {
             "received": len(codes),
@@ -165,7 +183,7 @@ class Admin:
             "pool_left": await self.figures.pool_size(campaign_id),
         }
 
-    async def mint_token(self, worker_id: str) -> tuple[str, int]:
+    async def mint_token(self, worker_id: str, by: Actor) -> tuple[str, int]:
         worker = await self.db.get_worker(worker_id)
         if worker is None:
             raise NotFound(f"No worker {worker_id}")
@@ -173,7 +191,10 @@ class Admin:
         token = mint_worker_token(
             self.auth_key, worker_id, worker["category"], now, self.token_ttl_s
         )
-        return token, now + self.token_ttl_s
+        expires_at = now + self.token_ttl_s
+        after = {"expires_at": expires_at}
+        await self._audit(by, "worker.token_mint", f"worker:{worker_id}", after=after)
+        return token, expires_at
 
     async def _campaign(self, campaign_id: str) -> Campaign:
         campaign = await self.db.get_campaign(campaign_id)

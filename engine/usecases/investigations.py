@@ -7,14 +7,15 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from engine.domain.audit import Actor, AuditEntry
 from engine.domain.codes import VoucherPayload, verify_code
 from engine.errors import Conflict, InvalidCode, NotFound
 from engine.usecases.claims import voucher_view
 from engine.usecases.ports import (
+    AuditLog,
     CampaignRecords,
     LedgerRecords,
     LiveDefinitions,
-    OperatorRecords,
     RedemptionStore,
     Row,
     VoucherRecords,
@@ -22,9 +23,7 @@ from engine.usecases.ports import (
 )
 
 
-class Records(
-    CampaignRecords, VoucherRecords, LedgerRecords, WorkerRecords, OperatorRecords, Protocol
-):
+class Records(CampaignRecords, VoucherRecords, LedgerRecords, WorkerRecords, AuditLog, Protocol):
     """A history reads vouchers, their ledger, the worker and the audit log."""
 
 
@@ -98,17 +97,23 @@ class Investigations:
             "audit": [_plain(a) for a in audit],
         }
 
-    async def revoke(self, code: str, reason: str) -> dict[str, Any]:
+    async def revoke(self, code: str, reason: str, by: Actor) -> dict[str, Any]:
         """Stop a voucher that still has value; Redis first (it decides redemptions)."""
         payload, campaign_id = await self._voucher(code)
         result = await self.live.revoke(campaign_id, payload.serial, reason)
         if result < 0:
             raise Conflict(f"cannot revoke: {_REVOKE_REFUSALS[result]}")
-        row = await self.db.revoke_voucher(campaign_id, payload.serial, reason)
-        return {
-            "campaign_id": campaign_id,
-            "serial": payload.serial,
-            "revoked": True,
-            "worker_id": row["worker_id"] if row else None,
-            "reason": reason,
-        }
+        async with self.db.transaction():
+            row = await self.db.revoke_voucher(campaign_id, payload.serial, reason)
+            result_doc = {
+                "campaign_id": campaign_id,
+                "serial": payload.serial,
+                "revoked": True,
+                "worker_id": row["worker_id"] if row else None,
+                "reason": reason,
+            }
+            target = f"voucher:{campaign_id}:{payload.serial}"
+            await self.db.insert_audit(
+                AuditEntry.of(by, "voucher.revoke", target, after=result_doc)
+            )
+        return result_doc

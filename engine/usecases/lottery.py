@@ -10,26 +10,31 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from engine.domain import lottery
 from engine.domain.admission import claim_id_for
+from engine.domain.audit import Actor, AuditEntry
 from engine.domain.campaigns import CLAIMABLE, Campaign
 from engine.domain.rules import failed_rule
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import ClaimWindowClosed, Conflict, NotEligible, ValidationFailed
 from engine.usecases.claims import Claims
-from engine.usecases.ports import Clock, LotteryRecords
+from engine.usecases.ports import AuditLog, Clock, LotteryRecords
 from engine.usecases.read_caches import Campaigns, Profiles
 
 DRAW_CLAIM_KEY = "lottery-draw"
+
+
+class Records(LotteryRecords, AuditLog, Protocol):
+    """Registrations, the commitment and the draw, each audited in its transaction."""
 
 
 class Lotteries:
     def __init__(
         self,
         *,
-        records: LotteryRecords,
+        records: Records,
         campaigns: Campaigns,
         profiles: Profiles,
         claims: Claims,
@@ -66,25 +71,34 @@ class Lotteries:
         registrants = await self.db.lottery_registrants(campaign_id)
         return {lottery.entry(salt, worker): worker for worker, salt in registrants}
 
-    async def commit(self, campaign_id: str) -> dict[str, Any]:
+    async def commit(self, campaign_id: str, by: Actor) -> dict[str, Any]:
         """At registration close: fix the list and publish the seed's commitment."""
         campaign = await self._lottery(campaign_id)
         if self.clock.now() < campaign.claim_closes_at:
             raise Conflict("registration is still open")
         entries = await self._entries(campaign_id)
         seed = secrets.token_bytes(32)
-        await self.db.insert_lottery_commitment(
-            campaign_id,
-            lottery.commitment(seed),
-            lottery.registrants_digest(entries),
-            len(entries),
-            campaign.quota,
-            seed.hex(),
-        )
+        commitment, digest = lottery.commitment(seed), lottery.registrants_digest(entries)
+        facts = {"commitment": commitment, "registrants_digest": digest, "stock": campaign.quota}
+        async with self.db.transaction():
+            committed = await self.db.insert_lottery_commitment(
+                campaign_id,
+                commitment,
+                digest,
+                len(entries),
+                campaign.quota,
+                seed.hex(),
+            )
+            if committed:
+                entry = AuditEntry.of(by, "lottery.commit", f"campaign:{campaign_id}", after=facts)
+                await self.db.insert_audit(entry)
         return await self.published(campaign_id)
 
     async def draw(
-        self, campaign_id: str, progress: Callable[[int, int], None] = lambda done, total: None
+        self,
+        campaign_id: str,
+        by: Actor,
+        progress: Callable[[int, int], None] = lambda done, total: None,
     ) -> dict[str, Any]:
         """Reveal the seed, rank the registrants and admit the winners (idempotent).
 
@@ -101,7 +115,11 @@ class Lotteries:
         if lottery.registrants_digest(entries) != row["registrants_digest"]:
             raise Conflict("the registrant list changed after the commitment")
         winning = lottery.draw(bytes.fromhex(row["seed_hex"]), entries, row["stock"])
-        await self.db.record_lottery_draw(campaign_id, winning)
+        async with self.db.transaction():
+            await self.db.record_lottery_draw(campaign_id, winning)
+            facts = {"winners": len(winning), "seed_hex": row["seed_hex"]}
+            target = f"campaign:{campaign_id}"
+            await self.db.insert_audit(AuditEntry.of(by, "lottery.draw", target, after=facts))
         winners = [entries[e] for e in winning]
         category = campaign.eligible_categories[0]
         sem = asyncio.Semaphore(32)

@@ -12,9 +12,11 @@ from datetime import date
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from engine.domain.audit import Actor, AuditEntry
 from engine.domain.webhooks import IPNetwork, RefusedAddress
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.usecases.ports import (
+    AuditLog,
     CampaignRecords,
     LedgerRecords,
     LiveDefinitions,
@@ -24,8 +26,9 @@ from engine.usecases.ports import (
 from engine.usecases.read_caches import Campaigns
 
 
-class Records(CampaignRecords, MerchantRecords, WebhookRecords, LedgerRecords, Protocol):
-    """Merchants, their keys and webhooks, their enrolments and settlements."""
+class Records(CampaignRecords, MerchantRecords, WebhookRecords, LedgerRecords, AuditLog, Protocol):
+    """Merchants, their keys and webhooks, their enrolments and settlements; every change
+    audited in its own transaction."""
 
 
 SETTLEMENT_COLUMNS = (
@@ -62,20 +65,39 @@ class Merchants:
         self.live, self.db, self.campaigns = live, records, campaigns
         self.check_host = check_host
 
-    async def create(self, merchant_id: str, name: str) -> dict[str, Any]:
+    async def _audit(self, by: Actor, action: str, merchant_id: str, **change: Any) -> None:
+        await self.db.insert_audit(AuditEntry.of(by, action, f"merchant:{merchant_id}", **change))
+
+    async def create(self, merchant_id: str, name: str, by: Actor) -> dict[str, Any]:
         """Create the merchant with its first key; the key is in this answer only."""
         api_key = new_api_key()
         key_id = f"k-{secrets.token_hex(6)}"
-        if not await self.db.insert_merchant(merchant_id, name, key_id, api_key):
-            raise Conflict(f"merchant {merchant_id} already exists")
+        async with self.db.transaction():
+            if not await self.db.insert_merchant(merchant_id, name, key_id, api_key):
+                raise Conflict(f"merchant {merchant_id} already exists")
+            after = {"name": name, "key_id": key_id}
+            await self._audit(by, "merchant.create", merchant_id, after=after)
         return {"id": merchant_id, "key_id": key_id, "api_key": api_key}
 
-    async def add_store(self, merchant_id: str, store_id: str, name: str) -> bool:
+    async def add_store(self, merchant_id: str, store_id: str, name: str, by: Actor) -> bool:
+        """True when the store is new (a repeat changes nothing)."""
         await self._require(merchant_id)
-        return await self.db.insert_store(merchant_id, store_id, name)
+        async with self.db.transaction():
+            created = await self.db.insert_store(merchant_id, store_id, name)
+            if created:
+                after = {"store_id": store_id, "name": name}
+                await self._audit(by, "merchant.store_add", merchant_id, after=after)
+        return created
 
-    async def issue_key(self, merchant_id: str, store_id: str | None) -> dict[str, Any]:
+    async def issue_key(self, merchant_id: str, store_id: str | None, by: Actor) -> dict[str, Any]:
         await self._require(merchant_id)
+        async with self.db.transaction():
+            issued = await self._issue_key(merchant_id, store_id)
+            after = {"key_id": issued["key_id"], "store_id": store_id}
+            await self._audit(by, "merchant.key_issue", merchant_id, after=after)
+        return issued
+
+    async def _issue_key(self, merchant_id: str, store_id: str | None) -> dict[str, Any]:
         api_key, key_id = new_api_key(), f"k-{secrets.token_hex(6)}"
         if not await self.db.insert_merchant_key(key_id, merchant_id, store_id, api_key):
             raise ValidationFailed(f"merchant {merchant_id} has no store {store_id}")
@@ -86,16 +108,31 @@ class Merchants:
             "api_key": api_key,
         }
 
-    async def revoke_key(self, merchant_id: str, key_id: str) -> None:
+    async def revoke_key(self, merchant_id: str, key_id: str, by: Actor) -> None:
         """Takes effect on the next request: keys are looked up on every request."""
+        async with self.db.transaction():
+            await self._revoke_key(merchant_id, key_id)
+            await self._audit(by, "merchant.key_revoke", merchant_id, after={"key_id": key_id})
+
+    async def _revoke_key(self, merchant_id: str, key_id: str) -> None:
         if not await self.db.revoke_merchant_key(key_id, merchant_id):
             raise NotFound(f"No active key {key_id} for merchant {merchant_id}")
 
     async def rotate_key(
-        self, merchant_id: str, key_id: str, store_id: str | None
+        self, merchant_id: str, key_id: str, store_id: str | None, by: Actor
     ) -> dict[str, Any]:
-        new = await self.issue_key(merchant_id, store_id)
-        await self.revoke_key(merchant_id, key_id)
+        """A new key for the same merchant and store; the old one stops in the same commit."""
+        await self._require(merchant_id)
+        async with self.db.transaction():
+            new = await self._issue_key(merchant_id, store_id)
+            await self._revoke_key(merchant_id, key_id)
+            await self._audit(
+                by,
+                "merchant.key_rotate",
+                merchant_id,
+                before={"key_id": key_id},
+                after={"key_id": new["key_id"]},
+            )
         return new
 
     async def keys(self, merchant_id: str) -> list[dict[str, Any]]:
@@ -110,17 +147,30 @@ class Merchants:
             for r in await self.db.merchant_keys(merchant_id)
         ]
 
-    async def enrol(self, campaign_id: str, merchant_id: str) -> None:
+    async def enrol(self, campaign_id: str, merchant_id: str, by: Actor) -> None:
         await self.campaigns.get(campaign_id)
         await self._require(merchant_id)
-        await self.db.enrol_merchant(campaign_id, merchant_id)
+        async with self.db.transaction():
+            await self.db.enrol_merchant(campaign_id, merchant_id)
+            entry = AuditEntry.of(
+                by, "campaign.enrol", f"campaign:{campaign_id}", after={"merchant_id": merchant_id}
+            )
+            await self.db.insert_audit(entry)
         await self.live.enrol(campaign_id, merchant_id)
 
-    async def unenrol(self, campaign_id: str, merchant_id: str) -> None:
+    async def unenrol(self, campaign_id: str, merchant_id: str, by: Actor) -> None:
         """End an enrolment: the merchant's next redemption of the campaign is refused."""
         await self.campaigns.get(campaign_id)
-        if not await self.db.unenrol_merchant(campaign_id, merchant_id):
-            raise NotFound(f"merchant {merchant_id} is not enrolled in {campaign_id}")
+        async with self.db.transaction():
+            if not await self.db.unenrol_merchant(campaign_id, merchant_id):
+                raise NotFound(f"merchant {merchant_id} is not enrolled in {campaign_id}")
+            entry = AuditEntry.of(
+                by,
+                "campaign.unenrol",
+                f"campaign:{campaign_id}",
+                before={"merchant_id": merchant_id},
+            )
+            await self.db.insert_audit(entry)
         await self.live.unenrol(campaign_id, merchant_id)
         self.campaigns.forget(campaign_id)
 
@@ -155,7 +205,12 @@ class Merchants:
         return text, manifest
 
     async def set_webhook(
-        self, merchant_id: str, url: str, allow_http: bool, trusted: Sequence[IPNetwork] = ()
+        self,
+        merchant_id: str,
+        url: str,
+        by: Actor,
+        allow_http: bool,
+        trusted: Sequence[IPNetwork] = (),
     ) -> dict[str, Any]:
         """Register (or replace) the URL; a new signing secret is returned this once."""
         await self._require(merchant_id)
@@ -182,12 +237,17 @@ class Merchants:
                 "the webhook host must resolve to public internet addresses only"
             ) from None
         secret = f"whsec_{secrets.token_urlsafe(32)}"
-        await self.db.set_webhook(merchant_id, url, secret)
-        return {"merchant_id": merchant_id, "url": url, "secret": secret}
+        hook = {"merchant_id": merchant_id, "url": url, "secret": secret}
+        async with self.db.transaction():
+            await self.db.set_webhook(merchant_id, url, secret)
+            await self._audit(by, "webhook.set", merchant_id, after=hook)
+        return hook
 
-    async def delete_webhook(self, merchant_id: str) -> None:
-        if not await self.db.delete_webhook(merchant_id):
-            raise NotFound(f"merchant {merchant_id} has no webhook")
+    async def delete_webhook(self, merchant_id: str, by: Actor) -> None:
+        async with self.db.transaction():
+            if not await self.db.delete_webhook(merchant_id):
+                raise NotFound(f"merchant {merchant_id} has no webhook")
+            await self._audit(by, "webhook.delete", merchant_id)
 
     async def webhook_deliveries(self, merchant_id: str) -> list[dict[str, Any]]:
         await self._require(merchant_id)

@@ -7,10 +7,16 @@ stops it on its next request, since it is looked up every time.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
+from engine.domain.audit import Actor, AuditEntry
 from engine.errors import NotFound
-from engine.usecases.ports import OperatorRecords
+from engine.usecases.ports import AuditLog, OperatorRecords
+
+
+class Records(OperatorRecords, AuditLog, Protocol):
+    """Credentials, each change audited in its own transaction."""
+
 
 OPS_TOKEN_PREFIX = "nxo_"
 
@@ -20,13 +26,17 @@ def new_ops_token() -> str:
 
 
 class Operators:
-    def __init__(self, records: OperatorRecords) -> None:
+    def __init__(self, records: Records) -> None:
         self.db = records
 
-    async def create(self, name: str, created_by: str) -> dict[str, str]:
+    async def create(self, name: str, by: Actor) -> dict[str, str]:
         credential_id, token = f"o-{secrets.token_hex(6)}", new_ops_token()
-        await self.db.insert_ops_credential(credential_id, name, token, created_by)
-        return {"credential_id": credential_id, "name": name, "token": token}
+        created = {"credential_id": credential_id, "name": name, "token": token}
+        async with self.db.transaction():
+            await self.db.insert_ops_credential(credential_id, name, token, by.name)
+            entry = AuditEntry.of(by, "ops.credential_create", f"ops:{name}", after=created)
+            await self.db.insert_audit(entry)
+        return created
 
     async def credentials(self) -> list[dict[str, Any]]:
         return [
@@ -34,6 +44,11 @@ class Operators:
             for r in await self.db.ops_credentials()
         ]
 
-    async def revoke(self, credential_id: str) -> None:
-        if not await self.db.revoke_ops_credential(credential_id):
-            raise NotFound(f"No active operations credential {credential_id}")
+    async def revoke(self, credential_id: str, by: Actor) -> None:
+        async with self.db.transaction():
+            if not await self.db.revoke_ops_credential(credential_id):
+                raise NotFound(f"No active operations credential {credential_id}")
+            after = {"credential_id": credential_id}
+            await self.db.insert_audit(
+                AuditEntry.of(by, "ops.credential_revoke", "ops", after=after)
+            )

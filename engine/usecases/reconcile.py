@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from engine.domain.audit import Actor, AuditEntry
 from engine.domain.cap_rebuild import CapAdmission, cap_differences, expected_cap
 from engine.domain.event_auth import EventKeys
 from engine.domain.periods import Period, period_ttl_s
@@ -37,6 +38,7 @@ from engine.domain.rebuild import (
 from engine.events import CLAIM_ADMITTED
 from engine.usecases.ports import (
     AdmissionStore,
+    AuditLog,
     CampaignRecords,
     EventLog,
     LiveRebuild,
@@ -45,8 +47,8 @@ from engine.usecases.ports import (
 )
 
 
-class Records(CampaignRecords, VoucherRecords, Protocol):
-    """Reconciling reads campaigns and vouchers."""
+class Records(CampaignRecords, VoucherRecords, AuditLog, Protocol):
+    """Reconciling reads campaigns and vouchers; a rebuild is audited."""
 
 
 @dataclass
@@ -122,7 +124,7 @@ class Reconciler:
                 return
             await asyncio.sleep(1.0)
 
-    async def reconcile(self, repair: bool, only: str | None = None) -> ReconcileReport:
+    async def reconcile(self, repair: bool, by: Actor, only: str | None = None) -> ReconcileReport:
         """Every campaign, or `only` that one."""
         report = ReconcileReport()
         ids = [c for c in await self.records.all_campaign_ids() if only in (None, c)]
@@ -138,6 +140,11 @@ class Reconciler:
         # A group spans campaigns: checked (and rebuilt) only when every campaign was read.
         if only is None:
             await self._cap_groups(capped, report)
+        if report.rebuilt:
+            after = {"campaigns": report.rebuilt}
+            await self.records.insert_audit(
+                AuditEntry.of(by, "redis.rebuild", "redis", after=after)
+            )
         return report
 
     async def _campaign(

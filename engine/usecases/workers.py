@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from engine.domain.audit import Actor, AuditEntry
 from engine.domain.ids import PARTY_ID
 from engine.domain.profiles import (
     PROFILE_FIELDS,
@@ -16,7 +17,12 @@ from engine.domain.profiles import (
     to_record,
 )
 from engine.errors import ValidationFailed
-from engine.usecases.ports import LiveDefinitions, WorkerRecords
+from engine.usecases.ports import AuditLog, LiveDefinitions, WorkerRecords
+
+
+class Records(WorkerRecords, AuditLog, Protocol):
+    """The register of workers; an import is audited."""
+
 
 WORKER_ID = PARTY_ID
 BATCH = 5000
@@ -69,7 +75,7 @@ def parse_row(row: dict[str, str | None]) -> WorkerProfile:
 
 
 class Workers:
-    def __init__(self, *, live: LiveDefinitions, records: WorkerRecords) -> None:
+    def __init__(self, *, live: LiveDefinitions, records: Records) -> None:
         self.live, self.db = live, records
 
     async def register(self, worker_id: str, values: dict[str, Any]) -> bool:
@@ -97,9 +103,15 @@ class Workers:
     async def import_rows(
         self,
         rows: Iterable[tuple[int, dict[str, Any]]],
+        by: Actor,
         progress: Callable[[int], None] = lambda n: None,
+        source: str | None = None,
     ) -> ImportReport:
-        """Import idempotently: rows equal to what is stored change nothing."""
+        """Import idempotently: rows equal to what is stored change nothing.
+
+        A file of hundreds of thousands of rows commits in batches, so its audit row comes
+        last and records what the whole import did.
+        """
         report, batch, seen = ImportReport(), [], set()
         for line, row in rows:
             report.rows += 1
@@ -117,6 +129,9 @@ class Workers:
                 batch = []
         await self._flush(batch, report)
         progress(report.rows)
+        summary = report.as_dict(max_rejections=0) | ({"file": source} if source else {})
+        summary.pop("rejections")
+        await self.db.insert_audit(AuditEntry.of(by, "workers.import", "workers", after=summary))
         return report
 
     async def _flush(self, batch: list[WorkerProfile], report: ImportReport) -> None:

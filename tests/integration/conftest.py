@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from engine.adapters.kafka import ensure_topics
+from engine.domain.audit import Actor
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import load_auth_key, load_keyring
 from engine.settings import Settings
@@ -26,6 +27,9 @@ from engine.stack.local import LocalStack
 from tests.integration.engine_procs import EngineUnderTest, database, running
 
 RECEIVER_HOST = "127.0.0.77"
+
+# Who acts when a test calls a use case directly (the audit log names it).
+TEST_ACTOR = Actor("ops:test")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from engine.domain.campaigns import Lottery, WorkerCategory
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import Conflict, RegistrationRequired
 from tests.factories import domain_campaign
-from tests.integration.conftest import sleep_until, wait_for
+from tests.integration.conftest import TEST_ACTOR, sleep_until, wait_for
 
 
 async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):
@@ -30,7 +30,8 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
             claim_closes_at=t0 + timedelta(hours=1),
             eligible_categories=(WorkerCategory.DELIVERY_RIDER,),
             lottery=Lottery(draw_at=t0 + timedelta(hours=2)),
-        )
+        ),
+        TEST_ACTOR,
     )
     riders = [WorkerIdentity(f"r-{uuid.uuid4().hex[:8]}", "delivery_rider") for _ in range(20)]
     entries = {}
@@ -40,20 +41,20 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
     with pytest.raises(RegistrationRequired):
         await services.claims.claim(campaign.id, riders[0], "k")
     with pytest.raises(Conflict):
-        await services.lotteries.commit(campaign.id)  # registration still open
+        await services.lotteries.commit(campaign.id, TEST_ACTOR)  # registration still open
 
     clock.moment = t0 + timedelta(hours=1)
-    committed = await services.lotteries.commit(campaign.id)
+    committed = await services.lotteries.commit(campaign.id, TEST_ACTOR)
     assert committed["state"] == "committed" and committed["seed_hex"] is None
     # Salted entries are published, each worker can find theirs, and no worker id shows.
     assert sorted(committed["registrants"]) == sorted(entries)
     assert not any(who.worker_id in json.dumps(committed) for who in riders)
     with pytest.raises(Conflict):
-        await services.lotteries.draw(campaign.id)  # before draw_at
+        await services.lotteries.draw(campaign.id, TEST_ACTOR)  # before draw_at
 
     clock.moment = t0 + timedelta(hours=2)
-    drawn = await services.lotteries.draw(campaign.id)
-    again = await services.lotteries.draw(campaign.id)
+    drawn = await services.lotteries.draw(campaign.id, TEST_ACTOR)
+    again = await services.lotteries.draw(campaign.id, TEST_ACTOR)
     assert drawn["winners"] == again["winners"] and len(drawn["winners"]) == 5
     assert drawn["commitment"] == committed["commitment"]
 

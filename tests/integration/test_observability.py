@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import redeemable_code, wait_for
+from tests.integration.conftest import TEST_ACTOR, redeemable_code, wait_for
 from tests.integration.test_merchants import issued_codes, pos
 
 
@@ -72,7 +72,7 @@ async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):
     services, clock = clocked
     t0 = clock.start
     campaign, _ = await services.admin.create_campaign(
-        domain_campaign("drain", t0, quota=700, budget_fen=700 * 300)
+        domain_campaign("drain", t0, quota=700, budget_fen=700 * 300), TEST_ACTOR
     )
 
     async def drain(seconds: int, per_s: int) -> int:

@@ -15,7 +15,7 @@ from engine.domain.periods import Period
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import LimitReached
 from tests.factories import domain_campaign
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import TEST_ACTOR, wait_for
 
 RIDER = {"category": "delivery_rider"}
 
@@ -228,7 +228,8 @@ async def test_period_limit(clocked):
             period_limit=PeriodLimit(Period.DAY, 2),
             valid_until=clock.start + timedelta(days=30),
             claim_closes_at=clock.start + timedelta(days=3),
-        )
+        ),
+        TEST_ACTOR,
     )
     who = WorkerIdentity(f"w-{uuid.uuid4().hex[:10]}", "courier")
 

@@ -12,6 +12,7 @@ from engine.domain.campaigns import Campaign, Wave
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
+from tests.integration.conftest import TEST_ACTOR
 
 
 def wave_campaign(t0: datetime, rollover: bool) -> Campaign:
@@ -41,7 +42,9 @@ async def claims(services: Services, campaign: Campaign, n: int) -> int:
 async def test_stock_appears_only_at_each_wave(clocked, rollover):
     services, clock = clocked
     t0 = clock.start
-    campaign, _ = await services.admin.create_campaign(wave_campaign(clock.start, rollover))
+    campaign, _ = await services.admin.create_campaign(
+        wave_campaign(clock.start, rollover), TEST_ACTOR
+    )
 
     with pytest.raises(SoldOut) as before:
         await services.claims.claim(campaign.id, WorkerIdentity("early", "courier"), "k")

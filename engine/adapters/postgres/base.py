@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -33,9 +37,40 @@ def hash_api_key(api_key: str) -> bytes:
     return hashlib.sha256(api_key.encode()).digest()
 
 
+# The connection of the transaction this task is in, if any (see Queries.transaction).
+_TRANSACTION: ContextVar[tuple[asyncpg.Pool, asyncpg.Connection] | None] = ContextVar(
+    "transaction", default=None
+)
+
+
 class Queries:
-    """A pool and the named queries; each concern's records class builds on it."""
+    """A pool and the named queries; each concern's records class builds on it.
+
+    Every query runs on the connection of the transaction the calling task opened with
+    `transaction()`, or on the pool outside one: a use case groups several records'
+    writes (an action and its audit row) into one transaction without knowing SQL.
+    """
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.q = queries()
+
+    def db(self) -> Any:
+        """Where a query runs: the open transaction's connection, else the pool."""
+        current = _TRANSACTION.get()
+        return current[1] if current and current[0] is self.pool else self.pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """One transaction for everything awaited inside; nested, a savepoint."""
+        current = _TRANSACTION.get()
+        if current is not None and current[0] is self.pool:
+            async with current[1].transaction():
+                yield current[1]
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            token = _TRANSACTION.set((self.pool, conn))
+            try:
+                yield conn
+            finally:
+                _TRANSACTION.reset(token)

@@ -24,7 +24,7 @@ from engine.errors import Unavailable
 class CampaignRecords(Queries):
     async def insert_campaign(self, c: Campaign) -> int | None:
         """Insert and enrol; None when a campaign with this id already exists."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.transaction() as conn:
             number = await conn.fetchval(
                 self.q["insert_campaign"], *_campaign_columns(c), c.status.value, options(c)
             )
@@ -35,7 +35,7 @@ class CampaignRecords(Queries):
 
     async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
         """Store a new version; None when someone else changed the campaign meanwhile."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.transaction() as conn:
             version = await conn.fetchval(
                 self.q["update_campaign"], *_campaign_columns(c), options(c), expected_version
             )
@@ -52,14 +52,14 @@ class CampaignRecords(Queries):
 
     async def set_campaign_status(self, campaign_id: str, new: str, old: str) -> bool:
         return (
-            await self.pool.fetchval(self.q["set_campaign_status"], campaign_id, new, old)
+            await self.db().fetchval(self.q["set_campaign_status"], campaign_id, new, old)
             is not None
         )
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
         """The definition; Unavailable when PostgreSQL cannot be reached."""
         try:
-            row = await self.pool.fetchrow(self.q["get_campaign"], campaign_id)
+            row = await self.db().fetchrow(self.q["get_campaign"], campaign_id)
         except TRANSIENT as exc:
             raise Unavailable("The campaign register cannot be read now") from exc
         if row is None:
@@ -82,39 +82,39 @@ class CampaignRecords(Queries):
         return with_options(base, row["options"])
 
     async def all_campaign_ids(self) -> list[str]:
-        return [r["id"] for r in await self.pool.fetch(self.q["all_campaign_ids"])]
+        return [r["id"] for r in await self.db().fetch(self.q["all_campaign_ids"])]
 
     async def campaigns_with_live_vouchers(self) -> list[str]:
-        return [r["id"] for r in await self.pool.fetch(self.q["campaigns_with_live_vouchers"])]
+        return [r["id"] for r in await self.db().fetch(self.q["campaigns_with_live_vouchers"])]
 
     async def live_campaigns(self) -> list[str]:
-        return [r["id"] for r in await self.pool.fetch(self.q["live_campaigns"])]
+        return [r["id"] for r in await self.db().fetch(self.q["live_campaigns"])]
 
     async def campaign_id_by_number(self, number: int) -> str | None:
-        return await self.pool.fetchval(self.q["campaign_by_number"], number)
+        return await self.db().fetchval(self.q["campaign_by_number"], number)
 
     async def insert_cap_group(self, group_id: str, period: str, max_fen: int) -> bool:
         return (
-            await self.pool.fetchval(self.q["insert_cap_group"], group_id, period, max_fen)
+            await self.db().fetchval(self.q["insert_cap_group"], group_id, period, max_fen)
             is not None
         )
 
     async def cap_groups(self) -> list[asyncpg.Record]:
-        return await self.pool.fetch(self.q["cap_groups"])
+        return await self.db().fetch(self.q["cap_groups"])
 
     async def get_cap_group(self, group_id: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(self.q["get_cap_group"], group_id)
+        return await self.db().fetchrow(self.q["get_cap_group"], group_id)
 
     async def insert_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> list[str]:
-        rows = await self.pool.fetch(self.q["insert_partner_codes"], campaign_id, list(codes))
+        rows = await self.db().fetch(self.q["insert_partner_codes"], campaign_id, list(codes))
         return [r["code"] for r in rows]
 
     async def enrol_merchant(self, campaign_id: str, merchant_id: str) -> None:
-        await self.pool.execute(self.q["enrol_merchants"], campaign_id, [merchant_id])
+        await self.db().execute(self.q["enrol_merchants"], campaign_id, [merchant_id])
 
     async def unenrol_merchant(self, campaign_id: str, merchant_id: str) -> bool:
         return (
-            await self.pool.fetchval(self.q["unenrol_merchant"], campaign_id, merchant_id)
+            await self.db().fetchval(self.q["unenrol_merchant"], campaign_id, merchant_id)
             is not None
         )
 

@@ -23,7 +23,7 @@ class LedgerRecords(Queries):
         """In one transaction: chain and insert the entries not yet in the ledger, queue
         the merchants' notifications (repeats ignored) and rebuild the settlement days
         they touch. Return the entries new to the ledger."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.transaction() as conn:
             links = await self._append(conn, entries)
             if webhooks:
                 cols = [list(c) for c in zip(*webhooks, strict=True)]
@@ -58,13 +58,13 @@ class LedgerRecords(Queries):
         return links
 
     async def ledger_chain(self, merchant_id: str | None = None) -> list[asyncpg.Record]:
-        return await self.pool.fetch(self.q["ledger_chain"], merchant_id)
+        return await self.db().fetch(self.q["ledger_chain"], merchant_id)
 
     async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[asyncpg.Record]:
-        return await self.pool.fetch(self.q["ledger_of_voucher"], campaign_id, serial)
+        return await self.db().fetch(self.q["ledger_of_voucher"], campaign_id, serial)
 
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
-        return await self.pool.fetch(self.q["settlements"], merchant_id, first, last)
+        return await self.db().fetch(self.q["settlements"], merchant_id, first, last)
 
 
 def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:

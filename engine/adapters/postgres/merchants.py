@@ -11,10 +11,10 @@ from engine.adapters.postgres.base import Queries, hash_api_key
 
 class MerchantRecords(Queries):
     async def existing_merchants(self, ids: Sequence[str]) -> set[str]:
-        return {r["id"] for r in await self.pool.fetch(self.q["existing_merchants"], list(ids))}
+        return {r["id"] for r in await self.db().fetch(self.q["existing_merchants"], list(ids))}
 
     async def insert_merchant(self, merchant_id: str, name: str, key_id: str, api_key: str) -> bool:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.transaction() as conn:
             if await conn.fetchval(self.q["insert_merchant"], merchant_id, name) is None:
                 return False
             await conn.execute(
@@ -26,7 +26,7 @@ class MerchantRecords(Queries):
         self, key_id: str, merchant_id: str, store_id: str | None, api_key: str
     ) -> bool:
         try:
-            await self.pool.execute(
+            await self.db().execute(
                 self.q["insert_merchant_key"], key_id, merchant_id, store_id, hash_api_key(api_key)
             )
         except asyncpg.ForeignKeyViolationError:
@@ -35,20 +35,20 @@ class MerchantRecords(Queries):
 
     async def revoke_merchant_key(self, key_id: str, merchant_id: str) -> bool:
         return (
-            await self.pool.fetchval(self.q["revoke_merchant_key"], key_id, merchant_id) is not None
+            await self.db().fetchval(self.q["revoke_merchant_key"], key_id, merchant_id) is not None
         )
 
     async def merchant_keys(self, merchant_id: str) -> list[asyncpg.Record]:
-        return await self.pool.fetch(self.q["merchant_keys"], merchant_id)
+        return await self.db().fetch(self.q["merchant_keys"], merchant_id)
 
     async def merchant_by_api_key(self, api_key: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(self.q["merchant_by_key_hash"], hash_api_key(api_key))
+        return await self.db().fetchrow(self.q["merchant_by_key_hash"], hash_api_key(api_key))
 
     async def insert_store(self, merchant_id: str, store_id: str, name: str) -> bool:
         return (
-            await self.pool.fetchval(self.q["insert_store"], merchant_id, store_id, name)
+            await self.db().fetchval(self.q["insert_store"], merchant_id, store_id, name)
             is not None
         )
 
     async def merchant_exists(self, merchant_id: str) -> bool:
-        return await self.pool.fetchval(self.q["merchant_exists"], merchant_id) is not None
+        return await self.db().fetchval(self.q["merchant_exists"], merchant_id) is not None

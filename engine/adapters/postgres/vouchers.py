@@ -16,38 +16,38 @@ class VoucherRecords(Queries):
     async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
         """Write a batch idempotently; return claim id -> the code stored for it."""
         cols = list(zip(*rows, strict=True))
-        result = await self.pool.fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
+        result = await self.db().fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
         return {r["claim_id"]: r["code"] for r in result}
 
     async def voucher_by_claim(self, claim_id: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(self.q["voucher_by_claim"], claim_id)
+        return await self.db().fetchrow(self.q["voucher_by_claim"], claim_id)
 
     async def vouchers_of_worker(self, worker_id: str) -> list[asyncpg.Record]:
-        return await self.pool.fetch(self.q["vouchers_of_worker"], worker_id)
+        return await self.db().fetch(self.q["vouchers_of_worker"], worker_id)
 
     async def voucher_by_serial(self, campaign_id: str, serial: int) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(self.q["voucher_by_serial"], campaign_id, serial)
+        return await self.db().fetchrow(self.q["voucher_by_serial"], campaign_id, serial)
 
     async def revoke_voucher(
         self, campaign_id: str, serial: int, reason: str
     ) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(self.q["revoke_voucher"], campaign_id, serial, reason)
+        return await self.db().fetchrow(self.q["revoke_voucher"], campaign_id, serial, reason)
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[str, int]]:
-        rows = await self.pool.fetch(self.q["due_for_expiry"], now, limit)
+        rows = await self.db().fetch(self.q["due_for_expiry"], now, limit)
         return [(r["campaign_id"], r["serial"]) for r in rows]
 
     async def mark_expired(self, vouchers: Sequence[tuple[str, int]]) -> None:
         if vouchers:
             campaigns, serials = zip(*vouchers, strict=True)
-            await self.pool.execute(self.q["mark_expired"], list(campaigns), list(serials))
+            await self.db().execute(self.q["mark_expired"], list(campaigns), list(serials))
 
     async def issued_claim_ids(self, claim_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(claim_ids), 10_000):
             chunk = list(claim_ids[start : start + 10_000])
             found |= {
-                r["claim_id"] for r in await self.pool.fetch(self.q["issued_claim_ids"], chunk)
+                r["claim_id"] for r in await self.db().fetch(self.q["issued_claim_ids"], chunk)
             }
         return found
 

@@ -16,11 +16,11 @@ class WorkerRecords(Queries):
     ) -> tuple[int, int]:
         """Write workers whose data differs; return (created, updated)."""
         ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
-        written = await self.pool.fetch(
+        written = await self.db().fetch(
             self.q["upsert_workers"], list(ids), list(cats), list(profiles)
         )
         created = sum(1 for r in written if r["created"])
         return created, len(written) - created
 
     async def get_worker(self, worker_id: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(self.q["get_worker"], worker_id)
+        return await self.db().fetchrow(self.q["get_worker"], worker_id)

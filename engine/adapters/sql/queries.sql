@@ -54,7 +54,8 @@ SELECT worker_id, salt FROM lottery_registrations WHERE campaign_id = $1 ORDER B
 INSERT INTO lottery_draws (campaign_id, commitment, registrants_digest, registrants, stock,
                            seed_hex)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (campaign_id) DO NOTHING;
+ON CONFLICT (campaign_id) DO NOTHING
+RETURNING campaign_id;
 
 -- name: record_lottery_draw
 UPDATE lottery_draws SET winners = $2, drawn_at = coalesce(drawn_at, now())

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from engine.api import audit
+from engine.api.audit import actor_of
 from engine.api.auth import require_merchant, require_ops_or_path_merchant, services
 from engine.api.models import (
     IdempotencyKey,
@@ -99,15 +99,9 @@ async def verify(
 @router.post("/me/keys/rotate", status_code=201)
 async def rotate_own_key(request: Request, who: Merchant) -> dict[str, Any]:
     """A new key for the same merchant and store; the one used for this call stops at once."""
-    new = await services(request).merchants.rotate_key(who.merchant_id, who.key_id, who.store_id)
-    await audit.record(
-        request,
-        "merchant.key_rotate",
-        f"merchant:{who.merchant_id}",
-        {"key_id": who.key_id},
-        {"key_id": new["key_id"]},
+    return await services(request).merchants.rotate_key(
+        who.merchant_id, who.key_id, who.store_id, actor_of(request)
     )
-    return new
 
 
 def _period(first: date, last: date) -> tuple[date, date]:
@@ -123,17 +117,18 @@ async def set_webhook(
     """Where to send voucher.redeemed and voucher.reversed; the answer holds the secret
     that signs them (X-Nuanxin-Signature), shown this once."""
     s = services(request)
-    hook = await s.merchants.set_webhook(
-        merchant_id, body.url, s.settings.webhook_allow_http, s.settings.webhook_trusted
+    return await s.merchants.set_webhook(
+        merchant_id,
+        body.url,
+        actor_of(request),
+        s.settings.webhook_allow_http,
+        s.settings.webhook_trusted,
     )
-    await audit.record(request, "webhook.set", f"merchant:{merchant_id}", after=hook)
-    return hook
 
 
 @router.delete("/merchants/{merchant_id}/webhook", status_code=204, dependencies=[OWN_MERCHANT])
 async def delete_webhook(request: Request, merchant_id: MerchantIdPath) -> Response:
-    await services(request).merchants.delete_webhook(merchant_id)
-    await audit.record(request, "webhook.delete", f"merchant:{merchant_id}")
+    await services(request).merchants.delete_webhook(merchant_id, actor_of(request))
     return Response(status_code=204)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 
-from engine.api import audit
+from engine.api.audit import actor_of
 from engine.api.auth import require_ops, services
 from engine.api.models import (
     CampaignId,
@@ -36,8 +36,8 @@ from engine.api.models import (
     WorkersBulkOut,
 )
 from engine.api.responses import ERRORS
+from engine.domain.campaigns import merge_changes
 from engine.errors import ValidationFailed
-from engine.usecases.admin import MUTABLE
 from engine.usecases.workers import read_csv
 
 router = APIRouter(
@@ -48,13 +48,10 @@ router = APIRouter(
 @router.post("/campaigns", status_code=201, response_model=CampaignOut)
 async def create_campaign(body: CampaignIn, request: Request, response: Response) -> dict[str, Any]:
     admin = services(request).admin
-    campaign, created = await admin.create_campaign(body.to_domain())
-    view = await admin.campaign_view(campaign.id)
-    if created:
-        await audit.record(request, "campaign.create", f"campaign:{campaign.id}", after=view)
-    else:
+    campaign, created = await admin.create_campaign(body.to_domain(), actor_of(request))
+    if not created:
         response.status_code = 200
-    return view
+    return await admin.view_of(campaign)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
@@ -68,22 +65,16 @@ async def change_campaign(
 ) -> dict[str, Any]:
     """A new version of the definition; vouchers already issued keep theirs."""
     admin = services(request).admin
-    changes = dict(body.model_extra or {})
-    not_allowed = set(changes) - MUTABLE
-    if not_allowed:
-        raise ValidationFailed(f"these fields cannot change: {', '.join(sorted(not_allowed))}")
-    current = await admin.campaign_view(campaign_id)
+    merged_doc = merge_changes(await admin.definition(campaign_id), body.model_extra or {})
     fields = set(CampaignIn.model_fields) - {"status"}
     try:
-        merged = CampaignIn.model_validate(
-            {k: v for k, v in current.items() if k in fields} | changes
-        )
+        merged = CampaignIn.model_validate({k: v for k, v in merged_doc.items() if k in fields})
     except ValidationError as exc:
         raise ValidationFailed("; ".join(e["msg"] for e in exc.errors()[:10])) from None
-    await admin.update_campaign(campaign_id, merged.to_domain(), body.version)
-    after = await admin.campaign_view(campaign_id)
-    await audit.record(request, "campaign.update", f"campaign:{campaign_id}", current, after)
-    return after
+    changed = await admin.update_campaign(
+        campaign_id, merged.to_domain(), body.version, actor_of(request)
+    )
+    return await admin.view_of(changed)
 
 
 @router.get("/ops/audit")
@@ -101,9 +92,7 @@ async def audit_log(
 @router.post("/ops/credentials", status_code=201)
 async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict[str, Any]:
     """A named token for one person of the operations staff; the token is shown once."""
-    created = await services(request).operators.create(body.name, request.state.actor)
-    await audit.record(request, "ops.credential_create", f"ops:{body.name}", after=created)
-    return created
+    return await services(request).operators.create(body.name, actor_of(request))
 
 
 @router.get("/ops/credentials")
@@ -116,24 +105,14 @@ async def revoke_ops_credential(
     request: Request, credential_id: Annotated[str, Path(pattern=r"^o-[0-9a-f]{12}$")]
 ) -> Response:
     """Takes effect on the token's next request."""
-    await services(request).operators.revoke(credential_id)
-    await audit.record(
-        request, "ops.credential_revoke", "ops", after={"credential_id": credential_id}
-    )
+    await services(request).operators.revoke(credential_id, actor_of(request))
     return Response(status_code=204)
 
 
 @router.post("/ops/vouchers/revoke")
 async def revoke_voucher(body: RevokeIn, request: Request) -> dict[str, Any]:
     """Stop a voucher that still has value (fraud, error); the reason is kept and audited."""
-    result = await services(request).investigations.revoke(body.code, body.reason)
-    await audit.record(
-        request,
-        "voucher.revoke",
-        f"voucher:{result['campaign_id']}:{result['serial']}",
-        after=result,
-    )
-    return result
+    return await services(request).investigations.revoke(body.code, body.reason, actor_of(request))
 
 
 @router.post("/ops/codes/history")
@@ -181,16 +160,7 @@ async def campaign_stats(request: Request, campaign_id: CampaignId) -> dict[str,
 async def set_status(body: StatusIn, request: Request, campaign_id: CampaignId) -> dict[str, Any]:
     """Lifecycle: draft -> scheduled -> open -> paused -> closed. A pause applies at once."""
     admin = services(request).admin
-    before = await admin.campaign_view(campaign_id)
-    await admin.set_status(campaign_id, body.status)
-    await audit.record(
-        request,
-        "campaign.status",
-        f"campaign:{campaign_id}",
-        {"status": before["status"]},
-        {"status": body.status.value},
-    )
-    return await admin.campaign_view(campaign_id)
+    return await admin.view_of(await admin.set_status(campaign_id, body.status, actor_of(request)))
 
 
 @router.post("/cap-groups", status_code=201)
@@ -198,62 +168,43 @@ async def create_cap_group(
     body: CapGroupIn, request: Request, response: Response
 ) -> dict[str, Any]:
     """A per-worker cap in fen per period, shared by every campaign naming this group."""
-    group = body.model_dump(mode="json")
-    if await services(request).admin.create_cap_group(body.id, body.period.value, body.max_fen):
-        await audit.record(request, "cap_group.create", f"cap_group:{body.id}", after=group)
-    else:
+    admin = services(request).admin
+    if not await admin.create_cap_group(
+        body.id, body.period.value, body.max_fen, actor_of(request)
+    ):
         response.status_code = 200
-    return group
+    return body.model_dump(mode="json")
 
 
 @router.post("/campaigns/{campaign_id}/pool/bulk")
 async def import_pool(body: PoolIn, request: Request, campaign_id: CampaignId) -> dict[str, Any]:
-    result = await services(request).admin.import_partner_codes(campaign_id, body.codes)
-    await audit.record(request, "campaign.pool_import", f"campaign:{campaign_id}", after=result)
-    return result
+    return await services(request).admin.import_partner_codes(
+        campaign_id, body.codes, actor_of(request)
+    )
 
 
 @router.post("/campaigns/{campaign_id}/lottery/commit")
 async def lottery_commit(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
-    published = await services(request).lotteries.commit(campaign_id)
-    facts = {k: published[k] for k in ("commitment", "registrants_digest", "stock")}
-    await audit.record(request, "lottery.commit", f"campaign:{campaign_id}", after=facts)
-    return published
+    return await services(request).lotteries.commit(campaign_id, actor_of(request))
 
 
 @router.post("/campaigns/{campaign_id}/lottery/draw")
 async def lottery_draw(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
-    published = await services(request).lotteries.draw(campaign_id)
-    facts = {"winners": len(published["winners"]), "seed_hex": published["seed_hex"]}
-    await audit.record(request, "lottery.draw", f"campaign:{campaign_id}", after=facts)
-    return published
+    return await services(request).lotteries.draw(campaign_id, actor_of(request))
 
 
 @router.post("/merchants", status_code=201, response_model=MerchantOut)
 async def create_merchant(body: MerchantIn, request: Request) -> dict[str, Any]:
     """The answer holds the merchant's first API key; it is never shown again."""
-    created = await services(request).merchants.create(body.id, body.name)
-    await audit.record(
-        request,
-        "merchant.create",
-        f"merchant:{body.id}",
-        after={"name": body.name, "key_id": created["key_id"]},
-    )
-    return created
+    return await services(request).merchants.create(body.id, body.name, actor_of(request))
 
 
 @router.post("/merchants/{merchant_id}/stores", status_code=201)
 async def add_store(
     body: StoreIn, request: Request, merchant_id: MerchantIdPath, response: Response
 ) -> dict[str, Any]:
-    if await services(request).merchants.add_store(merchant_id, body.id, body.name):
-        await audit.record(
-            request,
-            "merchant.store_add",
-            f"merchant:{merchant_id}",
-            after={"store_id": body.id, "name": body.name},
-        )
-    else:
+    merchants = services(request).merchants
+    if not await merchants.add_store(merchant_id, body.id, body.name, actor_of(request)):
         response.status_code = 200
     return {"merchant_id": merchant_id, "id": body.id, "name": body.name}
 
@@ -261,14 +212,9 @@ async def add_store(
 @router.post("/merchants/{merchant_id}/keys", status_code=201)
 async def issue_key(body: KeyIn, request: Request, merchant_id: MerchantIdPath) -> dict[str, Any]:
     """A new key (optionally for one store); shown in this answer only."""
-    issued = await services(request).merchants.issue_key(merchant_id, body.store_id)
-    await audit.record(
-        request,
-        "merchant.key_issue",
-        f"merchant:{merchant_id}",
-        after={"key_id": issued["key_id"], "store_id": body.store_id},
+    return await services(request).merchants.issue_key(
+        merchant_id, body.store_id, actor_of(request)
     )
-    return issued
 
 
 @router.get("/merchants/{merchant_id}/keys")
@@ -279,10 +225,7 @@ async def list_keys(request: Request, merchant_id: MerchantIdPath) -> dict[str, 
 @router.delete("/merchants/{merchant_id}/keys/{key_id}", status_code=204)
 async def revoke_key(request: Request, merchant_id: MerchantIdPath, key_id: KeyIdPath) -> Response:
     """Takes effect on the key's next request."""
-    await services(request).merchants.revoke_key(merchant_id, key_id)
-    await audit.record(
-        request, "merchant.key_revoke", f"merchant:{merchant_id}", after={"key_id": key_id}
-    )
+    await services(request).merchants.revoke_key(merchant_id, key_id, actor_of(request))
     return Response(status_code=204)
 
 
@@ -290,13 +233,7 @@ async def revoke_key(request: Request, merchant_id: MerchantIdPath, key_id: KeyI
 async def enrol_merchant(
     body: EnrolIn, request: Request, campaign_id: CampaignId
 ) -> dict[str, Any]:
-    await services(request).merchants.enrol(campaign_id, body.merchant_id)
-    await audit.record(
-        request,
-        "campaign.enrol",
-        f"campaign:{campaign_id}",
-        after={"merchant_id": body.merchant_id},
-    )
+    await services(request).merchants.enrol(campaign_id, body.merchant_id, actor_of(request))
     return {"campaign_id": campaign_id, "merchant_id": body.merchant_id, "enrolled": True}
 
 
@@ -305,10 +242,7 @@ async def unenrol_merchant(
     request: Request, campaign_id: CampaignId, merchant_id: MerchantIdPath
 ) -> Response:
     """End an enrolment; the merchant's next redemption of this campaign is refused."""
-    await services(request).merchants.unenrol(campaign_id, merchant_id)
-    await audit.record(
-        request, "campaign.unenrol", f"campaign:{campaign_id}", before={"merchant_id": merchant_id}
-    )
+    await services(request).merchants.unenrol(campaign_id, merchant_id, actor_of(request))
     return Response(status_code=204)
 
 
@@ -330,16 +264,13 @@ async def register_workers(body: WorkersBulkIn, request: Request) -> dict[str, A
 async def import_workers(request: Request) -> dict[str, Any]:
     """A CSV body (header: id, category and profile columns); a per-row report comes back."""
     text = (await request.body()).decode("utf-8-sig", errors="replace")
-    report = await services(request).workers.import_rows(read_csv(text.splitlines()))
-    summary = report.as_dict(max_rejections=0)
-    await audit.record(request, "workers.import", "workers", after=summary)
+    report = await services(request).workers.import_rows(
+        read_csv(text.splitlines()), actor_of(request)
+    )
     return report.as_dict()
 
 
 @router.post("/workers/{worker_id}/token", response_model=TokenOut)
 async def mint_token(request: Request, worker_id: WorkerIdPath) -> dict[str, Any]:
-    token, expires_at = await services(request).admin.mint_token(worker_id)
-    await audit.record(
-        request, "worker.token_mint", f"worker:{worker_id}", after={"expires_at": expires_at}
-    )
+    token, expires_at = await services(request).admin.mint_token(worker_id, actor_of(request))
     return {"token": token, "expires_at": expires_at}

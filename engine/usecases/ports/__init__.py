@@ -9,6 +9,7 @@ from engine.usecases.ports.decisions import AdmissionStore, RedemptionStore, Set
 from engine.usecases.ports.events import EventLog, EventPublisher
 from engine.usecases.ports.live import LiveDefinitions, LiveFigures, LiveRebuild
 from engine.usecases.ports.records import (
+    AuditLog,
     CampaignRecords,
     LedgerRecords,
     LotteryRecords,
@@ -22,6 +23,7 @@ from engine.usecases.ports.records import (
 
 __all__ = [
     "AdmissionStore",
+    "AuditLog",
     "CampaignRecords",
     "Clock",
     "EventLog",

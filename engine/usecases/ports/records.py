@@ -6,9 +6,11 @@ Rows come back as read-only mappings of column name to value.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from engine.domain.audit import AuditEntry
 from engine.domain.campaigns import Campaign
 from engine.domain.ledger import Entry, Link
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
@@ -126,15 +128,15 @@ class OperatorRecords(Protocol):
     async def ops_credential_by_token(self, token: str) -> Row | None: ...
     async def ops_credentials(self) -> list[Row]: ...
     async def revoke_ops_credential(self, credential_id: str) -> bool: ...
-    async def insert_audit(
-        self,
-        actor: str,
-        action: str,
-        target: str,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        request_id: str | None,
-    ) -> None: ...
+
+
+class AuditLog(Protocol):
+    """The audit log, written in the transaction of the action it records."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """Every record written inside commits together (nested: a savepoint)."""
+
+    async def insert_audit(self, e: AuditEntry) -> None: ...
     async def list_audit(self, target: str | None, action: str | None, limit: int) -> list[Row]: ...
 
 
@@ -149,6 +151,8 @@ class LotteryRecords(Protocol):
 
     async def insert_lottery_commitment(
         self, campaign_id: str, commitment: str, digest: str, count: int, stock: int, seed_hex: str
-    ) -> None: ...
+    ) -> bool:
+        """False when the campaign's list was committed before (the first one stands)."""
+
     async def record_lottery_draw(self, campaign_id: str, winners: list[str]) -> None: ...
     async def get_lottery(self, campaign_id: str) -> Row | None: ...
