@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 
 def new_salt() -> str:
@@ -63,3 +65,18 @@ def verify(
     if draw(seed, ids, stock) != published_winners:
         problems.append("re-running the draw gives other winners")
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class LotteryDraw:
+    """A lottery's commitment and, once drawn, its seed and winning entries."""
+
+    campaign_id: str
+    commitment: str
+    registrants_digest: str
+    registrants: int
+    stock: int
+    seed_hex: str | None
+    winners: list[str] | None
+    committed_at: datetime
+    drawn_at: datetime | None

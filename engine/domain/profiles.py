@@ -106,3 +106,12 @@ def to_record(profile: WorkerProfile) -> dict[str, str]:
 
 def from_record(worker_id: str, record: dict[str, str]) -> WorkerProfile:
     return parse_profile(worker_id, {k: v for k, v in record.items() if k in PROFILE_FIELDS})
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRecord:
+    """A worker as the union's register holds them."""
+
+    id: str
+    category: str
+    profile: dict[str, Any]

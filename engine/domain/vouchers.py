@@ -9,6 +9,7 @@ contract test in tests/integration/test_attacks.py holds the two together.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -56,3 +57,38 @@ REFUSAL = {
 VoucherRow = tuple[
     str, str, int, str, int, int, str, datetime, datetime, int, str | None, str | None
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedVoucher:
+    """A voucher in the system of record, with what its ledger has used of it."""
+
+    claim_id: str
+    campaign_id: str
+    serial: int
+    worker_id: str
+    face_value_fen: int
+    key_id: int
+    code: str
+    valid_until: datetime
+    admitted_at: datetime
+    issued_at: datetime
+    campaign_version: int = 1
+    partner_code: str | None = None
+    request_id: str | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    expired_at: datetime | None = None
+    used_fen: int = 0
+
+    @property
+    def balance_fen(self) -> int:
+        return max(self.face_value_fen - self.used_fen, 0)
+
+    @property
+    def status(self) -> VoucherStatus:
+        return voucher_status(
+            revoked=self.revoked_at is not None,
+            balance_fen=self.face_value_fen - self.used_fen,
+            expired=self.expired_at is not None,
+        )

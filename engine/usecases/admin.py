@@ -161,7 +161,7 @@ class Admin:
                 await self._audit(by, "cap_group.create", f"cap_group:{group_id}", after=group)
                 return True
         existing = await self.db.get_cap_group(group_id)
-        if existing is None or (existing["period"], existing["max_fen"]) != (period, max_fen):
+        if existing is None or (existing.period.value, existing.max_fen) != (period, max_fen):
             raise Conflict(f"cap group {group_id} already exists with other terms")
         return False
 
@@ -188,9 +188,7 @@ class Admin:
         if worker is None:
             raise NotFound(f"No worker {worker_id}")
         now = int(time.time())
-        token = mint_worker_token(
-            self.auth_key, worker_id, worker["category"], now, self.token_ttl_s
-        )
+        token = mint_worker_token(self.auth_key, worker_id, worker.category, now, self.token_ttl_s)
         expires_at = now + self.token_ttl_s
         after = {"expires_at": expires_at}
         await self._audit(by, "worker.token_mint", f"worker:{worker_id}", after=after)

@@ -15,11 +15,11 @@ from engine.domain.admission import (
 )
 from engine.domain.campaigns import Campaign
 from engine.domain.clock import to_ms
-from engine.domain.periods import Period, period_id, period_ttl_s
+from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
 from engine.domain.tokens import WorkerIdentity
-from engine.domain.vouchers import voucher_status
+from engine.domain.vouchers import IssuedVoucher
 from engine.errors import (
     EngineError,
     LimitReached,
@@ -35,7 +35,6 @@ from engine.usecases.ports import (
     CampaignRecords,
     Clock,
     EventPublisher,
-    Row,
     Settlement,
     Throttle,
     VoucherRecords,
@@ -151,18 +150,18 @@ class Claims:
         group = await self.records.get_cap_group(campaign.cap_group)
         if group is None:
             return None
-        period = Period(group["period"])
+        period = group.period
         pid = period_id(period, now)
-        reservation = CapReservation(group["id"], pid, claim_id, worker_id, campaign.id, face)
+        reservation = CapReservation(group.id, pid, claim_id, worker_id, campaign.id, face)
         reserved = await self.admissions.cap_reserve(
-            reservation, group["max_fen"], period_ttl_s(period), to_ms(now)
+            reservation, group.max_fen, period_ttl_s(period), to_ms(now)
         )
         if not reserved:
             raise LimitReached(
-                f"The cap of {group['max_fen']} fen per {period} across {group['id']} is reached",
-                cap_group=group["id"],
+                f"The cap of {group.max_fen} fen per {period} across {group.id} is reached",
+                cap_group=group.id,
             )
-        return CapHold(group["id"], pid, fresh=reserved == 1)
+        return CapHold(group.id, pid, fresh=reserved == 1)
 
     async def _make_durable(
         self,
@@ -210,7 +209,7 @@ class Claims:
 
     async def _from_database(self, claim_id: str, who: WorkerIdentity) -> dict[str, Any]:
         row = await self.vouchers.voucher_by_claim(claim_id)
-        if row is None or row["worker_id"] != who.worker_id:
+        if row is None or row.worker_id != who.worker_id:
             raise NotFound("No such claim")
         return {"claim_id": claim_id, "status": "issued", "voucher": voucher_view(row)}
 
@@ -271,7 +270,7 @@ async def release_unsettled_claim(
     if campaign.cap_group is not None:
         group = await records.get_cap_group(campaign.cap_group)
         if group is not None:
-            cap = CapHold(group["id"], period_id(Period(group["period"]), at), fresh=False)
+            cap = CapHold(group.id, period_id(group.period, at), fresh=False)
     return await release_claim(admissions, request, int(record["serial"]), cap)
 
 
@@ -285,22 +284,16 @@ async def release_claim(
     return state
 
 
-def voucher_view(row: Row) -> dict[str, Any]:
-    balance = row["face_value_fen"] - row["used_fen"]
-    status = voucher_status(
-        revoked=row["revoked_at"] is not None,
-        balance_fen=balance,
-        expired=row["expired_at"] is not None,
-    )
+def voucher_view(v: IssuedVoucher) -> dict[str, Any]:
     return {
-        "claim_id": row["claim_id"],
-        "campaign_id": row["campaign_id"],
-        "serial": row["serial"],
-        "code": row["code"],
-        "partner_code": row["partner_code"],
-        "face_value_fen": row["face_value_fen"],
-        "balance_fen": max(balance, 0),
-        "valid_until": row["valid_until"].isoformat(),
-        "issued_at": row["issued_at"].isoformat(),
-        "status": status.value,
+        "claim_id": v.claim_id,
+        "campaign_id": v.campaign_id,
+        "serial": v.serial,
+        "code": v.code,
+        "partner_code": v.partner_code,
+        "face_value_fen": v.face_value_fen,
+        "balance_fen": v.balance_fen,
+        "valid_until": v.valid_until.isoformat(),
+        "issued_at": v.issued_at.isoformat(),
+        "status": v.status.value,
     }

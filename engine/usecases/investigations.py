@@ -70,11 +70,11 @@ class Investigations:
             "key_id": payload.key_id,
             "voucher": voucher_view(row)
             | {
-                "worker_id": row["worker_id"],
-                "admitted_at": row["admitted_at"].isoformat(),
-                "revoked_at": row["revoked_at"].isoformat() if row["revoked_at"] else None,
-                "revoked_reason": row["revoked_reason"],
-                "request_id": row["request_id"],
+                "worker_id": row.worker_id,
+                "admitted_at": row.admitted_at.isoformat(),
+                "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+                "revoked_reason": row.revoked_reason,
+                "request_id": row.request_id,
             },
             "redis_state": {k: v for k, v in state.items() if k != "claim_id"},
             "ledger": [_plain(e) for e in ledger],
@@ -86,13 +86,13 @@ class Investigations:
             raise NotFound(f"No worker {worker_id}")
         vouchers = []
         for row in await self.db.vouchers_of_worker(worker_id):
-            ledger = await self.db.ledger_of_voucher(row["campaign_id"], row["serial"])
+            ledger = await self.db.ledger_of_voucher(row.campaign_id, row.serial)
             vouchers.append(voucher_view(row) | {"ledger": [_plain(e) for e in ledger]})
         audit = await self.db.list_audit(f"worker:{worker_id}", None, 100)
         return {
             "worker_id": worker_id,
-            "category": worker["category"],
-            "profile": worker["profile"],
+            "category": worker.category,
+            "profile": worker.profile,
             "vouchers": vouchers,
             "audit": [_plain(a) for a in audit],
         }

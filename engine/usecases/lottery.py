@@ -109,15 +109,15 @@ class Lotteries:
         if self.clock.now() < campaign.lottery.draw_at:
             raise Conflict(f"the draw is at {campaign.lottery.draw_at.isoformat()}")
         row = await self.db.get_lottery(campaign_id)
-        if row is None:
+        if row is None or row.seed_hex is None:
             raise Conflict("commit the registrant list first")
         entries = await self._entries(campaign_id)
-        if lottery.registrants_digest(entries) != row["registrants_digest"]:
+        if lottery.registrants_digest(entries) != row.registrants_digest:
             raise Conflict("the registrant list changed after the commitment")
-        winning = lottery.draw(bytes.fromhex(row["seed_hex"]), entries, row["stock"])
+        winning = lottery.draw(bytes.fromhex(row.seed_hex), entries, row.stock)
         async with self.db.transaction():
             await self.db.record_lottery_draw(campaign_id, winning)
-            facts = {"winners": len(winning), "seed_hex": row["seed_hex"]}
+            facts = {"winners": len(winning), "seed_hex": row.seed_hex}
             target = f"campaign:{campaign_id}"
             await self.db.insert_audit(AuditEntry.of(by, "lottery.draw", target, after=facts))
         winners = [entries[e] for e in winning]
@@ -145,15 +145,15 @@ class Lotteries:
         row = await self.db.get_lottery(campaign_id)
         if row is None:
             return {"campaign_id": campaign_id, "state": "registering"}
-        drawn = row["drawn_at"] is not None
+        drawn = row.drawn_at is not None
         return {
             "campaign_id": campaign_id,
             "state": "drawn" if drawn else "committed",
-            "commitment": row["commitment"],
-            "registrants_digest": row["registrants_digest"],
+            "commitment": row.commitment,
+            "registrants_digest": row.registrants_digest,
             # Salted entries, not worker ids: each worker knows their own entry.
             "registrants": sorted(await self._entries(campaign_id)),
-            "stock": row["stock"],
-            "seed_hex": row["seed_hex"] if drawn else None,
-            "winners": list(row["winners"]) if drawn else None,
+            "stock": row.stock,
+            "seed_hex": row.seed_hex if drawn else None,
+            "winners": list(row.winners or []) if drawn else None,
         }

@@ -69,7 +69,7 @@ class Profiles:
         row = await self.db.get_worker(worker_id)
         if row is None:
             raise NotEligible("No profile is on record for this worker", failed_rule="profile")
-        profile = parse_profile(worker_id, {"category": row["category"], **_known(row["profile"])})
+        profile = parse_profile(worker_id, {"category": row.category, **_known(row.profile)})
         await self.live.cache_profiles([(worker_id, to_record(profile))])
         return profile
 

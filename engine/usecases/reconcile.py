@@ -27,7 +27,7 @@ from typing import Protocol
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.cap_rebuild import CapAdmission, cap_differences, expected_cap
 from engine.domain.event_auth import EventKeys
-from engine.domain.periods import Period, period_ttl_s
+from engine.domain.periods import period_ttl_s
 from engine.domain.rebuild import (
     LoggedClaim,
     VoucherFacts,
@@ -190,14 +190,14 @@ class Reconciler:
     async def _cap_groups(self, capped: _Capped, report: ReconcileReport) -> None:
         now = datetime.now(UTC)
         for group in await self.records.cap_groups():
-            period = Period(group["period"])
-            expected = expected_cap(period, capped.admissions.get(group["id"], []), now)
-            if group["id"] in capped.rebuilt:
+            period = group.period
+            expected = expected_cap(period, capped.admissions.get(group.id, []), now)
+            if group.id in capped.rebuilt:
                 # The group's keys went with the lost campaigns' (one Redis): written again.
-                await self.live.write_cap(group["id"], expected, period_ttl_s(period))
-                self.log(f"cap {group['id']}: rebuilt {len(expected.spent)} workers' spending")
-            actual = await self.live.read_cap(group["id"], expected)
-            report.differences += cap_differences(group["id"], expected, actual)
+                await self.live.write_cap(group.id, expected, period_ttl_s(period))
+                self.log(f"cap {group.id}: rebuilt {len(expected.spent)} workers' spending")
+            actual = await self.live.read_cap(group.id, expected)
+            report.differences += cap_differences(group.id, expected, actual)
 
     async def _void_per_redis(
         self, campaign_id: str, unissued: dict[str, LoggedClaim]

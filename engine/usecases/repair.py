@@ -87,7 +87,7 @@ class Repair:
         release, if it comes, gives its reservation back)."""
         outcomes: Counter[str] = Counter()
         for group in await self.records.cap_groups():
-            for r in await self.admissions.cap_unsettled_before(group["id"], cutoff_ms):
+            for r in await self.admissions.cap_unsettled_before(group.id, cutoff_ms):
                 claim = (
                     await self.admissions.claim_record(r.campaign_id, r.claim_id)
                     if r.campaign_id

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from engine.domain.admission import ADMITTED, REPEAT, Admission, AdmitRequest, CapReservation
 from engine.domain.campaigns import Campaign, Status
+from engine.domain.cap_groups import CapGroup
 from engine.domain.forecast import released
 from engine.domain.settlement import Activation, Decision
 from engine.domain.stock import Counters, available_now
-from engine.domain.vouchers import VoucherRow
+from engine.domain.vouchers import IssuedVoucher, VoucherRow
 from engine.errors import ClaimWindowClosed, LimitReached, NotEligible, SoldOut, Unavailable
 from engine.events import Event
 
@@ -279,34 +279,28 @@ class MemoryRecords:
 
     def __init__(self) -> None:
         self.campaigns: dict[str, Campaign] = {}
-        self.cap_groups_by_id: dict[str, dict[str, Any]] = {}
-        self.vouchers: dict[str, dict[str, Any]] = {}
+        self.cap_groups_by_id: dict[str, CapGroup] = {}
+        self.vouchers: dict[str, IssuedVoucher] = {}
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
         return self.campaigns.get(campaign_id)
 
-    async def get_cap_group(self, group_id: str) -> dict[str, Any] | None:
+    async def get_cap_group(self, group_id: str) -> CapGroup | None:
         return self.cap_groups_by_id.get(group_id)
 
     async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
-        for claim_id, campaign_id, serial, worker_id, face, key_id, code, *rest in rows:
+        for row in rows:
+            claim_id, campaign_id, serial, worker_id, face, key_id, code, valid_until, at = row[:9]
             self.vouchers.setdefault(
                 claim_id,
-                {
-                    "claim_id": claim_id,
-                    "campaign_id": campaign_id,
-                    "serial": serial,
-                    "worker_id": worker_id,
-                    "face_value_fen": face,
-                    "key_id": key_id,
-                    "code": code,
-                    "valid_until": rest[0],
-                    "admitted_at": rest[1],
-                },
-            )
-        return {row[0]: self.vouchers[row[0]]["code"] for row in rows}
+                IssuedVoucher(
+                    claim_id, campaign_id, serial, worker_id, face, key_id, code,
+                    valid_until, at, datetime.now(UTC), row[9], row[10], row[11],
+                ),
+            )  # fmt: skip
+        return {row[0]: self.vouchers[row[0]].code for row in rows}
 
-    async def voucher_by_claim(self, claim_id: str) -> dict[str, Any] | None:
+    async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None:
         return self.vouchers.get(claim_id)
 
 

@@ -25,7 +25,7 @@ NUMBER_ARGS = {"minute", "serial"}
 
 
 def builders():
-    """Every public key builder of engine.keys and its parameter names."""
+    """Every public key builder of the key module and its parameter names."""
     for name, fn in inspect.getmembers(keys, inspect.isfunction):
         if fn.__module__ != keys.__name__ or name.startswith("_"):
             continue

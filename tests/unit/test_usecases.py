@@ -119,7 +119,7 @@ async def test_issuance_signs_each_admitted_claim_once_and_skips_void_ones():
 
     issued = await w.issuance.issue([kept, voided, kept])  # with a redelivered copy
     assert [e.claim_id for e in issued] == [kept.claim_id]
-    payload = verify_code(w.records.vouchers[kept.claim_id]["code"], w.keyring.public_keys)
+    payload = verify_code(w.records.vouchers[kept.claim_id].code, w.keyring.public_keys)
     assert (payload.campaign_number, payload.serial) == (3, kept.serial)
     assert voided.claim_id not in w.records.vouchers
 

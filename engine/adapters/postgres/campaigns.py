@@ -17,6 +17,8 @@ from engine.domain.campaigns import (
     options,
     with_options,
 )
+from engine.domain.cap_groups import CapGroup
+from engine.domain.periods import Period
 from engine.domain.profiles import WorkerCategory
 from engine.errors import Unavailable
 
@@ -99,11 +101,12 @@ class CampaignRecords(Queries):
             is not None
         )
 
-    async def cap_groups(self) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["cap_groups"])
+    async def cap_groups(self) -> list[CapGroup]:
+        return [_cap_group(r) for r in await self.db().fetch(self.q["cap_groups"])]
 
-    async def get_cap_group(self, group_id: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["get_cap_group"], group_id)
+    async def get_cap_group(self, group_id: str) -> CapGroup | None:
+        row = await self.db().fetchrow(self.q["get_cap_group"], group_id)
+        return None if row is None else _cap_group(row)
 
     async def insert_partner_codes(self, campaign_id: str, codes: Sequence[str]) -> list[str]:
         rows = await self.db().fetch(self.q["insert_partner_codes"], campaign_id, list(codes))
@@ -117,6 +120,10 @@ class CampaignRecords(Queries):
             await self.db().fetchval(self.q["unenrol_merchant"], campaign_id, merchant_id)
             is not None
         )
+
+
+def _cap_group(row: asyncpg.Record) -> CapGroup:
+    return CapGroup(row["id"], Period(row["period"]), row["max_fen"])
 
 
 def _campaign_columns(c: Campaign) -> tuple[Any, ...]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from engine.adapters.postgres.base import Queries
+from engine.domain.lottery import LotteryDraw
 
 
 class LotteryRecords(Queries):
@@ -37,5 +36,6 @@ class LotteryRecords(Queries):
     async def record_lottery_draw(self, campaign_id: str, winners: list[str]) -> None:
         await self.db().execute(self.q["record_lottery_draw"], campaign_id, winners)
 
-    async def get_lottery(self, campaign_id: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["get_lottery"], campaign_id)
+    async def get_lottery(self, campaign_id: str) -> LotteryDraw | None:
+        row = await self.db().fetchrow(self.q["get_lottery"], campaign_id)
+        return None if row is None else LotteryDraw(**dict(row))

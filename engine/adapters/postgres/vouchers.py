@@ -9,7 +9,7 @@ import asyncpg
 
 from engine.adapters.postgres.base import Queries
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
-from engine.domain.vouchers import VoucherRow
+from engine.domain.vouchers import IssuedVoucher, VoucherRow
 
 
 class VoucherRecords(Queries):
@@ -19,14 +19,15 @@ class VoucherRecords(Queries):
         result = await self.db().fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
         return {r["claim_id"]: r["code"] for r in result}
 
-    async def voucher_by_claim(self, claim_id: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["voucher_by_claim"], claim_id)
+    async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None:
+        return _voucher(await self.db().fetchrow(self.q["voucher_by_claim"], claim_id))
 
-    async def vouchers_of_worker(self, worker_id: str) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["vouchers_of_worker"], worker_id)
+    async def vouchers_of_worker(self, worker_id: str) -> list[IssuedVoucher]:
+        rows = await self.db().fetch(self.q["vouchers_of_worker"], worker_id)
+        return [IssuedVoucher(**dict(r)) for r in rows]
 
-    async def voucher_by_serial(self, campaign_id: str, serial: int) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["voucher_by_serial"], campaign_id, serial)
+    async def voucher_by_serial(self, campaign_id: str, serial: int) -> IssuedVoucher | None:
+        return _voucher(await self.db().fetchrow(self.q["voucher_by_serial"], campaign_id, serial))
 
     async def revoke_voucher(
         self, campaign_id: str, serial: int, reason: str
@@ -64,3 +65,7 @@ class VoucherRecords(Queries):
             [LedgerFacts(**dict(r)) for r in ledger],
             [r["code"] for r in pool],
         )
+
+
+def _voucher(row: asyncpg.Record | None) -> IssuedVoucher | None:
+    return None if row is None else IssuedVoucher(**dict(row))

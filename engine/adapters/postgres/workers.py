@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
-
 from engine.adapters.postgres.base import Queries
+from engine.domain.profiles import WorkerRecord
 
 
 class WorkerRecords(Queries):
@@ -22,5 +21,6 @@ class WorkerRecords(Queries):
         created = sum(1 for r in written if r["created"])
         return created, len(written) - created
 
-    async def get_worker(self, worker_id: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["get_worker"], worker_id)
+    async def get_worker(self, worker_id: str) -> WorkerRecord | None:
+        row = await self.db().fetchrow(self.q["get_worker"], worker_id)
+        return None if row is None else WorkerRecord(row["id"], row["category"], row["profile"])
