@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.codes import VoucherPayload, verify_code
-from engine.errors import Conflict, InvalidCode, NotFound
+from engine.errors import InvalidCode, NotFound
 from engine.usecases.claims import voucher_view
 from engine.usecases.ports import (
     AuditLog,
@@ -25,13 +25,6 @@ from engine.usecases.ports import (
 
 class Records(CampaignRecords, VoucherRecords, LedgerRecords, WorkerRecords, AuditLog, Protocol):
     """A history reads vouchers, their ledger, the worker and the audit log."""
-
-
-_REVOKE_REFUSALS = {
-    -1: "the voucher is not issued yet",
-    -2: "the voucher is fully redeemed",
-    -3: "the voucher has expired",
-}
 
 
 def _plain(row: Row) -> dict[str, Any]:
@@ -100,9 +93,7 @@ class Investigations:
     async def revoke(self, code: str, reason: str, by: Actor) -> dict[str, Any]:
         """Stop a voucher that still has value; Redis first (it decides redemptions)."""
         payload, campaign_id = await self._voucher(code)
-        result = await self.live.revoke(campaign_id, payload.serial, reason)
-        if result < 0:
-            raise Conflict(f"cannot revoke: {_REVOKE_REFUSALS[result]}")
+        await self.live.revoke(campaign_id, payload.serial, reason)
         async with self.db.transaction():
             row = await self.db.revoke_voucher(campaign_id, payload.serial, reason)
             result_doc = {

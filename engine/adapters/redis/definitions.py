@@ -8,7 +8,7 @@ from datetime import datetime
 
 import redis.asyncio as redis
 
-from engine.adapters.redis import keys
+from engine.adapters.redis import keys, replies
 from engine.adapters.redis.connection import Scripts, fields, texts, timed
 from engine.domain.campaigns import Campaign
 
@@ -80,9 +80,10 @@ class RedisDefinitions:
     async def cached_profile(self, worker_id: str) -> dict[str, str]:
         return texts(await self.client.hgetall(keys.worker_profile(worker_id)))
 
-    async def revoke(self, campaign_id: str, serial: int, reason: str) -> int:
+    async def revoke(self, campaign_id: str, serial: int, reason: str) -> None:
+        """Stop a voucher that still has value; Conflict when it has none to stop."""
         ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
-        return int(await self.scripts.run("revoke", ks, [reason]))
+        replies.revocation(await self.scripts.run("revoke", ks, [reason]))
 
     async def expire_many(self, vouchers: Sequence[tuple[str, int]]) -> list[int]:
         """Expire (campaign id, serial) vouchers; 1 where this call reclaimed the stock."""

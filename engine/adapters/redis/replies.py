@@ -16,6 +16,7 @@ from engine.domain.redemption import NEW, RedeemOutcome, ReverseOutcome, iso_ms
 from engine.errors import (
     AlreadyRedeemed,
     ClaimWindowClosed,
+    Conflict,
     EngineError,
     Expired,
     Forbidden,
@@ -107,6 +108,19 @@ def redemption(reply: Reply) -> RedeemOutcome:
     if status == -9:
         raise Unavailable(_REBUILDING)
     raise ValueError(f"unknown redemption status {status}")
+
+
+_UNREVOKABLE = {
+    -1: "the voucher is not issued yet",
+    -2: "the voucher is fully redeemed",
+    -3: "the voucher has expired",
+}
+
+
+def revocation(reply: int) -> None:
+    """revoke.lua: 1 revoked (or already) | negative: nothing left to stop."""
+    if int(reply) < 0:
+        raise Conflict(f"cannot revoke: {_UNREVOKABLE[int(reply)]}")
 
 
 def reversal(reply: Reply) -> ReverseOutcome:

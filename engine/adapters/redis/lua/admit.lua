@@ -23,37 +23,38 @@ local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
 if rec[1] and rec[1] ~= 'released' then
   return {2, rec[1], tonumber(rec[2]), tonumber(rec[3] or '0')}
 end
-local c = redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'quota', 'admitted',
-  'per_worker_limit', 'period_limit', 'valid_until', 'number', 'version', 'budget', 'spent',
-  'waves', 'rollover', 'reclaimed', 'pool', 'lottery')
-if not c[1] then return {-1} end
+local status, opens_ms, closes_ms, quota, admitted, per_worker_limit, period_limit,
+  valid_until, number, version, budget, spent, waves, rollover, reclaimed, pool, lottery =
+  unpack(redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'quota', 'admitted',
+    'per_worker_limit', 'period_limit', 'valid_until', 'number', 'version', 'budget', 'spent',
+    'waves', 'rollover', 'reclaimed', 'pool', 'lottery'))
+if not status then return {-1} end
 local now = tonumber(ARGV[3])
-local status = c[1]
 if ARGV[6] == '1' then
   if status ~= 'open' and status ~= 'scheduled' then return {-2} end
 else
-  if c[17] == '1' then return {-8} end
+  if lottery == '1' then return {-8} end
   if (status ~= 'open' and status ~= 'scheduled')
-    or now < tonumber(c[2]) or now >= tonumber(c[3]) then return {-2} end
+    or now < tonumber(opens_ms) or now >= tonumber(closes_ms) then return {-2} end
 end
 if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 0 then return {-3} end
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if held >= tonumber(c[6]) then return {-5} end
-local period_limit = tonumber(c[7])
+if held >= tonumber(per_worker_limit) then return {-5} end
+period_limit = tonumber(period_limit)
 if period_limit > 0 then
   local in_period = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
   if in_period >= period_limit then return {-6} end
 end
 
 -- Stock released so far: all of it, or the waves whose time has come.
-local admitted, reclaimed = tonumber(c[5]), tonumber(c[15])
-local rollover = c[14] == '1'
+admitted, reclaimed = tonumber(admitted), tonumber(reclaimed)
+rollover = rollover == '1'
 local wave, available = 0, 0
-if c[13] == '' then
-  available = tonumber(c[4]) - admitted + (rollover and reclaimed or 0)
+if waves == '' then
+  available = tonumber(quota) - admitted + (rollover and reclaimed or 0)
 else
   local released, current, next_at = 0, 0, 0
-  for at, qty in string.gmatch(c[13], '(%d+):(%d+)') do
+  for at, qty in string.gmatch(waves, '(%d+):(%d+)') do
     if tonumber(at) <= now then
       wave = wave + 1
       released = released + tonumber(qty)
@@ -72,10 +73,10 @@ else
 end
 if available <= 0 then return {-4, 0} end
 local face = tonumber(ARGV[4])
-local budget = tonumber(c[11])
-if budget > 0 and tonumber(c[12]) + face > budget then return {-4, 0} end
+budget = tonumber(budget)
+if budget > 0 and tonumber(spent) + face > budget then return {-4, 0} end
 local code = ''
-if c[16] == '1' then
+if pool == '1' then
   code = redis.call('SPOP', KEYS[6])
   if not code then return {-4, 0} end
 end
@@ -98,4 +99,4 @@ redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV
 -- Until the broker acknowledges it, the claim is unsettled; a repair job releases those
 -- left behind by an API process that died in between.
 redis.call('ZADD', KEYS[8], now, KEYS[5])
-return {1, 'pending', serial, face, tonumber(c[8]), tonumber(c[9]), tonumber(c[10]), code}
+return {1, 'pending', serial, face, tonumber(valid_until), tonumber(number), tonumber(version), code}
