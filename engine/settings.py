@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Requests per minute one worker (token subject) or one merchant API key may make.
     worker_requests_per_min: int = 120
     merchant_key_requests_per_min: int = 30_000
+    # How long a merchant key's identity (or a revoked key's tombstone) stays cached.
+    merchant_key_cache_s: int = 3600
     # Wrong merchant keys or ops tokens one client address may present per minute before
     # it is refused without a database look-up.
     credential_failures_per_min: int = 30

@@ -10,11 +10,11 @@ from fastapi import Request
 from starlette.types import Scope
 
 from engine.api.services import Services
+from engine.domain.api_keys import MerchantIdentity
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import Forbidden, RateLimited, Unauthorized
 from engine.usecases.merchants import MERCHANT_KEY_PREFIX
 from engine.usecases.operators import OPS_TOKEN_PREFIX
-from engine.usecases.redemptions import MerchantIdentity
 
 _MAX_CREDENTIAL_CHARS = 4096
 # The actor of the token from the settings (stack.env, a secret store): the one that
@@ -91,13 +91,12 @@ async def require_merchant(request: Request) -> MerchantIdentity:
         # A worker token or an ops token on a merchant route: refused without a look-up.
         raise Unauthorized("Merchant API key required")
     s.credential_guard.check(_address(request))
-    row = await s.db.merchant_by_api_key(given)
-    if row is None:
+    identity = await s.merchant_keys.identify(given)
+    if identity is None:
         await s.credential_guard.failed(_address(request))
         raise Unauthorized("Merchant API key required")
-    request.state.actor = f"merchant:{row['merchant_id']}"
-    await _within_rate(s, f"key:{row['key_id']}", s.settings.merchant_key_requests_per_min)
-    identity = MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
+    request.state.actor = f"merchant:{identity.merchant_id}"
+    await _within_rate(s, f"key:{identity.key_id}", s.settings.merchant_key_requests_per_min)
     request.state.merchant = identity
     return identity
 

@@ -22,6 +22,7 @@ from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
 from engine.usecases.investigations import Investigations
 from engine.usecases.lottery import Lotteries
+from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.merchants import Merchants
 from engine.usecases.operators import Operators
 from engine.usecases.read_caches import Campaigns, Profiles
@@ -45,6 +46,7 @@ class Services:
     workers: Workers
     lotteries: Lotteries
     merchants: Merchants
+    merchant_keys: MerchantKeys
     stats: Stats
     investigations: Investigations
     operators: Operators
@@ -74,6 +76,9 @@ class Services:
             clock=clock,
             wait_s=wait_s,
             rate_per_min=settings.worker_requests_per_min,
+        )
+        merchant_keys = MerchantKeys(
+            cache=live.key_cache, records=db, ttl_s=settings.merchant_key_cache_s
         )
         admin = Admin(
             live=live.definitions,
@@ -116,8 +121,13 @@ class Services:
                 offline_max_age=timedelta(seconds=settings.offline_max_age_s),
             ),
             merchants=Merchants(
-                live=live.definitions, records=db, campaigns=campaigns, check_host=check_host
+                live=live.definitions,
+                records=db,
+                campaigns=campaigns,
+                check_host=check_host,
+                keys=merchant_keys,
             ),
+            merchant_keys=merchant_keys,
             workers=Workers(live=live.definitions, records=db),
             lotteries=Lotteries(
                 records=db, campaigns=campaigns, profiles=profiles, claims=claims, clock=clock

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.webhooks import IPNetwork, RefusedAddress
 from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.ports import (
     AuditLog,
     CampaignRecords,
@@ -61,9 +62,10 @@ class Merchants:
         records: Records,
         campaigns: Campaigns,
         check_host: CheckHost,
+        keys: MerchantKeys,
     ) -> None:
         self.live, self.db, self.campaigns = live, records, campaigns
-        self.check_host = check_host
+        self.check_host, self.merchant_keys = check_host, keys
 
     async def _audit(self, by: Actor, action: str, merchant_id: str, **change: Any) -> None:
         await self.db.insert_audit(AuditEntry.of(by, action, f"merchant:{merchant_id}", **change))
@@ -111,12 +113,15 @@ class Merchants:
     async def revoke_key(self, merchant_id: str, key_id: str, by: Actor) -> None:
         """Takes effect on the next request: keys are looked up on every request."""
         async with self.db.transaction():
-            await self._revoke_key(merchant_id, key_id)
+            digest = await self._revoke_key(merchant_id, key_id)
             await self._audit(by, "merchant.key_revoke", merchant_id, after={"key_id": key_id})
+        await self.merchant_keys.revoked(digest)
 
-    async def _revoke_key(self, merchant_id: str, key_id: str) -> None:
-        if not await self.db.revoke_merchant_key(key_id, merchant_id):
+    async def _revoke_key(self, merchant_id: str, key_id: str) -> bytes:
+        digest = await self.db.revoke_merchant_key(key_id, merchant_id)
+        if digest is None:
             raise NotFound(f"No active key {key_id} for merchant {merchant_id}")
+        return digest
 
     async def rotate_key(
         self, merchant_id: str, key_id: str, store_id: str | None, by: Actor
@@ -125,7 +130,7 @@ class Merchants:
         await self._require(merchant_id)
         async with self.db.transaction():
             new = await self._issue_key(merchant_id, store_id)
-            await self._revoke_key(merchant_id, key_id)
+            digest = await self._revoke_key(merchant_id, key_id)
             await self._audit(
                 by,
                 "merchant.key_rotate",
@@ -133,6 +138,7 @@ class Merchants:
                 before={"key_id": key_id},
                 after={"key_id": new["key_id"]},
             )
+        await self.merchant_keys.revoked(digest)
         return new
 
     async def keys(self, merchant_id: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.domain.admission import campaign_of, redemption_id_for, reversal_id_for
+from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
 from engine.domain.codes import VoucherPayload, verify_code
 from engine.domain.redemption import (
@@ -49,13 +50,6 @@ FAILURES_PER_TERMINAL = 10
 FAILURES_PER_KEY = 100
 FAILURE_WINDOW_S = 60
 CLOCK_SKEW = timedelta(minutes=2)
-
-
-@dataclass(frozen=True, slots=True)
-class MerchantIdentity:
-    merchant_id: str
-    store_id: str | None
-    key_id: str
 
 
 @dataclass(frozen=True, slots=True)

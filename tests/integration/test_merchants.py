@@ -327,6 +327,10 @@ async def test_keys_scoped_revoked_and_rotated(http, factory, db):
         "/v1/codes/verify", json={"code": codes[1]}, headers=pos(store_key["api_key"])
     )
     assert old.status_code == 401
+    # Used once (so its identity is cached beside the decisions), then revoked: the very
+    # next request with it is refused.
+    used = await http.post("/v1/codes/verify", json={"code": codes[1]}, headers=pos(first_key))
+    assert used.status_code == 200
     keys = (await http.get(f"/v1/merchants/{merchant_id}/keys", headers=factory.ops)).json()["keys"]
     first_id = next(k["key_id"] for k in keys if k["store_id"] is None)
     r = await http.delete(f"/v1/merchants/{merchant_id}/keys/{first_id}", headers=factory.ops)

@@ -14,11 +14,12 @@ import pytest
 
 from engine.adapters.redis import Redis
 from engine.domain.admission import REPEAT, AdmitRequest, CapReservation
+from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Status, Wave
 from engine.domain.settlement import Activation, Decision
 from engine.errors import ClaimWindowClosed, LimitReached, NotEligible, SoldOut, Unavailable
 from tests.factories import domain_campaign
-from tests.memory import MemoryLive
+from tests.memory import MemoryKeyCache, MemoryLive
 
 
 @dataclass
@@ -27,16 +28,19 @@ class Ports:
     settlement: Any
     definitions: Any
     figures: Any
+    key_cache: Any
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def ports(request, settings) -> AsyncIterator[Ports]:
     if request.param == "memory":
         live = MemoryLive()
-        yield Ports(live, live, live, live)
+        yield Ports(live, live, live, live, MemoryKeyCache())
         return
     redis = Redis.connect(settings.redis_url.get_secret_value(), 4)
-    yield Ports(redis.admissions, redis.settlement, redis.definitions, redis.figures)
+    yield Ports(
+        redis.admissions, redis.settlement, redis.definitions, redis.figures, redis.key_cache
+    )
     await redis.close()
 
 
@@ -133,3 +137,14 @@ async def test_cap_reservations(ports):
     assert await ports.admissions.cap_release(group, "2026-11", "c1", "w1") is True
     assert await ports.admissions.cap_release(group, "2026-11", "c1", "w1") is False
     assert await ports.admissions.cap_reserve(other, 1000, 60, now_ms()) == 1
+
+
+async def test_a_revoked_key_stays_revoked_whatever_fills_come_late(ports):
+    api_key = f"nxm_{uuid.uuid4().hex}"
+    assert await ports.key_cache.lookup(api_key) is None
+    await ports.key_cache.remember(api_key, "m1||k-1", 60)
+    await ports.key_cache.remember(api_key, "m2||k-2", 60)  # a fill never overwrites
+    assert await ports.key_cache.lookup(api_key) == "m1||k-1"
+    await ports.key_cache.revoke(key_digest(api_key), 60)
+    await ports.key_cache.remember(api_key, "m1||k-1", 60)  # read PostgreSQL before it
+    assert await ports.key_cache.lookup(api_key) == REVOKED

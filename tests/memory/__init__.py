@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from engine.domain.admission import ADMITTED, REPEAT, Admission, AdmitRequest, CapReservation
+from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Campaign, Status
 from engine.domain.cap_groups import CapGroup
 from engine.domain.forecast import released
@@ -306,3 +307,19 @@ class MemoryRecords:
 
 def _with_status(c: Campaign, status: Status) -> Campaign:
     return replace(c, status=status)
+
+
+class MemoryKeyCache:
+    """KeyCache: values by key digest, never overwritten by a fill."""
+
+    def __init__(self) -> None:
+        self.values: dict[bytes, str] = {}
+
+    async def lookup(self, api_key: str) -> str | None:
+        return self.values.get(key_digest(api_key))
+
+    async def remember(self, api_key: str, value: str, ttl_s: int) -> None:
+        self.values.setdefault(key_digest(api_key), value)
+
+    async def revoke(self, digest: bytes, ttl_s: int) -> None:
+        self.values[digest] = REVOKED

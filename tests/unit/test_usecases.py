@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.domain.admission import AdmitRequest
+from engine.domain.api_keys import MerchantIdentity, key_digest
 from engine.domain.codes import verify_code
 from engine.domain.keyring import new_keyring
 from engine.domain.settlement import Decision
@@ -17,9 +18,10 @@ from engine.errors import LimitReached, SoldOut, Unavailable
 from engine.events import ClaimAdmitted
 from engine.usecases.claims import Claims
 from engine.usecases.issuance import Issuance
+from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.read_caches import Campaigns, Profiles
 from tests.factories import domain_campaign
-from tests.memory import MemoryLive, MemoryLog, MemoryRecords, MemoryThrottle
+from tests.memory import MemoryKeyCache, MemoryLive, MemoryLog, MemoryRecords, MemoryThrottle
 
 
 class FixedClock:
@@ -127,3 +129,29 @@ async def test_issuance_signs_each_admitted_claim_once_and_skips_void_ones():
     assert len(w.records.vouchers) == 1
     counters = await w.live.counters(w.campaign.id)
     assert counters is not None and (counters.admitted, counters.issued) == (1, 1)
+
+
+class KeyRecords:
+    """The merchant key register as PostgreSQL answers: the row, or None once revoked."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, str | None]] = {}
+        self.reads = 0
+
+    async def merchant_by_api_key(self, api_key: str) -> dict[str, str | None] | None:
+        self.reads += 1
+        return self.rows.get(api_key)
+
+
+async def test_a_merchant_key_is_read_once_and_a_revocation_holds_at_once():
+    records, cache = KeyRecords(), MemoryKeyCache()
+    keys = MerchantKeys(cache=cache, records=records, ttl_s=60)
+    records.rows["nxm_a"] = {"merchant_id": "m1", "store_id": "s1", "key_id": "k-1"}
+    first = await keys.identify("nxm_a")
+    assert first == MerchantIdentity("m1", "s1", "k-1")
+    assert await keys.identify("nxm_a") == first and records.reads == 1
+    assert await keys.identify("nxm_wrong") is None  # wrong keys are never cached
+    await keys.identify("nxm_wrong")
+    assert records.reads == 3
+    await keys.revoked(key_digest("nxm_a"))  # the register still has the row: read before
+    assert await keys.identify("nxm_a") is None

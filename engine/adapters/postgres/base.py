@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from engine.domain.api_keys import key_digest
 from engine.domain.clock import ms_from_utc, utc_from_ms
 
 __all__ = ["Queries", "hash_api_key", "ms_from_utc", "named_queries", "queries", "utc_from_ms"]
@@ -33,8 +33,7 @@ def queries() -> dict[str, str]:
 
 
 def hash_api_key(api_key: str) -> bytes:
-    # API keys are 256-bit random strings, so a plain digest is enough to store them.
-    return hashlib.sha256(api_key.encode()).digest()
+    return key_digest(api_key)
 
 
 # The connection of the transaction this task is in, if any (see Queries.transaction).

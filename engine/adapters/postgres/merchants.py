@@ -33,10 +33,10 @@ class MerchantRecords(Queries):
             return False
         return True
 
-    async def revoke_merchant_key(self, key_id: str, merchant_id: str) -> bool:
-        return (
-            await self.db().fetchval(self.q["revoke_merchant_key"], key_id, merchant_id) is not None
-        )
+    async def revoke_merchant_key(self, key_id: str, merchant_id: str) -> bytes | None:
+        """The revoked key's digest; None when there was no such active key."""
+        digest = await self.db().fetchval(self.q["revoke_merchant_key"], key_id, merchant_id)
+        return None if digest is None else bytes(digest)
 
     async def merchant_keys(self, merchant_id: str) -> list[asyncpg.Record]:
         return await self.db().fetch(self.q["merchant_keys"], merchant_id)

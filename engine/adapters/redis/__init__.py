@@ -12,6 +12,7 @@ import redis.asyncio as redis
 
 from engine.adapters.redis.admissions import RedisAdmissions
 from engine.adapters.redis.connection import Scripts, connect
+from engine.adapters.redis.credentials import RedisKeyCache
 from engine.adapters.redis.definitions import RedisDefinitions
 from engine.adapters.redis.figures import RedisFigures
 from engine.adapters.redis.rebuild import RedisRebuild
@@ -30,6 +31,7 @@ class Redis:
     figures: RedisFigures
     definitions: RedisDefinitions
     rebuild: RedisRebuild
+    key_cache: RedisKeyCache
 
     @classmethod
     def connect(cls, url: str, max_connections: int) -> Redis:
@@ -47,6 +49,7 @@ class Redis:
             figures=RedisFigures(client),
             definitions=RedisDefinitions(client, scripts),
             rebuild=RedisRebuild(client),
+            key_cache=RedisKeyCache(client),
         )
 
     async def ping(self) -> None:

@@ -121,6 +121,12 @@ def failures(merchant_id: str, scope: str) -> str:
     return f"{PREFIX}:{{m:{merchant_id}}}:fail:{scope}"
 
 
+def merchant_key(digest: str) -> str:
+    """String: the identity a merchant API key (by its hex digest) stands for, or the
+    tombstone of a revoked one."""
+    return f"{PREFIX}:{{mk:{digest}}}:identity"
+
+
 def credential_failures(address: str) -> str:
     """Counter of wrong merchant keys and ops tokens presented from one client address."""
     return f"{PREFIX}:{{auth:{address.replace(':', '-')}}}:fail"
@@ -164,6 +170,7 @@ RECOVERY = {
     "cap_spent": "rebuilt: the group's admissions of the current period, all its campaigns",
     "cap_reservation": "rebuilt: one per admission of the current period",
     "worker_profile": "refilled: from PostgreSQL on the next miss",
+    "merchant_key": "refilled: from PostgreSQL on the next miss (which refuses revoked keys)",
     "claim_rate": "transient: this minute's claim requests of a worker",
     "rate": "transient: this minute's requests of a caller",
     "failures": "transient: this minute's failed code checks",

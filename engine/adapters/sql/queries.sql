@@ -116,7 +116,7 @@ INSERT INTO merchant_keys (key_id, merchant_id, store_id, key_hash) VALUES ($1, 
 -- name: revoke_merchant_key
 UPDATE merchant_keys SET revoked_at = now()
 WHERE key_id = $1 AND merchant_id = $2 AND revoked_at IS NULL
-RETURNING key_id;
+RETURNING key_hash;
 
 -- name: merchant_keys
 SELECT key_id, store_id, created_at, revoked_at FROM merchant_keys

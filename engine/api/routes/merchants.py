@@ -24,9 +24,10 @@ from engine.api.models import (
 )
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
+from engine.domain.api_keys import MerchantIdentity
 from engine.errors import EngineError, ValidationFailed
 from engine.metrics import REDEMPTIONS, REVERSALS, outcome
-from engine.usecases.redemptions import MerchantIdentity, OfflineItem
+from engine.usecases.redemptions import OfflineItem
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["merchants"])
 Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]

@@ -70,3 +70,16 @@ class LiveRebuild(Protocol):
 
     async def write_cap(self, group_id: str, state: CapState, ttl_s: int) -> None:
         """Reservations first, then the spending in one step; both expire with the period."""
+
+
+class KeyCache(Protocol):
+    """Merchant API keys' identities beside the decisions; tombstones for revoked keys."""
+
+    async def lookup(self, api_key: str) -> str | None:
+        """The cached value for a presented key: an identity, the tombstone, or None."""
+
+    async def remember(self, api_key: str, value: str, ttl_s: int) -> None:
+        """Cache a value unless the key already has one (never over a tombstone)."""
+
+    async def revoke(self, digest: bytes, ttl_s: int) -> None:
+        """Put the tombstone, whatever was cached."""
