@@ -6,11 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from engine.domain.event_auth import EventKeys
 from engine.domain.keyring import Keyring, new_keyring
+from engine.domain.mac_keys import MacKeys
 from engine.settings import Settings
 
 
@@ -21,11 +19,11 @@ def keyring_of(settings: Settings) -> Keyring:
     return load_keyring(settings.signing_keys_file)
 
 
-def auth_key_of(settings: Settings) -> Ed25519PrivateKey:
-    """NUANXIN_AUTH_KEY_PEM if set, else the file NUANXIN_AUTH_KEY_FILE."""
-    if settings.auth_key_pem is not None:
-        return _ed25519(settings.auth_key_pem.get_secret_value().encode(), "NUANXIN_AUTH_KEY_PEM")
-    return load_auth_key(settings.auth_key_file)
+def worker_token_keys_of(settings: Settings) -> MacKeys:
+    """NUANXIN_WORKER_TOKEN_KEYS_JSON if set, else the file NUANXIN_WORKER_TOKEN_KEYS_FILE."""
+    if settings.worker_token_keys_json is not None:
+        return MacKeys.from_json(settings.worker_token_keys_json.get_secret_value())
+    return load_worker_token_keys(settings.worker_token_keys_file)
 
 
 def event_keys_of(settings: Settings) -> EventKeys:
@@ -43,17 +41,10 @@ def load_keyring(path: Path | None) -> Keyring:
     return Keyring.from_json(path.read_text())
 
 
-def load_auth_key(path: Path | None) -> Ed25519PrivateKey:
+def load_worker_token_keys(path: Path | None) -> MacKeys:
     if path is None:
-        raise RuntimeError("NUANXIN_AUTH_KEY_FILE is not set")
-    return _ed25519(path.read_bytes(), str(path))
-
-
-def _ed25519(pem: bytes, where: str) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise TypeError(f"{where} is not an Ed25519 private key")
-    return key
+        raise RuntimeError("NUANXIN_WORKER_TOKEN_KEYS_FILE is not set")
+    return MacKeys.from_json(path.read_text())
 
 
 def write_secret(path: Path, data: str | bytes) -> None:
@@ -86,19 +77,13 @@ def create_key_files(directory: Path) -> dict[str, Path]:
     valid). Returns the settings naming them."""
     paths = {
         "NUANXIN_SIGNING_KEYS_FILE": directory / "signing-keys.json",
-        "NUANXIN_AUTH_KEY_FILE": directory / "auth-key.pem",
+        "NUANXIN_WORKER_TOKEN_KEYS_FILE": directory / "worker-token-keys.json",
         "NUANXIN_EVENT_KEYS_FILE": directory / "event-keys.json",
     }
-    keyring_path, auth_key_path = paths["NUANXIN_SIGNING_KEYS_FILE"], paths["NUANXIN_AUTH_KEY_FILE"]
     if not paths["NUANXIN_EVENT_KEYS_FILE"].exists():
-        write_secret(paths["NUANXIN_EVENT_KEYS_FILE"], EventKeys.new().to_json())
-    if not keyring_path.exists():
-        write_secret(keyring_path, new_keyring().to_json())
-    if not auth_key_path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        write_secret(auth_key_path, pem)
+        write_secret(paths["NUANXIN_EVENT_KEYS_FILE"], EventKeys.new("e").to_json())
+    if not paths["NUANXIN_SIGNING_KEYS_FILE"].exists():
+        write_secret(paths["NUANXIN_SIGNING_KEYS_FILE"], new_keyring().to_json())
+    if not paths["NUANXIN_WORKER_TOKEN_KEYS_FILE"].exists():
+        write_secret(paths["NUANXIN_WORKER_TOKEN_KEYS_FILE"], MacKeys.new("t").to_json())
     return paths

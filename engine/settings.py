@@ -32,13 +32,14 @@ class Settings(BaseSettings):
     topic_partitions: int = 4
 
     ops_token: SecretStr = SecretStr("")
-    # Ed25519 key that signs worker bearer tokens (PEM file); the union's app holds the same key.
-    auth_key_file: Path | None = None
+    # HMAC keys of worker bearer tokens (engine.domain.tokens): a JSON file
+    # {"active": kid, "keys": {kid: base64}}; the union's app may hold the same file to mint.
+    worker_token_keys_file: Path | None = None
+    worker_token_keys_json: SecretStr | None = None
     # JSON file {"active": kid, "keys": {kid: base64 seed}} of voucher-code signing keys.
     signing_keys_file: Path | None = None
     # Or the keys themselves, from a secret store through the environment (these win).
     signing_keys_json: SecretStr | None = None
-    auth_key_pem: SecretStr | None = None
     # Keys that authenticate events on the log (engine.domain.event_auth): a JSON file
     # {"active": kid, "keys": {kid: base64}} shared by the API and the stream workers.
     event_keys_file: Path | None = None

@@ -76,7 +76,7 @@ async def require_worker(request: Request) -> WorkerIdentity:
 async def verified_worker(request: Request) -> WorkerIdentity:
     """The worker, without the rate check: a claim counts its rate in the admission script
     (per worker and campaign), which saves the hottest route a round trip."""
-    return services(request).worker_tokens.verify(_bearer(request), time.time())
+    return services(request).tokens.verify(_bearer(request), time.time())
 
 
 async def require_merchant(request: Request) -> MerchantIdentity:

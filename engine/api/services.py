@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from datetime import timedelta
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.adapters import postgres
 from engine.adapters.kafka import EventProducer
@@ -15,8 +14,7 @@ from engine.adapters.webhook_hosts import check_host
 from engine.api.credential_guard import CredentialGuard
 from engine.domain.clock import Clock, SystemClock
 from engine.domain.keyring import Keyring
-from engine.domain.tokens import VerifiedTokens
-from engine.keyfiles import auth_key_of, event_keys_of, keyring_of
+from engine.keyfiles import event_keys_of, keyring_of, worker_token_keys_of
 from engine.settings import Settings
 from engine.usecases.admin import Admin
 from engine.usecases.claims import Claims
@@ -28,6 +26,7 @@ from engine.usecases.operators import Operators
 from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.redemptions import Redemptions
 from engine.usecases.stats import Stats
+from engine.usecases.worker_tokens import WorkerTokens
 from engine.usecases.workers import Workers
 
 
@@ -38,8 +37,7 @@ class Services:
     db: Database
     producer: EventProducer
     keyring: Keyring
-    auth_key: Ed25519PrivateKey
-    worker_tokens: VerifiedTokens
+    tokens: WorkerTokens
     admin: Admin
     claims: Claims
     redemptions: Redemptions
@@ -51,11 +49,13 @@ class Services:
     investigations: Investigations
     operators: Operators
     credential_guard: CredentialGuard
+    # Keeps this process's view of revoked worker tokens current (WorkerTokens).
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
-        keyring, auth_key = keyring_of(settings), auth_key_of(settings)
+        keyring = keyring_of(settings)
         live = Redis.connect(settings.redis_url.get_secret_value(), settings.redis_max_connections)
         db = await postgres.connect(
             settings.database_url.get_secret_value(), settings.database_pool_size
@@ -86,17 +86,19 @@ class Services:
             records=db,
             campaigns=campaigns,
             clock=clock,
-            auth_key=auth_key,
-            token_ttl_s=settings.worker_token_ttl_s,
         )
-        return cls(
+        services = cls(
             settings=settings,
             redis=live,
             db=db,
             producer=producer,
             keyring=keyring,
-            auth_key=auth_key,
-            worker_tokens=VerifiedTokens(auth_key.public_key()),
+            tokens=WorkerTokens(
+                keys=worker_token_keys_of(settings),
+                records=db,
+                clock=clock,
+                ttl_s=settings.worker_token_ttl_s,
+            ),
             admin=admin,
             stats=Stats(
                 figures=live.figures, records=db, admin=admin, campaigns=campaigns, clock=clock
@@ -135,8 +137,13 @@ class Services:
             operators=Operators(db),
             credential_guard=CredentialGuard(live.throttles, settings.credential_failures_per_min),
         )
+        services.background.append(asyncio.create_task(services.tokens.follow_revocations()))
+        return services
 
     async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.producer.stop()
         await self.db.close()
         await self.redis.close()

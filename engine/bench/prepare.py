@@ -20,7 +20,7 @@ from rich.progress import Progress
 
 from engine.demo.load import Call, drive
 from engine.domain.tokens import mint_worker_token
-from engine.keyfiles import auth_key_of
+from engine.keyfiles import worker_token_keys_of
 from engine.settings import Settings
 
 BULK = 5000
@@ -74,7 +74,7 @@ class Preparer:
 
     def tokens(self, worker_ids: list[str], progress: Progress) -> Path:
         """One token per line, in a shuffled order (a burst does not arrive in id order)."""
-        key = auth_key_of(self.settings)
+        key = worker_token_keys_of(self.settings)
         now = int(time.time())
         task = progress.add_task("mint tokens", total=len(worker_ids))
         path = self.folder / "tokens.txt"
@@ -146,7 +146,9 @@ async def wait_for_stream(
     """One claim through the whole path, so a timed run does not time a consumer-group join."""
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
     (await client.post("/v1/campaigns", json=campaign, headers=ops)).raise_for_status()
-    token = mint_worker_token(auth_key_of(settings), worker[0], worker[1], int(time.time()), 600)
+    token = mint_worker_token(
+        worker_token_keys_of(settings), worker[0], worker[1], int(time.time()), 600
+    )
     auth = {"Authorization": f"Bearer {token}"}
     r = await client.post(
         f"/v1/campaigns/{campaign['id']}/claims", headers=auth | {"Idempotency-Key": "warm"}

@@ -26,7 +26,7 @@ from engine.demo.programmes import (
     wishes,
 )
 from engine.domain.tokens import mint_worker_token
-from engine.keyfiles import auth_key_of
+from engine.keyfiles import worker_token_keys_of
 from engine.settings import Settings
 
 
@@ -133,12 +133,12 @@ class Demo:
         workers: list[tuple[str, str]],
         campaigns: dict[str, dict[str, Any]],
     ) -> LoadResult:
-        auth_key = auth_key_of(self.settings)
+        token_keys = worker_token_keys_of(self.settings)
         now = int(time.time())
         requests = []
         for worker_id, category in workers:
             # Tokens come from the union's app in production; it holds the same key.
-            token = mint_worker_token(auth_key, worker_id, category, now, 3600)
+            token = mint_worker_token(token_keys, worker_id, category, now, 3600)
             for slug in wishes(category):
                 url = f"/v1/campaigns/{campaigns[slug]['id']}/claims"
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{slug}-1"}

@@ -10,13 +10,10 @@ rotate like the code-signing keys: the active key signs, every listed key verifi
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from engine.domain.mac_keys import MacKeys
 
 
 def canonical(event_name: str, fields: Mapping[str, object]) -> bytes:
@@ -28,40 +25,16 @@ def canonical(event_name: str, fields: Mapping[str, object]) -> bytes:
     )
 
 
-@dataclass(frozen=True)
-class EventKeys:
-    active: str
-    keys: Mapping[str, bytes]
-
-    @classmethod
-    def new(cls) -> EventKeys:
-        return cls("e1", {"e1": secrets.token_bytes(32)})
-
-    @classmethod
-    def from_json(cls, text: str) -> EventKeys:
-        doc = json.loads(text)
-        keys = {kid: base64.b64decode(raw) for kid, raw in doc["keys"].items()}
-        if doc["active"] not in keys or any(len(k) < 32 for k in keys.values()):
-            raise ValueError("event keys: the active key must be listed; keys are 32+ bytes")
-        return cls(doc["active"], keys)
-
-    def to_json(self) -> str:
-        encoded = {kid: base64.b64encode(raw).decode() for kid, raw in self.keys.items()}
-        return json.dumps({"active": self.active, "keys": encoded}, indent=2)
-
-    def rotated(self) -> EventKeys:
-        number = 1 + max(int(kid.lstrip("e")) for kid in self.keys)
-        kid = f"e{number}"
-        return EventKeys(kid, {**self.keys, kid: secrets.token_bytes(32)})
+class EventKeys(MacKeys):
+    """The event keys (ids e1, e2, ...): a MAC over each event's canonical form."""
 
     def sign(self, event_name: str, fields: Mapping[str, object]) -> str:
-        digest = hmac.new(self.keys[self.active], canonical(event_name, fields), hashlib.sha256)
-        return f"{self.active}:{digest.hexdigest()}"
+        return f"{self.active}:{self.mac(canonical(event_name, fields)).hex()}"
 
     def authentic(self, event_name: str, fields: Mapping[str, object]) -> bool:
         kid, _, given = str(fields.get("mac", "")).partition(":")
-        key = self.keys.get(kid)
-        if key is None:
+        try:
+            digest = bytes.fromhex(given)
+        except ValueError:
             return False
-        expected = hmac.new(key, canonical(event_name, fields), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, given)
+        return self.verifies(kid, canonical(event_name, fields), digest)

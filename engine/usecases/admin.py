@@ -1,14 +1,10 @@
-"""Operations: campaigns and their lifecycle, cap groups, partner pools, merchants,
-workers and worker tokens."""
+"""Operations: campaigns and their lifecycle, cap groups and partner pools."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.campaigns import (
@@ -20,7 +16,6 @@ from engine.domain.campaigns import (
     same_definition,
 )
 from engine.domain.stock import Counters, remaining
-from engine.domain.tokens import mint_worker_token
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.usecases.ports import (
     AuditLog,
@@ -29,13 +24,12 @@ from engine.usecases.ports import (
     LiveDefinitions,
     LiveFigures,
     MerchantRecords,
-    WorkerRecords,
 )
 from engine.usecases.read_caches import Campaigns
 
 
-class Records(CampaignRecords, MerchantRecords, WorkerRecords, AuditLog, Protocol):
-    """Operations read and write campaigns, check merchants and mint tokens for workers;
+class Records(CampaignRecords, MerchantRecords, AuditLog, Protocol):
+    """Operations read and write campaigns and check the merchants they enrol;
     every change audited in its own transaction."""
 
 
@@ -48,12 +42,9 @@ class Admin:
         records: Records,
         campaigns: Campaigns,
         clock: Clock,
-        auth_key: Ed25519PrivateKey,
-        token_ttl_s: int,
     ) -> None:
         self.live, self.figures, self.db = live, figures, records
         self.campaigns, self.clock = campaigns, clock
-        self.auth_key, self.token_ttl_s = auth_key, token_ttl_s
 
     async def _audit(self, by: Actor, action: str, target: str, **change: Any) -> None:
         await self.db.insert_audit(AuditEntry.of(by, action, target, **change))
@@ -182,17 +173,6 @@ class Admin:
             "added": len(new),
             "pool_left": await self.figures.pool_size(campaign_id),
         }
-
-    async def mint_token(self, worker_id: str, by: Actor) -> tuple[str, int]:
-        worker = await self.db.get_worker(worker_id)
-        if worker is None:
-            raise NotFound(f"No worker {worker_id}")
-        now = int(time.time())
-        token = mint_worker_token(self.auth_key, worker_id, worker.category, now, self.token_ttl_s)
-        expires_at = now + self.token_ttl_s
-        after = {"expires_at": expires_at}
-        await self._audit(by, "worker.token_mint", f"worker:{worker_id}", after=after)
-        return token, expires_at
 
     async def _campaign(self, campaign_id: str) -> Campaign:
         campaign = await self.db.get_campaign(campaign_id)

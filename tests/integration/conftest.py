@@ -21,7 +21,7 @@ import pytest
 from engine.adapters.kafka import ensure_topics
 from engine.domain.audit import Actor
 from engine.domain.tokens import mint_worker_token
-from engine.keyfiles import load_auth_key, load_keyring
+from engine.keyfiles import load_keyring, load_worker_token_keys
 from engine.settings import Settings
 from engine.stack.local import LocalStack
 from tests.integration.engine_procs import EngineUnderTest, database, running
@@ -101,7 +101,7 @@ class Factory:
 
     def __post_init__(self) -> None:
         self.ops = {"Authorization": f"Bearer {self.settings.ops_token.get_secret_value()}"}
-        self._auth_key = load_auth_key(self.settings.auth_key_file)
+        self.token_keys = load_worker_token_keys(self.settings.worker_token_keys_file)
         self.keyring = load_keyring(self.settings.signing_keys_file)
 
     @staticmethod
@@ -160,7 +160,7 @@ class Factory:
 
     def token(self, worker_id: str, category: str = "courier") -> str:
         """Minted with the shared auth key, as the union's app does."""
-        return mint_worker_token(self._auth_key, worker_id, category, int(time.time()), 3600)
+        return mint_worker_token(self.token_keys, worker_id, category, int(time.time()), 3600)
 
     def worker_headers(self, worker_id: str, key: str, category: str = "courier") -> dict:
         return {

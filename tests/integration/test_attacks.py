@@ -466,7 +466,7 @@ async def test_forged_events_are_dead_lettered_and_never_applied(http, factory, 
         face_value_fen=300,
         valid_until=int(time.time()) + 3600,
         admitted_at_ms=int(time.time() * 1000),
-    ).signed(EventKeys.new())  # a key the engine does not hold
+    ).signed(EventKeys.new("e"))  # a key the engine does not hold
     forged_redemption = VoucherRedeemed(
         redemption_id=f"{campaign['id']}.{uuid.uuid4().hex}",
         campaign_id=campaign["id"],

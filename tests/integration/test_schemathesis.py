@@ -70,7 +70,7 @@ def credentials(stack_env, engine):
     import httpx
 
     from engine.domain.tokens import mint_worker_token
-    from engine.keyfiles import load_auth_key
+    from engine.keyfiles import load_worker_token_keys
     from engine.settings import Settings
 
     s = Settings.from_env(stack_env)
@@ -81,7 +81,11 @@ def credentials(stack_env, engine):
         http.post("/v1/workers", json={"id": "fuzz-worker", "category": "courier"})
 
     token = mint_worker_token(
-        load_auth_key(s.auth_key_file), "fuzz-worker", "courier", int(time.time()), 3600
+        load_worker_token_keys(s.worker_token_keys_file),
+        "fuzz-worker",
+        "courier",
+        int(time.time()),
+        3600,
     )
     return {
         "anonymous": {},

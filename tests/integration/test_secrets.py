@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from engine.keyfiles import auth_key_of, event_keys_of, keyring_of
+from engine.keyfiles import event_keys_of, keyring_of, worker_token_keys_of
 from engine.settings import Settings
 from tests.integration.conftest import RECEIVER_HOST, redeemable_code
 
@@ -26,16 +26,14 @@ def _secrets(settings: Settings) -> dict[str, str]:
     found = {
         "ops token": settings.ops_token.get_secret_value(),
         "database password": settings.database_url.get_secret_value().split(":")[2].split("@")[0],
-        "auth key": auth_key_of(settings)
-        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                       serialization.NoEncryption())
-        .decode().splitlines()[1],
-    }  # fmt: skip
+    }
     for kid, key in ring.private_keys.items():
         seed = key.private_bytes(*raw, serialization.NoEncryption())
         found[f"signing key {kid}"] = base64.b64encode(seed).decode()
     for kid, key in event_keys_of(settings).keys.items():
         found[f"event key {kid}"] = base64.b64encode(key).decode()
+    for kid, key in worker_token_keys_of(settings).keys.items():
+        found[f"worker token key {kid}"] = base64.b64encode(key).decode()
     return found
 
 

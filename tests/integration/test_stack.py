@@ -20,7 +20,7 @@ def test_second_stack_up_status_down(tmp_path):
             "NUANXIN_KAFKA_BOOTSTRAP",
             "NUANXIN_OPS_TOKEN",
             "NUANXIN_SIGNING_KEYS_FILE",
-            "NUANXIN_AUTH_KEY_FILE",
+            "NUANXIN_WORKER_TOKEN_KEYS_FILE",
         }
         status = stack.status()
         assert [s["name"] for s in status] == ["redis", "postgres", "broker"]

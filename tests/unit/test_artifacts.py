@@ -29,7 +29,7 @@ def test_docker_compose_describes_the_deployment(repo_root):
         )
     assert set(doc["secrets"]) == {
         "signing-keys.json",
-        "auth-key.pem",
+        "worker-token-keys.json",
         "event-keys.json",
         "ops-token",
     }

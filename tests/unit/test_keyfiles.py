@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from engine.domain.codes import VoucherPayload, sign_code, verify_code
 from engine.domain.keyring import new_keyring
-from engine.keyfiles import auth_key_of, create_key_files, keyring_of
+from engine.domain.mac_keys import MacKeys
+from engine.keyfiles import create_key_files, keyring_of, worker_token_keys_of
 from engine.settings import Settings
-
-
-def _pem(key: Ed25519PrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 def test_keys_from_the_environment_win_over_files(tmp_path):
     files = {k: str(v) for k, v in create_key_files(tmp_path).items()}
-    ring, auth = new_keyring(), Ed25519PrivateKey.generate()
+    ring, tokens = new_keyring(), MacKeys.new("t")
     from_files = Settings.from_env(files)
     from_env = Settings.from_env(
-        files | {"NUANXIN_SIGNING_KEYS_JSON": ring.to_json(), "NUANXIN_AUTH_KEY_PEM": _pem(auth)}
+        files
+        | {
+            "NUANXIN_SIGNING_KEYS_JSON": ring.to_json(),
+            "NUANXIN_WORKER_TOKEN_KEYS_JSON": tokens.to_json(),
+        }
     )
     assert keyring_of(from_env).to_json() == ring.to_json()
     assert keyring_of(from_files).to_json() != ring.to_json()
-    assert _pem(auth_key_of(from_env)) == _pem(auth)
-    assert _pem(auth_key_of(from_files)) != _pem(auth)
-    assert ring.to_json() not in repr(from_env) and _pem(auth) not in repr(from_env)
+    assert worker_token_keys_of(from_env) == tokens
+    assert worker_token_keys_of(from_files) != tokens
+    assert ring.to_json() not in repr(from_env) and tokens.to_json() not in repr(from_env)
 
 
 def test_rotation_adds_a_key_id_and_old_codes_still_verify():

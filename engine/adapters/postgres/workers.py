@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from engine.adapters.postgres.base import Queries
@@ -24,3 +25,11 @@ class WorkerRecords(Queries):
     async def get_worker(self, worker_id: str) -> WorkerRecord | None:
         row = await self.db().fetchrow(self.q["get_worker"], worker_id)
         return None if row is None else WorkerRecord(row["id"], row["category"], row["profile"])
+
+    async def revoke_worker_tokens(self, worker_id: str, before: int) -> None:
+        await self.db().execute(self.q["revoke_worker_tokens"], worker_id, before)
+
+    async def token_revocations_since(self, since: datetime) -> list[tuple[str, int, datetime]]:
+        """(worker id, revoked before (unix s), changed at) of revocations after `since`."""
+        rows = await self.db().fetch(self.q["token_revocations_since"], since)
+        return [(r["worker_id"], r["revoked_before"], r["changed_at"]) for r in rows]

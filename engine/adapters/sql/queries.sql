@@ -197,6 +197,16 @@ RETURNING id, (xmax = 0) AS created;
 -- name: get_worker
 SELECT id, category, profile FROM workers WHERE id = $1;
 
+-- name: revoke_worker_tokens
+INSERT INTO token_revocations (worker_id, revoked_before) VALUES ($1, $2)
+ON CONFLICT (worker_id) DO UPDATE
+SET revoked_before = greatest(token_revocations.revoked_before, EXCLUDED.revoked_before),
+    changed_at = clock_timestamp();
+
+-- name: token_revocations_since
+SELECT worker_id, revoked_before, changed_at FROM token_revocations
+WHERE changed_at > $1 ORDER BY changed_at;
+
 -- name: upsert_vouchers
 -- A replayed event keeps the first row; RETURNING hands back the stored code either way.
 INSERT INTO vouchers (claim_id, campaign_id, serial, worker_id, face_value_fen, key_id, code,

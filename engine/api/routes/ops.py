@@ -272,5 +272,14 @@ async def import_workers(request: Request) -> dict[str, Any]:
 
 @router.post("/workers/{worker_id}/token", response_model=TokenOut)
 async def mint_token(request: Request, worker_id: WorkerIdPath) -> dict[str, Any]:
-    token, expires_at = await services(request).admin.mint_token(worker_id, actor_of(request))
+    """A bearer token for the worker's app (HMAC, with a key id; docs/TOKENS.md)."""
+    token, expires_at = await services(request).tokens.mint(worker_id, actor_of(request))
     return {"token": token, "expires_at": expires_at}
+
+
+@router.post("/workers/{worker_id}/tokens/revoke", status_code=204)
+async def revoke_tokens(request: Request, worker_id: WorkerIdPath) -> Response:
+    """Every token the worker holds stops, in every API process within about a second
+    (a lost phone, a closed account); a token minted afterwards works."""
+    await services(request).tokens.revoke(worker_id, actor_of(request))
+    return Response(status_code=204)

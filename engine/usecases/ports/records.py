@@ -122,6 +122,9 @@ class WorkerRecords(Protocol):
         """Write workers whose data differs; return (created, updated)."""
 
     async def get_worker(self, worker_id: str) -> WorkerRecord | None: ...
+    async def revoke_worker_tokens(self, worker_id: str, before: int) -> None: ...
+    async def token_revocations_since(self, since: datetime) -> list[tuple[str, int, datetime]]:
+        """(worker id, revoked before (unix s), changed at) of revocations after `since`."""
 
 
 class OperatorRecords(Protocol):

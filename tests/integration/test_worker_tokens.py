@@ -1,0 +1,66 @@
+"""A worker's tokens can be revoked: the next request with one is refused by the process
+that revoked it, and by every other API process once it has looked (about a second)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.adapters import postgres
+from engine.domain.clock import SystemClock
+from engine.errors import Unauthorized
+from engine.keyfiles import worker_token_keys_of
+from engine.usecases.worker_tokens import WorkerTokens
+from tests.integration.conftest import TEST_ACTOR, wait_for
+
+
+async def test_revoked_tokens_stop_at_once_and_new_ones_work(http, factory):
+    (worker,) = await factory.workers(1)
+    minted = await http.post(f"/v1/workers/{worker}/token", headers=factory.ops)
+    assert minted.status_code == 200, minted.text
+    old = {"Authorization": f"Bearer {minted.json()['token']}"}
+    assert (await http.get("/v1/me/vouchers", headers=old)).status_code == 200
+
+    r = await http.post(f"/v1/workers/{worker}/tokens/revoke", headers=factory.ops)
+    assert r.status_code == 204
+    refused = await http.get("/v1/me/vouchers", headers=old)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    also_refused = await http.get(
+        "/v1/me/vouchers", headers={"Authorization": f"Bearer {factory.token(worker)}"}
+    )
+    assert also_refused.status_code == 401  # minted in the same second: revoked too
+
+    async def a_new_token_works() -> bool:
+        again = await http.post(f"/v1/workers/{worker}/token", headers=factory.ops)
+        new = {"Authorization": f"Bearer {again.json()['token']}"}
+        return (await http.get("/v1/me/vouchers", headers=new)).status_code == 200
+
+    await wait_for(a_new_token_works, timeout_s=5)
+    audit = await http.get(
+        "/v1/ops/audit", params={"target": f"worker:{worker}"}, headers=factory.ops
+    )
+    assert "worker.tokens_revoke" in [e["action"] for e in audit.json()["entries"]]
+    nobody = await http.post("/v1/workers/nobody-at-all/tokens/revoke", headers=factory.ops)
+    assert nobody.status_code == 404
+
+
+async def test_another_process_learns_of_a_revocation_when_it_looks(settings, factory):
+    (worker,) = await factory.workers(1)
+    db = await postgres.connect(settings.database_url.get_secret_value(), 2)
+    keys = worker_token_keys_of(settings)
+    try:
+        here, there = (
+            WorkerTokens(keys=keys, records=db, clock=SystemClock(), ttl_s=600) for _ in range(2)
+        )
+        await there.refresh()
+        token, _ = await here.mint(worker, TEST_ACTOR)
+        assert there.verify(token, time.time()).worker_id == worker
+        await here.revoke(worker, TEST_ACTOR)
+        assert there.verify(token, time.time()).worker_id == worker  # it has not looked yet
+        assert await there.refresh() >= 1
+        with pytest.raises(Unauthorized):
+            there.verify(token, time.time())
+    finally:
+        await db.close()
