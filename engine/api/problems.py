@@ -65,18 +65,24 @@ def status_of(exc: EngineError) -> int:
     return 500
 
 
-def problem(
-    status: int, slug: str, title: str, detail: str, request: Request, **extra: Any
-) -> JSONResponse:
+def problem_parts(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    path: str,
+    request_id: str | None,
+    **extra: Any,
+) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The body and the extra headers of a problem answer."""
     body = {
         "type": TYPE_BASE + slug,
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": path,
         **extra,
     }
-    request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
     headers = None
@@ -84,18 +90,40 @@ def problem(
         headers = {"Retry-After": "1"}
     elif status == 429:
         headers = {"Retry-After": str(extra.get("retry_after_s", 60))}
+    return body, headers
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, request: Request, **extra: Any
+) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    body, headers = problem_parts(
+        status, slug, title, detail, request.url.path, request_id, **extra
+    )
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def engine_problem(
+    exc: EngineError, path: str, request_id: str | None
+) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Status, body and headers for an engine error, logged as the security trail wants."""
+    if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued):
+        log.warning("unavailable", path=path, cause=repr(exc.__cause__))
+    status = status_of(exc)
+    if status in (401, 403, 429):  # for the security trail; never the credential
+        log.info("refused", path=path, status=status, reason=exc.slug)
+    body, headers = problem_parts(
+        status, exc.slug, exc.title, exc.detail, path, request_id, **exc.extra
+    )
+    return status, body, headers
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
     async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
-        if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued):
-            log.warning("unavailable", path=request.url.path, cause=repr(exc.__cause__))
-        status = status_of(exc)
-        if status in (401, 403, 429):  # for the security trail; never the credential
-            log.info("refused", path=request.url.path, status=status, reason=exc.slug)
-        return problem(status, exc.slug, exc.title, exc.detail, request, **exc.extra)
+        request_id = getattr(request.state, "request_id", None)
+        status, body, headers = engine_problem(exc, request.url.path, request_id)
+        return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,174 @@
+"""The claim route without the framework's per-request machinery.
+
+A claim burst is the engine's reason to be, and FastAPI's routing, dependency solving
+and request/response wrappers cost about a third of the API's CPU per claim
+(docs/BENCHMARKS.md). This ASGI layer answers a well-formed claim itself: a campaign id
+of the right shape, a bearer token, a valid Idempotency-Key, and no body or a JSON object
+with only `face_value_fen`. Anything else goes on to the FastAPI route (still the one in
+the OpenAPI document), which gives its usual answers, so the public contract is one.
+
+It sits inside the request-id and body-limit middleware: the body is already bounded
+and read whole, the request id set, the latency recorded under the route's template.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.adapters.failures import TRANSIENT
+from engine.api.problems import MEDIA_TYPE, engine_problem, problem_parts
+from engine.api.routes.workers import COUNTED_REFUSALS
+from engine.api.services import Services
+from engine.domain.admission import IDEMPOTENCY_KEY
+from engine.domain.ids import CAMPAIGN_ID
+from engine.errors import EngineError, Unauthorized, Unavailable
+from engine.metrics import CLAIMS, ERRORS, outcome
+
+log = structlog.get_logger("engine.api")
+_CLAIM_PATH = re.compile(r"^/v1/campaigns/([^/]+)/claims$")
+
+
+@dataclass(frozen=True)
+class _Route:
+    """What the latency metric reads of a matched route: its template."""
+
+    path: str
+
+
+_CLAIM_ROUTE = _Route("/v1/campaigns/{campaign_id}/claims")
+_MAX_FACE = 100_000_000  # the ClaimIn model's limit on face_value_fen
+_MAX_CREDENTIAL_CHARS = 4096
+
+
+class HotClaims:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = _CLAIM_PATH.match(scope["path"]) if scope["type"] == "http" else None
+        if match is None or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        message = await receive()
+        body = message.get("body", b"") if message["type"] == "http.request" else b""
+        request = _well_formed(match.group(1), scope["headers"], body)
+        if request is None:
+            return await self.app(scope, _replay(message, receive), send)
+        scope["route"] = _CLAIM_ROUTE
+        await self._claim(scope, send, *request)
+
+    async def _claim(
+        self, scope: Scope, send: Send, campaign_id: str, token: str, key: str, face: int | None
+    ) -> None:
+        services: Services = scope["app"].state.services
+        request_id = scope.get("state", {}).get("request_id")
+        try:
+            who = services.tokens.verify(token, time.time())
+            answer = await services.claims.claim(campaign_id, who, key, request_id or "", face)
+        except EngineError as exc:
+            if not isinstance(exc, Unauthorized):
+                _count_refusal(services, campaign_id, exc)
+            status, doc, headers = engine_problem(exc, scope["path"], request_id)
+            return await _send(send, status, doc, MEDIA_TYPE, headers)
+        except TRANSIENT as exc:
+            log.warning("backend unavailable", path=scope["path"], error=type(exc).__name__)
+            title = Unavailable.title
+            doc, headers = problem_parts(
+                503, "unavailable", title, title, scope["path"], request_id
+            )
+            return await _send(send, 503, doc, MEDIA_TYPE, headers)
+        except Exception:
+            log.exception("unhandled error", path=scope["path"])
+            ERRORS.labels("api").inc()
+            doc, headers = problem_parts(
+                500, "internal-error", "Internal error", "Internal error", scope["path"], request_id
+            )
+            return await _send(send, 500, doc, MEDIA_TYPE, headers)
+        CLAIMS.labels(campaign_id, "ok").inc()
+        doc = {"claim_id": answer.claim_id, "status": answer.status}
+        await _send(send, 201, doc, "application/json", None)
+
+
+def _well_formed(
+    campaign_id: str, headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[str, str, str, int | None] | None:
+    """(campaign id, token, Idempotency-Key, face value) of a claim the fast path may
+    answer; None sends the request on to the framework's route."""
+    if not CAMPAIGN_ID.match(campaign_id):
+        return None
+    found = dict(headers)
+    scheme, _, token = found.get(b"authorization", b"").decode("latin-1").partition(" ")
+    key = found.get(b"idempotency-key", b"").decode("latin-1")
+    if (
+        scheme.lower() != "bearer"
+        or not token
+        or len(token) > _MAX_CREDENTIAL_CHARS
+        or not IDEMPOTENCY_KEY.match(key)
+    ):
+        return None
+    understood, face = _face_value(body, found.get(b"content-type", b""))
+    if not understood:
+        return None
+    return campaign_id, token.strip(), key, face
+
+
+def _face_value(body: bytes, content_type: bytes) -> tuple[bool, int | None]:
+    """(understood, the requested face value or None): a body the fast path does not
+    understand goes to the framework, which answers it."""
+    if not body:
+        return True, None
+    if not content_type.startswith(b"application/json"):
+        return False, None
+    try:
+        doc: Any = json.loads(body)
+    except ValueError:
+        return False, None
+    if not isinstance(doc, dict) or set(doc) - {"face_value_fen"}:
+        return False, None
+    face = doc.get("face_value_fen")
+    if face is None:
+        return True, None
+    if type(face) is not int or not 1 <= face <= _MAX_FACE:
+        return False, None
+    return True, face
+
+
+def _count_refusal(services: Services, campaign_id: str, exc: EngineError) -> None:
+    # Only campaigns that exist get a series of their own; made-up ids share one.
+    label = campaign_id if services.claims.campaigns.known(campaign_id) else "-"
+    CLAIMS.labels(label, outcome(exc)).inc()
+    if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
+        services.redis.figures.count_refusal_soon(campaign_id, exc.slug)
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    replayed = False
+
+    async def again() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return first
+        return await receive()
+
+    return again
+
+
+async def _send(
+    send: Send, status: int, doc: dict[str, Any], media_type: str, extra: dict[str, str] | None
+) -> None:
+    # As Starlette's JSONResponse renders it, so both paths answer byte for byte alike.
+    body = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", media_type.encode()),
+        *((k.lower().encode(), v.encode()) for k, v in (extra or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
