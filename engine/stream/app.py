@@ -73,6 +73,8 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         broker_heartbeat_interval=min(3.0, settings.kafka_session_timeout_s / 3),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # Gather a batch's voucher.issued events into a few produce requests, not one each.
+        producer_linger=0.005,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         broker_credentials=(
