@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from engine.api import problems
 from engine.api.auth import authenticate_bulk
-from engine.api.hot_routes import HotClaims
+from engine.api.hot_routes import HotRoutes
 from engine.api.middleware import BodyLimit, RequestContext
 from engine.api.routes import merchants, ops, public, workers
 from engine.api.services import Services
@@ -48,8 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
         return FileResponse(str(static / "ops.html"), media_type="text/html")
 
     problems.install(app)
-    # Innermost: the hot claim route sees a bounded body and a request id (hot_routes.py).
-    app.add_middleware(HotClaims)
+    # Innermost: the hot routes see a bounded body and a request id (hot_routes.py).
+    app.add_middleware(HotRoutes)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

@@ -1,11 +1,13 @@
-"""The claim route without the framework's per-request machinery.
+"""The claim and redemption routes without the framework's per-request machinery.
 
 A claim burst is the engine's reason to be, and FastAPI's routing, dependency solving
 and request/response wrappers cost about a third of the API's CPU per claim
-(docs/BENCHMARKS.md). This ASGI layer answers a well-formed claim itself: a campaign id
+(docs/BENCHMARKS.md). This ASGI layer answers a well-formed claim itself (a campaign id
 of the right shape, a bearer token, a valid Idempotency-Key, and no body or a JSON object
-with only `face_value_fen`. Anything else goes on to the FastAPI route (still the one in
-the OpenAPI document), which gives its usual answers, so the public contract is one.
+with only `face_value_fen`), and a well-formed redemption (a merchant key, a valid
+Idempotency-Key, a JSON object with `code` and perhaps `amount_fen`). Anything else goes
+on to the FastAPI route (still the one in the OpenAPI document), which gives its usual
+answers, so the public contract is one.
 
 It sits inside the request-id and body-limit middleware: the body is already bounded
 and read whole, the request id set, the latency recorded under the route's template.
@@ -20,16 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.failures import TRANSIENT
+from engine.api.auth import require_merchant
 from engine.api.problems import MEDIA_TYPE, engine_problem, problem_parts
 from engine.api.routes.workers import COUNTED_REFUSALS
 from engine.api.services import Services
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.ids import CAMPAIGN_ID
 from engine.errors import EngineError, Unauthorized, Unavailable
-from engine.metrics import CLAIMS, ERRORS, outcome
+from engine.metrics import CLAIMS, ERRORS, REDEMPTIONS, outcome
 
 log = structlog.get_logger("engine.api")
 _CLAIM_PATH = re.compile(r"^/v1/campaigns/([^/]+)/claims$")
@@ -43,25 +47,31 @@ class _Route:
 
 
 _CLAIM_ROUTE = _Route("/v1/campaigns/{campaign_id}/claims")
+_REDEEM_ROUTE = _Route("/v1/redemptions")
 _MAX_FACE = 100_000_000  # the ClaimIn model's limit on face_value_fen
 _MAX_CREDENTIAL_CHARS = 4096
 
 
-class HotClaims:
+class HotRoutes:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = _CLAIM_PATH.match(scope["path"]) if scope["type"] == "http" else None
-        if match is None or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        claim = _CLAIM_PATH.match(path)
+        if claim is None and path != _REDEEM_ROUTE.path:
             return await self.app(scope, receive, send)
         message = await receive()
         body = message.get("body", b"") if message["type"] == "http.request" else b""
-        request = _well_formed(match.group(1), scope["headers"], body)
-        if request is None:
-            return await self.app(scope, _replay(message, receive), send)
-        scope["route"] = _CLAIM_ROUTE
-        await self._claim(scope, send, *request)
+        if claim is not None and (asked := _well_formed(claim.group(1), scope["headers"], body)):
+            scope["route"] = _CLAIM_ROUTE
+            return await self._claim(scope, send, *asked)
+        if claim is None and (redemption := _redemption(scope["headers"], body)):
+            scope["route"] = _REDEEM_ROUTE
+            return await self._redeem(scope, send, *redemption)
+        await self.app(scope, _replay(message, receive), send)
 
     async def _claim(
         self, scope: Scope, send: Send, campaign_id: str, token: str, key: str, face: int | None
@@ -76,23 +86,86 @@ class HotClaims:
                 _count_refusal(services, campaign_id, exc)
             status, doc, headers = engine_problem(exc, scope["path"], request_id)
             return await _send(send, status, doc, MEDIA_TYPE, headers)
-        except TRANSIENT as exc:
-            log.warning("backend unavailable", path=scope["path"], error=type(exc).__name__)
-            title = Unavailable.title
-            doc, headers = problem_parts(
-                503, "unavailable", title, title, scope["path"], request_id
-            )
-            return await _send(send, 503, doc, MEDIA_TYPE, headers)
-        except Exception:
-            log.exception("unhandled error", path=scope["path"])
-            ERRORS.labels("api").inc()
-            doc, headers = problem_parts(
-                500, "internal-error", "Internal error", "Internal error", scope["path"], request_id
-            )
-            return await _send(send, 500, doc, MEDIA_TYPE, headers)
+        except Exception as exc:  # noqa: BLE001 - answered as the framework would
+            return await _failed(scope, send, exc, request_id)
         CLAIMS.labels(campaign_id, "ok").inc()
         doc = {"claim_id": answer.claim_id, "status": answer.status}
         await _send(send, 201, doc, "application/json", None)
+
+    async def _redeem(
+        self,
+        scope: Scope,
+        send: Send,
+        code: str,
+        amount: int | None,
+        key: str,
+        terminal: str | None,
+    ) -> None:
+        services: Services = scope["app"].state.services
+        request_id = scope.get("state", {}).get("request_id")
+        try:
+            who = await require_merchant(Request(scope))
+            answer = await services.redemptions.redeem(
+                who, code, key, request_id or "", amount, terminal
+            )
+        except EngineError as exc:
+            # Refused codes carry no trustworthy campaign: they are counted under "-".
+            REDEMPTIONS.labels(exc.campaign_id, outcome(exc)).inc()
+            status, doc, headers = engine_problem(exc, scope["path"], request_id)
+            return await _send(send, status, doc, MEDIA_TYPE, headers)
+        except Exception as exc:  # noqa: BLE001 - answered as the framework would
+            return await _failed(scope, send, exc, request_id)
+        REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
+        await _send(send, 201, answer.as_dict(), "application/json", None)
+
+
+async def _failed(scope: Scope, send: Send, exc: Exception, request_id: str | None) -> None:
+    """A backing service down: 503; anything else: 500, logged (problems.py's answers)."""
+    path = scope["path"]
+    if isinstance(exc, TRANSIENT):
+        log.warning("backend unavailable", path=path, error=type(exc).__name__)
+        title = Unavailable.title
+        doc, headers = problem_parts(503, "unavailable", title, title, path, request_id)
+        return await _send(send, 503, doc, MEDIA_TYPE, headers)
+    log.exception("unhandled error", path=path)
+    ERRORS.labels("api").inc()
+    doc, headers = problem_parts(
+        500, "internal-error", "Internal error", "Internal error", path, request_id
+    )
+    await _send(send, 500, doc, MEDIA_TYPE, headers)
+
+
+def _redemption(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[str, int | None, str, str | None] | None:
+    """(code, amount, Idempotency-Key, terminal) of a redemption the fast path may answer."""
+    found = dict(headers)
+    key = found.get(b"idempotency-key", b"").decode("latin-1")
+    terminal = found.get(b"x-terminal-id")
+    doc = _json_object(body, found.get(b"content-type", b""))
+    if (
+        not IDEMPOTENCY_KEY.match(key)
+        or (terminal is not None and len(terminal) > 64)
+        or doc is None
+        or set(doc) - {"code", "amount_fen"}
+    ):
+        return None
+    code, amount = doc.get("code"), doc.get("amount_fen")
+    if type(code) is not str or not 1 <= len(code) <= 256:
+        return None
+    if amount is not None and (type(amount) is not int or not 1 <= amount <= _MAX_FACE):
+        return None
+    return code, amount, key, None if terminal is None else terminal.decode("latin-1")
+
+
+def _json_object(body: bytes, content_type: bytes) -> dict[str, Any] | None:
+    if not body or not content_type.startswith(b"application/json"):
+        return None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _well_formed(
@@ -123,13 +196,8 @@ def _face_value(body: bytes, content_type: bytes) -> tuple[bool, int | None]:
     understand goes to the framework, which answers it."""
     if not body:
         return True, None
-    if not content_type.startswith(b"application/json"):
-        return False, None
-    try:
-        doc: Any = json.loads(body)
-    except ValueError:
-        return False, None
-    if not isinstance(doc, dict) or set(doc) - {"face_value_fen"}:
+    doc = _json_object(body, content_type)
+    if doc is None or set(doc) - {"face_value_fen"}:
         return False, None
     face = doc.get("face_value_fen")
     if face is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from tests.integration.test_merchants import issued_codes, pos
+
 
 def _same_problem(a, b) -> None:
     assert a.status_code == b.status_code
@@ -60,3 +62,28 @@ async def test_bad_tokens_and_keys_get_the_framework_s_answers(http, factory):
     assert unknown.status_code == 422
     nothing = await http.post("/v1/campaigns/nope-nope/claims", headers=headers)
     assert nothing.status_code == 404 and nothing.json()["type"].endswith("/not-found")
+
+
+async def test_redemptions_answer_alike_on_both_paths(http, factory, db):
+    merchant_id, api_key = await factory.merchant()
+    campaign = await factory.campaign(quota=2, face_value_fen=1_000, merchants=[merchant_id])
+    (code,) = await issued_codes(http, factory, db, campaign["id"], 1)
+    first = await http.post("/v1/redemptions", json={"code": code}, headers=pos(api_key, "a"))
+    assert first.status_code == 201, first.text
+    assert first.headers["content-type"] == "application/json"
+    assert set(first.json()) >= {"redemption_id", "amount_fen", "balance_fen", "redeemed_at"}
+    again_fast = await http.post(
+        "/v1/redemptions", json={"code": code, "amount_fen": 1_000}, headers=pos(api_key, "b")
+    )
+    # "1000" as a string: the framework coerces it, so it is the framework's to answer.
+    again_slow = await http.post(
+        "/v1/redemptions",
+        content=json.dumps({"code": code, "amount_fen": "1000"}),
+        headers=pos(api_key, "c") | {"content-type": "application/json"},
+    )
+    assert again_fast.status_code == 409
+    _same_problem(again_fast, again_slow)
+    stranger = await http.post(
+        "/v1/redemptions", json={"code": code}, headers=pos("nxm_not-a-key", "d")
+    )
+    assert stranger.status_code == 401
