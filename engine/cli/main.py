@@ -37,8 +37,9 @@ codes_app.command("verify")(merchants.codes_verify)
 ledger_app = _group("ledger", "The merchants' ledger.")
 ledger_app.command("verify")(merchants.ledger_verify)
 
-keys_app = _group("keys", "Code-signing keys.")
+keys_app = _group("keys", "Code-signing, worker-token and event keys.")
 keys_app.command("rotate")(keys.keys_rotate)
+keys_app.command("retire")(keys.keys_retire)
 app.command("keys-init")(keys.keys_init)
 
 if __name__ == "__main__":

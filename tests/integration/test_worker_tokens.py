@@ -3,12 +3,17 @@ that revoked it, and by every other API process once it has looked (about a seco
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 
 from engine.adapters import postgres
 from engine.domain.clock import SystemClock
+from engine.domain.mac_keys import MacKeys
+from engine.domain.tokens import mint_worker_token, verify_worker_token
 from engine.errors import Unauthorized
 from engine.keyfiles import worker_token_keys_of
 from engine.usecases.worker_tokens import WorkerTokens
@@ -64,3 +69,28 @@ async def test_another_process_learns_of_a_revocation_when_it_looks(settings, fa
             there.verify(token, time.time())
     finally:
         await db.close()
+
+
+def test_worker_token_keys_rotate_and_retire_from_the_command_line(stack_env, tmp_path):
+    keyfile = tmp_path / "worker-token-keys.json"
+    keyfile.write_text(MacKeys.new("t").to_json())
+    env = {**os.environ, **stack_env, "NUANXIN_WORKER_TOKEN_KEYS_FILE": str(keyfile)}
+
+    def nuanxin(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "engine.cli.main", "keys", *args]
+        return subprocess.run(
+            argv, check=False, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    old = mint_worker_token(MacKeys.from_json(keyfile.read_text()), "w-1", "courier", 0, 10**10)
+    assert nuanxin("rotate", "--kind", "worker-tokens").returncode == 0
+    rotated = MacKeys.from_json(keyfile.read_text())
+    assert (rotated.active, sorted(rotated.keys)) == ("t2", ["t1", "t2"])
+    assert verify_worker_token(rotated, old, time.time()).worker_id == "w-1"
+    refused = nuanxin("retire", "t2", "--kind", "worker-tokens")
+    assert refused.returncode == 2 and "rotate first" in refused.stderr
+    assert nuanxin("retire", "t1", "--kind", "worker-tokens").returncode == 0
+    retired = MacKeys.from_json(keyfile.read_text())
+    assert sorted(retired.keys) == ["t2"]
+    with pytest.raises(Unauthorized):
+        verify_worker_token(retired, old, time.time())
