@@ -105,6 +105,12 @@ class HotRoutes:
         request_id = scope.get("state", {}).get("request_id")
         try:
             who = await require_merchant(Request(scope))
+        except EngineError as exc:  # not a redemption yet: the metric does not count it
+            status, doc, headers = engine_problem(exc, scope["path"], request_id)
+            return await _send(send, status, doc, MEDIA_TYPE, headers)
+        except Exception as exc:  # noqa: BLE001 - answered as the framework would
+            return await _failed(scope, send, exc, request_id)
+        try:
             answer = await services.redemptions.redeem(
                 who, code, key, request_id or "", amount, terminal
             )
