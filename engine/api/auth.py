@@ -16,7 +16,7 @@ from engine.errors import Forbidden, RateLimited, Unauthorized
 from engine.usecases.merchants import MERCHANT_KEY_PREFIX
 from engine.usecases.operators import OPS_TOKEN_PREFIX
 
-_MAX_CREDENTIAL_CHARS = 4096
+MAX_CREDENTIAL_CHARS = 4096
 # The actor of the token from the settings (stack.env, a secret store): the one that
 # names the first people, and the way back in when every named token is revoked.
 BOOTSTRAP_ACTOR = "ops:bootstrap"
@@ -30,7 +30,7 @@ def services(request: Request) -> Services:
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, credential = header.partition(" ")
-    if scheme.lower() != "bearer" or not credential or len(credential) > _MAX_CREDENTIAL_CHARS:
+    if scheme.lower() != "bearer" or not credential or len(credential) > MAX_CREDENTIAL_CHARS:
         raise Unauthorized("A bearer credential is required")
     return credential.strip()
 

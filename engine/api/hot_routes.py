@@ -26,9 +26,10 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.failures import TRANSIENT
-from engine.api.auth import require_merchant
-from engine.api.problems import MEDIA_TYPE, engine_problem, problem_parts
-from engine.api.routes.workers import COUNTED_REFUSALS
+from engine.api.auth import MAX_CREDENTIAL_CHARS, require_merchant
+from engine.api.models import MAX_COUNT
+from engine.api.problems import MEDIA_TYPE, engine_problem, problem_parts, send_json
+from engine.api.routes.workers import count_refused_claim
 from engine.api.services import Services
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.ids import CAMPAIGN_ID
@@ -48,8 +49,6 @@ class _Route:
 
 _CLAIM_ROUTE = _Route("/v1/campaigns/{campaign_id}/claims")
 _REDEEM_ROUTE = _Route("/v1/redemptions")
-_MAX_FACE = 100_000_000  # the ClaimIn model's limit on face_value_fen
-_MAX_CREDENTIAL_CHARS = 4096
 
 
 class HotRoutes:
@@ -83,14 +82,14 @@ class HotRoutes:
             answer = await services.claims.claim(campaign_id, who, key, request_id or "", face)
         except EngineError as exc:
             if not isinstance(exc, Unauthorized):
-                _count_refusal(services, campaign_id, exc)
+                count_refused_claim(services, campaign_id, exc)
             status, doc, headers = engine_problem(exc, scope["path"], request_id)
-            return await _send(send, status, doc, MEDIA_TYPE, headers)
+            return await send_json(send, status, doc, MEDIA_TYPE, headers)
         except Exception as exc:  # noqa: BLE001 - answered as the framework would
             return await _failed(scope, send, exc, request_id)
         CLAIMS.labels(campaign_id, "ok").inc()
         doc = {"claim_id": answer.claim_id, "status": answer.status}
-        await _send(send, 201, doc, "application/json", None)
+        await send_json(send, 201, doc, "application/json", None)
 
     async def _redeem(
         self,
@@ -107,7 +106,7 @@ class HotRoutes:
             who = await require_merchant(Request(scope))
         except EngineError as exc:  # not a redemption yet: the metric does not count it
             status, doc, headers = engine_problem(exc, scope["path"], request_id)
-            return await _send(send, status, doc, MEDIA_TYPE, headers)
+            return await send_json(send, status, doc, MEDIA_TYPE, headers)
         except Exception as exc:  # noqa: BLE001 - answered as the framework would
             return await _failed(scope, send, exc, request_id)
         try:
@@ -118,11 +117,11 @@ class HotRoutes:
             # Refused codes carry no trustworthy campaign: they are counted under "-".
             REDEMPTIONS.labels(exc.campaign_id, outcome(exc)).inc()
             status, doc, headers = engine_problem(exc, scope["path"], request_id)
-            return await _send(send, status, doc, MEDIA_TYPE, headers)
+            return await send_json(send, status, doc, MEDIA_TYPE, headers)
         except Exception as exc:  # noqa: BLE001 - answered as the framework would
             return await _failed(scope, send, exc, request_id)
         REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
-        await _send(send, 201, answer.as_dict(), "application/json", None)
+        await send_json(send, 201, answer.as_dict(), "application/json", None)
 
 
 async def _failed(scope: Scope, send: Send, exc: Exception, request_id: str | None) -> None:
@@ -132,13 +131,13 @@ async def _failed(scope: Scope, send: Send, exc: Exception, request_id: str | No
         log.warning("backend unavailable", path=path, error=type(exc).__name__)
         title = Unavailable.title
         doc, headers = problem_parts(503, "unavailable", title, title, path, request_id)
-        return await _send(send, 503, doc, MEDIA_TYPE, headers)
+        return await send_json(send, 503, doc, MEDIA_TYPE, headers)
     log.exception("unhandled error", path=path)
     ERRORS.labels("api").inc()
     doc, headers = problem_parts(
         500, "internal-error", "Internal error", "Internal error", path, request_id
     )
-    await _send(send, 500, doc, MEDIA_TYPE, headers)
+    await send_json(send, 500, doc, MEDIA_TYPE, headers)
 
 
 def _redemption(
@@ -159,7 +158,7 @@ def _redemption(
     code, amount = doc.get("code"), doc.get("amount_fen")
     if type(code) is not str or not 1 <= len(code) <= 256:
         return None
-    if amount is not None and (type(amount) is not int or not 1 <= amount <= _MAX_FACE):
+    if amount is not None and (type(amount) is not int or not 1 <= amount <= MAX_COUNT):
         return None
     return code, amount, key, None if terminal is None else terminal.decode("latin-1")
 
@@ -187,7 +186,7 @@ def _well_formed(
     if (
         scheme.lower() != "bearer"
         or not token
-        or len(token) > _MAX_CREDENTIAL_CHARS
+        or len(token) > MAX_CREDENTIAL_CHARS
         or not IDEMPOTENCY_KEY.match(key)
     ):
         return None
@@ -208,17 +207,9 @@ def _face_value(body: bytes, content_type: bytes) -> tuple[bool, int | None]:
     face = doc.get("face_value_fen")
     if face is None:
         return True, None
-    if type(face) is not int or not 1 <= face <= _MAX_FACE:
+    if type(face) is not int or not 1 <= face <= MAX_COUNT:
         return False, None
     return True, face
-
-
-def _count_refusal(services: Services, campaign_id: str, exc: EngineError) -> None:
-    # Only campaigns that exist get a series of their own; made-up ids share one.
-    label = campaign_id if services.claims.campaigns.known(campaign_id) else "-"
-    CLAIMS.labels(label, outcome(exc)).inc()
-    if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
-        services.redis.figures.count_refusal_soon(campaign_id, exc.slug)
 
 
 def _replay(first: Message, receive: Receive) -> Receive:
@@ -232,17 +223,3 @@ def _replay(first: Message, receive: Receive) -> Receive:
         return await receive()
 
     return again
-
-
-async def _send(
-    send: Send, status: int, doc: dict[str, Any], media_type: str, extra: dict[str, str] | None
-) -> None:
-    # As Starlette's JSONResponse renders it, so both paths answer byte for byte alike.
-    body = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    headers = [
-        (b"content-length", str(len(body)).encode()),
-        (b"content-type", media_type.encode()),
-        *((k.lower().encode(), v.encode()) for k, v in (extra or {}).items()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

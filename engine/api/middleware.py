@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
 import re
 import secrets
@@ -15,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api.problems import MEDIA_TYPE, TYPE_BASE, status_of
+from engine.api.problems import MEDIA_TYPE, problem_parts, send_json, status_of
 from engine.errors import EngineError
 from engine.metrics import HTTP_DURATION
 
@@ -148,23 +147,5 @@ async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
 async def _refuse(
     scope: Scope, send: Send, status: int, slug: str, title: str, detail: str
 ) -> None:
-    body = json.dumps(
-        {
-            "type": TYPE_BASE + slug,
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "instance": scope.get("path", ""),
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    doc, _ = problem_parts(status, slug, title, detail, scope.get("path", ""), None)
+    await send_json(send, status, doc, MEDIA_TYPE, None)

@@ -21,7 +21,8 @@ PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
 WorkerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 MerchantIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
 KeyIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
-Count = Annotated[int, Field(ge=1, le=100_000_000)]
+MAX_COUNT = 100_000_000
+Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import structlog
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from engine import errors
 from engine.adapters.failures import TRANSIENT
@@ -158,3 +160,18 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error", path=request.url.path)
         ERRORS.labels("api").inc()
         return problem(500, "internal-error", "Internal error", "Internal error", request)
+
+
+async def send_json(
+    send: Send, status: int, doc: dict[str, Any], media_type: str, extra: dict[str, str] | None
+) -> None:
+    """Answer with a JSON document, rendered as Starlette's JSONResponse renders it (so the
+    ASGI layers and the framework answer byte for byte alike)."""
+    body = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", media_type.encode()),
+        *((k.lower().encode(), v.encode()) for k, v in (extra or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -29,9 +29,9 @@ def encode_identity(who: MerchantIdentity) -> str:
 
 
 def decode_identity(value: str) -> MerchantIdentity | None:
-    """The identity a cached value names; None for a tombstone or a malformed value."""
+    """The identity a cached value names; None for anything else (the tombstone too)."""
     parts = value.split("|")
-    if value == REVOKED or len(parts) != 3:
+    if len(parts) != 3:
         return None
     merchant_id, store_id, key_id = parts
     return MerchantIdentity(merchant_id, store_id or None, key_id)

@@ -32,7 +32,6 @@ class WorkerTokens:
     def __init__(self, *, keys: MacKeys, records: Records, clock: Clock, ttl_s: int) -> None:
         self.records, self.clock, self.ttl_s = records, clock, ttl_s
         self.verified = VerifiedTokens(keys)
-        self.keys = keys
         self._seen_until = _EPOCH
 
     def verify(self, token: str, now: float) -> WorkerIdentity:
@@ -44,7 +43,7 @@ class WorkerTokens:
         if worker is None:
             raise NotFound(f"No worker {worker_id}")
         now = int(self.clock.now().timestamp())
-        token = mint_worker_token(self.keys, worker_id, worker.category, now, self.ttl_s)
+        token = mint_worker_token(self.verified.keys, worker_id, worker.category, now, self.ttl_s)
         expires_at = now + self.ttl_s
         entry = AuditEntry.of(
             by, "worker.token_mint", f"worker:{worker_id}", after={"expires_at": expires_at}

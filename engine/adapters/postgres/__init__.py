@@ -12,7 +12,7 @@ import json
 
 import asyncpg
 
-from engine.adapters.postgres.base import hash_api_key, ms_from_utc, queries, utc_from_ms
+from engine.adapters.postgres.base import queries
 from engine.adapters.postgres.campaigns import CampaignRecords
 from engine.adapters.postgres.ledger import LedgerRecords
 from engine.adapters.postgres.lottery import LotteryRecords
@@ -22,7 +22,7 @@ from engine.adapters.postgres.vouchers import VoucherRecords
 from engine.adapters.postgres.webhooks import WebhookRecords
 from engine.adapters.postgres.workers import WorkerRecords
 
-__all__ = ["Database", "connect", "hash_api_key", "ms_from_utc", "queries", "utc_from_ms"]
+__all__ = ["Database", "connect", "queries"]
 
 
 class Database(

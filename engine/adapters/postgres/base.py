@@ -12,10 +12,9 @@ from typing import Any
 
 import asyncpg
 
-from engine.domain.api_keys import key_digest
 from engine.domain.clock import ms_from_utc, utc_from_ms
 
-__all__ = ["Queries", "hash_api_key", "ms_from_utc", "named_queries", "queries", "utc_from_ms"]
+__all__ = ["Queries", "ms_from_utc", "named_queries", "queries", "utc_from_ms"]
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -30,10 +29,6 @@ def named_queries(package: str, filename: str) -> dict[str, str]:
 
 def queries() -> dict[str, str]:
     return named_queries("engine.adapters", "queries.sql")
-
-
-def hash_api_key(api_key: str) -> bytes:
-    return key_digest(api_key)
 
 
 # The connection of the transaction this task is in, if any (see Queries.transaction).

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from engine.adapters.postgres.base import Queries, hash_api_key
+from engine.adapters.postgres.base import Queries
+from engine.domain.api_keys import key_digest
 
 
 class MerchantRecords(Queries):
@@ -18,7 +19,7 @@ class MerchantRecords(Queries):
             if await conn.fetchval(self.q["insert_merchant"], merchant_id, name) is None:
                 return False
             await conn.execute(
-                self.q["insert_merchant_key"], key_id, merchant_id, None, hash_api_key(api_key)
+                self.q["insert_merchant_key"], key_id, merchant_id, None, key_digest(api_key)
             )
             return True
 
@@ -27,7 +28,7 @@ class MerchantRecords(Queries):
     ) -> bool:
         try:
             await self.db().execute(
-                self.q["insert_merchant_key"], key_id, merchant_id, store_id, hash_api_key(api_key)
+                self.q["insert_merchant_key"], key_id, merchant_id, store_id, key_digest(api_key)
             )
         except asyncpg.ForeignKeyViolationError:
             return False
@@ -42,7 +43,7 @@ class MerchantRecords(Queries):
         return await self.db().fetch(self.q["merchant_keys"], merchant_id)
 
     async def merchant_by_api_key(self, api_key: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["merchant_by_key_hash"], hash_api_key(api_key))
+        return await self.db().fetchrow(self.q["merchant_by_key_hash"], key_digest(api_key))
 
     async def insert_store(self, merchant_id: str, store_id: str, name: str) -> bool:
         return (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from engine.adapters.postgres.base import Queries, hash_api_key
+from engine.adapters.postgres.base import Queries
+from engine.domain.api_keys import key_digest
 from engine.domain.audit import AuditEntry
 
 
@@ -13,11 +14,11 @@ class OperatorRecords(Queries):
         self, credential_id: str, name: str, token: str, created_by: str
     ) -> None:
         await self.db().execute(
-            self.q["insert_ops_credential"], credential_id, name, hash_api_key(token), created_by
+            self.q["insert_ops_credential"], credential_id, name, key_digest(token), created_by
         )
 
     async def ops_credential_by_token(self, token: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["ops_credential_by_hash"], hash_api_key(token))
+        return await self.db().fetchrow(self.q["ops_credential_by_hash"], key_digest(token))
 
     async def ops_credentials(self) -> list[asyncpg.Record]:
         return await self.db().fetch(self.q["ops_credentials"])

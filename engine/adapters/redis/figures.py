@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import redis.asyncio as redis
 
 from engine.adapters.redis import keys
@@ -9,16 +11,8 @@ from engine.adapters.redis.background import BackgroundBatch
 from engine.adapters.redis.connection import text
 from engine.domain.stock import Counters
 
-_COUNTERS = (
-    "admitted",
-    "issued",
-    "redeemed",
-    "spent",
-    "expired",
-    "reclaimed",
-    "redeemed_fen",
-    "reversed_fen",
-)
+# The counters kept in the campaign hash, as the domain names them.
+_COUNTERS = tuple(f.name for f in dataclasses.fields(Counters))
 
 
 class RedisFigures:

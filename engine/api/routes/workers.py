@@ -18,6 +18,7 @@ from engine.api.models import (
     VouchersOut,
 )
 from engine.api.responses import ERRORS
+from engine.api.services import Services
 from engine.domain.admission import check_idempotency_key
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import EngineError
@@ -34,6 +35,17 @@ COUNTED_REFUSALS = frozenset(
     }
 )
 Worker = Annotated[WorkerIdentity, Depends(require_worker)]
+
+
+def count_refused_claim(s: Services, campaign_id: str, exc: EngineError) -> None:
+    """The claim metric and the dashboard's refusal counts (both claim routes use it)."""
+    # Only campaigns that exist get a series of their own; made-up ids share one.
+    label = campaign_id if s.claims.campaigns.known(campaign_id) else "-"
+    CLAIMS.labels(label, outcome(exc)).inc()
+    if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
+        s.redis.figures.count_refusal_soon(campaign_id, exc.slug)
+
+
 ClaimingWorker = Annotated[WorkerIdentity, Depends(verified_worker)]
 
 
@@ -52,11 +64,7 @@ async def claim(
             campaign_id, who, key, request.state.request_id, face
         )
     except EngineError as exc:
-        # Only campaigns that exist get a series of their own; made-up ids share one.
-        label = campaign_id if services(request).claims.campaigns.known(campaign_id) else "-"
-        CLAIMS.labels(label, outcome(exc)).inc()
-        if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
-            services(request).redis.figures.count_refusal_soon(campaign_id, exc.slug)
+        count_refused_claim(services(request), campaign_id, exc)
         raise
     CLAIMS.labels(campaign_id, "ok").inc()
     # A ready response skips FastAPI's response-model pass on the hottest route.
