@@ -22,6 +22,9 @@ class EngineError(Exception):
 
 class SoldOut(EngineError):
     slug, title = "sold-out", "The campaign has no quota left"
+    # What the admission script said with it (engine.domain.sold_out.StockOut), when it
+    # did: the API process remembers the sell-out for a moment.
+    stock: object | None = None
 
 
 class LimitReached(EngineError):
@@ -107,6 +110,17 @@ class RequestInProgress(EngineError):
 
 class Unavailable(EngineError):
     slug, title = "unavailable", "A backing service is unavailable; retry later"
+
+
+class SignatureNeeded(EngineError):
+    """No issued code to compare a presented one with: its signature decides. Never
+    leaves the engine (the redemption use case verifies and asks again)."""
+
+
+class Overloaded(Unavailable):
+    """More requests than the process serves quickly: refused before any decision."""
+
+    slug, title = "overloaded", "The service is busy; retry after the stated seconds"
 
 
 class NotYetIssued(Unavailable):

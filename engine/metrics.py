@@ -31,6 +31,11 @@ REDIS_SCRIPT_DURATION = Histogram(
     ["script"],
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1),
 )
+SHED = Counter(
+    "nuanxin_requests_shed_total",
+    "Claims and redemptions refused with 503 before any decision (overload), by route",
+    ["route"],
+)
 ERRORS = Counter("nuanxin_errors_total", "Unexpected errors, by where they happened", ["where"])
 
 # Stream workers

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # A record admitted but not settled (API died before the broker answered) is released
     # after this long; it must exceed what an API waits for the broker (produce timeout).
     unsettled_after_s: float = 30.0
+    # How long an API process answers a sold-out campaign from memory (0: never): stock
+    # that comes back another way is offered again within this long (domain/sold_out.py).
+    sold_out_memory_s: float = 1.0
+    # Claims and redemptions one API process works on at once; past this it answers 503
+    # with Retry-After before deciding anything, so the accepted keep their latency.
+    max_hot_in_flight: int = 256
     # Requests per minute one worker (token subject) or one merchant API key may make.
     worker_requests_per_min: int = 120
     merchant_key_requests_per_min: int = 30_000

@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     problems.install(app)
     # Innermost: the hot routes see a bounded body and a request id (hot_routes.py).
-    app.add_middleware(HotRoutes)
+    app.add_middleware(HotRoutes, max_in_flight=settings.max_hot_in_flight)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

@@ -33,8 +33,8 @@ from engine.api.routes.workers import count_refused_claim
 from engine.api.services import Services
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.ids import CAMPAIGN_ID
-from engine.errors import EngineError, Unauthorized, Unavailable
-from engine.metrics import CLAIMS, ERRORS, REDEMPTIONS, outcome
+from engine.errors import EngineError, Overloaded, Unauthorized, Unavailable
+from engine.metrics import CLAIMS, ERRORS, REDEMPTIONS, SHED, outcome
 
 log = structlog.get_logger("engine.api")
 _CLAIM_PATH = re.compile(r"^/v1/campaigns/([^/]+)/claims$")
@@ -52,8 +52,13 @@ _REDEEM_ROUTE = _Route("/v1/redemptions")
 
 
 class HotRoutes:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    """`max_in_flight`: claims and redemptions this process works on at once. Past it a
+    request is shed with 503 and Retry-After before its body is read or anything decided:
+    a waiting room, so what is accepted keeps its latency and nothing half-done is left."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
+        self.app, self.max_in_flight = app, max_in_flight
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -62,6 +67,21 @@ class HotRoutes:
         claim = _CLAIM_PATH.match(path)
         if claim is None and path != _REDEEM_ROUTE.path:
             return await self.app(scope, receive, send)
+        route = _REDEEM_ROUTE if claim is None else _CLAIM_ROUTE
+        if self.in_flight >= self.max_in_flight:
+            scope["route"] = route
+            SHED.labels(route.path).inc()
+            status, doc, headers = engine_problem(Overloaded(), path, _request_id(scope))
+            return await send_json(send, status, doc, MEDIA_TYPE, headers)
+        self.in_flight += 1
+        try:
+            await self._route(scope, receive, send, claim)
+        finally:
+            self.in_flight -= 1
+
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, claim: re.Match[str] | None
+    ) -> None:
         message = await receive()
         body = message.get("body", b"") if message["type"] == "http.request" else b""
         if claim is not None and (asked := _well_formed(claim.group(1), scope["headers"], body)):
@@ -76,7 +96,7 @@ class HotRoutes:
         self, scope: Scope, send: Send, campaign_id: str, token: str, key: str, face: int | None
     ) -> None:
         services: Services = scope["app"].state.services
-        request_id = scope.get("state", {}).get("request_id")
+        request_id = _request_id(scope)
         try:
             who = services.tokens.verify(token, time.time())
             answer = await services.claims.claim(campaign_id, who, key, request_id or "", face)
@@ -101,7 +121,7 @@ class HotRoutes:
         terminal: str | None,
     ) -> None:
         services: Services = scope["app"].state.services
-        request_id = scope.get("state", {}).get("request_id")
+        request_id = _request_id(scope)
         try:
             who = await require_merchant(Request(scope))
         except EngineError as exc:  # not a redemption yet: the metric does not count it
@@ -122,6 +142,11 @@ class HotRoutes:
             return await _failed(scope, send, exc, request_id)
         REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
         await send_json(send, 201, answer.as_dict(), "application/json", None)
+
+
+def _request_id(scope: Scope) -> str | None:
+    found: str | None = scope.get("state", {}).get("request_id")
+    return found
 
 
 async def _failed(scope: Scope, send: Send, exc: Exception, request_id: str | None) -> None:

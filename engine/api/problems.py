@@ -14,7 +14,7 @@ from starlette.types import Send
 
 from engine import errors
 from engine.adapters.failures import TRANSIENT
-from engine.errors import EngineError, NotYetIssued, Unavailable
+from engine.errors import EngineError, NotYetIssued, Overloaded, Unavailable
 from engine.metrics import ERRORS
 
 TYPE_BASE = "https://nuanxin.example/problems/"
@@ -109,7 +109,7 @@ def engine_problem(
     exc: EngineError, path: str, request_id: str | None
 ) -> tuple[int, dict[str, Any], dict[str, str] | None]:
     """Status, body and headers for an engine error, logged as the security trail wants."""
-    if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued):
+    if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued | Overloaded):
         log.warning("unavailable", path=path, cause=repr(exc.__cause__))
     status = status_of(exc)
     if status in (401, 403, 429):  # for the security trail; never the credential

@@ -14,6 +14,7 @@ from engine.adapters.webhook_hosts import check_host
 from engine.api.credential_guard import CredentialGuard
 from engine.domain.clock import Clock, SystemClock
 from engine.domain.keyring import Keyring
+from engine.domain.sold_out import SoldOutMarks
 from engine.keyfiles import event_keys_of, keyring_of, worker_token_keys_of
 from engine.settings import Settings
 from engine.usecases.admin import Admin
@@ -76,6 +77,7 @@ class Services:
             clock=clock,
             wait_s=wait_s,
             rate_per_min=settings.worker_requests_per_min,
+            sold_out_marks=SoldOutMarks(int(settings.sold_out_memory_s * 1000)),
         )
         merchant_keys = MerchantKeys(
             cache=live.key_cache, records=db, ttl_s=settings.merchant_key_cache_s

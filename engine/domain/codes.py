@@ -17,6 +17,7 @@ spaces, accept lower case and read O as 0 and I/L as 1.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,6 +115,16 @@ def verify_code(text: str, public_keys: Mapping[int, Ed25519PublicKey]) -> Vouch
     except InvalidSignature:
         raise InvalidCode() from None
     return payload
+
+
+def code_digest(text: str) -> str:
+    """What the engine keeps of an issued code to recognise it online (hex, 128 bits).
+
+    A redemption presenting the code compares digests instead of verifying the signature:
+    whoever presents the digest's preimage holds the issued code. Offline terminals still
+    verify the signature.
+    """
+    return hashlib.sha256(b32decode(normalise(text))).hexdigest()[:32]
 
 
 def group_for_typing(code: str, size: int = 4) -> str:

@@ -18,6 +18,9 @@ class RedeemRequest:
     amount_fen: int = 0  # 0: the whole balance
     store_id: str | None = None
     terminal_id: str | None = None
+    # codes.code_digest of the presented code, compared with the issued one's; "" when the
+    # code's signature was verified instead.
+    code_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,3 +34,4 @@ class Activation:
     face_value_fen: int
     expires_at: int
     stored_value: bool = False
+    code_digest: str = ""  # codes.code_digest of the stored code: the online check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +14,12 @@ from engine.domain.admission import (
     campaign_of_claim,
     claim_id_for,
 )
-from engine.domain.campaigns import Campaign
+from engine.domain.campaigns import Campaign, Status
 from engine.domain.clock import to_ms
 from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
+from engine.domain.sold_out import SoldOutMarks, StockOut
 from engine.domain.tokens import WorkerIdentity
 from engine.domain.vouchers import IssuedVoucher
 from engine.errors import (
@@ -26,6 +28,7 @@ from engine.errors import (
     NotEligible,
     NotFound,
     RateLimited,
+    SoldOut,
     ValidationFailed,
 )
 from engine.events import ClaimAdmitted
@@ -57,6 +60,11 @@ class CapHold:
     fresh: bool  # made by this request, so this request must give it back on refusal
 
 
+# Past this many holders a campaign is not remembered as sold out: reading them would
+# stall Redis longer than the long tail of the burst costs.
+MOST_HOLDERS_READ = 1_000_000
+
+
 class Claims:
     def __init__(
         self,
@@ -72,11 +80,14 @@ class Claims:
         clock: Clock,
         wait_s: float,
         rate_per_min: int = 0,
+        sold_out_marks: SoldOutMarks | None = None,
     ) -> None:
         self.admissions, self.settlement, self.throttle = admissions, settlement, throttle
         self.publisher, self.records, self.vouchers = publisher, records, vouchers
         self.campaigns, self.profiles, self.clock, self.wait_s = campaigns, profiles, clock, wait_s
         self.rate_per_min = rate_per_min
+        self.marks = sold_out_marks or SoldOutMarks(0)
+        self._reading_holders: dict[str, asyncio.Future[frozenset[str] | None]] = {}
 
     async def claim(
         self,
@@ -99,10 +110,20 @@ class Claims:
             rule = failed_rule(campaign.rules, await self.profiles.get(who.worker_id))
             if rule is not None:
                 raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
+        now_ms = to_ms(self.clock.now())
+        if _markable(campaign, who, now_ms):
+            refused = self.marks.refusal(campaign_id, campaign.version, who.worker_id, face, now_ms)
+            if refused is not None:
+                raise refused
         claim_id = claim_id_for(campaign_id, who.worker_id, idempotency_key)
-        admission = await self.admit(
-            campaign, claim_id, who, face, request_id, rate_per_min=self.rate_per_min
-        )
+        try:
+            admission = await self.admit(
+                campaign, claim_id, who, face, request_id, rate_per_min=self.rate_per_min
+            )
+        except SoldOut as exc:
+            if isinstance(exc.stock, StockOut):
+                await self._remember_sold_out(campaign, exc.stock, now_ms)
+            raise
         if face_value_fen is not None and admission.face_value_fen not in (0, face):
             # The same key names the first request; a different one is a caller's mistake.
             raise ValidationFailed(
@@ -141,6 +162,22 @@ class Claims:
                 await self.admissions.cap_release(cap.group, cap.period, claim_id, who.worker_id)
             raise
         return admission
+
+    async def _remember_sold_out(self, campaign: Campaign, stock: StockOut, now_ms: int) -> None:
+        holders = self.marks.holders_since(campaign.id, stock)
+        if holders is None:
+            # The burst's tail meets the sell-out all at once: one read serves them all.
+            reading = self._reading_holders.get(campaign.id)
+            if reading is None:
+                reading = asyncio.ensure_future(
+                    self.admissions.holders(campaign.id, MOST_HOLDERS_READ)
+                )
+                self._reading_holders[campaign.id] = reading
+                reading.add_done_callback(lambda _: self._reading_holders.pop(campaign.id, None))
+            holders = await asyncio.shield(reading)
+            if holders is None:
+                return
+        self.marks.mark(campaign.id, campaign.version, stock, holders, now_ms)
 
     async def _hold_cap(
         self, campaign: Campaign, claim_id: str, worker_id: str, face: int, now: datetime
@@ -190,8 +227,14 @@ class Claims:
         await make_durable(
             publish=lambda: self.publisher.publish(event, key=request.claim_id),
             confirm=lambda: self.settlement.confirm_soon(decision, a.serial),
-            release=lambda: release_claim(self.admissions, request, a.serial, cap),
+            release=lambda: self._release(request, a.serial, cap),
         )
+
+    async def _release(self, request: AdmitRequest, serial: int, cap: CapHold | None) -> str:
+        state = await release_claim(self.admissions, request, serial, cap)
+        if state == "released":
+            self.marks.clear(request.campaign_id)
+        return state
 
     async def get(self, claim_id: str, who: WorkerIdentity) -> dict[str, Any]:
         """A worker sees only their own claims; anyone else's look like missing ones."""
@@ -215,6 +258,17 @@ class Claims:
 
     async def vouchers_of(self, who: WorkerIdentity) -> list[dict[str, Any]]:
         return [voucher_view(r) for r in await self.vouchers.vouchers_of_worker(who.worker_id)]
+
+
+def _markable(campaign: Campaign, who: WorkerIdentity, now_ms: int) -> bool:
+    """Would the script reach the stock for this claim? Only then may a mark answer it:
+    a closed window or an ineligible category keep their own refusals."""
+    return (
+        campaign.lottery is None
+        and campaign.status in (Status.OPEN, Status.SCHEDULED)
+        and to_ms(campaign.claim_opens_at) <= now_ms < to_ms(campaign.claim_closes_at)
+        and who.category in {c.value for c in campaign.eligible_categories}
+    )
 
 
 def choose_face_value(campaign: Campaign, requested: int | None) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import structlog
 
 from engine.domain.clock import utc_from_ms
-from engine.domain.codes import VoucherPayload, sign_code
+from engine.domain.codes import VoucherPayload, code_digest, sign_code
 from engine.domain.keyring import Keyring
 from engine.domain.settlement import VOID_STATES, Activation, Decision
 from engine.domain.vouchers import VoucherRow
@@ -73,11 +73,18 @@ async def issue_batch(
         )
         for e in unique
     ]
-    await vouchers.upsert_vouchers(rows)
+    # The code PostgreSQL kept is the voucher's: a replay after a key rotation keeps the first.
+    stored = await vouchers.upsert_vouchers(rows)
     await settlement.activate_many(
         [
             Activation(
-                e.campaign_id, e.claim_id, e.serial, e.face_value_fen, e.valid_until, e.stored_value
+                e.campaign_id,
+                e.claim_id,
+                e.serial,
+                e.face_value_fen,
+                e.valid_until,
+                e.stored_value,
+                code_digest(stored[e.claim_id]) if e.claim_id in stored else "",
             )
             for e in unique
         ]

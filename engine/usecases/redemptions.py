@@ -3,8 +3,8 @@ give redemptions back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from engine.domain.admission import campaign_of, redemption_id_for, reversal_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
-from engine.domain.codes import VoucherPayload, verify_code
+from engine.domain.codes import VoucherPayload, code_digest, decode_code, verify_code
 from engine.domain.redemption import (
     RedeemOutcome,
     RedeemRequest,
@@ -29,6 +29,7 @@ from engine.errors import (
     InsufficientBalance,
     InvalidCode,
     NotFound,
+    SignatureNeeded,
     TooManyAttempts,
     ValidationFailed,
 )
@@ -109,24 +110,32 @@ class Redemptions:
         self, who: MerchantIdentity, code: str, terminal: str | None
     ) -> VoucherPayload:
         """Verify a code behind the guessing throttle; every failure looks the same."""
-        limits = [
-            (f"terminal:{who.key_id}:{terminal or '-'}", FAILURES_PER_TERMINAL),
-            (f"key:{who.key_id}", FAILURES_PER_KEY),
-        ]
+        return await self._checked(who, terminal, lambda: verify_code(code, self.public_keys))
+
+    async def _checked(
+        self,
+        who: MerchantIdentity,
+        terminal: str | None,
+        check: Callable[[], VoucherPayload],
+    ) -> VoucherPayload:
+        """Run a code check behind the guessing throttle, counting what it refuses."""
         wait = await self.throttle.code_failures(
-            who.merchant_id, limits, FAILURE_WINDOW_S, failed=False
+            who.merchant_id, _limits(who, terminal), FAILURE_WINDOW_S, failed=False
         )
         if wait:
             raise TooManyAttempts(retry_after_s=wait)
         try:
-            payload = verify_code(code, self.public_keys)
+            payload = check()
             await self._campaign_id(payload.campaign_number)
             return payload
         except InvalidCode:
-            await self.throttle.code_failures(
-                who.merchant_id, limits, FAILURE_WINDOW_S, failed=True
-            )
+            await self._failed(who, terminal)
             raise
+
+    async def _failed(self, who: MerchantIdentity, terminal: str | None) -> None:
+        await self.throttle.code_failures(
+            who.merchant_id, _limits(who, terminal), FAILURE_WINDOW_S, failed=True
+        )
 
     async def verify(
         self, who: MerchantIdentity, code: str, terminal: str | None
@@ -170,7 +179,9 @@ class Redemptions:
         terminal: str | None = None,
         at: datetime | None = None,
     ) -> RedemptionAnswer:
-        payload = await self._genuine(who, code, terminal)
+        # Online, the code is compared with the one issued for its serial (a digest, in the
+        # redemption script); the signature is checked only where there is none to compare.
+        payload = await self._checked(who, terminal, lambda: decode_code(code)[0])
         campaign_id = await self._campaign_id(payload.campaign_number)
         rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
         request = RedeemRequest(
@@ -182,11 +193,21 @@ class Redemptions:
             amount_fen or 0,
             who.store_id,
             terminal,
+            code_digest(code),
         )
 
         async def attempt() -> RedeemOutcome:
+            nonlocal request
             try:
-                return await self.redemptions.redeem(request)
+                try:
+                    return await self.redemptions.redeem(request)
+                except SignatureNeeded:
+                    verify_code(code, self.public_keys)
+                    request = replace(request, code_digest="")
+                    return await self.redemptions.redeem(request)
+            except InvalidCode:
+                await self._failed(who, terminal)  # not the code issued for this serial
+                raise
             except EngineError as exc:
                 exc.campaign_id = campaign_id  # lets the edge count refusals per campaign
                 raise
@@ -331,3 +352,10 @@ class Redemptions:
             "amount_fen": outcome.amount_fen,
             "reversed_at": iso_ms(outcome.at_ms),
         }
+
+
+def _limits(who: MerchantIdentity, terminal: str | None) -> list[tuple[str, int]]:
+    return [
+        (f"terminal:{who.key_id}:{terminal or '-'}", FAILURES_PER_TERMINAL),
+        (f"key:{who.key_id}", FAILURES_PER_KEY),
+    ]

@@ -7,6 +7,7 @@ admission script sees is the stock `engine.domain.stock` computes (one table of 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,14 @@ from engine.domain.campaigns import Wave
 from engine.domain.redemption import RedeemRequest
 from engine.domain.settlement import Activation, Decision
 from engine.domain.stock import available_now
-from engine.errors import AlreadyRedeemed, SoldOut
+from engine.errors import (
+    AlreadyRedeemed,
+    InvalidCode,
+    LimitReached,
+    NotEligible,
+    SignatureNeeded,
+    SoldOut,
+)
 from tests.factories import domain_campaign
 
 
@@ -108,6 +116,37 @@ async def test_replayed_activation_never_resets_a_redeemed_voucher(live):
     assert await live.settlement.activate_many([v]) == [0]
     with pytest.raises(AlreadyRedeemed):
         await live.redemptions.redeem(RedeemRequest(cid, a.serial, "m2", "r2", now_ms()))
+
+
+async def test_an_online_redemption_compares_the_code_with_the_issued_one(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    issued, other = "a" * 32, "b" * 32
+    await live.settlement.activate_many(
+        [Activation(cid, "c1", a.serial, 300, 2**31, False, issued)]
+    )
+    wrong = RedeemRequest(cid, a.serial, "m1", "r1", now_ms(), code_digest=other)
+    with pytest.raises(InvalidCode):
+        await live.redemptions.redeem(wrong)
+    assert (await live.redemptions.voucher_state(cid, a.serial))["status"] == "issued"
+    right = await live.redemptions.redeem(replace(wrong, code_digest=issued))
+    assert right.is_new
+    # A repeat with the wrong code learns nothing of the first answer.
+    with pytest.raises(InvalidCode):
+        await live.redemptions.redeem(wrong)
+
+
+async def test_without_an_issued_digest_the_signature_decides(live):
+    cid = await new_campaign(live)
+    a = await live.admissions.admit(req(cid, "c1"))
+    asked = RedeemRequest(cid, a.serial, "m1", "r1", now_ms(), code_digest="a" * 32)
+    with pytest.raises(SignatureNeeded):  # not issued yet
+        await live.redemptions.redeem(asked)
+    # Rebuilt from PostgreSQL (no digest kept there): the caller verifies and asks without.
+    await live.settlement.activate_many([Activation(cid, "c1", a.serial, 300, 2**31)])
+    with pytest.raises(SignatureNeeded):
+        await live.redemptions.redeem(asked)
+    assert (await live.redemptions.redeem(replace(asked, code_digest=""))).is_new
 
 
 async def test_released_redemption_frees_the_voucher(live):
@@ -201,3 +240,46 @@ async def _admit_at(live: Redis, cid: str, claim_id: str, waves: tuple[Wave, ...
     if released:
         request = replace(request, now_ms=int(released[-1].at.timestamp() * 1000) + 1000)
     await live.admissions.admit(request)
+
+
+async def test_one_turns_admissions_go_together_and_each_caller_gets_its_own_answer(live):
+    """Group commit: admits, a repeat, refusals and a sold-out in one pipeline."""
+    cid = await new_campaign(live, quota=3)
+    first = await live.admissions.admit(req(cid, "c0", "w0"))
+    group = live.admissions.admit_group
+    sent, pipeline = [], group._pipeline
+
+    async def recorded(runs):
+        sent.append(len(runs))
+        return await pipeline(runs)
+
+    group._pipeline = recorded
+    asked = [
+        req(cid, "c0", "w0"),  # the repeat of the first claim: its first answer
+        req(cid, "c1", "w1"),
+        req(cid, "c2", "w2"),
+        req(cid, "c3", "w1"),  # w1's second claim: over the per-worker limit
+        req(cid, "c4", "w4"),  # the stock is gone by now
+        replace(req(cid, "c5", "w5"), category="delivery_rider"),  # not eligible
+    ]
+    answers = await asyncio.gather(
+        *(live.admissions.admit(a) for a in asked), return_exceptions=True
+    )
+    assert sent == [6]
+    repeat, one, two, over_limit, sold_out, ineligible = answers
+    assert not repeat.is_new and repeat.serial == first.serial
+    assert one.is_new and two.is_new and {one.serial, two.serial} == {2, 3}
+    assert isinstance(over_limit, LimitReached)
+    assert isinstance(sold_out, SoldOut) and sold_out.stock.refuses_from_fen == 1
+    assert isinstance(ineligible, NotEligible)
+    counters = await live.figures.counters(cid)
+    assert counters is not None and counters.admitted == 3
+
+
+async def test_group_commit_reloads_a_script_redis_lost(live):
+    cid = await new_campaign(live)
+    await live.client.script_flush()
+    answers = await asyncio.gather(
+        *(live.admissions.admit(req(cid, f"c{i}", f"w{i}")) for i in range(3))
+    )
+    assert sorted(a.serial for a in answers) == [1, 2, 3]

@@ -147,6 +147,10 @@ class MemoryLive:
     async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
         return dict(self.records.get(Decision("claim", campaign_id, claim_id), {}))
 
+    async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
+        held = self.campaigns[campaign_id].per_worker
+        return None if len(held) > most else frozenset(held)
+
     async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
         if (r.group, r.claim_id) in self.cap_reservations:
             return 2

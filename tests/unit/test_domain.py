@@ -14,6 +14,7 @@ from engine.domain.admission import (
     redemption_id_for,
 )
 from engine.domain.campaigns import Campaign, WorkerCategory, check_campaign, same_definition
+from engine.domain.sold_out import StockOut
 from engine.errors import (
     AlreadyRedeemed,
     ClaimWindowClosed,
@@ -83,13 +84,18 @@ def test_bad_idempotency_keys(key):
         (-1, Unavailable),  # no campaign state in Redis: lost and not rebuilt yet
         (-2, ClaimWindowClosed),
         (-3, NotEligible),
-        (-4, SoldOut),
         (-5, LimitReached),
     ],
 )
 def test_admission_refusals(status, error):
     with pytest.raises(error):
         replies.admission([status])
+
+
+def test_a_sold_out_answer_says_what_the_stock_refuses():
+    with pytest.raises(SoldOut) as refused:
+        replies.admission([-4, 0, 201, 17])
+    assert refused.value.stock == StockOut(next_wave_ms=0, refuses_from_fen=201, last_serial=17)
 
 
 def test_admission_answers():

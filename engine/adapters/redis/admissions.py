@@ -12,6 +12,7 @@ from engine.domain.admission import Admission, AdmitRequest, CapReservation
 class RedisAdmissions:
     def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
+        self.admit_group = scripts.group_commit("admit")
 
     async def admit(self, a: AdmitRequest) -> Admission:
         """Admit once (a repeat answers the first admission); raise the refusal."""
@@ -35,7 +36,7 @@ class RedisAdmissions:
             "1" if a.via_draw else "0",
             a.rate_per_min,
         ]
-        return replies.admission(await self.scripts.run("admit", ks, args))
+        return replies.admission(await self.admit_group.run(ks, args))
 
     async def release_claim(self, a: AdmitRequest, serial: int) -> str:
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
@@ -48,6 +49,13 @@ class RedisAdmissions:
             keys.unsettled(a.campaign_id),
         ]
         return text(await self.scripts.run("release_claim", ks, [a.worker_id, serial]))
+
+    async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
+        """The workers holding (or once holding) a claim of the campaign; None past `most`."""
+        key = keys.per_worker(campaign_id)
+        if await self.client.hlen(key) > most:
+            return None
+        return frozenset(text(w) for w in await self.client.hkeys(key))
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
         return texts(await self.client.hgetall(keys.claim(campaign_id, claim_id)))

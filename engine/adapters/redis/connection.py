@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
@@ -12,6 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 
 from engine.metrics import REDIS_SCRIPT_DURATION
 
@@ -55,11 +57,15 @@ class Scripts:
     """Every script read from the package once and run by EVALSHA (reloaded on NOSCRIPT)."""
 
     def __init__(self, client: redis.Redis) -> None:
+        self.client = client
         folder = resources.files("engine.adapters.redis") / "lua"
         self._scripts: dict[str, AsyncScript] = {
             name: client.register_script((folder / f"{name}.lua").read_text())
             for name in SCRIPT_NAMES
         }
+
+    def group_commit(self, name: str) -> GroupCommit:
+        return GroupCommit(self.client, self._scripts[name], name)
 
     async def run(self, name: str, keys: Sequence[str], args: Sequence[Arg] = ()) -> Any:
         with REDIS_SCRIPT_DURATION.labels(name).time():
@@ -70,6 +76,65 @@ class Scripts:
     ) -> None:
         """Add one run of the script to a pipeline (its reply comes with the pipeline's)."""
         await self._scripts[name](keys=list(keys), args=list(args), client=pipe)
+
+
+class GroupCommit:
+    """The runs of one script asked for in one event-loop turn, sent as one pipeline.
+
+    Concurrent claims each wait for Redis; sending the turn's admissions together costs
+    one socket write and one read for all of them instead of one each. Every caller gets
+    its own reply (or its own error). Plain EVALSHA in the pipeline, so no SCRIPT EXISTS
+    round trip per batch; a run answered NOSCRIPT (Redis lost its script cache, so none of
+    them ran) is loaded and run again.
+    """
+
+    def __init__(self, client: redis.Redis, script: AsyncScript, name: str) -> None:
+        self.client, self.script, self.name = client, script, name
+        self._waiting: list[tuple[list[Arg], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def run(self, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append(([len(keys), *keys, *args], future))
+        if len(self._waiting) == 1:
+            # call_soon runs after every callback already due this turn: their runs join.
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._waiting = self._waiting, []
+        task = asyncio.ensure_future(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[list[Arg], asyncio.Future[Any]]]) -> None:
+        try:
+            with REDIS_SCRIPT_DURATION.labels(self.name).time():
+                replies = await self._pipeline([words for words, _ in batch])
+                missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+                if missing:
+                    self.script.sha = await self.client.script_load(self.script.script)
+                    again = await self._pipeline([batch[i][0] for i in missing])
+                    for i, reply in zip(missing, again, strict=True):
+                        replies[i] = reply
+        except Exception as exc:  # noqa: BLE001 - every caller gets the failure
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+    async def _pipeline(self, runs: list[list[Arg]]) -> list[Any]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for words in runs:
+                pipe.evalsha(self.script.sha, *words)  # type: ignore[arg-type]
+            return await pipe.execute(raise_on_error=False)
 
 
 async def timed(pipe: Pipeline) -> list[Any]:

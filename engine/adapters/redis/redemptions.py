@@ -30,6 +30,7 @@ class RedisRedemptions:
             r.amount_fen,
             r.store_id or "",
             r.terminal_id or "",
+            r.code_digest,
         ]
         return replies.redemption(await self.scripts.run("redeem", ks, args))
 

@@ -7,12 +7,12 @@ outcome's fields after it, by position; only this module reads those positions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from engine.adapters.redis.connection import text
 from engine.domain.admission import ADMITTED, REPEAT, Admission
 from engine.domain.redemption import NEW, RedeemOutcome, ReverseOutcome, iso_ms
+from engine.domain.sold_out import StockOut, sold_out
 from engine.errors import (
     AlreadyRedeemed,
     ClaimWindowClosed,
@@ -21,6 +21,7 @@ from engine.errors import (
     Expired,
     Forbidden,
     InsufficientBalance,
+    InvalidCode,
     LimitReached,
     NotEligible,
     NotFound,
@@ -29,7 +30,7 @@ from engine.errors import (
     RegistrationRequired,
     ReversalWindowClosed,
     Revoked,
-    SoldOut,
+    SignatureNeeded,
     Unavailable,
     ValidationFailed,
 )
@@ -64,11 +65,10 @@ def _admission_refusal(status: int, reply: Reply) -> EngineError:
     if status == -3:
         return NotEligible("The worker's category is not eligible", failed_rule="category")
     if status == -4:
-        next_wave_ms = int(reply[1]) if len(reply) > 1 else 0
-        if next_wave_ms:
-            at = datetime.fromtimestamp(next_wave_ms / 1000, UTC).isoformat()
-            return SoldOut(f"No stock released now; the next wave opens at {at}", next_wave_at=at)
-        return SoldOut()
+        _, next_wave_ms, refuses_from, last_serial = reply
+        refused = sold_out(int(next_wave_ms))
+        refused.stock = StockOut(int(next_wave_ms), int(refuses_from), int(last_serial))
+        return refused
     if status == -5:
         return LimitReached()
     if status == -6:
@@ -105,8 +105,12 @@ def redemption(reply: Reply) -> RedeemOutcome:
             f"The voucher has {balance} fen left; a single-use voucher is redeemed whole",
             balance_fen=balance,
         )
+    if status == -8:
+        raise InvalidCode()
     if status == -9:
         raise Unavailable(_REBUILDING)
+    if status == -11:
+        raise SignatureNeeded()
     raise ValueError(f"unknown redemption status {status}")
 
 

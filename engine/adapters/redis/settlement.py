@@ -62,7 +62,13 @@ class RedisSettlement:
                     keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
                 ]
-                args: list[Arg] = [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value)]
+                args: list[Arg] = [
+                    v.claim_id,
+                    v.face_value_fen,
+                    v.expires_at,
+                    int(v.stored_value),
+                    v.code_digest,
+                ]
                 await self.scripts.queue(pipe, "activate", ks, args)
             return [int(r) for r in await timed(pipe)]
 

@@ -20,6 +20,10 @@ class AdmissionStore(Protocol):
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]: ...
+
+    async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
+        """Every worker that holds or held a claim of the campaign; None past `most`."""
+
     async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
 

@@ -10,7 +10,9 @@
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
---   | {2, state, serial, face} repeat | {-4, next wave ms} sold out now
+--   | {2, state, serial, face} repeat
+--   | {-4, next wave ms, smallest face refused, last serial} sold out now
+--     (the smallest face is 1 when the stock is gone, more when only the budget is short)
 --   | {-10, seconds} over the request rate | {negative status}
 -- The rate is counted here, in the campaign's slot, so a claim costs one round trip.
 local allowance = tonumber(ARGV[7])
@@ -24,10 +26,11 @@ if rec[1] and rec[1] ~= 'released' then
   return {2, rec[1], tonumber(rec[2]), tonumber(rec[3] or '0')}
 end
 local status, opens_ms, closes_ms, quota, admitted, per_worker_limit, period_limit,
-  valid_until, number, version, budget, spent, waves, rollover, reclaimed, pool, lottery =
+  valid_until, number, version, budget, spent, waves, rollover, reclaimed, pool, lottery,
+  last_serial =
   unpack(redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'quota', 'admitted',
     'per_worker_limit', 'period_limit', 'valid_until', 'number', 'version', 'budget', 'spent',
-    'waves', 'rollover', 'reclaimed', 'pool', 'lottery'))
+    'waves', 'rollover', 'reclaimed', 'pool', 'lottery', 'next_serial'))
 if not status then return {-1} end
 local now = tonumber(ARGV[3])
 if ARGV[6] == '1' then
@@ -48,6 +51,7 @@ end
 
 -- Stock released so far: all of it, or the waves whose time has come.
 admitted, reclaimed = tonumber(admitted), tonumber(reclaimed)
+last_serial = tonumber(last_serial or '0')
 rollover = rollover == '1'
 local wave, available = 0, 0
 if waves == '' then
@@ -63,22 +67,23 @@ else
       next_at = tonumber(at)
     end
   end
-  if wave == 0 then return {-4, next_at} end
+  if wave == 0 then return {-4, next_at, 1, last_serial} end
   if rollover then
     available = released + reclaimed - admitted
   else
     available = current - tonumber(redis.call('HGET', KEYS[1], 'wave_admitted:' .. wave) or '0')
   end
-  if available <= 0 then return {-4, next_at} end
+  if available <= 0 then return {-4, next_at, 1, last_serial} end
 end
-if available <= 0 then return {-4, 0} end
+if available <= 0 then return {-4, 0, 1, last_serial} end
 local face = tonumber(ARGV[4])
 budget = tonumber(budget)
-if budget > 0 and tonumber(spent) + face > budget then return {-4, 0} end
+spent = tonumber(spent)
+if budget > 0 and spent + face > budget then return {-4, 0, budget - spent + 1, last_serial} end
 local code = ''
 if pool == '1' then
   code = redis.call('SPOP', KEYS[6])
-  if not code then return {-4, 0} end
+  if not code then return {-4, 0, 1, last_serial} end
 end
 
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)

@@ -7,12 +7,25 @@
 -- KEYS[6] unsettled records
 -- ARGV[1] merchant id   ARGV[2] redemption id   ARGV[3] serial   ARGV[4] time (ms)
 -- ARGV[5] amount (fen; 0 = the whole balance)   ARGV[6] store id   ARGV[7] terminal id
+-- ARGV[8] the presented code's digest, compared with the issued code's ('' when the
+--   caller verified the code's signature instead)
 -- Returns {1, state, at_ms, amount, balance after, face} | {2, ...the same, repeat}
 --   | {-1} not issued | {-2} not enrolled | {-3, merchant, at_ms} nothing left
 --   | {-4} expired | {-5} revoked | {-6} key reused for another code
---   | {-7, balance} amount not allowed | {-9} no campaign state (Redis lost, not rebuilt)
+--   | {-7, balance} amount not allowed | {-8} not the code issued for this serial
+--   | {-9} no campaign state (Redis lost, not rebuilt)
+--   | {-11} no digest to compare (not issued yet, or rebuilt from PostgreSQL): the caller
+--     verifies the signature and asks again without a digest
 -- Without the campaign's state every other record may be gone too: answer nothing.
 if not redis.call('HGET', KEYS[4], 'status') then return {-9} end
+-- The digests are SHA-256 of what the caller presents: how long a comparison takes tells
+-- them nothing about the issued code (no one can steer a hash's leading bytes), so a plain
+-- comparison here is as safe as a constant-time one and keeps the decision atomic.
+if ARGV[8] ~= '' then
+  local digest = redis.call('HGET', KEYS[1], 'digest')
+  if not digest or digest == '' then return {-11} end
+  if digest ~= ARGV[8] then return {-8} end
+end
 local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face')
 if r[1] and r[1] ~= 'released' then
   if r[2] ~= ARGV[3] then return {-6} end
