@@ -17,6 +17,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         410: "sold-out or expired",
         413: "payload-too-large",
         422: "validation-error or invalid-code",
-        503: "unavailable (retry later)",
+        503: "unavailable or overloaded (retry after the Retry-After seconds)",
     }.items()
 }

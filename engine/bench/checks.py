@@ -158,16 +158,21 @@ async def redemption_books(
 
 
 async def postgres_only_books(
-    db: asyncpg.Connection, campaign_id: str, expected: tuple[int, int]
+    db: asyncpg.Connection, campaign_id: str, expected: tuple[int, int], rows: int = 1
 ) -> Books:
-    row = await db.fetchrow(postgres_only_queries()["books"], campaign_id)
-    claims = row["claims"]
+    """The books of the PostgreSQL-only alternative with its stock in 1 or 16 rows."""
+    query = "books" if rows == 1 else "books_16"
+    row = await db.fetchrow(postgres_only_queries()[query], campaign_id)
+    claims, name = (
+        row["claims"],
+        "PostgreSQL-only" if rows == 1 else f"PostgreSQL-only, {rows} rows",
+    )
     return Books(
         checks={
-            _expectation("PostgreSQL-only: claims", expected): (
-                expected[0] <= claims <= expected[1] and claims == row["quota"] - row["remaining"]
+            _expectation(f"{name}: claims", expected): (
+                expected[0] <= claims <= expected[1] and claims == row["taken"]
             ),
-            "PostgreSQL-only: no oversell": row["claims"] <= row["quota"],
+            f"{name}: no oversell": claims <= row["quota"],
         }
     )
 

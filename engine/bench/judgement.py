@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.bench.baselines import POSTGRES_16
 from engine.bench.checks import Books
 from engine.bench.generators import LoadFigures
 
@@ -60,7 +61,7 @@ def judge(r: BenchReport) -> None:
     t = r.options.thresholds
     for generator in r.options.generators:
         engine = r.run(generator, "engine")
-        for base in ("ceiling", "postgres-only"):
+        for base in ("ceiling", "postgres-only", POSTGRES_16):
             other = r.run(generator, base)
             if engine and other and other.total.rps:
                 r.ratios[f"engine / {base} ({generator})"] = engine.total.rps / other.total.rps

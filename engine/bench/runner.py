@@ -24,7 +24,7 @@ from rich.progress import Progress
 
 from engine.adapters.kafka import ensure_topics
 from engine.adapters.redis import Redis
-from engine.bench.baselines import CEILING_EVENT, postgres_only_queries
+from engine.bench.baselines import CEILING_EVENT, POSTGRES_16, postgres_only_queries
 from engine.bench.checks import (
     Books,
     claim_books,
@@ -192,10 +192,13 @@ class Bench:
         await ensure_topics(self.settings, (CEILING_EVENT,))
         q = postgres_only_queries()
         await self.db.execute(q["schema"])
+        await self.db.execute(q["schema_16"])
         for target, factory in (
             ("ceiling", "engine.bench.baselines:ceiling_app"),
             ("postgres-only", "engine.bench.baselines:postgres_only_app"),
+            (POSTGRES_16, "engine.bench.baselines:postgres_16_app"),
         ):
+            rows = _STOCK_ROWS.get(target, 0)
             port = free_port()
             server = self._serve(target, factory, port)
             try:
@@ -209,16 +212,16 @@ class Bench:
                         "tokens_file": str(head),
                     }
                     self._locust(target, plan, ["ClaimBurst"], url, server.pid)
-                    if target == "postgres-only":
+                    if rows:
                         books = await postgres_only_books(
-                            self.db, campaigns["locust"], (quota, quota)
+                            self.db, campaigns["locust"], (quota, quota), rows
                         )
                         self.report.books.merge(books)
                 if "wrk" in self.o.generators:
                     figures = self._wrk(target, campaigns["wrk"], url, server.pid)
-                    if target == "postgres-only":
+                    if rows:
                         books = await postgres_only_books(
-                            self.db, campaigns["wrk"], self._wrk_expected(figures)
+                            self.db, campaigns["wrk"], self._wrk_expected(figures), rows
                         )
                         self.report.books.merge(_prefixed("wrk run: ", books))
             finally:
@@ -241,8 +244,11 @@ class Bench:
         if target == "ceiling":
             # Created through the engine, which writes the admission script's campaign hash.
             return await self.prep.campaign(f"ceiling-{generator}", quota)
-        campaign_id = f"pg-{generator}-{self.run_id}"
-        await self.db.execute(postgres_only_queries()["create_campaign"], campaign_id, quota)
+        campaign_id = f"pg{_STOCK_ROWS[target]}-{generator}-{self.run_id}"
+        q = postgres_only_queries()
+        await self.db.execute(q["create_campaign"], campaign_id, quota)
+        if target == POSTGRES_16:
+            await self.db.execute(q["create_stock_16"], campaign_id, quota)
         return campaign_id
 
     def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen[bytes]:
@@ -310,6 +316,10 @@ class Bench:
         figures.cpu["load generator"] = round(used / sampler.elapsed, 2)
         self.report.runs.append(figures)
         return figures
+
+
+# How many rows hold a PostgreSQL-only alternative's stock.
+_STOCK_ROWS = {"postgres-only": 1, POSTGRES_16: 16}
 
 
 def _prefixed(prefix: str, books: Books) -> Books:

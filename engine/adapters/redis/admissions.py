@@ -16,27 +16,7 @@ class RedisAdmissions:
 
     async def admit(self, a: AdmitRequest) -> Admission:
         """Admit once (a repeat answers the first admission); raise the refusal."""
-        ks = [
-            keys.campaign(a.campaign_id),
-            keys.per_worker(a.campaign_id),
-            keys.per_period(a.campaign_id, a.period),
-            keys.eligible_categories(a.campaign_id),
-            keys.claim(a.campaign_id, a.claim_id),
-            keys.partner_pool(a.campaign_id),
-            keys.admission_rate(a.campaign_id, a.now_ms // 60_000),
-            keys.unsettled(a.campaign_id),
-            keys.claim_rate(a.campaign_id, a.worker_id),
-        ]
-        args: list[Arg] = [
-            a.worker_id,
-            a.category,
-            a.now_ms,
-            a.face_value_fen,
-            a.period_ttl_s,
-            "1" if a.via_draw else "0",
-            a.rate_per_min,
-        ]
-        return replies.admission(await self.admit_group.run(ks, args))
+        return replies.admission(await self.admit_group.run(*admit_words(a)))
 
     async def release_claim(self, a: AdmitRequest, serial: int) -> str:
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
@@ -114,3 +94,28 @@ class RedisAdmissions:
 
     async def cap_settled(self, group: str, claim_id: str) -> None:
         await self.client.zrem(keys.cap_unsettled(group), claim_id)
+
+
+def admit_words(a: AdmitRequest) -> tuple[list[str], list[Arg]]:
+    """admit.lua's KEYS and ARGV for an admission."""
+    ks = [
+        keys.campaign(a.campaign_id),
+        keys.per_worker(a.campaign_id),
+        keys.per_period(a.campaign_id, a.period),
+        keys.eligible_categories(a.campaign_id),
+        keys.claim(a.campaign_id, a.claim_id),
+        keys.partner_pool(a.campaign_id),
+        keys.admission_rate(a.campaign_id, a.now_ms // 60_000),
+        keys.unsettled(a.campaign_id),
+        keys.claim_rate(a.campaign_id, a.worker_id),
+    ]
+    args: list[Arg] = [
+        a.worker_id,
+        a.category,
+        a.now_ms,
+        a.face_value_fen,
+        a.period_ttl_s,
+        "1" if a.via_draw else "0",
+        a.rate_per_min,
+    ]
+    return ks, args
