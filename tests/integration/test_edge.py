@@ -13,12 +13,21 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from engine.adapters.redis import Redis
 from engine.api.services import Services
 from engine.domain.campaigns import Wave
+from engine.domain.codes import (
+    b32decode,
+    b32encode,
+    code_digest,
+    group_for_typing,
+    normalise,
+    verify_code,
+)
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, wait_for
+from tests.integration.conftest import TEST_ACTOR, redeemable_code, wait_for
 from tests.integration.engine_procs import EngineUnderTest
 
 
@@ -186,3 +195,32 @@ async def _claim(http, factory, cid: str, worker_id: str, key: str = "k") -> htt
 async def _vouchers_of(db, cid: str, n: int):
     rows = await db.fetch("SELECT worker_id FROM vouchers WHERE campaign_id = $1", cid)
     return rows if len(rows) >= n else None
+
+
+async def test_an_online_redemption_is_checked_against_the_issued_code(
+    http, factory, settings, issuing
+):
+    merchant_id, api_key = await factory.merchant()
+    campaign = await factory.campaign(quota=1, merchants=[merchant_id])
+    (holder,) = await factory.workers(1)
+    r = await _claim(http, factory, campaign["id"], holder)
+    code = await redeemable_code(http, factory, holder, r.json()["claim_id"])
+    payload = verify_code(code, factory.keyring.public_keys)
+    live = Redis.connect(settings.redis_url.get_secret_value(), 2)
+    try:
+        state = await live.redemptions.voucher_state(campaign["id"], payload.serial)
+    finally:
+        await live.close()
+    assert state["digest"] == code_digest(code)
+    raw = b32decode(normalise(code))
+    forged = b32encode(raw[:-1] + bytes([raw[-1] ^ 1]))  # same serial, another signature
+    merchant = {"Authorization": f"Bearer {api_key}"}
+    r = await http.post(
+        "/v1/redemptions", json={"code": forged}, headers=merchant | {"Idempotency-Key": "f"}
+    )
+    assert r.status_code == 422 and r.json()["type"].endswith("/invalid-code"), r.text
+    typed = group_for_typing(code).lower()  # the same code as a person types it
+    r = await http.post(
+        "/v1/redemptions", json={"code": typed}, headers=merchant | {"Idempotency-Key": "ok"}
+    )
+    assert r.status_code == 201, r.text
