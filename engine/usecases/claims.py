@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -122,7 +123,9 @@ class Claims:
             )
         except SoldOut as exc:
             if isinstance(exc.stock, StockOut):
-                await self._remember_sold_out(campaign, exc.stock, now_ms)
+                # The answer stands if its holders cannot be read; only its memory is lost.
+                with contextlib.suppress(Exception):
+                    await self._remember_sold_out(campaign, exc.stock, now_ms)
             raise
         if face_value_fen is not None and admission.face_value_fen not in (0, face):
             # The same key names the first request; a different one is a caller's mistake.

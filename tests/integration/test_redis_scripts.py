@@ -246,14 +246,13 @@ async def test_one_turns_admissions_go_together_and_each_caller_gets_its_own_ans
     """Group commit: admits, a repeat, refusals and a sold-out in one pipeline."""
     cid = await new_campaign(live, quota=3)
     first = await live.admissions.admit(req(cid, "c0", "w0"))
-    group = live.admissions.admit_group
-    sent, pipeline = [], group._pipeline
+    sent, replies = [], live.admissions.scripts.replies
 
-    async def recorded(runs):
-        sent.append(len(runs))
-        return await pipeline(runs)
+    async def recorded(name, runs):
+        sent.append((name, len(runs)))
+        return await replies(name, runs)
 
-    group._pipeline = recorded
+    live.admissions.scripts.replies = recorded
     asked = [
         req(cid, "c0", "w0"),  # the repeat of the first claim: its first answer
         req(cid, "c1", "w1"),
@@ -265,7 +264,7 @@ async def test_one_turns_admissions_go_together_and_each_caller_gets_its_own_ans
     answers = await asyncio.gather(
         *(live.admissions.admit(a) for a in asked), return_exceptions=True
     )
-    assert sent == [6]
+    assert sent == [("admit", 6)]
     repeat, one, two, over_limit, sold_out, ineligible = answers
     assert not repeat.is_new and repeat.serial == first.serial
     assert one.is_new and two.is_new and {one.serial, two.serial} == {2, 3}

@@ -8,7 +8,6 @@ from importlib import resources
 from typing import Any
 
 import redis.asyncio as redis
-from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
@@ -19,6 +18,8 @@ from engine.metrics import REDIS_SCRIPT_DURATION
 
 # What a script takes as an argument (redis-py encodes each).
 Arg = str | int | float | bytes
+# One run of a script: its KEYS and its ARGV.
+Run = tuple[Sequence[str], Sequence[Arg]]
 SCRIPT_NAMES = (
     "admit",
     "release_claim",
@@ -65,17 +66,44 @@ class Scripts:
         }
 
     def group_commit(self, name: str) -> GroupCommit:
-        return GroupCommit(self.client, self._scripts[name], name)
+        return GroupCommit(self, name)
 
     async def run(self, name: str, keys: Sequence[str], args: Sequence[Arg] = ()) -> Any:
         with REDIS_SCRIPT_DURATION.labels(name).time():
             return await self._scripts[name](keys=list(keys), args=list(args))
 
-    async def queue(
-        self, pipe: Pipeline, name: str, keys: Sequence[str], args: Sequence[Arg] = ()
-    ) -> None:
-        """Add one run of the script to a pipeline (its reply comes with the pipeline's)."""
-        await self._scripts[name](keys=list(keys), args=list(args), client=pipe)
+    async def run_many(
+        self, name: str, runs: Sequence[tuple[Sequence[str], Sequence[Arg]]]
+    ) -> list[Any]:
+        """Runs of one script in one round trip; their replies in order (raises the first
+        error reply, after every run was made)."""
+        with REDIS_SCRIPT_DURATION.labels(name).time():
+            replies = await self.replies(name, [[len(k), *k, *a] for k, a in runs])
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    async def replies(self, name: str, runs: Sequence[Sequence[Arg]]) -> list[Any]:
+        """Each run's reply or error, in order: one pipeline of plain EVALSHAs (redis-py's
+        script pipelines ask SCRIPT EXISTS first, a round trip more per batch). A run
+        answered NOSCRIPT (Redis lost its script cache, so it did not run) is loaded and
+        run again; a run may be `numkeys, *keys, *args`."""
+        script = self._scripts[name]
+        replies = await self._pipeline(script.sha, runs)
+        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        if missing:
+            script.sha = await self.client.script_load(script.script)
+            again = await self._pipeline(script.sha, [runs[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _pipeline(self, sha: str, runs: Sequence[Sequence[Arg]]) -> list[Any]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for words in runs:
+                pipe.evalsha(sha, *words)  # type: ignore[arg-type]
+            return await pipe.execute(raise_on_error=False)
 
 
 class GroupCommit:
@@ -83,13 +111,11 @@ class GroupCommit:
 
     Concurrent claims each wait for Redis; sending the turn's admissions together costs
     one socket write and one read for all of them instead of one each. Every caller gets
-    its own reply (or its own error). Plain EVALSHA in the pipeline, so no SCRIPT EXISTS
-    round trip per batch; a run answered NOSCRIPT (Redis lost its script cache, so none of
-    them ran) is loaded and run again.
+    its own reply (or its own error).
     """
 
-    def __init__(self, client: redis.Redis, script: AsyncScript, name: str) -> None:
-        self.client, self.script, self.name = client, script, name
+    def __init__(self, scripts: Scripts, name: str) -> None:
+        self.scripts, self.name = scripts, name
         self._waiting: list[tuple[list[Arg], asyncio.Future[Any]]] = []
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -110,13 +136,7 @@ class GroupCommit:
     async def _send(self, batch: list[tuple[list[Arg], asyncio.Future[Any]]]) -> None:
         try:
             with REDIS_SCRIPT_DURATION.labels(self.name).time():
-                replies = await self._pipeline([words for words, _ in batch])
-                missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
-                if missing:
-                    self.script.sha = await self.client.script_load(self.script.script)
-                    again = await self._pipeline([batch[i][0] for i in missing])
-                    for i, reply in zip(missing, again, strict=True):
-                        replies[i] = reply
+                replies = await self.scripts.replies(self.name, [words for words, _ in batch])
         except Exception as exc:  # noqa: BLE001 - every caller gets the failure
             for _, future in batch:
                 if not future.done():
@@ -129,17 +149,6 @@ class GroupCommit:
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
-
-    async def _pipeline(self, runs: list[list[Arg]]) -> list[Any]:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for words in runs:
-                pipe.evalsha(self.script.sha, *words)  # type: ignore[arg-type]
-            return await pipe.execute(raise_on_error=False)
-
-
-async def timed(pipe: Pipeline) -> list[Any]:
-    with REDIS_SCRIPT_DURATION.labels("pipeline").time():
-        return await pipe.execute()
 
 
 def fields(mapping: Mapping[str, str] | Mapping[str, int] | Mapping[str, str | int]) -> Any:

@@ -9,7 +9,7 @@ from datetime import datetime
 import redis.asyncio as redis
 
 from engine.adapters.redis import keys, replies
-from engine.adapters.redis.connection import Scripts, fields, texts, timed
+from engine.adapters.redis.connection import Run, Scripts, fields, texts
 from engine.domain.campaigns import Campaign
 
 
@@ -87,8 +87,5 @@ class RedisDefinitions:
 
     async def expire_many(self, vouchers: Sequence[tuple[str, int]]) -> list[int]:
         """Expire (campaign id, serial) vouchers; 1 where this call reclaimed the stock."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            for campaign_id, serial in vouchers:
-                ks = [keys.voucher(campaign_id, serial), keys.campaign(campaign_id)]
-                await self.scripts.queue(pipe, "expire", ks)
-            return [int(r) for r in await timed(pipe)]
+        runs: list[Run] = [([keys.voucher(c, s), keys.campaign(c)], []) for c, s in vouchers]
+        return [int(r) for r in await self.scripts.run_many("expire", runs)]

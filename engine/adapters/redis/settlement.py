@@ -9,7 +9,7 @@ import redis.asyncio as redis
 
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
-from engine.adapters.redis.connection import Arg, Scripts, text, texts, timed
+from engine.adapters.redis.connection import Run, Scripts, text, texts
 from engine.domain.settlement import Activation, Decision
 
 _KEY_OF = {"claim": keys.claim, "redemption": keys.redemption, "reversal": keys.reversal}
@@ -41,36 +41,27 @@ class RedisSettlement:
         self.confirms.add((d, serial))
 
     async def _confirm_batch(self, batch: list[tuple[Decision, int]]) -> None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for d, serial in batch:
-                await self.scripts.queue(pipe, "confirm", _settling(d), [serial])
-            await pipe.execute()
+        await self.scripts.run_many("confirm", [(_settling(d), [serial]) for d, serial in batch])
 
     async def take_many(self, decisions: Sequence[tuple[Decision, int]]) -> list[str]:
         """Take the decisions behind a batch of events, in one round trip; their states."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            for d, serial in decisions:
-                await self.scripts.queue(pipe, "take", _settling(d), [serial])
-            return [text(r) for r in await timed(pipe)]
+        runs = [(_settling(d), [serial]) for d, serial in decisions]
+        return [text(r) for r in await self.scripts.run_many("take", runs)]
 
     async def activate_many(self, vouchers: Sequence[Activation]) -> list[int]:
         """Make issued vouchers redeemable; 1 where this call did (0: a replay)."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            for v in vouchers:
-                ks = [
+        runs: list[Run] = [
+            (
+                [
                     keys.claim(v.campaign_id, v.claim_id),
                     keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
-                ]
-                args: list[Arg] = [
-                    v.claim_id,
-                    v.face_value_fen,
-                    v.expires_at,
-                    int(v.stored_value),
-                    v.code_digest,
-                ]
-                await self.scripts.queue(pipe, "activate", ks, args)
-            return [int(r) for r in await timed(pipe)]
+                ],
+                [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value), v.code_digest],
+            )
+            for v in vouchers
+        ]
+        return [int(r) for r in await self.scripts.run_many("activate", runs)]
 
     async def unsettled_before(
         self, campaign_id: str, cutoff_ms: int, limit: int = 1000
