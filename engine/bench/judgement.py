@@ -28,6 +28,7 @@ class BenchOptions:
     codes: int = 30_000
     merchant_keys: int = 50
     api_processes: int = 1
+    server: str = "uvicorn"  # the engine's and the baselines' HTTP server
     users: int = 64
     locust_processes: int = 1
     generators: tuple[str, ...] = ("locust", "wrk")

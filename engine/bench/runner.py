@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +35,7 @@ from engine.bench.generators import WRK_THREADS, LoadFigures, run_locust, run_wr
 from engine.bench.judgement import BenchOptions, BenchReport, judge
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
+from engine.stack.http_servers import server_command
 from engine.stack.processes import free_port, port_open
 
 SCENARIOS = {
@@ -252,11 +252,7 @@ class Bench:
         return campaign_id
 
     def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen[bytes]:
-        argv = [
-            sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(self.o.api_processes),
-            "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30",
-        ]  # fmt: skip
+        argv = server_command(self.o.server, factory, "127.0.0.1", port, self.o.api_processes)
         log = (self.out / f"{target}.log").open("ab")
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
 

@@ -21,6 +21,9 @@ def bench(
     quota: Annotated[int, typer.Option(help="the hot campaign's quota")] = 200_000,
     codes: Annotated[int, typer.Option(help="issued codes to redeem (redeem, mixed)")] = 30_000,
     processes: Annotated[int, typer.Option(help="API (and baseline) processes")] = 1,
+    server: Annotated[
+        str, typer.Option(help="uvicorn or granian (engine and baselines)")
+    ] = "uvicorn",
     users: Annotated[int, typer.Option(help="locust users (requests in flight)")] = 64,
     locust_processes: Annotated[int, typer.Option(help="locust worker processes")] = 1,
     generators: Annotated[str, typer.Option(help="comma-separated: locust,wrk")] = "locust,wrk",
@@ -62,6 +65,7 @@ def bench(
         codes=min(codes, workers),
         merchant_keys=5 if smoke else 50,
         api_processes=processes,
+        server=server,
         users=min(users, 32) if smoke else users,
         locust_processes=locust_processes,
         generators=tuple(g.strip() for g in generators.split(",") if g.strip()),
@@ -81,7 +85,7 @@ def bench(
     stack = LocalStack(state_dir, log=console.print)
     started_stack = not stack.status() or not all(s["running"] for s in stack.status())
     stack_up(state_dir)
-    engine = start_engine(state_dir, 0, processes, windows=False)
+    engine = start_engine(state_dir, 0, processes, windows=False, server=server)
     out_console = Console()
     try:
         assert engine.api is not None and engine.stream is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -20,30 +21,20 @@ from engine.cli.common import (
 from engine.cli.stack import stack_down, stack_up
 from engine.settings import Settings
 from engine.stack.engine_processes import EngineProcesses
+from engine.stack.http_servers import server_command
 
 
 def api(
     port: int = 8080,
     host: str = "127.0.0.1",
-    processes: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    processes: Annotated[int, typer.Option(help="server worker processes (one port)")] = 1,
+    server: Annotated[str, typer.Option(help="uvicorn or granian")] = "uvicorn",
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
     """Serve the HTTP API against the configured services."""
-    import uvicorn
-
     load_env_file(state_dir)
-    uvicorn.run(
-        "engine.api.main:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=processes,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        # Phones and tills reuse connections between taps; keep them longer than the default 5 s.
-        timeout_keep_alive=30,
-    )
+    argv = server_command(server, "engine.api.main:app_from_env", host, port, processes)
+    os.execv(argv[0], argv)  # the server in this process: signals reach it directly
 
 
 def stream(
@@ -65,10 +56,15 @@ def stream(
     run_worker(settings, role)
 
 
-def up(port: int = 8080, processes: int = 1, state_dir: StateDir = DEFAULT_STATE) -> None:
+def up(
+    port: int = 8080,
+    processes: int = 1,
+    server: Annotated[str, typer.Option(help="uvicorn or granian")] = "uvicorn",
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
     """Run the stack, the API and the stream workers in the foreground until Ctrl-C."""
     stack_up(state_dir)
-    engine = start_engine(state_dir, port, processes)
+    engine = start_engine(state_dir, port, processes, server=server)
     console.print(f"API on {engine.base_url}  (Ctrl-C stops everything)")
     try:
         while engine.all_running():
@@ -82,7 +78,7 @@ def up(port: int = 8080, processes: int = 1, state_dir: StateDir = DEFAULT_STATE
 
 
 def start_engine(
-    state_dir: Path, port: int, processes: int, windows: bool = True
+    state_dir: Path, port: int, processes: int, windows: bool = True, server: str = "uvicorn"
 ) -> EngineProcesses:
     """The stream workers, then the API; returns once the API answers."""
     engine = EngineProcesses(
@@ -92,7 +88,7 @@ def start_engine(
         engine.start_stream()
         if windows:
             engine.start_windows()
-        engine.start_api(processes)
+        engine.start_api(processes, server=server)
         if not engine.all_running():
             raise RuntimeError(f"a component exited during start-up; see {state_dir / 'logs'}")
     except BaseException:

@@ -47,9 +47,9 @@ class EngineProcesses:
                 stdin=subprocess.DEVNULL,
             )
 
-    def start_api(self, processes: int = 1, timeout_s: float = 60) -> None:
+    def start_api(self, processes: int = 1, timeout_s: float = 60, server: str = "uvicorn") -> None:
         """Start the API and return once it answers /healthz."""
-        args = ["api", "--port", str(self.port), "--processes", str(processes)]
+        args = ["api", "--port", str(self.port), "--processes", str(processes), "--server", server]
         self.api = self._spawn("api", args)
         self.wait_healthy(timeout_s)
 
