@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # How far back an offline terminal's recorded time may lie before its upload.
     offline_max_age_s: int = 24 * 3600
     issue_batch_size: int = 500
+    # Batches one stream worker issues at once: a batch mostly waits (Redis, PostgreSQL,
+    # the broker), so several in flight keep the core busy. Issuance is idempotent per
+    # claim, so the order between batches does not matter.
+    issue_concurrency: int = 4
     issue_batch_window_s: float = 0.05
     expiry_interval_s: float = 5.0
     # A record admitted but not settled (API died before the broker answered) is released

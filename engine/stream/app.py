@@ -161,7 +161,7 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
     async def record_with(events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
         return await (await resources.get()).ledger.record(events)
 
-    @app.agent(topics.claims, name="issue")
+    @app.agent(topics.claims, name="issue", concurrency=settings.issue_concurrency)
     async def issue(stream: faust.StreamT[bytes]) -> None:
         async for raws in stream.take(batch, within=within):
             events = await gate.authentic(raws, ClaimAdmitted)
