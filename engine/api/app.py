@@ -9,6 +9,7 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api import problems
 from engine.api.auth import authenticate_bulk
@@ -48,15 +49,30 @@ def create_app(settings: Settings) -> FastAPI:
         return FileResponse(str(static / "ops.html"), media_type="text/html")
 
     problems.install(app)
-    # Innermost: the hot routes see a bounded body and a request id (hot_routes.py).
-    app.add_middleware(HotRoutes, max_in_flight=settings.max_hot_in_flight)
-    app.add_middleware(
-        BodyLimit,
-        max_bytes=settings.max_body_bytes,
-        max_bulk_bytes=settings.max_bulk_body_bytes,
-        chunk_timeout_s=settings.body_chunk_timeout_s,
-        total_timeout_s=settings.body_total_timeout_s,
-        authenticate=authenticate_bulk,
-    )
-    app.add_middleware(RequestContext)
     return app
+
+
+def served_app(app: FastAPI, settings: Settings) -> ASGIApp:
+    """What the HTTP server runs: the framework app behind the pure ASGI layers.
+
+    The layers sit outside FastAPI, so the hottest routes (hot_routes.py) skip the
+    framework's own middleware stack as well as its routing: a request gets an id, a
+    bounded body, and then either the thin layer's answer or the framework's.
+    """
+    layers = RequestContext(
+        BodyLimit(
+            HotRoutes(app, max_in_flight=settings.max_hot_in_flight),
+            max_bytes=settings.max_body_bytes,
+            max_bulk_bytes=settings.max_bulk_body_bytes,
+            chunk_timeout_s=settings.body_chunk_timeout_s,
+            total_timeout_s=settings.body_total_timeout_s,
+            authenticate=authenticate_bulk,
+        )
+    )
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        # What Starlette sets for the routes: the layers outside it read the services there.
+        scope["app"] = app
+        await layers(scope, receive, send)
+
+    return serve

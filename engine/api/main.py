@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
-from engine.api.app import create_app
+from engine.api.app import create_app, served_app
 from engine.logs import configure
 from engine.settings import Settings
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> ASGIApp:
     configure()
-    return create_app(Settings())
+    settings = Settings()
+    return served_app(create_app(settings), settings)

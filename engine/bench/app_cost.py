@@ -1,0 +1,133 @@
+"""The application's own CPU per claim, without an HTTP server: the ASGI app called
+directly, in this process, against the running stack (`nuanxin stack up` first).
+
+    python -m engine.bench.app_cost --state-dir .nuanxin-bench --claims 20000
+
+Three figures, one after the other in one run: claims admitted, claims refused as sold
+out by the admission script (the process's memory of the sell-out turned off), and the
+same refusals answered from that memory. Each is this process's CPU time divided by the
+claims, with 64 claims in flight. What a server (uvicorn's HTTP parsing and ASGI calls)
+adds comes on top; `nuanxin bench` measures the whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from engine.api.app import create_app, served_app
+from engine.cli.common import settings_for
+from engine.domain.tokens import mint_worker_token
+from engine.keyfiles import worker_token_keys_of
+from engine.settings import Settings
+
+IN_FLIGHT = 64
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Any]:
+    framework = create_app(settings)
+    async with framework.router.lifespan_context(framework):
+        yield framework, served_app(framework, settings)
+
+
+async def _call(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
+    """One POST with no body through the whole ASGI stack; its status."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": None,
+        "state": {},
+    }  # fmt: skip
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def _claims(
+    app: Any, settings: Settings, campaign_id: str, n: int
+) -> tuple[float, dict[int, int]]:
+    keys = worker_token_keys_of(settings)
+    now = int(time.time())
+    tokens = [mint_worker_token(keys, f"w-{uuid.uuid4().hex[:12]}", "courier", now, 3600)
+              for _ in range(n)]  # fmt: skip
+    path = f"/v1/campaigns/{campaign_id}/claims"
+    statuses: dict[int, int] = {}
+    queue = iter(tokens)
+
+    async def caller() -> None:
+        for token in queue:
+            headers = [
+                (b"authorization", f"Bearer {token}".encode()),
+                (b"idempotency-key", b"k"),
+                (b"content-length", b"0"),
+            ]
+            status = await _call(app, path, headers)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.process_time()
+    await asyncio.gather(*(caller() for _ in range(IN_FLIGHT)))
+    return (time.process_time() - started) / n * 1e6, statuses
+
+
+async def _campaign(app: Any, settings: Settings, quota: int) -> str:
+    now = datetime.now(UTC)
+    body = {
+        "id": f"cost-{uuid.uuid4().hex[:8]}", "name": "app cost", "quota": quota,
+        "face_value_fen": 300, "per_worker_limit": 1,
+        "claim_opens_at": (now - timedelta(hours=1)).isoformat(),
+        "claim_closes_at": (now + timedelta(hours=1)).isoformat(),
+        "valid_until": (now + timedelta(days=1)).isoformat(),
+        "eligible_categories": ["courier"], "merchants": [],
+    }  # fmt: skip
+    transport = httpx.ASGITransport(app=app)
+    ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        r = await client.post("/v1/campaigns", json=body, headers=ops)
+        if r.status_code != 201:
+            raise RuntimeError(f"creating the campaign: {r.status_code} {r.text}")
+    return str(body["id"])
+
+
+async def main(state_dir: Path, n: int) -> None:
+    settings = settings_for(state_dir)
+    rows = []
+    async with running_app(settings) as (framework, app):
+        admitted = await _campaign(app, settings, n)
+        rows.append(("admitted", *await _claims(app, settings, admitted, n)))
+        gone = await _campaign(app, settings, 1)
+        await _claims(app, settings, gone, 1)
+        marks = framework.state.services.claims.marks
+        life, marks.life_ms = marks.life_ms, 0
+        marks.clear(gone)
+        rows.append(("sold out, by the script", *await _claims(app, settings, gone, n)))
+        marks.life_ms = life
+        rows.append(("sold out, from memory", *await _claims(app, settings, gone, n)))
+    for name, cpu_us, statuses in rows:
+        print(f"{name:26} {cpu_us:7.1f} us CPU per claim   answers {statuses}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", type=Path, default=Path(".nuanxin-bench"))
+    parser.add_argument("--claims", type=int, default=20_000)
+    o = parser.parse_args()
+    asyncio.run(main(o.state_dir, o.claims))
