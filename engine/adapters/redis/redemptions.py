@@ -12,6 +12,7 @@ from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcom
 class RedisRedemptions:
     def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
+        self.redeem_group = scripts.group_commit("redeem")
 
     async def redeem(self, r: RedeemRequest) -> RedeemOutcome:
         ks = [
@@ -32,7 +33,7 @@ class RedisRedemptions:
             r.terminal_id or "",
             r.code_digest,
         ]
-        return replies.redemption(await self.scripts.run("redeem", ks, args))
+        return replies.redemption(await self.redeem_group.run(ks, args))
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         ks = [
