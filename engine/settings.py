@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # the broker), so several in flight keep the core busy. Issuance is idempotent per
     # claim, so the order between batches does not matter.
     issue_concurrency: int = 4
+    # Bytes of events the stream worker's producer gathers per partition before a send
+    # must wait for the broker: a batch's voucher.issued events fit in one (faust's
+    # default, 16 KiB, holds about 35 and makes the rest wait a round trip each).
+    stream_producer_batch_bytes: int = 512 * 1024
     issue_batch_window_s: float = 0.05
     expiry_interval_s: float = 5.0
     # A record admitted but not settled (API died before the broker answered) is released

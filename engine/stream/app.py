@@ -75,6 +75,8 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         producer_acks=-1,
         # Gather a batch's voucher.issued events into a few produce requests, not one each.
         producer_linger=0.005,
+        producer_max_batch_size=settings.stream_producer_batch_bytes,
+        producer_max_request_size=max(1_000_000, 2 * settings.stream_producer_batch_bytes),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         broker_credentials=(
