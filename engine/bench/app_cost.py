@@ -18,13 +18,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from engine.api.app import create_app, served_app
+from engine.bench.prepare import CATEGORY, campaign_body
 from engine.cli.common import settings_for
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import worker_token_keys_of
@@ -67,7 +67,7 @@ async def _claims(
 ) -> tuple[float, dict[int, int]]:
     keys = worker_token_keys_of(settings)
     now = int(time.time())
-    tokens = [mint_worker_token(keys, f"w-{uuid.uuid4().hex[:12]}", "courier", now, 3600)
+    tokens = [mint_worker_token(keys, f"w-{uuid.uuid4().hex[:12]}", CATEGORY, now, 3600)
               for _ in range(n)]  # fmt: skip
     path = f"/v1/campaigns/{campaign_id}/claims"
     statuses: dict[int, int] = {}
@@ -89,22 +89,19 @@ async def _claims(
 
 
 async def _campaign(app: Any, settings: Settings, quota: int) -> str:
-    now = datetime.now(UTC)
-    body = {
-        "id": f"cost-{uuid.uuid4().hex[:8]}", "name": "app cost", "quota": quota,
-        "face_value_fen": 300, "per_worker_limit": 1,
-        "claim_opens_at": (now - timedelta(hours=1)).isoformat(),
-        "claim_closes_at": (now + timedelta(hours=1)).isoformat(),
-        "valid_until": (now + timedelta(days=1)).isoformat(),
-        "eligible_categories": ["courier"], "merchants": [],
-    }  # fmt: skip
+    campaign_id = f"cost-{uuid.uuid4().hex[:8]}"
     transport = httpx.ASGITransport(app=app)
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
+    body = campaign_body(campaign_id, quota)  # the same body each time: a safe retry
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-        r = await client.post("/v1/campaigns", json=body, headers=ops)
-        if r.status_code != 201:
+        for _ in range(30):  # a stack just started answers 503 until its services are up
+            r = await client.post("/v1/campaigns", json=body, headers=ops)
+            if r.status_code != 503:
+                break
+            await asyncio.sleep(1)
+        if r.status_code not in (200, 201):  # 200: the retry found it made
             raise RuntimeError(f"creating the campaign: {r.status_code} {r.text}")
-    return str(body["id"])
+    return campaign_id
 
 
 async def main(state_dir: Path, n: int) -> None:

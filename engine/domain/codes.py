@@ -122,6 +122,12 @@ def verify_code(text: str, public_keys: Mapping[int, Ed25519PublicKey]) -> Vouch
     return payload
 
 
+def read_code(text: str) -> tuple[VoucherPayload, str]:
+    """A presented code's payload (signature not verified) and its digest, read once."""
+    payload, body, signature = decode_code(text)
+    return payload, _digest(body + signature)
+
+
 def code_digest(text: str) -> str:
     """What the engine keeps of an issued code to recognise it online (hex, 128 bits).
 
@@ -129,7 +135,11 @@ def code_digest(text: str) -> str:
     whoever presents the digest's preimage holds the issued code. Offline terminals still
     verify the signature.
     """
-    return hashlib.sha256(b32decode(normalise(text))).hexdigest()[:32]
+    return _digest(b32decode(normalise(text)))
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:32]
 
 
 def group_for_typing(code: str, size: int = 4) -> str:

@@ -270,7 +270,7 @@ def _markable(campaign: Campaign, who: WorkerIdentity, now_ms: int) -> bool:
         campaign.lottery is None
         and campaign.status in (Status.OPEN, Status.SCHEDULED)
         and to_ms(campaign.claim_opens_at) <= now_ms < to_ms(campaign.claim_closes_at)
-        and who.category in {c.value for c in campaign.eligible_categories}
+        and who.category in campaign.eligible_categories
     )
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from engine.domain.admission import campaign_of, redemption_id_for, reversal_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
-from engine.domain.codes import VoucherPayload, code_digest, decode_code, verify_code
+from engine.domain.codes import VoucherPayload, read_code, verify_code
 from engine.domain.redemption import (
     RedeemOutcome,
     RedeemRequest,
@@ -110,24 +110,28 @@ class Redemptions:
         self, who: MerchantIdentity, code: str, terminal: str | None
     ) -> VoucherPayload:
         """Verify a code behind the guessing throttle; every failure looks the same."""
-        return await self._checked(who, terminal, lambda: verify_code(code, self.public_keys))
+        payload, _ = await self._checked(
+            who, terminal, lambda: (verify_code(code, self.public_keys), "")
+        )
+        return payload
 
     async def _checked(
         self,
         who: MerchantIdentity,
         terminal: str | None,
-        check: Callable[[], VoucherPayload],
-    ) -> VoucherPayload:
-        """Run a code check behind the guessing throttle, counting what it refuses."""
+        check: Callable[[], tuple[VoucherPayload, str]],
+    ) -> tuple[VoucherPayload, str]:
+        """Run a code check (payload, digest) behind the guessing throttle, counting what
+        it refuses."""
         wait = await self.throttle.code_failures(
             who.merchant_id, _limits(who, terminal), FAILURE_WINDOW_S, failed=False
         )
         if wait:
             raise TooManyAttempts(retry_after_s=wait)
         try:
-            payload = check()
+            payload, digest = check()
             await self._campaign_id(payload.campaign_number)
-            return payload
+            return payload, digest
         except InvalidCode:
             await self._failed(who, terminal)
             raise
@@ -181,7 +185,7 @@ class Redemptions:
     ) -> RedemptionAnswer:
         # Online, the code is compared with the one issued for its serial (a digest, in the
         # redemption script); the signature is checked only where there is none to compare.
-        payload = await self._checked(who, terminal, lambda: decode_code(code)[0])
+        payload, digest = await self._checked(who, terminal, lambda: read_code(code))
         campaign_id = await self._campaign_id(payload.campaign_number)
         rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
         request = RedeemRequest(
@@ -193,7 +197,7 @@ class Redemptions:
             amount_fen or 0,
             who.store_id,
             terminal,
-            code_digest(code),
+            digest,
         )
 
         async def attempt() -> RedeemOutcome:
