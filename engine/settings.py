@@ -54,11 +54,9 @@ class Settings(BaseSettings):
     body_total_timeout_s: float = 30.0
     # How far back an offline terminal's recorded time may lie before its upload.
     offline_max_age_s: int = 24 * 3600
+    # Claims one batch issues: each partition's share of a fetch is cut into batches of
+    # this many, and a fetch's batches are issued at once (engine/stream/issuer.py).
     issue_batch_size: int = 500
-    # Batches one stream worker issues at once: a batch mostly waits (Redis, PostgreSQL,
-    # the broker), so several in flight keep the core busy. Issuance is idempotent per
-    # claim, so the order between batches does not matter.
-    issue_concurrency: int = 4
     # Bytes of events the stream worker's producer gathers per partition before a send
     # must wait for the broker: a batch's voucher.issued events fit in one (faust's
     # default, 16 KiB, holds about 35 and makes the rest wait a round trip each).

@@ -96,7 +96,6 @@ async def require_merchant(request: Request) -> MerchantIdentity:
         await s.credential_guard.failed(_address(request))
         raise Unauthorized("Merchant API key required")
     request.state.actor = f"merchant:{identity.merchant_id}"
-    await _within_rate(s, f"key:{identity.key_id}", s.settings.merchant_key_requests_per_min)
     request.state.merchant = identity
     return identity
 

@@ -80,7 +80,10 @@ class Services:
             sold_out_marks=SoldOutMarks(int(settings.sold_out_memory_s * 1000)),
         )
         merchant_keys = MerchantKeys(
-            cache=live.key_cache, records=db, ttl_s=settings.merchant_key_cache_s
+            cache=live.key_cache,
+            records=db,
+            ttl_s=settings.merchant_key_cache_s,
+            requests_per_min=settings.merchant_key_requests_per_min,
         )
         admin = Admin(
             live=live.definitions,

@@ -107,18 +107,40 @@ def _ms(value: str) -> float:
     return 0.0 if value in ("", "N/A") else float(value)
 
 
-def run_wrk(
-    host: str, tokens: Path, campaign_id: str, seconds: int, connections: int
-) -> LoadFigures:
+@dataclass(frozen=True)
+class WrkScenario:
+    """A wrk script in loadtest/, what it reads from the environment, and the answers it
+    expects (anything else counts as a failure)."""
+
+    script: str
+    env: dict[str, str]
+    expected: frozenset[str]
+    name: str
+
+
+def claims_scenario(tokens: Path, campaign_id: str) -> WrkScenario:
+    env = {"BENCH_TOKENS": str(tokens), "BENCH_CAMPAIGN": campaign_id}
+    return WrkScenario("claim.lua", env, frozenset({"201", "409", "410"}), "claim")
+
+
+def redemptions_scenario(codes: Path, merchant_keys: list[str]) -> WrkScenario:
+    env = {"BENCH_CODES": str(codes), "BENCH_KEYS": ",".join(merchant_keys)}
+    return WrkScenario("redeem.lua", env, frozenset({"201", "409"}), "redeem")
+
+
+def run_wrk(host: str, scenario: WrkScenario, seconds: int, connections: int) -> LoadFigures:
     threads = WRK_THREADS
-    env = os.environ | {
-        "BENCH_TOKENS": str(tokens),
-        "BENCH_CAMPAIGN": campaign_id,
-        "BENCH_THREADS": str(threads),
-    }
+    env = (
+        os.environ
+        | scenario.env
+        | {
+            "BENCH_THREADS": str(threads),
+            "BENCH_LUA_DIR": str(LOADTEST),
+        }
+    )
     argv = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(LOADTEST / "claim.lua"), host,
+        "-s", str(LOADTEST / scenario.script), host,
     ]  # fmt: skip
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
@@ -127,11 +149,11 @@ def run_wrk(
     doc = json.loads(line.removeprefix("WRKJSON "))
     elapsed = doc["duration_us"] / 1e6
     statuses = {str(k): v for k, v in doc["statuses"].items()}
-    unexpected = sum(v for k, v in statuses.items() if k not in ("201", "409", "410"))
+    unexpected = {k: v for k, v in statuses.items() if k not in scenario.expected}
     figures = LoadFigures("wrk", "", elapsed_s=elapsed, statuses=statuses)
     figures.endpoints["all"] = Endpoint(
         requests=doc["requests"],
-        failures=doc["errors"] + unexpected,
+        failures=doc["errors"] + sum(unexpected.values()),
         rps=doc["requests"] / elapsed,
         p50_ms=doc["p50_us"] / 1000,
         p95_ms=doc["p95_us"] / 1000,
@@ -139,7 +161,6 @@ def run_wrk(
     )
     if doc["errors"]:
         figures.errors["socket errors"] = doc["errors"]
-    for status, count in statuses.items():
-        if status not in ("201", "409", "410"):
-            figures.errors[f"claim: {status}"] = count
+    for status, count in unexpected.items():
+        figures.errors[f"{scenario.name}: {status}"] = count
     return figures

@@ -100,7 +100,12 @@ class Preparer:
         return merchant, keys
 
     async def issued_codes(
-        self, campaign_id: str, tokens_file: Path, count: int, progress: Progress
+        self,
+        campaign_id: str,
+        tokens_file: Path,
+        count: int,
+        progress: Progress,
+        file_name: str = "codes.txt",
     ) -> Path:
         """Claim `count` vouchers (untimed), wait until they are issued, write their codes."""
         tokens = tokens_file.read_text().split()[:count]  # noqa: ASYNC240 - before timing
@@ -130,7 +135,7 @@ class Preparer:
         finally:
             await db.close()
         random.Random(campaign_id).shuffle(codes)
-        path = self.folder / "codes.txt"
+        path = self.folder / file_name
         path.write_text("\n".join(codes) + "\n")
         return path
 

@@ -31,7 +31,15 @@ from engine.bench.checks import (
     redemption_books,
 )
 from engine.bench.cpu import CpuSampler
-from engine.bench.generators import WRK_THREADS, LoadFigures, run_locust, run_wrk
+from engine.bench.generators import (
+    WRK_THREADS,
+    LoadFigures,
+    WrkScenario,
+    claims_scenario,
+    redemptions_scenario,
+    run_locust,
+    run_wrk,
+)
 from engine.bench.judgement import BenchOptions, BenchReport, judge
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
@@ -101,6 +109,7 @@ class Bench:
                 self.plan["claim_campaign"] = await self.prep.campaign("burst", self.o.quota)
             if self.o.scenario in ("redeem", "mixed"):
                 merchant, keys = await self.prep.merchant_keys(self.o.merchant_keys)
+                self.redeem_merchant = merchant
                 self.redeem_campaign = await self.prep.campaign("redeem", self.o.codes, [merchant])
                 codes = await self.prep.issued_codes(
                     self.redeem_campaign, self.tokens, self.o.codes, progress
@@ -135,6 +144,8 @@ class Bench:
                         self.db, self.redis.figures, self.redeem_campaign, self.o.codes
                     )
                 )
+        if "wrk" in self.o.generators and self.o.scenario == "redeem":
+            await self._wrk_redemptions()
         if "wrk" in self.o.generators and self.o.scenario != "redeem":
             campaign = await self.prep.campaign("wrk", self.o.workers)
             started = time.time()
@@ -151,6 +162,22 @@ class Bench:
             self.report.books.merge(_prefixed("wrk run: ", books))
             if self.stream is not None:
                 await self._drain_run(self.stream)
+
+    async def _wrk_redemptions(self) -> None:
+        """Redemptions from wrk, a lighter generator than locust: the prepared codes, or
+        codes of a campaign of their own when locust redeemed those."""
+        campaign, codes = self.redeem_campaign, Path(self.plan["codes_file"])
+        if "locust" in self.o.generators:
+            merchant = self.redeem_merchant
+            campaign = await self.prep.campaign("redeem-wrk", self.o.codes, [merchant])
+            with Progress(console=self.console) as progress:
+                codes = await self.prep.issued_codes(
+                    campaign, self.tokens, self.o.codes, progress, file_name="codes-wrk.txt"
+                )
+        scenario = redemptions_scenario(codes, self.plan["merchant_keys"])
+        self._wrk("engine", campaign, scenario=scenario)
+        books = await redemption_books(self.db, self.redis.figures, campaign, self.o.codes)
+        self.report.books.merge(_prefixed("wrk run: ", books))
 
     async def _drain_run(self, stream: StreamControl) -> None:
         """Issuance alone: a backlog admitted while the stream worker is stopped, then
@@ -292,15 +319,22 @@ class Bench:
         return self._keep(figures, target, sampler, generator_cpu)
 
     def _wrk(
-        self, target: str, campaign: str, url: str | None = None, server_pid: int | None = None
+        self,
+        target: str,
+        campaign: str,
+        url: str | None = None,
+        server_pid: int | None = None,
+        scenario: WrkScenario | None = None,
     ) -> LoadFigures:
+        scenario = scenario or claims_scenario(self.tokens, campaign)
         sampler = self._sampler(target, server_pid).start()
         generator_cpu = _children_cpu()
-        self.console.print(f"wrk: {self.o.wrk_seconds} s of claims against {target} ...")
+        self.console.print(
+            f"wrk: {self.o.wrk_seconds} s of {scenario.name} requests against {target} ..."
+        )
         figures = run_wrk(
-            url or self.base_url, self.tokens, campaign, self.o.wrk_seconds,
-            self.o.wrk_connections,
-        )  # fmt: skip
+            url or self.base_url, scenario, self.o.wrk_seconds, self.o.wrk_connections
+        )
         return self._keep(figures, target, sampler, generator_cpu)
 
     def _keep(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -30,6 +31,7 @@ from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 from engine.stream.batches import run_batch
 from engine.stream.gauges import refresh_campaigns, refresh_lag
+from engine.stream.issuer import IssueConsumer
 from engine.stream.resources import LazyResources
 from engine.stream.webhooks import deliver_due
 from engine.stream.windows import EXPIRES_S, KINDS, SIZES, event_time, mirror
@@ -163,14 +165,23 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
     async def record_with(events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
         return await (await resources.get()).ledger.record(events)
 
-    @app.agent(topics.claims, name="issue", concurrency=settings.issue_concurrency)
-    async def issue(stream: faust.StreamT[bytes]) -> None:
-        async for raws in stream.take(batch, within=within):
-            events = await gate.authentic(raws, ClaimAdmitted)
-            for event in await run_batch("issue", events, issue_with, gate.park):
-                await topics.issued.send(
-                    key=event.claim_id.encode(), value=event.signed(gate.keys).dumps()
-                )
+    async def issue_raw(raws: Sequence[bytes]) -> None:
+        events = await gate.authentic(raws, ClaimAdmitted)
+        issued = await run_batch("issue", events, issue_with, gate.park)
+        # Handed to the producer together: awaited one by one, a batch's sends took
+        # longer than its database and Redis writes (docs/BENCHMARKS.md).
+        await asyncio.gather(
+            *(
+                topics.issued.send(key=e.claim_id.encode(), value=e.signed(gate.keys).dumps())
+                for e in issued
+            )
+        )
+
+    issuer = IssueConsumer(settings, issue_raw)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def issue() -> None:
+        await issuer.run()
 
     @app.agent(topics.redeemed, name="ledger")
     async def ledger(stream: faust.StreamT[bytes]) -> None:
@@ -186,11 +197,16 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
             events = await gate.authentic(raws, VoucherReversed)
             await run_batch("ledger-reversals", events, record_with, gate.park)
 
-    _timers(app, settings, topics, resources, gate)
+    _timers(app, settings, topics, resources, gate, issuer)
 
 
 def _timers(
-    app: faust.App, settings: Settings, topics: Topics, resources: LazyResources, gate: Gate
+    app: faust.App,
+    settings: Settings,
+    topics: Topics,
+    resources: LazyResources,
+    gate: Gate,
+    issuer: IssueConsumer,
 ) -> None:
     """Every worker runs them (not only a leader): each is idempotent, and leader election
     is one more thing the local broker would have to get right. A failed tick is logged
@@ -225,6 +241,7 @@ def _timers(
     async def gauges() -> None:
         await refresh_campaigns(await resources.get())
         await refresh_lag(app)
+        await issuer.refresh_lag()
 
     for name, job, interval in (
         ("expiry", expire, settings.expiry_interval_s),

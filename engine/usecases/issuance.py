@@ -1,5 +1,6 @@
 """Issuance: claim.admitted -> a signed voucher in the records and made redeemable ->
-voucher.issued. The stream agent 'issue' runs it on each batch from the log."""
+voucher.issued. The stream worker's issuer (engine/stream/issuer.py) runs it on each batch
+from the log."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ drift from the scripts without a case here failing for one of them."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -141,10 +142,22 @@ async def test_cap_reservations(ports):
 
 async def test_a_revoked_key_stays_revoked_whatever_fills_come_late(ports):
     api_key = f"nxm_{uuid.uuid4().hex}"
-    assert await ports.key_cache.lookup(api_key) is None
+    assert await ports.key_cache.lookup(api_key, 60, 100) == (None, 0)
     await ports.key_cache.remember(api_key, "m1||k-1", 60)
     await ports.key_cache.remember(api_key, "m2||k-2", 60)  # a fill never overwrites
-    assert await ports.key_cache.lookup(api_key) == "m1||k-1"
+    assert await ports.key_cache.lookup(api_key, 60, 100) == ("m1||k-1", 0)
     await ports.key_cache.revoke(key_digest(api_key), 60)
     await ports.key_cache.remember(api_key, "m1||k-1", 60)  # read PostgreSQL before it
-    assert await ports.key_cache.lookup(api_key) == REVOKED
+    assert await ports.key_cache.lookup(api_key, 60, 100) == (REVOKED, 0)
+
+
+async def test_a_key_lookup_counts_the_request_against_the_keys_rate(ports):
+    api_key, unknown = f"nxm_{uuid.uuid4().hex}", f"nxm_{uuid.uuid4().hex}"
+    await ports.key_cache.remember(api_key, "m1||k-1", 60)
+    answers = await asyncio.gather(*(ports.key_cache.lookup(api_key, 60, 3) for _ in range(5)))
+    assert [value for value, _ in answers] == ["m1||k-1"] * 5
+    assert [bool(wait) for _, wait in answers] == [False, False, False, True, True]
+    assert 0 < answers[-1][1] <= 60
+    # A key that is not cached (or is revoked) is not counted: asking for it never waits.
+    for _ in range(5):
+        assert await ports.key_cache.lookup(unknown, 60, 3) == (None, 0)

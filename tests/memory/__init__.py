@@ -314,13 +314,20 @@ def _with_status(c: Campaign, status: Status) -> Campaign:
 
 
 class MemoryKeyCache:
-    """KeyCache: values by key digest, never overwritten by a fill."""
+    """KeyCache: values by key digest, never overwritten by a fill; a live key's requests
+    counted in one window that never ends (the tests' windows outlast them)."""
 
     def __init__(self) -> None:
         self.values: dict[bytes, str] = {}
+        self.requests: dict[bytes, int] = {}
 
-    async def lookup(self, api_key: str) -> str | None:
-        return self.values.get(key_digest(api_key))
+    async def lookup(self, api_key: str, window_s: int, allowed: int) -> tuple[str | None, int]:
+        digest = key_digest(api_key)
+        value = self.values.get(digest)
+        if value is None or value == REVOKED:
+            return value, 0
+        self.requests[digest] = self.requests.get(digest, 0) + 1
+        return value, window_s if self.requests[digest] > allowed else 0
 
     async def remember(self, api_key: str, value: str, ttl_s: int) -> None:
         self.values.setdefault(key_digest(api_key), value)

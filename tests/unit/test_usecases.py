@@ -14,7 +14,7 @@ from engine.domain.codes import verify_code
 from engine.domain.keyring import new_keyring
 from engine.domain.settlement import Decision
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import LimitReached, SoldOut, Unavailable
+from engine.errors import LimitReached, RateLimited, SoldOut, Unavailable
 from engine.events import ClaimAdmitted
 from engine.usecases.claims import Claims
 from engine.usecases.issuance import Issuance
@@ -145,7 +145,7 @@ class KeyRecords:
 
 async def test_a_merchant_key_is_read_once_and_a_revocation_holds_at_once():
     records, cache = KeyRecords(), MemoryKeyCache()
-    keys = MerchantKeys(cache=cache, records=records, ttl_s=60)
+    keys = MerchantKeys(cache=cache, records=records, ttl_s=60, requests_per_min=100)
     records.rows["nxm_a"] = {"merchant_id": "m1", "store_id": "s1", "key_id": "k-1"}
     first = await keys.identify("nxm_a")
     assert first == MerchantIdentity("m1", "s1", "k-1")
@@ -155,3 +155,14 @@ async def test_a_merchant_key_is_read_once_and_a_revocation_holds_at_once():
     assert records.reads == 3
     await keys.revoked(key_digest("nxm_a"))  # the register still has the row: read before
     assert await keys.identify("nxm_a") is None
+
+
+async def test_a_merchant_keys_requests_are_counted_from_its_first():
+    records, cache = KeyRecords(), MemoryKeyCache()
+    keys = MerchantKeys(cache=cache, records=records, ttl_s=60, requests_per_min=2)
+    records.rows["nxm_a"] = {"merchant_id": "m1", "store_id": None, "key_id": "k-1"}
+    await keys.identify("nxm_a")  # read from the register, then counted
+    await keys.identify("nxm_a")
+    with pytest.raises(RateLimited) as refused:
+        await keys.identify("nxm_a")
+    assert refused.value.extra["retry_after_s"] == 60 and records.reads == 1

@@ -49,7 +49,7 @@ class Redis:
             figures=RedisFigures(client),
             definitions=RedisDefinitions(client, scripts),
             rebuild=RedisRebuild(client),
-            key_cache=RedisKeyCache(client),
+            key_cache=RedisKeyCache(client, scripts),
         )
 
     async def ping(self) -> None:

@@ -36,6 +36,7 @@ SCRIPT_NAMES = (
     "release_reversal",
     "throttle",
     "revoke",
+    "merchant_key",
 )
 
 

@@ -109,7 +109,7 @@ def reversal(campaign_id: str, reversal_id: str) -> str:
 
 
 def rate(caller: str) -> str:
-    """Counter of one caller's requests in the current window (worker:<id>, key:<id>)."""
+    """Counter of one caller's requests in the current window (worker:<id>)."""
     return f"{PREFIX}:{{rate:{caller}}}:n"
 
 
@@ -125,6 +125,12 @@ def merchant_key(digest: str) -> str:
     """String: the identity a merchant API key (by its hex digest) stands for, or the
     tombstone of a revoked one."""
     return f"{PREFIX}:{{mk:{digest}}}:identity"
+
+
+def merchant_key_rate(digest: str) -> str:
+    """Counter of a merchant API key's requests in the current window: beside its
+    identity, so one script reads the one and counts the other."""
+    return f"{PREFIX}:{{mk:{digest}}}:rate"
 
 
 def credential_failures(address: str) -> str:
@@ -171,6 +177,7 @@ RECOVERY = {
     "cap_reservation": "rebuilt: one per admission of the current period",
     "worker_profile": "refilled: from PostgreSQL on the next miss",
     "merchant_key": "refilled: from PostgreSQL on the next miss (which refuses revoked keys)",
+    "merchant_key_rate": "transient: this minute's requests of a merchant API key",
     "claim_rate": "transient: this minute's claim requests of a worker",
     "rate": "transient: this minute's requests of a caller",
     "failures": "transient: this minute's failed code checks",

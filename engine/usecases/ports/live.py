@@ -75,8 +75,10 @@ class LiveRebuild(Protocol):
 class KeyCache(Protocol):
     """Merchant API keys' identities beside the decisions; tombstones for revoked keys."""
 
-    async def lookup(self, api_key: str) -> str | None:
-        """The cached value for a presented key: an identity, the tombstone, or None."""
+    async def lookup(self, api_key: str, window_s: int, allowed: int) -> tuple[str | None, int]:
+        """(The cached value for a presented key: an identity, the tombstone, or None;
+        seconds to wait when the key's requests are over `allowed` per window, else 0).
+        A cached, unrevoked key's request is counted."""
 
     async def remember(self, api_key: str, value: str, ttl_s: int) -> None:
         """Cache a value unless the key already has one (never over a tombstone)."""
