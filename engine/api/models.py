@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Header, Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.campaigns import Campaign, Status, with_options
@@ -26,7 +26,33 @@ Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
-class ClosedBody(BaseModel):
+def _storable(value: Any) -> Any:
+    """Refuse the NUL character, which JSON can spell and PostgreSQL's text cannot hold
+    (half a surrogate pair is refused by the string fields themselves)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain the NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item)
+    return value
+
+
+class StorableBody(BaseModel):
+    """Every request body: its text is text PostgreSQL can store, checked before the
+    fields' own rules, so such input is a 422 and never reaches a query."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_storable_text(cls, data: Any) -> Any:
+        return _storable(data)
+
+
+class ClosedBody(StorableBody):
     """A request body that refuses fields it does not name (JSON's own coercions apply)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -111,7 +137,7 @@ class CampaignIn(ClosedBody):
         return with_options(base, opts)
 
 
-class CampaignPatch(BaseModel):
+class CampaignPatch(StorableBody):
     """Fields to change, and the version they were read at (optimistic concurrency)."""
 
     model_config = ConfigDict(extra="allow")

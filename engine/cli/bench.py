@@ -57,7 +57,7 @@ def bench(
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
     if smoke:
-        workers, quota, codes, compare_workers, wrk_seconds = 3000, 2000, 1000, 3000, 2
+        workers, quota, codes, compare_workers, wrk_seconds = 3000, 2000, 1000, 1500, 2
     options = BenchOptions(
         scenario=scenario,
         workers=workers,

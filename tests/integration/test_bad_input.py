@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.integration.conftest import wait_for
@@ -43,6 +45,7 @@ async def counters(http, factory, cid: str) -> tuple:
         lambda b: b.update(merchants=["no-such-merchant"]),
         lambda b: b.update(merchants="suzhou-metro"),
         lambda b: b.update(surprise=True),
+        lambda b: b.update(name="Metro\x00coupon"),  # PostgreSQL text cannot hold NUL
     ],
 )
 async def test_bad_campaign_bodies(http, factory, mutate):
@@ -205,5 +208,26 @@ async def test_bulk_worker_validation_is_all_or_nothing(http, factory, db):
         {"id": ids[2], "category": "courier"},
     ]
     r = await http.post("/v1/workers/bulk", json={"workers": workers}, headers=factory.ops)
+    assert_problem(r, 422, "validation-error")
+    assert await db.fetchval("SELECT count(*) FROM workers WHERE id = ANY($1)", ids) == 0
+
+
+@pytest.mark.parametrize(
+    "city",
+    [
+        "\u82cf\u5dde\x00",  # a NUL character
+        "\ud83d",  # half of a surrogate pair: JSON can spell it, UTF-8 cannot
+    ],
+)
+async def test_text_postgresql_cannot_store_is_refused_before_any_write(http, factory, db, city):
+    """Found by the fuzzing: such a city once reached the bulk upsert and answered 500."""
+    ids = [factory.unique("w") for _ in range(2)]
+    workers = [{"id": ids[0], "category": "courier"}, {"id": ids[1], "category": "courier"}]
+    workers[1]["hukou_city"] = city
+    # Written out by hand: the client would refuse to encode a lone surrogate itself.
+    raw = json.dumps({"workers": workers}).encode()
+    r = await http.post(
+        "/v1/workers/bulk", content=raw, headers=factory.ops | {"content-type": "application/json"}
+    )
     assert_problem(r, 422, "validation-error")
     assert await db.fetchval("SELECT count(*) FROM workers WHERE id = ANY($1)", ids) == 0
