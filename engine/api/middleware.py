@@ -1,5 +1,6 @@
 """Pure ASGI middleware: request ids for log correlation, and hard caps on what a request
-may cost: header bytes, body bytes, and how long the body may take to arrive."""
+may cost: header bytes, body bytes, and how long the body may take to arrive (and no NUL
+in its URL, which no query could store)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,12 @@ class BodyLimit:
             return await _refuse(
                 scope, send, 431, "headers-too-large", "Request headers too large",
                 f"Request headers are limited to {MAX_HEADER_BYTES} bytes",
+            )  # fmt: skip
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            # PostgreSQL's text cannot hold NUL: refused before any parameter is read.
+            return await _refuse(
+                scope, send, 422, "validation-error", "The request is not valid",
+                "The path and query must not contain the NUL character (%00)",
             )  # fmt: skip
         bulk = scope["path"].endswith(("/bulk", "/import", "/batch"))
         if bulk and scope["method"] == "POST":

@@ -57,7 +57,7 @@ class Services:
     async def start(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         keyring = keyring_of(settings)
-        live = Redis.connect(settings.redis_url.get_secret_value(), settings.redis_max_connections)
+        live = Redis.from_settings(settings)
         db = await postgres.connect(
             settings.database_url.get_secret_value(), settings.database_pool_size
         )

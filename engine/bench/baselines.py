@@ -72,9 +72,7 @@ def ceiling_app() -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        state["redis"] = Redis.connect(
-            settings.redis_url.get_secret_value(), settings.redis_max_connections
-        )
+        state["redis"] = Redis.from_settings(settings)
         state["producer"] = producer = EventProducer(settings, event_keys_of(settings))
         await producer.start()
         yield

@@ -82,7 +82,7 @@ class Bench:
 
     async def run(self) -> BenchReport:
         self.db = await asyncpg.connect(self.settings.database_url.get_secret_value())
-        self.redis = Redis.connect(self.settings.redis_url.get_secret_value(), 4)
+        self.redis = Redis.from_settings(self.settings, 4)
         self.prep = Preparer(self.settings, self.base_url, self.run_id, self.out)
         try:
             await self._prepare()

@@ -21,7 +21,7 @@ async def run_import(
     settings: Settings, csv_file: Path, report_path: Path | None, console: Console
 ) -> dict[str, Any]:
     total = _count_rows(csv_file)
-    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
+    live = Redis.from_settings(settings, 8)
     db = await postgres.connect(settings.database_url.get_secret_value(), 4)
     try:
         columns = (TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

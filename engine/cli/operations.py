@@ -64,7 +64,7 @@ async def run_reconcile(
     settings: Settings, repair: bool, log: Callable[[str], None], only: str | None = None
 ) -> ReconcileReport:
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
-    live = Redis.connect(settings.redis_url.get_secret_value(), 4)
+    live = Redis.from_settings(settings, 4)
     reconciler = Reconciler(
         records=db,
         admissions=live.admissions,

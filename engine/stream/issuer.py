@@ -4,9 +4,10 @@ stream machinery.
 faust's `take()` stops filling an agent's buffer while the agent works on the batch it
 was given, so a batch is whatever arrived during the last window, and each batch waits
 for a window, its Redis and PostgreSQL writes (each an fsync) and its sends in turn
-(docs/BENCHMARKS.md). Here the client library prefetches while a batch is worked on,
-each partition's share of a fetch is one batch, the partitions' batches are worked on
-at once, and the offsets are committed only once every batch of the fetch is issued.
+(docs/BENCHMARKS.md). Here the client library prefetches while a fetch is worked on, a
+fetch (up to `issue_batch_size` claims per assigned partition) is cut into batches of
+that size which are issued at once, and the offsets are committed only once every batch
+of the fetch is issued.
 
 A rebalance waits for the batches in hand and commits them before giving partitions up;
 a crash before a commit redelivers them, which issuance absorbs (it is idempotent per

@@ -38,7 +38,7 @@ class LazyResources:
 
     async def _open(self) -> Resources:
         s = self.settings
-        live = Redis.connect(s.redis_url.get_secret_value(), s.redis_max_connections)
+        live = Redis.from_settings(s)
         db = await postgres.connect(s.database_url.get_secret_value(), s.database_pool_size)
         keyring = keyring_of(s)
         return Resources(

@@ -41,6 +41,7 @@ def fault_env(fault_stack: LocalStack) -> dict[str, str]:
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     env |= {
         "NUANXIN_TOPIC_PREFIX": f"f{uuid.uuid4().hex[:8]}",
+        "NUANXIN_REDIS_CHECK_SLOTS": "1",  # refused where a Redis Cluster would refuse
         # Short delays so a test sees a repair within seconds; the order must hold:
         # produce timeout < unsettled delay.
         "NUANXIN_KAFKA_PRODUCE_TIMEOUT_S": "2",
@@ -72,7 +73,7 @@ async def fdb(fault_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="package")
 async def fredis(fault_settings: Settings) -> AsyncIterator[Redis]:
-    live = Redis.connect(fault_settings.redis_url.get_secret_value(), 4)
+    live = Redis.from_settings(fault_settings, 4)
     yield live
     await live.close()
 

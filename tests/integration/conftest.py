@@ -40,6 +40,8 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     env = {
         **env,
         "NUANXIN_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        # Every script run refused where a Redis Cluster would refuse it (CROSSSLOT).
+        "NUANXIN_REDIS_CHECK_SLOTS": "1",
         "NUANXIN_EXPIRY_INTERVAL_S": "1",
         # The test receiver listens on plain http on loopback; retries come quickly.
         "NUANXIN_WEBHOOK_ALLOW_HTTP": "true",

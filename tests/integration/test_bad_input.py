@@ -231,3 +231,16 @@ async def test_text_postgresql_cannot_store_is_refused_before_any_write(http, fa
     )
     assert_problem(r, 422, "validation-error")
     assert await db.fetchval("SELECT count(*) FROM workers WHERE id = ANY($1)", ids) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/ops/audit?target=a%00b",  # found by the fuzzing: reached PostgreSQL, 500
+        "/v1/campaigns?status=open%00",
+        "/v1/workers/w%00x",
+    ],
+)
+async def test_a_nul_character_in_the_url_is_refused(http, factory, url):
+    r = await http.get(url, headers=factory.ops)
+    assert_problem(r, 422, "validation-error")

@@ -206,7 +206,7 @@ async def test_an_online_redemption_is_checked_against_the_issued_code(
     r = await _claim(http, factory, campaign["id"], holder)
     code = await redeemable_code(http, factory, holder, r.json()["claim_id"])
     payload = verify_code(code, factory.keyring.public_keys)
-    live = Redis.connect(settings.redis_url.get_secret_value(), 2)
+    live = Redis.from_settings(settings, 2)
     try:
         state = await live.redemptions.voucher_state(campaign["id"], payload.serial)
     finally:

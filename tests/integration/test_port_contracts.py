@@ -38,7 +38,7 @@ async def ports(request, settings) -> AsyncIterator[Ports]:
         live = MemoryLive()
         yield Ports(live, live, live, live, MemoryKeyCache())
         return
-    redis = Redis.connect(settings.redis_url.get_secret_value(), 4)
+    redis = Redis.from_settings(settings, 4)
     yield Ports(
         redis.admissions, redis.settlement, redis.definitions, redis.figures, redis.key_cache
     )

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from redis.exceptions import ResponseError
 
 from engine.adapters.redis import Redis, keys
 from engine.domain.admission import AdmitRequest
@@ -33,7 +34,7 @@ from tests.factories import domain_campaign
 
 @pytest.fixture
 async def live(settings):
-    r = Redis.connect(settings.redis_url.get_secret_value(), 8)
+    r = Redis.from_settings(settings, 8)
     yield r
     await r.close()
 
@@ -282,3 +283,14 @@ async def test_group_commit_reloads_a_script_redis_lost(live):
         *(live.admissions.admit(req(cid, f"c{i}", f"w{i}")) for i in range(3))
     )
     assert sorted(a.serial for a in answers) == [1, 2, 3]
+
+
+async def test_a_run_whose_keys_span_slots_is_refused_as_a_cluster_would(live):
+    """The test stacks check every run's slots (NUANXIN_REDIS_CHECK_SLOTS): the whole
+    suite on one Redis fails where a Redis Cluster would answer CROSSSLOT."""
+    assert live.admissions.scripts.check_slots
+    one, other = keys.campaign("c-one"), keys.campaign("c-other")
+    with pytest.raises(ResponseError, match="CROSSSLOT"):
+        await live.admissions.scripts.run("expire", [one, other], [])
+    with pytest.raises(ResponseError, match="CROSSSLOT"):
+        await live.admissions.scripts.run_many("expire", [([one, other], [])])

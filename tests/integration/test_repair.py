@@ -22,7 +22,7 @@ from tests.integration.test_merchants import issued_codes, pos
 
 async def _repair_now(settings) -> dict:
     """One run of the repair job, with every record counted as abandoned."""
-    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
+    live = Redis.from_settings(settings, 8)
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
     producer = EventProducer(settings, event_keys_of(settings))
     await producer.start()
@@ -65,7 +65,7 @@ async def test_an_abandoned_reversal_is_released_or_completed(http, factory, db,
         r = await http.post("/v1/redemptions", json={"code": code}, headers=pos(api_key, f"r{i}"))
         assert r.status_code == 201, r.text
         redeemed.append(r.json())
-    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
+    live = Redis.from_settings(settings, 8)
     try:
         # Two reversals decided in Redis by an API process that then died: never published.
         for i, answer in enumerate(redeemed):
@@ -112,7 +112,7 @@ async def test_a_cap_reservation_without_its_admission_is_given_back(http, facto
     )
     lost, kept = await factory.workers(2)
     period = period_id(Period.MONTH, datetime.now(UTC))
-    live = Redis.connect(settings.redis_url.get_secret_value(), 8)
+    live = Redis.from_settings(settings, 8)
     try:
         # The process died between the reservation and the admission: a leak of 600 fen.
         leaked = CapReservation(group, period, f"{campaign['id']}.lost", lost, campaign["id"], 600)

@@ -45,3 +45,17 @@ def test_a_failed_check_fails_the_run_even_without_thresholds():
     report.books.checks["vouchers == admitted"] = False
     judge(report)
     assert not report.ok
+
+
+def test_redemptions_are_judged_by_the_faster_generator():
+    options = BenchOptions(
+        scenario="redeem",
+        generators=("locust", "wrk"),
+        thresholds=Thresholds(min_redemptions_per_s=1000, max_redeem_p99_ms=100),
+    )
+    report = BenchReport(options)
+    locust = _run("engine", 800, 300, generator="locust")
+    locust.endpoints["redeem"] = Endpoint(1000, 0, 680, 60.0, 120.0, 330)
+    report.runs = [locust, _run("engine", 1300, 420)]  # wrk: redemptions only
+    judge(report)
+    assert report.missed == ["redemption p99 ms: 420.00 (wanted <= 100)"]

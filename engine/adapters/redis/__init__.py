@@ -19,6 +19,7 @@ from engine.adapters.redis.rebuild import RedisRebuild
 from engine.adapters.redis.redemptions import RedisRedemptions
 from engine.adapters.redis.settlement import RedisSettlement
 from engine.adapters.redis.throttles import RedisThrottles
+from engine.settings import Settings
 
 
 @dataclass
@@ -34,12 +35,20 @@ class Redis:
     key_cache: RedisKeyCache
 
     @classmethod
-    def connect(cls, url: str, max_connections: int) -> Redis:
-        return cls.over(connect(url, max_connections))
+    def connect(cls, url: str, max_connections: int, check_slots: bool = False) -> Redis:
+        return cls.over(connect(url, max_connections), check_slots)
 
     @classmethod
-    def over(cls, client: redis.Redis) -> Redis:
-        scripts = Scripts(client)
+    def from_settings(cls, settings: Settings, max_connections: int | None = None) -> Redis:
+        return cls.connect(
+            settings.redis_url.get_secret_value(),
+            max_connections or settings.redis_max_connections,
+            settings.redis_check_slots,
+        )
+
+    @classmethod
+    def over(cls, client: redis.Redis, check_slots: bool = False) -> Redis:
+        scripts = Scripts(client, check_slots)
         return cls(
             client=client,
             admissions=RedisAdmissions(client, scripts),
