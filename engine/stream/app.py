@@ -240,8 +240,9 @@ def _timers(
 
     async def gauges() -> None:
         await refresh_campaigns(await resources.get())
-        await refresh_lag(app)
-        await issuer.refresh_lag()
+        for consumer in (app.consumer, issuer.consumer):
+            if consumer is not None:
+                await refresh_lag(consumer)
 
     for name, job, interval in (
         ("expiry", expire, settings.expiry_interval_s),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import faust
+from typing import Any
 
 from engine.domain.stock import remaining
 from engine.metrics import (
@@ -32,10 +32,10 @@ async def refresh_campaigns(r: Resources) -> None:
             CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(c.budget_fen - counters.spent)
 
 
-async def refresh_lag(app: faust.App) -> None:
-    consumer = app.consumer
+async def refresh_lag(consumer: Any) -> None:
+    """Lag per assigned partition of a consumer: faust's, or the issuer's aiokafka one
+    (both answer assignment(), position() and highwater())."""
     for tp in consumer.assignment():
-        position = await consumer.position(tp)
-        if position is not None:
-            lag = max(0, consumer.highwater(tp) - position)
-            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+        position, highwater = await consumer.position(tp), consumer.highwater(tp)
+        if position is not None and highwater is not None:
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))

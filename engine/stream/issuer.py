@@ -26,7 +26,6 @@ from aiokafka.structs import ConsumerRecord
 
 from engine.adapters.kafka import client_options
 from engine.events import CLAIM_ADMITTED
-from engine.metrics import CONSUMER_LAG
 from engine.settings import Settings
 
 log = structlog.get_logger("engine.stream")
@@ -108,15 +107,10 @@ class IssueConsumer:
         except (CommitFailedError, IllegalStateError) as exc:
             log.info("issuer commit refused by a rebalance", error=repr(exc)[:200])
 
-    async def refresh_lag(self) -> None:
-        consumer = self._consumer
-        if consumer is None:
-            return
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
-                lag = max(0, highwater - await consumer.position(tp))
-                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The running consumer (None between restarts), for the lag gauge."""
+        return self._consumer
 
 
 class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -87,13 +87,17 @@ class Scripts:
         with REDIS_SCRIPT_DURATION.labels(name).time():
             return await self._scripts[name](keys=list(keys), args=list(args))
 
-    async def run_many(
-        self, name: str, runs: Sequence[tuple[Sequence[str], Sequence[Arg]]]
-    ) -> list[Any]:
+    def words(self, name: str, keys: Sequence[str], args: Sequence[Arg]) -> list[Arg]:
+        """One run as EVALSHA takes it after the sha: numkeys, keys, args."""
+        if self.check_slots:
+            one_slot(name, keys)
+        return [len(keys), *keys, *args]
+
+    async def run_many(self, name: str, runs: Sequence[Run]) -> list[Any]:
         """Runs of one script in one round trip; their replies in order (raises the first
         error reply, after every run was made)."""
         with REDIS_SCRIPT_DURATION.labels(name).time():
-            replies = await self.replies(name, [[len(k), *k, *a] for k, a in runs])
+            replies = await self.replies(name, [self.words(name, k, a) for k, a in runs])
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
@@ -103,10 +107,7 @@ class Scripts:
         """Each run's reply or error, in order: one pipeline of plain EVALSHAs (redis-py's
         script pipelines ask SCRIPT EXISTS first, a round trip more per batch). A run
         answered NOSCRIPT (Redis lost its script cache, so it did not run) is loaded and
-        run again; a run may be `numkeys, *keys, *args`."""
-        if self.check_slots:
-            for words in runs:
-                one_slot(name, [str(k) for k in words[1 : 1 + int(words[0])]])
+        run again; each run is `words()` of its keys and args."""
         script = self._scripts[name]
         replies = await self._pipeline(script.sha, runs)
         missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
@@ -139,7 +140,7 @@ class GroupCommit:
 
     async def run(self, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append(([len(keys), *keys, *args], future))
+        self._waiting.append((self.scripts.words(self.name, keys, args), future))
         if len(self._waiting) == 1:
             # call_soon runs after every callback already due this turn: their runs join.
             asyncio.get_running_loop().call_soon(self._flush)

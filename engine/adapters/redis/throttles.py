@@ -10,8 +10,8 @@ from engine.adapters.redis.connection import Arg, Scripts
 
 class RedisThrottles:
     def __init__(self, scripts: Scripts) -> None:
-        # Every request of a merchant key counts its rate, every redemption checks its
-        # terminal's failures: concurrent ones share a round trip.
+        # Every worker request counts its rate, every redemption checks its terminal's
+        # failures: concurrent ones share a round trip.
         self.throttle = scripts.group_commit("throttle")
 
     async def rate(self, caller: str, window_s: int, allowed: int) -> int:
