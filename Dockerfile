@@ -6,6 +6,9 @@ COPY engine ./engine
 COPY schemas ./schemas
 RUN rm engine/migrations && cp -r schemas/sql engine/migrations \
     && pip install --no-cache-dir .
-RUN useradd --system --uid 10001 nuanxin
+RUN useradd --system --uid 10001 nuanxin \
+    && mkdir -p /var/lib/nuanxin && chown nuanxin /var/lib/nuanxin
+# The one folder a process writes (faust's table folder); the rest may be read-only.
+ENV NUANXIN_STATE_DIR=/var/lib/nuanxin
 USER nuanxin
 ENTRYPOINT ["nuanxin"]

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     # Refuse a script run whose keys span hash slots, as a Redis Cluster would: the test
     # stacks turn it on, so the suite on one Redis catches what a cluster would refuse.
     redis_check_slots: bool = False
+    # Replicas that must confirm each decision (admission, redemption, ...) before it is
+    # answered as made: with Redis's asynchronous replication, a failover would otherwise
+    # lose what a master acknowledged just before it died (docs/DEPLOYMENT.md). 0: none.
+    # A master whose replicas stay away then answers nothing: 503 until one is back.
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 500
     database_url: SecretStr = SecretStr("postgresql://nuanxin@127.0.0.1:5432/nuanxin")
     database_pool_size: int = 8
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -33,6 +39,10 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str = "SCRAM-SHA-512"
     topic_prefix: str = "nuanxin"
     topic_partitions: int = 4
+    # Copies of each topic the brokers keep, and how many must have an event before a
+    # producer with acks=all is answered (the local broker keeps one; a cluster 3 and 2).
+    topic_replication_factor: int = 1
+    topic_min_insync_replicas: int = 1
 
     ops_token: SecretStr = SecretStr("")
     # HMAC keys of worker bearer tokens (engine.domain.tokens): a JSON file

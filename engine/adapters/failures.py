@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncpg
 import redis.exceptions
 
+from engine.adapters.redis import NotReplicated
+
 TRANSIENT: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
@@ -20,6 +22,11 @@ TRANSIENT: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
+    # A Redis Cluster mid-failover: a slot without a master for a moment.
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.SlotNotCoveredError,
+    NotReplicated,
 )
 
 

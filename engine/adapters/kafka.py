@@ -61,6 +61,20 @@ class EventProducer:
             raise Unavailable("The event log did not acknowledge the request") from exc
 
 
+def topic_spec(settings: Settings, topic: str) -> NewTopic:
+    """A topic with the configured partitions and copies; with more than one copy, an
+    acknowledged event is on `topic_min_insync_replicas` brokers."""
+    configs = {}
+    if settings.topic_replication_factor > 1:
+        configs["min.insync.replicas"] = str(settings.topic_min_insync_replicas)
+    return NewTopic(
+        topic,
+        settings.topic_partitions,
+        settings.topic_replication_factor,
+        topic_configs=configs,
+    )
+
+
 async def ensure_topics(settings: Settings, names: tuple[str, ...] = ()) -> list[str]:
     """Create the engine's topics (or the named ones) if missing; return those created now."""
     admin = AIOKafkaAdminClient(
@@ -73,7 +87,7 @@ async def ensure_topics(settings: Settings, names: tuple[str, ...] = ()) -> list
         missing = [t for t in wanted if t not in existing]
         for topic in missing:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
+                await admin.create_topics([topic_spec(settings, topic)])
         return missing
     finally:
         await admin.close()

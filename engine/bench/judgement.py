@@ -28,6 +28,8 @@ class BenchOptions:
     codes: int = 30_000
     merchant_keys: int = 50
     api_processes: int = 1
+    stream_workers: int = 1
+    redis_cluster: int = 0  # masters of a local Redis Cluster (0: one Redis)
     server: str = "uvicorn"  # the engine's and the baselines' HTTP server
     users: int = 64
     locust_processes: int = 1

@@ -79,7 +79,9 @@ def write_chart(report: BenchReport, path: Path) -> bool:
         top.plot(range(len(issued)), issued, label="vouchers persisted/s (PostgreSQL)")
     top.set_ylabel("per second")
     top.legend(loc="upper right")
-    top.set_title(f"nuanxin bench {report.options.scenario}: {report.options.workers:,} workers")
+    o = report.options
+    shape = f", Redis Cluster of {o.redis_cluster}" if o.redis_cluster else ""
+    top.set_title(f"nuanxin bench {o.scenario}: {o.workers:,} workers{shape}")
     bottom.plot(t, [h[2] for h in run.history], label="p50 (locust's recent window)")
     bottom.plot(t, [h[3] for h in run.history], label="p99 (locust's recent window)")
     bottom.set_ylabel("latency (ms)")

@@ -54,7 +54,7 @@ SCENARIOS = {
 
 
 class StreamControl(Protocol):
-    """Stops and starts the core stream worker (the CLI owns the process)."""
+    """Stops the core stream workers and starts one (the CLI owns the processes)."""
 
     def stop_stream(self) -> None: ...
 
@@ -180,17 +180,18 @@ class Bench:
         self.report.books.merge(_prefixed("wrk run: ", books))
 
     async def _drain_run(self, stream: StreamControl) -> None:
-        """Issuance alone: a backlog admitted while the stream worker is stopped, then
-        drained by a fresh one; vouchers/s from the first to the last persisted voucher."""
+        """Issuance alone: a backlog admitted while the stream workers are stopped, then
+        drained by as many fresh ones; vouchers/s from the first to the last persisted
+        voucher."""
         campaign = await self.prep.campaign("drain", self.o.workers)
+        workers = len(self.processes["stream"])
         stream.stop_stream()
         try:
             started = time.time()
             figures = self._wrk("engine, stream stopped", campaign)
         finally:
-            pid = stream.start_stream()
-            self.processes["stream"] = [pid]
-        sampler = CpuSampler({"stream": [pid]}).start()
+            self.processes["stream"] = [stream.start_stream() for _ in range(workers)]
+        sampler = CpuSampler({"stream": self.processes["stream"]}).start()
         books = await claim_books(
             self.db, self.redis.figures, self.base_url, campaign, self.o.workers,
             self._wrk_expected(figures), started,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from engine.cli.common import StateDir, console, settings_for
+from engine.cli.common import RedisCluster, StateDir, console, settings_for
 from engine.cli.engine import start_engine
 from engine.cli.stack import stack_up
 
@@ -21,6 +21,8 @@ def bench(
     quota: Annotated[int, typer.Option(help="the hot campaign's quota")] = 200_000,
     codes: Annotated[int, typer.Option(help="issued codes to redeem (redeem, mixed)")] = 30_000,
     processes: Annotated[int, typer.Option(help="API (and baseline) processes")] = 1,
+    stream_workers: Annotated[int, typer.Option(help="core stream workers")] = 1,
+    redis_cluster: RedisCluster = 0,
     server: Annotated[
         str, typer.Option(help="uvicorn or granian (engine and baselines)")
     ] = "uvicorn",
@@ -65,6 +67,8 @@ def bench(
         codes=min(codes, workers),
         merchant_keys=5 if smoke else 50,
         api_processes=processes,
+        stream_workers=stream_workers,
+        redis_cluster=redis_cluster,
         server=server,
         users=min(users, 32) if smoke else users,
         locust_processes=locust_processes,
@@ -84,12 +88,14 @@ def bench(
     )
     stack = LocalStack(state_dir, log=console.print)
     started_stack = not stack.status() or not all(s["running"] for s in stack.status())
-    stack_up(state_dir)
-    engine = start_engine(state_dir, 0, processes, windows=False, server=server)
+    stack_up(state_dir, redis_cluster)
+    engine = start_engine(
+        state_dir, 0, processes, windows=False, server=server, stream_workers=stream_workers
+    )
     out_console = Console()
     try:
-        assert engine.api is not None and engine.stream is not None
-        groups = {"api": [engine.api.pid], "stream": [engine.stream.pid]}
+        assert engine.api is not None
+        groups = {"api": [engine.api.pid], "stream": [p.pid for p in engine.streams]}
         groups |= {s["name"]: [s["pid"]] for s in stack.status()}
         settings = settings_for(state_dir)
         bench = Bench(settings, engine.base_url, options, groups, out, out_console, engine)

@@ -18,6 +18,10 @@ StateDir = Annotated[
     Path, typer.Option("--state-dir", envvar="NUANXIN_STATE_DIR", help="Local stack folder.")
 ]
 DEFAULT_STATE = Path(".nuanxin")
+RedisCluster = Annotated[
+    int, typer.Option(help="a local Redis Cluster of this many masters (0: one Redis)")
+]
+RedisReplicas = Annotated[int, typer.Option(help="replicas of each cluster master")]
 
 
 def load_env_file(state_dir: Path) -> None:

@@ -12,6 +12,8 @@ from rich.console import Console
 
 from engine.cli.common import (
     DEFAULT_STATE,
+    RedisCluster,
+    RedisReplicas,
     StateDir,
     console,
     load_env_file,
@@ -58,14 +60,22 @@ def stream(
 
 def up(
     port: int = 8080,
-    processes: int = 1,
+    processes: Annotated[int, typer.Option(help="API server processes (one port)")] = 1,
+    stream_workers: Annotated[
+        int, typer.Option(help="core stream workers (the partitions are spread over them)")
+    ] = 1,
+    redis_cluster: RedisCluster = 0,
+    redis_replicas: RedisReplicas = 0,
     server: Annotated[str, typer.Option(help="uvicorn or granian")] = "uvicorn",
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
     """Run the stack, the API and the stream workers in the foreground until Ctrl-C."""
-    stack_up(state_dir)
-    engine = start_engine(state_dir, port, processes, server=server)
-    console.print(f"API on {engine.base_url}  (Ctrl-C stops everything)")
+    stack_up(state_dir, redis_cluster, redis_replicas)
+    engine = start_engine(state_dir, port, processes, server=server, stream_workers=stream_workers)
+    console.print(
+        f"API on {engine.base_url}: {processes} API process(es),"
+        f" {stream_workers} core stream worker(s)  (Ctrl-C stops everything)"
+    )
     try:
         while engine.all_running():
             time.sleep(0.5)
@@ -78,14 +88,20 @@ def up(
 
 
 def start_engine(
-    state_dir: Path, port: int, processes: int, windows: bool = True, server: str = "uvicorn"
+    state_dir: Path,
+    port: int,
+    processes: int,
+    windows: bool = True,
+    server: str = "uvicorn",
+    stream_workers: int = 1,
 ) -> EngineProcesses:
     """The stream workers, then the API; returns once the API answers."""
     engine = EngineProcesses(
         state_dir / "logs", cli_args=("--state-dir", str(state_dir)), port=port
     )
     try:
-        engine.start_stream()
+        for _ in range(stream_workers):
+            engine.start_stream()
         if windows:
             engine.start_windows()
         engine.start_api(processes, server=server)

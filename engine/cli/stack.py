@@ -6,16 +6,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from engine.cli.common import DEFAULT_STATE, StateDir, console, settings_for
+from engine.cli.common import (
+    DEFAULT_STATE,
+    RedisCluster,
+    RedisReplicas,
+    StateDir,
+    console,
+    settings_for,
+)
 
 
-def stack_up(state_dir: StateDir = DEFAULT_STATE) -> None:
-    """Start redis-server, PostgreSQL and the broker on free loopback ports."""
+def stack_up(
+    state_dir: StateDir = DEFAULT_STATE,
+    redis_cluster: RedisCluster = 0,
+    redis_replicas: RedisReplicas = 0,
+) -> None:
+    """Start redis-server (or a Redis Cluster), PostgreSQL and the broker on free loopback
+    ports."""
     from engine.stack.local import LocalStack
     from engine.stack.processes import StackError
 
     try:
-        LocalStack(state_dir, log=console.print).up()
+        LocalStack(state_dir, console.print, redis_cluster, redis_replicas).up()
     except StackError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

@@ -6,6 +6,8 @@ restart a process: each is `python -m engine.cli.main <command>`, logging to its
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -32,34 +34,46 @@ class EngineProcesses:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.api: subprocess.Popen[bytes] | None = None
-        self.stream: subprocess.Popen[bytes] | None = None
+        # The core stream workers running, oldest first: they share the partitions.
+        self.streams: list[subprocess.Popen[bytes]] = []
         self.windows: subprocess.Popen[bytes] | None = None
         self._stream_starts = 0
+        self.api_processes, self.server = 1, "uvicorn"
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, args: list[str], extra_env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
+        env = self.env
+        if extra_env:
+            env = {**(env if env is not None else os.environ), **extra_env}
         with open(self.logs / f"{name}.log", "ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "engine.cli.main", *args, *self.cli_args],
-                env=self.env,
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
 
-    def start_api(self, processes: int = 1, timeout_s: float = 60, server: str = "uvicorn") -> None:
-        """Start the API and return once it answers /healthz."""
-        args = ["api", "--port", str(self.port), "--processes", str(processes), "--server", server]
-        self.api = self._spawn("api", args)
+    def start_api(
+        self, processes: int | None = None, timeout_s: float = 60, server: str | None = None
+    ) -> None:
+        """Start the API and return once it answers /healthz; a restart keeps the number
+        of processes and the server unless told."""
+        self.api_processes = processes or self.api_processes
+        self.server = server or self.server
+        args = ["api", "--port", str(self.port), "--processes", str(self.api_processes)]
+        self.api = self._spawn("api", [*args, "--server", self.server])
         self.wait_healthy(timeout_s)
 
-    def start_stream(self) -> int:
-        """The core stream worker (issue, ledger, timers); a restart logs to a new file.
-        Returns its process id."""
+    def start_stream(self, extra_env: Mapping[str, str] | None = None) -> int:
+        """One more core stream worker (issue, ledger, timers), logging to a file of its
+        own. Returns its process id."""
         self._stream_starts += 1
         name = "stream" if self._stream_starts == 1 else f"stream-{self._stream_starts}"
-        self.stream = self._spawn(name, ["stream"])
-        return self.stream.pid
+        self.streams.append(self._spawn(name, ["stream"], extra_env))
+        return self.streams[-1].pid
 
     def start_windows(self) -> None:
         self.windows = self._spawn("windows", ["stream", "--role", "windows"])
@@ -78,24 +92,50 @@ class EngineProcesses:
         raise RuntimeError(f"the API at {self.base_url} did not become healthy; see {self.logs}")
 
     def children(self) -> list[subprocess.Popen[bytes]]:
-        return [p for p in (self.stream, self.windows, self.api) if p is not None]
+        return [p for p in (*self.streams, self.windows, self.api) if p is not None]
 
     def all_running(self) -> bool:
         return all(p.poll() is None for p in self.children())
 
     def kill_api(self) -> None:
-        """SIGKILL: whatever the API was doing stays half done."""
-        _kill(self.api)
+        """SIGKILL the API's server and its worker processes: whatever they were doing
+        stays half done."""
+        assert self.api is not None, "not started"
+        workers = _descendants(self.api.pid)
+        _kill(self.api)  # first, so that it cannot start a worker in place of a killed one
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
-    def kill_stream(self) -> None:
-        """SIGKILL: no chance to commit offsets or finish a batch."""
-        _kill(self.stream)
+    def kill_stream(self, which: int = -1) -> None:
+        """SIGKILL one core stream worker (the last started unless told): no chance to
+        commit offsets or finish a batch."""
+        _kill(self.streams.pop(which) if self.streams else None)
+
+    def kill_streams(self) -> int:
+        """SIGKILL every core stream worker; returns how many there were."""
+        killed = len(self.streams)
+        while self.streams:
+            self.kill_stream()
+        return killed
 
     def stop_stream(self) -> None:
-        _stop([self.stream] if self.stream else [])
+        """Stop every core stream worker."""
+        _stop(self.streams)
+        self.streams = []
 
     def stop(self) -> None:
         _stop(self.children())
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid`, children before their own (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    return found
 
 
 def _kill(proc: subprocess.Popen[bytes] | None) -> None:

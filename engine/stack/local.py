@@ -40,6 +40,7 @@ from engine.stack.processes import (
     stop,
     wait_until,
 )
+from engine.stack.redis_servers import cluster_url, create_cluster, redis_argv, wait_cluster_ready
 
 DB_NAME = "nuanxin"
 DB_USER = "nuanxin"
@@ -52,6 +53,8 @@ class Server:
     port: int
     log: str
     stop_signal: int = signal.SIGTERM
+    # A Redis Cluster node's bus port (0: not a cluster node).
+    cluster_bus_port: int = 0
 
 
 @dataclass
@@ -75,9 +78,22 @@ class StackState:
 
 
 class LocalStack:
-    def __init__(self, state_dir: Path, log: Callable[[str], object] = print) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        log: Callable[[str], object] = print,
+        redis_cluster: int = 0,
+        redis_replicas: int = 0,
+    ) -> None:
+        """`redis_cluster`: that many Redis masters in a cluster (0: one plain Redis), each
+        with `redis_replicas` replicas."""
+        if redis_cluster and redis_cluster < 3:
+            raise StackError("a Redis Cluster needs at least 3 masters")
+        if redis_replicas and not redis_cluster:
+            raise StackError("replicas are for a Redis Cluster: give --redis-cluster too")
         self.dir = state_dir.resolve()
         self.log = log
+        self.redis_cluster, self.redis_replicas = redis_cluster, redis_replicas
         self.state_path = self.dir / "stack.json"
         self.env_path = self.dir / "stack.env"
 
@@ -87,13 +103,20 @@ class LocalStack:
         os.chmod(self.dir, 0o700)  # secrets, logs and data of this stack: its owner's only
         state = StackState.load(self.state_path)
         if state.servers and all(alive(s.pid) for s in state.servers):
+            nodes = sum(1 for s in state.servers if s.cluster_bus_port)
+            if nodes != self.redis_cluster * (1 + self.redis_replicas):
+                raise StackError(
+                    f"a stack with another Redis ({nodes} cluster nodes) is running in"
+                    f" {self.dir}: stop it first (nuanxin stack down)"
+                )
             self.log(f"stack already running ({self.env_path})")
             return state.env
         if state.servers:
             self.down()
         state = StackState()
         try:
-            redis_port = self._start_redis(state)
+            redis_url = self._start_redis_cluster(state) if self.redis_cluster else None
+            redis_url = redis_url or f"redis://127.0.0.1:{self._start_redis(state)}/0"
             db_url = self._start_postgres(state)
             kafka = self._start_broker(state)
         except BaseException:
@@ -102,13 +125,16 @@ class LocalStack:
             raise
         key_files = create_key_files(self.dir / "keys")
         state.env = {
-            "NUANXIN_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "NUANXIN_REDIS_URL": redis_url,
             "NUANXIN_DATABASE_URL": db_url,
             "NUANXIN_KAFKA_BOOTSTRAP": kafka,
             "NUANXIN_OPS_TOKEN": self._ops_token(),
             **{name: str(path) for name, path in key_files.items()},
             "NUANXIN_STATE_DIR": str(self.dir),
         }
+        if self.redis_replicas:
+            # Each decision on a replica before it counts: a failover loses none.
+            state.env["NUANXIN_REDIS_WAIT_REPLICAS"] = "1"
         state.save(self.state_path)
         write_secret(self.env_path, "".join(f"{k}={v}\n" for k, v in state.env.items()))
         settings = Settings.from_env(state.env)
@@ -145,56 +171,67 @@ class LocalStack:
         server = next(s for s in StackState.load(self.state_path).servers if s.name == name)
         stop(server.pid, server.stop_signal)
 
-    def start_server(self, name: str, wipe: bool = False) -> None:
-        """Start a stopped server again on its port; `wipe` starts Redis with no data."""
+    def start_server(self, name: str) -> None:
+        """Start a stopped server again on its port, with its data."""
         state = StackState.load(self.state_path)
         old = next(s for s in state.servers if s.name == name)
         if alive(old.pid):
             raise StackError(f"{name} is still running (pid {old.pid})")
         state.servers.remove(old)
-        if name == "redis" and wipe:
-            shutil.rmtree(self.dir / "redis", ignore_errors=True)
-        if name == "redis":
-            self._start_redis(state, old.port)
+        if old.cluster_bus_port or name == "redis":
+            self._start_redis(state, old.port, name, old.cluster_bus_port)
+            if old.cluster_bus_port:  # back as a replica, once in sync
+                state.save(self.state_path)
+                ports = [s.port for s in state.servers if s.cluster_bus_port]
+                wait_cluster_ready(ports, self.redis_cluster, self.redis_replicas)
         elif name == "postgres":
             self._start_postgres(state, old.port, restart=True)
         else:
             self._start_broker(state, old.port)
         state.save(self.state_path)
 
+    def lose_redis(self) -> None:
+        """Every Redis server stopped and started again on its port with no data (fault
+        tests): a cluster is formed anew, of the shape this stack was made with."""
+        state = StackState.load(self.state_path)
+        lost = [s for s in state.servers if s.name == "redis" or s.cluster_bus_port]
+        for server in lost:
+            stop(server.pid, server.stop_signal)
+        for server in lost:
+            state.servers.remove(server)
+            shutil.rmtree(self.dir / server.name, ignore_errors=True)
+            self._start_redis(state, server.port, server.name, server.cluster_bus_port)
+        state.save(self.state_path)
+        if self.redis_cluster:
+            ports = [s.port for s in lost]
+            create_cluster(ports, self.redis_replicas)
+            wait_cluster_ready(ports, self.redis_cluster, self.redis_replicas)
+
     # -- servers ----------------------------------------------------------
-    def _start_redis(self, state: StackState, port: int | None = None) -> int:
-        binary = require_binary("redis-server", "redis-server")
-        port, data = port or free_port(), self.dir / "redis"
+    def _start_redis(
+        self, state: StackState, port: int | None = None, name: str = "redis", bus_port: int = 0
+    ) -> int:
+        port, data = port or free_port(), self.dir / name
         data.mkdir(exist_ok=True)
-        log = self.dir / "logs" / "redis.log"
-        # appendfsync always: an acknowledged admission must survive a Redis restart.
-        proc = spawn(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(data),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                "--daemonize",
-                "no",
-                "--protected-mode",
-                "yes",
-            ],
-            log,
-        )
-        state.servers.append(Server("redis", proc.pid, port, str(log)))
+        log = self.dir / "logs" / f"{name}.log"
+        proc = spawn(redis_argv(port, data, bus_port or None), log)
+        state.servers.append(Server(name, proc.pid, port, str(log), cluster_bus_port=bus_port))
         wait_until(lambda: port_open(port), 15, "redis-server", log)
-        self.log(f"redis      127.0.0.1:{port}")
+        self.log(f"{name:<10} 127.0.0.1:{port}")
         return port
+
+    def _start_redis_cluster(self, state: StackState) -> str:
+        nodes = self.redis_cluster * (1 + self.redis_replicas)
+        ports = []
+        for i in range(1, nodes + 1):
+            shutil.rmtree(self.dir / f"redis-{i}", ignore_errors=True)  # a new cluster
+            ports.append(self._start_redis(state, None, f"redis-{i}", free_port()))
+        create_cluster(ports, self.redis_replicas)
+        wait_cluster_ready(ports, self.redis_cluster, self.redis_replicas)
+        self.log(
+            f"redis cluster: {self.redis_cluster} masters, {self.redis_replicas} replicas each"
+        )
+        return cluster_url(ports)
 
     def _start_postgres(
         self, state: StackState, port: int | None = None, restart: bool = False

@@ -65,10 +65,14 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
     processes) so the derived, heavier window work can never hold issuance back."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    app_id = f"{settings.topic_prefix}-{'stream' if role == 'core' else role}"
     app = faust.App(
-        f"{settings.topic_prefix}-{'stream' if role == 'core' else role}",
+        app_id,
         broker=broker_url(settings.kafka_bootstrap),
         store="memory://",
+        # faust makes a folder even for in-memory tables: in the state folder, not the
+        # working directory (read-only in a container).
+        datadir=str(settings.state_dir / f"{app_id}-data"),
         autodiscover=False,
         web_enabled=False,
         broker_session_timeout=settings.kafka_session_timeout_s,
@@ -80,16 +84,8 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         producer_max_batch_size=settings.stream_producer_batch_bytes,
         producer_max_request_size=max(1_000_000, 2 * settings.stream_producer_batch_bytes),
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=1,
-        broker_credentials=(
-            faust.SASLCredentials(
-                username=settings.kafka_sasl_username,
-                password=settings.kafka_sasl_password.get_secret_value(),
-                mechanism=settings.kafka_sasl_mechanism,
-            )
-            if settings.kafka_sasl_username
-            else None
-        ),
+        topic_replication_factor=settings.topic_replication_factor,
+        broker_credentials=_credentials(settings),
     )
 
     @app.task  # type: ignore[untyped-decorator]
@@ -118,6 +114,16 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
     else:
         _windows(app, settings, topics, resources)
     return app
+
+
+def _credentials(settings: Settings) -> faust.SASLCredentials | None:
+    if not settings.kafka_sasl_username:
+        return None
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password.get_secret_value(),
+        mechanism=settings.kafka_sasl_mechanism,
+    )
 
 
 class ForgedEvent(Exception):

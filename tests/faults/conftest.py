@@ -21,13 +21,21 @@ from engine.adapters.kafka import ensure_topics
 from engine.adapters.redis import Redis
 from engine.settings import Settings
 from engine.stack.local import LocalStack
+from tests.conftest import Shape
 from tests.integration.conftest import Factory
 from tests.integration.engine_procs import EngineUnderTest, database, running
 
 
 @pytest.fixture(scope="package")
-def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = LocalStack(tmp_path_factory.mktemp("fault-stack"), log=lambda *_: None)
+def fault_stack(tmp_path_factory: pytest.TempPathFactory, shape: Shape) -> Iterator[LocalStack]:
+    # A cluster gets two replicas per master, and decisions wait for one: after the
+    # failover test kills a master, its successor still has a replica to wait for.
+    stack = LocalStack(
+        tmp_path_factory.mktemp("fault-stack"),
+        log=lambda *_: None,
+        redis_cluster=shape.redis_cluster,
+        redis_replicas=2 if shape.redis_cluster else 0,
+    )
     stack.up()
     try:
         yield stack
@@ -36,7 +44,7 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
 
 @pytest.fixture(scope="package")
-def fault_env(fault_stack: LocalStack) -> dict[str, str]:
+def fault_env(fault_stack: LocalStack, shape: Shape) -> dict[str, str]:
     lines = fault_stack.env_path.read_text().splitlines()
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     env |= {
@@ -45,7 +53,9 @@ def fault_env(fault_stack: LocalStack) -> dict[str, str]:
         # Short delays so a test sees a repair within seconds; the order must hold:
         # produce timeout < unsettled delay.
         "NUANXIN_KAFKA_PRODUCE_TIMEOUT_S": "2",
-        "NUANXIN_UNSETTLED_AFTER_S": "4",
+        # A Redis Cluster failover takes 5-7 s here; a confirmation refused meanwhile is
+        # sent again until the repair could release its record, so that must come later.
+        "NUANXIN_UNSETTLED_AFTER_S": "15" if shape.redis_cluster else "4",
         "NUANXIN_REPAIR_INTERVAL_S": "1",
     }
     asyncio.run(ensure_topics(Settings.from_env(env)))
@@ -59,9 +69,10 @@ def fault_settings(fault_env: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="package")
 def fault_engine(
-    fault_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    fault_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, shape: Shape
 ) -> Iterator[EngineUnderTest]:
-    with running(fault_env, tmp_path_factory.mktemp("fault-logs"), windows=False) as procs:
+    logs = tmp_path_factory.mktemp("fault-logs")
+    with running(fault_env, logs, shape, windows=False) as procs:
         yield procs
 
 

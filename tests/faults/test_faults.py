@@ -64,7 +64,7 @@ async def test_api_killed_between_admission_and_ack_is_released_by_the_repair_jo
         await answer  # the worker never got an answer, let alone a 2xx
     fault_engine.start_api()
 
-    # Bounded: unsettled after 4 s, the repair timer runs every second.
+    # Bounded: unsettled after 4 s (15 s on a cluster), the repair runs every second.
     async def settled():
         state = (await fredis.admissions.claim_record(cid, claim_id)).get("state")
         pending = await fredis.settlement.unsettled_before(cid, EVERYTHING)
@@ -118,8 +118,9 @@ async def test_broker_down_answers_503_promptly_undoes_and_resumes_without_api_r
         # The local broker keeps topics in memory: it comes back empty on the same port.
         fault_stack.start_server("broker")
         await ensure_topics(fault_settings)
-    fault_engine.kill_stream()  # its consumer group and offsets went with the broker
-    fault_engine.start_stream()
+    # Their consumer groups and offsets went with the broker.
+    for _ in range(fault_engine.kill_streams()):
+        fault_engine.start_stream()
 
     async with client(fault_engine) as http:  # the same API process, never restarted
 
@@ -188,8 +189,7 @@ async def test_redis_lost_stops_answers_until_reconcile_repair_rebuilds_it(
         lambda: fdb.fetchval("SELECT count(*) FROM redemptions WHERE campaign_id = $1", cid)
     )
 
-    fault_stack.stop_server("redis")
-    fault_stack.start_server("redis", wipe=True)
+    fault_stack.lose_redis()
     async with client(fault_engine) as http:
         # No answers from an empty Redis: not a new claim, not a repeat, not a redemption.
         new = await http.post(claims_url(cid), headers=ffactory.worker_headers(workers[4], "k"))
@@ -266,7 +266,7 @@ async def test_api_killed_mid_redemption_or_reversal_is_settled_by_the_repair_jo
         await answer  # the terminal never got an answer
     fault_engine.start_api()
 
-    # Bounded: unsettled after 4 s, the repair timer runs every second.
+    # Bounded: unsettled after 4 s (15 s on a cluster), the repair runs every second.
     await wait_for(lambda: _unsettled_is_empty(fredis, cid), timeout_s=30)
     if kind == "reversal":
         killed = Decision("reversal", cid, reversal_id_for(cid, merchant, "killed"))
@@ -334,12 +334,11 @@ async def test_redis_lost_with_work_in_flight_is_rebuilt_exactly(
         lambda: fdb.fetchval("SELECT count(*) = 2 FROM ledger WHERE campaign_id = $1", stored)
     )
     # A claim admitted while no stream worker runs: in the log, not yet in PostgreSQL.
-    fault_engine.kill_stream()
+    stream_workers = fault_engine.kill_streams()
     in_flight = await fhttp.post(claims_url(capped), headers=ffactory.worker_headers(late, "k"))
     assert in_flight.status_code == 201, in_flight.text
 
-    fault_stack.stop_server("redis")
-    fault_stack.start_server("redis", wipe=True)
+    fault_stack.lose_redis()
     repaired = reconcile(fault_env, "--repair")
     # Rebuilt; the one difference left is the claim the issuer has not reached yet.
     assert f"cap {group}: rebuilt" in repaired.stderr, repaired.stderr
@@ -348,7 +347,8 @@ async def test_redis_lost_with_work_in_flight_is_rebuilt_exactly(
     assert repaired.stdout.splitlines() == [
         f"{capped}: claim {claim_id} is in the log but not a voucher yet"
     ]
-    fault_engine.start_stream()
+    for _ in range(stream_workers):
+        fault_engine.start_stream()
 
     async with client(fault_engine) as http:
         # The cap still holds: 600 spent, another 600 would pass 1,000 fen.

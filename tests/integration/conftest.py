@@ -24,6 +24,7 @@ from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import load_keyring, load_worker_token_keys
 from engine.settings import Settings
 from engine.stack.local import LocalStack
+from tests.conftest import Shape
 from tests.integration.engine_procs import EngineUnderTest, database, running
 
 RECEIVER_HOST = "127.0.0.77"
@@ -33,9 +34,9 @@ TEST_ACTOR = Actor("ops:test")
 
 
 @pytest.fixture(scope="session")
-def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def stack_env(tmp_path_factory: pytest.TempPathFactory, shape: Shape) -> Iterator[dict[str, str]]:
     state = tmp_path_factory.mktemp("stack")
-    stack = LocalStack(state, log=lambda *_: None)
+    stack = LocalStack(state, log=lambda *_: None, redis_cluster=shape.redis_cluster)
     env = stack.up()
     env = {
         **env,
@@ -72,9 +73,9 @@ def settings(stack_env: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="session")
 def engine(
-    stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, shape: Shape
 ) -> Iterator[EngineUnderTest]:
-    with running(stack_env, tmp_path_factory.mktemp("logs")) as procs:
+    with running(stack_env, tmp_path_factory.mktemp("logs"), shape=shape) as procs:
         yield procs
 
 

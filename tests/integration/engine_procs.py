@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -15,26 +15,38 @@ import asyncpg
 from engine.settings import Settings
 from engine.stack.engine_processes import EngineProcesses
 from engine.stack.processes import free_port
+from tests.conftest import Shape
 
 
 class EngineUnderTest(EngineProcesses):
     """The engine's supervisor with the test stack's environment and a metrics port for
-    the core stream worker."""
+    one core stream worker (the first started while none holds it)."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
-        metrics_port = free_port()
-        self.stream_metrics_url = f"http://127.0.0.1:{metrics_port}"
-        child_env = {**os.environ, **env, "NUANXIN_STREAM_METRICS_PORT": str(metrics_port)}
-        super().__init__(logs, env=child_env)
+        self.metrics_port = free_port()
+        self.stream_metrics_url = f"http://127.0.0.1:{self.metrics_port}"
+        self._metrics_holder: subprocess.Popen[bytes] | None = None
+        super().__init__(logs, env={**os.environ, **env})
+
+    def start_stream(self, extra_env: Mapping[str, str] | None = None) -> int:
+        holder = self._metrics_holder
+        port = 0 if holder is not None and holder.poll() is None else self.metrics_port
+        pid = super().start_stream({**(extra_env or {}), "NUANXIN_STREAM_METRICS_PORT": str(port)})
+        if port:
+            self._metrics_holder = self.streams[-1]
+        return pid
 
 
 @contextmanager
-def running(env: dict[str, str], logs: Path, windows: bool = True) -> Iterator[EngineUnderTest]:
-    """The API and the core stream worker (and the windows role), stopped on exit."""
+def running(
+    env: dict[str, str], logs: Path, shape: Shape, windows: bool = True
+) -> Iterator[EngineUnderTest]:
+    """The API and the core stream workers (and the windows role), stopped on exit."""
     procs = EngineUnderTest(env, logs)
     try:
-        procs.start_api(timeout_s=30)
-        procs.start_stream()
+        procs.start_api(processes=shape.api_processes, timeout_s=30)
+        for _ in range(shape.stream_workers):
+            procs.start_stream()
         if windows:
             procs.start_windows()
         yield procs

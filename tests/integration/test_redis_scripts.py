@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.exceptions import ResponseError
 
-from engine.adapters.redis import Redis, keys
+from engine.adapters.redis import Durability, NotReplicated, Redis, keys
 from engine.domain.admission import AdmitRequest
 from engine.domain.campaigns import Wave
 from engine.domain.redemption import RedeemRequest
@@ -288,9 +288,31 @@ async def test_group_commit_reloads_a_script_redis_lost(live):
 async def test_a_run_whose_keys_span_slots_is_refused_as_a_cluster_would(live):
     """The test stacks check every run's slots (NUANXIN_REDIS_CHECK_SLOTS): the whole
     suite on one Redis fails where a Redis Cluster would answer CROSSSLOT."""
-    assert live.admissions.scripts.check_slots
+    assert live.admissions.scripts.durability.check_slots
     one, other = keys.campaign("c-one"), keys.campaign("c-other")
     with pytest.raises(ResponseError, match="CROSSSLOT"):
         await live.admissions.scripts.run("expire", [one, other], [])
     with pytest.raises(ResponseError, match="CROSSSLOT"):
         await live.admissions.scripts.run_many("expire", [([one, other], [])])
+
+
+async def test_a_decision_no_replica_confirmed_is_not_answered_as_made(settings, live):
+    """With NUANXIN_REDIS_WAIT_REPLICAS set, a decision counts only once a replica holds
+    it: here there is none (the test stack's Redis has no replica, or the cluster run's
+    masters none), so the admission is made on the master and refused to the caller."""
+    waiting = Redis.connect(
+        settings.redis_url.get_secret_value(),
+        4,
+        Durability(check_slots=True, wait_replicas=1, wait_timeout_ms=50),
+    )
+    try:
+        cid = await new_campaign(live)
+        with pytest.raises(NotReplicated, match="0 of 1 replicas"):
+            await waiting.admissions.admit(req(cid, "c1", "w1"))
+        with pytest.raises(NotReplicated):
+            await waiting.throttles.rate("worker:w1", 60, 100)
+    finally:
+        await waiting.close()
+    # It was made on the master (the unsettled repair settles it like any unanswered one).
+    record = await live.admissions.claim_record(cid, "c1")
+    assert record["state"] == "pending"

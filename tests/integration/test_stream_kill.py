@@ -1,4 +1,8 @@
-"""Promise 3: a stream worker killed mid-batch loses nothing and duplicates nothing."""
+"""Promise 3: a stream worker killed mid-batch loses nothing and duplicates nothing.
+
+With one core stream worker, it is killed and started again. With several, one is killed
+while they work through the backlog together: the others take over its partitions.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ from tests.integration.engine_procs import assert_reconciled
 N = 3000  # enough work that the kill lands while batches are still being written
 
 
-async def test_sigkill_mid_batch_then_restart(http, factory, db, engine, stack_env):
+async def test_sigkill_mid_batch_then_restart(http, factory, db, engine, stack_env, shape):
     campaign = await factory.campaign(quota=N)
     cid = campaign["id"]
     workers = await factory.workers(N)
-    engine.kill_stream()
+    engine.kill_streams()
     try:
         sem = asyncio.Semaphore(100)
 
@@ -31,12 +35,14 @@ async def test_sigkill_mid_batch_then_restart(http, factory, db, engine, stack_e
         count = "SELECT count(*) FROM vouchers WHERE campaign_id = $1"
         assert await db.fetchval(count, cid) == 0
 
-        engine.start_stream()
+        for _ in range(shape.stream_workers):
+            engine.start_stream()
         partial = await wait_for(lambda: db.fetchval(count, cid), timeout_s=90, interval_s=0.01)
-        engine.kill_stream()
+        engine.kill_stream(0)
         assert 0 < partial < N, f"the kill came after the whole backlog ({partial} rows)"
     finally:
-        engine.start_stream()
+        if not engine.streams:
+            engine.start_stream()
 
     async def all_issued():
         n = await db.fetchval(count, cid)
@@ -55,3 +61,5 @@ async def test_sigkill_mid_batch_then_restart(http, factory, db, engine, stack_e
     view = (await http.get(f"/v1/campaigns/{cid}", headers=factory.ops)).json()
     assert (view["admitted"], view["issued"], view["remaining"]) == (N, N, 0)
     assert_reconciled(stack_env, "--campaign", cid)
+    while len(engine.streams) < shape.stream_workers:
+        engine.start_stream()  # the shape the next tests expect

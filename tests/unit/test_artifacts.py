@@ -19,11 +19,31 @@ from engine.settings import Settings
 def test_docker_compose_describes_the_deployment(repo_root):
     doc = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
     services = doc["services"]
-    assert {"kafka", "redis", "postgres", "api", "stream", "prepare"} <= set(services)
-    assert "controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft
+    assert {"postgres", "api", "stream", "prepare", "redis-cluster-init"} <= set(services)
+    brokers = [f"kafka-{i}" for i in (1, 2, 3)]
+    voters = services["kafka-1"]["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    for i, name in enumerate(brokers, 1):
+        env = services[name]["environment"]
+        assert "controller" in env["KAFKA_PROCESS_ROLES"]  # KRaft
+        assert env["KAFKA_NODE_ID"] == i and f"{i}@{name}:9093" in voters
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == (3, 2)
+    nodes = [n for n in services if n.startswith("redis-") and n[6:].isdigit()]
+    init = services["redis-cluster-init"]["command"][0]
+    assert len(nodes) == 9 and "--cluster-replicas 2" in init
+    assert all(f"{n}:6379" in init for n in nodes)
     for name in ("api", "stream"):
         env = services[name]["environment"]
-        assert env["NUANXIN_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env["NUANXIN_KAFKA_BOOTSTRAP"] == ",".join(f"{b}:9092" for b in brokers)
+        assert env["NUANXIN_REDIS_URL"].startswith("redis+cluster://")
+        assert env["NUANXIN_KAFKA_IDEMPOTENT_PRODUCER"] == "true"
+        assert (
+            env["NUANXIN_TOPIC_REPLICATION_FACTOR"],
+            env["NUANXIN_TOPIC_MIN_INSYNC_REPLICAS"],
+        ) == (
+            "3",
+            "2",
+        )
         assert (
             services[name]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
         )

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as redis
-
 from engine.adapters.redis.admissions import RedisAdmissions
-from engine.adapters.redis.connection import Scripts, connect
+from engine.adapters.redis.connection import (
+    CLUSTER_SCHEME,
+    Client,
+    Durability,
+    NotReplicated,
+    Scripts,
+    connect,
+)
 from engine.adapters.redis.credentials import RedisKeyCache
 from engine.adapters.redis.definitions import RedisDefinitions
 from engine.adapters.redis.figures import RedisFigures
@@ -21,10 +26,12 @@ from engine.adapters.redis.settlement import RedisSettlement
 from engine.adapters.redis.throttles import RedisThrottles
 from engine.settings import Settings
 
+__all__ = ["Durability", "NotReplicated", "Redis"]
+
 
 @dataclass
 class Redis:
-    client: redis.Redis
+    client: Client
     admissions: RedisAdmissions
     redemptions: RedisRedemptions
     settlement: RedisSettlement
@@ -35,25 +42,35 @@ class Redis:
     key_cache: RedisKeyCache
 
     @classmethod
-    def connect(cls, url: str, max_connections: int, check_slots: bool = False) -> Redis:
-        return cls.over(connect(url, max_connections), check_slots)
+    def connect(cls, url: str, max_connections: int, durability: Durability | None = None) -> Redis:
+        return cls.over(connect(url, max_connections), durability)
 
     @classmethod
     def from_settings(cls, settings: Settings, max_connections: int | None = None) -> Redis:
-        return cls.connect(
-            settings.redis_url.get_secret_value(),
-            max_connections or settings.redis_max_connections,
+        url = settings.redis_url.get_secret_value()
+        wanted = max_connections or settings.redis_max_connections
+        if url.startswith(CLUSTER_SCHEME):
+            # The cluster client raises rather than waits with none free: room for every
+            # claim and redemption a process takes on at once, beside the background.
+            wanted += settings.max_hot_in_flight
+        durability = Durability(
             settings.redis_check_slots,
+            settings.redis_wait_replicas,
+            settings.redis_wait_timeout_ms,
+            # Landed before the unsettled repair may release the record as unanswered.
+            max(0.0, settings.unsettled_after_s - settings.kafka_produce_timeout_s - 1),
         )
+        return cls.connect(url, wanted, durability)
 
     @classmethod
-    def over(cls, client: redis.Redis, check_slots: bool = False) -> Redis:
-        scripts = Scripts(client, check_slots)
+    def over(cls, client: Client, durability: Durability | None = None) -> Redis:
+        durability = durability or Durability()
+        scripts = Scripts(client, durability)
         return cls(
             client=client,
             admissions=RedisAdmissions(client, scripts),
             redemptions=RedisRedemptions(client, scripts),
-            settlement=RedisSettlement(client, scripts),
+            settlement=RedisSettlement(client, scripts, durability.confirm_retry_s),
             throttles=RedisThrottles(scripts),
             figures=RedisFigures(client),
             definitions=RedisDefinitions(client, scripts),

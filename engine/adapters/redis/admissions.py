@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import redis.asyncio as redis
-
 from engine.adapters.redis import keys, replies
-from engine.adapters.redis.connection import Arg, Scripts, text, texts
+from engine.adapters.redis.connection import Arg, Client, Scripts, text, texts
 from engine.domain.admission import Admission, AdmitRequest, CapReservation
 
 
 class RedisAdmissions:
-    def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
+    def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
         self.admit_group = scripts.group_commit("admit")
 

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote
 
 import redis.asyncio as redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from engine.metrics import REDIS_SCRIPT_DURATION
 
+# A single Redis or a Redis Cluster: every key the engine uses names its slot (keys.py),
+# so the adapters send the same commands to either.
+Client = redis.Redis | RedisCluster
+CLUSTER_SCHEME = "redis+cluster://"
 # What a script takes as an argument (redis-py encodes each).
 Arg = str | int | float | bytes
 # One run of a script: its KEYS and its ARGV.
 Run = tuple[Sequence[str], Sequence[Arg]]
+# Replies after which a run is sent again, and how many times (replies()).
+_RESENT = (NoScriptError, RedisConnectionError)
+_RESENDS = 4
 SCRIPT_NAMES = (
     "admit",
     "release_claim",
@@ -41,7 +51,11 @@ SCRIPT_NAMES = (
 )
 
 
-def connect(url: str, max_connections: int) -> redis.Redis:
+def connect(url: str, max_connections: int) -> Client:
+    """A client for `redis://...` (one server) or `redis+cluster://[user:password@]host:port,
+    host:port,...` (a cluster found from any of the nodes named)."""
+    if url.startswith(CLUSTER_SCHEME):
+        return _cluster(url, max_connections)
     # BlockingConnectionPool waits for a free connection under a burst instead of raising.
     # A pooled connection that died with a Redis restart fails when used; the command was
     # not sent, so it is retried on a fresh connection (only connection errors: a timeout
@@ -56,22 +70,74 @@ def connect(url: str, max_connections: int) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
+def cluster_address(url: str) -> tuple[list[tuple[str, int]], str | None, str | None]:
+    """The nodes, user name and password a `redis+cluster://` URL names."""
+    rest = url.removeprefix(CLUSTER_SCHEME).rstrip("/")
+    user = password = None
+    if "@" in rest:
+        credentials, rest = rest.rsplit("@", 1)
+        user, _, password = credentials.partition(":")
+        user, password = unquote(user) or None, unquote(password) or None
+    nodes = []
+    for part in rest.split(","):
+        host, sep, port = part.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"a cluster node must be host:port, not {part.strip()!r}")
+        nodes.append((host, int(port)))
+    return nodes, user, password
+
+
+def _cluster(url: str, max_connections: int) -> RedisCluster:
+    nodes, user, password = cluster_address(url)
+    # Between tries the client asks the cluster for its slots again; its tries (about 7 s
+    # in all) span a failover's election (cluster-node-timeout plus a vote).
+    # `max_connections` is per node; past it the cluster client raises instead of
+    # waiting, so Redis.from_settings gives it room for every request in flight.
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+        username=user,
+        password=password,
+        max_connections=max_connections,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 10),
+        retry_on_error=[RedisConnectionError],
+    )
+
+
 def one_slot(script: str, keys: Sequence[str]) -> None:
     """Raise what a Redis Cluster answers when a script's keys span slots."""
     if len({key_slot(k.encode()) for k in keys}) > 1:
         raise ResponseError(f"CROSSSLOT {script}: keys in request don't hash to the same slot")
 
 
-class Scripts:
-    """Every script read from the package once and run by EVALSHA (reloaded on NOSCRIPT).
+class NotReplicated(RedisError):
+    """A decision was made on a Redis master, but fewer replicas than required confirmed
+    it in time: a failover now could lose it, so it is not answered as made (503; the
+    unsettled repair releases it if it stands)."""
 
-    `check_slots`: refuse a run whose keys do not all hash to one slot, as a Redis
+
+@dataclass(frozen=True)
+class Durability:
+    """`check_slots`: refuse a run whose keys do not all hash to one slot, as a Redis
     Cluster would (CROSSSLOT). A single Redis accepts such a run, so the test stacks turn
     this on: the suite on one Redis then fails where a cluster would.
-    """
 
-    def __init__(self, client: redis.Redis, check_slots: bool = False) -> None:
-        self.client, self.check_slots = client, check_slots
+    `wait_replicas`: replicas that must hold each decision before it counts (Redis's
+    WAIT after every pipeline of runs, on each master they went to); 0: none asked.
+
+    `confirm_retry_s`: how long a decision's confirmation, refused by Redis, is sent
+    again (RedisSettlement)."""
+
+    check_slots: bool = False
+    wait_replicas: int = 0
+    wait_timeout_ms: int = 500
+    confirm_retry_s: float = 0.0
+
+
+class Scripts:
+    """Every script read from the package once and run by EVALSHA (reloaded on NOSCRIPT)."""
+
+    def __init__(self, client: Client, durability: Durability | None = None) -> None:
+        self.client, self.durability = client, durability or Durability()
         folder = resources.files("engine.adapters.redis") / "lua"
         self._scripts: dict[str, AsyncScript] = {
             name: client.register_script((folder / f"{name}.lua").read_text())
@@ -82,14 +148,12 @@ class Scripts:
         return GroupCommit(self, name)
 
     async def run(self, name: str, keys: Sequence[str], args: Sequence[Arg] = ()) -> Any:
-        if self.check_slots:
-            one_slot(name, keys)
-        with REDIS_SCRIPT_DURATION.labels(name).time():
-            return await self._scripts[name](keys=list(keys), args=list(args))
+        """One run, by the same path as many (resent, and waited for, alike)."""
+        return (await self.run_many(name, [(keys, args)]))[0]
 
     def words(self, name: str, keys: Sequence[str], args: Sequence[Arg]) -> list[Arg]:
         """One run as EVALSHA takes it after the sha: numkeys, keys, args."""
-        if self.check_slots:
+        if self.durability.check_slots:
             one_slot(name, keys)
         return [len(keys), *keys, *args]
 
@@ -105,24 +169,72 @@ class Scripts:
 
     async def replies(self, name: str, runs: Sequence[Sequence[Arg]]) -> list[Any]:
         """Each run's reply or error, in order: one pipeline of plain EVALSHAs (redis-py's
-        script pipelines ask SCRIPT EXISTS first, a round trip more per batch). A run
-        answered NOSCRIPT (Redis lost its script cache, so it did not run) is loaded and
-        run again; each run is `words()` of its keys and args."""
+        script pipelines ask SCRIPT EXISTS first, a round trip more per batch); each run is
+        `words()` of its keys and args.
+
+        Sent again: a run answered NOSCRIPT (Redis lost its script cache, so it did not
+        run; the script is loaded first), and one whose connection broke (a server
+        restarted or failed over). A broken connection may have run it: each decision is
+        kept on the record its ARGV names (claim, redemption...), so a second run answers
+        as the first did; a rate counter may count that request twice."""
         script = self._scripts[name]
         replies = await self._pipeline(script.sha, runs)
-        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
-        if missing:
-            script.sha = await self.client.script_load(script.script)
-            again = await self._pipeline(script.sha, [runs[i] for i in missing])
-            for i, reply in zip(missing, again, strict=True):
+        for attempt in range(_RESENDS):
+            failed = [i for i, r in enumerate(replies) if isinstance(r, _RESENT)]
+            if not failed:
+                break
+            if any(isinstance(replies[i], NoScriptError) for i in failed):
+                script.sha = await self.client.script_load(script.script)
+            else:
+                await asyncio.sleep(0.05 * 2**attempt)
+            again = await self._pipeline(script.sha, [runs[i] for i in failed])
+            for i, reply in zip(failed, again, strict=True):
                 replies[i] = reply
         return replies
 
     async def _pipeline(self, sha: str, runs: Sequence[Sequence[Arg]]) -> list[Any]:
+        wanted, timeout_ms = self.durability.wait_replicas, self.durability.wait_timeout_ms
+        masters = await self._masters(runs) if wanted else {}
         async with self.client.pipeline(transaction=False) as pipe:
             for words in runs:
-                pipe.evalsha(sha, *words)  # type: ignore[arg-type]
-            return await pipe.execute(raise_on_error=False)
+                # Not pipe.evalsha: redis-py's cluster pipeline refuses it, in case a
+                # script's keys span nodes. Ours never do (tests/unit/test_lua_keys.py and
+                # check_slots), and the cluster client routes each run by its first key.
+                pipe.execute_command("EVALSHA", sha, *words)
+            # After the runs, a WAIT on each master they went to: within a pipeline a
+            # master's commands share one connection, which is what WAIT waits for.
+            for node in {name: node for name, node in masters.values()}.values():
+                target = {"target_nodes": node} if node is not None else {}
+                pipe.execute_command("WAIT", wanted, timeout_ms, **target)
+            try:
+                replies: list[Any] = await pipe.execute(raise_on_error=False)
+            except AttributeError as exc:
+                # redis-py's cluster client, retrying another pipeline through a failover,
+                # closes every node connection; one this pipeline was opening then has no
+                # socket. The runs were not sent: a connection error (503, safe to retry).
+                raise RedisConnectionError(f"connection closed while in use: {exc}") from exc
+        if not masters:
+            return replies
+        answers = replies[: len(runs)]
+        names = list(dict.fromkeys(name for name, _ in masters.values()))
+        confirmed = dict(zip(names, replies[len(runs) :], strict=True))
+        for i, (name, _) in masters.items():
+            held = confirmed[name]
+            short = isinstance(held, Exception) or int(held) < wanted
+            if short and not isinstance(answers[i], Exception):
+                answers[i] = NotReplicated(f"{held} of {wanted} replicas confirmed in time")
+        return answers
+
+    async def _masters(self, runs: Sequence[Sequence[Arg]]) -> dict[int, tuple[str, Any]]:
+        """Run index -> (name, node) of the master serving its slot; one Redis: no node."""
+        if not isinstance(self.client, RedisCluster):
+            return {i: ("", None) for i in range(len(runs))}
+        await self.client.initialize()  # the slots are known once it has been
+        found = {}
+        for i, words in enumerate(runs):  # words: numkeys, keys..., args...
+            node = self.client.nodes_manager.get_node_from_slot(key_slot(str(words[1]).encode()))
+            found[i] = (node.name, node)
+        return found
 
 
 class GroupCommit:

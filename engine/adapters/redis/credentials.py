@@ -10,15 +10,13 @@ the revoked key back, and the request after the revocation finds the tombstone.
 
 from __future__ import annotations
 
-import redis.asyncio as redis
-
 from engine.adapters.redis import keys
-from engine.adapters.redis.connection import Scripts, text
+from engine.adapters.redis.connection import Client, Scripts, text
 from engine.domain.api_keys import REVOKED, key_digest
 
 
 class RedisKeyCache:
-    def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
+    def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client = client
         self.look_up = scripts.group_commit("merchant_key")
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-import redis.asyncio as redis
-
 from engine.adapters.redis import keys, replies
-from engine.adapters.redis.connection import Run, Scripts, fields, texts
+from engine.adapters.redis.connection import Client, Run, Scripts, fields, texts
 from engine.domain.campaigns import Campaign
 
 
@@ -39,7 +37,7 @@ def _ms(moment: datetime) -> int:
 
 
 class RedisDefinitions:
-    def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
+    def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
 
     async def init_campaign(self, c: Campaign) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-import redis.asyncio as redis
-
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
-from engine.adapters.redis.connection import text
+from engine.adapters.redis.connection import Client, text
 from engine.domain.stock import Counters
 
 # The counters kept in the campaign hash, as the domain names them.
@@ -16,7 +14,7 @@ _COUNTERS = tuple(f.name for f in dataclasses.fields(Counters))
 
 
 class RedisFigures:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
         # Refusal counts feed the dashboard only: gathered in memory, written in batches.
         self.refusals: BackgroundBatch[tuple[str, str]] = BackgroundBatch(

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import redis.asyncio as redis
-
 from engine.adapters.redis import keys
-from engine.adapters.redis.connection import fields, text, texts
+from engine.adapters.redis.connection import Client, fields, text, texts
 from engine.adapters.redis.definitions import definition_fields
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
@@ -22,7 +20,7 @@ _CHUNK = 2000
 
 
 class RedisRebuild:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
 
     async def has_state(self, campaign_id: str) -> bool:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import redis.asyncio as redis
-
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
-from engine.adapters.redis.connection import Run, Scripts, text, texts
+from engine.adapters.redis.connection import Client, Run, Scripts, text, texts
 from engine.domain.settlement import Activation, Decision
 
 _KEY_OF = {"claim": keys.claim, "redemption": keys.redemption, "reversal": keys.reversal}
@@ -25,12 +23,15 @@ def _settling(d: Decision) -> list[str]:
 
 
 class RedisSettlement:
-    def __init__(self, client: redis.Redis, scripts: Scripts) -> None:
+    def __init__(self, client: Client, scripts: Scripts, confirm_retry_s: float = 0.0) -> None:
+        """`confirm_retry_s`: how long a confirmation Redis refused is tried again."""
         self.client, self.scripts = client, scripts
-        # Confirming only lets a repeated request answer before a stream worker has taken
-        # the record; safety never depends on it, so it need not delay the answer.
+        # The answer need not wait for its confirmation, but the confirmation must land:
+        # an acknowledged record left 'pending' is released by the unsettled repair once
+        # older than its delay, unless a stream worker took it first. So a confirmation
+        # Redis refused (restart, failover) is sent again, for less than that delay.
         self.confirms: BackgroundBatch[tuple[Decision, int]] = BackgroundBatch(
-            "confirm batch", self._confirm_batch
+            "confirm batch", self._confirm_batch, retry_for_s=confirm_retry_s
         )
 
     async def confirm(self, d: Decision, serial: int) -> str:
