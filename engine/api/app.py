@@ -15,6 +15,7 @@ from engine.api import problems
 from engine.api.auth import authenticate_bulk
 from engine.api.hot_routes import HotRoutes
 from engine.api.middleware import BodyLimit, RequestContext
+from engine.api.operation_ids import operation_id
 from engine.api.routes import merchants, ops, public, workers
 from engine.api.services import Services
 from engine.settings import Settings
@@ -31,11 +32,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="Nuanxin voucher engine",
-        version="1.0.0",
+        version="1.1.0",
         description="Claim, issue and redeem union benefit vouchers.",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     # Routes are matched in order: the hot ones (claims, redemptions) first.
     for router in (workers.router, merchants.router, public.router, ops.router):

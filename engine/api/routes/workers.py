@@ -46,19 +46,27 @@ def count_refused_claim(s: Services, campaign_id: str, exc: EngineError) -> None
         s.redis.figures.count_refusal_soon(campaign_id, exc.slug)
 
 
+NO_FACE_VALUE = ClaimIn()
 ClaimingWorker = Annotated[WorkerIdentity, Depends(verified_worker)]
 
 
-@router.post("/campaigns/{campaign_id}/claims", status_code=201, response_model=ClaimOut)
+# The body is required in the contract (`{}` when the campaign has one face value), so a
+# generated client always sends one; a request without a body is still taken as `{}`.
+@router.post(
+    "/campaigns/{campaign_id}/claims",
+    status_code=201,
+    response_model=ClaimOut,
+    openapi_extra={"requestBody": {"required": True}},
+)
 async def claim(
     request: Request,
     campaign_id: CampaignId,
     who: ClaimingWorker,
     idempotency_key: IdempotencyKey = None,
-    body: ClaimIn | None = None,
+    body: ClaimIn = NO_FACE_VALUE,
 ) -> JSONResponse:
     key = check_idempotency_key(idempotency_key)
-    face = body.face_value_fen if body is not None else None
+    face = body.face_value_fen
     try:
         answer = await services(request).claims.claim(
             campaign_id, who, key, request.state.request_id, face
