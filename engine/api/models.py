@@ -293,6 +293,49 @@ class RedemptionOut(BaseModel):
     redeemed_at: str
 
 
+class VerifyOut(BaseModel):
+    """What a till sees before redeeming: genuine, and redeemable here now or why not."""
+
+    genuine: bool
+    campaign_id: str
+    serial: int
+    key_id: int = Field(description="the signing key's id (GET /v1/keys)")
+    valid_until: str
+    face_value_fen: int | None = Field(description="only for an enrolled merchant")
+    balance_fen: int | None = Field(description="stored value, for an enrolled merchant")
+    stored_value: bool
+    redeemable: bool
+    reason: str | None = Field(
+        description="why not redeemable: a problem type slug, not-yet-issued or not-enrolled"
+    )
+
+
+class ReversalOut(BaseModel):
+    reversal_id: str
+    redemption_id: str
+    campaign_id: str
+    serial: int
+    amount_fen: int
+    reversed_at: str
+
+
+class OfflineResultOut(BaseModel):
+    """One uploaded item's outcome: `redemption` when accepted; `reason` (a problem type
+    slug) and `detail` when a conflict (with who redeemed it and when) or rejected."""
+
+    model_config = ConfigDict(extra="allow")
+    index: int
+    idempotency_key: str
+    status: Literal["accepted", "conflict", "rejected"]
+    redemption: RedemptionOut | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+
+class OfflineBatchOut(BaseModel):
+    results: list[OfflineResultOut]
+
+
 class OfflineItemIn(ClosedBody):
     code: Code
     idempotency_key: Annotated[str, Field(pattern=IDEMPOTENCY_KEY.pattern)]

@@ -115,8 +115,10 @@ class LocalStack:
             self.down()
         state = StackState()
         try:
-            redis_url = self._start_redis_cluster(state) if self.redis_cluster else None
-            redis_url = redis_url or f"redis://127.0.0.1:{self._start_redis(state)}/0"
+            if self.redis_cluster:
+                redis_url = self._start_redis_cluster(state)
+            else:
+                redis_url = f"redis://127.0.0.1:{self._start_redis(state)}/0"
             db_url = self._start_postgres(state)
             kafka = self._start_broker(state)
         except BaseException:

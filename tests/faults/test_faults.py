@@ -150,6 +150,14 @@ async def test_postgres_down_admission_goes_on_and_issuance_catches_up(
     r = await fhttp.post(claims_url(cid), headers=ffactory.worker_headers(workers[0], "k"))
     assert r.status_code == 201, r.text
     await issued(fdb, cid, 1)
+    # Each API process serves the definition it last read: with several, repeat the claim
+    # (same key, same answer) on new connections until every process has read it.
+    for _ in range(16):
+        async with client(fault_engine) as http:
+            again = await http.post(
+                claims_url(cid), headers=ffactory.worker_headers(workers[0], "k")
+            )
+        assert again.status_code == 201, again.text
 
     fault_stack.stop_server("postgres")
     try:

@@ -173,14 +173,18 @@ class Scripts:
         `words()` of its keys and args.
 
         Sent again: a run answered NOSCRIPT (Redis lost its script cache, so it did not
-        run; the script is loaded first), and one whose connection broke (a server
-        restarted or failed over). A broken connection may have run it: each decision is
-        kept on the record its ARGV names (claim, redemption...), so a second run answers
-        as the first did; a rate counter may count that request twice."""
+        run; the script is loaded first), one whose connection broke (a server restarted
+        or failed over) and, once, one no replica confirmed (the slots may have moved). A
+        run sent again may have run already: each decision is kept on the record its ARGV
+        names (claim, redemption...), so a second run answers as the first did; a rate
+        counter may count that request twice."""
         script = self._scripts[name]
         replies = await self._pipeline(script.sha, runs)
         for attempt in range(_RESENDS):
-            failed = [i for i, r in enumerate(replies) if isinstance(r, _RESENT)]
+            # Not replicated, once: the WAIT went to the master the client knew, and a run
+            # redirected (MOVED) to a new one is waited for only when sent again.
+            resent = (*_RESENT, NotReplicated) if attempt == 0 else _RESENT
+            failed = [i for i, r in enumerate(replies) if isinstance(r, resent)]
             if not failed:
                 break
             if any(isinstance(replies[i], NoScriptError) for i in failed):
@@ -208,11 +212,15 @@ class Scripts:
                 pipe.execute_command("WAIT", wanted, timeout_ms, **target)
             try:
                 replies: list[Any] = await pipe.execute(raise_on_error=False)
-            except AttributeError as exc:
+            except (AttributeError, RuntimeError) as exc:
+                if not isinstance(self.client, RedisCluster):
+                    raise
                 # redis-py's cluster client, retrying another pipeline through a failover,
-                # closes every node connection; one this pipeline was opening then has no
-                # socket. The runs were not sent: a connection error (503, safe to retry).
-                raise RedisConnectionError(f"connection closed while in use: {exc}") from exc
+                # closes every node connection; one this pipeline was writing to then has
+                # no socket (or a closed transport). Nothing was sent: each run answers a
+                # connection error, and replies() sends it again.
+                broken = RedisConnectionError(f"connection closed while in use: {exc!r}")
+                return [broken] * len(runs)
         if not masters:
             return replies
         answers = replies[: len(runs)]

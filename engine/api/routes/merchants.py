@@ -15,11 +15,14 @@ from engine.api.models import (
     IdempotencyKey,
     MerchantIdPath,
     OfflineBatchIn,
+    OfflineBatchOut,
     RedemptionIn,
     RedemptionOut,
     ReversalIn,
+    ReversalOut,
     TerminalId,
     VerifyIn,
+    VerifyOut,
     WebhookIn,
 )
 from engine.api.responses import ERRORS
@@ -59,7 +62,7 @@ async def redeem(
     return JSONResponse(answer.as_dict(), status_code=201)
 
 
-@router.post("/redemptions/batch")
+@router.post("/redemptions/batch", response_model=OfflineBatchOut)
 async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) -> dict[str, Any]:
     """Redemptions a terminal recorded while offline, applied in order; one outcome each."""
     items = [
@@ -72,7 +75,7 @@ async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) 
     return {"results": results}
 
 
-@router.post("/reversals", status_code=201)
+@router.post("/reversals", status_code=201, response_model=ReversalOut)
 async def reverse(
     body: ReversalIn, request: Request, who: Merchant, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -89,7 +92,7 @@ async def reverse(
     return answer
 
 
-@router.post("/codes/verify")
+@router.post("/codes/verify", response_model=VerifyOut)
 async def verify(
     body: VerifyIn, request: Request, who: Merchant, terminal: TerminalId = None
 ) -> dict[str, Any]:
