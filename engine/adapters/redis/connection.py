@@ -198,7 +198,7 @@ class Scripts:
 
     async def _pipeline(self, sha: str, runs: Sequence[Sequence[Arg]]) -> list[Any]:
         wanted, timeout_ms = self.durability.wait_replicas, self.durability.wait_timeout_ms
-        masters = await self._masters(runs) if wanted else {}
+        masters, nodes = await self._masters(runs) if wanted else ([], {})
         async with self.client.pipeline(transaction=False) as pipe:
             for words in runs:
                 # Not pipe.evalsha: redis-py's cluster pipeline refuses it, in case a
@@ -207,7 +207,7 @@ class Scripts:
                 pipe.execute_command("EVALSHA", sha, *words)
             # After the runs, a WAIT on each master they went to: within a pipeline a
             # master's commands share one connection, which is what WAIT waits for.
-            for node in {name: node for name, node in masters.values()}.values():
+            for node in nodes.values():
                 target = {"target_nodes": node} if node is not None else {}
                 pipe.execute_command("WAIT", wanted, timeout_ms, **target)
             try:
@@ -224,25 +224,26 @@ class Scripts:
         if not masters:
             return replies
         answers = replies[: len(runs)]
-        names = list(dict.fromkeys(name for name, _ in masters.values()))
-        confirmed = dict(zip(names, replies[len(runs) :], strict=True))
-        for i, (name, _) in masters.items():
-            held = confirmed[name]
+        confirmed = dict(zip(nodes, replies[len(runs) :], strict=True))
+        for i, master in enumerate(masters):
+            held = confirmed[master]
             short = isinstance(held, Exception) or int(held) < wanted
             if short and not isinstance(answers[i], Exception):
                 answers[i] = NotReplicated(f"{held} of {wanted} replicas confirmed in time")
         return answers
 
-    async def _masters(self, runs: Sequence[Sequence[Arg]]) -> dict[int, tuple[str, Any]]:
-        """Run index -> (name, node) of the master serving its slot; one Redis: no node."""
+    async def _masters(self, runs: Sequence[Sequence[Arg]]) -> tuple[list[str], dict[str, Any]]:
+        """The name of the master serving each run's slot, and those masters by name (one
+        Redis: one nameless master, no node to target)."""
         if not isinstance(self.client, RedisCluster):
-            return {i: ("", None) for i in range(len(runs))}
+            return [""] * len(runs), {"": None}
         await self.client.initialize()  # the slots are known once it has been
-        found = {}
-        for i, words in enumerate(runs):  # words: numkeys, keys..., args...
+        names, nodes = [], {}
+        for words in runs:  # words: numkeys, keys..., args...
             node = self.client.nodes_manager.get_node_from_slot(key_slot(str(words[1]).encode()))
-            found[i] = (node.name, node)
-        return found
+            names.append(node.name)
+            nodes[node.name] = node
+        return names, nodes
 
 
 class GroupCommit:
