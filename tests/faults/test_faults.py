@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from engine.adapters.kafka import ensure_topics
-from engine.adapters.redis import Redis
+from engine.adapters.redis import Redis, keys
+from engine.adapters.redis.connection import Scripts
 from engine.domain.admission import claim_id_for, redemption_id_for, reversal_id_for
 from engine.domain.settlement import Decision
 from tests.faults.conftest import client, pause, resume, server_pid
@@ -381,3 +382,30 @@ async def test_redis_lost_with_work_in_flight_is_rebuilt_exactly(
     rows = await issued(fdb, capped, 3)
     assert sorted(r["worker_id"] for r in rows) == sorted([spender, late, fresh])
     assert_reconciled(fault_env)
+
+
+async def test_runs_after_a_redis_restart_outlast_a_pool_of_dead_connections(
+    fault_stack, fault_env, fault_settings
+):
+    # Many pipelines at once leave many idle connections per node; a restart breaks them
+    # all. Each run is resent a few times only, so the pool must be cleared, not drained.
+    live = Redis.from_settings(fault_settings, 64)
+    scripts = Scripts(live.client)
+
+    async def rate(caller: int) -> object:
+        try:
+            return await scripts.run("throttle", [keys.rate(f"w-{caller}")], [60, "1", 10**6])
+        except Exception as exc:  # noqa: BLE001 - counted below
+            return exc
+
+    try:
+        warm = await asyncio.gather(*(rate(i) for i in range(150)))
+        assert not [a for a in warm if isinstance(a, Exception)]
+        fault_stack.lose_redis()
+        after = [await rate(i) for i in range(150)]
+        failed = [a for a in after if isinstance(a, Exception)]
+        assert not failed, f"{len(failed)} of 150 runs failed after the restart: {failed[0]!r}"
+    finally:
+        await live.close()
+        repaired = reconcile(fault_env, "--repair")
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr

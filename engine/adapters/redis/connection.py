@@ -190,6 +190,8 @@ class Scripts:
             if any(isinstance(replies[i], NoScriptError) for i in failed):
                 script.sha = await self.client.script_load(script.script)
             else:
+                if any(isinstance(replies[i], RedisConnectionError) for i in failed):
+                    await self._drop_idle_connections()
                 await asyncio.sleep(0.05 * 2**attempt)
             again = await self._pipeline(script.sha, [runs[i] for i in failed])
             for i, reply in zip(failed, again, strict=True):
@@ -231,6 +233,17 @@ class Scripts:
             if short and not isinstance(answers[i], Exception):
                 answers[i] = NotReplicated(f"{held} of {wanted} replicas confirmed in time")
         return answers
+
+    async def _drop_idle_connections(self) -> None:
+        """After a broken connection, close the idle ones too: a restarted server broke
+        them all, and a pool of dead connections would outlast every resend (a re-formed
+        cluster left 5 runs in 300 failed after four)."""
+        if isinstance(self.client, RedisCluster):
+            for node in self.client.get_nodes():
+                node.update_active_connections_for_reconnect()
+                await node.disconnect_free_connections()
+        else:
+            await self.client.connection_pool.disconnect(inuse_connections=False)
 
     async def _masters(self, runs: Sequence[Sequence[Arg]]) -> tuple[list[str], dict[str, Any]]:
         """The name of the master serving each run's slot, and those masters by name (one
