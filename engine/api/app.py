@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -43,15 +43,37 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (workers.router, merchants.router, public.router, ops.router):
         app.include_router(router)
     static = resources.files("engine.api") / "static"
-    # The page and its scripts hold no data; every figure comes from the ops API.
-    app.mount("/ops/static", StaticFiles(directory=str(static)), name="ops-static")
-
-    @app.get("/ops", include_in_schema=False)
-    async def dashboard() -> FileResponse:
-        return FileResponse(str(static / "ops.html"), media_type="text/html")
+    # The pages and their scripts hold no data; everything comes from the API, with the
+    # caller's own credential.
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for path, page in PAGES.items():
+        app.add_api_route(path, _page(str(static / page)), include_in_schema=False, name=page)
 
     problems.install(app)
     return app
+
+
+# The worker's page (the union's app opens it in a web view), the till's, the dashboard.
+PAGES = {"/w/": "worker.html", "/m/": "merchant.html", "/ops": "ops.html"}
+# Scripts and styles from this origin only (the QR reader compiles WebAssembly); the
+# camera only for the till; no page may be framed by another site.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' blob: data:;"
+        " style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+def _page(file: str) -> Callable[[], Awaitable[FileResponse]]:
+    async def page() -> FileResponse:
+        return FileResponse(file, media_type="text/html", headers=PAGE_HEADERS)
+
+    return page
 
 
 def served_app(app: FastAPI, settings: Settings) -> ASGIApp:

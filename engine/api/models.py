@@ -81,6 +81,7 @@ class LotteryIn(ClosedBody):
 class CampaignIn(ClosedBody):
     id: CampaignId
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    name_en: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     quota: Count
     face_value_fen: Count
     per_worker_limit: Annotated[int, Field(ge=1, le=1000)]
@@ -132,6 +133,7 @@ class CampaignIn(ClosedBody):
                 "partner_pool",
                 "stored_value",
                 "reversal_window_s",
+                "name_en",
             },
         )
         return with_options(base, opts)
@@ -172,6 +174,7 @@ class CampaignOut(BaseModel):
     version: int
     number: int
     name: str
+    name_en: str | None = None
     quota: int
     face_value_fen: int
     max_spend_fen: int
@@ -270,10 +273,6 @@ class ClaimStatusOut(BaseModel):
     voucher: VoucherOut | None
 
 
-class VouchersOut(BaseModel):
-    vouchers: list[VoucherOut]
-
-
 Code = Annotated[str, Field(min_length=1, max_length=256)]
 TerminalId = Annotated[str | None, Header(alias="X-Terminal-Id", max_length=64)]
 
@@ -298,6 +297,8 @@ class VerifyOut(BaseModel):
 
     genuine: bool
     campaign_id: str
+    campaign_name: str
+    campaign_name_en: str | None
     serial: int
     key_id: int = Field(description="the signing key's id (GET /v1/keys)")
     valid_until: str

@@ -23,10 +23,12 @@ from engine.usecases.investigations import Investigations
 from engine.usecases.lottery import Lotteries
 from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.merchants import Merchants
+from engine.usecases.offers import Offers
 from engine.usecases.operators import Operators
 from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.redemptions import Redemptions
 from engine.usecases.stats import Stats
+from engine.usecases.till import Till
 from engine.usecases.worker_tokens import WorkerTokens
 from engine.usecases.workers import Workers
 
@@ -47,6 +49,8 @@ class Services:
     merchants: Merchants
     merchant_keys: MerchantKeys
     stats: Stats
+    offers: Offers
+    till: Till
     investigations: Investigations
     operators: Operators
     credential_guard: CredentialGuard
@@ -92,6 +96,9 @@ class Services:
             campaigns=campaigns,
             clock=clock,
         )
+        stats = Stats(
+            figures=live.figures, records=db, admin=admin, campaigns=campaigns, clock=clock
+        )
         services = cls(
             settings=settings,
             redis=live,
@@ -105,8 +112,15 @@ class Services:
                 ttl_s=settings.worker_token_ttl_s,
             ),
             admin=admin,
-            stats=Stats(
-                figures=live.figures, records=db, admin=admin, campaigns=campaigns, clock=clock
+            stats=stats,
+            till=Till(records=db, campaigns=campaigns, clock=clock),
+            offers=Offers(
+                records=db,
+                campaigns=campaigns,
+                profiles=profiles,
+                vouchers=db,
+                stats=stats,
+                clock=clock,
             ),
             investigations=Investigations(
                 live=live.definitions,

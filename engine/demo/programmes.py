@@ -18,7 +18,8 @@ LEISURE_CAP = {"id": "spring-leisure", "period": "month", "max_fen": 20_000}  # 
 @dataclass(frozen=True)
 class Programme:
     slug: str
-    name: str
+    name: str  # as the union publishes it
+    name_en: str
     quota: int
     face_value_fen: int
     categories: list[str]
@@ -34,6 +35,7 @@ PROGRAMMES = [
     # 200,000 coupons released as 20,000 a day; unclaimed stock rolls over.
     Programme(
         "metro",
+        "地铁半价券",
         "Metro half-price coupons",
         200_000,
         300,
@@ -43,6 +45,7 @@ PROGRAMMES = [
     ),
     Programme(
         "fuel",
+        "加油券",
         "Fuel discount vouchers",
         80_000,
         _yuan(50),
@@ -52,6 +55,7 @@ PROGRAMMES = [
     ),
     Programme(
         "ev-charging",
+        "充电券",
         "EV charging coupons",
         50_000,
         _yuan(20),
@@ -62,6 +66,7 @@ PROGRAMMES = [
     # 3,000 vouchers, 80 yuan on average: the value is chosen per claim within 50-110 yuan.
     Programme(
         "battery",
+        "电池更换补贴",
         "Battery replacement",
         3_000,
         _yuan(80),
@@ -76,6 +81,7 @@ PROGRAMMES = [
     # 1,000 data cards supplied by the operator as codes.
     Programme(
         "data-card",
+        "流量卡",
         "Mobile data cards",
         1_000,
         _yuan(200),
@@ -85,6 +91,7 @@ PROGRAMMES = [
     ),
     Programme(
         "books",
+        "购书券",
         "Book vouchers",
         20_000,
         _yuan(50),
@@ -94,6 +101,7 @@ PROGRAMMES = [
     ),
     Programme(
         "culture-tourism",
+        "文旅消费券",
         "Culture-tourism vouchers",
         10_000,
         _yuan(100),
@@ -103,6 +111,7 @@ PROGRAMMES = [
     ),
     Programme(
         "movie-fitness",
+        "观影健身券",
         "Movie and fitness coupons",
         100_000,
         _yuan(30),
@@ -113,9 +122,10 @@ PROGRAMMES = [
             "cap_group": LEISURE_CAP["id"],
         },
     ),
-    Programme("rides", "Ride coupons", 70_000, _yuan(10), ALL, "ride-partners"),
+    Programme("rides", "打车券", "Ride coupons", 70_000, _yuan(10), ALL, "ride-partners"),
     Programme(
         "hardship-packs",
+        "骑手困难帮扶礼包",
         "Hardship gift packs for riders",
         5_000,
         _yuan(200),
@@ -125,6 +135,7 @@ PROGRAMMES = [
     ),
     Programme(
         "return-to-work",
+        "返岗交通补贴",
         "Return-to-work transport subsidy",
         2_100,
         _yuan(300),
@@ -134,6 +145,7 @@ PROGRAMMES = [
     ),
     Programme(
         "first-job",
+        "首次就业补贴",
         "First-job employment subsidy",
         10_000,
         _yuan(500),
@@ -166,6 +178,7 @@ def campaign_body(p: Programme, run_id: str, now: datetime) -> dict[str, Any]:
     body = {
         "id": f"{p.slug}-{run_id}",
         "name": p.name,
+        "name_en": p.name_en,
         "quota": p.quota,
         "face_value_fen": p.face_value_fen,
         "per_worker_limit": 1,

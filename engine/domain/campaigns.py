@@ -79,6 +79,7 @@ class Campaign:
     partner_pool: bool = False
     stored_value: bool = False  # redeemable in parts until the balance is spent
     reversal_window_s: int = 86_400
+    name_en: str | None = None  # the name the union publishes in English, beside `name`
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -145,6 +146,7 @@ def options(c: Campaign) -> dict[str, Any]:
         "partner_pool": c.partner_pool,
         "stored_value": c.stored_value,
         "reversal_window_s": c.reversal_window_s,
+        "name_en": c.name_en,
     }
 
 
@@ -165,6 +167,7 @@ def with_options(c: Campaign, opts: dict[str, Any]) -> Campaign:
         partner_pool=bool(opts.get("partner_pool", False)),
         stored_value=bool(opts.get("stored_value", False)),
         reversal_window_s=int(opts.get("reversal_window_s", 86_400)),
+        name_en=opts.get("name_en"),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -29,3 +29,13 @@ def period_id(period: Period, now: datetime) -> str:
 def period_ttl_s(period: Period) -> int:
     """How long a period's counters must live: the period plus a day of margin."""
     return {Period.DAY: 2, Period.WEEK: 8, Period.MONTH: 32}[period] * 86400
+
+
+def union_day(now: datetime) -> date:
+    return now.astimezone(UNION_TZ).date()
+
+
+def union_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar day in the union's time zone (a till's day)."""
+    start = datetime.combine(day, time(), UNION_TZ)
+    return start, datetime.combine(day + timedelta(days=1), time(), UNION_TZ)

@@ -254,13 +254,23 @@ class Claims:
         return await self._from_database(claim_id, who)
 
     async def _from_database(self, claim_id: str, who: WorkerIdentity) -> dict[str, Any]:
+        voucher = await self.voucher(claim_id, who)
+        return {"claim_id": claim_id, "status": "issued", "voucher": voucher_view(voucher)}
+
+    async def voucher(self, claim_id: str, who: WorkerIdentity) -> IssuedVoucher:
+        """The worker's own voucher; anyone else's looks like a missing one."""
         row = await self.vouchers.voucher_by_claim(claim_id)
         if row is None or row.worker_id != who.worker_id:
             raise NotFound("No such claim")
-        return {"claim_id": claim_id, "status": "issued", "voucher": voucher_view(row)}
+        return row
 
     async def vouchers_of(self, who: WorkerIdentity) -> list[dict[str, Any]]:
-        return [voucher_view(r) for r in await self.vouchers.vouchers_of_worker(who.worker_id)]
+        """With their programmes' names: the worker page lists vouchers of closed ones too."""
+        views = []
+        for v in await self.vouchers.vouchers_of_worker(who.worker_id):
+            c = await self.campaigns.get(v.campaign_id)
+            views.append(voucher_view(v) | {"campaign_name": c.name, "campaign_name_en": c.name_en})
+        return views
 
 
 def _markable(campaign: Campaign, who: WorkerIdentity, now_ms: int) -> bool:

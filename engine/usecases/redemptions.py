@@ -160,9 +160,12 @@ class Redemptions:
             reason = None
         # What a voucher is worth is the business of the merchants that may redeem it.
         shown = state if enrolled else {}
+        campaign = await self.campaigns.get(campaign_id)
         return {
             "genuine": True,
             "campaign_id": campaign_id,
+            "campaign_name": campaign.name,
+            "campaign_name_en": campaign.name_en,
             "serial": payload.serial,
             "key_id": payload.key_id,
             "valid_until": iso_ms(payload.expires_at * 1000),

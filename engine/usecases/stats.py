@@ -62,6 +62,8 @@ class Stats:
         budget_left = view.get("budget_left_fen")
         return {
             "campaign_id": campaign_id,
+            "name": c.name,
+            "name_en": c.name_en,
             "status": view["status"],
             "quota": c.quota,
             **{k: view[k] for k in _COUNTED},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -65,6 +65,12 @@ class LedgerRecords(Queries):
 
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
         return await self.db().fetch(self.q["settlements"], merchant_id, first, last)
+
+    async def store_redemptions(
+        self, merchant_id: str, store_id: str | None, start: datetime, end: datetime, most: int
+    ) -> list[asyncpg.Record]:
+        q = self.q["store_redemptions"]
+        return await self.db().fetch(q, merchant_id, store_id, start, end, most)
 
 
 def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:

@@ -350,3 +350,17 @@ FROM ops_credentials ORDER BY created_at, credential_id;
 UPDATE ops_credentials SET revoked_at = now()
 WHERE credential_id = $1 AND revoked_at IS NULL
 RETURNING credential_id;
+
+-- name: store_redemptions
+-- One merchant's redemptions in [$3, $4), of one store when $2 is set, newest first, each
+-- with the amount reversed so far (reversal amounts are negative in the ledger).
+SELECT r.entry_id AS redemption_id, r.campaign_id, r.serial, r.amount_fen, r.face_value_fen,
+       r.store_id, r.terminal_id, r.occurred_at,
+       coalesce(-sum(v.amount_fen), 0)::integer AS reversed_fen
+FROM ledger r
+LEFT JOIN ledger v ON v.kind = 'reversal' AND v.reverses = r.entry_id
+WHERE r.kind = 'redemption' AND r.merchant_id = $1 AND ($2::text IS NULL OR r.store_id = $2)
+  AND r.occurred_at >= $3 AND r.occurred_at < $4
+GROUP BY r.entry_id
+ORDER BY r.occurred_at DESC
+LIMIT $5;

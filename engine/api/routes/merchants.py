@@ -25,6 +25,7 @@ from engine.api.models import (
     VerifyOut,
     WebhookIn,
 )
+from engine.api.own_models import TillDayOut
 from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
 from engine.domain.api_keys import MerchantIdentity
@@ -98,6 +99,14 @@ async def verify(
 ) -> dict[str, Any]:
     """Whether a code is genuine and redeemable now; redeems nothing."""
     return await services(request).redemptions.verify(who, body.code, terminal)
+
+
+@router.get("/me/redemptions", response_model=TillDayOut)
+async def my_redemptions(
+    request: Request, who: Merchant, day: Annotated[date | None, Query()] = None
+) -> dict[str, Any]:
+    """This key's store's redemptions of a day (today in Asia/Shanghai by default)."""
+    return await services(request).till.day(who, day)
 
 
 @router.post("/me/keys/rotate", status_code=201)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from engine.api.auth import require_worker, services, verified_worker
 from engine.api.models import (
@@ -15,8 +15,9 @@ from engine.api.models import (
     ClaimOut,
     ClaimStatusOut,
     IdempotencyKey,
-    VouchersOut,
 )
+from engine.api.own_models import ProgrammesOut, VouchersOut
+from engine.api.qr import svg_of
 from engine.api.responses import ERRORS
 from engine.api.services import Services
 from engine.domain.admission import check_idempotency_key
@@ -92,15 +93,33 @@ async def register(request: Request, campaign_id: CampaignId, who: Worker) -> di
     }
 
 
+ClaimIdPath = Annotated[str, Path(max_length=128)]
+
+
 @router.get("/claims/{claim_id}", response_model=ClaimStatusOut)
-async def get_claim(
-    request: Request,
-    claim_id: Annotated[str, Path(max_length=128)],
-    who: Worker,
-) -> dict[str, Any]:
+async def get_claim(request: Request, claim_id: ClaimIdPath, who: Worker) -> dict[str, Any]:
     return await services(request).claims.get(claim_id, who)
 
 
 @router.get("/me/vouchers", response_model=VouchersOut)
 async def my_vouchers(request: Request, who: Worker) -> dict[str, Any]:
     return {"vouchers": await services(request).claims.vouchers_of(who)}
+
+
+@router.get(
+    "/me/vouchers/{claim_id}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
+async def my_voucher_qr(request: Request, claim_id: ClaimIdPath, who: Worker) -> Response:
+    """The voucher's code as a QR code (SVG, version 6-M; docs/CODES.md)."""
+    voucher = await services(request).claims.voucher(claim_id, who)
+    # Private, like the code it draws: no shared cache may keep it.
+    headers = {"Cache-Control": "private, no-store"}
+    return Response(svg_of(voucher.code), media_type="image/svg+xml", headers=headers)
+
+
+@router.get("/me/programmes", response_model=ProgrammesOut)
+async def my_programmes(request: Request, who: Worker) -> dict[str, Any]:
+    """The live programmes, each with whether this worker may claim it now and why not."""
+    return {"programmes": await services(request).offers.for_worker(who)}

@@ -1,18 +1,28 @@
-// The operations dashboard: polls /v1/ops/overview every second and draws uPlot charts.
-// The token comes from the URL fragment (#token=..., never sent to the server) or a form,
-// and lives in sessionStorage for this tab only.
+// The operations dashboard (/ops#token=...): polls /v1/ops/overview every second. Each
+// programme by its name, with its own small chart, so a 200,000-coupon programme and a
+// 1,000-card one are both readable; one chart of the share of stock left puts them side
+// by side. Times are Beijing time (Asia/Shanghai), whatever the reader's clock says.
 (function () {
   "use strict";
-  const HISTORY = 300; // seconds of points kept per chart
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("token")) {
-    sessionStorage.setItem("nuanxin-ops-token", fragment.get("token"));
-    history.replaceState(null, "", location.pathname);
-  }
-  const token = () => sessionStorage.getItem("nuanxin-ops-token");
-  const series = { times: [], rate: {}, redeem: {}, stock: {}, budget: {}, backlog: {} };
-  const CHARTS = ["rate", "redeem", "stock", "budget", "backlog"];
+  const { t, el } = NX;
+  const WINDOW_S = 300; // the charts show the last five minutes
+  const token = NX.credential("nuanxin-ops-token", "token");
+  const history = { times: [], share: {}, rate: {} };
   const charts = {};
+  let last = null;
+
+  const colour = (i) => `hsl(${(i * 67) % 360} 62% 42%)`;
+  const localTime = (ts) => uPlot.tzDate(new Date(ts * 1000), "Asia/Shanghai");
+  // Always five minutes wide, so ticks fall on minutes rather than fractions of a second.
+  const xScale = { time: true, range: (u, min, max) => [max - WINDOW_S, max] };
+  // 24-hour Beijing time: whole minutes as 10:01, the ticks between as :15, :30, :45.
+  const xAxis = {
+    space: 70, incrs: [15, 30, 60, 120, 300],
+    values: (u, ticks) => ticks.map((ts) => {
+      const hms = NX.when(new Date(ts * 1000).toISOString(), "time");
+      return hms.endsWith(":00") ? hms.slice(0, 5) : ":" + hms.slice(6);
+    }),
+  };
 
   function login() {
     const form = document.getElementById("login");
@@ -20,99 +30,137 @@
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       sessionStorage.setItem("nuanxin-ops-token", document.getElementById("token").value);
-      form.hidden = true;
-      start();
+      location.reload();
     });
   }
 
-  function push(name, id, value) {
-    const s = series[name];
-    if (!s[id]) s[id] = new Array(series.times.length - 1).fill(null);
-    s[id].push(value);
+  function record(doc) {
+    history.times.push(Date.parse(doc.as_of) / 1000);
+    const seen = new Set();
+    for (const c of doc.campaigns) {
+      seen.add(c.campaign_id);
+      for (const name of ["share", "rate"]) {
+        history[name][c.campaign_id] ??= new Array(history.times.length - 1).fill(null);
+      }
+      history.share[c.campaign_id].push(c.quota ? (100 * c.remaining) / c.quota : null);
+      history.rate[c.campaign_id].push(c.rates.admitted_per_s_last_second);
+    }
+    for (const name of ["share", "rate"]) {
+      for (const [id, points] of Object.entries(history[name])) {
+        if (!seen.has(id)) points.push(null);
+        if (points.length > WINDOW_S) points.shift();
+      }
+    }
+    if (history.times.length > WINDOW_S) history.times.shift();
   }
 
-  function draw(name, el) {
-    const ids = Object.keys(series[name]).sort();
-    const data = [series.times, ...ids.map((id) => series[name][id])];
-    const key = name + ":" + ids.join(",");
-    if (!charts[name] || charts[name].key !== key) {
-      if (charts[name]) charts[name].plot.destroy();
-      const width = Math.max(300, el.clientWidth || 600);
-      const opts = {
-        width, height: 180, legend: { show: true },
-        series: [{}, ...ids.map((id, i) => ({
-          label: id, stroke: `hsl(${(i * 67) % 360} 60% 42%)`, width: 2,
-        }))],
-        axes: [{}, { size: 60 }],
-      };
-      charts[name] = { key, plot: new uPlot(opts, data, el) };
-    } else {
-      charts[name].plot.setData(data);
-    }
+  function plot(key, el_, opts, data) {
+    const chart = charts[key];
+    if (chart && chart.shape === opts.shape) return chart.plot.setData(data);
+    if (chart) chart.plot.destroy();
+    charts[key] = { shape: opts.shape, plot: new uPlot({ ...opts, tzDate: localTime }, data, el_) };
+  }
+
+  function drawOverview(campaigns) {
+    const ids = campaigns.map((c) => c.campaign_id);
+    const box = document.getElementById("chart-stock");
+    plot("share", box, {
+      shape: ids.join(","), width: Math.max(320, box.clientWidth), height: 200, legend: { show: false },
+      scales: { x: xScale, y: { range: [0, 100] } },
+      axes: [xAxis, { values: (u, ticks) => ticks.map((v) => v + "%"), size: 50 }],
+      series: [{}, ...ids.map((id, i) => ({ label: id, stroke: colour(i), width: 2 }))],
+    }, [history.times, ...ids.map((id) => history.share[id])]);
+    document.getElementById("legend").replaceChildren(...campaigns.map((c, i) => {
+      const item = el("li", { text: NX.name(c) });
+      item.style.setProperty("--colour", colour(i));
+      return item;
+    }));
+  }
+
+  function refusals(c) {
+    const words = Object.entries(c.refusals).sort((a, b) => b[1] - a[1])
+      .map(([slug, n]) => `${NX.problem({ type: slug })} ${n.toLocaleString()}`);
+    return words.join(NX.lang === "zh" ? "，" : ", ");
+  }
+
+  function runsOut(c) {
+    const at = c.forecast.stock_runs_out_at;
+    return at ? NX.when(at) : t("ops.never");
+  }
+
+  function card(c, i) {
+    const share = c.quota ? (100 * c.remaining) / c.quota : 0;
+    const bar = el("span");
+    bar.style.width = share.toFixed(1) + "%";
+    const spark = el("div", { class: "spark" });
+    const node = el("figure", { class: "programme" + (c.status === "paused" ? " paused" : ""), dataset: { campaign: c.campaign_id } },
+      el("h2", {}, NX.name(c), NX.lang === "zh" && c.name_en ? el("span", { class: "en", text: c.name_en }) : null),
+      el("div", { class: "numbers" },
+        el("span", {}, el("span", { class: "big", text: c.remaining.toLocaleString() }), " / " + c.quota.toLocaleString()),
+        el("span", { text: t("status." + c.status) })),
+      el("div", { class: "bar" }, bar),
+      el("div", { class: "numbers" },
+        el("span", { text: `${t("ops.claims_per_s")} ${c.rates.admitted_per_s_last_second}` }),
+        el("span", { text: `${t("ops.redeemed_per_s")} ${c.rates.redeemed_per_s_last_second}` })),
+      spark,
+      el("div", { class: "forecast", text: `${t("ops.runs_out")}: ${runsOut(c)} · ${t("ops.backlog")}: ${c.issue_backlog}` }),
+      el("div", { class: "refusals", text: refusals(c) }));
+    node.style.setProperty("--colour", colour(i));
+    return { node, spark };
   }
 
   function cell(tr, field, text, cls) {
-    const td = document.createElement("td");
-    td.dataset.field = field;
-    td.textContent = text;
-    if (cls) td.className = cls;
-    tr.appendChild(td);
+    tr.append(el("td", { class: cls, dataset: { field }, text }));
+  }
+
+  function row(c) {
+    const tr = el("tr", { class: c.status === "paused" ? "paused" : null, dataset: { campaign: c.campaign_id } });
+    cell(tr, "name", NX.name(c));
+    cell(tr, "status", t("status." + c.status));
+    cell(tr, "admitted", String(c.admitted));
+    cell(tr, "issued", String(c.issued));
+    cell(tr, "redeemed", String(c.redeemed));
+    cell(tr, "remaining", String(c.remaining));
+    cell(tr, "budget_left", c.budget_left_fen == null ? "—" : (c.budget_left_fen / 100).toFixed(2));
+    cell(tr, "rate", c.rates.admitted_per_s_last_minute.toFixed(1));
+    cell(tr, "refusals", refusals(c) || "—", "refusals");
+    cell(tr, "runs_out", runsOut(c));
+    return tr;
   }
 
   function render(doc) {
-    document.getElementById("as-of").textContent = "as of " + doc.as_of;
-    series.times.push(Date.parse(doc.as_of) / 1000);
-    const tbody = document.querySelector("#campaigns tbody");
-    tbody.replaceChildren();
-    for (const c of doc.campaigns) {
-      push("rate", c.campaign_id, c.rates.admitted_per_s_last_second);
-      push("redeem", c.campaign_id, c.rates.redeemed_per_s_last_second);
-      push("stock", c.campaign_id, c.remaining);
-      push("budget", c.campaign_id, c.budget_left_fen == null ? null : c.budget_left_fen / 100);
-      push("backlog", c.campaign_id, c.issue_backlog);
-      const tr = document.createElement("tr");
-      tr.dataset.campaign = c.campaign_id;
-      if (c.status === "paused") tr.className = "paused";
-      cell(tr, "campaign_id", c.campaign_id);
-      cell(tr, "status", c.status);
-      cell(tr, "admitted", String(c.admitted));
-      cell(tr, "issued", String(c.issued));
-      cell(tr, "redeemed", String(c.redeemed));
-      cell(tr, "remaining", String(c.remaining));
-      cell(tr, "budget_left", c.budget_left_fen == null ? "—" : (c.budget_left_fen / 100).toFixed(2));
-      cell(tr, "rate", c.rates.admitted_per_s_last_minute.toFixed(1));
-      const refusals = Object.entries(c.refusals).map(([k, v]) => `${k}: ${v}`).join(", ");
-      cell(tr, "refusals", refusals || "—", "refusals");
-      cell(tr, "runs_out", c.forecast.stock_runs_out_at || "—");
-      tbody.appendChild(tr);
-    }
-    for (const name of CHARTS) {
-      for (const id of Object.keys(series[name])) {
-        if (series[name][id].length < series.times.length) series[name][id].push(null);
-        if (series[name][id].length > HISTORY) series[name][id].shift();
-      }
-    }
-    if (series.times.length > HISTORY) series.times.shift();
-    for (const name of CHARTS) {
-      draw(name, document.getElementById("chart-" + name));
-    }
+    document.getElementById("as-of").textContent = t("as_of", { t: NX.when(doc.as_of, "time") });
+    document.getElementById("as-of").dataset.asOf = doc.as_of;
+    const campaigns = doc.campaigns;
+    drawOverview(campaigns);
+    const cards = campaigns.map(card);
+    document.getElementById("programmes").replaceChildren(...cards.map((x) => x.node));
+    cards.forEach(({ spark }, i) => {
+      const id = campaigns[i].campaign_id;
+      if (charts["rate:" + id]) charts["rate:" + id].plot.destroy(); // its element was replaced
+      delete charts["rate:" + id];
+      plot("rate:" + id, spark, {
+        shape: id, width: Math.max(240, spark.clientWidth), height: 70, legend: { show: false },
+        cursor: { show: false }, scales: { x: xScale, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        axes: [{ show: false }, { size: 40, ticks: { show: false }, grid: { show: false } }],
+        series: [{}, { stroke: colour(i), width: 1.5, fill: colour(i).replace(")", " / 0.15)") }],
+      }, [history.times, history.rate[id]]);
+    });
+    document.querySelector("#campaigns tbody").replaceChildren(...campaigns.map(row));
   }
 
   async function poll() {
-    try {
-      const r = await fetch("/v1/ops/overview", { headers: { Authorization: "Bearer " + token() } });
-      if (r.status === 401) { sessionStorage.removeItem("nuanxin-ops-token"); location.reload(); return; }
-      if (r.ok) render(await r.json());
-    } catch (e) {
-      document.getElementById("as-of").textContent = "connection lost; retrying";
-    }
+    const r = await NX.call("/v1/ops/overview", { token });
+    if (r.status === 401) { sessionStorage.removeItem("nuanxin-ops-token"); location.reload(); return; }
+    if (r.status === 200) { last = r.doc; record(r.doc); render(r.doc); }
+    else document.getElementById("as-of").textContent = t("offline");
     setTimeout(poll, 1000);
   }
 
-  function start() {
-    document.getElementById("board").hidden = false;
-    poll();
-  }
-
-  if (token()) start(); else login();
+  NX.switcher(document.getElementById("lang"));
+  NX.onChange(() => { if (last) render(last); });
+  NX.apply();
+  if (!token) return login();
+  document.getElementById("board").hidden = false;
+  poll();
 })();

@@ -79,6 +79,10 @@ class LedgerRecords(Protocol):
     async def ledger_chain(self, merchant_id: str | None = None) -> list[Row]: ...
     async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[Row]: ...
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[Row]: ...
+    async def store_redemptions(
+        self, merchant_id: str, store_id: str | None, start: datetime, end: datetime, most: int
+    ) -> list[Row]:
+        """Redemptions in [start, end), newest first, each with its reversed_fen."""
 
 
 class MerchantRecords(Protocol):

@@ -1,0 +1,91 @@
+"""Answers about the caller's own things: a worker's vouchers and programmes, a till's
+day (the /v1/me/... operations the pages use)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from engine.api.models import VoucherOut
+
+
+class OwnVoucherOut(VoucherOut):
+    campaign_name: str
+    campaign_name_en: str | None = None
+
+
+class VouchersOut(BaseModel):
+    vouchers: list[OwnVoucherOut]
+
+
+class WaveOut(BaseModel):
+    at: str
+    quantity: int
+
+
+class ProgrammeOut(BaseModel):
+    """A live programme as one worker sees it. `reason` is why they cannot claim it now:
+    the problem type a claim would answer, or `not-open-yet` and `paused`; a rule they do
+    not meet is in `failed_rule`. The claim's own answer decides."""
+
+    campaign_id: str
+    name: str
+    name_en: str | None
+    status: Literal["scheduled", "open", "paused"]
+    face_value_fen: int
+    face_value_min_fen: int
+    face_value_max_fen: int
+    stored_value: bool
+    claim_opens_at: str
+    claim_closes_at: str
+    valid_until: str
+    waves: list[WaveOut]
+    next_wave_at: str | None
+    available_now: int
+    per_worker_limit: int
+    held: int
+    claimable: bool
+    reason: (
+        Literal[
+            "paused",
+            "claim-window-closed",
+            "not-eligible",
+            "registration-required",
+            "not-open-yet",
+            "limit-reached",
+            "sold-out",
+        ]
+        | None
+    )
+    failed_rule: dict[str, Any] | None
+
+
+class ProgrammesOut(BaseModel):
+    programmes: list[ProgrammeOut]
+
+
+class TillRedemptionOut(BaseModel):
+    redemption_id: str
+    campaign_id: str
+    campaign_name: str
+    campaign_name_en: str | None
+    serial: int
+    amount_fen: int
+    reversed_fen: int
+    store_id: str | None
+    terminal_id: str | None
+    redeemed_at: str
+    reversible_until: str
+
+
+class TillDayOut(BaseModel):
+    """A day (Asia/Shanghai) of redemptions, newest first; `complete` is false past 500,
+    where the settlement export has the rest. Entries appear once the ledger has them,
+    a moment after the redemption's answer."""
+
+    day: str
+    merchant_id: str
+    store_id: str | None
+    redemptions: list[TillRedemptionOut]
+    complete: bool

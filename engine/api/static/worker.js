@@ -1,0 +1,212 @@
+// The worker page (/w/#token=...): the programmes this worker may claim, a claim button
+// that survives double taps and a flaky network, and "my vouchers" with QR codes.
+(function () {
+  "use strict";
+  const { t, el } = NX;
+  const token = NX.credential("nuanxin-worker-token", "token");
+  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {} };
+  const status = document.getElementById("status");
+
+  function note(cid, cls, text) {
+    state.notes[cid] = { cls, text };
+    renderProgrammes();
+  }
+
+  function signedOut() {
+    sessionStorage.removeItem("nuanxin-worker-token");
+    document.getElementById("app").hidden = true;
+    document.getElementById("signin").hidden = false;
+  }
+
+  async function load() {
+    const [p, v] = await Promise.all([
+      NX.call("/v1/me/programmes", { token, attempts: 3 }),
+      NX.call("/v1/me/vouchers", { token, attempts: 3 }),
+    ]);
+    if (p.status === 401 || v.status === 401) return signedOut();
+    status.textContent = p.status === 200 && v.status === 200 ? "" : NX.problem(p.doc);
+    if (p.status === 200) state.programmes = p.doc.programmes;
+    if (v.status === 200) state.vouchers = v.doc.vouchers;
+    renderProgrammes();
+    renderVouchers();
+  }
+
+  // -- programmes --------------------------------------------------------------
+  function face(p) {
+    if (p.face_value_min_fen < p.face_value_max_fen) {
+      return t("value.range", { low: NX.money(p.face_value_min_fen), high: NX.money(p.face_value_max_fen) });
+    }
+    return NX.money(p.face_value_fen);
+  }
+
+  function why(p) {
+    const words = t("reason." + p.reason);
+    return p.reason === "not-eligible" && p.failed_rule ? `${words}：${NX.rule(p.failed_rule)}` : words;
+  }
+
+  function countdown(to) {
+    return el("span", { class: "countdown", dataset: { until: to } }, NX.duration(Date.parse(to) - Date.now()));
+  }
+
+  function programmeCard(p) {
+    const claimable = p.claimable && !state.claiming.has(p.campaign_id);
+    const facts = [el("span", { text: t("valid_until", { t: NX.when(p.valid_until, "date") }) })];
+    if (p.status === "open" && p.reason !== "not-open-yet") {
+      facts.push(el("span", { class: "left", text: t("left_now", { n: p.available_now }) }));
+    }
+    if (p.held) facts.push(el("span", { text: t("held", { n: p.held, m: p.per_worker_limit }) }));
+    const timing = [];
+    if (p.reason === "not-open-yet") {
+      timing.push(el("p", { class: "why" }, t("opens_at", { t: NX.when(p.claim_opens_at) }), " · ",
+        t("opens_in", { d: "" }), countdown(p.claim_opens_at)));
+    }
+    if (p.waves.length > 1) {
+      const shown = p.waves.slice(0, 4).map((w) => NX.when(w.at)).join(NX.lang === "zh" ? "、" : ", ");
+      timing.push(el("p", { class: "facts" }, t("waves", { list: shown + (p.waves.length > 4 ? "…" : "") })));
+    }
+    if (p.next_wave_at && p.reason === "sold-out") {
+      timing.push(el("p", { class: "why" }, t("next_wave", { t: NX.when(p.next_wave_at) }), " · ",
+        countdown(p.next_wave_at)));
+    }
+    const n = state.notes[p.campaign_id];
+    return el("article", { class: "card", dataset: { campaign: p.campaign_id } },
+      el("h2", {}, NX.name(p), NX.lang === "zh" && p.name_en ? el("span", { class: "en", text: p.name_en }) : null),
+      el("div", { class: "value", text: face(p) }),
+      el("div", { class: "facts" }, facts),
+      timing,
+      p.claimable || state.claiming.has(p.campaign_id)
+        ? el("button", { class: "primary claim", type: "button", disabled: !claimable,
+            onclick: () => claim(p) }, state.claiming.has(p.campaign_id) ? t("claiming") : t("claim"))
+        : el("p", { class: "why reason", dataset: { reason: p.reason } }, why(p)),
+      el("p", { class: "message " + (n ? n.cls : ""), role: "status", text: n ? n.text : "" }));
+  }
+
+  function renderProgrammes() {
+    const box = document.getElementById("programmes");
+    if (state.programmes === null) return box.replaceChildren(el("p", { class: "muted", text: t("loading") }));
+    if (!state.programmes.length) return box.replaceChildren(el("p", { class: "card", text: t("empty.programmes") }));
+    box.replaceChildren(...state.programmes.map(programmeCard));
+  }
+
+  // One Idempotency-Key per programme until the claim has a definite answer: a second
+  // tap, or a retry after an answer lost on the way, asks for the same claim again.
+  async function claim(p) {
+    const cid = p.campaign_id;
+    if (state.claiming.has(cid)) return;
+    state.claiming.add(cid);
+    const keyName = "nuanxin-claim-key:" + cid;
+    const key = sessionStorage.getItem(keyName) || NX.newKey();
+    sessionStorage.setItem(keyName, key);
+    note(cid, "wait", t("claiming"));
+    const r = await NX.call(`/v1/campaigns/${encodeURIComponent(cid)}/claims`, {
+      method: "POST", token, body: {}, key, attempts: 6,
+      onRetry: (n) => note(cid, "wait", t("retrying", { n })),
+    });
+    state.claiming.delete(cid);
+    if (r.status === 401) return signedOut();
+    if (r.status === 201) {
+      sessionStorage.removeItem(keyName);
+      note(cid, "ok", t("claimed"));
+      follow(cid, r.doc.claim_id);
+    } else if (r.status >= 400 && r.status < 500 && r.status !== 429) {
+      sessionStorage.removeItem(keyName);
+      let words = NX.problem(r.doc);
+      if (r.doc && r.doc.next_wave_at) words += " · " + t("next_wave", { t: NX.when(r.doc.next_wave_at) });
+      if (r.doc && r.doc.failed_rule && typeof r.doc.failed_rule === "object") words += "：" + NX.rule(r.doc.failed_rule);
+      note(cid, "bad", words);
+    } else {
+      note(cid, "bad", NX.problem(r.doc)); // the key is kept: the next tap asks again
+    }
+    await load();
+  }
+
+  // The voucher follows the claim within seconds; then it is in "my vouchers".
+  async function follow(cid, claimId) {
+    for (let i = 0; i < 60; i++) {
+      await NX.sleep(1000);
+      const r = await NX.call(`/v1/claims/${encodeURIComponent(claimId)}`, { token });
+      if (r.status === 200 && r.doc.status === "issued") {
+        note(cid, "ok", t("issued"));
+        return load();
+      }
+    }
+  }
+
+  // -- vouchers ----------------------------------------------------------------
+  function stateOf(v) {
+    if (v.status === "revoked") return "revoked";
+    if (v.status === "redeemed" || v.balance_fen === 0) return "used";
+    if (v.status === "expired" || Date.parse(v.valid_until) <= Date.now()) return "expired";
+    return v.balance_fen < v.face_value_fen ? "part" : "unused";
+  }
+
+  function qrImage(v) {
+    const img = el("img", { class: "qr", alt: t("code.show"), dataset: { claim: v.claim_id } });
+    const show = (url) => { img.src = url; };
+    if (state.qr[v.claim_id]) show(state.qr[v.claim_id]);
+    else {
+      fetch(`/v1/me/vouchers/${encodeURIComponent(v.claim_id)}/qr.svg`, {
+        headers: { Authorization: "Bearer " + token },
+      }).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
+        if (!blob) return;
+        state.qr[v.claim_id] = URL.createObjectURL(blob);
+        show(state.qr[v.claim_id]);
+      }).catch(() => {});
+    }
+    return img;
+  }
+
+  function voucherCard(v) {
+    const s = stateOf(v);
+    const usable = s === "unused" || s === "part";
+    const badge = s === "part" ? t("state.part", { b: NX.money(v.balance_fen) }) : t("state." + s);
+    return el("article", { class: "card voucher" + (usable ? "" : " done"), dataset: { claim: v.claim_id, state: s } },
+      el("h2", {}, NX.name(v, "campaign_"), " ", el("span", { class: "badge " + s, text: badge })),
+      el("div", { class: "value", text: NX.money(v.face_value_fen) }),
+      el("div", { class: "facts", text: t("valid_until", { t: NX.when(v.valid_until, "date") }) }),
+      usable ? qrImage(v) : null,
+      usable ? el("p", { class: "muted", text: t("code.show") }) : null,
+      // The typed form in groups of four, for a till that cannot scan.
+      el("p", { class: "code", dataset: { code: v.code }, "aria-label": t("code.typed") },
+        v.code.match(/.{1,4}/g).join(" ")));
+  }
+
+  function renderVouchers() {
+    const box = document.getElementById("vouchers");
+    if (state.vouchers === null) return box.replaceChildren(el("p", { class: "muted", text: t("loading") }));
+    if (!state.vouchers.length) return box.replaceChildren(el("p", { class: "card", text: t("empty.vouchers") }));
+    const order = { unused: 0, part: 1, used: 2, expired: 3, revoked: 4 };
+    const sorted = [...state.vouchers].sort((a, b) => order[stateOf(a)] - order[stateOf(b)]);
+    box.replaceChildren(...sorted.map(voucherCard));
+  }
+
+  // -- the page ----------------------------------------------------------------
+  function tab(which) {
+    for (const name of ["programmes", "vouchers"]) {
+      document.getElementById("tab-" + name).setAttribute("aria-selected", String(name === which));
+      document.getElementById(name).hidden = name !== which;
+    }
+  }
+
+  function tick() {
+    let due = false;
+    for (const span of document.querySelectorAll("[data-until]")) {
+      const left = Date.parse(span.dataset.until) - Date.now();
+      span.textContent = NX.duration(left);
+      if (left <= 0 && left > -3000) due = true;
+    }
+    if (due) load(); // the moment it opens: the button appears
+  }
+
+  NX.switcher(document.getElementById("lang"));
+  NX.onChange(() => { renderProgrammes(); renderVouchers(); });
+  NX.apply();
+  if (!token) return signedOut();
+  document.getElementById("app").hidden = false;
+  document.getElementById("tab-programmes").addEventListener("click", () => tab("programmes"));
+  document.getElementById("tab-vouchers").addEventListener("click", () => tab("vouchers"));
+  renderProgrammes();
+  load();
+  setInterval(tick, 1000);
+  setInterval(load, 30000);
+})();

@@ -1,0 +1,88 @@
+"""The programmes on a worker's page: each live one, whether they may claim it now, and
+why not when they may not."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from engine.domain.campaigns import Campaign
+from engine.domain.forecast import iso
+from engine.domain.offers import Offer, offer_for
+from engine.domain.profiles import WorkerProfile
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import NotEligible
+from engine.usecases.ports import CampaignRecords, Clock, VoucherRecords
+from engine.usecases.read_caches import Campaigns, Profiles
+from engine.usecases.stats import Stats
+
+
+class Offers:
+    """At 10:00 every rider opens the page at once: the live programmes and their stock
+    are the same for all of them, so they are read at most once per `ttl_s`."""
+
+    def __init__(
+        self,
+        *,
+        records: CampaignRecords,
+        campaigns: Campaigns,
+        profiles: Profiles,
+        vouchers: VoucherRecords,
+        stats: Stats,
+        clock: Clock,
+        ttl_s: float = 1.0,
+    ) -> None:
+        self.records, self.campaigns, self.profiles = records, campaigns, profiles
+        self.vouchers, self.stats, self.clock, self.ttl_s = vouchers, stats, clock, ttl_s
+        self._live: tuple[float, list[dict[str, Any]]] = (-1e9, [])
+
+    async def for_worker(self, who: WorkerIdentity) -> list[dict[str, Any]]:
+        live = await self._live_figures()
+        try:
+            profile = await self.profiles.get(who.worker_id)
+        except NotEligible:  # no profile on record: every rule fails, as in a claim
+            profile = WorkerProfile(who.worker_id)
+        held = Counter(v.campaign_id for v in await self.vouchers.vouchers_of_worker(who.worker_id))
+        now = self.clock.now()
+        views = []
+        for figures in live:
+            c = await self.campaigns.get(figures["campaign_id"])
+            offer = offer_for(c, who.category, profile, now, figures["available_now"], held[c.id])
+            views.append(programme_view(c, figures, offer, held[c.id]))
+        return views
+
+    async def _live_figures(self) -> list[dict[str, Any]]:
+        read_at, figures = self._live
+        if time.monotonic() - read_at >= self.ttl_s:
+            figures = [
+                await self.stats.campaign(cid) for cid in await self.records.live_campaigns()
+            ]
+            self._live = (time.monotonic(), figures)
+        return figures
+
+
+def programme_view(c: Campaign, figures: dict[str, Any], offer: Offer, held: int) -> dict[str, Any]:
+    low, high = c.face_range
+    wave = figures.get("wave") or {}
+    return {
+        "campaign_id": c.id,
+        "name": c.name,
+        "name_en": c.name_en,
+        "status": c.status.value,
+        "face_value_fen": c.face_value_fen,
+        "face_value_min_fen": low,
+        "face_value_max_fen": high,
+        "stored_value": c.stored_value,
+        "claim_opens_at": iso(c.claim_opens_at),
+        "claim_closes_at": iso(c.claim_closes_at),
+        "valid_until": iso(c.valid_until),
+        "waves": [{"at": iso(w.at), "quantity": w.quantity} for w in c.waves],
+        "next_wave_at": wave.get("next_at"),
+        "available_now": figures["available_now"],
+        "per_worker_limit": c.per_worker_limit,
+        "held": held,
+        "claimable": offer.claimable,
+        "reason": offer.reason,
+        "failed_rule": offer.failed_rule,
+    }

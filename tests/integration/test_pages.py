@@ -1,0 +1,166 @@
+"""The worker and merchant pages in headless Chromium against the real stack: a worker
+claims (twice tapped, once with its answer lost) and gets a QR code that decodes to the
+code; a till scans that QR code through Chromium's fake camera, redeems it, is refused
+the second time, and reverses the redemption."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, Route
+
+from tests.integration.browser import browser, decoded_qr_codes, qr_video
+from tests.integration.conftest import redeemable_code, wait_for
+
+# NUANXIN_SCREENSHOTS=docs refreshes the pictures the README links (the demo's are nicer).
+SHOTS = os.environ.get("NUANXIN_SCREENSHOTS")
+
+
+def shot_path(tmp_path: Path, repo_root: Path, name: str) -> Path:
+    return (repo_root / SHOTS / name) if SHOTS else tmp_path / name
+
+
+async def phone(b, base_url: str, locale: str = "zh-CN") -> Page:
+    context = await b.new_context(
+        viewport={"width": 360, "height": 780}, device_scale_factor=2, locale=locale,
+        base_url=base_url, timezone_id="Europe/London",  # the page shows Beijing time anyway
+    )  # fmt: skip
+    return await context.new_page()
+
+
+async def admitted(http, factory, cid: str) -> int:
+    return (await http.get(f"/v1/campaigns/{cid}", headers=factory.ops)).json()["admitted"]
+
+
+@pytest.mark.usefixtures("issuing")
+async def test_worker_page_claims_once_through_a_double_tap_and_a_lost_answer_and_shows_the_qr(
+    http, factory, engine, tmp_path, repo_root
+):
+    now = datetime.now(UTC)
+    metro = await factory.campaign(name="地铁半价券", name_en="Metro half-price coupons", quota=5)
+    trucks = await factory.campaign(name="加油券", eligible_categories=["truck_driver"])
+    later = await factory.campaign(
+        name="充电券", claim_opens_at=(now + timedelta(hours=2)).isoformat()
+    )
+    (worker,) = await factory.workers(1)
+    cid = metro["id"]
+
+    async with browser() as b:
+        page = await phone(b, engine.base_url)
+        lost = []
+
+        async def lose_the_first_answer(route: Route) -> None:
+            # The claim reaches the engine and is made; the phone never hears back.
+            if not lost:
+                lost.append(await route.fetch())
+                await route.abort("connectionreset")
+            else:
+                await route.continue_()
+
+        await page.route(f"**/v1/campaigns/{cid}/claims", lose_the_first_answer)
+        await page.goto(f"/w/#token={factory.token(worker)}")
+        card = page.locator(f'article[data-campaign="{cid}"]')
+        await card.locator("button.claim").wait_for()
+        assert "token=" not in page.url  # the credential left the address bar
+        assert await page.locator("html").get_attribute("lang") == "zh-CN"
+        assert "地铁半价券" in await card.inner_text()
+        # Why not, in plain words; and when it opens.
+        refused = page.locator(f'article[data-campaign="{trucks["id"]}"] .reason')
+        assert "职业须为：货车司机" in await refused.inner_text()
+        opens = page.locator(f'article[data-campaign="{later["id"]}"]')
+        assert "距开抢" in await opens.inner_text()
+        assert await opens.locator("[data-until]").count() == 1
+
+        await card.locator("button.claim").dblclick()
+        await card.locator(".message.ok").wait_for(timeout=30_000)
+        assert lost and lost[0].status == 201  # the engine had answered the lost one
+        assert await admitted(http, factory, cid) == 1
+
+        await page.locator("#tab-vouchers").click()
+        voucher = page.locator("article.voucher").first
+        await voucher.locator("img.qr").wait_for(timeout=60_000)
+        await page.wait_for_function(
+            "() => { const i = document.querySelector('img.qr'); return i && i.naturalWidth > 0 }"
+        )
+        listed = await http.get("/v1/me/vouchers", headers=factory.worker_headers(worker, "-"))
+        (mine,) = listed.json()["vouchers"]
+        assert mine["campaign_name"] == "地铁半价券"
+        typed = await voucher.locator(".code").inner_text()
+        assert typed.replace(" ", "") == mine["code"] and typed.count(" ") == 31
+        assert await voucher.get_attribute("data-state") == "unused"
+        picture = await page.screenshot(
+            path=str(shot_path(tmp_path, repo_root, "worker-page.png")), full_page=False
+        )
+        assert decoded_qr_codes(await voucher.locator("img.qr").screenshot()) == [mine["code"]]
+        assert len(picture) > 10_000
+
+        await page.locator("#lang").click()
+        assert await page.locator("#tab-vouchers").inner_text() == "My vouchers"
+        assert "Metro half-price coupons" in await voucher.inner_text()
+
+
+@pytest.mark.usefixtures("issuing")
+async def test_merchant_page_redeems_a_scanned_code_refuses_it_again_and_reverses_it(
+    http, factory, engine, tmp_path, repo_root
+):
+    merchant, _ = await factory.merchant()
+    r = await http.post(
+        f"/v1/merchants/{merchant}/stores", json={"id": "till-1", "name": "观前街店"},
+        headers=factory.ops,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await http.post(
+        f"/v1/merchants/{merchant}/keys", json={"store_id": "till-1"}, headers=factory.ops
+    )
+    store_key = r.json()["api_key"]
+    cid = (await factory.campaign(name="购书券", name_en="Book vouchers", merchants=[merchant]))[
+        "id"
+    ]
+    (worker,) = await factory.workers(1)
+    r = await http.post(f"/v1/campaigns/{cid}/claims", headers=factory.worker_headers(worker, "k"))
+    code = await redeemable_code(http, factory, worker, r.json()["claim_id"])
+
+    async with browser(camera=qr_video(code, tmp_path / "qr.y4m")) as b:
+        page = await phone(b, engine.base_url)
+        page.on("dialog", lambda dialog: dialog.accept())
+        await page.goto("/m/")
+        await page.fill("#store-key", store_key)
+        await page.click("#signin button")
+        await page.locator("#till").wait_for()
+
+        await page.click("#scan")
+        await page.locator("#verdict.ok").wait_for(timeout=30_000)
+        assert await page.input_value("#code") == code
+        assert "购书券" in await page.inner_text("#verdict")
+        await page.click("#redeem")
+        await page.locator("#result.ok").wait_for(timeout=30_000)
+        assert "核销成功 ¥3.00" in await page.inner_text("#result")
+        rid = await page.get_attribute("#result", "data-redemption")
+        row = page.locator(f'li[data-redemption="{rid}"]')
+        await row.wait_for(timeout=30_000)
+        await page.screenshot(path=str(shot_path(tmp_path, repo_root, "merchant-page.png")))
+
+        # The same code again, scanned: refused on the page, and by the engine.
+        await page.click("#scan")
+        await page.locator('#verdict.bad[data-reason="already-redeemed"]').wait_for(timeout=30_000)
+        assert "该券已核销" in await page.inner_text("#verdict")
+        assert await page.locator("#redeem").is_hidden()
+        redeemed = await http.get(f"/v1/campaigns/{cid}", headers=factory.ops)
+        assert redeemed.json()["redeemed"] == 1
+
+        await row.locator("button.reverse").click()
+        await page.locator("#result.ok").filter(has_text="已撤销 ¥3.00").wait_for()
+
+        async def reversed_in_ledger():
+            day = await http.get(
+                "/v1/me/redemptions", headers={"Authorization": f"Bearer {store_key}"}
+            )
+            (entry,) = day.json()["redemptions"]
+            return entry if entry["reversed_fen"] == 300 else None
+
+        entry = await wait_for(reversed_in_ledger)
+        assert entry["redemption_id"] == rid and entry["store_id"] == "till-1"
+        await page.locator(f'li[data-redemption="{rid}"] button.reverse').wait_for(state="detached")
