@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.api import problems
+from engine.api import contract, problems
 from engine.api.auth import authenticate_bulk
 from engine.api.hot_routes import HotRoutes
 from engine.api.middleware import BodyLimit, RequestContext
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_api_route(path, _page(str(static / page)), include_in_schema=False, name=page)
 
     problems.install(app)
+    contract.install(app)
     return app
 
 

@@ -391,8 +391,30 @@ class OpsCredentialIn(ClosedBody):
 
 
 class Problem(BaseModel):
+    """RFC 9457 problem details. `type` names the problem (its last path segment is the
+    slug clients switch on); `title` is English for machines; some problems add fields
+    (`retry_after_s`, `next_wave_at`, `failed_rule`, `redeemed_at`, `errors`...)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://nuanxin.example/problems/already-redeemed",
+                    "title": "The voucher has already been redeemed",
+                    "status": 409,
+                    "detail": "The voucher has already been redeemed",
+                    "instance": "/v1/redemptions",
+                    "request_id": "4f2a9c1d07-1b",
+                    "redeemed_by": "m-xinhua-books",
+                    "redeemed_at": "2025-01-28T02:14:05.120000+00:00",
+                }
+            ]
+        },
+    )
     type: str
     title: str
     status: int
     detail: str
     instance: str
+    request_id: str | None = None

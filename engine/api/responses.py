@@ -6,7 +6,9 @@ from typing import Any
 
 from engine.api.models import Problem
 
-_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+# `model` makes FastAPI publish the schema; the document then states it under the media
+# type actually sent (contract.py moves it there from application/json).
+_PROBLEM = {"model": Problem}
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {**_PROBLEM, "description": text}
     for code, text in {

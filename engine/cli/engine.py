@@ -21,6 +21,7 @@ from engine.cli.common import (
     settings_for,
 )
 from engine.cli.stack import stack_down, stack_up
+from engine.demo.pages import PageLinks
 from engine.settings import Settings
 from engine.stack.engine_processes import EngineProcesses
 from engine.stack.http_servers import server_command
@@ -121,6 +122,12 @@ def demo(
     windows: Annotated[
         bool, typer.Option(help="also run the live-window workers (they share the 2 cores)")
     ] = False,
+    keep: Annotated[
+        bool, typer.Option(help="keep the engine and stack up afterwards for the pages (Ctrl-C)")
+    ] = False,
+    dashboard_shot: Annotated[
+        Path | None, typer.Option(help="save a picture of the dashboard during the burst")
+    ] = None,
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
     """Start everything, run the Spring Festival programmes' burst, check the books, stop."""
@@ -134,9 +141,14 @@ def demo(
     stack_up(state_dir)
     engine = start_engine(state_dir, port, processes, windows)
     try:
-        report = asyncio.run(
-            Demo(settings_for(state_dir), engine.base_url, workers, concurrency, Console()).run()
-        )
+        settings = settings_for(state_dir)
+        run = Demo(settings, engine.base_url, workers, concurrency, Console(), dashboard_shot)
+        report = asyncio.run(run.run())
+        if report.links is not None:
+            _show_pages(report.links, state_dir / "demo-pages.txt", keep)
+        if keep and report.ok:
+            _wait_for_interrupt()
+        asyncio.run(run.close_programmes())
     finally:
         engine.stop()
         if started_stack:
@@ -144,6 +156,27 @@ def demo(
     if not report.ok:
         console.print("[red]a check failed[/red]")
         raise typer.Exit(1)
+
+
+def _show_pages(links: PageLinks, path: Path, keep: bool) -> None:
+    links.save(path)
+    for name, url in links.pages().items():
+        console.print(f"{name:<10} {url}")
+    console.print(
+        f"signed-in links (a worker holding vouchers, a till that takes them, operations)"
+        f" are in {path}, readable by you only"
+    )
+    if not keep:
+        console.print("the pages stop with the demo: run it with --keep to open them")
+
+
+def _wait_for_interrupt() -> None:
+    console.print("keeping the engine and the stack up; Ctrl-C stops them")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopping")
 
 
 def reconcile(

@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from engine.bench.prepare import wait_for_stream
 from engine.demo.load import Call, LoadResult, drive, percentile
+from engine.demo.pages import PageLinks, dashboard_picture, links_for
 from engine.demo.programmes import (
     LEISURE_CAP,
     MERCHANTS,
@@ -37,6 +39,7 @@ class DemoReport:
     issue_lag_ms: tuple[float, float] = (0.0, 0.0)
     issue_drain_s: float = 0.0
     checks: dict[str, bool] = field(default_factory=dict)
+    links: PageLinks | None = None
 
     @property
     def ok(self) -> bool:
@@ -45,13 +48,29 @@ class DemoReport:
 
 class Demo:
     def __init__(
-        self, settings: Settings, base_url: str, workers: int, concurrency: int, console: Console
+        self,
+        settings: Settings,
+        base_url: str,
+        workers: int,
+        concurrency: int,
+        console: Console,
+        dashboard_shot: Path | None = None,
     ) -> None:
-        self.settings, self.base_url = settings, base_url
+        self.settings, self.base_url, self.dashboard_shot = settings, base_url, dashboard_shot
         self.n_workers, self.concurrency, self.console = workers, concurrency, console
         self.run_id = uuid.uuid4().hex[:6]
         self.ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
         self.rng = random.Random(2025)
+        self.campaign_ids: list[str] = []
+
+    async def close_programmes(self) -> None:
+        """Close this run's programmes, so the next run's pages and dashboard show only
+        its own (the vouchers stay valid)."""
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+            for campaign_id in self.campaign_ids:
+                url = f"/v1/campaigns/{campaign_id}/status"
+                r = await client.post(url, json={"status": "closed"}, headers=self.ops)
+                r.raise_for_status()
 
     async def run(self) -> DemoReport:
         report = DemoReport()
@@ -62,9 +81,10 @@ class Demo:
         async with httpx.AsyncClient(base_url=self.base_url, limits=limits, timeout=30) as client:
             try:
                 campaigns, merchant_keys = await self._set_up(client)
+                self.campaign_ids = [c["id"] for c in campaigns.values()]
                 workers = await self._register_workers(client)
                 await self._wait_for_stream(client, workers[0])
-                report.claims = await self._claim_burst(client, workers, campaigns)
+                report.claims = await self._claim_burst_watched(client, workers, campaigns)
                 admitted = report.claims.distinct("claim_id")
                 report.issue_drain_s = await self._wait_issued(db, admitted)
                 report.issue_lag_ms = await self._issue_lag(db)
@@ -72,6 +92,14 @@ class Demo:
                 redeemed = report.redemptions.distinct("redemption_id")
                 await self._wait_ledger(db, redeemed)
                 report.checks = await self._check_books(client, db, campaigns, admitted, redeemed)
+                report.links = await links_for(
+                    self.settings,
+                    db,
+                    self.base_url,
+                    self.run_id,
+                    merchant_keys,
+                    self._merchant_of(),
+                )
             finally:
                 await db.close()
         self._print(report)
@@ -126,6 +154,9 @@ class Demo:
             id=f"warm-{self.run_id}-0", quota=1, merchants=[], eligible_categories=[worker[1]]
         )
         await wait_for_stream(client, self.settings, body, worker, self.console)
+        # Not a programme: closed at once, so the pages and the dashboard leave it out.
+        url = f"/v1/campaigns/{body['id']}/status"
+        (await client.post(url, json={"status": "closed"}, headers=self.ops)).raise_for_status()
 
     async def _claim_burst(
         self,
@@ -151,6 +182,25 @@ class Demo:
                     requests.append(Call("POST", url, headers, body))
         self.rng.shuffle(requests)
         return await drive(self.base_url, requests, self.concurrency, "claims", self.console)
+
+    async def _claim_burst_watched(
+        self,
+        client: httpx.AsyncClient,
+        workers: list[tuple[str, str]],
+        campaigns: dict[str, dict[str, Any]],
+    ) -> LoadResult:
+        """The burst, with the dashboard photographed a few seconds into it when asked."""
+        if self.dashboard_shot is None:
+            return await self._claim_burst(client, workers, campaigns)
+        token = self.settings.ops_token.get_secret_value()
+        url = f"{self.base_url}/ops#token={token}"
+        picture = asyncio.create_task(dashboard_picture(url, self.dashboard_shot, after_s=5))
+        result = await self._claim_burst(client, workers, campaigns)
+        self.console.print(await picture)
+        return result
+
+    def _merchant_of(self) -> dict[str, str]:
+        return {f"{p.slug}-{self.run_id}": f"{p.merchant}-{self.run_id}" for p in PROGRAMMES}
 
     async def _wait_issued(self, db: asyncpg.Pool, admitted: int) -> float:
         started = time.monotonic()
@@ -184,7 +234,7 @@ class Demo:
             " WHERE v.campaign_id LIKE $1",
             f"%-{self.run_id}",
         )
-        merchant_of = {f"{p.slug}-{self.run_id}": f"{p.merchant}-{self.run_id}" for p in PROGRAMMES}
+        merchant_of = self._merchant_of()
         sample = self.rng.sample(list(rows), k=len(rows) * 3 // 10)
         requests = []
         for i, row in enumerate(sample):

@@ -33,7 +33,9 @@ def offer_for(
     available_now: int,
     held: int,
 ) -> Offer:
-    """In the order the admission checks them, so the first reason is the claim's."""
+    """The first reason that waiting would not cure comes first: a truck driver is told
+    the fuel programme is not for them, not that it opens at ten. (A claim's answer may
+    name another of the reasons: the admission checks the window before the category.)"""
     if c.status is Status.PAUSED:
         return Offer(False, "paused")
     if c.status not in (Status.OPEN, Status.SCHEDULED):

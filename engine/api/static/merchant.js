@@ -5,7 +5,7 @@
   const { t, el } = NX;
   const $ = (id) => document.getElementById(id);
   const KEY = "nuanxin-store-key";
-  let storeKey = sessionStorage.getItem(KEY);
+  let storeKey = NX.credential(KEY, "key"); // a link may carry it: /m/#key=...
   let checked = null; // {code, verdict, key}: what the redeem button will redeem
   const reversalKeys = {};
   let camera = null;
