@@ -32,8 +32,18 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="Nuanxin voucher engine",
-        version="1.1.0",
-        description="Claim, issue and redeem union benefit vouchers.",
+        version="1.2.0",
+        description=(
+            "Claim, issue and redeem union benefit vouchers. Errors are RFC 9457 problems"
+            " (application/problem+json); every request that changes something takes an"
+            " Idempotency-Key, so a retry is safe. Changes: schemas/CHANGELOG.md."
+        ),
+        contact={"name": "Nuanxin engine team", "url": "https://nuanxin.example/developers"},
+        servers=[
+            {"url": "https://api.nuanxin.example", "description": "the union's engine"},
+            {"url": "http://127.0.0.1:8000", "description": "nuanxin up on this machine"},
+        ],
+        openapi_tags=TAGS,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -54,6 +64,12 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+TAGS = [
+    {"name": "merchants", "description": "Tills and merchant systems, with a merchant's key."},
+    {"name": "ops", "description": "The union's operations staff, with an operations token."},
+    {"name": "public", "description": "Anyone: health, signing keys, published lotteries."},
+    {"name": "workers", "description": "A worker's app, with the worker's bearer token."},
+]
 # The worker's page (the union's app opens it in a web view), the till's, the dashboard.
 PAGES = {"/w/": "worker.html", "/m/": "merchant.html", "/ops": "ops.html"}
 # Scripts and styles from this origin only (the QR reader compiles WebAssembly); the

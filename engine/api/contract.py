@@ -14,14 +14,16 @@ PROBLEM_REF = "#/components/schemas/Problem"
 
 
 def problems_as_sent(doc: dict[str, Any]) -> dict[str, Any]:
-    """Every error answer's schema moved from application/json to problem+json."""
+    """Every error answer is a Problem under problem+json, as the handlers send it, the
+    framework's own 422 (HTTPValidationError) included: problems.py answers that too."""
     for operations in doc.get("paths", {}).values():
         for operation in operations.values():
             for status, answer in operation.get("responses", {}).items():
-                content = answer.get("content", {})
-                schema = content.get("application/json", {}).get("schema", {})
-                if status[0] in "45" and schema.get("$ref") == PROBLEM_REF:
-                    answer["content"] = {MEDIA_TYPE: {"schema": schema}}
+                if status[0] in "45":
+                    answer["content"] = {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+    schemas = doc.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
     return doc
 
 

@@ -18,12 +18,20 @@ CampaignId = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
 PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
 # Ids in a path, one name per kind of thing they name; workers, merchants and their keys
 # share the shape of a party id.
-WorkerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
-MerchantIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
-KeyIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN)]
+WorkerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the worker's id")]
+MerchantIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the merchant's id")]
+CampaignIdPath = Annotated[str, Path(pattern=CAMPAIGN_ID_PATTERN, description="the campaign's id")]
+KeyIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the key's id")]
 MAX_COUNT = 100_000_000
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="chosen once per intent; a retry sends the same one",
+    ),
+]
 
 
 def _storable(value: Any) -> Any:
@@ -274,67 +282,19 @@ class ClaimStatusOut(BaseModel):
 
 
 Code = Annotated[str, Field(min_length=1, max_length=256)]
-TerminalId = Annotated[str | None, Header(alias="X-Terminal-Id", max_length=64)]
+TerminalId = Annotated[
+    str | None,
+    Header(
+        alias="X-Terminal-Id",
+        max_length=64,
+        description="the till, gate or pump; failed codes are throttled per terminal",
+    ),
+]
 
 
 class RedemptionIn(ClosedBody):
     code: Code
     amount_fen: Count | None = None  # stored-value vouchers only; default: all that is left
-
-
-class RedemptionOut(BaseModel):
-    redemption_id: str
-    campaign_id: str
-    serial: int
-    face_value_fen: int
-    amount_fen: int
-    balance_fen: int
-    redeemed_at: str
-
-
-class VerifyOut(BaseModel):
-    """What a till sees before redeeming: genuine, and redeemable here now or why not."""
-
-    genuine: bool
-    campaign_id: str
-    campaign_name: str
-    campaign_name_en: str | None
-    serial: int
-    key_id: int = Field(description="the signing key's id (GET /v1/keys)")
-    valid_until: str
-    face_value_fen: int | None = Field(description="only for an enrolled merchant")
-    balance_fen: int | None = Field(description="stored value, for an enrolled merchant")
-    stored_value: bool
-    redeemable: bool
-    reason: str | None = Field(
-        description="why not redeemable: a problem type slug, not-yet-issued or not-enrolled"
-    )
-
-
-class ReversalOut(BaseModel):
-    reversal_id: str
-    redemption_id: str
-    campaign_id: str
-    serial: int
-    amount_fen: int
-    reversed_at: str
-
-
-class OfflineResultOut(BaseModel):
-    """One uploaded item's outcome: `redemption` when accepted; `reason` (a problem type
-    slug) and `detail` when a conflict (with who redeemed it and when) or rejected."""
-
-    model_config = ConfigDict(extra="allow")
-    index: int
-    idempotency_key: str
-    status: Literal["accepted", "conflict", "rejected"]
-    redemption: RedemptionOut | None = None
-    reason: str | None = None
-    detail: str | None = None
-
-
-class OfflineBatchOut(BaseModel):
-    results: list[OfflineResultOut]
 
 
 class OfflineItemIn(ClosedBody):
@@ -388,33 +348,3 @@ class OpsCredentialIn(ClosedBody):
     """The person the token belongs to, as the audit log will name them."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details. `type` names the problem (its last path segment is the
-    slug clients switch on); `title` is English for machines; some problems add fields
-    (`retry_after_s`, `next_wave_at`, `failed_rule`, `redeemed_at`, `errors`...)."""
-
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "https://nuanxin.example/problems/already-redeemed",
-                    "title": "The voucher has already been redeemed",
-                    "status": 409,
-                    "detail": "The voucher has already been redeemed",
-                    "instance": "/v1/redemptions",
-                    "request_id": "4f2a9c1d07-1b",
-                    "redeemed_by": "m-xinhua-books",
-                    "redeemed_at": "2025-01-28T02:14:05.120000+00:00",
-                }
-            ]
-        },
-    )
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    request_id: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.api.models import Problem
+from engine.api.public_answers import Problem
 
 # `model` makes FastAPI publish the schema; the document then states it under the media
 # type actually sent (contract.py moves it there from application/json).

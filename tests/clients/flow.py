@@ -59,13 +59,13 @@ T = TypeVar("T")
 
 def _expect(answer: T | Problem | None, kind: type[T]) -> T:
     if not isinstance(answer, kind):
-        raise AssertionError(f"expected {kind.__name__}, got {answer!r}")
+        raise TypeError(f"expected {kind.__name__}, got {answer!r}")
     return answer
 
 
 def _problem(answer: object) -> Problem:
     if not isinstance(answer, Problem):
-        raise AssertionError(f"expected a problem, got {answer!r}")
+        raise TypeError(f"expected a problem, got {answer!r}")
     return answer
 
 

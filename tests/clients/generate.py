@@ -14,8 +14,10 @@ OPENAPI = ROOT / "schemas" / "openapi.json"
 
 
 def run(*argv: str | Path, cwd: Path = HERE) -> subprocess.CompletedProcess[str]:
+    # The caller asserts on the exit status and shows the output.
+    argv_text = [str(a) for a in argv]
     return subprocess.run(
-        [str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=300
+        argv_text, check=False, cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
@@ -32,13 +34,26 @@ def python_client(out: Path) -> Path:
     return out
 
 
+_installed: list[Path] = []
+
+
+def node_tool(name: str) -> Path:
+    """A command of the pinned npm packages (package-lock.json): `./dev test` installs
+    them beforehand; run without it, they are installed here once."""
+    if not _installed and (HERE / "node_modules" / ".nuanxin-installed").exists():
+        _installed.append(HERE / "node_modules" / ".bin")
+    if not _installed:
+        npm = shutil.which("npm")
+        assert npm, "Node.js and npm are needed: apt-get install nodejs npm (./dev test does)"
+        installed = run(npm, "ci", "--no-audit", "--no-fund")
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        _installed.append(HERE / "node_modules" / ".bin")
+    return _installed[0] / name
+
+
 def typescript_types() -> Path:
-    npm = shutil.which("npm")
-    assert npm, "Node.js and npm are needed: apt-get install nodejs npm (./dev test installs them)"
-    installed = run(npm, "ci", "--no-audit", "--no-fund")
-    assert installed.returncode == 0, installed.stdout + installed.stderr
     (HERE / "generated").mkdir(exist_ok=True)
     out = HERE / "generated" / "schema.d.ts"
-    made = run(HERE / "node_modules" / ".bin" / "openapi-typescript", OPENAPI, "-o", out)
+    made = run(node_tool("openapi-typescript"), OPENAPI, "-o", out)
     assert made.returncode == 0, made.stdout + made.stderr
     return out

@@ -23,5 +23,5 @@ def test_the_generated_python_client_and_the_flow_type_check(tmp_path):
 
 def test_the_generated_typescript_types_type_check():
     generate.typescript_types()
-    checked = generate.run(generate.HERE / "node_modules" / ".bin" / "tsc", "-p", generate.HERE)
+    checked = generate.run(generate.node_tool("tsc"), "-p", generate.HERE)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -11,18 +11,25 @@ from fastapi.responses import JSONResponse
 
 from engine.api.audit import actor_of
 from engine.api.auth import require_merchant, require_ops_or_path_merchant, services
+from engine.api.merchant_answers import (
+    MerchantKeyOut,
+    OfflineBatchOut,
+    RedemptionOut,
+    ReversalOut,
+    SettlementManifestOut,
+    SettlementsOut,
+    VerifyOut,
+    WebhookDeliveriesOut,
+    WebhookOut,
+)
 from engine.api.models import (
     IdempotencyKey,
     MerchantIdPath,
     OfflineBatchIn,
-    OfflineBatchOut,
     RedemptionIn,
-    RedemptionOut,
     ReversalIn,
-    ReversalOut,
     TerminalId,
     VerifyIn,
-    VerifyOut,
     WebhookIn,
 )
 from engine.api.own_models import TillDayOut
@@ -38,8 +45,8 @@ Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]
 # Who may call is checked before the query and body are: a stranger learns nothing, not even
 # which parameters are wrong.
 OWN_MERCHANT = Depends(require_ops_or_path_merchant)
-From = Annotated[date, Query(alias="from")]
-To = Annotated[date, Query(alias="to")]
+From = Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")]
+To = Annotated[date, Query(alias="to", description="last day, included")]
 
 
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut)
@@ -50,6 +57,10 @@ async def redeem(
     idempotency_key: IdempotencyKey = None,
     terminal: TerminalId = None,
 ) -> JSONResponse:
+    """Redeem a voucher code (whole, or an amount of a stored-value voucher).
+
+    Idempotent by Idempotency-Key: a retry answers as the first request did; another key
+    for a redeemed code answers 409 already-redeemed."""
     key = check_idempotency_key(idempotency_key)
     try:
         answer = await services(request).redemptions.redeem(
@@ -103,13 +114,17 @@ async def verify(
 
 @router.get("/me/redemptions", response_model=TillDayOut)
 async def my_redemptions(
-    request: Request, who: Merchant, day: Annotated[date | None, Query()] = None
+    request: Request,
+    who: Merchant,
+    day: Annotated[
+        date | None, Query(description="a day in Asia/Shanghai; today by default")
+    ] = None,
 ) -> dict[str, Any]:
     """This key's store's redemptions of a day (today in Asia/Shanghai by default)."""
     return await services(request).till.day(who, day)
 
 
-@router.post("/me/keys/rotate", status_code=201)
+@router.post("/me/keys/rotate", status_code=201, response_model=MerchantKeyOut)
 async def rotate_own_key(request: Request, who: Merchant) -> dict[str, Any]:
     """A new key for the same merchant and store; the one used for this call stops at once."""
     return await services(request).merchants.rotate_key(
@@ -123,7 +138,9 @@ def _period(first: date, last: date) -> tuple[date, date]:
     return first, last
 
 
-@router.put("/merchants/{merchant_id}/webhook", dependencies=[OWN_MERCHANT])
+@router.put(
+    "/merchants/{merchant_id}/webhook", dependencies=[OWN_MERCHANT], response_model=WebhookOut
+)
 async def set_webhook(
     body: WebhookIn, request: Request, merchant_id: MerchantIdPath
 ) -> dict[str, Any]:
@@ -141,22 +158,33 @@ async def set_webhook(
 
 @router.delete("/merchants/{merchant_id}/webhook", status_code=204, dependencies=[OWN_MERCHANT])
 async def delete_webhook(request: Request, merchant_id: MerchantIdPath) -> Response:
+    """Stop sending this merchant's events."""
     await services(request).merchants.delete_webhook(merchant_id, actor_of(request))
     return Response(status_code=204)
 
 
-@router.get("/merchants/{merchant_id}/webhook/deliveries", dependencies=[OWN_MERCHANT])
+@router.get(
+    "/merchants/{merchant_id}/webhook/deliveries",
+    dependencies=[OWN_MERCHANT],
+    response_model=WebhookDeliveriesOut,
+)
 async def webhook_deliveries(request: Request, merchant_id: MerchantIdPath) -> dict[str, Any]:
+    """The latest 200 webhook deliveries and their state."""
     return {"deliveries": await services(request).merchants.webhook_deliveries(merchant_id)}
 
 
-@router.get("/merchants/{merchant_id}/settlements", dependencies=[OWN_MERCHANT])
+@router.get(
+    "/merchants/{merchant_id}/settlements",
+    dependencies=[OWN_MERCHANT],
+    response_model=SettlementsOut,
+)
 async def settlements(
     request: Request,
     merchant_id: MerchantIdPath,
     first: From,
     last: To,
 ) -> dict[str, Any]:
+    """Daily statements (Asia/Shanghai days) of redemptions and reversals, in fen."""
     days = await services(request).merchants.settlements(merchant_id, *_period(first, last))
     return {"merchant_id": merchant_id, "days": days}
 
@@ -167,10 +195,21 @@ async def _export(
     return await services(request).merchants.settlement_export(merchant_id, *_period(first, last))
 
 
-@router.get("/merchants/{merchant_id}/settlements.csv", dependencies=[OWN_MERCHANT])
+@router.get(
+    "/merchants/{merchant_id}/settlements.csv",
+    dependencies=[OWN_MERCHANT],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the statements as CSV; X-Content-SHA256 states its digest",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def settlements_csv(
     request: Request, merchant_id: MerchantIdPath, first: From, last: To
 ) -> Response:
+    """The same statements as CSV, with the file's SHA-256 in X-Content-SHA256."""
     text, manifest = await _export(request, merchant_id, first, last)
     return Response(
         text,
@@ -182,7 +221,11 @@ async def settlements_csv(
     )
 
 
-@router.get("/merchants/{merchant_id}/settlements/manifest", dependencies=[OWN_MERCHANT])
+@router.get(
+    "/merchants/{merchant_id}/settlements/manifest",
+    dependencies=[OWN_MERCHANT],
+    response_model=SettlementManifestOut,
+)
 async def settlements_manifest(
     request: Request, merchant_id: MerchantIdPath, first: From, last: To
 ) -> dict[str, Any]:

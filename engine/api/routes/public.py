@@ -15,13 +15,15 @@ from prometheus_client import (
 )
 
 from engine.api.auth import require_ops, services
-from engine.api.models import CampaignId
+from engine.api.models import CampaignIdPath
+from engine.api.public_answers import HealthOut, LotteryOut, PublicKeysOut
 
 router = APIRouter(tags=["public"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthOut)
 async def healthz(request: Request) -> dict[str, Any]:
+    """Ready when Redis and PostgreSQL answer (a load balancer's check)."""
     s = services(request)
     await s.redis.ping()
     await s.db.ping()
@@ -38,13 +40,14 @@ async def metrics() -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/keys")
+@router.get("/v1/keys", response_model=PublicKeysOut)
 async def public_keys(request: Request) -> dict[str, Any]:
+    """The Ed25519 keys that sign voucher codes, for checking codes offline."""
     return services(request).keyring.public_document()
 
 
-@router.get("/v1/campaigns/{campaign_id}/lottery")
-async def lottery(request: Request, campaign_id: CampaignId) -> dict[str, Any]:
+@router.get("/v1/campaigns/{campaign_id}/lottery", response_model=LotteryOut)
+async def lottery(request: Request, campaign_id: CampaignIdPath) -> dict[str, Any]:
     """The published facts of a lottery: commitment, registrants and, after the draw,
     the seed and the winners, so anyone can re-run it (`nuanxin lottery verify`)."""
     return await services(request).lotteries.published(campaign_id)

@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse, Response
 
 from engine.api.auth import require_worker, services, verified_worker
 from engine.api.models import (
-    CampaignId,
+    CampaignIdPath,
     ClaimIn,
     ClaimOut,
     ClaimStatusOut,
     IdempotencyKey,
 )
 from engine.api.own_models import ProgrammesOut, VouchersOut
+from engine.api.public_answers import RegistrationOut
 from engine.api.qr import svg_of
 from engine.api.responses import ERRORS
 from engine.api.services import Services
@@ -61,11 +62,14 @@ ClaimingWorker = Annotated[WorkerIdentity, Depends(verified_worker)]
 )
 async def claim(
     request: Request,
-    campaign_id: CampaignId,
+    campaign_id: CampaignIdPath,
     who: ClaimingWorker,
     idempotency_key: IdempotencyKey = None,
     body: ClaimIn = NO_FACE_VALUE,
 ) -> JSONResponse:
+    """Claim a voucher of this campaign for the calling worker.
+
+    Idempotent by Idempotency-Key: a retry answers as the first request did."""
     key = check_idempotency_key(idempotency_key)
     face = body.face_value_fen
     try:
@@ -80,8 +84,10 @@ async def claim(
     return JSONResponse({"claim_id": answer.claim_id, "status": answer.status}, status_code=201)
 
 
-@router.post("/campaigns/{campaign_id}/registrations", status_code=201)
-async def register(request: Request, campaign_id: CampaignId, who: Worker) -> dict[str, Any]:
+@router.post(
+    "/campaigns/{campaign_id}/registrations", status_code=201, response_model=RegistrationOut
+)
+async def register(request: Request, campaign_id: CampaignIdPath, who: Worker) -> dict[str, Any]:
     """Enter a lottery campaign's draw (idempotent)."""
     entry = await services(request).lotteries.register(campaign_id, who)
     # The list the lottery publishes holds this entry, never the worker id.
@@ -93,16 +99,18 @@ async def register(request: Request, campaign_id: CampaignId, who: Worker) -> di
     }
 
 
-ClaimIdPath = Annotated[str, Path(max_length=128)]
+ClaimIdPath = Annotated[str, Path(max_length=128, description="the claim's id")]
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimStatusOut)
 async def get_claim(request: Request, claim_id: ClaimIdPath, who: Worker) -> dict[str, Any]:
+    """The caller's claim: admitted, or issued with its voucher."""
     return await services(request).claims.get(claim_id, who)
 
 
 @router.get("/me/vouchers", response_model=VouchersOut)
 async def my_vouchers(request: Request, who: Worker) -> dict[str, Any]:
+    """The caller's vouchers, with their codes, values, balances and states."""
     return {"vouchers": await services(request).claims.vouchers_of(who)}
 
 

@@ -1,0 +1,139 @@
+"""Answers to merchants: redemptions, checks and reversals at the till, and the
+account's keys, stores, statements and webhooks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RedemptionOut(BaseModel):
+    redemption_id: str
+    campaign_id: str
+    serial: int
+    face_value_fen: int
+    amount_fen: int
+    balance_fen: int
+    redeemed_at: str
+
+
+class VerifyOut(BaseModel):
+    """What a till sees before redeeming: genuine, and redeemable here now or why not."""
+
+    genuine: bool
+    campaign_id: str
+    campaign_name: str
+    campaign_name_en: str | None
+    serial: int
+    key_id: int = Field(description="the signing key's id (GET /v1/keys)")
+    valid_until: str
+    face_value_fen: int | None = Field(description="only for an enrolled merchant")
+    balance_fen: int | None = Field(description="stored value, for an enrolled merchant")
+    stored_value: bool
+    redeemable: bool
+    reason: str | None = Field(
+        description="why not redeemable: a problem type slug, not-yet-issued or not-enrolled"
+    )
+
+
+class ReversalOut(BaseModel):
+    reversal_id: str
+    redemption_id: str
+    campaign_id: str
+    serial: int
+    amount_fen: int
+    reversed_at: str
+
+
+class OfflineResultOut(BaseModel):
+    """One uploaded item's outcome: `redemption` when accepted; `reason` (a problem type
+    slug) and `detail` when a conflict (with who redeemed it and when) or rejected."""
+
+    model_config = ConfigDict(extra="allow")
+    index: int
+    idempotency_key: str
+    status: Literal["accepted", "conflict", "rejected"]
+    redemption: RedemptionOut | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+
+class OfflineBatchOut(BaseModel):
+    results: list[OfflineResultOut]
+
+
+class MerchantKeyOut(BaseModel):
+    """A new key, shown in this answer only."""
+
+    key_id: str
+    merchant_id: str
+    store_id: str | None
+    api_key: str
+
+
+class MerchantKeyInfoOut(BaseModel):
+    key_id: str
+    store_id: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class MerchantKeysOut(BaseModel):
+    keys: list[MerchantKeyInfoOut]
+
+
+class StoreOut(BaseModel):
+    merchant_id: str
+    id: str
+    name: str
+
+
+class SettlementDayOut(BaseModel):
+    """One day (Asia/Shanghai) of a merchant's statement, in fen."""
+
+    merchant_id: str
+    day: str
+    redemptions: int
+    redeemed_fen: int
+    reversals: int
+    reversed_fen: int
+    net_fen: int
+
+
+class SettlementsOut(BaseModel):
+    merchant_id: str
+    days: list[SettlementDayOut]
+
+
+class SettlementManifestOut(BaseModel):
+    """Names the CSV export of the same period and states its SHA-256."""
+
+    file: str
+    sha256: str
+    rows: int
+    merchant_id: str
+    first: str = Field(alias="from")
+    last: str = Field(alias="to")
+    net_fen: int
+
+
+class WebhookOut(BaseModel):
+    merchant_id: str
+    url: str
+    secret: str = Field(description="signs every delivery (X-Nuanxin-Signature); shown once")
+
+
+class WebhookDeliveryOut(BaseModel):
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
+    next_attempt_at: str
+
+
+class WebhookDeliveriesOut(BaseModel):
+    deliveries: list[WebhookDeliveryOut]
