@@ -26,6 +26,7 @@ from engine.errors import (
     InvalidCode,
     LimitReached,
     NotEligible,
+    RateLimited,
     SignatureNeeded,
     SoldOut,
 )
@@ -316,3 +317,16 @@ async def test_a_decision_no_replica_confirmed_is_not_answered_as_made(settings,
     # It was made on the master (the unsettled repair settles it like any unanswered one).
     record = await live.admissions.claim_record(cid, "c1")
     assert record["state"] == "pending"
+
+
+async def test_a_repeated_claim_is_not_counted_against_the_request_rate(live):
+    # A retry after a lost answer (or a run the adapter sent again) is the same request.
+    cid = await new_campaign(live, per_worker_limit=5)
+    limited = replace(req(cid, "c1"), rate_per_min=2)
+    first = await live.admissions.admit(limited)
+    repeats = [await live.admissions.admit(limited) for _ in range(10)]
+    assert first.status == 1 and {r.status for r in repeats} == {2}
+    second = await live.admissions.admit(replace(limited, claim_id="c2"))
+    assert second.status == 1
+    with pytest.raises(RateLimited):  # a third new claim in the minute is one too many
+        await live.admissions.admit(replace(limited, claim_id="c3"))

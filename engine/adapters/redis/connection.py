@@ -176,8 +176,9 @@ class Scripts:
         run; the script is loaded first), one whose connection broke (a server restarted
         or failed over) and, once, one no replica confirmed (the slots may have moved). A
         run sent again may have run already: each decision is kept on the record its ARGV
-        names (claim, redemption...), so a second run answers as the first did; a rate
-        counter may count that request twice."""
+        names (claim, redemption...), so a second run answers as the first did, and an
+        admission's repeat is not counted against the request rate; the throttle script's
+        counters may count a resent run twice."""
         script = self._scripts[name]
         replies = await self._pipeline(script.sha, runs)
         for attempt in range(_RESENDS):

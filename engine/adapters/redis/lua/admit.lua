@@ -14,16 +14,19 @@
 --   | {-4, next wave ms, smallest face refused, last serial} sold out now
 --     (the smallest face is 1 when the stock is gone, more when only the budget is short)
 --   | {-10, seconds} over the request rate | {negative status}
+-- A repeat gets its first answer before the rate is counted: a retry after a lost answer,
+-- or a run the adapter sent again, is the same request, not another one (retries through
+-- a failover, each run counted, once pushed a worker past the rate).
+local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
+if rec[1] and rec[1] ~= 'released' then
+  return {2, rec[1], tonumber(rec[2]), tonumber(rec[3] or '0')}
+end
 -- The rate is counted here, in the campaign's slot, so a claim costs one round trip.
 local allowance = tonumber(ARGV[7])
 if allowance > 0 then
   local n = redis.call('INCR', KEYS[9])
   if n == 1 then redis.call('EXPIRE', KEYS[9], 60) end
   if n > allowance then return {-10, math.max(1, redis.call('TTL', KEYS[9]))} end
-end
-local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
-if rec[1] and rec[1] ~= 'released' then
-  return {2, rec[1], tonumber(rec[2]), tonumber(rec[3] or '0')}
 end
 local status, opens_ms, closes_ms, quota, admitted, per_worker_limit, period_limit,
   valid_until, number, version, budget, spent, waves, rollover, reclaimed, pool, lottery,
