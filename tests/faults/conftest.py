@@ -89,10 +89,36 @@ async def fredis(fault_settings: Settings) -> AsyncIterator[Redis]:
     await live.close()
 
 
-def client(engine: EngineUnderTest) -> httpx.AsyncClient:
-    """A client of its own per step: connections to a killed API must not be reused."""
+class RetriesUnavailable(httpx.AsyncBaseTransport):
+    """As the union's app does after a recovery: a 503 is sent again, the same request
+    (same Idempotency-Key) after its Retry-After, `most` times at most: a 503 that
+    outlasts them is the answer the test sees."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, most: int = 5) -> None:
+        self.inner, self.most = inner, most
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(self.most):
+            response = await self.inner.handle_async_request(request)
+            if response.status_code != 503:
+                return response
+            await response.aread()
+            await response.aclose()
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def client(engine: EngineUnderTest, retry_unavailable: bool = False) -> httpx.AsyncClient:
+    """A client of its own per step: connections to a killed API must not be reused.
+    `retry_unavailable`: answers 503 are retried (RetriesUnavailable)."""
     limits = httpx.Limits(max_connections=100, keepalive_expiry=1)
-    return httpx.AsyncClient(base_url=engine.base_url, limits=limits, timeout=30)
+    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=limits)
+    if retry_unavailable:
+        transport = RetriesUnavailable(transport)
+    return httpx.AsyncClient(base_url=engine.base_url, transport=transport, timeout=30)
 
 
 @pytest.fixture
