@@ -9,6 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class RedemptionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "redemption_id": "r-9b2d41c07e5a",
+                    "campaign_id": "books-2027",
+                    "serial": 1812,
+                    "face_value_fen": 5000,
+                    "amount_fen": 5000,
+                    "balance_fen": 0,
+                    "redeemed_at": "2027-01-28T02:14:05.120000+00:00",
+                }
+            ]
+        }
+    )
     redemption_id: str
     campaign_id: str
     serial: int

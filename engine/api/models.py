@@ -258,6 +258,9 @@ class MerchantOut(BaseModel):
 
 
 class ClaimOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"claim_id": "metro-2027.4f1c9e0a", "status": "admitted"}]}
+    )
     claim_id: str
     status: Literal["admitted"]
 
