@@ -68,9 +68,11 @@ class Demo:
         its own (the vouchers stay valid)."""
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
             for campaign_id in self.campaign_ids:
-                url = f"/v1/campaigns/{campaign_id}/status"
-                r = await client.post(url, json={"status": "closed"}, headers=self.ops)
-                r.raise_for_status()
+                await self._close(client, campaign_id)
+
+    async def _close(self, client: httpx.AsyncClient, campaign_id: str) -> None:
+        url = f"/v1/campaigns/{campaign_id}/status"
+        (await client.post(url, json={"status": "closed"}, headers=self.ops)).raise_for_status()
 
     async def run(self) -> DemoReport:
         report = DemoReport()
@@ -155,8 +157,7 @@ class Demo:
         )
         await wait_for_stream(client, self.settings, body, worker, self.console)
         # Not a programme: closed at once, so the pages and the dashboard leave it out.
-        url = f"/v1/campaigns/{body['id']}/status"
-        (await client.post(url, json={"status": "closed"}, headers=self.ops)).raise_for_status()
+        await self._close(client, body["id"])
 
     async def _claim_burst(
         self,

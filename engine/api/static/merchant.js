@@ -138,7 +138,8 @@
       $("result").dataset.redemption = r.doc.redemption_id;
       $("answer").hidden = true;
       checked = null;
-      return refreshDayUntil(r.doc.redemption_id);
+      const rid = r.doc.redemption_id;
+      return refreshDayUntil((day) => day.redemptions.some((x) => x.redemption_id === rid));
     }
     let words = NX.problem(r.doc);
     if (NX.slug(r.doc) === "already-redeemed" && r.doc.redeemed_at) {
@@ -156,11 +157,12 @@
     return r.doc;
   }
 
-  // The ledger takes a redemption a moment after its answer.
-  async function refreshDayUntil(redemptionId) {
+  // The ledger takes a redemption or a reversal a moment after its answer: the day is
+  // read again until `shows(day)`, for ten seconds at most.
+  async function refreshDayUntil(shows) {
     for (let i = 0; i < 20; i++) {
       const day = await loadDay();
-      if (day && day.redemptions && day.redemptions.some((x) => x.redemption_id === redemptionId)) return;
+      if (day && day.redemptions && shows(day)) return;
       await NX.sleep(500);
     }
   }
@@ -189,13 +191,10 @@
     if (r.status === 201) {
       delete reversalKeys[x.redemption_id];
       show($("result"), "ok", t("reverse.ok", { a: NX.money(r.doc.amount_fen) }));
-      for (let i = 0; i < 20; i++) {
-        const day = await loadDay();
-        const now = day && day.redemptions && day.redemptions.find((y) => y.redemption_id === x.redemption_id);
-        if (!now || now.reversed_fen > x.reversed_fen) return;
-        await NX.sleep(500);
-      }
-      return;
+      return refreshDayUntil((day) => {
+        const now = day.redemptions.find((y) => y.redemption_id === x.redemption_id);
+        return !now || now.reversed_fen > x.reversed_fen;
+      });
     }
     if (r.status >= 400 && r.status < 500) delete reversalKeys[x.redemption_id];
     show($("result"), "bad", NX.problem(r.doc));
