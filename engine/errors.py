@@ -101,6 +101,16 @@ class ValidationFailed(EngineError):
     slug, title = "validation-error", "The request is not valid"
 
 
+class IdempotencyKeyReused(ValidationFailed):
+    """The same Idempotency-Key came with another request (another campaign, code, amount,
+    store or terminal): nothing was done, and no other request's answer is given."""
+
+    slug, title = (
+        "idempotency-key-reused",
+        "This Idempotency-Key was already used for another request; choose a new one",
+    )
+
+
 class RequestInProgress(EngineError):
     slug, title = (
         "request-in-progress",

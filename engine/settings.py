@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     body_total_timeout_s: float = 30.0
     # How far back an offline terminal's recorded time may lie before its upload.
     offline_max_age_s: int = 24 * 3600
+    # How long an Idempotency-Key stays bound to the request it came with (engine/domain/
+    # idempotency.py): past an offline terminal's oldest upload, with a day to spare.
+    idempotency_key_life_s: int = 48 * 3600
     # Claims one batch issues: each partition's share of a fetch is cut into batches of
     # this many, and a fetch's batches are issued at once (engine/stream/issuer.py).
     issue_batch_size: int = 500
@@ -85,6 +88,9 @@ class Settings(BaseSettings):
     # Claims and redemptions one API process works on at once; past this it answers 503
     # with Retry-After before deciding anything, so the accepted keep their latency.
     max_hot_in_flight: int = 256
+    # Claims and redemptions answered by the thin ASGI layer (engine/api/hot_routes.py);
+    # off, every request goes through the framework's routes: the same answers, more CPU.
+    hot_routes: bool = True
     # Requests per minute one worker (token subject) or one merchant API key may make.
     worker_requests_per_min: int = 120
     merchant_key_requests_per_min: int = 30_000
@@ -93,6 +99,10 @@ class Settings(BaseSettings):
     # Wrong merchant keys or ops tokens one client address may present per minute before
     # it is refused without a database look-up.
     credential_failures_per_min: int = 30
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    # '*' for any). Empty: none, so the address the throttles count is the connection's,
+    # and no client can choose it by sending the header (docs/DEPLOYMENT.md).
+    forwarded_allow_ips: str = ""
     repair_interval_s: float = 5.0
     webhook_interval_s: float = 1.0
     webhook_base_delay_s: float = 5.0

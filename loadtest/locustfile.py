@@ -101,13 +101,15 @@ class ClaimBurst(BenchUser):
         if token is None:
             self.done()
         url = f"/v1/campaigns/{PLAN['claim_campaign']}/claims"
-        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "tap-1"}
+        # A key per intent: the same workers claim again in the bench's later runs.
+        key = f"tap-{PLAN['claim_campaign']}"
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{key}-1"}
         r = self._tap(url, headers)
         roll = random.random()
         if roll < 0.03 or r.status_code == 0:  # the phone timed out: retry, same key
             self._tap(url, headers)
         elif roll < 0.06:  # an impatient double tap: a new key
-            self._tap(url, headers | {"Idempotency-Key": "tap-2"})
+            self._tap(url, headers | {"Idempotency-Key": f"{key}-2"})
 
     def _tap(self, url: str, headers: dict[str, str]):
         """One tap. A shed answer (503 overloaded) is followed as the app does: wait its

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from engine.api import contract, problems
 from engine.api.auth import authenticate_bulk
@@ -32,7 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="Nuanxin voucher engine",
-        version="1.2.0",
+        version="1.3.0",
         description=(
             "Claim, issue and redeem union benefit vouchers. Errors are RFC 9457 problems"
             " (application/problem+json); every request that changes something takes an"
@@ -100,9 +102,10 @@ def served_app(app: FastAPI, settings: Settings) -> ASGIApp:
     framework's own middleware stack as well as its routing: a request gets an id, a
     bounded body, and then either the thin layer's answer or the framework's.
     """
+    routes = HotRoutes(app, settings.max_hot_in_flight) if settings.hot_routes else app
     layers = RequestContext(
         BodyLimit(
-            HotRoutes(app, max_in_flight=settings.max_hot_in_flight),
+            routes,
             max_bytes=settings.max_body_bytes,
             max_bulk_bytes=settings.max_bulk_body_bytes,
             chunk_timeout_s=settings.body_chunk_timeout_s,
@@ -116,4 +119,9 @@ def served_app(app: FastAPI, settings: Settings) -> ASGIApp:
         scope["app"] = app
         await layers(scope, receive, send)
 
-    return serve
+    if not settings.forwarded_allow_ips:
+        return serve
+    # Only behind a proxy named in the settings is X-Forwarded-For the client's address.
+    # (uvicorn's ASGI types and Starlette's spell the same interface differently.)
+    proxied = ProxyHeadersMiddleware(cast(Any, serve), trusted_hosts=settings.forwarded_allow_ips)
+    return cast(ASGIApp, proxied)

@@ -18,8 +18,9 @@ from engine.usecases.operators import OPS_TOKEN_PREFIX
 
 MAX_CREDENTIAL_CHARS = 4096
 # The actor of the token from the settings (stack.env, a secret store): the one that
-# names the first people, and the way back in when every named token is revoked.
-BOOTSTRAP_ACTOR = "ops:bootstrap"
+# names the first people, and the way back in when every named token is revoked. Spelt
+# so that no named credential can act as it (a name has no parentheses or spaces).
+BOOTSTRAP_ACTOR = "ops:(settings token)"
 
 
 def services(request: Request) -> Services:

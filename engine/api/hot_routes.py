@@ -19,15 +19,16 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import structlog
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.adapters.failures import TRANSIENT
 from engine.api.auth import MAX_CREDENTIAL_CHARS, require_merchant
-from engine.api.models import MAX_COUNT
+from engine.api.models import ClaimIn, RedemptionIn
 from engine.api.problems import MEDIA_TYPE, engine_problem, problem_parts, send_json
 from engine.api.routes.workers import count_refused_claim
 from engine.api.services import Services
@@ -172,30 +173,31 @@ def _redemption(
     found = dict(headers)
     key = found.get(b"idempotency-key", b"").decode("latin-1")
     terminal = found.get(b"x-terminal-id")
-    doc = _json_object(body, found.get(b"content-type", b""))
-    if (
-        not IDEMPOTENCY_KEY.match(key)
-        or (terminal is not None and len(terminal) > 64)
-        or doc is None
-        or set(doc) - {"code", "amount_fen"}
-    ):
+    if not IDEMPOTENCY_KEY.match(key) or (terminal is not None and len(terminal) > 64):
         return None
-    code, amount = doc.get("code"), doc.get("amount_fen")
-    if type(code) is not str or not 1 <= len(code) <= 256:
+    asked = _valid(RedemptionIn, body, found.get(b"content-type", b""))
+    if asked is None:
         return None
-    if amount is not None and (type(amount) is not int or not 1 <= amount <= MAX_COUNT):
-        return None
-    return code, amount, key, None if terminal is None else terminal.decode("latin-1")
+    return (
+        asked.code,
+        asked.amount_fen,
+        key,
+        None if terminal is None else terminal.decode("latin-1"),
+    )
 
 
-def _json_object(body: bytes, content_type: bytes) -> dict[str, Any] | None:
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def _valid(model: type[Body], body: bytes, content_type: bytes) -> Body | None:
+    """The body as the framework's route would read it (the same model, so the same strict
+    types); None for anything it would refuse, which it then answers itself."""
     if not body or not content_type.startswith(b"application/json"):
         return None
     try:
-        doc = json.loads(body)
-    except ValueError:
+        return model.model_validate(json.loads(body))
+    except (ValueError, RecursionError):  # ValidationError and JSON errors are ValueErrors
         return None
-    return doc if isinstance(doc, dict) else None
 
 
 def _well_formed(
@@ -215,26 +217,12 @@ def _well_formed(
         or not IDEMPOTENCY_KEY.match(key)
     ):
         return None
-    understood, face = _face_value(body, found.get(b"content-type", b""))
-    if not understood:
-        return None
-    return campaign_id, token.strip(), key, face
-
-
-def _face_value(body: bytes, content_type: bytes) -> tuple[bool, int | None]:
-    """(understood, the requested face value or None): a body the fast path does not
-    understand goes to the framework, which answers it."""
     if not body:
-        return True, None
-    doc = _json_object(body, content_type)
-    if doc is None or set(doc) - {"face_value_fen"}:
-        return False, None
-    face = doc.get("face_value_fen")
-    if face is None:
-        return True, None
-    if type(face) is not int or not 1 <= face <= MAX_COUNT:
-        return False, None
-    return True, face
+        return campaign_id, token.strip(), key, None
+    asked = _valid(ClaimIn, body, found.get(b"content-type", b""))
+    if asked is None:
+        return None
+    return campaign_id, token.strip(), key, asked.face_value_fen
 
 
 def _replay(first: Message, receive: Receive) -> Receive:

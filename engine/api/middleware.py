@@ -1,6 +1,6 @@
 """Pure ASGI middleware: request ids for log correlation, and hard caps on what a request
 may cost: header bytes, body bytes, and how long the body may take to arrive (and no NUL
-in its URL, which no query could store)."""
+or other control character in its URL, which no query could store)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.problems import MEDIA_TYPE, problem_parts, send_json, status_of
+from engine.domain.text import storable_text
 from engine.errors import EngineError
 from engine.metrics import HTTP_DURATION
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A control character spelt in a query string (the server hands it over undecoded).
+_CONTROL_ESCAPE = re.compile(rb"%(?:[01][0-9a-fA-F]|7[fF])|[\x00-\x1f\x7f]")
 # Unique per process start plus a counter: as unique as a UUID here, at a fraction of the cost.
 _PREFIX = f"{os.getpid():x}{secrets.token_hex(3)}"
 _COUNTER = itertools.count(1)
@@ -93,11 +96,11 @@ class BodyLimit:
                 scope, send, 431, "headers-too-large", "Request headers too large",
                 f"Request headers are limited to {MAX_HEADER_BYTES} bytes",
             )  # fmt: skip
-        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+        if not storable_text(scope["path"]) or _CONTROL_ESCAPE.search(scope["query_string"]):
             # PostgreSQL's text cannot hold NUL: refused before any parameter is read.
             return await _refuse(
                 scope, send, 422, "validation-error", "The request is not valid",
-                "The path and query must not contain the NUL character (%00)",
+                "The path and query must not contain control characters (%00-%1F, %7F)",
             )  # fmt: skip
         bulk = scope["path"].endswith(("/bulk", "/import", "/batch"))
         if bulk and scope["method"] == "POST":

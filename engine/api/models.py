@@ -2,73 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Header, Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import Header
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator
 
+from engine.api.fields import (
+    MAX_INT4,
+    CampaignId,
+    ClosedBody,
+    Count,
+    Day,
+    Fen,
+    Moment,
+    PartyId,
+    SmallCount,
+    StorableBody,
+)
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.campaigns import Campaign, Status, with_options
-from engine.domain.ids import CAMPAIGN_ID_PATTERN, PARTY_ID_PATTERN
 from engine.domain.periods import Period
 from engine.domain.profiles import WorkerCategory
-
-CampaignId = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
-PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
-# Ids in a path, one name per kind of thing they name; workers, merchants and their keys
-# share the shape of a party id.
-WorkerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the worker's id")]
-MerchantIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the merchant's id")]
-CampaignIdPath = Annotated[str, Path(pattern=CAMPAIGN_ID_PATTERN, description="the campaign's id")]
-KeyIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the key's id")]
-MAX_COUNT = 100_000_000
-Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="chosen once per intent; a retry sends the same one",
-    ),
-]
-
-
-def _storable(value: Any) -> Any:
-    """Refuse the NUL character, which JSON can spell and PostgreSQL's text cannot hold
-    (half a surrogate pair is refused by the string fields themselves)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain the NUL character")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key)
-            _storable(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable(item)
-    return value
-
-
-class StorableBody(BaseModel):
-    """Every request body: its text is text PostgreSQL can store, checked before the
-    fields' own rules, so such input is a 422 and never reaches a query."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _only_storable_text(cls, data: Any) -> Any:
-        return _storable(data)
-
-
-class ClosedBody(StorableBody):
-    """A request body that refuses fields it does not name (JSON's own coercions apply)."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class PeriodLimitIn(ClosedBody):
     period: Period
-    limit: Annotated[int, Field(ge=1, le=1000)]
+    limit: SmallCount
 
 
 class RuleIn(ClosedBody):
@@ -78,12 +37,12 @@ class RuleIn(ClosedBody):
 
 
 class WaveIn(ClosedBody):
-    at: AwareDatetime
+    at: Moment
     quantity: Count
 
 
 class LotteryIn(ClosedBody):
-    draw_at: AwareDatetime
+    draw_at: Moment
 
 
 class CampaignIn(ClosedBody):
@@ -91,26 +50,26 @@ class CampaignIn(ClosedBody):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     name_en: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     quota: Count
-    face_value_fen: Count
-    per_worker_limit: Annotated[int, Field(ge=1, le=1000)]
-    claim_opens_at: AwareDatetime
-    claim_closes_at: AwareDatetime
-    valid_until: AwareDatetime
+    face_value_fen: Fen
+    per_worker_limit: SmallCount
+    claim_opens_at: Moment
+    claim_closes_at: Moment
+    valid_until: Moment
     eligible_categories: Annotated[list[WorkerCategory], Field(min_length=1, max_length=10)]
-    merchants: Annotated[list[PartyId], Field(max_length=1000)] = []
+    merchants: Annotated[list[PartyId], Field(max_length=1000, default=[])]
     status: Literal["draft", "scheduled", "open"] = "open"
-    budget_fen: Annotated[int, Field(ge=1, le=10**12)] | None = None
-    face_value_min_fen: Count | None = None
-    face_value_max_fen: Count | None = None
+    budget_fen: Annotated[int, Strict(), Field(ge=1, le=10**12)] | None = None
+    face_value_min_fen: Fen | None = None
+    face_value_max_fen: Fen | None = None
     period_limit: PeriodLimitIn | None = None
     cap_group: CampaignId | None = None
-    rules: Annotated[list[RuleIn], Field(max_length=20)] = []
-    waves: Annotated[list[WaveIn], Field(max_length=100)] = []
+    rules: Annotated[list[RuleIn], Field(max_length=20, default=[])]
+    waves: Annotated[list[WaveIn], Field(max_length=100, default=[])]
     rollover: bool = False
     lottery: LotteryIn | None = None
     partner_pool: bool = False
     stored_value: bool = False
-    reversal_window_s: Annotated[int, Field(ge=0, le=90 * 86_400)] = 86_400
+    reversal_window_s: Annotated[int, Strict(), Field(ge=0, le=90 * 86_400)] = 86_400
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -151,7 +110,7 @@ class CampaignPatch(StorableBody):
     """Fields to change, and the version they were read at (optimistic concurrency)."""
 
     model_config = ConfigDict(extra="allow")
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Strict(), Field(ge=1, le=MAX_INT4)]
 
 
 class StatusIn(ClosedBody):
@@ -161,7 +120,7 @@ class StatusIn(ClosedBody):
 class CapGroupIn(ClosedBody):
     id: CampaignId
     period: Period
-    max_fen: Count
+    max_fen: Fen
 
 
 class PoolIn(ClosedBody):
@@ -172,7 +131,7 @@ class PoolIn(ClosedBody):
 
 
 class ClaimIn(ClosedBody):
-    face_value_fen: Count | None = None
+    face_value_fen: Fen | None = None
 
 
 class CampaignOut(BaseModel):
@@ -206,10 +165,10 @@ class WorkerIn(ClosedBody):
     hukou_city: Annotated[str, Field(max_length=64)] | None = None
     origin_city: Annotated[str, Field(max_length=64)] | None = None
     first_job_in_city: bool | None = None
-    contract_months: Annotated[int, Field(ge=0, le=1200)] | None = None
-    social_insurance_months: Annotated[int, Field(ge=0, le=1200)] | None = None
+    contract_months: Annotated[int, Strict(), Field(ge=0, le=1200)] | None = None
+    social_insurance_months: Annotated[int, Strict(), Field(ge=0, le=1200)] | None = None
     hardship: bool | None = None
-    registered_on: date | None = None
+    registered_on: Day | None = None
     staying_for_festival: bool | None = None
 
     def profile(self) -> dict[str, Any]:
@@ -297,14 +256,14 @@ TerminalId = Annotated[
 
 class RedemptionIn(ClosedBody):
     code: Code
-    amount_fen: Count | None = None  # stored-value vouchers only; default: all that is left
+    amount_fen: Fen | None = None  # stored-value vouchers only; default: all that is left
 
 
 class OfflineItemIn(ClosedBody):
     code: Code
     idempotency_key: Annotated[str, Field(pattern=IDEMPOTENCY_KEY.pattern)]
-    redeemed_at: AwareDatetime
-    amount_fen: Count | None = None
+    redeemed_at: Moment
+    amount_fen: Fen | None = None
     terminal_id: Annotated[str, Field(max_length=64)] | None = None
 
 
@@ -314,7 +273,7 @@ class OfflineBatchIn(ClosedBody):
 
 class ReversalIn(ClosedBody):
     redemption_id: Annotated[str, Field(max_length=128)]
-    amount_fen: Count | None = None  # default: everything not yet given back
+    amount_fen: Fen | None = None  # default: everything not yet given back
 
 
 class VerifyIn(ClosedBody):
@@ -347,7 +306,24 @@ class EnrolIn(ClosedBody):
     merchant_id: PartyId
 
 
+# Names an audit actor of the engine's own could be mistaken for (`ops:<name>` is what a
+# named credential acts as; the settings token acts as a name no pattern allows).
+RESERVED_OPS_NAMES = frozenset(
+    {"bootstrap", "settings", "system", "cli", "ops", "merchant", "test"}
+)
+
+
+def _not_reserved(name: str) -> str:
+    if name.lower() in RESERVED_OPS_NAMES:
+        raise ValueError(f"{name!r} is reserved for the engine's own audit actors")
+    return name
+
+
 class OpsCredentialIn(ClosedBody):
     """The person the token belongs to, as the audit log will name them."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+    name: Annotated[
+        str,
+        Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"),
+        AfterValidator(_not_reserved),
+    ]

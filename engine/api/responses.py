@@ -18,7 +18,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         409: "limit-reached, already-redeemed or request-in-progress",
         410: "sold-out or expired",
         413: "payload-too-large",
-        422: "validation-error or invalid-code",
+        422: "validation-error, invalid-code or idempotency-key-reused",
         503: "unavailable or overloaded (retry after the Retry-After seconds)",
     }.items()
 }

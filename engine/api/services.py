@@ -27,6 +27,7 @@ from engine.usecases.offers import Offers
 from engine.usecases.operators import Operators
 from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.redemptions import Redemptions
+from engine.usecases.reversals import Reversals
 from engine.usecases.stats import Stats
 from engine.usecases.till import Till
 from engine.usecases.worker_tokens import WorkerTokens
@@ -44,6 +45,7 @@ class Services:
     admin: Admin
     claims: Claims
     redemptions: Redemptions
+    reversals: Reversals
     workers: Workers
     lotteries: Lotteries
     merchants: Merchants
@@ -71,6 +73,7 @@ class Services:
         campaigns, profiles = Campaigns(db), Profiles(live.definitions, db)
         claims = Claims(
             admissions=live.admissions,
+            bindings=live.bindings,
             settlement=live.settlement,
             throttle=live.throttles,
             publisher=producer,
@@ -131,6 +134,7 @@ class Services:
             claims=claims,
             redemptions=Redemptions(
                 redemptions=live.redemptions,
+                bindings=live.bindings,
                 settlement=live.settlement,
                 throttle=live.throttles,
                 publisher=producer,
@@ -140,6 +144,15 @@ class Services:
                 clock=clock,
                 wait_s=wait_s,
                 offline_max_age=timedelta(seconds=settings.offline_max_age_s),
+            ),
+            reversals=Reversals(
+                redemptions=live.redemptions,
+                bindings=live.bindings,
+                settlement=live.settlement,
+                publisher=producer,
+                campaigns=campaigns,
+                clock=clock,
+                wait_s=wait_s,
             ),
             merchants=Merchants(
                 live=live.definitions,

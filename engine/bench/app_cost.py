@@ -67,8 +67,8 @@ async def _claims(
 ) -> tuple[float, dict[int, int]]:
     keys = worker_token_keys_of(settings)
     now = int(time.time())
-    tokens = [mint_worker_token(keys, f"w-{uuid.uuid4().hex[:12]}", CATEGORY, now, 3600)
-              for _ in range(n)]  # fmt: skip
+    workers = await _workers(app, settings, n)
+    tokens = [mint_worker_token(keys, worker, now, 3600) for worker in workers]
     path = f"/v1/campaigns/{campaign_id}/claims"
     statuses: dict[int, int] = {}
     queue = iter(tokens)
@@ -86,6 +86,19 @@ async def _claims(
     started = time.process_time()
     await asyncio.gather(*(caller() for _ in range(IN_FLIGHT)))
     return (time.process_time() - started) / n * 1e6, statuses
+
+
+async def _workers(app: Any, settings: Settings, n: int) -> list[str]:
+    """New workers on record (a claim reads the profile), registered before the clock runs."""
+    ids = [f"w-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+    ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        for start in range(0, n, 10_000):
+            chunk = [{"id": w, "category": CATEGORY} for w in ids[start : start + 10_000]]
+            r = await client.post("/v1/workers/bulk", json={"workers": chunk}, headers=ops)
+            r.raise_for_status()
+    return ids
 
 
 async def _campaign(app: Any, settings: Settings, quota: int) -> str:

@@ -82,7 +82,7 @@ class Preparer:
         random.Random(self.run_id).shuffle(order)
         with path.open("w") as out:
             for i, worker in enumerate(order):
-                out.write(mint_worker_token(key, worker, CATEGORY, now, 4 * 3600) + "\n")
+                out.write(mint_worker_token(key, worker, now, 4 * 3600) + "\n")
                 if i % 1000 == 999:
                     progress.advance(task, 1000)
         progress.update(task, completed=len(worker_ids))
@@ -111,7 +111,11 @@ class Preparer:
         tokens = tokens_file.read_text().split()[:count]  # noqa: ASYNC240 - before timing
         url = f"/v1/campaigns/{campaign_id}/claims"
         calls = [
-            Call("POST", url, {"Authorization": f"Bearer {t}", "Idempotency-Key": "pre"})
+            Call(
+                "POST",
+                url,
+                {"Authorization": f"Bearer {t}", "Idempotency-Key": f"pre-{campaign_id}"},
+            )
             for t in tokens
         ]
         await drive(self.base_url, calls, 64, "pre-issue", progress.console)
@@ -151,12 +155,11 @@ async def wait_for_stream(
     """One claim through the whole path, so a timed run does not time a consumer-group join."""
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
     (await client.post("/v1/campaigns", json=campaign, headers=ops)).raise_for_status()
-    token = mint_worker_token(
-        worker_token_keys_of(settings), worker[0], worker[1], int(time.time()), 600
-    )
+    token = mint_worker_token(worker_token_keys_of(settings), worker[0], int(time.time()), 600)
     auth = {"Authorization": f"Bearer {token}"}
     r = await client.post(
-        f"/v1/campaigns/{campaign['id']}/claims", headers=auth | {"Idempotency-Key": "warm"}
+        f"/v1/campaigns/{campaign['id']}/claims",
+        headers=auth | {"Idempotency-Key": f"warm-{campaign['id']}"},
     )
     r.raise_for_status()
     deadline = time.monotonic() + timeout_s

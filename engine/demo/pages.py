@@ -65,8 +65,7 @@ async def links_for(
     if row is None:
         raise RuntimeError("no unused voucher in this run to show on the worker page")
     token = mint_worker_token(
-        worker_token_keys_of(settings), row["worker_id"], row["category"],
-        int(time.time()), 8 * 3600,
+        worker_token_keys_of(settings), row["worker_id"], int(time.time()), 8 * 3600,
     )  # fmt: skip
     store_key = merchant_keys[merchant_of[row["campaign_id"]]]
     return PageLinks(base_url, token, store_key, settings.ops_token.get_secret_value())

@@ -170,7 +170,7 @@ class Demo:
         requests = []
         for worker_id, category in workers:
             # Tokens come from the union's app in production; it holds the same key.
-            token = mint_worker_token(token_keys, worker_id, category, now, 3600)
+            token = mint_worker_token(token_keys, worker_id, now, 3600)
             for slug in wishes(category):
                 url = f"/v1/campaigns/{campaigns[slug]['id']}/claims"
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{slug}-1"}

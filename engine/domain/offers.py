@@ -27,7 +27,6 @@ class Offer:
 
 def offer_for(
     c: Campaign,
-    category: str,
     profile: WorkerProfile,
     now: datetime,
     available_now: int,
@@ -40,7 +39,7 @@ def offer_for(
         return Offer(False, "paused")
     if c.status not in (Status.OPEN, Status.SCHEDULED):
         return Offer(False, "claim-window-closed")
-    if category not in c.eligible_categories:
+    if profile.facts.get("category") not in c.eligible_categories:
         categories = {"field": "category", "op": "in", "value": list(c.eligible_categories)}
         return Offer(False, "not-eligible", categories)
     unmet = failed_rule(c.rules, profile) if c.rules else None

@@ -21,6 +21,9 @@ class RedeemRequest:
     # codes.code_digest of the presented code, compared with the issued one's; "" when the
     # code's signature was verified instead.
     code_digest: str = ""
+    # The request's meaning (engine.domain.idempotency): a repeat of the redemption's key
+    # with another meaning is refused by the decision itself too.
+    request_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,7 @@ class ReverseRequest:
     now_ms: int
     window_ms: int
     store_id: str | None = None  # a store key reverses only its own store's redemptions
+    request_digest: str = ""  # as RedeemRequest's
 
 
 def iso_ms(ms: int) -> str:

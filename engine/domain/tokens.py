@@ -2,7 +2,7 @@
 
     nxw1.<key id>.<payload>.<mac>
 
-`payload` is base64url JSON {iss, aud, sub, cat, iat, exp}; `mac` is base64url
+`payload` is base64url JSON {iss, aud, sub, iat, exp}; `mac` is base64url
 HMAC-SHA256(key, "nxw1.<key id>.<payload>"). Why not Ed25519 JWTs any more: a claim burst
 verifies one new token per claim, and an Ed25519 verification through PyJWT cost about
 100 us of the API's CPU per claim (a fifth of it); an HMAC costs a microsecond or two.
@@ -14,6 +14,10 @@ another, so neither 'none' nor key confusion can happen), issuer and audience, a
 key ids for rotation (`MacKeys.rotated`; retiring a key id revokes every token it
 signed), and revocation of one worker's tokens (`issued before` a moment; see
 engine/usecases/worker_tokens.py).
+
+A token carries identity only. What a worker may claim is read from their profile of
+record at every claim, so a changed profile counts at once, not when the token expires
+(tokens minted before carried a `cat` claim: it is ignored).
 """
 
 from __future__ import annotations
@@ -36,17 +40,15 @@ _REFUSED = "Invalid or expired worker token"
 @dataclass(frozen=True, slots=True)
 class WorkerIdentity:
     worker_id: str
-    category: str
     expires_at: int = 0
     issued_at: int = 0
 
 
-def mint_worker_token(keys: MacKeys, worker_id: str, category: str, now: int, ttl_s: int) -> str:
+def mint_worker_token(keys: MacKeys, worker_id: str, now: int, ttl_s: int) -> str:
     claims = {
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": worker_id,
-        "cat": category,
         "iat": now,
         "exp": now + ttl_s,
     }
@@ -73,7 +75,7 @@ def verify_worker_token(keys: MacKeys, token: str, now: float) -> WorkerIdentity
 
 
 def _identity(claims: dict[str, object], now: float) -> WorkerIdentity:
-    sub, cat, exp, iat = (claims.get(k) for k in ("sub", "cat", "exp", "iat"))
+    sub, exp, iat = (claims.get(k) for k in ("sub", "exp", "iat"))
     if (
         claims.get("iss") != ISSUER
         or claims.get("aud") != AUDIENCE
@@ -83,10 +85,9 @@ def _identity(claims: dict[str, object], now: float) -> WorkerIdentity:
         # The subject becomes part of Redis keys and records: it has a party id's shape.
         or not isinstance(sub, str)
         or not PARTY_ID.match(sub)
-        or not isinstance(cat, str)
     ):
         raise Unauthorized(_REFUSED)
-    return WorkerIdentity(sub, cat, exp, iat)
+    return WorkerIdentity(sub, exp, iat)
 
 
 def _b64(raw: bytes) -> str:

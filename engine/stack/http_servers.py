@@ -20,6 +20,9 @@ def server_command(server: str, target: str, host: str, port: int, processes: in
             "--http", "httptools", "--log-level", "warning", "--no-access-log",
             # Phones and tills reuse connections between taps: longer than the default 5 s.
             "--timeout-keep-alive", "30", "--timeout-graceful-shutdown", "10",
+            # X-Forwarded-For is the app's to trust or not (NUANXIN_FORWARDED_ALLOW_IPS),
+            # the same under either server: uvicorn's own default trusts 127.0.0.1.
+            "--no-proxy-headers",
         ]  # fmt: skip
     if server == "granian":
         return [

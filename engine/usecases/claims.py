@@ -17,6 +17,7 @@ from engine.domain.admission import (
 )
 from engine.domain.campaigns import Campaign, Status
 from engine.domain.clock import to_ms
+from engine.domain.idempotency import claim_binding
 from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
@@ -39,6 +40,7 @@ from engine.usecases.ports import (
     CampaignRecords,
     Clock,
     EventPublisher,
+    KeyBindings,
     Settlement,
     Throttle,
     VoucherRecords,
@@ -50,6 +52,14 @@ from engine.usecases.read_caches import Campaigns, Profiles
 class ClaimAnswer:
     claim_id: str
     status: str = "admitted"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """Who is admitted: the worker and the category of their profile of record."""
+
+    worker_id: str
+    category: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,7 @@ class Claims:
         self,
         *,
         admissions: AdmissionStore,
+        bindings: KeyBindings,
         settlement: Settlement,
         throttle: Throttle,
         publisher: EventPublisher,
@@ -84,6 +95,7 @@ class Claims:
         sold_out_marks: SoldOutMarks | None = None,
     ) -> None:
         self.admissions, self.settlement, self.throttle = admissions, settlement, throttle
+        self.bindings = bindings
         self.publisher, self.records, self.vouchers = publisher, records, vouchers
         self.campaigns, self.profiles, self.clock, self.wait_s = campaigns, profiles, clock, wait_s
         self.rate_per_min = rate_per_min
@@ -107,19 +119,30 @@ class Claims:
                 raise RateLimited(f"At most {limit} requests a minute", retry_after_s=wait)
         campaign = await self.campaigns.get(campaign_id)
         face = choose_face_value(campaign, face_value_fen)
-        if campaign.rules:
-            rule = failed_rule(campaign.rules, await self.profiles.get(who.worker_id))
-            if rule is not None:
-                raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
         now_ms = to_ms(self.clock.now())
-        if _markable(campaign, who, now_ms):
+        if _markable(campaign, now_ms):
             refused = self.marks.refusal(campaign_id, campaign.version, who.worker_id, face, now_ms)
             if refused is not None:
                 raise refused
+        # The key is bound to this request before anything is decided; the worker's
+        # current profile comes back with it (eligibility never trusts the token).
+        binding = claim_binding(who.worker_id, idempotency_key, campaign_id, face)
+        profile = await self.bindings.bind_worker(binding)
+        if profile is None:
+            profile = await self.profiles.load(who.worker_id)
+        if campaign.rules:
+            rule = failed_rule(campaign.rules, profile)
+            if rule is not None:
+                raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
         claim_id = claim_id_for(campaign_id, who.worker_id, idempotency_key)
         try:
-            admission = await self.admit(
-                campaign, claim_id, who, face, request_id, rate_per_min=self.rate_per_min
+            await self.admit(
+                campaign,
+                claim_id,
+                Claimant(who.worker_id, profile.category),
+                face,
+                request_id,
+                rate_per_min=self.rate_per_min,
             )
         except SoldOut as exc:
             if isinstance(exc.stock, StockOut):
@@ -127,18 +150,13 @@ class Claims:
                 with contextlib.suppress(Exception):
                     await self._remember_sold_out(campaign, exc.stock, now_ms)
             raise
-        if face_value_fen is not None and admission.face_value_fen not in (0, face):
-            # The same key names the first request; a different one is a caller's mistake.
-            raise ValidationFailed(
-                "This Idempotency-Key was already used for a claim of another face value"
-            )
         return ClaimAnswer(claim_id)
 
     async def admit(
         self,
         campaign: Campaign,
         claim_id: str,
-        who: WorkerIdentity,
+        who: Claimant,
         face: int,
         request_id: str = "",
         via_draw: bool = False,
@@ -273,14 +291,15 @@ class Claims:
         return views
 
 
-def _markable(campaign: Campaign, who: WorkerIdentity, now_ms: int) -> bool:
-    """Would the script reach the stock for this claim? Only then may a mark answer it:
-    a closed window or an ineligible category keep their own refusals."""
+def _markable(campaign: Campaign, now_ms: int) -> bool:
+    """May a sold-out mark answer a claim now? Only while the script would look at the
+    stock at all: a closed window keeps its own refusal. The worker's eligibility is not
+    read first (that costs the round trip the mark saves): to anyone who holds no claim,
+    a sold-out programme is sold out, whether or not they could have claimed it."""
     return (
         campaign.lottery is None
         and campaign.status in (Status.OPEN, Status.SCHEDULED)
         and to_ms(campaign.claim_opens_at) <= now_ms < to_ms(campaign.claim_closes_at)
-        and who.category in campaign.eligible_categories
     )
 
 

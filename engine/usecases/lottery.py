@@ -19,7 +19,7 @@ from engine.domain.campaigns import CLAIMABLE, Campaign
 from engine.domain.rules import failed_rule
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import ClaimWindowClosed, Conflict, NotEligible, ValidationFailed
-from engine.usecases.claims import Claims
+from engine.usecases.claims import Claimant, Claims
 from engine.usecases.ports import AuditLog, Clock, LotteryRecords
 from engine.usecases.read_caches import Campaigns, Profiles
 
@@ -57,10 +57,11 @@ class Lotteries:
             campaign.claim_opens_at <= now < campaign.claim_closes_at
         ):
             raise ClaimWindowClosed("Registration is not open")
-        if who.category not in campaign.eligible_categories:
+        profile = await self.profiles.get(who.worker_id)
+        if profile.category not in campaign.eligible_categories:
             raise NotEligible("The worker's category is not eligible", failed_rule="category")
         if campaign.rules:
-            rule = failed_rule(campaign.rules, await self.profiles.get(who.worker_id))
+            rule = failed_rule(campaign.rules, profile)
             if rule is not None:
                 raise NotEligible(f"Rule not met: {rule.describe()}", failed_rule=rule.as_dict())
         salt = await self.db.register_for_lottery(campaign_id, who.worker_id, lottery.new_salt())
@@ -128,7 +129,7 @@ class Lotteries:
         async def admit(worker_id: str) -> None:
             nonlocal done
             async with sem:
-                who = WorkerIdentity(worker_id, str(category))
+                who = Claimant(worker_id, str(category))
                 claim_id = claim_id_for(campaign_id, worker_id, DRAW_CLAIM_KEY)
                 await self.claims.admit(
                     campaign, claim_id, who, campaign.face_value_fen, via_draw=True

@@ -48,7 +48,7 @@ class Offers:
         views = []
         for figures in live:
             c = await self.campaigns.get(figures["campaign_id"])
-            offer = offer_for(c, who.category, profile, now, figures["available_now"], held[c.id])
+            offer = offer_for(c, profile, now, figures["available_now"], held[c.id])
             views.append(programme_view(c, figures, offer, held[c.id]))
         return views
 

@@ -66,6 +66,10 @@ class Profiles:
         record = await self.live.cached_profile(worker_id)
         if record:
             return from_record(worker_id, record)
+        return await self.load(worker_id)
+
+    async def load(self, worker_id: str) -> WorkerProfile:
+        """From PostgreSQL (NotEligible when there is none), and cached in Redis again."""
         row = await self.db.get_worker(worker_id)
         if row is None:
             raise NotEligible("No profile is on record for this worker", failed_rule="profile")

@@ -10,15 +10,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from engine.domain.admission import campaign_of, redemption_id_for, reversal_id_for
+from engine.domain.admission import redemption_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
 from engine.domain.codes import VoucherPayload, read_code, verify_code
+from engine.domain.idempotency import redemption_binding
 from engine.domain.redemption import (
     RedeemOutcome,
     RedeemRequest,
-    ReverseOutcome,
-    ReverseRequest,
     iso_ms,
 )
 from engine.domain.settlement import Decision
@@ -28,17 +27,17 @@ from engine.errors import (
     EngineError,
     InsufficientBalance,
     InvalidCode,
-    NotFound,
     SignatureNeeded,
     TooManyAttempts,
     ValidationFailed,
 )
-from engine.events import VoucherRedeemed, VoucherReversed
+from engine.events import VoucherRedeemed
 from engine.usecases.durability import make_durable, until_settled
 from engine.usecases.ports import (
     CampaignRecords,
     Clock,
     EventPublisher,
+    KeyBindings,
     RedemptionStore,
     Settlement,
     Throttle,
@@ -81,6 +80,7 @@ class Redemptions:
         self,
         *,
         redemptions: RedemptionStore,
+        bindings: KeyBindings,
         settlement: Settlement,
         throttle: Throttle,
         publisher: EventPublisher,
@@ -92,6 +92,7 @@ class Redemptions:
         offline_max_age: timedelta = timedelta(hours=24),
     ) -> None:
         self.redemptions, self.settlement, self.throttle = redemptions, settlement, throttle
+        self.bindings = bindings
         self.publisher, self.records, self.campaigns = publisher, records, campaigns
         self.public_keys, self.clock, self.wait_s = public_keys, clock, wait_s
         self.offline_max_age = offline_max_age
@@ -135,6 +136,19 @@ class Redemptions:
         except InvalidCode:
             await self._failed(who, terminal)
             raise
+
+    async def _read(
+        self, who: MerchantIdentity, code: str, terminal: str | None
+    ) -> tuple[VoucherPayload, str]:
+        """A presented code's payload and digest. A code that cannot be a voucher's is
+        refused behind the guessing throttle (as a verification is), before any key is
+        bound: a request with bad input holds no Idempotency-Key."""
+        try:
+            payload, digest = read_code(code)
+            await self._campaign_id(payload.campaign_number)
+            return payload, digest
+        except InvalidCode:
+            return await self._checked(who, terminal, lambda: read_code(code))
 
     async def _failed(self, who: MerchantIdentity, terminal: str | None) -> None:
         await self.throttle.code_failures(
@@ -188,20 +202,19 @@ class Redemptions:
     ) -> RedemptionAnswer:
         # Online, the code is compared with the one issued for its serial (a digest, in the
         # redemption script); the signature is checked only where there is none to compare.
-        payload, digest = await self._checked(who, terminal, lambda: read_code(code))
+        payload, digest = await self._read(who, code, terminal)
         campaign_id = await self._campaign_id(payload.campaign_number)
-        rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
-        request = RedeemRequest(
-            campaign_id,
-            payload.serial,
-            who.merchant_id,
-            rid,
-            to_ms(at or self.clock.now()),
-            amount_fen or 0,
-            who.store_id,
-            terminal,
-            digest,
+        binding = redemption_binding(
+            who.merchant_id, idempotency_key, digest, amount_fen, who.store_id, terminal
         )
+        # The guessing throttle is checked and the key bound in one round trip.
+        await self.bindings.bind_merchant(binding, _limits(who, terminal))
+        rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
+        at_ms, amount = to_ms(at or self.clock.now()), amount_fen or 0
+        request = RedeemRequest(
+            campaign_id, payload.serial, who.merchant_id, rid, at_ms, amount, who.store_id,
+            terminal, digest, binding.digest,
+        )  # fmt: skip
 
         async def attempt() -> RedeemOutcome:
             nonlocal request
@@ -213,7 +226,9 @@ class Redemptions:
                     request = replace(request, code_digest="")
                     return await self.redemptions.redeem(request)
             except InvalidCode:
-                await self._failed(who, terminal)  # not the code issued for this serial
+                # Not the code issued for this serial: a failed guess, which holds no key.
+                await self._failed(who, terminal)
+                await self.bindings.unbind(binding)
                 raise
             except EngineError as exc:
                 exc.campaign_id = campaign_id  # lets the edge count refusals per campaign
@@ -299,66 +314,6 @@ class Redemptions:
                 result |= {"status": "rejected", "reason": exc.slug, "detail": exc.detail}
             results.append(result)
         return results
-
-    async def reverse(
-        self,
-        who: MerchantIdentity,
-        redemption_id: str,
-        idempotency_key: str,
-        amount_fen: int | None = None,
-        request_id: str = "",
-    ) -> dict[str, Any]:
-        campaign_id = campaign_of(redemption_id, "redemption")
-        record = await self.redemptions.redemption_record(campaign_id, redemption_id)
-        if not record or record.get("state") == "released":
-            raise NotFound("No such redemption")
-        campaign = await self.campaigns.get(campaign_id)
-        serial = int(record["serial"])
-        request = ReverseRequest(
-            campaign_id,
-            serial,
-            who.merchant_id,
-            redemption_id,
-            reversal_id_for(campaign_id, who.merchant_id, idempotency_key),
-            amount_fen or 0,
-            to_ms(self.clock.now()),
-            campaign.reversal_window_s * 1000,
-            who.store_id,
-        )
-
-        async def attempt() -> ReverseOutcome:
-            return await self.redemptions.reverse(request)
-
-        outcome = await until_settled(
-            attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
-        )
-        if outcome.is_new:
-            event = VoucherReversed(
-                reversal_id=request.reversal_id,
-                redemption_id=redemption_id,
-                campaign_id=campaign_id,
-                serial=serial,
-                merchant_id=who.merchant_id,
-                amount_fen=outcome.amount_fen,
-                face_value_fen=int(record.get("face", 0)),
-                reversed_at_ms=outcome.at_ms,
-                request_id=request_id,
-                store_id=who.store_id or "",
-            )
-            decision = Decision("reversal", campaign_id, request.reversal_id)
-            await make_durable(
-                publish=lambda: self.publisher.publish(event, key=who.merchant_id),
-                confirm=lambda: self.settlement.confirm_soon(decision, serial),
-                release=lambda: self.redemptions.release_reversal(request),
-            )
-        return {
-            "reversal_id": request.reversal_id,
-            "redemption_id": redemption_id,
-            "campaign_id": campaign_id,
-            "serial": serial,
-            "amount_fen": outcome.amount_fen,
-            "reversed_at": iso_ms(outcome.at_ms),
-        }
 
 
 def _limits(who: MerchantIdentity, terminal: str | None) -> list[tuple[str, int]]:

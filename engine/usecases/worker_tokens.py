@@ -43,7 +43,7 @@ class WorkerTokens:
         if worker is None:
             raise NotFound(f"No worker {worker_id}")
         now = int(self.clock.now().timestamp())
-        token = mint_worker_token(self.verified.keys, worker_id, worker.category, now, self.ttl_s)
+        token = mint_worker_token(self.verified.keys, worker_id, now, self.ttl_s)
         expires_at = now + self.ttl_s
         entry = AuditEntry.of(
             by, "worker.token_mint", f"worker:{worker_id}", after={"expires_at": expires_at}

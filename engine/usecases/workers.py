@@ -16,6 +16,7 @@ from engine.domain.profiles import (
     parse_profile,
     to_record,
 )
+from engine.domain.text import storable_text
 from engine.errors import ValidationFailed
 from engine.usecases.ports import AuditLog, LiveDefinitions, WorkerRecords
 
@@ -71,6 +72,9 @@ def parse_row(row: dict[str, str | None]) -> WorkerProfile:
         raise ProfileError("id must be 1-64 letters, digits, '.', '_' or '-'")
     if None in row or any(v is None for v in row.values()):
         raise ProfileError("the row has a different number of fields than the header")
+    for name, value in row.items():
+        if value is not None and not storable_text(value):
+            raise ProfileError(f"{name} holds a control character (such as NUL)")
     return parse_profile(worker_id, {k: v for k, v in row.items() if k != "id"})
 
 

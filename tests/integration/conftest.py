@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -20,7 +21,7 @@ import pytest
 
 from engine.adapters.kafka import ensure_topics
 from engine.domain.audit import Actor
-from engine.domain.tokens import mint_worker_token
+from engine.domain.tokens import WorkerIdentity, mint_worker_token
 from engine.keyfiles import load_keyring, load_worker_token_keys
 from engine.settings import Settings
 from engine.stack.local import LocalStack
@@ -31,6 +32,14 @@ RECEIVER_HOST = "127.0.0.77"
 
 # Who acts when a test calls a use case directly (the audit log names it).
 TEST_ACTOR = Actor("ops:test")
+
+
+async def registered(services: Any, n: int = 1, category: str = "courier") -> list[WorkerIdentity]:
+    """New workers on record (a claim reads the profile, never the token), for tests that
+    call the use cases directly."""
+    ids = [f"w-{uuid.uuid4().hex[:10]}" for _ in range(n)]
+    await services.workers.register_many([(i, {"category": category}) for i in ids])
+    return [WorkerIdentity(i) for i in ids]
 
 
 @pytest.fixture(scope="session")
@@ -161,13 +170,13 @@ class Factory:
             assert r.status_code == 200, r.text
         return ids
 
-    def token(self, worker_id: str, category: str = "courier") -> str:
+    def token(self, worker_id: str) -> str:
         """Minted with the shared auth key, as the union's app does."""
-        return mint_worker_token(self.token_keys, worker_id, category, int(time.time()), 3600)
+        return mint_worker_token(self.token_keys, worker_id, int(time.time()), 3600)
 
-    def worker_headers(self, worker_id: str, key: str, category: str = "courier") -> dict:
+    def worker_headers(self, worker_id: str, key: str) -> dict:
         return {
-            "Authorization": f"Bearer {self.token(worker_id, category)}",
+            "Authorization": f"Bearer {self.token(worker_id)}",
             "Idempotency-Key": key,
         }
 
@@ -205,6 +214,53 @@ def quiet_noon() -> datetime:
     run on the real clock, never act on what a test admits at these times."""
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
     return datetime(tomorrow.year, tomorrow.month, tomorrow.day, 4, tzinfo=UTC)
+
+
+@pytest.fixture
+async def paths(settings):
+    """(fast, framework): in-process clients of the API with and without the thin layer that
+    answers claims and redemptions (hot_routes.py), over one set of services."""
+    from engine.api.app import create_app, served_app
+    from engine.api.services import Services
+
+    services = await Services.start(settings)
+    app = create_app(settings)
+    app.state.services = services
+    framework = settings.model_copy(update={"hot_routes": False})
+    clients = [
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=a, client=("127.0.0.5", 40000)), base_url="http://e"
+        )
+        for a in (served_app(app, settings), served_app(app, framework))
+    ]
+    yield clients
+    for client in clients:
+        await client.aclose()
+    await services.stop()
+
+
+# A body no JSON parser should follow all the way down.
+NESTED = b"[" * 3000
+
+
+async def store_key(http, factory, merchant_id: str, store_id: str) -> str:
+    """A new store of the merchant, and a key for it alone."""
+    body = {"id": store_id, "name": store_id}
+    r = await http.post(f"/v1/merchants/{merchant_id}/stores", json=body, headers=factory.ops)
+    assert r.status_code == 201, r.text
+    body = {"store_id": store_id}
+    r = await http.post(f"/v1/merchants/{merchant_id}/keys", json=body, headers=factory.ops)
+    assert r.status_code == 201, r.text
+    return r.json()["api_key"]
+
+
+async def balance(http, api_key: str, code: str) -> int:
+    """What is left on a voucher, as its merchant's verification says."""
+    r = await http.post(
+        "/v1/codes/verify", json={"code": code}, headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert r.status_code == 200, r.text
+    return int(r.json()["balance_fen"])
 
 
 @pytest.fixture

@@ -152,8 +152,8 @@ async def test_bad_worker_tokens_are_refused_by_the_api(http, factory, world, db
         for part in ({"alg": "none"}, base | {"exp": now + 600})
     )
     tokens = {
-        "expired": mint_worker_token(ours, worker, "courier", now - 7200, 600),
-        "another key": mint_worker_token(MacKeys.new("t"), worker, "courier", now, 600),
+        "expired": mint_worker_token(ours, worker, now - 7200, 600),
+        "another key": mint_worker_token(MacKeys.new("t"), worker, now, 600),
         "wrong audience": _forged(base | {"aud": "other", "exp": now + 600}, ours),
         "a JWT with alg none": jwt_none + ".",
     }

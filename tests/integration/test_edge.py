@@ -5,7 +5,6 @@ nobody is refused for long while a unit is free, and nothing acknowledged is los
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -27,12 +26,12 @@ from engine.domain.codes import (
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, redeemable_code, wait_for
+from tests.integration.conftest import TEST_ACTOR, redeemable_code, registered, wait_for
 from tests.integration.engine_procs import EngineUnderTest
 
 
-def worker() -> WorkerIdentity:
-    return WorkerIdentity(f"w-{uuid.uuid4().hex[:10]}", "courier")
+async def worker(services: Services) -> WorkerIdentity:
+    return (await registered(services))[0]
 
 
 class CountedAdmissions:
@@ -51,7 +50,7 @@ class CountedAdmissions:
 
 async def sold_out_now(services: Services, campaign_id: str) -> None:
     with pytest.raises(SoldOut):
-        await services.claims.claim(campaign_id, worker(), "k")
+        await services.claims.claim(campaign_id, await worker(services), "k")
 
 
 async def test_sold_out_is_answered_from_memory_and_a_holder_keeps_its_answer(clocked):
@@ -59,9 +58,9 @@ async def test_sold_out_is_answered_from_memory_and_a_holder_keeps_its_answer(cl
     campaign, _ = await services.admin.create_campaign(
         domain_campaign("edge", clock.start, quota=2), TEST_ACTOR
     )
-    holder = worker()
+    holder = await worker(services)
     first = await services.claims.claim(campaign.id, holder, "tap")
-    await services.claims.claim(campaign.id, worker(), "k")
+    await services.claims.claim(campaign.id, await worker(services), "k")
     services.claims.admissions = calls = CountedAdmissions(services.claims.admissions)
     await sold_out_now(services, campaign.id)  # the script says so; the process remembers
     assert calls.count == 1
@@ -78,7 +77,7 @@ async def test_stock_returned_elsewhere_is_offered_within_the_marks_life(clocked
     campaign, _ = await services.admin.create_campaign(
         domain_campaign("edge", clock.start, quota=1), TEST_ACTOR
     )
-    await services.claims.claim(campaign.id, worker(), "k")
+    await services.claims.claim(campaign.id, await worker(services), "k")
     await sold_out_now(services, campaign.id)
     # Another API process raises the quota (ops): this one has not heard of it.
     other = await Services.start(settings, clock=clock)
@@ -92,8 +91,8 @@ async def test_stock_returned_elsewhere_is_offered_within_the_marks_life(clocked
     clock.moment = clock.start + life - timedelta(milliseconds=1)
     await sold_out_now(services, campaign.id)  # still within the mark's life
     clock.moment = clock.start + life
-    await services.claims.claim(campaign.id, worker(), "k")
-    await services.claims.claim(campaign.id, worker(), "k")
+    await services.claims.claim(campaign.id, await worker(services), "k")
+    await services.claims.claim(campaign.id, await worker(services), "k")
     await sold_out_now(services, campaign.id)
 
 
@@ -105,11 +104,11 @@ async def test_a_mark_ends_at_the_next_wave(clocked):
         domain_campaign("edge", t0, quota=2, waves=waves), TEST_ACTOR
     )
     clock.moment = t0 + timedelta(minutes=10)
-    await services.claims.claim(campaign.id, worker(), "k")
+    await services.claims.claim(campaign.id, await worker(services), "k")
     clock.moment = t0 + timedelta(minutes=20) - timedelta(milliseconds=500)
     await sold_out_now(services, campaign.id)
     clock.moment = t0 + timedelta(minutes=20)  # less than the mark's life later
-    await services.claims.claim(campaign.id, worker(), "k")
+    await services.claims.claim(campaign.id, await worker(services), "k")
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ import asyncio
 import json
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 
 import pytest
 
 from engine.domain.campaigns import Lottery, WorkerCategory
-from engine.domain.tokens import WorkerIdentity
 from engine.errors import Conflict, RegistrationRequired
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, sleep_until, wait_for
+from tests.integration.conftest import TEST_ACTOR, registered, sleep_until, wait_for
 
 
 async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):
@@ -33,7 +31,7 @@ async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_
         ),
         TEST_ACTOR,
     )
-    riders = [WorkerIdentity(f"r-{uuid.uuid4().hex[:8]}", "delivery_rider") for _ in range(20)]
+    riders = await registered(services, 20, "delivery_rider")
     entries = {}
     for who in riders:
         entries[await services.lotteries.register(campaign.id, who)] = who.worker_id

@@ -86,7 +86,8 @@ async def test_a_redemption_key_reused_for_another_code_is_refused(http, factory
     r = await http.post("/v1/redemptions", json={"code": first}, headers=pos(api_key, "same"))
     assert r.status_code == 201
     reused = await http.post("/v1/redemptions", json={"code": second}, headers=pos(api_key, "same"))
-    assert reused.status_code == 422 and reused.json()["type"].endswith("/validation-error")
+    assert reused.status_code == 422
+    assert reused.json()["type"].endswith("/idempotency-key-reused")
     # The second voucher was not touched: it is still redeemable, and then redeemed once.
     check = await http.post("/v1/codes/verify", json={"code": second}, headers=pos(api_key))
     assert check.json()["redeemable"] is True

@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, redeemable_code, wait_for
+from tests.integration.conftest import TEST_ACTOR, redeemable_code, registered, wait_for
 from tests.integration.test_merchants import issued_codes, pos
 
 
@@ -77,12 +76,10 @@ async def test_forecast_of_a_steady_drain_is_within_ten_percent(clocked):
 
     async def drain(seconds: int, per_s: int) -> int:
         admitted = 0
-        for _tick in range(seconds * per_s):
+        for who in await registered(services, seconds * per_s):
             clock.moment = clock.moment + timedelta(seconds=1 / per_s)
             try:
-                await services.claims.claim(
-                    campaign.id, WorkerIdentity(f"w-{uuid.uuid4().hex}", "courier"), "k"
-                )
+                await services.claims.claim(campaign.id, who, "k")
                 admitted += 1
             except SoldOut:
                 return admitted

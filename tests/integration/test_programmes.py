@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -12,10 +11,9 @@ import pytest
 
 from engine.domain.campaigns import PeriodLimit
 from engine.domain.periods import Period
-from engine.domain.tokens import WorkerIdentity
 from engine.errors import LimitReached
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, wait_for
+from tests.integration.conftest import TEST_ACTOR, registered, wait_for
 
 RIDER = {"category": "delivery_rider"}
 
@@ -28,11 +26,11 @@ async def worker_with(http, factory, **profile) -> str:
     return worker_id
 
 
-async def claim(http, factory, campaign_id, worker_id, key="k", category="courier", body=None):
+async def claim(http, factory, campaign_id, worker_id, key="k", body=None):
     return await http.post(
         f"/v1/campaigns/{campaign_id}/claims",
         json=body,
-        headers=factory.worker_headers(worker_id, key, category),
+        headers=factory.worker_headers(worker_id, key),
     )
 
 
@@ -162,7 +160,8 @@ async def test_a_repeated_claim_with_another_face_value_is_refused(http, factory
     same = await claim(http, factory, campaign["id"], worker, body={"face_value_fen": 6_000})
     assert same.status_code == 201 and same.json() == first.json()
     other = await claim(http, factory, campaign["id"], worker, body={"face_value_fen": 9_000})
-    assert other.status_code == 422 and other.json()["type"].endswith("/validation-error")
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
     view = (await http.get(f"/v1/campaigns/{campaign['id']}", headers=factory.ops)).json()
     assert (view["admitted"], view["budget_used_fen"]) == (1, 6_000)
 
@@ -231,7 +230,7 @@ async def test_period_limit(clocked):
         ),
         TEST_ACTOR,
     )
-    who = WorkerIdentity(f"w-{uuid.uuid4().hex[:10]}", "courier")
+    (who,) = await registered(services)
 
     async def outcome(key: str) -> str:
         try:

@@ -124,7 +124,6 @@ def credentials(stack_env, engine):
     token = mint_worker_token(
         load_worker_token_keys(s.worker_token_keys_file),
         "fuzz-worker",
-        "courier",
         int(time.time()),
         3600,
     )

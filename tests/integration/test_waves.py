@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 
 from engine.api.services import Services
 from engine.domain.campaigns import Campaign, Wave
-from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR
+from tests.integration.conftest import TEST_ACTOR, registered
 
 
 def wave_campaign(t0: datetime, rollover: bool) -> Campaign:
@@ -28,8 +26,7 @@ def wave_campaign(t0: datetime, rollover: bool) -> Campaign:
 async def claims(services: Services, campaign: Campaign, n: int) -> int:
     """Claim with n fresh workers; return how many were admitted before stock ran out."""
     admitted = 0
-    for _ in range(n):
-        who = WorkerIdentity(f"w-{uuid.uuid4().hex[:10]}", "courier")
+    for who in await registered(services, n):
         try:
             await services.claims.claim(campaign.id, who, "k")
             admitted += 1
@@ -47,7 +44,7 @@ async def test_stock_appears_only_at_each_wave(clocked, rollover):
     )
 
     with pytest.raises(SoldOut) as before:
-        await services.claims.claim(campaign.id, WorkerIdentity("early", "courier"), "k")
+        await services.claims.claim(campaign.id, (await registered(services))[0], "k")
     assert before.value.extra["next_wave_at"] == (t0 + timedelta(hours=1)).isoformat()
 
     clock.moment = t0 + timedelta(hours=1)

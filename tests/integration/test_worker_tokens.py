@@ -82,7 +82,7 @@ def test_worker_token_keys_rotate_and_retire_from_the_command_line(stack_env, tm
             argv, check=False, env=env, capture_output=True, text=True, timeout=60
         )
 
-    old = mint_worker_token(MacKeys.from_json(keyfile.read_text()), "w-1", "courier", 0, 10**10)
+    old = mint_worker_token(MacKeys.from_json(keyfile.read_text()), "w-1", 0, 10**10)
     assert nuanxin("rotate", "--kind", "worker-tokens").returncode == 0
     rotated = MacKeys.from_json(keyfile.read_text())
     assert (rotated.active, sorted(rotated.keys)) == ("t2", ["t1", "t2"])

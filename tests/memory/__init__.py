@@ -18,10 +18,19 @@ from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Campaign, Status
 from engine.domain.cap_groups import CapGroup
 from engine.domain.forecast import released
+from engine.domain.idempotency import KeyBinding
+from engine.domain.profiles import WorkerProfile, from_record
 from engine.domain.settlement import Activation, Decision
 from engine.domain.stock import Counters, available_now
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
-from engine.errors import ClaimWindowClosed, LimitReached, NotEligible, SoldOut, Unavailable
+from engine.errors import (
+    ClaimWindowClosed,
+    IdempotencyKeyReused,
+    LimitReached,
+    NotEligible,
+    SoldOut,
+    Unavailable,
+)
 from engine.events import Event
 
 
@@ -72,6 +81,8 @@ class MemoryLive:
     async def admit(self, a: AdmitRequest) -> Admission:
         record = self.records.get(Decision("claim", a.campaign_id, a.claim_id))
         if record and record["state"] != "released":
+            if record["face"] != str(a.face_value_fen):
+                raise IdempotencyKeyReused()
             return Admission(REPEAT, record["state"], int(record["serial"]), int(record["face"]))
         live = self.campaigns.get(a.campaign_id)
         if live is None:
@@ -249,6 +260,33 @@ class MemoryLive:
             return None
         names = set(Counters.__dataclass_fields__)
         return Counters(**{k: v for k, v in live.counters.items() if k in names})
+
+
+class MemoryKeyBindings:
+    """KeyBindings: keys by caller and operation, bound for good (the tests outlast no
+    binding's life); the profiles are the live state's cache of them."""
+
+    def __init__(self, live: MemoryLive) -> None:
+        self.live = live
+        self.bound: dict[tuple[str, str, str], str] = {}
+
+    def _bind(self, b: KeyBinding) -> None:
+        held = self.bound.setdefault((b.caller_kind, b.caller_id, b.key_digest), b.digest)
+        if held != b.digest:
+            raise IdempotencyKeyReused()
+
+    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
+        self._bind(b)
+        record = self.live.profiles.get(b.caller_id)
+        return from_record(b.caller_id, record) if record else None
+
+    async def bind_merchant(self, b: KeyBinding, failure_limits: Sequence[tuple[str, int]]) -> None:
+        self._bind(b)
+
+    async def unbind(self, b: KeyBinding) -> None:
+        key = (b.caller_kind, b.caller_id, b.key_digest)
+        if self.bound.get(key) == b.digest:
+            del self.bound[key]
 
 
 class MemoryThrottle:

@@ -15,8 +15,10 @@ DURING = T0 + timedelta(hours=1)
 COURIER = WorkerProfile("w-1", {"category": "courier", "hukou_city": "Xinyang"})
 
 
-def reason(c, *, category="courier", profile=COURIER, at=DURING, available=5, held=0):
-    offer = offer_for(c, category, profile, at, available, held)
+def reason(c, *, category=None, profile=COURIER, at=DURING, available=5, held=0):
+    if category is not None:
+        profile = WorkerProfile(profile.worker_id, profile.facts | {"category": category})
+    offer = offer_for(c, profile, at, available, held)
     assert offer.claimable == (offer.reason is None)
     return offer.reason, offer.failed_rule
 
@@ -35,6 +37,8 @@ def test_each_reason_is_the_claims_own():
     ruled = campaign(rules=(rule,))
     assert reason(ruled) == ("not-eligible", rule.as_dict())
     assert reason(ruled, profile=WorkerProfile("w-2", {"category": "courier"}))[0] == "not-eligible"
+    # No profile on record: the category is unknown, so not eligible.
+    assert reason(c, profile=WorkerProfile("w-3"))[0] == "not-eligible"
     assert reason(c, at=T0 - timedelta(seconds=1))[0] == "not-open-yet"
     assert reason(c, at=c.claim_closes_at)[0] == "claim-window-closed"
     assert reason(c, held=1)[0] == "limit-reached"

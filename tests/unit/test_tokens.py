@@ -15,6 +15,7 @@ from engine.domain.tokens import (
     FORMAT,
     ISSUER,
     VerifiedTokens,
+    WorkerIdentity,
     mint_worker_token,
     verify_worker_token,
 )
@@ -44,24 +45,31 @@ def claims(**overrides: object) -> dict[str, object]:
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": "w-1",
-        "cat": "courier",
         "iat": now(),
         "exp": now() + 600,
     } | overrides
 
 
 def test_valid_token():
-    token = mint_worker_token(KEYS, "w-1", "courier", now(), 600)
+    token = mint_worker_token(KEYS, "w-1", now(), 600)
     who = verify_worker_token(KEYS, token, time.time())
-    assert (who.worker_id, who.category) == ("w-1", "courier")
+    assert who.worker_id == "w-1"
     assert token.startswith(f"{FORMAT}.{KEYS.active}.")
+    # Identity only: what the worker may claim is read from the profile of record.
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[2] + "=="))
+    assert set(payload) == {"iss", "aud", "sub", "iat", "exp"}
+
+
+def test_a_token_minted_with_a_category_still_verifies_and_the_category_is_ignored():
+    who = verify_worker_token(KEYS, forged(claims(cat="truck_driver")), time.time())
+    assert who == WorkerIdentity("w-1", who.expires_at, who.issued_at)
 
 
 @pytest.mark.parametrize(
     "make_token",
     [
-        lambda: mint_worker_token(KEYS, "w-1", "courier", now() - 7200, 600),
-        lambda: mint_worker_token(MacKeys.new("t"), "w-1", "courier", now(), 600),
+        lambda: mint_worker_token(KEYS, "w-1", now() - 7200, 600),
+        lambda: mint_worker_token(MacKeys.new("t"), "w-1", now(), 600),
         lambda: forged(claims(), kid="t9"),
         lambda: forged(claims(aud="someone-else")),
         lambda: forged(claims(iss="someone-else")),
@@ -70,7 +78,7 @@ def test_valid_token():
         lambda: forged(claims(exp="tomorrow")),
         lambda: forged(claims(iat=None)),
         lambda: "eyJhbGciOiJub25lIn0." + b64(json.dumps(claims()).encode()) + ".",
-        lambda: mint_worker_token(KEYS, "w-1", "courier", now(), 600).replace(FORMAT, "nxw2"),
+        lambda: mint_worker_token(KEYS, "w-1", now(), 600).replace(FORMAT, "nxw2"),
         lambda: "not-a-token",
         lambda: "",
         lambda: "a.b.c.d",
@@ -100,7 +108,7 @@ def test_refused_tokens(make_token):
 
 
 def test_a_tampered_payload_or_mac_is_refused():
-    token = mint_worker_token(KEYS, "w-1", "courier", now(), 600)
+    token = mint_worker_token(KEYS, "w-1", now(), 600)
     prefix, kid, payload, mac = token.split(".")
     other = b64(json.dumps(claims(sub="w-2")).encode())
     # A middle character: changing the last ones may only touch base64 padding bits.
@@ -111,9 +119,9 @@ def test_a_tampered_payload_or_mac_is_refused():
 
 
 def test_rotation_keeps_old_tokens_until_their_key_is_retired():
-    old = mint_worker_token(KEYS, "w-1", "courier", now(), 600)
+    old = mint_worker_token(KEYS, "w-1", now(), 600)
     rotated = KEYS.rotated()
-    new = mint_worker_token(rotated, "w-1", "courier", now(), 600)
+    new = mint_worker_token(rotated, "w-1", now(), 600)
     assert new.split(".")[1] == rotated.active != KEYS.active
     for token in (old, new):
         assert verify_worker_token(rotated, token, time.time()).worker_id == "w-1"
@@ -128,11 +136,11 @@ def test_rotation_keeps_old_tokens_until_their_key_is_retired():
 def test_a_revoked_worker_keeps_no_token_minted_before_the_revocation():
     tokens = VerifiedTokens(KEYS)
     issued_at = now()
-    before = mint_worker_token(KEYS, "w-1", "courier", issued_at, 600)
-    other = mint_worker_token(KEYS, "w-2", "courier", issued_at, 600)
+    before = mint_worker_token(KEYS, "w-1", issued_at, 600)
+    other = mint_worker_token(KEYS, "w-2", issued_at, 600)
     tokens.revoked_before["w-1"] = issued_at + 1
     with pytest.raises(Unauthorized):
         tokens.verify(before, time.time())
     assert tokens.verify(other, time.time()).worker_id == "w-2"
-    after = mint_worker_token(KEYS, "w-1", "courier", issued_at + 1, 600)
+    after = mint_worker_token(KEYS, "w-1", issued_at + 1, 600)
     assert tokens.verify(after, time.time()).worker_id == "w-1"

@@ -14,14 +14,28 @@ from engine.domain.codes import verify_code
 from engine.domain.keyring import new_keyring
 from engine.domain.settlement import Decision
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import LimitReached, RateLimited, SoldOut, Unavailable
+from engine.errors import (
+    IdempotencyKeyReused,
+    LimitReached,
+    NotEligible,
+    RateLimited,
+    SoldOut,
+    Unavailable,
+)
 from engine.events import ClaimAdmitted
 from engine.usecases.claims import Claims
 from engine.usecases.issuance import Issuance
 from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.read_caches import Campaigns, Profiles
 from tests.factories import domain_campaign
-from tests.memory import MemoryKeyCache, MemoryLive, MemoryLog, MemoryRecords, MemoryThrottle
+from tests.memory import (
+    MemoryKeyBindings,
+    MemoryKeyCache,
+    MemoryLive,
+    MemoryLog,
+    MemoryRecords,
+    MemoryThrottle,
+)
 
 
 class FixedClock:
@@ -41,8 +55,10 @@ class World:
         self.campaign = domain_campaign(prefix="uc", at=self.clock.now(), number=3, **campaign)
         self.records.campaigns[self.campaign.id] = self.campaign
         self.keyring = new_keyring()
+        self.bindings = MemoryKeyBindings(self.live)
         self.claims = Claims(
             admissions=self.live,
+            bindings=self.bindings,
             settlement=self.live,
             throttle=MemoryThrottle(),
             publisher=self.log,
@@ -59,8 +75,9 @@ class World:
         await self.live.init_campaign(self.campaign)
         return self
 
-    async def claim(self, worker: str, key: str = "k") -> str:
-        who = WorkerIdentity(worker, "courier")
+    async def claim(self, worker: str, key: str = "k", category: str = "courier") -> str:
+        await self.live.cache_profiles([(worker, {"category": category})])
+        who = WorkerIdentity(worker)
         return (await self.claims.claim(self.campaign.id, who, key)).claim_id
 
     def published(self) -> list[ClaimAdmitted]:
@@ -96,6 +113,29 @@ async def test_limits_hold_across_keys():
     with pytest.raises(LimitReached):
         await w.claim("w1", "b")
     assert len(w.published()) == 1
+
+
+async def test_an_idempotency_key_answers_only_its_own_request():
+    w = await World(quota=5, per_worker_limit=2, face_value_min_fen=100).start()
+    second = domain_campaign(prefix="uc", at=w.clock.now(), number=4)
+    w.records.campaigns[second.id] = second
+    await w.live.init_campaign(second)
+    first = await w.claim("w1", "a")
+    with pytest.raises(IdempotencyKeyReused):  # the same key for another campaign
+        await w.claims.claim(second.id, WorkerIdentity("w1"), "a")
+    with pytest.raises(IdempotencyKeyReused):  # or another face value of the same one
+        await w.claims.claim(w.campaign.id, WorkerIdentity("w1"), "a", face_value_fen=200)
+    assert await w.claim("w1", "a") == first  # the same request again: its answer
+    await w.live.cache_profiles([("w2", {"category": "courier"})])
+    await w.claims.claim(second.id, WorkerIdentity("w2"), "a")  # keys are their worker's
+    assert [e.worker_id for e in w.published()] == ["w1", "w2"]
+
+
+async def test_a_changed_profile_counts_at_the_next_claim():
+    w = await World(quota=5, per_worker_limit=2).start()
+    await w.claim("w1", "a")
+    with pytest.raises(NotEligible):
+        await w.claim("w1", "b", category="truck_driver")  # the token is the same
 
 
 async def test_issuance_signs_each_admitted_claim_once_and_skips_void_ones():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.adapters.redis.admissions import RedisAdmissions
+from engine.adapters.redis.bindings import RedisKeyBindings
 from engine.adapters.redis.connection import (
     CLUSTER_SCHEME,
     Client,
@@ -27,6 +28,7 @@ from engine.adapters.redis.throttles import RedisThrottles
 from engine.settings import Settings
 
 __all__ = ["Durability", "NotReplicated", "Redis"]
+DEFAULT_KEY_LIFE_S = Settings.model_fields["idempotency_key_life_s"].default
 
 
 @dataclass
@@ -40,10 +42,17 @@ class Redis:
     definitions: RedisDefinitions
     rebuild: RedisRebuild
     key_cache: RedisKeyCache
+    bindings: RedisKeyBindings
 
     @classmethod
-    def connect(cls, url: str, max_connections: int, durability: Durability | None = None) -> Redis:
-        return cls.over(connect(url, max_connections), durability)
+    def connect(
+        cls,
+        url: str,
+        max_connections: int,
+        durability: Durability | None = None,
+        key_life_s: int = DEFAULT_KEY_LIFE_S,
+    ) -> Redis:
+        return cls.over(connect(url, max_connections), durability, key_life_s)
 
     @classmethod
     def from_settings(cls, settings: Settings, max_connections: int | None = None) -> Redis:
@@ -60,10 +69,15 @@ class Redis:
             # Landed before the unsettled repair may release the record as unanswered.
             max(0.0, settings.unsettled_after_s - settings.kafka_produce_timeout_s - 1),
         )
-        return cls.connect(url, wanted, durability)
+        return cls.connect(url, wanted, durability, settings.idempotency_key_life_s)
 
     @classmethod
-    def over(cls, client: Client, durability: Durability | None = None) -> Redis:
+    def over(
+        cls,
+        client: Client,
+        durability: Durability | None = None,
+        key_life_s: int = DEFAULT_KEY_LIFE_S,
+    ) -> Redis:
         durability = durability or Durability()
         scripts = Scripts(client, durability)
         return cls(
@@ -76,6 +90,7 @@ class Redis:
             definitions=RedisDefinitions(client, scripts),
             rebuild=RedisRebuild(client),
             key_cache=RedisKeyCache(client, scripts),
+            bindings=RedisKeyBindings(scripts, key_life_s),
         )
 
     async def ping(self) -> None:

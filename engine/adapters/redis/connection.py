@@ -48,6 +48,8 @@ SCRIPT_NAMES = (
     "throttle",
     "revoke",
     "merchant_key",
+    "bind_key",
+    "unbind_key",
 )
 
 

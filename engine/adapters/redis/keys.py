@@ -88,6 +88,17 @@ def worker_profile(worker_id: str) -> str:
     return f"{PREFIX}:{{w:{worker_id}}}:profile"
 
 
+def worker_key_binding(worker_id: str, digest: str) -> str:
+    """String: the digest of the request a worker's Idempotency-Key (by its digest) was
+    first sent with; beside the profile, so one script binds the one and reads the other."""
+    return f"{PREFIX}:{{w:{worker_id}}}:idem:{digest}"
+
+
+def merchant_key_binding(merchant_id: str, digest: str) -> str:
+    """String: the same for a merchant's key; beside the merchant's failed-code counters."""
+    return f"{PREFIX}:{{m:{merchant_id}}}:idem:{digest}"
+
+
 def cap_spent(group_id: str, period: str) -> str:
     """Hash: worker id -> fen reserved across the group's campaigns in one period."""
     return f"{PREFIX}:{{cap:{group_id}}}:spent:{period}"
@@ -176,6 +187,11 @@ RECOVERY = {
     "cap_spent": "rebuilt: the group's admissions of the current period, all its campaigns",
     "cap_reservation": "rebuilt: one per admission of the current period",
     "worker_profile": "refilled: from PostgreSQL on the next miss",
+    "worker_key_binding": (
+        "transient: a key's binding lives for idempotency_key_life_s; after a loss a repeat"
+        " is still held to its request by the rebuilt decision record of its campaign"
+    ),
+    "merchant_key_binding": "transient: as a worker's key binding",
     "merchant_key": "refilled: from PostgreSQL on the next miss (which refuses revoked keys)",
     "merchant_key_rate": "transient: this minute's requests of a merchant API key",
     "claim_rate": "transient: this minute's claim requests of a worker",

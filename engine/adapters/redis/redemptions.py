@@ -30,6 +30,7 @@ class RedisRedemptions:
             r.store_id or "",
             r.terminal_id or "",
             r.code_digest,
+            r.request_digest,
         ]
         return replies.redemption(await self.redeem_group.run(ks, args))
 
@@ -52,6 +53,7 @@ class RedisRedemptions:
             r.serial,
             r.redemption_id,
             r.store_id or "",
+            r.request_digest,
         ]
         return replies.reversal(await self.scripts.run("reverse", _reversal_keys(r), args))
 

@@ -20,6 +20,7 @@ from engine.errors import (
     EngineError,
     Expired,
     Forbidden,
+    IdempotencyKeyReused,
     InsufficientBalance,
     InvalidCode,
     LimitReached,
@@ -31,8 +32,8 @@ from engine.errors import (
     ReversalWindowClosed,
     Revoked,
     SignatureNeeded,
+    TooManyAttempts,
     Unavailable,
-    ValidationFailed,
 )
 
 Reply = Sequence[Any]
@@ -77,6 +78,8 @@ def _admission_refusal(status: int, reply: Reply) -> EngineError:
         return RegistrationRequired()
     if status == -10:
         return RateLimited("Too many claim requests to this campaign", retry_after_s=int(reply[1]))
+    if status == -11:
+        return IdempotencyKeyReused("This Idempotency-Key was used for a claim of another value")
     raise ValueError(f"unknown admission status {status}")
 
 
@@ -98,7 +101,7 @@ def redemption(reply: Reply) -> RedeemOutcome:
     if status == -5:
         raise Revoked()
     if status == -6:
-        raise ValidationFailed("This Idempotency-Key was already used for another code")
+        raise IdempotencyKeyReused()
     if status == -7:
         balance = int(reply[1])
         raise InsufficientBalance(
@@ -112,6 +115,18 @@ def redemption(reply: Reply) -> RedeemOutcome:
     if status == -11:
         raise SignatureNeeded()
     raise ValueError(f"unknown redemption status {status}")
+
+
+def binding(reply: Reply) -> dict[str, str]:
+    """bind_key.lua: 1|2 and the profile's fields and values (when asked for) | -1 the key
+    names another request | -2 seconds to wait (too many failed codes; nothing bound)."""
+    status = int(reply[0])
+    if status == -1:
+        raise IdempotencyKeyReused()
+    if status == -2:
+        raise TooManyAttempts(retry_after_s=int(reply[1]))
+    flat = reply[1:]
+    return {text(flat[i]): text(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 _UNREVOKABLE = {
@@ -144,5 +159,5 @@ def reversal(reply: Reply) -> ReverseOutcome:
             f"At most {left} fen of this redemption can be given back", refundable_fen=left
         )
     if status == -5:
-        raise ValidationFailed("This Idempotency-Key was already used for another redemption")
+        raise IdempotencyKeyReused()
     raise ValueError(f"unknown reversal status {status}")

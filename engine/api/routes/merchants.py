@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from engine.api.audit import actor_of
 from engine.api.auth import require_merchant, require_ops_or_path_merchant, services
+from engine.api.fields import Day, IdempotencyKey, MerchantIdPath
 from engine.api.merchant_answers import (
     MerchantKeyOut,
     OfflineBatchOut,
@@ -23,8 +24,6 @@ from engine.api.merchant_answers import (
     WebhookOut,
 )
 from engine.api.models import (
-    IdempotencyKey,
-    MerchantIdPath,
     OfflineBatchIn,
     RedemptionIn,
     ReversalIn,
@@ -45,8 +44,8 @@ Merchant = Annotated[MerchantIdentity, Depends(require_merchant)]
 # Who may call is checked before the query and body are: a stranger learns nothing, not even
 # which parameters are wrong.
 OWN_MERCHANT = Depends(require_ops_or_path_merchant)
-From = Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")]
-To = Annotated[date, Query(alias="to", description="last day, included")]
+From = Annotated[Day, Query(alias="from", description="first day (Asia/Shanghai)")]
+To = Annotated[Day, Query(alias="to", description="last day, included")]
 
 
 @router.post("/redemptions", status_code=201, response_model=RedemptionOut)
@@ -94,7 +93,7 @@ async def reverse(
     """Give back all or part of one of this merchant's redemptions, within the window."""
     key = check_idempotency_key(idempotency_key)
     try:
-        answer = await services(request).redemptions.reverse(
+        answer = await services(request).reversals.reverse(
             who, body.redemption_id, key, body.amount_fen, request.state.request_id
         )
     except EngineError as exc:
@@ -117,7 +116,7 @@ async def my_redemptions(
     request: Request,
     who: Merchant,
     day: Annotated[
-        date | None, Query(description="a day in Asia/Shanghai; today by default")
+        Day | None, Query(description="a day in Asia/Shanghai; today by default")
     ] = None,
 ) -> dict[str, Any]:
     """This key's store's redemptions of a day (today in Asia/Shanghai by default)."""

@@ -10,18 +10,16 @@ from pydantic import ValidationError
 
 from engine.api.audit import actor_of
 from engine.api.auth import require_ops, services
+from engine.api.fields import CampaignIdPath, KeyIdPath, MerchantIdPath, WorkerIdPath
 from engine.api.merchant_answers import MerchantKeyOut, MerchantKeysOut, StoreOut
 from engine.api.models import (
-    CampaignIdPath,
     CampaignIn,
     CampaignOut,
     CampaignPatch,
     CapGroupIn,
     CodeLookupIn,
     EnrolIn,
-    KeyIdPath,
     KeyIn,
-    MerchantIdPath,
     MerchantIn,
     MerchantOut,
     OpsCredentialIn,
@@ -30,7 +28,6 @@ from engine.api.models import (
     StatusIn,
     StoreIn,
     TokenOut,
-    WorkerIdPath,
     WorkerIn,
     WorkerOut,
     WorkersBulkIn,

@@ -15,7 +15,7 @@ from prometheus_client import (
 )
 
 from engine.api.auth import require_ops, services
-from engine.api.models import CampaignIdPath
+from engine.api.fields import CampaignIdPath
 from engine.api.public_answers import HealthOut, LotteryOut, PublicKeysOut
 
 router = APIRouter(tags=["public"])

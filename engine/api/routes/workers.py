@@ -9,13 +9,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from engine.api.auth import require_worker, services, verified_worker
-from engine.api.models import (
-    CampaignIdPath,
-    ClaimIn,
-    ClaimOut,
-    ClaimStatusOut,
-    IdempotencyKey,
-)
+from engine.api.fields import CampaignIdPath, IdempotencyKey
+from engine.api.models import ClaimIn, ClaimOut, ClaimStatusOut
 from engine.api.own_models import ProgrammesOut, VouchersOut
 from engine.api.public_answers import RegistrationOut
 from engine.api.qr import svg_of

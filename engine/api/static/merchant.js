@@ -111,8 +111,9 @@
       return show($("verdict"), "bad", NX.problem(r.doc));
     }
     const v = r.doc;
-    // A new Idempotency-Key per checked code: retrying the redemption reuses it.
-    checked = { code, verdict: v, key: NX.newKey() };
+    // One Idempotency-Key per checked code and amount: a retry of the same redemption
+    // reuses it, and another amount is another request with a key of its own.
+    checked = { code, verdict: v, keys: {} };
     const worth = v.balance_fen != null ? NX.money(v.balance_fen) : v.face_value_fen != null ? NX.money(v.face_value_fen) : "";
     show($("verdict"), v.redeemable ? "ok" : "bad", `${NX.name(v, "campaign_")} ${worth} · ${verdictWords(v)}`);
     $("verdict").dataset.reason = v.reason || "";
@@ -128,7 +129,7 @@
     if (checked.verdict.stored_value && yuan) body.amount_fen = Math.round(Number(yuan) * 100);
     $("redeem").disabled = true;
     const r = await NX.call("/v1/redemptions", {
-      method: "POST", token: storeKey, body, key: checked.key, attempts: 4,
+      method: "POST", token: storeKey, body, key: (checked.keys[body.amount_fen ?? "all"] ??= NX.newKey()), attempts: 4,
       onRetry: (n) => show($("result"), "wait", t("retrying", { n })),
     });
     $("redeem").disabled = false;

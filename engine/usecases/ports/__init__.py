@@ -5,7 +5,13 @@ implementations in tests/memory as over Redis, PostgreSQL and Kafka.
 """
 
 from engine.domain.clock import Clock
-from engine.usecases.ports.decisions import AdmissionStore, RedemptionStore, Settlement, Throttle
+from engine.usecases.ports.decisions import (
+    AdmissionStore,
+    KeyBindings,
+    RedemptionStore,
+    Settlement,
+    Throttle,
+)
 from engine.usecases.ports.events import EventLog, EventPublisher
 from engine.usecases.ports.live import KeyCache, LiveDefinitions, LiveFigures, LiveRebuild
 from engine.usecases.ports.records import (
@@ -28,6 +34,7 @@ __all__ = [
     "Clock",
     "EventLog",
     "EventPublisher",
+    "KeyBindings",
     "KeyCache",
     "LedgerRecords",
     "LiveDefinitions",

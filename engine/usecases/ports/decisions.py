@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from engine.domain.admission import Admission, AdmitRequest, CapReservation
+from engine.domain.idempotency import KeyBinding
+from engine.domain.profiles import WorkerProfile
 from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
 from engine.domain.settlement import Activation, Decision
 
@@ -84,3 +86,19 @@ class Throttle(Protocol):
         self, merchant_id: str, limits: Sequence[tuple[str, int]], window_s: int, failed: bool
     ) -> int:
         """Seconds to wait before trying again (0 = go ahead); counts a failure if `failed`."""
+
+
+class KeyBindings(Protocol):
+    """Idempotency-Keys bound to their requests in the caller's own slot, before any
+    decision: the same key with another request is refused, whatever campaign it names."""
+
+    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
+        """Bind the key (IdempotencyKeyReused if it names another request); the worker's
+        profile of record as cached beside it (None: not cached)."""
+
+    async def bind_merchant(self, b: KeyBinding, failure_limits: Sequence[tuple[str, int]]) -> None:
+        """Bind the key unless a failed-code counter (scope, allowance) is at its limit
+        (TooManyAttempts, nothing bound); IdempotencyKeyReused if it names another request."""
+
+    async def unbind(self, b: KeyBinding) -> None:
+        """Free the key of a request refused as bad input (only if this request holds it)."""

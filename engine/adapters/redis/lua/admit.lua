@@ -10,7 +10,7 @@
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
---   | {2, state, serial, face} repeat
+--   | {2, state, serial, face} repeat | {-11} the key's claim was of another face value
 --   | {-4, next wave ms, smallest face refused, last serial} sold out now
 --     (the smallest face is 1 when the stock is gone, more when only the budget is short)
 --   | {-10, seconds} over the request rate | {negative status}
@@ -19,6 +19,7 @@
 -- a failover, each run counted, once pushed a worker past the rate).
 local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
 if rec[1] and rec[1] ~= 'released' then
+  if rec[3] and rec[3] ~= ARGV[4] then return {-11} end
   return {2, rec[1], tonumber(rec[2]), tonumber(rec[3] or '0')}
 end
 -- The rate is counted here, in the campaign's slot, so a claim costs one round trip.

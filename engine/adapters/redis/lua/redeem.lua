@@ -9,9 +9,12 @@
 -- ARGV[5] amount (fen; 0 = the whole balance)   ARGV[6] store id   ARGV[7] terminal id
 -- ARGV[8] the presented code's digest, compared with the issued code's ('' when the
 --   caller verified the code's signature instead)
+-- ARGV[9] the request's digest (code, amount, store, terminal): kept on the record, and a
+--   repeat of its key with another request is refused (the caller's slot binds the key
+--   first; this holds within the campaign even where that binding was lost)
 -- Returns {1, state, at_ms, amount, balance after, face} | {2, ...the same, repeat}
 --   | {-1} not issued | {-2} not enrolled | {-3, merchant, at_ms} nothing left
---   | {-4} expired | {-5} revoked | {-6} key reused for another code
+--   | {-4} expired | {-5} revoked | {-6} key reused for another request
 --   | {-7, balance} amount not allowed | {-8} not the code issued for this serial
 --   | {-9} no campaign state (Redis lost, not rebuilt)
 --   | {-11} no digest to compare (not issued yet, or rebuilt from PostgreSQL): the caller
@@ -26,9 +29,10 @@ if ARGV[8] ~= '' then
   if not digest or digest == '' then return {-11} end
   if digest ~= ARGV[8] then return {-8} end
 end
-local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face')
+local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face',
+  'req')
 if r[1] and r[1] ~= 'released' then
-  if r[2] ~= ARGV[3] then return {-6} end
+  if r[2] ~= ARGV[3] or (r[7] and ARGV[9] ~= '' and r[7] ~= ARGV[9]) then return {-6} end
   return {2, r[1], tonumber(r[3]), tonumber(r[4]), tonumber(r[5]), tonumber(r[6])}
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
@@ -57,6 +61,6 @@ redis.call('HINCRBY', KEYS[5], tostring(math.floor(now / 1000)), 1)
 redis.call('EXPIRE', KEYS[5], 180, 'NX')
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[3], 'merchant', ARGV[1],
   'at_ms', now, 'amount', amount, 'balance', balance, 'face', v[5], 'refunded', 0,
-  'store', ARGV[6], 'terminal', ARGV[7])
+  'store', ARGV[6], 'terminal', ARGV[7], 'req', ARGV[9])
 redis.call('ZADD', KEYS[6], now, KEYS[3])
 return {1, 'pending', now, amount, balance, tonumber(v[5])}

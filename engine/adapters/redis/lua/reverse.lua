@@ -7,12 +7,14 @@
 -- ARGV[1] merchant id   ARGV[2] reversal id   ARGV[3] amount (fen; 0 = all not yet refunded)
 -- ARGV[4] now (ms)   ARGV[5] window (ms)   ARGV[6] serial   ARGV[7] redemption id
 -- ARGV[8] store id of a store key ('' for a merchant-wide key)
+-- ARGV[9] the request's digest (redemption, amount, store): a repeat of the key with
+--   another request is refused, as redeem.lua does
 -- Returns {1, state, amount, at_ms} | {2, state, amount, at_ms} repeat | {-1} no such
 --   redemption | {-2} another merchant's or store's | {-3} window closed
---   | {-4, refundable} amount | {-5} key reused for another redemption
-local rv = redis.call('HMGET', KEYS[3], 'state', 'amount', 'at_ms', 'redemption')
+--   | {-4, refundable} amount | {-5} key reused for another request
+local rv = redis.call('HMGET', KEYS[3], 'state', 'amount', 'at_ms', 'redemption', 'req')
 if rv[1] and rv[1] ~= 'released' then
-  if rv[4] ~= ARGV[7] then return {-5} end
+  if rv[4] ~= ARGV[7] or (rv[5] and ARGV[9] ~= '' and rv[5] ~= ARGV[9]) then return {-5} end
   return {2, rv[1], tonumber(rv[2]), tonumber(rv[3])}
 end
 local r = redis.call('HMGET', KEYS[2], 'state', 'merchant', 'at_ms', 'amount', 'refunded', 'store')
@@ -33,7 +35,7 @@ redis.call('HINCRBY', KEYS[1], 'balance', amount)
 redis.call('HINCRBY', KEYS[2], 'refunded', amount)
 redis.call('HINCRBY', KEYS[4], 'reversed_fen', amount)
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[6], 'merchant', ARGV[1],
-  'amount', amount, 'at_ms', now, 'redemption', ARGV[7])
+  'amount', amount, 'at_ms', now, 'redemption', ARGV[7], 'req', ARGV[9])
 -- Unsettled until the broker acknowledges it, like a claim or a redemption: the repair
 -- job settles it if the API process dies in between.
 redis.call('ZADD', KEYS[5], now, KEYS[3])
