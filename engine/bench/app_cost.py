@@ -3,9 +3,10 @@ directly, in this process, against the running stack (`nuanxin stack up` first).
 
     python -m engine.bench.app_cost --state-dir .nuanxin-bench --claims 20000
 
-Three figures, one after the other in one run: claims admitted, claims refused as sold
-out by the admission script (the process's memory of the sell-out turned off), and the
-same refusals answered from that memory. Each is this process's CPU time divided by the
+Four figures, one after the other in one run: claims admitted, the same with the
+Idempotency-Key not bound (the profile handed back from memory: what the binding's round
+trip costs), claims refused as sold out by the admission script (the process's memory
+of the sell-out turned off), and the same refusals answered from that memory. Each is this process's CPU time divided by the
 claims, with 64 claims in flight. What a server (uvicorn's HTTP parsing and ASGI calls)
 adds comes on top; `nuanxin bench` measures the whole.
 """
@@ -26,6 +27,8 @@ import httpx
 from engine.api.app import create_app, served_app
 from engine.bench.prepare import CATEGORY, campaign_body
 from engine.cli.common import settings_for
+from engine.domain.idempotency import KeyBinding
+from engine.domain.profiles import WorkerProfile
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import worker_token_keys_of
 from engine.settings import Settings
@@ -88,6 +91,13 @@ async def _claims(
     return (time.process_time() - started) / n * 1e6, statuses
 
 
+class _Unbound:
+    """A key binding that binds nothing: every worker a courier on record."""
+
+    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
+        return WorkerProfile(b.caller_id, {"category": CATEGORY})
+
+
 async def _workers(app: Any, settings: Settings, n: int) -> list[str]:
     """New workers on record (a claim reads the profile), registered before the clock runs."""
     ids = [f"w-{uuid.uuid4().hex[:12]}" for _ in range(n)]
@@ -123,6 +133,13 @@ async def main(state_dir: Path, n: int) -> None:
     async with running_app(settings) as (framework, app):
         admitted = await _campaign(app, settings, n)
         rows.append(("admitted", *await _claims(app, settings, admitted, n)))
+        # What binding the key (and reading the profile beside it) costs: the same claims
+        # with the profile handed back from memory instead.
+        claims = framework.state.services.claims
+        bindings, claims.bindings = claims.bindings, _Unbound()
+        unbound = await _campaign(app, settings, n)
+        rows.append(("admitted, key not bound", *await _claims(app, settings, unbound, n)))
+        claims.bindings = bindings
         gone = await _campaign(app, settings, 1)
         await _claims(app, settings, gone, 1)
         marks = framework.state.services.claims.marks

@@ -18,6 +18,7 @@ from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
+from engine.adapters.redis.packed import PackedConnection, pack_in_c
 from engine.metrics import REDIS_SCRIPT_DURATION
 
 # A single Redis or a Redis Cluster: every key the engine uses names its slot (keys.py),
@@ -64,6 +65,7 @@ def connect(url: str, max_connections: int) -> Client:
     # may have run the command).
     pool = redis.BlockingConnectionPool.from_url(
         url,
+        connection_class=PackedConnection,
         max_connections=max_connections,
         timeout=5,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
@@ -95,7 +97,7 @@ def _cluster(url: str, max_connections: int) -> RedisCluster:
     # in all) span a failover's election (cluster-node-timeout plus a vote).
     # `max_connections` is per node; past it the cluster client raises instead of
     # waiting, so Redis.from_settings gives it room for every request in flight.
-    return RedisCluster(
+    client = RedisCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in nodes],
         username=user,
         password=password,
@@ -103,6 +105,7 @@ def _cluster(url: str, max_connections: int) -> RedisCluster:
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 10),
         retry_on_error=[RedisConnectionError],
     )
+    return pack_in_c(client)
 
 
 def one_slot(script: str, keys: Sequence[str]) -> None:
