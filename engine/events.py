@@ -19,6 +19,8 @@ VOUCHER_REDEEMED = "voucher.redeemed"
 VOUCHER_REVERSED = "voucher.reversed"
 # Events a stream worker could not apply for good, with the reason (JSON, not a record).
 DEAD_LETTER = "dead-letter"
+# Not a topic: a marker placed on every partition of the decision topics (LogFence).
+LOG_FENCE = "log.fence"
 
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean"}
 _PY_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,)}
@@ -154,15 +156,44 @@ class VoucherReversed(Event):
     terminal_id: str = ""
 
 
+@dataclass(slots=True, kw_only=True)
+class LogFence(Event):
+    """A marker a stream worker places on one partition of a decision topic. The consumer
+    of that topic records the marker once everything before it is applied, so a decision
+    whose event is not before a marker placed after it could no longer be appended was
+    never appended (engine/usecases/log_watch.py)."""
+
+    name: ClassVar[str] = LOG_FENCE
+    fence_id: str
+    topic: str  # the event name of the topic it was placed on
+    partition: int
+    at_ms: int  # the placer's clock when it placed the marker
+
+    @classmethod
+    def recognise(cls, raw: bytes) -> LogFence | None:
+        """The marker these bytes are, or None: an event of the topic itself (or bytes
+        that are neither, which the topic's consumer parks)."""
+        if b'"fence_id"' not in raw:
+            return None
+        try:
+            return cls.loads(raw)
+        except MalformedEvent:
+            return None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     record.name: record
     for record in (ClaimAdmitted, VoucherIssued, VoucherRedeemed, VoucherReversed)
 }
 
 
+# Every record written to the log, with a schema each: the topics' events and the marker.
+SCHEMA_TYPES: dict[str, type[Event]] = {**EVENT_TYPES, LOG_FENCE: LogFence}
+
+
 def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of one event, derived from its record so the two cannot drift."""
-    record = EVENT_TYPES[name]
+    record = SCHEMA_TYPES[name]
     fields = dataclasses.fields(record)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

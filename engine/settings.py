@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # A record admitted but not settled (API died before the broker answered) is released
     # after this long; it must exceed what an API waits for the broker (produce timeout).
     unsettled_after_s: float = 30.0
+    # How long an acknowledged decision's confirmation waits to go to Redis with others
+    # (0: the next event-loop turn). The fault tests lengthen it to kill an API process
+    # between a broker's acknowledgement and its confirmation.
+    confirm_delay_s: float = 0.0
     # How long an API process answers a sold-out campaign from memory (0: never): stock
     # that comes back another way is offered again within this long (domain/sold_out.py).
     sold_out_memory_s: float = 1.0

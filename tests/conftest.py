@@ -61,3 +61,24 @@ def shape(pytestconfig: pytest.Config) -> Shape:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failed test that ran the engine's processes shows the last lines of each one's
+    log (they are kept in the run's temporary folder), so a CI failure says what the
+    engine did."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for name in ("engine", "fault_engine"):
+        procs = getattr(item, "funcargs", {}).get(name)
+        if procs is None:
+            continue
+        for log in sorted(procs.logs.glob("*.log")):
+            lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            report.sections.append((f"{name}: {log} (last lines)", "\n".join(lines)))

@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from engine.domain.event_auth import EventKeys
 from engine.errors import Unavailable
-from engine.events import DEAD_LETTER, EVENT_TYPES, Event
+from engine.events import DEAD_LETTER, EVENT_TYPES, Event, LogFence
 from engine.settings import Settings
 
 
@@ -60,6 +60,28 @@ class EventProducer:
         except (KafkaError, OSError) as exc:
             raise Unavailable("The event log did not acknowledge the request") from exc
 
+    async def partitions(self, event_name: str) -> list[int]:
+        """The partitions of an event's topic, as the brokers' metadata says now."""
+        try:
+            found = await self._producer.partitions_for(self.settings.topic(event_name))
+        except (KafkaError, OSError) as exc:
+            raise Unavailable("The event log's metadata cannot be read") from exc
+        return sorted(found)
+
+    async def place(self, fence: LogFence) -> int:
+        """Append a signed fence to its partition; its offset once acknowledged."""
+        topic = self.settings.topic(fence.topic)
+        try:
+            sent = await self._producer.send_and_wait(
+                topic, fence.signed(self.event_keys).dumps(), partition=fence.partition
+            )
+        except (KafkaError, OSError) as exc:
+            raise Unavailable("The event log did not acknowledge a fence") from exc
+        return int(sent.offset)
+
+    async def ensure_topics(self) -> None:
+        await ensure_topics(self.settings)
+
 
 def topic_spec(settings: Settings, topic: str) -> NewTopic:
     """A topic with the configured partitions and copies; with more than one copy, an
@@ -99,8 +121,9 @@ async def read_log(
     """Every event on a topic from the beginning, as (partition, offset, value), without a
     consumer group.
 
-    Reads until nothing new arrives for `idle_s`: the local broker reports end offsets
-    wrongly, so 'caught up' is judged by silence rather than by offsets.
+    Reads until no event arrives for `idle_s`: the local broker reports end offsets
+    wrongly, so 'caught up' is judged by silence rather than by offsets. The log fences
+    the stream workers keep placing are left out, and do not count as something new.
     """
     # Without a group there are no committed offsets: every partition is read from the start.
     consumer = AIOKafkaConsumer(
@@ -112,14 +135,19 @@ async def read_log(
         **client_options(settings),
     )
     await consumer.start()
+    loop = asyncio.get_running_loop()
     try:
         events: list[tuple[int, int, bytes]] = []
-        while True:
-            batches = await consumer.getmany(timeout_ms=int(idle_s * 1000), max_records=10_000)
-            if not batches:
-                return events
+        quiet_until = loop.time() + idle_s
+        while (left := quiet_until - loop.time()) > 0:
+            batches = await consumer.getmany(timeout_ms=int(left * 1000), max_records=10_000)
             for records in batches.values():
-                events += [(r.partition, r.offset, r.value) for r in records]
+                found = [(r.partition, r.offset, r.value) for r in records]
+                found = [e for e in found if e[2] and LogFence.recognise(e[2]) is None]
+                if found:
+                    events += found
+                    quiet_until = loop.time() + idle_s
+        return events
     finally:
         await consumer.stop()
 

@@ -207,10 +207,10 @@ def reconcile(
 def schemas(out: Path = Path("schemas")) -> None:
     """Write the OpenAPI document and the event JSON Schemas derived from the code."""
     from engine.api.app import create_app
-    from engine.events import EVENT_TYPES, json_schema
+    from engine.events import SCHEMA_TYPES, json_schema
 
     (out / "events").mkdir(parents=True, exist_ok=True)
     (out / "openapi.json").write_text(render_json(create_app(Settings()).openapi()))
-    for name in EVENT_TYPES:
+    for name in SCHEMA_TYPES:
         (out / "events" / f"{name}.json").write_text(render_json(json_schema(name)))
-    console.print(f"wrote {out}/openapi.json and {len(EVENT_TYPES)} event schemas")
+    console.print(f"wrote {out}/openapi.json and {len(SCHEMA_TYPES)} event schemas")

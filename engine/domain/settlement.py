@@ -13,6 +13,8 @@ from typing import Literal
 
 PENDING = "pending"
 VOID_STATES = frozenset({"released", "stale"})
+# Decided and not applied yet: what must be sent again when the log was lost.
+UNAPPLIED_STATES = frozenset({PENDING, "acked", "taken"})
 
 DecisionKind = Literal["claim", "redemption", "reversal"]
 
@@ -35,3 +37,49 @@ class Activation:
     expires_at: int
     stored_value: bool = False
     code_digest: str = ""  # codes.code_digest of the stored code: the online check
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInFlight:
+    """An admitted claim not issued yet, as its record in Redis holds it."""
+
+    campaign_id: str
+    claim_id: str
+    serial: int
+    worker_id: str
+    face_value_fen: int
+    admitted_at_ms: int
+    partner_code: str
+    campaign_version: int  # 0: not recorded (admitted before versions were kept)
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionInFlight:
+    """A redemption not yet known to be in the ledger."""
+
+    campaign_id: str
+    redemption_id: str
+    serial: int
+    merchant_id: str
+    at_ms: int
+    amount_fen: int
+    balance_fen: int
+    face_value_fen: int
+    store_id: str
+    terminal_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalInFlight:
+    """A reversal not yet known to be in the ledger."""
+
+    campaign_id: str
+    reversal_id: str
+    redemption_id: str
+    serial: int
+    merchant_id: str
+    at_ms: int
+    amount_fen: int
+
+
+InFlight = ClaimInFlight | RedemptionInFlight | ReversalInFlight

@@ -57,14 +57,18 @@ class EngineProcesses:
             )
 
     def start_api(
-        self, processes: int | None = None, timeout_s: float = 60, server: str | None = None
+        self,
+        processes: int | None = None,
+        timeout_s: float = 60,
+        server: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         """Start the API and return once it answers /healthz; a restart keeps the number
-        of processes and the server unless told."""
+        of processes and the server unless told (`extra_env`: for this start only)."""
         self.api_processes = processes or self.api_processes
         self.server = server or self.server
         args = ["api", "--port", str(self.port), "--processes", str(self.api_processes)]
-        self.api = self._spawn("api", [*args, "--server", self.server])
+        self.api = self._spawn("api", [*args, "--server", self.server], extra_env)
         self.wait_healthy(timeout_s)
 
     def start_stream(self, extra_env: Mapping[str, str] | None = None) -> int:

@@ -29,6 +29,7 @@ from engine.events import (
 )
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
+from engine.stream import fences
 from engine.stream.batches import run_batch
 from engine.stream.gauges import refresh_campaigns, refresh_lag
 from engine.stream.issuer import IssueConsumer
@@ -36,11 +37,11 @@ from engine.stream.resources import LazyResources
 from engine.stream.webhooks import deliver_due
 from engine.stream.windows import EXPIRES_S, KINDS, SIZES, event_time, mirror
 from engine.usecases.expiry import expire_due
-from engine.usecases.read_caches import Campaigns
-from engine.usecases.repair import Repair
 
 log = structlog.get_logger("engine.stream")
 E = TypeVar("E", bound=Event)
+# What the ledger agents apply.
+Entry = TypeVar("Entry", VoucherRedeemed, VoucherReversed)
 
 
 def broker_url(bootstrap: str) -> str:
@@ -172,6 +173,7 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
         return await (await resources.get()).ledger.record(events)
 
     async def issue_raw(raws: Sequence[bytes]) -> None:
+        raws, met = fences.split(raws, gate.keys)
         events = await gate.authentic(raws, ClaimAdmitted)
         issued = await run_batch("issue", events, issue_with, gate.park)
         # Handed to the producer together: awaited one by one, a batch's sends took
@@ -182,6 +184,7 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
                 for e in issued
             )
         )
+        await fences.passed((await resources.get()).redis.log_marks, met)
 
     issuer = IssueConsumer(settings, issue_raw)
 
@@ -189,19 +192,23 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
     async def issue() -> None:
         await issuer.run()
 
+    async def ledger_raw(name: str, raws: Sequence[bytes], record: type[Entry]) -> None:
+        raws, met = fences.split(raws, gate.keys)
+        events = await gate.authentic(raws, record)
+        await run_batch(name, events, record_with, gate.park)
+        await fences.passed((await resources.get()).redis.log_marks, met)
+
     @app.agent(topics.redeemed, name="ledger")
     async def ledger(stream: faust.StreamT[bytes]) -> None:
         async for raws in stream.take(batch, within=within):
-            events = await gate.authentic(raws, VoucherRedeemed)
-            await run_batch("ledger", events, record_with, gate.park)
+            await ledger_raw("ledger", raws, VoucherRedeemed)
 
     # A second agent, not a second topic on the first: the records differ, and the lock
     # on each merchant's chain head orders their writes.
     @app.agent(topics.reversed, name="ledger-reversals")
     async def ledger_reversals(stream: faust.StreamT[bytes]) -> None:
         async for raws in stream.take(batch, within=within):
-            events = await gate.authentic(raws, VoucherReversed)
-            await run_batch("ledger-reversals", events, record_with, gate.park)
+            await ledger_raw("ledger-reversals", raws, VoucherReversed)
 
     _timers(app, settings, topics, resources, gate, issuer)
 
@@ -218,28 +225,16 @@ def _timers(
     is one more thing the local broker would have to get right. A failed tick is logged
     and the next one tries again."""
 
-    async def publish_reversal(event: VoucherReversed) -> None:
-        # Keyed by merchant, as the API keys it: one partition holds a merchant's chain.
-        sent = await topics.reversed.send(
-            key=event.merchant_id.encode(), value=event.signed(gate.keys).dumps()
-        )
-        await sent  # acknowledged by the broker before the reversal is confirmed
-
     async def expire() -> None:
         r = await resources.get()
         await expire_due(r.redis.definitions, r.db, datetime.now(UTC))
 
     async def repair() -> None:
         r = await resources.get()
-        cutoff_ms = int((time.time() - settings.unsettled_after_s) * 1000)
-        await Repair(
-            admissions=r.redis.admissions,
-            redemptions=r.redis.redemptions,
-            settlement=r.redis.settlement,
-            records=r.db,
-            campaigns=Campaigns(r.db),
-            publish_reversal=publish_reversal,
-        ).release_abandoned(cutoff_ms)
+        now_ms = int(time.time() * 1000)
+        cutoffs = await r.log_watch.tick(now_ms)
+        caps_cutoff_ms = now_ms - int(settings.unsettled_after_s * 1000)
+        await r.repair.release_abandoned(cutoffs, caps_cutoff_ms)
 
     async def webhooks() -> None:
         await deliver_due(await resources.get(), settings)

@@ -1,11 +1,12 @@
 """Settle what an API process left unsettled: admitted in Redis, never answered.
 
 An API process that dies between its Redis decision and the broker's answer leaves the
-record 'pending' (a quota unit or a voucher's balance held). After `older_than_s` — far
-longer than an API process waits for the broker — the record is released: the caller
-never got a 2xx, and a late copy of its event is voided by the stream worker, so the
-unit goes back exactly once. Releasing (not completing) is the choice because the
-caller's retry with the same Idempotency-Key is admitted again if stock is left.
+record 'pending' (a quota unit or a voucher's balance held). It is released once the log
+proves its event was never appended (engine/usecases/log_watch.py gives the cutoff per
+kind of decision, from the fences the consumers passed), never because a timer ran out:
+the caller never got a 2xx, and a late copy of its event is voided by the stream worker,
+so the unit goes back exactly once. Releasing (not completing) is the choice because
+the caller's retry with the same Idempotency-Key is admitted again if stock is left.
 
 One exception: a reversal whose refunded amount was redeemed again before the release.
 Undoing it would make the balance negative, so it is completed instead: its event is
@@ -15,12 +16,12 @@ published from the records in Redis and the reversal confirmed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
 from engine.domain.redemption import ReverseRequest
-from engine.domain.settlement import Decision
+from engine.domain.settlement import Decision, DecisionKind
 from engine.events import VoucherReversed
 from engine.usecases.claims import release_unsettled_claim
 from engine.usecases.ports import AdmissionStore, CampaignRecords, RedemptionStore, Settlement
@@ -46,12 +47,24 @@ class Repair:
         self.admissions, self.redemptions, self.settlement = admissions, redemptions, settlement
         self.records, self.campaigns, self.publish_reversal = records, campaigns, publish_reversal
 
-    async def release_abandoned(self, cutoff_ms: int) -> Counter[str]:
-        """Release every decision unsettled since before `cutoff_ms`; count outcomes by kind."""
+    async def release_abandoned(
+        self, cutoffs: Mapping[DecisionKind, int], caps_cutoff_ms: int
+    ) -> Counter[str]:
+        """Release every decision of a kind unsettled since before its cutoff (ms; the log
+        proves those were never appended); count outcomes by kind. Cap reservations whose
+        claim never came are given back after `caps_cutoff_ms`."""
         outcomes: Counter[str] = Counter()
+        oldest = max(cutoffs.values(), default=-1)
         for campaign_id in await self.records.campaigns_with_live_vouchers():
-            for decision in await self.settlement.unsettled_before(campaign_id, cutoff_ms):
-                state = await self._settle(decision)
+            if oldest < 0:
+                break
+            for decision in await self.settlement.unsettled_before(campaign_id, oldest):
+                if cutoffs.get(decision.kind, -1) < 0:
+                    continue
+                record = await self.settlement.record(decision)
+                if int(record.get("at_ms", oldest + 1)) > cutoffs[decision.kind]:
+                    continue  # its kind's fences are not past it yet
+                state = await self._settle(decision, record)
                 if state != "released":  # settled meanwhile: only the index entry is left
                     await self.settlement.forget_unsettled(decision)
                 outcomes[f"{decision.kind} {state}"] += 1
@@ -61,11 +74,10 @@ class Repair:
                     id=decision.decision_id,
                     state=state,
                 )
-        outcomes += await self._settle_cap_reservations(cutoff_ms)
+        outcomes += await self._settle_cap_reservations(caps_cutoff_ms)
         return outcomes
 
-    async def _settle(self, d: Decision) -> str:
-        record = await self.settlement.record(d)
+    async def _settle(self, d: Decision, record: dict[str, str]) -> str:
         state = record.get("state", "missing")
         if state != "pending":
             return state

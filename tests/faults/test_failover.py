@@ -92,7 +92,11 @@ async def test_master_killed_mid_burst_fails_over_and_loses_nothing(
     new_master = master_of(fault_stack, cid)
     assert new_master["name"] != master["name"], "the slot did not move to the replica"
     rows = await issued(fdb, cid, QUOTA)
-    assert sorted(r["serial"] for r in rows) == list(range(1, QUOTA + 1))
+    # The promise: as many vouchers as the quota, one per worker answered 201, no unit
+    # sold twice. Serials may skip one: a decision made on the master, never confirmed by
+    # its replica in time, was answered 503 and then released (its event was never
+    # appended); the worker's retry was admitted under a new serial (RELIABILITY.md).
+    assert len({r["serial"] for r in rows}) == QUOTA
     assert len({r["worker_id"] for r in rows}) == QUOTA
     print(
         f"failover: {sum(unavailable.values())} answers 503 to {len(unavailable)} workers,"

@@ -12,7 +12,7 @@ from engine.adapters.migrations import migration_files
 from engine.adapters.postgres import queries
 from engine.api.app import create_app
 from engine.cli.common import render_json
-from engine.events import EVENT_TYPES, ClaimAdmitted, json_schema
+from engine.events import SCHEMA_TYPES, ClaimAdmitted, json_schema
 from engine.settings import Settings
 
 
@@ -63,7 +63,7 @@ def test_served_openapi_matches_the_committed_document(repo_root):
 
 
 def test_event_schemas_match_the_records(repo_root):
-    for name in EVENT_TYPES:
+    for name in SCHEMA_TYPES:
         committed = json.loads((repo_root / "schemas" / "events" / f"{name}.json").read_text())
         assert committed == json_schema(name), "run: nuanxin schemas"
     event = ClaimAdmitted(

@@ -20,7 +20,8 @@ HOSTILE = [
     "win", "per-period", "redeem-rate", "key", "terminal",
 ]  # fmt: skip
 ID_ARGS = {"campaign_id", "worker_id", "group_id", "merchant_id", "claim_id", "redemption_id",
-           "reversal_id", "caller", "scope", "kind", "size", "period", "address", "digest"}  # fmt: skip
+           "reversal_id", "caller", "scope", "kind", "size", "period", "address", "digest",
+           "topic"}  # fmt: skip
 NUMBER_ARGS = {"minute", "serial"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -57,6 +58,10 @@ class CampaignRecords(Queries):
             await self.db().fetchval(self.q["set_campaign_status"], campaign_id, new, old)
             is not None
         )
+
+    async def valid_until_of_version(self, campaign_id: str, version: int) -> datetime | None:
+        text = await self.db().fetchval(self.q["valid_until_of_version"], campaign_id, version)
+        return None if text is None else datetime.fromisoformat(text)
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
         """The definition; Unavailable when PostgreSQL cannot be reached."""

@@ -57,6 +57,10 @@ class LedgerRecords(Queries):
             await conn.execute(self.q["insert_ledger_entries"], *_ledger_columns(links))
         return links
 
+    async def ledger_entry_ids(self, entry_ids: Sequence[str]) -> set[str]:
+        rows = await self.db().fetch(self.q["existing_entries"], list(entry_ids))
+        return {r["entry_id"] for r in rows}
+
     async def ledger_chain(self, merchant_id: str | None = None) -> list[asyncpg.Record]:
         return await self.db().fetch(self.q["ledger_chain"], merchant_id)
 

@@ -21,6 +21,7 @@ from engine.adapters.redis.connection import (
 from engine.adapters.redis.credentials import RedisKeyCache
 from engine.adapters.redis.definitions import RedisDefinitions
 from engine.adapters.redis.figures import RedisFigures
+from engine.adapters.redis.log_marks import RedisLogMarks
 from engine.adapters.redis.rebuild import RedisRebuild
 from engine.adapters.redis.redemptions import RedisRedemptions
 from engine.adapters.redis.settlement import RedisSettlement
@@ -43,6 +44,7 @@ class Redis:
     rebuild: RedisRebuild
     key_cache: RedisKeyCache
     bindings: RedisKeyBindings
+    log_marks: RedisLogMarks
 
     @classmethod
     def connect(
@@ -66,8 +68,10 @@ class Redis:
             settings.redis_check_slots,
             settings.redis_wait_replicas,
             settings.redis_wait_timeout_ms,
-            # Landed before the unsettled repair may release the record as unanswered.
+            # Sent again for as long as Redis may take to come back: the record is
+            # released only once the log proves its event was never appended.
             max(0.0, settings.unsettled_after_s - settings.kafka_produce_timeout_s - 1),
+            settings.confirm_delay_s,
         )
         return cls.connect(url, wanted, durability, settings.idempotency_key_life_s)
 
@@ -84,13 +88,16 @@ class Redis:
             client=client,
             admissions=RedisAdmissions(client, scripts),
             redemptions=RedisRedemptions(client, scripts),
-            settlement=RedisSettlement(client, scripts, durability.confirm_retry_s),
+            settlement=RedisSettlement(
+                client, scripts, durability.confirm_retry_s, durability.confirm_delay_s
+            ),
             throttles=RedisThrottles(scripts),
             figures=RedisFigures(client),
             definitions=RedisDefinitions(client, scripts),
             rebuild=RedisRebuild(client),
             key_cache=RedisKeyCache(client, scripts),
             bindings=RedisKeyBindings(scripts, key_life_s),
+            log_marks=RedisLogMarks(client, scripts),
         )
 
     async def ping(self) -> None:

@@ -32,7 +32,7 @@ class RedisKeyBindings:
 
     async def unbind(self, b: KeyBinding) -> None:
         """Free the key of a request refused as bad input (only if this request holds it)."""
-        await self.scripts.run("unbind_key", [_binding_key(b)], [b.digest])
+        await self.scripts.run("delete_if", [_binding_key(b)], [b.digest])
 
 
 def _binding_key(b: KeyBinding) -> str:

@@ -50,7 +50,9 @@ SCRIPT_NAMES = (
     "revoke",
     "merchant_key",
     "bind_key",
-    "unbind_key",
+    "delete_if",
+    "fence_passed",
+    "fence_placed",
 )
 
 
@@ -130,12 +132,13 @@ class Durability:
     WAIT after every pipeline of runs, on each master they went to); 0: none asked.
 
     `confirm_retry_s`: how long a decision's confirmation, refused by Redis, is sent
-    again (RedisSettlement)."""
+    again (RedisSettlement); `confirm_delay_s`: how long it waits to go with others."""
 
     check_slots: bool = False
     wait_replicas: int = 0
     wait_timeout_ms: int = 500
     confirm_retry_s: float = 0.0
+    confirm_delay_s: float = 0.0
 
 
 class Scripts:

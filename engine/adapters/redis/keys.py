@@ -169,6 +169,28 @@ def redemption_rate(campaign_id: str, minute: int) -> str:
     return _k(campaign_id, f"redeem-rate:{minute}")
 
 
+def fences_passed(topic: str) -> str:
+    """Hash: partition -> the placing time (ms) of the latest log fence the topic's
+    consumer has passed, with every event before it applied (engine/usecases/log_watch.py)."""
+    return f"{PREFIX}:{{log}}:fence-passed:{topic}"
+
+
+def fences_placed(topic: str) -> str:
+    """Hash: partition -> the offset of the latest fence placed there; an offset that goes
+    back says the log was lost."""
+    return f"{PREFIX}:{{log}}:fence-placed:{topic}"
+
+
+def log_lost() -> str:
+    """String: why the log was found lost, until the re-drive from the records is done."""
+    return f"{PREFIX}:{{log}}:lost"
+
+
+def fence_lock() -> str:
+    """String: held by the one stream worker placing fences now (so offsets only grow)."""
+    return f"{PREFIX}:{{log}}:fence-lock"
+
+
 # How each kind of key comes back after Redis is lost (`nuanxin reconcile --repair`;
 # docs/RELIABILITY.md has the table). "rebuilt": written again from PostgreSQL and the
 # log; "refilled": a cache filled again on the next miss; "transient": a counter or an
@@ -204,4 +226,8 @@ RECOVERY = {
     "redemption_rate": "transient: the dashboard's live rate (this minute and the last)",
     "refusals": "transient: the dashboard's refusal counts start again",
     "window": "transient: mirrored again by the stream's window tables",
+    "fences_passed": "transient: no release waits on a lost mark longer than the next fences",
+    "fences_placed": "transient: the next fences set the marks a lost log is judged by again",
+    "log_lost": "transient: set again if the log is still found lost at the next fences",
+    "fence_lock": "transient: a lock held for seconds",
 }

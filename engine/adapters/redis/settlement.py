@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
 from engine.adapters.redis.connection import Client, Run, Scripts, text, texts
-from engine.domain.settlement import Activation, Decision
+from engine.domain.settlement import (
+    UNAPPLIED_STATES,
+    Activation,
+    ClaimInFlight,
+    Decision,
+    InFlight,
+    RedemptionInFlight,
+    ReversalInFlight,
+)
 
 _KEY_OF = {"claim": keys.claim, "redemption": keys.redemption, "reversal": keys.reversal}
 
@@ -23,15 +31,24 @@ def _settling(d: Decision) -> list[str]:
 
 
 class RedisSettlement:
-    def __init__(self, client: Client, scripts: Scripts, confirm_retry_s: float = 0.0) -> None:
-        """`confirm_retry_s`: how long a confirmation Redis refused is tried again."""
+    def __init__(
+        self,
+        client: Client,
+        scripts: Scripts,
+        confirm_retry_s: float = 0.0,
+        confirm_delay_s: float = 0.0,
+    ) -> None:
+        """`confirm_retry_s`: how long a confirmation Redis refused is tried again;
+        `confirm_delay_s`: how long confirmations gather before one round trip."""
         self.client, self.scripts = client, scripts
-        # The answer need not wait for its confirmation, but the confirmation must land:
-        # an acknowledged record left 'pending' is released by the unsettled repair once
-        # older than its delay, unless a stream worker took it first. So a confirmation
-        # Redis refused (restart, failover) is sent again, for less than that delay.
+        # The answer need not wait for its confirmation. One that never lands leaves an
+        # acknowledged record 'pending': it is then settled by the stream worker that
+        # takes its event, never released while the log holds that event (log_watch.py).
         self.confirms: BackgroundBatch[tuple[Decision, int]] = BackgroundBatch(
-            "confirm batch", self._confirm_batch, retry_for_s=confirm_retry_s
+            "confirm batch",
+            self._confirm_batch,
+            delay_s=confirm_delay_s,
+            retry_for_s=confirm_retry_s,
         )
 
     async def confirm(self, d: Decision, serial: int) -> str:
@@ -83,5 +100,45 @@ class RedisSettlement:
     async def record(self, d: Decision) -> dict[str, str]:
         return texts(await self.client.hgetall(_key(d)))
 
+    async def in_flight(self, campaign_id: str) -> list[InFlight]:
+        """Every decision of the campaign not applied yet (pending, acked or taken):
+        what the log must carry again after it was lost. Found by scanning the campaign's
+        records, for an event as rare as a lost log."""
+        found: list[InFlight] = []
+        for kind, builder in _KEY_OF.items():
+            pattern = builder(campaign_id, "*")
+            record_keys = [text(k) async for k in self.client.scan_iter(match=pattern, count=1000)]
+            for start in range(0, len(record_keys), 1000):
+                chunk = record_keys[start : start + 1000]
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for record_key in chunk:
+                        pipe.hgetall(record_key)
+                    raw = await pipe.execute()
+                for record_key, fields in zip(chunk, raw, strict=True):
+                    record = texts(fields)
+                    if record.get("state") in UNAPPLIED_STATES:
+                        decision_id = keys.record_of(record_key)[1]
+                        found.append(_in_flight(kind, campaign_id, decision_id, record))
+        return found
+
     async def drain(self) -> None:
         await self.confirms.drain()
+
+
+def _in_flight(kind: str, campaign_id: str, decision_id: str, r: dict[str, str]) -> InFlight:
+    """A record's fields, as admit.lua, redeem.lua and reverse.lua write them."""
+    if kind == "claim":
+        return ClaimInFlight(
+            campaign_id, decision_id, int(r["serial"]), r["worker"], int(r["face"]),
+            int(r["at_ms"]), r.get("pcode", ""), int(r.get("v", 0)),
+        )  # fmt: skip
+    if kind == "redemption":
+        return RedemptionInFlight(
+            campaign_id, decision_id, int(r["serial"]), r["merchant"], int(r["at_ms"]),
+            int(r["amount"]), int(r["balance"]), int(r.get("face", 0)), r.get("store", ""),
+            r.get("terminal", ""),
+        )  # fmt: skip
+    return ReversalInFlight(
+        campaign_id, decision_id, r["redemption"], int(r["serial"]), r["merchant"],
+        int(r["at_ms"]), int(r["amount"]),
+    )  # fmt: skip

@@ -99,6 +99,9 @@ FROM campaigns c LEFT JOIN campaign_merchants m ON m.campaign_id = c.id
 WHERE c.id = $1
 GROUP BY c.id;
 
+-- name: valid_until_of_version
+SELECT definition ->> 'valid_until' FROM campaign_versions WHERE campaign_id = $1 AND version = $2;
+
 -- name: campaign_by_number
 SELECT id FROM campaigns WHERE number = $1;
 

@@ -12,8 +12,8 @@ from engine.usecases.ports.decisions import (
     Settlement,
     Throttle,
 )
-from engine.usecases.ports.events import EventLog, EventPublisher
-from engine.usecases.ports.live import KeyCache, LiveDefinitions, LiveFigures, LiveRebuild
+from engine.usecases.ports.events import EventLog, EventPublisher, LogFences
+from engine.usecases.ports.live import KeyCache, LiveDefinitions, LiveFigures, LiveRebuild, LogMarks
 from engine.usecases.ports.records import (
     AuditLog,
     CampaignRecords,
@@ -40,6 +40,8 @@ __all__ = [
     "LiveDefinitions",
     "LiveFigures",
     "LiveRebuild",
+    "LogFences",
+    "LogMarks",
     "LotteryRecords",
     "MerchantRecords",
     "OperatorRecords",

@@ -9,7 +9,7 @@ from engine.domain.admission import Admission, AdmitRequest, CapReservation
 from engine.domain.idempotency import KeyBinding
 from engine.domain.profiles import WorkerProfile
 from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
-from engine.domain.settlement import Activation, Decision
+from engine.domain.settlement import Activation, Decision, InFlight
 
 
 class AdmissionStore(Protocol):
@@ -70,6 +70,9 @@ class Settlement(Protocol):
     ) -> list[Decision]: ...
     async def forget_unsettled(self, d: Decision) -> None: ...
     async def record(self, d: Decision) -> dict[str, str]: ...
+    async def in_flight(self, campaign_id: str) -> list[InFlight]:
+        """Every decision of the campaign not applied yet: what a lost log carried."""
+
     async def drain(self) -> None: ...
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.events import Event
+from engine.events import Event, LogFence
 
 
 class EventPublisher(Protocol):
@@ -15,3 +15,14 @@ class EventPublisher(Protocol):
 class EventLog(Protocol):
     async def read(self, event_name: str) -> list[tuple[int, int, bytes]]:
         """Every event of one kind from the beginning, as (partition, offset, value)."""
+
+
+class LogFences(Protocol):
+    """Fences placed on the log's partitions (engine/usecases/log_watch.py)."""
+
+    async def ensure_topics(self) -> None:
+        """Create the engine's topics where a log that lost them no longer has them."""
+
+    async def partitions(self, event_name: str) -> list[int]: ...
+    async def place(self, fence: LogFence) -> int:
+        """Append the signed fence to its partition; its offset, once acknowledged."""

@@ -85,3 +85,23 @@ class KeyCache(Protocol):
 
     async def revoke(self, digest: bytes, ttl_s: int) -> None:
         """Put the tombstone, whatever was cached."""
+
+
+class LogMarks(Protocol):
+    """Where the log's fences stand, beside the decisions (engine/usecases/log_watch.py)."""
+
+    async def passed(self, topic: str, marks: Sequence[tuple[int, int]]) -> None:
+        """The topic's consumer passed these fences: (partition, placing time ms)."""
+
+    async def watermark(self, topic: str, partitions: Sequence[int]) -> int:
+        """The placing time (ms) of a fence every partition has both registered and passed;
+        0 while one has none."""
+
+    async def placed(self, topic: str, fences: Sequence[tuple[int, int, int]], why: str) -> bool:
+        """Fences placed as (partition, offset, placing time ms), registered in one step
+        with the lost flag: True when an offset went back (the log was lost)."""
+
+    async def lost(self) -> str | None: ...
+    async def redriven(self, why: str) -> None: ...
+    async def lock(self, holder: str, ttl_s: int) -> bool: ...
+    async def unlock(self, holder: str) -> None: ...

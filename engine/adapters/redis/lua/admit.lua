@@ -103,8 +103,9 @@ local second = tostring(math.floor(now / 1000))
 redis.call('HINCRBY', KEYS[7], second, 1)
 redis.call('HINCRBY', KEYS[7], second .. ':fen', face)
 redis.call('EXPIRE', KEYS[7], 180, 'NX')
+-- The definition's version too: a lost log is sent again from this record.
 redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
-  'at_ms', now, 'face', face, 'wave', wave, 'pcode', code)
+  'at_ms', now, 'face', face, 'wave', wave, 'pcode', code, 'v', version)
 -- Until the broker acknowledges it, the claim is unsettled; a repair job releases those
 -- left behind by an API process that died in between.
 redis.call('ZADD', KEYS[8], now, KEYS[5])

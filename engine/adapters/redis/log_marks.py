@@ -1,0 +1,57 @@
+"""Where the log's fences stand: placed at which offsets, passed by the consumers up to
+which placing time, and whether the log was found lost (engine/usecases/log_watch.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.adapters.redis import keys
+from engine.adapters.redis.connection import Arg, Client, Scripts, text
+
+
+class RedisLogMarks:
+    def __init__(self, client: Client, scripts: Scripts) -> None:
+        self.client, self.scripts = client, scripts
+
+    async def passed(self, topic: str, marks: Sequence[tuple[int, int]]) -> None:
+        """The topic's consumer passed these fences: (partition, placing time ms)."""
+        if marks:
+            args: list[Arg] = [x for mark in marks for x in mark]
+            await self.scripts.run("fence_passed", [keys.fences_passed(topic)], args)
+
+    async def watermark(self, topic: str, partitions: Sequence[int]) -> int:
+        """The placing time (ms) of a fence every partition has both registered and passed;
+        0 while one has none."""
+        if not partitions:
+            return 0
+        names = [str(p) for p in partitions]
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hmget(keys.fences_passed(topic), names)
+            pipe.hmget(keys.fences_placed(topic), [f"{p}:at" for p in names])
+            passed, registered = await pipe.execute()
+        return min(
+            min(int(text(a)), int(text(b))) if a is not None and b is not None else 0
+            for a, b in zip(passed, registered, strict=True)
+        )
+
+    async def placed(self, topic: str, fences: Sequence[tuple[int, int, int]], why: str) -> bool:
+        """Fences placed as (partition, offset, placing time ms), registered in one step
+        with the lost flag: True when an offset went back (the log was lost)."""
+        args: list[Arg] = [why, *(x for fence in fences for x in fence)]
+        ks = [keys.fences_placed(topic), keys.log_lost()]
+        return int(await self.scripts.run("fence_placed", ks, args)) > 0
+
+    async def lost(self) -> str | None:
+        """Why the log was found lost, while the re-drive from the records is not done."""
+        value = await self.client.get(keys.log_lost())
+        return None if value is None else text(value)
+
+    async def redriven(self, why: str) -> None:
+        """The re-drive for this loss is done (a loss found since stays flagged)."""
+        await self.scripts.run("delete_if", [keys.log_lost()], [why])
+
+    async def lock(self, holder: str, ttl_s: int) -> bool:
+        return bool(await self.client.set(keys.fence_lock(), holder, nx=True, ex=ttl_s))
+
+    async def unlock(self, holder: str) -> None:
+        await self.scripts.run("delete_if", [keys.fence_lock()], [holder])

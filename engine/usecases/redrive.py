@@ -1,0 +1,134 @@
+"""Drive a lost log again from the records: every decision Redis holds that is not applied
+yet (a claim admitted and not issued, a redemption or a reversal not in the ledger) is
+published again, as the API published it (same event, same key, so the same partition
+and the same order per merchant). Issuance and the ledger are idempotent by id, so a
+decision whose first event was applied after all changes nothing.
+
+A pending decision is sent too: it may have been acknowledged to its caller by a process
+that died before its confirmation, and with the log gone nothing else shows that. At
+worst a claim nobody was answered becomes a voucher, which the worker's retry with the
+same Idempotency-Key then finds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Protocol
+
+from engine.domain.settlement import (
+    ClaimInFlight,
+    InFlight,
+    RedemptionInFlight,
+    ReversalInFlight,
+)
+from engine.events import ClaimAdmitted, Event, VoucherRedeemed, VoucherReversed
+from engine.usecases.ports import (
+    CampaignRecords,
+    EventPublisher,
+    LedgerRecords,
+    RedemptionStore,
+    Settlement,
+    VoucherRecords,
+)
+from engine.usecases.read_caches import Campaigns
+
+
+class Records(CampaignRecords, VoucherRecords, LedgerRecords, Protocol):
+    """Which campaigns may hold decisions, and what the records already applied."""
+
+
+class Redrive:
+    def __init__(
+        self,
+        *,
+        settlement: Settlement,
+        redemptions: RedemptionStore,
+        records: Records,
+        campaigns: Campaigns,
+        publisher: EventPublisher,
+    ) -> None:
+        self.settlement, self.redemptions = settlement, redemptions
+        self.records, self.campaigns, self.publisher = records, campaigns, publisher
+
+    async def run(self) -> Counter[str]:
+        """Publish every decision not applied yet; count them by kind."""
+        sent: Counter[str] = Counter()
+        for campaign_id in await self.records.all_campaign_ids():
+            decisions = await self._unapplied(await self.settlement.in_flight(campaign_id))
+            for d in decisions:
+                event, key = await self._event(d)
+                await self.publisher.publish(event, key=key)
+                sent[type(d).__name__] += 1
+        return sent
+
+    async def _unapplied(self, decisions: list[InFlight]) -> list[InFlight]:
+        """Less those whose effect the records already hold (taken, then applied, before
+        the loss): sending them again would change nothing, but costs a round of work."""
+        claims = [d.claim_id for d in decisions if isinstance(d, ClaimInFlight)]
+        issued = await self.records.issued_claim_ids(claims) if claims else set()
+        entries = [_entry_id(d) for d in decisions if not isinstance(d, ClaimInFlight)]
+        in_ledger = await self.records.ledger_entry_ids(entries) if entries else set()
+
+        def applied(d: InFlight) -> bool:
+            if isinstance(d, ClaimInFlight):
+                return d.claim_id in issued
+            return _entry_id(d) in in_ledger
+
+        return [d for d in decisions if not applied(d)]
+
+    async def _event(self, d: InFlight) -> tuple[Event, str]:
+        """The event and its key, as the API made them."""
+        if isinstance(d, ClaimInFlight):
+            return await self._claim_event(d), d.claim_id
+        if isinstance(d, RedemptionInFlight):
+            event: Event = VoucherRedeemed(
+                redemption_id=d.redemption_id,
+                campaign_id=d.campaign_id,
+                serial=d.serial,
+                merchant_id=d.merchant_id,
+                face_value_fen=d.face_value_fen,
+                redeemed_at_ms=d.at_ms,
+                amount_fen=d.amount_fen,
+                balance_fen=d.balance_fen,
+                store_id=d.store_id,
+                terminal_id=d.terminal_id,
+            )
+            return event, d.merchant_id
+        redemption = await self.redemptions.redemption_record(d.campaign_id, d.redemption_id)
+        event = VoucherReversed(
+            reversal_id=d.reversal_id,
+            redemption_id=d.redemption_id,
+            campaign_id=d.campaign_id,
+            serial=d.serial,
+            merchant_id=d.merchant_id,
+            amount_fen=d.amount_fen,
+            face_value_fen=int(redemption.get("face", 0)),
+            reversed_at_ms=d.at_ms,
+            store_id=redemption.get("store", ""),
+        )
+        return event, d.merchant_id
+
+    async def _claim_event(self, d: ClaimInFlight) -> ClaimAdmitted:
+        campaign = await self.campaigns.get(d.campaign_id)
+        version = d.campaign_version or campaign.version
+        valid_until: datetime | None = campaign.valid_until
+        if version != campaign.version:
+            valid_until = await self.records.valid_until_of_version(d.campaign_id, version)
+        return ClaimAdmitted(
+            claim_id=d.claim_id,
+            campaign_id=d.campaign_id,
+            campaign_number=campaign.number,
+            serial=d.serial,
+            worker_id=d.worker_id,
+            face_value_fen=d.face_value_fen,
+            valid_until=int((valid_until or campaign.valid_until).timestamp()),
+            admitted_at_ms=d.admitted_at_ms,
+            campaign_version=version,
+            partner_code=d.partner_code,
+            stored_value=campaign.stored_value,
+        )
+
+
+def _entry_id(d: RedemptionInFlight | ReversalInFlight) -> str:
+    return d.redemption_id if isinstance(d, RedemptionInFlight) else d.reversal_id
