@@ -37,6 +37,15 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
+@dataclass(frozen=True, slots=True)
+class LogPosition:
+    """Where the log put an event it acknowledged."""
+
+    topic: str  # the event's name
+    partition: int
+    offset: int
+
+
 class MalformedEvent(ValueError):
     """Bytes on a topic that are not an event of that topic (parked, never applied)."""
 

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr("postgresql://nuanxin@127.0.0.1:5432/nuanxin")
     database_pool_size: int = 8
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Whether the log keeps what it acknowledged across a broker's restart: false for the
+    # local memory-only broker, which `nuanxin up` and /healthz then say plainly (the
+    # engine drives a lost log again from Redis and PostgreSQL; docs/DEPLOYMENT.md).
+    log_durable: bool = True
     # The bundled local broker has no idempotent-producer support; a real cluster should.
     kafka_idempotent_producer: bool = False
     kafka_produce_timeout_s: float = 5.0

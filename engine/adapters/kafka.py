@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from engine.domain.event_auth import EventKeys
 from engine.errors import Unavailable
-from engine.events import DEAD_LETTER, EVENT_TYPES, Event, LogFence
+from engine.events import DEAD_LETTER, EVENT_TYPES, Event, LogFence, LogPosition
 from engine.settings import Settings
 
 
@@ -47,8 +47,8 @@ class EventProducer:
     async def stop(self) -> None:
         await self._producer.stop()
 
-    async def publish(self, event: Event, key: str) -> None:
-        """Return once the broker acknowledged the event; raise Unavailable otherwise.
+    async def publish(self, event: Event, key: str) -> LogPosition:
+        """Where the broker put the event, once it acknowledged it; Unavailable otherwise.
 
         aiokafka bounds both the metadata wait and the delivery by request_timeout_ms,
         so a dead broker fails the call within the produce timeout.
@@ -56,9 +56,10 @@ class EventProducer:
         topic = self.settings.topic(event.name)
         try:
             value = event.signed(self.event_keys).dumps()
-            await self._producer.send_and_wait(topic, value, key=key.encode())
+            sent = await self._producer.send_and_wait(topic, value, key=key.encode())
         except (KafkaError, OSError) as exc:
             raise Unavailable("The event log did not acknowledge the request") from exc
+        return LogPosition(event.name, int(sent.partition), int(sent.offset))
 
     async def partitions(self, event_name: str) -> list[int]:
         """The partitions of an event's topic, as the brokers' metadata says now."""

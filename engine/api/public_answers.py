@@ -40,6 +40,9 @@ class Problem(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+    # false: the log is the memory-only local broker; what it loses is driven again from
+    # Redis and PostgreSQL, but it is not a deployment's log (docs/DEPLOYMENT.md).
+    log_durable: bool
 
 
 class PublicKeyOut(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -70,19 +71,33 @@ def up(
     server: Annotated[str, typer.Option(help="uvicorn or granian")] = "uvicorn",
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
-    """Run the stack, the API and the stream workers in the foreground until Ctrl-C."""
-    stack_up(state_dir, redis_cluster, redis_replicas)
-    engine = start_engine(state_dir, port, processes, server=server, stream_workers=stream_workers)
+    """Run the stack, the API and the stream workers in the foreground until Ctrl-C or
+    SIGTERM, which stop every one of them in order."""
+    stopping_on_sigterm()
+    try:
+        stack_up(state_dir, redis_cluster, redis_replicas)
+        engine = start_engine(
+            state_dir, port, processes, server=server, stream_workers=stream_workers
+        )
+    except BaseException:
+        stack_down(state_dir)  # a start that failed, or was stopped, leaves nothing
+        raise
     console.print(
         f"API on {engine.base_url}: {processes} API process(es),"
-        f" {stream_workers} core stream worker(s)  (Ctrl-C stops everything)"
+        f" {stream_workers} core stream worker(s)  (Ctrl-C or SIGTERM stops everything)"
     )
+    if not settings_for(state_dir).log_durable:
+        console.print(
+            "[yellow]the log is the local in-memory broker: not durable. What it loses at a"
+            " restart is driven again from Redis and PostgreSQL; a deployment needs a"
+            " replicated Kafka (docs/DEPLOYMENT.md)[/yellow]"
+        )
     try:
         while engine.all_running():
             time.sleep(0.5)
         console.print("[red]a component exited; stopping[/red]")
     except KeyboardInterrupt:
-        pass
+        console.print("stopping: the API first, then the stream workers, then the servers")
     finally:
         engine.stop()
         stack_down(state_dir)
@@ -136,6 +151,7 @@ def demo(
     from engine.demo.runner import Demo
     from engine.stack.local import LocalStack
 
+    stopping_on_sigterm()
     stack = LocalStack(state_dir, log=console.print)
     started_stack = not stack.status() or not all(s["running"] for s in stack.status())
     stack_up(state_dir)
@@ -168,6 +184,12 @@ def _show_pages(links: PageLinks, path: Path, keep: bool) -> None:
     )
     if not keep:
         console.print("the pages stop with the demo: run it with --keep to open them")
+
+
+def stopping_on_sigterm() -> None:
+    """SIGTERM (what systemd, Docker and Kubernetes send to stop a process) stops the way
+    Ctrl-C does: every process this command started is stopped in order, none orphaned."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _wait_for_interrupt() -> None:

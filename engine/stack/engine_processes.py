@@ -48,12 +48,15 @@ class EngineProcesses:
         if extra_env:
             env = {**(env if env is not None else os.environ), **extra_env}
         with open(self.logs / f"{name}.log", "ab") as log:
+            # A session of its own: a Ctrl-C at the terminal reaches the supervisor only,
+            # which then stops each process in order (stop()).
             return subprocess.Popen(
                 [sys.executable, "-m", "engine.cli.main", *args, *self.cli_args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     def start_api(
@@ -129,7 +132,11 @@ class EngineProcesses:
         self.streams = []
 
     def stop(self) -> None:
-        _stop(self.children())
+        """In order, each given its grace: the API first (it stops taking requests,
+        answers those in flight, sends its confirmations and flushes its producer), then
+        the stream workers (each finishes the batch in hand and commits it)."""
+        _stop([self.api] if self.api is not None else [])
+        _stop([p for p in (*self.streams, self.windows) if p is not None])
 
 
 def _descendants(pid: int) -> list[int]:
@@ -154,7 +161,12 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.send_signal(signal.SIGTERM)
     for proc in procs:
         try:
-            proc.wait(15)
+            proc.wait(GRACE_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# How long a process may take to stop before it is killed: the API's own graceful
+# shutdown (10 s, http_servers.py) and its lifespan's flush fit in it.
+GRACE_S = 20

@@ -130,12 +130,12 @@ class LocalStack:
             "NUANXIN_REDIS_URL": redis_url,
             "NUANXIN_DATABASE_URL": db_url,
             "NUANXIN_KAFKA_BOOTSTRAP": kafka,
+            "NUANXIN_LOG_DURABLE": "false",  # the bundled broker keeps topics in memory
             "NUANXIN_OPS_TOKEN": self._ops_token(),
             **{name: str(path) for name, path in key_files.items()},
             "NUANXIN_STATE_DIR": str(self.dir),
         }
-        if self.redis_replicas:
-            # Each decision on a replica before it counts: a failover loses none.
+        if self.redis_replicas:  # each decision on a replica before it counts
             state.env["NUANXIN_REDIS_WAIT_REPLICAS"] = "1"
         state.save(self.state_path)
         write_secret(self.env_path, "".join(f"{k}={v}\n" for k, v in state.env.items()))

@@ -186,7 +186,10 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
         )
         await fences.passed((await resources.get()).redis.log_marks, met)
 
-    issuer = IssueConsumer(settings, issue_raw)
+    async def committed(offsets: list[tuple[int, int]]) -> None:
+        await (await resources.get()).redis.log_marks.consumed(CLAIM_ADMITTED, offsets)
+
+    issuer = IssueConsumer(settings, issue_raw, committed)
 
     @app.task  # type: ignore[untyped-decorator]
     async def issue() -> None:
@@ -252,6 +255,9 @@ def _timers(
         ("gauge refresh", gauges, 5.0),
     ):
         app.timer(interval=interval, name=name)(_logged(name, job))
+    # Once at start too, without waiting a whole interval: a log lost while every worker
+    # was down is found (and driven again) as soon as one is back.
+    app.task(_logged("unsettled repair", repair))
 
 
 def _logged(name: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:

@@ -17,7 +17,8 @@ claim). The consumer group is the worker's own, beside faust's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -33,11 +34,13 @@ log = structlog.get_logger("engine.stream")
 # What issuing a partition's batch of raw claim.admitted events takes.
 IssueBatch = Callable[[Sequence[bytes]], Awaitable[None]]
 Offsets = dict[TopicPartition, int]
+# Told of every commit: (partition, next offset) pairs.
+Committed = Callable[[list[tuple[int, int]]], Awaitable[None]]
 
 
 class IssueConsumer:
-    def __init__(self, settings: Settings, issue: IssueBatch) -> None:
-        self.settings, self.issue = settings, issue
+    def __init__(self, settings: Settings, issue: IssueBatch, committed: Committed) -> None:
+        self.settings, self.issue, self.committed = settings, issue, committed
         self.topic = settings.topic(CLAIM_ADMITTED)
         self.group = f"{settings.topic_prefix}-issuer"
         self._in_hand = asyncio.Lock()  # held while a fetch's batches are being issued
@@ -77,8 +80,7 @@ class IssueConsumer:
                     max_records=s.issue_batch_size * max(1, len(consumer.assignment())),
                 )
                 if fetched:
-                    await self._issue_fetch(fetched)
-                    await self.commit()
+                    await _finished_on_stop(self._issue_and_commit(fetched))
         finally:
             self._consumer = None
             await consumer.stop()
@@ -96,6 +98,12 @@ class IssueConsumer:
             for tp, records in fetched.items():
                 self._done[tp] = records[-1].offset + 1
 
+    async def _issue_and_commit(
+        self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        await self._issue_fetch(fetched)
+        await self.commit()
+
     async def commit(self) -> None:
         """Commit what is issued; a commit refused by a rebalance leaves the events to be
         redelivered to whoever owns them next (issuance is idempotent)."""
@@ -106,11 +114,27 @@ class IssueConsumer:
             await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             log.info("issuer commit refused by a rebalance", error=repr(exc)[:200])
+            return
+        try:
+            await self.committed([(tp.partition, offset) for tp, offset in offsets.items()])
+        except Exception as exc:  # noqa: BLE001 - a mark for later, never a reason to stop
+            log.warning("issuer commit not marked", error=repr(exc)[:200])
 
     @property
     def consumer(self) -> AIOKafkaConsumer | None:
         """The running consumer (None between restarts), for the lag gauge."""
         return self._consumer
+
+
+async def _finished_on_stop(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to its end even if the worker is stopped meanwhile (SIGTERM): the fetch
+    in hand is issued and committed, then the stop goes on. A second stop does not wait."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -247,7 +247,7 @@ class Claims:
         decision = Decision("claim", campaign.id, request.claim_id)
         await make_durable(
             publish=lambda: self.publisher.publish(event, key=request.claim_id),
-            confirm=lambda: self.settlement.confirm_soon(decision, a.serial),
+            confirm=lambda at: self.settlement.confirm_soon(decision, a.serial, at),
             release=lambda: self._release(request, a.serial, cap),
         )
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from engine.domain.settlement import PENDING
 from engine.errors import RequestInProgress, Unavailable
+from engine.events import LogPosition
 
 T = TypeVar("T")
 _POLL_S = 0.02
@@ -35,8 +36,8 @@ async def until_settled(
 
 
 async def make_durable(
-    publish: Callable[[], Awaitable[None]],
-    confirm: Callable[[], None],
+    publish: Callable[[], Awaitable[LogPosition]],
+    confirm: Callable[[LogPosition], None],
     release: Callable[[], Awaitable[str]],
 ) -> None:
     """Publish the decision's event; on failure release it or find it already taken.
@@ -46,9 +47,9 @@ async def make_durable(
     completes it by publishing its event.
     """
     try:
-        await publish()
+        position = await publish()
     except Unavailable:
         if await release() in ("released", "spent"):
             raise
         return
-    confirm()
+    confirm(position)

@@ -269,7 +269,7 @@ class Redemptions:
         await make_durable(
             # Keyed by merchant: one partition holds a merchant's ledger chain in order.
             publish=lambda: self.publisher.publish(event, key=r.merchant_id),
-            confirm=lambda: self.settlement.confirm_soon(decision, r.serial),
+            confirm=lambda at: self.settlement.confirm_soon(decision, r.serial, at),
             release=lambda: self.redemptions.release_redemption(
                 r.campaign_id, r.serial, r.redemption_id
             ),

@@ -109,6 +109,6 @@ class Reversals:
         decision = Decision("reversal", request.campaign_id, request.reversal_id)
         await make_durable(
             publish=lambda: self.publisher.publish(event, key=request.merchant_id),
-            confirm=lambda: self.settlement.confirm_soon(decision, request.serial),
+            confirm=lambda at: self.settlement.confirm_soon(decision, request.serial, at),
             release=lambda: self.redemptions.release_reversal(request),
         )

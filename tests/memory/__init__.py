@@ -31,7 +31,7 @@ from engine.errors import (
     SoldOut,
     Unavailable,
 )
-from engine.events import Event
+from engine.events import Event, LogPosition
 
 
 @dataclass
@@ -197,7 +197,7 @@ class MemoryLive:
             record["state"] = "acked"
         return record["state"]
 
-    def confirm_soon(self, d: Decision, serial: int) -> None:
+    def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
         """At once here; the Redis adapter confirms within a round trip, in the background."""
         self.confirmed_soon.append((d, serial))
         record = self.records.get(d)
@@ -311,10 +311,11 @@ class MemoryLog:
         self.events: list[tuple[str, Event]] = []
         self.down = False
 
-    async def publish(self, event: Event, key: str) -> None:
+    async def publish(self, event: Event, key: str) -> LogPosition:
         if self.down:
             raise Unavailable("The event log did not acknowledge the request")
         self.events.append((key, event))
+        return LogPosition(event.name, 0, len(self.events) - 1)
 
 
 class MemoryRecords:

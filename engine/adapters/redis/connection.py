@@ -51,7 +51,7 @@ SCRIPT_NAMES = (
     "merchant_key",
     "bind_key",
     "delete_if",
-    "fence_passed",
+    "raise_marks",
     "fence_placed",
 )
 

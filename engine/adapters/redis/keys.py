@@ -176,8 +176,9 @@ def fences_passed(topic: str) -> str:
 
 
 def fences_placed(topic: str) -> str:
-    """Hash: partition -> the offset of the latest fence placed there; an offset that goes
-    back says the log was lost."""
+    """Hash: '<partition>:offset' and ':at' of the latest fence placed there, ':consumed',
+    the issuer's last commit, and ':acked', past the highest event acknowledged to the API;
+    a fence placed below any of them says the log was lost."""
     return f"{PREFIX}:{{log}}:fence-placed:{topic}"
 
 

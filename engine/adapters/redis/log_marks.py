@@ -17,7 +17,14 @@ class RedisLogMarks:
         """The topic's consumer passed these fences: (partition, placing time ms)."""
         if marks:
             args: list[Arg] = [x for mark in marks for x in mark]
-            await self.scripts.run("fence_passed", [keys.fences_passed(topic)], args)
+            await self.scripts.run("raise_marks", [keys.fences_passed(topic)], args)
+
+    async def consumed(self, topic: str, offsets: Sequence[tuple[int, int]]) -> None:
+        """The topic's consumer committed up to these (partition, next offset): a fence
+        placed below one of them finds the log lost even before any fence was placed."""
+        if offsets:
+            args: list[Arg] = [x for p, offset in offsets for x in (f"{p}:consumed", offset)]
+            await self.scripts.run("raise_marks", [keys.fences_placed(topic)], args)
 
     async def watermark(self, topic: str, partitions: Sequence[int]) -> int:
         """The placing time (ms) of a fence every partition has both registered and passed;

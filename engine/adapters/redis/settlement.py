@@ -17,6 +17,7 @@ from engine.domain.settlement import (
     RedemptionInFlight,
     ReversalInFlight,
 )
+from engine.events import LogPosition
 
 _KEY_OF = {"claim": keys.claim, "redemption": keys.redemption, "reversal": keys.reversal}
 
@@ -44,7 +45,7 @@ class RedisSettlement:
         # The answer need not wait for its confirmation. One that never lands leaves an
         # acknowledged record 'pending': it is then settled by the stream worker that
         # takes its event, never released while the log holds that event (log_watch.py).
-        self.confirms: BackgroundBatch[tuple[Decision, int]] = BackgroundBatch(
+        self.confirms: BackgroundBatch[tuple[Decision, int, LogPosition | None]] = BackgroundBatch(
             "confirm batch",
             self._confirm_batch,
             delay_s=confirm_delay_s,
@@ -54,12 +55,24 @@ class RedisSettlement:
     async def confirm(self, d: Decision, serial: int) -> str:
         return text(await self.scripts.run("confirm", _settling(d), [serial]))
 
-    def confirm_soon(self, d: Decision, serial: int) -> None:
-        """Confirm in the background, many per round trip."""
-        self.confirms.add((d, serial))
+    def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
+        """Confirm in the background, many per round trip; `at`: where the log put the
+        decision's event (the highest such offsets tell a log that lost them)."""
+        self.confirms.add((d, serial, at))
 
-    async def _confirm_batch(self, batch: list[tuple[Decision, int]]) -> None:
-        await self.scripts.run_many("confirm", [(_settling(d), [serial]) for d, serial in batch])
+    async def _confirm_batch(self, batch: list[tuple[Decision, int, LogPosition | None]]) -> None:
+        runs: list[Run] = [(_settling(d), [serial]) for d, serial, _ in batch]
+        await self.scripts.run_many("confirm", runs)
+        highest: dict[tuple[str, int], int] = {}
+        for _, _, at in batch:
+            if at is not None:
+                spot = (at.topic, at.partition)
+                highest[spot] = max(highest.get(spot, -1), at.offset)
+        for topic in {topic for topic, _ in highest}:
+            marks = [
+                x for (t, p), o in highest.items() if t == topic for x in (f"{p}:acked", o + 1)
+            ]
+            await self.scripts.run("raise_marks", [keys.fences_placed(topic)], marks)
 
     async def take_many(self, decisions: Sequence[tuple[Decision, int]]) -> list[str]:
         """Take the decisions behind a batch of events, in one round trip; their states."""

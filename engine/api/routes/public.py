@@ -27,7 +27,7 @@ async def healthz(request: Request) -> dict[str, Any]:
     s = services(request)
     await s.redis.ping()
     await s.db.ping()
-    return {"status": "ok"}
+    return {"status": "ok", "log_durable": s.settings.log_durable}
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_ops)])

@@ -10,6 +10,7 @@ from engine.domain.idempotency import KeyBinding
 from engine.domain.profiles import WorkerProfile
 from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
 from engine.domain.settlement import Activation, Decision, InFlight
+from engine.events import LogPosition
 
 
 class AdmissionStore(Protocol):
@@ -56,8 +57,9 @@ class Settlement(Protocol):
     """Decisions between the decision store and the broker: confirmed, taken, left behind."""
 
     async def confirm(self, d: Decision, serial: int) -> str: ...
-    def confirm_soon(self, d: Decision, serial: int) -> None:
-        """Confirm in the background, many per round trip."""
+    def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
+        """Confirm in the background, many per round trip; `at`: where the log put the
+        decision's event (the highest such offsets tell a log that lost them)."""
 
     async def take_many(self, decisions: Sequence[tuple[Decision, int]]) -> list[str]:
         """Take the decisions behind a batch of events, in one round trip; their states."""

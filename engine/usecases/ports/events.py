@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.events import Event, LogFence
+from engine.events import Event, LogFence, LogPosition
 
 
 class EventPublisher(Protocol):
-    async def publish(self, event: Event, key: str) -> None:
-        """Return once the log acknowledged the signed event; raise Unavailable otherwise."""
+    async def publish(self, event: Event, key: str) -> LogPosition:
+        """Where the log put the signed event, once it acknowledged it; Unavailable
+        otherwise."""
 
 
 class EventLog(Protocol):

@@ -93,6 +93,9 @@ class LogMarks(Protocol):
     async def passed(self, topic: str, marks: Sequence[tuple[int, int]]) -> None:
         """The topic's consumer passed these fences: (partition, placing time ms)."""
 
+    async def consumed(self, topic: str, offsets: Sequence[tuple[int, int]]) -> None:
+        """The topic's consumer committed up to these (partition, next offset)."""
+
     async def watermark(self, topic: str, partitions: Sequence[int]) -> int:
         """The placing time (ms) of a fence every partition has both registered and passed;
         0 while one has none."""
