@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import bench, engine, keys, merchants, programmes, stack
+from engine.cli import bench, chaos, engine, keys, merchants, programmes, stack
 
 app = typer.Typer(no_args_is_help=True, help="Nuanxin voucher engine.")
 
@@ -25,6 +25,7 @@ for command in (engine.api, engine.stream, engine.up, engine.demo, engine.reconc
     app.command()(command)
 app.command()(engine.schemas)
 app.command()(bench.bench)
+app.command()(chaos.chaos)
 
 workers_app = _group("workers", "Worker profiles.")
 workers_app.command("import")(programmes.workers_import)

@@ -97,5 +97,28 @@ def _info(port: int, *command: str) -> dict[str, str]:
     return {k: v for k, sep, v in pairs if sep}
 
 
+def masters(ports: list[int]) -> list[int]:
+    """The ports of the nodes serving slots as masters now, as the first node that answers
+    says (CLUSTER NODES: '<id> <ip:port@bus> <flags> ... connected <slots>')."""
+    cli = require_binary("redis-cli", "redis-tools")
+    for port in ports:
+        try:
+            done = subprocess.run(
+                [cli, "-p", str(port), "CLUSTER", "NODES"],
+                capture_output=True, text=True, timeout=5, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            continue
+        found = []
+        for line in done.stdout.splitlines():
+            fields = line.split()
+            flags = fields[2].split(",") if len(fields) > 8 else []
+            if "master" in flags and "fail" not in flags and fields[7] == "connected":
+                found.append(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
+        if found:
+            return found
+    return []
+
+
 def cluster_url(ports: list[int]) -> str:
     return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports)

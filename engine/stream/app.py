@@ -31,11 +31,12 @@ from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 from engine.stream import fences
 from engine.stream.batches import run_batch
+from engine.stream.consumer import FetchConsumer
 from engine.stream.gauges import refresh_campaigns, refresh_lag
-from engine.stream.issuer import IssueConsumer
+from engine.stream.issuer import issuer as issuer_of
 from engine.stream.resources import LazyResources
 from engine.stream.webhooks import deliver_due
-from engine.stream.windows import EXPIRES_S, KINDS, SIZES, event_time, mirror
+from engine.stream.windows import window_counter
 from engine.usecases.expiry import expire_due
 
 log = structlog.get_logger("engine.stream")
@@ -113,7 +114,7 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
     if role == "core":
         _core(app, settings, topics, resources)
     else:
-        _windows(app, settings, topics, resources)
+        _windows(app, settings, resources)
     return app
 
 
@@ -186,10 +187,11 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
         )
         await fences.passed((await resources.get()).redis.log_marks, met)
 
-    async def committed(offsets: list[tuple[int, int]]) -> None:
-        await (await resources.get()).redis.log_marks.consumed(CLAIM_ADMITTED, offsets)
+    async def committed(offsets: list[tuple[str, int, int]]) -> None:
+        marks = [(partition, offset) for _, partition, offset in offsets]
+        await (await resources.get()).redis.log_marks.consumed(CLAIM_ADMITTED, marks)
 
-    issuer = IssueConsumer(settings, issue_raw, committed)
+    issuer = issuer_of(settings, issue_raw, committed)
 
     @app.task  # type: ignore[untyped-decorator]
     async def issue() -> None:
@@ -222,7 +224,7 @@ def _timers(
     topics: Topics,
     resources: LazyResources,
     gate: Gate,
-    issuer: IssueConsumer,
+    issuer: FetchConsumer,
 ) -> None:
     """Every worker runs them (not only a leader): each is idempotent, and leader election
     is one more thing the local broker would have to get right. A failed tick is logged
@@ -243,10 +245,11 @@ def _timers(
         await deliver_due(await resources.get(), settings)
 
     async def gauges() -> None:
-        await refresh_campaigns(await resources.get())
+        r = await resources.get()
+        await refresh_campaigns(r)
         for consumer in (app.consumer, issuer.consumer):
             if consumer is not None:
-                await refresh_lag(consumer)
+                await refresh_lag(consumer, r, settings)
 
     for name, job, interval in (
         ("expiry", expire, settings.expiry_interval_s),
@@ -271,50 +274,12 @@ def _logged(name: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Await
     return tick
 
 
-def _windows(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
-    event_keys = event_keys_of(settings)
-    tables = {
-        name: app.Table(f"windows-{name}", default=int, partitions=settings.topic_partitions)
-        .tumbling(size, expires=EXPIRES_S[name])
-        # relative_to exists on faust's window wrapper; its stubs leave it out.
-        .relative_to(lambda event: event_time(event.value))  # type: ignore[attr-defined]
-        for name, size in SIZES.items()
-    }
+def _windows(app: faust.App, settings: Settings, resources: LazyResources) -> None:
+    counter = window_counter(settings, resources, event_keys_of(settings))
 
-    def window_agent(kind: str, topic: faust.TopicT, record: type[Event]) -> None:
-        def group(raw: bytes) -> str:
-            try:
-                return f"{kind}:{record.loads(raw).fields()['campaign_id']}"
-            except MalformedEvent:
-                return f"{kind}:"  # counted nowhere; the core role parks it
-
-        # Repartitioned by "kind:campaign" so each campaign's counts live in one partition.
-        @app.agent(topic, name=f"windows-{kind}")
-        async def count(stream: faust.StreamT[bytes]) -> None:
-            async for raw in stream.group_by(group, name=f"by-campaign-{kind}"):
-                try:
-                    event = record.loads(raw)
-                except MalformedEvent:
-                    continue
-                if not event.authentic(event_keys):
-                    continue  # left out of the figures; the core role parks it
-                campaign_id = event.fields()["campaign_id"]
-                key = f"{kind}:{campaign_id}"
-                values = {}
-                for name, table in tables.items():
-                    table[key] += 1
-                    # value(): the window of this event's own time (current() would use the
-                    # log timestamp, which repartitioning rewrote).
-                    values[name] = table[key].value()
-                await mirror(resources, kind, campaign_id, event_time(raw), values)
-
-    for kind, topic, record in zip(
-        KINDS,
-        (topics.claims, topics.issued, topics.redeemed),
-        (ClaimAdmitted, VoucherIssued, VoucherRedeemed),
-        strict=True,
-    ):
-        window_agent(kind, topic, record)
+    @app.task  # type: ignore[untyped-decorator]
+    async def count_windows() -> None:
+        await counter.run()
 
 
 def run_worker(settings: Settings, role: str) -> None:

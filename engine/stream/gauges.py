@@ -13,6 +13,7 @@ from engine.metrics import (
     CAMPAIGN_REMAINING,
     CONSUMER_LAG,
 )
+from engine.settings import Settings
 from engine.stream.resources import Resources
 
 
@@ -32,10 +33,19 @@ async def refresh_campaigns(r: Resources) -> None:
             CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(c.budget_fen - counters.spent)
 
 
-async def refresh_lag(consumer: Any) -> None:
+async def refresh_lag(consumer: Any, r: Resources, settings: Settings) -> None:
     """Lag per assigned partition of a consumer: faust's, or the issuer's aiokafka one
-    (both answer assignment(), position() and highwater())."""
+    (both answer assignment(), position() and highwater()). The end of a partition is
+    the broker's high watermark or, when that is lower, just past the last fence placed
+    there: a fence's offset comes from the broker's acknowledgement, which is right even
+    where the reported end offsets are not (the local broker reports them short)."""
+    fences: dict[str, dict[int, int]] = {}
     for tp in consumer.assignment():
-        position, highwater = await consumer.position(tp), consumer.highwater(tp)
-        if position is not None and highwater is not None:
-            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+        position = await consumer.position(tp)
+        if position is None:
+            continue
+        name = tp.topic.removeprefix(settings.topic_prefix + ".")
+        if name not in fences:
+            fences[name] = await r.redis.log_marks.placed_offsets(name)
+        end = max(consumer.highwater(tp) or 0, fences[name].get(tp.partition, -1) + 1)
+        CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - position))

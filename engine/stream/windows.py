@@ -1,60 +1,46 @@
-"""Agents 'windows-*': per-campaign counts of claims, issuances and redemptions in
-tumbling windows of 1 second and 1 minute (faust tables), mirrored to Redis for the API.
+"""The 'windows' role: per-campaign counts of claims, issuances and redemptions in
+tumbling windows of one second and one minute (engine/domain/windows.py), counted in
+Redis where the API reads them.
 
-The windows are a derived view: at-least-once delivery can count an event twice after
-a rebalance, and they can be rebuilt from the log. Exact figures live in Redis and
-PostgreSQL.
+Each event is counted once, by where it sits in the log (count_window.lua): a
+redelivery after a rebalance or a restart counts nothing, and no state is restored from
+the log, so no broker's end offsets are trusted (the local broker reports them short,
+which made faust's table recovery, used here before, count too little after a restart).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import time
-
+from engine.domain.event_auth import EventKeys
+from engine.domain.windows import KINDS, WindowCount, decoded, event_time
+from engine.events import CLAIM_ADMITTED, VOUCHER_ISSUED, VOUCHER_REDEEMED
+from engine.settings import Settings
+from engine.stream.consumer import FetchConsumer, Fetched
 from engine.stream.resources import LazyResources
 
-KINDS = ("claims", "issued", "redeemed")
-SIZES = {"1s": 1, "1m": 60}  # window name -> seconds
-EXPIRES_S = {"1s": 600, "1m": 7200}
+# The kind of count each topic's events make.
+KIND_OF = dict(zip((CLAIM_ADMITTED, VOUCHER_ISSUED, VOUCHER_REDEEMED), KINDS, strict=True))
 
 
-# Each table asks for the time of the event being counted, and so does the mirror: the
-# last few answers are kept, so an event is parsed for its time once.
-@functools.lru_cache(maxsize=8)
-def event_time(raw: bytes) -> float:
-    """When the event happened (unix s), from its own field: the log's timestamps are
-    rewritten when a stream is repartitioned. Now, for bytes that carry no time."""
-    try:
-        fields = json.loads(raw)
-    except ValueError:
-        fields = None
-    if isinstance(fields, dict):
-        for field in ("admitted_at_ms", "issued_at_ms", "redeemed_at_ms"):
-            value = fields.get(field)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value / 1000
-    return time.time()
+def window_counter(settings: Settings, resources: LazyResources, keys: EventKeys) -> FetchConsumer:
+    names = {settings.topic(name): name for name in KIND_OF}
 
+    async def count(fetched: Fetched) -> None:
+        counts = []
+        for tp, records in fetched.items():
+            name = names[tp.topic]
+            for r in records:
+                fields = decoded(r.value or b"")
+                # Forged events and fences are left out; the core role parks the forged.
+                if fields is None or not keys.authentic(name, fields):
+                    continue
+                campaign_id = fields.get("campaign_id")
+                if isinstance(campaign_id, str):
+                    at = event_time(fields)
+                    counts.append(
+                        WindowCount(campaign_id, KIND_OF[name], r.partition, r.offset, at)
+                    )
+        if counts:
+            r = await resources.get()
+            await r.redis.figures.count_windows(counts, await r.redis.log_marks.epoch())
 
-def window_start(timestamp_s: float, size_s: int) -> int:
-    return int(timestamp_s // size_s) * size_s
-
-
-async def mirror(
-    resources: LazyResources,
-    kind: str,
-    campaign_id: str,
-    timestamp_s: float,
-    values: dict[str, int],
-) -> None:
-    """Copy the current windows' values (from the faust tables) where the API can read them."""
-    figures = (await resources.get()).redis.figures
-    await figures.mirror_windows(
-        campaign_id,
-        kind,
-        {
-            name: (window_start(timestamp_s, SIZES[name]), value, EXPIRES_S[name])
-            for name, value in values.items()
-        },
-    )
+    return FetchConsumer(settings, "window-counts", list(names), count)

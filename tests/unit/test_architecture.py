@@ -14,7 +14,7 @@ import pytest
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 
 # Clients of the engine's own HTTP API (they read its answers), not parts of the engine.
-HTTP_CLIENTS = {"engine/cli", "engine/demo", "engine/bench", "engine/stack"}
+HTTP_CLIENTS = {"engine/cli", "engine/demo", "engine/bench", "engine/stack", "engine/chaos"}
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 400
 LONG_FUNCTIONS = {

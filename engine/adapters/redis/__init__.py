@@ -92,7 +92,7 @@ class Redis:
                 client, scripts, durability.confirm_retry_s, durability.confirm_delay_s
             ),
             throttles=RedisThrottles(scripts),
-            figures=RedisFigures(client),
+            figures=RedisFigures(client, scripts),
             definitions=RedisDefinitions(client, scripts),
             rebuild=RedisRebuild(client),
             key_cache=RedisKeyCache(client, scripts),

@@ -53,6 +53,7 @@ SCRIPT_NAMES = (
     "delete_if",
     "raise_marks",
     "fence_placed",
+    "count_window",
 )
 
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
-from engine.adapters.redis.connection import Client, text
+from engine.adapters.redis.connection import Arg, Client, Run, Scripts, text
 from engine.domain.stock import Counters
+from engine.domain.windows import WindowCount
 
 # The counters kept in the campaign hash, as the domain names them.
 _COUNTERS = tuple(f.name for f in dataclasses.fields(Counters))
 
 
 class RedisFigures:
-    def __init__(self, client: Client) -> None:
-        self.client = client
+    def __init__(self, client: Client, scripts: Scripts) -> None:
+        self.client, self.scripts = client, scripts
         # Refusal counts feed the dashboard only: gathered in memory, written in batches.
         self.refusals: BackgroundBatch[tuple[str, str]] = BackgroundBatch(
             "refusal counts", self._count_refusals, delay_s=0.2
@@ -54,16 +56,22 @@ class RedisFigures:
         raw = await self.client.hgetall(keys.window(campaign_id, kind, size))
         return {int(k): int(v) for k, v in raw.items()}
 
-    async def mirror_windows(
-        self, campaign_id: str, kind: str, values: dict[str, tuple[int, int, int]]
-    ) -> None:
-        """Write window name -> (start, count, expiry s), where the API reads them."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            for name, (start, count, expires_s) in values.items():
-                key = keys.window(campaign_id, kind, name)
-                pipe.hset(key, str(start), count)
-                pipe.expire(key, expires_s)
-            await pipe.execute()
+    async def count_windows(self, counts: Sequence[WindowCount], epoch: int) -> int:
+        """Count events in their campaigns' windows, each once (count_window.lua); how many
+        were new. Runs of one campaign and partition go in log order, in one pipeline."""
+        runs: list[Run] = []
+        for c in counts:
+            windows = c.windows()
+            ks = [
+                keys.window_counted(c.campaign_id, c.kind),
+                *(keys.window(c.campaign_id, c.kind, name) for name, _, _ in windows),
+            ]
+            args: list[Arg] = [c.partition, c.offset, epoch]
+            args += [x for _, start, life in windows for x in (start, life)]
+            runs.append((ks, args))
+        if not runs:
+            return 0
+        return sum(int(r) for r in await self.scripts.run_many("count_window", runs))
 
     def count_refusal_soon(self, campaign_id: str, reason: str) -> None:
         self.refusals.add((campaign_id, reason))

@@ -160,8 +160,19 @@ def refusals(campaign_id: str) -> str:
 
 
 def window(campaign_id: str, kind: str, size: str) -> str:
-    """Hash: window start (unix s) -> count of `kind` events, mirrored from the stream's tables."""
+    """Hash: window start (unix s) -> count of `kind` events (count_window.lua)."""
     return _k(campaign_id, f"win:{kind}:{size}")
+
+
+def window_counted(campaign_id: str, kind: str) -> str:
+    """Hash: partition -> '<log epoch>:<offset>' of the last `kind` event counted in the
+    campaign's windows from that partition (so a redelivery counts nothing)."""
+    return _k(campaign_id, f"win-counted:{kind}")
+
+
+def log_epoch() -> str:
+    """Counter: raised each time a lost log is found, so offsets of the new log are new."""
+    return f"{PREFIX}:{{log}}:epoch"
 
 
 def redemption_rate(campaign_id: str, minute: int) -> str:
@@ -226,7 +237,9 @@ RECOVERY = {
     "admission_rate": "transient: the dashboard's live rate (this minute and the last)",
     "redemption_rate": "transient: the dashboard's live rate (this minute and the last)",
     "refusals": "transient: the dashboard's refusal counts start again",
-    "window": "transient: mirrored again by the stream's window tables",
+    "window": "transient: the dashboard's windows count again from the next events",
+    "window_counted": "transient: with the windows it guards",
+    "log_epoch": "transient: a new epoch only makes the next offsets count as new",
     "fences_passed": "transient: no release waits on a lost mark longer than the next fences",
     "fences_placed": "transient: the next fences set the marks a lost log is judged by again",
     "log_lost": "transient: set again if the log is still found lost at the next fences",

@@ -45,8 +45,22 @@ class RedisLogMarks:
         """Fences placed as (partition, offset, placing time ms), registered in one step
         with the lost flag: True when an offset went back (the log was lost)."""
         args: list[Arg] = [why, *(x for fence in fences for x in fence)]
-        ks = [keys.fences_placed(topic), keys.log_lost()]
+        ks = [keys.fences_placed(topic), keys.log_lost(), keys.log_epoch()]
         return int(await self.scripts.run("fence_placed", ks, args)) > 0
+
+    async def epoch(self) -> int:
+        """How many times a lost log was found: offsets are new in each epoch."""
+        return int(await self.client.get(keys.log_epoch()) or 0)
+
+    async def placed_offsets(self, topic: str) -> dict[int, int]:
+        """Partition -> the offset of the latest fence placed there (a true offset, from
+        the broker's acknowledgement)."""
+        raw = await self.client.hgetall(keys.fences_placed(topic))
+        return {
+            int(text(k).partition(":")[0]): int(v)
+            for k, v in raw.items()
+            if text(k).endswith(":offset")
+        }
 
     async def lost(self) -> str | None:
         """Why the log was found lost, while the re-drive from the records is not done."""

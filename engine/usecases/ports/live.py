@@ -9,6 +9,7 @@ from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
 from engine.domain.rebuild import CampaignState
 from engine.domain.stock import Counters
+from engine.domain.windows import WindowCount
 
 
 class LiveFigures(Protocol):
@@ -24,10 +25,8 @@ class LiveFigures(Protocol):
 
     async def redemptions_last_second(self, campaign_id: str, now_ms: int) -> int: ...
     async def windows(self, campaign_id: str, kind: str, size: str) -> dict[int, int]: ...
-    async def mirror_windows(
-        self, campaign_id: str, kind: str, values: dict[str, tuple[int, int, int]]
-    ) -> None:
-        """Write window name -> (start, count, expiry s), where the API reads them."""
+    async def count_windows(self, counts: Sequence[WindowCount], epoch: int) -> int:
+        """Count events in their campaigns' windows, each once; how many were new."""
 
     def count_refusal_soon(self, campaign_id: str, reason: str) -> None: ...
     async def refusal_counts(self, campaign_id: str) -> dict[str, int]: ...
@@ -103,6 +102,12 @@ class LogMarks(Protocol):
     async def placed(self, topic: str, fences: Sequence[tuple[int, int, int]], why: str) -> bool:
         """Fences placed as (partition, offset, placing time ms), registered in one step
         with the lost flag: True when an offset went back (the log was lost)."""
+
+    async def epoch(self) -> int:
+        """How many times a lost log was found: offsets are new in each epoch."""
+
+    async def placed_offsets(self, topic: str) -> dict[int, int]:
+        """Partition -> the offset of the latest fence placed there."""
 
     async def lost(self) -> str | None: ...
     async def redriven(self, why: str) -> None: ...

@@ -8,7 +8,7 @@
 -- the lost flag is set, and stays until the re-drive from the records is done. A
 -- watermark counts a passed fence only once it is registered here, so whoever reads one
 -- that counts a fence of a lost log also finds the flag.
--- KEYS[1] the topic's placed fences   KEYS[2] the lost flag
+-- KEYS[1] the topic's placed fences   KEYS[2] the lost flag   KEYS[3] the log's epoch
 -- ARGV[1] why, as the flag will say   ARGV triples after it: partition, offset, time (ms)
 -- Returns the number of partitions whose offset went back.
 local back = 0
@@ -23,6 +23,7 @@ end
 if back > 0 then
   redis.call('SET', KEYS[2], ARGV[1])
   redis.call('DEL', KEYS[1])
+  redis.call('INCR', KEYS[3])
 end
 for i = 2, #ARGV, 3 do
   redis.call('HSET', KEYS[1], ARGV[i] .. ':offset', ARGV[i + 1], ARGV[i] .. ':at', ARGV[i + 2])

@@ -1,0 +1,1 @@
+"""`nuanxin chaos`: faults on a seeded schedule under load, then the books checked."""
