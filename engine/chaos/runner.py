@@ -49,9 +49,11 @@ class Outcome:
 
 
 # The programmes the clients use: single-use coupons, and stored value used in parts.
+# Each worker claims one of the two; the quotas are shares of the workers, so stock runs
+# out towards the end of the run and some claims are refused as sold out.
 PROGRAMMES = {
-    "single": {"quota": 250, "face_value_fen": 300, "per_worker_limit": 1},
-    "wallet": {"quota": 80, "face_value_fen": 8_000, "per_worker_limit": 1, "stored_value": True},
+    "single": {"quota": 0.4, "face_value_fen": 300, "per_worker_limit": 1},
+    "wallet": {"quota": 0.2, "face_value_fen": 8_000, "per_worker_limit": 1, "stored_value": True},
 }
 
 
@@ -119,8 +121,9 @@ async def _prepare(
         body = {"workers": [{"id": w, "category": "courier"} for w in workers]}
         (await http.post("/v1/workers/bulk", json=body, headers=ops)).raise_for_status()
         programmes, faces = {}, {}
-        for name, shape in PROGRAMMES.items():
+        for name, share in PROGRAMMES.items():
             cid = f"chaos-{name}-{run_id}"
+            shape = share | {"quota": max(1, int(float(share["quota"]) * o.workers))}
             r = await http.post(
                 "/v1/campaigns", json=_campaign(cid, merchant_id, shape), headers=ops
             )
