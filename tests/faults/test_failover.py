@@ -98,9 +98,11 @@ async def test_master_killed_mid_burst_fails_over_and_loses_nothing(
     # appended); the worker's retry was admitted under a new serial (RELIABILITY.md).
     assert len({r["serial"] for r in rows}) == QUOTA
     assert len({r["worker_id"] for r in rows}) == QUOTA
+    serials = {r["serial"] for r in rows}
+    skipped = sorted(set(range(1, max(serials) + 1)) - serials)
     print(
         f"failover: {sum(unavailable.values())} answers 503 to {len(unavailable)} workers,"
-        f" burst finished {recovered_s:.1f} s after the kill"
+        f" burst finished {recovered_s:.1f} s after the kill; serials skipped: {skipped}"
     )
     assert_reconciled(fault_env)
 
