@@ -1,13 +1,13 @@
 """The claim and redemption routes without the framework's per-request machinery.
 
 A claim burst is the engine's reason to be, and FastAPI's routing, dependency solving
-and request/response wrappers cost about a third of the API's CPU per claim
+and request/response wrappers are a large share of the API's CPU per claim
 (docs/BENCHMARKS.md). This ASGI layer answers a well-formed claim itself (a campaign id
-of the right shape, a bearer token, a valid Idempotency-Key, and no body or a JSON object
-with only `face_value_fen`), and a well-formed redemption (a merchant key, a valid
-Idempotency-Key, a JSON object with `code` and perhaps `amount_fen`). Anything else goes
-on to the FastAPI route (still the one in the OpenAPI document), which gives its usual
-answers, so the public contract is one.
+of the right shape, a bearer token, a valid Idempotency-Key, and no body or a body the
+route's own model accepts), and a well-formed redemption (a merchant key, a valid
+Idempotency-Key, a body `RedemptionIn` accepts). Anything else goes on to the FastAPI
+route (still the one in the OpenAPI document), which gives its usual answers with the
+same models, so the public contract is one (tests/integration/test_hot_routes.py).
 
 It sits inside the request-id and body-limit middleware: the body is already bounded
 and read whole, the request id set, the latency recorded under the route's template.

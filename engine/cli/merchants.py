@@ -28,12 +28,23 @@ def ledger_verify(
 
 def codes_verify(
     code: str,
-    published_keys: Annotated[Path, typer.Option(help="the document GET /v1/keys publishes")],
+    published_keys: Annotated[
+        Path | None, typer.Option(help="the document GET /v1/keys publishes")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", hidden=True, help="the old name of --published-keys")
+    ] = None,
 ) -> None:
     """Check a code offline against published public keys; exit 1 if it is not genuine."""
     from engine.domain.codes import verify_code
     from engine.domain.keyring import public_keys_from_document
     from engine.errors import InvalidCode
+
+    if keys is not None:  # renamed on 2026-12-01; the old name goes after one release
+        typer.echo("--keys is deprecated: use --published-keys", err=True)
+    published_keys = published_keys or keys
+    if published_keys is None:
+        raise typer.BadParameter("--published-keys is required", param_hint="--published-keys")
 
     try:
         payload = verify_code(

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from engine.stack.processes import StackError, require_binary
 
-# How long a node may not answer before the others fail it over. 1 s was too short on
-# 2 busy cores: a master missed its pings mid-burst, was marked failing with no replica
-# to promote, and the cluster answered CLUSTERDOWN for 2.4 s (docs/BENCHMARKS.md). A
-# failover then takes about this long plus an election; Redis's default is 15 s.
+# How long a node may not answer before the others fail it over: long enough that a
+# master busy on 2 cores mid-burst is not failed for missing pings (docs/BENCHMARKS.md),
+# short enough for a quick failover (this plus an election; Redis's default is 15 s).
 NODE_TIMEOUT_MS = 5000
 
 

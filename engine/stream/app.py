@@ -92,8 +92,8 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
 
     @app.task  # type: ignore[untyped-decorator]
     async def quiet_client_libraries() -> None:
-        # The worker's logging setup leaves the client libraries at DEBUG, and aiokafka
-        # logs a record per produced message: a tenth of the issuer's CPU.
+        # The worker's logging setup leaves the client libraries at DEBUG, where aiokafka
+        # logs every produced message.
         for name in ("aiokafka", "faust", "mode"):
             logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -170,7 +170,15 @@ async def test_postgres_down_admission_goes_on_and_issuance_catches_up(
                 for w in workers[1:]
             ]
         assert [a.status_code for a in answers] == [201] * 7, [a.text for a in answers]
-        await asyncio.sleep(2)  # the issuer retries against a database that is not there
+
+        async def taken() -> bool:
+            """The issuer took every claim (before writing it) and can go no further."""
+            records = [
+                await fredis.admissions.claim_record(cid, a.json()["claim_id"]) for a in answers
+            ]
+            return all(r.get("state") == "taken" for r in records)
+
+        await wait_for(taken, timeout_s=60)
         counters = await fredis.figures.counters(cid)
         assert (counters.admitted, counters.issued) == (8, 1)
     finally:

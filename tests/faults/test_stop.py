@@ -1,7 +1,10 @@
 """Stopping is a promise too: SIGTERM to `nuanxin up` mid-burst stops every process it
 started (the API first, then the stream workers, then the servers), none is left holding
 a port, and every claim it acknowledged is issued after the next start, though the
-local broker forgot every event it held."""
+local broker forgot every event it held.
+
+One Redis in either shape of the suite: the local stack forms its Redis Cluster anew at
+every `nuanxin up`, so a cluster's data would not outlive the stop this test makes."""
 
 from __future__ import annotations
 
@@ -28,9 +31,9 @@ from tests.integration.engine_procs import reconcile
 WORKERS, STOP_AFTER = 1_200, 200
 
 
-def _up(state: Path, port: int, cluster: int) -> subprocess.Popen[bytes]:
+def _up(state: Path, port: int) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "engine.cli.main", "up", "--port", str(port)]
-    argv += ["--state-dir", str(state)] + (["--redis-cluster", str(cluster)] if cluster else [])
+    argv += ["--state-dir", str(state)]
     log = open(state.parent / f"up-{port}.log", "ab")  # noqa: SIM115 - the child's
     # Only what the stack writes in its folder: no NUANXIN_* of this process's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUANXIN_")}
@@ -83,10 +86,10 @@ async def _stop(up: subprocess.Popen[bytes], state: Path) -> None:
     assert _left_behind(state, servers) == []
 
 
-async def test_sigterm_stops_everything_and_loses_no_acknowledged_claim(tmp_path, shape):
+async def test_sigterm_stops_everything_and_loses_no_acknowledged_claim(tmp_path):
     state, port = tmp_path / "up", free_port()
     base_url = f"http://127.0.0.1:{port}"
-    up = _up(state, port, shape.redis_cluster)
+    up = _up(state, port)
     await _healthy(base_url)
     servers = _servers(state)
     settings = _settings(state)
@@ -131,7 +134,7 @@ async def test_sigterm_stops_everything_and_loses_no_acknowledged_claim(tmp_path
     assert up.returncode is not None and _left_behind(state, servers) == [], answers
     assert len(acknowledged) >= STOP_AFTER
 
-    up = _up(state, port, shape.redis_cluster)  # the same folder: Redis and PostgreSQL kept
+    up = _up(state, port)  # the same folder: Redis and PostgreSQL kept
     try:
         await _healthy(base_url)
         db = await asyncpg.connect(_settings(state).database_url.get_secret_value())

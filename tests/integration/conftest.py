@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from engine.adapters.kafka import ensure_topics
+from engine.adapters.redis import Redis
 from engine.domain.audit import Actor
 from engine.domain.tokens import WorkerIdentity, mint_worker_token
 from engine.keyfiles import load_keyring, load_worker_token_keys
@@ -92,6 +93,27 @@ def engine(
 async def db(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     async with database(settings) as pool:
         yield pool
+
+
+@pytest.fixture(scope="session")
+async def live(settings: Settings) -> AsyncIterator[Redis]:
+    """The engine's Redis, through its own adapter, for what a test reads of it."""
+    redis = Redis.from_settings(settings, 8)
+    yield redis
+    await redis.close()
+
+
+async def applied_until_now(live: Redis, settings: Settings, event_name: str) -> None:
+    """Every event of the topic appended before this call is applied: each partition's
+    consumer has passed a log fence placed after it (engine/usecases/log_watch.py). A
+    barrier to wait on instead of a pause: whatever would follow has landed by then."""
+    now_ms = int(time.time() * 1000)
+    partitions = list(range(settings.topic_partitions))
+
+    async def passed() -> bool:
+        return await live.log_marks.watermark(event_name, partitions) >= now_ms
+
+    await wait_for(passed, timeout_s=120)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.conftest import redeemable_code, wait_for
@@ -34,12 +33,28 @@ async def test_expired_vouchers_return_their_stock(http, factory, db, issuing):
     )
     assert r.status_code == 201, r.text
 
-    async def expired():
-        view = (await http.get(f"/v1/campaigns/{cid}", headers=factory.ops)).json()
-        return view if view["expired"] == 1 else None
+    def expired(campaign_id: str):
+        async def check():
+            r = await http.get(f"/v1/campaigns/{campaign_id}", headers=factory.ops)
+            return r.json() if r.json()["expired"] == 1 else None
 
-    view = await wait_for(expired, timeout_s=30)
-    await asyncio.sleep(2.5)  # more expiry runs must not count the same voucher again
+        return check
+
+    await wait_for(expired(cid), timeout_s=30)
+    # A voucher that expires later: once it is counted, expiry has run again since, and
+    # must not have counted the first one twice.
+    (probe_worker,) = await factory.workers(1)
+    later = datetime.now(UTC)
+    probe = await factory.campaign(
+        quota=1,
+        claim_closes_at=(later + timedelta(seconds=4)).isoformat(),
+        valid_until=(later + timedelta(seconds=5)).isoformat(),
+    )
+    r = await http.post(
+        f"/v1/campaigns/{probe['id']}/claims", headers=factory.worker_headers(probe_worker, "p")
+    )
+    assert r.status_code == 201, r.text
+    await wait_for(expired(probe["id"]), timeout_s=30)
     view = (await http.get(f"/v1/campaigns/{cid}", headers=factory.ops)).json()
     assert (view["expired"], view["reclaimed"], view["redeemed"]) == (1, 1, 1)
     assert view["remaining"] == 3 - 2 + 1  # rollover: reclaimed stock counts again

@@ -399,25 +399,17 @@ async def test_offline_kit_verifies_codes_with_published_keys(http, factory, db,
     path = tmp_path / "keys.json"
     path.write_text(json.dumps(keys_doc))
 
-    async def check(c: str) -> subprocess.CompletedProcess:
+    async def check(c: str, option: str = "--published-keys") -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "engine.cli.main", "codes", "verify", c, option, str(path)]
         return await asyncio.to_thread(
-            subprocess.run,
-            [
-                sys.executable,
-                "-m",
-                "engine.cli.main",
-                "codes",
-                "verify",
-                c,
-                "--published-keys",
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+            subprocess.run, argv, capture_output=True, text=True, check=False
         )
 
     ok = await check(code)
     assert ok.returncode == 0 and json.loads(ok.stdout)["campaign_number"] == campaign["number"]
     bad = await check(code[:-2] + ("00" if code[-2:] != "00" else "10"))
     assert bad.returncode == 1
+    # The option's old name still works for a release, and says it is going.
+    old = await check(code, "--keys")
+    assert old.returncode == 0 and "deprecated" in old.stderr
+    assert json.loads(old.stdout) == json.loads(ok.stdout)

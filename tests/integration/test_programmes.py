@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from engine.domain.campaigns import PeriodLimit
 from engine.domain.periods import Period
 from engine.errors import LimitReached
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, registered, wait_for
+from tests.integration.conftest import TEST_ACTOR, registered, sleep_until, wait_for
 
 RIDER = {"category": "delivery_rider"}
 
@@ -276,6 +276,8 @@ async def test_new_version_does_not_alter_issued_vouchers(http, factory, db):
     cid = campaign["id"]
     worker = await worker_with(http, factory)
     assert (await claim(http, factory, cid, worker, key="v1")).status_code == 201
+    # Every API process reads a definition at most a second old (read_caches.Campaigns).
+    cached_until = datetime.now(UTC) + timedelta(seconds=1)
     r = await http.patch(
         f"/v1/campaigns/{cid}", json={"version": 1, "face_value_fen": 500}, headers=factory.ops
     )
@@ -289,7 +291,7 @@ async def test_new_version_does_not_alter_issued_vouchers(http, factory, db):
         f"/v1/campaigns/{cid}", json={"version": 2, "number": 7}, headers=factory.ops
     )
     assert bad.status_code == 422
-    await asyncio.sleep(1.1)  # definitions are cached for a second per API process
+    await sleep_until(cached_until)
     assert (await claim(http, factory, cid, worker, key="v2")).status_code == 201
     rows = await wait_for(lambda: _vouchers(db, cid, 2))
     assert sorted((r["face_value_fen"], r["campaign_version"]) for r in rows) == [

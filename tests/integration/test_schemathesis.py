@@ -17,6 +17,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from engine.adapters.redis import Redis
+from engine.events import CLAIM_ADMITTED, VOUCHER_REDEEMED, VOUCHER_REVERSED
+from tests.integration.conftest import applied_until_now
+
 # What a refused request must not change: rows added to or removed from these tables,
 # and a voucher or a merchant key revoked. Counted by row triggers into one row while the
 # module runs, so a read costs one lookup (counting the tables took most of this test once
@@ -61,19 +65,17 @@ def fingerprint(settings_):
     def read() -> int:
         return int(loop.run_until_complete(conn.fetchval("SELECT n FROM fuzz_changes")))
 
-    def vouchers() -> int:
-        return int(loop.run_until_complete(conn.fetchval("SELECT count(*) FROM vouchers")))
-
     # Earlier tests' claims may still be on their way to vouchers (issuance is
-    # asynchronous, slower on a loaded machine): start once nothing moves any more.
-    deadline = time.monotonic() + 120
-    last = vouchers()
-    while time.monotonic() < deadline:
-        time.sleep(2)
-        now = vouchers()
-        if now == last:
-            break
-        last = now
+    # asynchronous, slower on a loaded machine): start once the log is applied up to now.
+    async def log_applied() -> None:
+        redis = Redis.from_settings(settings_, 4)
+        try:
+            for name in (CLAIM_ADMITTED, VOUCHER_REDEEMED, VOUCHER_REVERSED):
+                await applied_until_now(redis, settings_, name)
+        finally:
+            await redis.close()
+
+    loop.run_until_complete(log_applied())
     loop.run_until_complete(conn.execute(INSTALL))
     yield read
     loop.run_until_complete(conn.execute(UNINSTALL))

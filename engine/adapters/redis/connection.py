@@ -246,8 +246,7 @@ class Scripts:
 
     async def _drop_idle_connections(self) -> None:
         """After a broken connection, close the idle ones too: a restarted server broke
-        them all, and a pool of dead connections would outlast every resend (a re-formed
-        cluster left 5 runs in 300 failed after four)."""
+        them all, and a pool of dead connections would outlast every resend."""
         if isinstance(self.client, RedisCluster):
             for node in self.client.get_nodes():
                 node.update_active_connections_for_reconnect()
