@@ -40,12 +40,15 @@ class EventProducer:
             retry_backoff_ms=50,
             **client_options(settings),
         )
+        self._started = False  # a command that publishes nothing never starts it
 
     async def start(self) -> None:
         await asyncio.wait_for(self._producer.start(), self._timeout * 2)
+        self._started = True
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._started:
+            await self._producer.stop()
 
     async def publish(self, event: Event, key: str) -> LogPosition:
         """Where the broker put the event, once it acknowledged it; Unavailable otherwise.
@@ -53,6 +56,8 @@ class EventProducer:
         aiokafka bounds both the metadata wait and the delivery by request_timeout_ms,
         so a dead broker fails the call within the produce timeout.
         """
+        if not self._started:
+            raise Unavailable("This process does not write to the event log")
         topic = self.settings.topic(event.name)
         try:
             value = event.signed(self.event_keys).dumps()

@@ -1,5 +1,6 @@
-"""Who is calling: operations staff (the bootstrap token or a named, revocable token), a
-worker (EdDSA JWT) or a merchant (API key, merchant-wide or for one store)."""
+"""Who is calling: operations staff (the settings token or a named, revocable token), a
+worker (an HMAC bearer token, docs/TOKENS.md) or a merchant (API key, merchant-wide or
+for one store)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.types import Scope
 from engine.api.services import Services
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import Forbidden, RateLimited, Unauthorized
+from engine.errors import Forbidden, Unauthorized
 from engine.usecases.merchants import MERCHANT_KEY_PREFIX
 from engine.usecases.operators import OPS_TOKEN_PREFIX
 
@@ -60,17 +61,17 @@ async def _ops_actor(request: Request, given: str) -> str | None:
     if not given.startswith(OPS_TOKEN_PREFIX):
         return None  # refused without a look-up, so not counted as a guess
     s.credential_guard.check(_address(request))
-    row = await s.db.ops_credential_by_token(given)
-    if row is None:
+    name = await s.operators.name_of(given)
+    if name is None:
         await s.credential_guard.failed(_address(request))
         return None
-    return f"ops:{row['name']}"
+    return f"ops:{name}"
 
 
 async def require_worker(request: Request) -> WorkerIdentity:
     s = services(request)
     who = await verified_worker(request)
-    await _within_rate(s, f"worker:{who.worker_id}", s.settings.worker_requests_per_min)
+    await s.rates.count(f"worker:{who.worker_id}", s.settings.worker_requests_per_min)
     return who
 
 
@@ -124,9 +125,3 @@ async def authenticate_bulk(scope: Scope) -> None:
         await require_merchant(request)
     else:
         await require_ops(request)
-
-
-async def _within_rate(s: Services, caller: str, per_min: int) -> None:
-    wait = await s.redis.throttles.rate(caller, 60, per_min)
-    if wait:
-        raise RateLimited(f"At most {per_min} requests a minute", retry_after_s=wait)

@@ -9,20 +9,18 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from engine.adapters import postgres
-from engine.adapters.redis import Redis
 from engine.cli.operations import cli_actor
+from engine.composition import Engine
 from engine.errors import ValidationFailed
 from engine.settings import Settings
-from engine.usecases.workers import Workers, read_csv
+from engine.usecases.workers import read_csv
 
 
 async def run_import(
     settings: Settings, csv_file: Path, report_path: Path | None, console: Console
 ) -> dict[str, Any]:
     total = _count_rows(csv_file)
-    live = Redis.from_settings(settings, 8)
-    db = await postgres.connect(settings.database_url.get_secret_value(), 4)
+    engine = await Engine.start(settings, log=False)
     try:
         columns = (TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with (
@@ -31,7 +29,7 @@ async def run_import(
         ):
             task = progress.add_task("import", total=total)
             try:
-                result = await Workers(live=live.definitions, records=db).import_rows(
+                result = await engine.workers.import_rows(
                     read_csv(f),
                     cli_actor(),
                     progress=lambda n: progress.update(task, completed=n),
@@ -41,8 +39,7 @@ async def run_import(
                 console.print(f"[red]{exc.detail}[/red]")
                 raise SystemExit(2) from None
     finally:
-        await db.close()
-        await live.close()
+        await engine.stop()
     if result.rejected:
         report_path = report_path or csv_file.with_suffix(".rejected.csv")
         with open(report_path, "w", newline="") as out:  # noqa: ASYNC230

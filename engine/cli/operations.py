@@ -10,13 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.adapters import postgres
-from engine.adapters.kafka import KafkaLog
-from engine.adapters.redis import Redis
-from engine.api.services import Services
+from engine.composition import Engine
 from engine.domain.audit import Actor, AuditEntry
-from engine.keyfiles import event_keys_of
 from engine.settings import Settings
-from engine.usecases.reconcile import Reconciler, ReconcileReport
+from engine.usecases.reconcile import ReconcileReport
 
 
 def cli_actor() -> Actor:
@@ -38,7 +35,7 @@ async def audit_cli(
 
 
 async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -> dict[str, Any]:
-    services = await Services.start(settings)
+    services = await Engine.start(settings)
     try:
         # Idempotent: a list already committed stays as it was published.
         await services.lotteries.commit(campaign_id, cli_actor())
@@ -63,20 +60,9 @@ async def draw_lottery(settings: Settings, campaign_id: str, console: Console) -
 async def run_reconcile(
     settings: Settings, repair: bool, log: Callable[[str], None], only: str | None = None
 ) -> ReconcileReport:
-    db = await postgres.connect(settings.database_url.get_secret_value(), 2)
-    live = Redis.from_settings(settings, 4)
-    reconciler = Reconciler(
-        records=db,
-        admissions=live.admissions,
-        settlement=live.settlement,
-        live=live.rebuild,
-        events=KafkaLog(settings),
-        event_keys=event_keys_of(settings),
-        unsettled_after_s=settings.unsettled_after_s,
-        log=log,
-    )
+    engine = await Engine.start(settings, log=False)
+    engine.reconciler.log = log
     try:
-        return await reconciler.reconcile(repair, cli_actor(), only)
+        return await engine.reconciler.reconcile(repair, cli_actor(), only)
     finally:
-        await live.close()
-        await db.close()
+        await engine.stop()

@@ -38,6 +38,18 @@ class Operators:
             await self.db.insert_audit(entry)
         return created
 
+    async def name_of(self, token: str) -> str | None:
+        """Whose named token this is (None: no active credential has it)."""
+        row = await self.db.ops_credential_by_token(token)
+        return None if row is None else str(row["name"])
+
+    async def audit(
+        self, target: str | None, action: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Who did what to what, newest first."""
+        rows = await self.db.list_audit(target, action, limit)
+        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+
     async def credentials(self) -> list[dict[str, Any]]:
         return [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}

@@ -39,6 +39,14 @@ class Stats:
         self.figures, self.records, self.admin = figures, records, admin
         self.campaigns, self.clock = campaigns, clock
 
+    async def windows(self, campaign_id: str, kind: str, size: str) -> dict[int, int]:
+        """Events of a kind per window start (unix s), as the stream counted them."""
+        return await self.figures.windows(campaign_id, kind, size)
+
+    def count_refusal(self, campaign_id: str, reason: str) -> None:
+        """A claim refused for `reason`, for the dashboard (counted in the background)."""
+        self.figures.count_refusal_soon(campaign_id, reason)
+
     async def campaign(self, campaign_id: str) -> dict[str, Any]:
         # The cached definition: the dashboard polls every second, PostgreSQL need not.
         c = await self.campaigns.get(campaign_id)

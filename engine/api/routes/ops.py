@@ -103,8 +103,7 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000, description="newest first, at most")] = 100,
 ) -> dict[str, Any]:
     """Who did what to what, newest first."""
-    rows = await services(request).db.list_audit(target, action, limit)
-    return {"entries": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
+    return {"entries": await services(request).operators.audit(target, action, limit)}
 
 
 @router.post("/ops/credentials", status_code=201, response_model=OpsCredentialOut)
@@ -166,7 +165,7 @@ async def campaign_windows(
     size: Annotated[Literal["1s", "1m"], Query(description="window length")] = "1s",
 ) -> dict[str, Any]:
     """Events per tumbling window (start -> count), as the stream workers counted them."""
-    counts = await services(request).redis.figures.windows(campaign_id, kind, size)
+    counts = await services(request).stats.windows(campaign_id, kind, size)
     return {
         "campaign_id": campaign_id,
         "kind": kind,

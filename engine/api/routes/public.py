@@ -24,10 +24,7 @@ router = APIRouter(tags=["public"])
 @router.get("/healthz", response_model=HealthOut)
 async def healthz(request: Request) -> dict[str, Any]:
     """Ready when Redis and PostgreSQL answer (a load balancer's check)."""
-    s = services(request)
-    await s.redis.ping()
-    await s.db.ping()
-    return {"status": "ok", "log_durable": s.settings.log_durable}
+    return await services(request).health.check()
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_ops)])

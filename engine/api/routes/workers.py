@@ -40,7 +40,7 @@ def count_refused_claim(s: Services, campaign_id: str, exc: EngineError) -> None
     label = campaign_id if s.claims.campaigns.known(campaign_id) else "-"
     CLAIMS.labels(label, outcome(exc)).inc()
     if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
-        s.redis.figures.count_refusal_soon(campaign_id, exc.slug)
+        s.stats.count_refusal(campaign_id, exc.slug)
 
 
 NO_FACE_VALUE = ClaimIn()
