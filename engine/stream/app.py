@@ -1,18 +1,12 @@
-"""The faust application: topics declared once, agents kept thin."""
+"""The faust application: topics declared once, and each role's agents, consumers and
+timers attached, each kept in the module of its area (issuer, ledger, timers, windows)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import time
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TypeVar
 
 import faust
-import structlog
 
 from engine.events import (
     CLAIM_ADMITTED,
@@ -20,29 +14,17 @@ from engine.events import (
     VOUCHER_ISSUED,
     VOUCHER_REDEEMED,
     VOUCHER_REVERSED,
-    ClaimAdmitted,
-    Event,
-    MalformedEvent,
-    VoucherIssued,
     VoucherRedeemed,
     VoucherReversed,
 )
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
-from engine.stream import fences
-from engine.stream.batches import run_batch
-from engine.stream.consumer import FetchConsumer
-from engine.stream.gauges import refresh_campaigns, refresh_lag
-from engine.stream.issuer import issuer as issuer_of
+from engine.stream.gate import Gate
+from engine.stream.issuer import Issuer
+from engine.stream.ledger import LedgerAgent
 from engine.stream.resources import LazyResources
-from engine.stream.webhooks import deliver_due
+from engine.stream.timers import Timers, logged
 from engine.stream.windows import window_counter
-from engine.usecases.expiry import expire_due
-
-log = structlog.get_logger("engine.stream")
-E = TypeVar("E", bound=Event)
-# What the ledger agents apply.
-Entry = TypeVar("Entry", VoucherRedeemed, VoucherReversed)
 
 
 def broker_url(bootstrap: str) -> str:
@@ -128,150 +110,41 @@ def _credentials(settings: Settings) -> faust.SASLCredentials | None:
     )
 
 
-class ForgedEvent(Exception):
-    """An event whose MAC does not verify with any of the engine's event keys."""
-
-
-class Gate:
-    """Decode raw events and let through only authentic ones; park the rest with why."""
-
-    def __init__(self, topics: Topics, settings: Settings) -> None:
-        self.dead, self.keys = topics.dead, event_keys_of(settings)
-
-    async def park(self, event: Event | bytes, exc: BaseException, kind: str = "") -> None:
-        if isinstance(event, Event):
-            kind, fields = type(event).__name__, event.fields()
-        else:
-            fields = {"raw": event[:2000].decode(errors="replace")}
-        body = {"event": fields, "type": kind, "error": repr(exc)[:1000]}
-        await self.dead.send(key=kind.encode(), value=json.dumps(body).encode())
-
-    async def authentic(self, raws: Sequence[bytes], record: type[E]) -> list[E]:
-        kept = []
-        for raw in raws:
-            try:
-                event = record.loads(raw)
-            except MalformedEvent as exc:
-                log.warning("malformed event parked", type=record.__name__)
-                await self.park(raw, exc, record.__name__)
-                continue
-            if event.authentic(self.keys):
-                kept.append(event)
-            else:
-                log.warning("forged event parked", type=record.__name__)
-                await self.park(event, ForgedEvent("the event's MAC does not verify"))
-        return kept
-
-
 def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
     batch, within = settings.issue_batch_size, settings.issue_batch_window_s
-    gate = Gate(topics, settings)
 
-    async def issue_with(events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
-        return await (await resources.get()).issuance.issue(events)
+    async def send_dead(key: bytes, value: bytes) -> None:
+        await topics.dead.send(key=key, value=value)
 
-    async def record_with(events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
-        return await (await resources.get()).ledger.record(events)
+    async def send_issued(key: bytes, value: bytes) -> None:
+        await topics.issued.send(key=key, value=value)
 
-    async def issue_raw(raws: Sequence[bytes]) -> None:
-        raws, met = fences.split(raws, gate.keys)
-        events = await gate.authentic(raws, ClaimAdmitted)
-        issued = await run_batch("issue", events, issue_with, gate.park)
-        # Handed to the producer together: awaited one by one, a batch's sends took
-        # longer than its database and Redis writes (docs/BENCHMARKS.md).
-        await asyncio.gather(
-            *(
-                topics.issued.send(key=e.claim_id.encode(), value=e.signed(gate.keys).dumps())
-                for e in issued
-            )
-        )
-        await fences.passed((await resources.get()).redis.log_marks, met)
-
-    async def committed(offsets: list[tuple[str, int, int]]) -> None:
-        marks = [(partition, offset) for _, partition, offset in offsets]
-        await (await resources.get()).redis.log_marks.consumed(CLAIM_ADMITTED, marks)
-
-    issuer = issuer_of(settings, issue_raw, committed)
+    gate = Gate(event_keys_of(settings), send_dead)
+    issuer = Issuer(resources, gate, send_issued).consumer(settings)
+    ledger = LedgerAgent(resources, gate)
 
     @app.task  # type: ignore[untyped-decorator]
     async def issue() -> None:
         await issuer.run()
 
-    async def ledger_raw(name: str, raws: Sequence[bytes], record: type[Entry]) -> None:
-        raws, met = fences.split(raws, gate.keys)
-        events = await gate.authentic(raws, record)
-        await run_batch(name, events, record_with, gate.park)
-        await fences.passed((await resources.get()).redis.log_marks, met)
-
     @app.agent(topics.redeemed, name="ledger")
-    async def ledger(stream: faust.StreamT[bytes]) -> None:
+    async def ledger_redemptions(stream: faust.StreamT[bytes]) -> None:
         async for raws in stream.take(batch, within=within):
-            await ledger_raw("ledger", raws, VoucherRedeemed)
+            await ledger.apply("ledger", raws, VoucherRedeemed)
 
     # A second agent, not a second topic on the first: the records differ, and the lock
     # on each merchant's chain head orders their writes.
     @app.agent(topics.reversed, name="ledger-reversals")
     async def ledger_reversals(stream: faust.StreamT[bytes]) -> None:
         async for raws in stream.take(batch, within=within):
-            await ledger_raw("ledger-reversals", raws, VoucherReversed)
+            await ledger.apply("ledger-reversals", raws, VoucherReversed)
 
-    _timers(app, settings, topics, resources, gate, issuer)
-
-
-def _timers(
-    app: faust.App,
-    settings: Settings,
-    topics: Topics,
-    resources: LazyResources,
-    gate: Gate,
-    issuer: FetchConsumer,
-) -> None:
-    """Every worker runs them (not only a leader): each is idempotent, and leader election
-    is one more thing the local broker would have to get right. A failed tick is logged
-    and the next one tries again."""
-
-    async def expire() -> None:
-        r = await resources.get()
-        await expire_due(r.redis.definitions, r.db, datetime.now(UTC))
-
-    async def repair() -> None:
-        r = await resources.get()
-        now_ms = int(time.time() * 1000)
-        cutoffs = await r.log_watch.tick(now_ms)
-        caps_cutoff_ms = now_ms - int(settings.unsettled_after_s * 1000)
-        await r.repair.release_abandoned(cutoffs, caps_cutoff_ms)
-
-    async def webhooks() -> None:
-        await deliver_due(await resources.get(), settings)
-
-    async def gauges() -> None:
-        r = await resources.get()
-        await refresh_campaigns(r)
-        for consumer in (app.consumer, issuer.consumer):
-            if consumer is not None:
-                await refresh_lag(consumer, r, settings)
-
-    for name, job, interval in (
-        ("expiry", expire, settings.expiry_interval_s),
-        ("unsettled repair", repair, settings.repair_interval_s),
-        ("webhook", webhooks, settings.webhook_interval_s),
-        ("gauge refresh", gauges, 5.0),
-    ):
-        app.timer(interval=interval, name=name)(_logged(name, job))
+    timers = Timers(settings, resources, lambda: [app.consumer, issuer.consumer])
+    for name, job, interval in timers.jobs():
+        app.timer(interval=interval, name=name)(logged(name, job))
     # Once at start too, without waiting a whole interval: a log lost while every worker
     # was down is found (and driven again) as soon as one is back.
-    app.task(_logged("unsettled repair", repair))
-
-
-def _logged(name: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-    async def tick() -> None:
-        try:
-            await job()
-        except Exception as exc:  # noqa: BLE001 - the next tick tries again
-            log.warning(f"{name} run failed", error=repr(exc)[:300])
-
-    tick.__name__ = tick.__qualname__ = f"timer_{name.replace(' ', '_')}"
-    return tick
+    app.task(logged("unsettled repair", timers.repair))
 
 
 def _windows(app: faust.App, settings: Settings, resources: LazyResources) -> None:

@@ -1,8 +1,9 @@
-"""The issuer: claim.admitted -> vouchers, on a consumer of its own (consumer.py).
+"""The issuer: claim.admitted -> vouchers -> voucher.issued, on a consumer of its own
+(consumer.py).
 
 A fetch (up to `issue_batch_size` claims per assigned partition) is cut into batches of
 that size, one partition's each, which are issued at once; the offsets are committed once
-every batch of the fetch is issued.
+every batch of the fetch is issued, and the log fences met are recorded as passed.
 """
 
 from __future__ import annotations
@@ -10,25 +11,53 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from engine.events import CLAIM_ADMITTED
+from engine.events import CLAIM_ADMITTED, ClaimAdmitted, VoucherIssued
 from engine.settings import Settings
-from engine.stream.consumer import Committed, FetchConsumer, Fetched
+from engine.stream import fences
+from engine.stream.batches import run_batch
+from engine.stream.consumer import FetchConsumer, Fetched
+from engine.stream.gate import Gate
+from engine.stream.resources import LazyResources
 
-# What issuing a partition's batch of raw claim.admitted events takes.
-IssueBatch = Callable[[Sequence[bytes]], Awaitable[None]]
+# Sends one voucher.issued (key, value).
+SendIssued = Callable[[bytes, bytes], Awaitable[object]]
 
 
-def issuer(settings: Settings, issue: IssueBatch, committed: Committed) -> FetchConsumer:
-    size = settings.issue_batch_size
+class Issuer:
+    """Issues raw batches of claim.admitted; faust-free, so a test drives it directly."""
 
-    async def issue_fetch(fetched: Fetched) -> None:
-        batches = [
-            records[i : i + size]
-            for records in fetched.values()
-            for i in range(0, len(records), size)
-        ]
-        await asyncio.gather(*(issue([r.value or b"" for r in b]) for b in batches))
+    def __init__(self, resources: LazyResources, gate: Gate, send_issued: SendIssued) -> None:
+        self.resources, self.gate, self.send_issued = resources, gate, send_issued
 
-    return FetchConsumer(
-        settings, "issuer", [settings.topic(CLAIM_ADMITTED)], issue_fetch, committed
-    )
+    async def issue_raw(self, raws: Sequence[bytes]) -> None:
+        raws, met = fences.split(raws, self.gate.keys)
+        events = await self.gate.authentic(raws, ClaimAdmitted)
+        issued = await run_batch("issue", events, self._issue, self.gate.park)
+        # Handed to the producer together: awaited one by one, a batch's sends took
+        # longer than its database and Redis writes (docs/BENCHMARKS.md).
+        keys = self.gate.keys
+        await asyncio.gather(
+            *(self.send_issued(e.claim_id.encode(), e.signed(keys).dumps()) for e in issued)
+        )
+        await fences.passed((await self.resources.get()).redis.log_marks, met)
+
+    async def committed(self, offsets: list[tuple[str, int, int]]) -> None:
+        marks = [(partition, offset) for _, partition, offset in offsets]
+        await (await self.resources.get()).redis.log_marks.consumed(CLAIM_ADMITTED, marks)
+
+    async def _issue(self, events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
+        return await (await self.resources.get()).issuance.issue(events)
+
+    def consumer(self, settings: Settings) -> FetchConsumer:
+        size = settings.issue_batch_size
+
+        async def issue_fetch(fetched: Fetched) -> None:
+            batches = [
+                records[i : i + size]
+                for records in fetched.values()
+                for i in range(0, len(records), size)
+            ]
+            await asyncio.gather(*(self.issue_raw([r.value or b"" for r in b]) for b in batches))
+
+        topic = settings.topic(CLAIM_ADMITTED)
+        return FetchConsumer(settings, "issuer", [topic], issue_fetch, self.committed)
