@@ -24,3 +24,23 @@ def domain_campaign(prefix: str = "c", at: datetime | None = None, **overrides) 
         "merchants": (),
     }
     return Campaign(**(fields | overrides))
+
+
+# A Monday morning of the Spring Festival programme, in UTC: the domain tests' fixed time.
+T0 = datetime(2025, 1, 20, 2, tzinfo=UTC)
+
+
+def campaign(**overrides) -> Campaign:
+    fields = {
+        "id": "metro-2025",
+        "name": "Metro",
+        "quota": 200_000,
+        "face_value_fen": 300,
+        "per_worker_limit": 1,
+        "claim_opens_at": T0,
+        "claim_closes_at": T0 + timedelta(days=7),
+        "valid_until": T0 + timedelta(days=60),
+        "eligible_categories": (WorkerCategory.COURIER,),
+        "merchants": ("suzhou-metro",),
+    }
+    return Campaign(**(fields | overrides))

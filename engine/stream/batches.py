@@ -32,6 +32,8 @@ async def run_batch(
     max_backoff_s: float = 5.0,
 ) -> list[R]:
     """Return handle(events), retrying transient failures and isolating poison events."""
+    if not events:  # a batch of log fences only: nothing to write, so no service to wait on
+        return []
     delay = 0.1
     while True:
         try:
@@ -45,6 +47,7 @@ async def run_batch(
             log.warning(
                 "backing service failed, retrying",
                 batch=name,
+                size=len(events),
                 error=repr(exc)[:300],
                 retry_in_s=round(delay, 2),
             )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from engine.adapters.failures import TRANSIENT
 from engine.domain.event_auth import EventKeys
 from engine.events import LogFence
 from engine.usecases.ports import LogMarks
@@ -31,6 +32,11 @@ def split(raws: Sequence[bytes], keys: EventKeys) -> tuple[list[bytes], list[Log
 
 
 async def passed(marks: LogMarks, fences: Sequence[LogFence]) -> None:
-    """Record fences whose batch is applied, by topic."""
+    """Record fences whose batch is applied, by topic. Redis unreachable or unreplicated
+    here only delays releases (the next fence is recorded instead): never a reason for the
+    agent to stop."""
     for topic in {f.topic for f in fences}:
-        await marks.passed(topic, [(f.partition, f.at_ms) for f in fences if f.topic == topic])
+        try:
+            await marks.passed(topic, [(f.partition, f.at_ms) for f in fences if f.topic == topic])
+        except TRANSIENT as exc:
+            log.warning("log fence not recorded as passed", topic=topic, error=repr(exc)[:200])

@@ -79,15 +79,16 @@ class LogWatch:
             return  # another worker is placing this tick's
         try:
             await self.fences.ensure_topics()
+            placed = {}
             for topic in TOPICS.values():
                 partitions = await self.fences.partitions(topic)
                 offsets = await asyncio.gather(
                     *(self.fences.place(_fence(topic, p, now_ms)) for p in partitions)
                 )
-                placed = [(p, o, now_ms) for p, o in zip(partitions, offsets, strict=True)]
-                why = f"{topic}: a fence's offset went back at {utc_from_ms(now_ms).isoformat()}"
-                if await self.marks.placed(topic, placed, why):
-                    log.error("the log was lost: its decisions will be sent again", topic=topic)
+                placed[topic] = [(p, o, now_ms) for p, o in zip(partitions, offsets, strict=True)]
+            back = await self.marks.placed(self.holder, placed, utc_from_ms(now_ms).isoformat())
+            if back:
+                log.error("the log was lost: its decisions will be sent again", topics=back)
         finally:
             await self.marks.unlock(self.holder)
 

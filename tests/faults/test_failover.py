@@ -19,9 +19,9 @@ import redis
 from redis.crc import key_slot
 
 from engine.adapters.redis import keys
-from tests.faults.conftest import client
-from tests.faults.test_faults import claims_url, issued, redeem
-from tests.integration.conftest import redeemable_code
+from tests.helpers.api import claims_url, redeem, redeemable_code
+from tests.helpers.books import issued
+from tests.helpers.faults import client
 from tests.integration.engine_procs import assert_reconciled
 
 pytestmark = pytest.mark.redis_cluster

@@ -11,9 +11,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from engine.stack.processes import alive
-from tests.faults.conftest import client, server_pid
-from tests.faults.test_faults import claims_url, issued, redeem
-from tests.integration.conftest import sleep_until, wait_for
+from tests.helpers.api import claims_url, redeem
+from tests.helpers.books import issued
+from tests.helpers.faults import client, server_pid
+from tests.helpers.waiting import sleep_until, wait_for
 from tests.integration.engine_procs import assert_reconciled
 
 BACKLOG, REDEEMED = 2_000, 200
@@ -110,5 +111,10 @@ async def test_a_lost_log_is_driven_again_from_the_records(
     async with client(fault_engine) as http:
         again = await redeem(http, api_key, codes[0], "again")
     assert again.status_code == 409, again.text
-    assert await fredis.log_marks.lost() is None
+
+    # Every worker that read the flag re-drives; the last to finish clears it.
+    async def cleared() -> bool:
+        return await fredis.log_marks.lost() is None
+
+    await wait_for(cleared, timeout_s=60)
     assert_reconciled(fault_env)

@@ -25,7 +25,7 @@ from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import worker_token_keys_of
 from engine.settings import Settings
 from engine.stack.processes import alive, free_port
-from tests.integration.conftest import wait_for
+from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import reconcile
 
 WORKERS, STOP_AFTER = 1_200, 200

@@ -22,9 +22,9 @@ from engine.events import (
     VoucherRedeemed,
 )
 from engine.keyfiles import event_keys_of
-from tests.integration.conftest import wait_for
-from tests.integration.test_dead_letter import parked
-from tests.integration.test_merchants import issued_codes, pos
+from tests.helpers.api import issued_codes, pos
+from tests.helpers.books import parked
+from tests.helpers.waiting import wait_for
 
 
 async def _store_key(http, factory, merchant_id: str, store_id: str) -> str:

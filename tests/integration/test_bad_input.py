@@ -6,18 +6,10 @@ import json
 
 import pytest
 
-from tests.integration.conftest import wait_for
+from tests.helpers.api import assert_problem
+from tests.helpers.waiting import wait_for
 
 PROBLEM = "application/problem+json"
-
-
-def assert_problem(r, status: int, slug: str | None = None) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == PROBLEM
-    body = r.json()
-    assert body["status"] == status and body["title"] and body["type"].startswith("https://")
-    if slug:
-        assert body["type"].endswith("/" + slug), body
 
 
 async def counters(http, factory, cid: str) -> tuple:

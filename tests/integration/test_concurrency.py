@@ -7,7 +7,8 @@ from collections import Counter
 
 from engine.domain.codes import verify_code
 from engine.events import VOUCHER_REDEEMED
-from tests.integration.conftest import applied_until_now, redeemable_code, wait_for
+from tests.helpers.api import redeemable_code
+from tests.helpers.waiting import applied_until_now, wait_for
 
 
 async def test_1000_workers_on_quota_100(http, factory, db):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import re
 
+from tests.helpers.pages import shot_path
+from tests.helpers.waiting import wait_for
 from tests.integration.browser import browser
-from tests.integration.conftest import wait_for
-from tests.integration.test_pages import shot_path
 
 
 async def test_dashboard_matches_the_stats_api(http, factory, engine, tmp_path, repo_root):

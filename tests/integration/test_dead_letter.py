@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from engine.events import CLAIM_ADMITTED, DEAD_LETTER, ClaimAdmitted
+from engine.events import CLAIM_ADMITTED, ClaimAdmitted
 from engine.keyfiles import event_keys_of
-from tests.integration.conftest import wait_for
+from tests.helpers.books import parked
+from tests.helpers.waiting import wait_for
 
 
 async def test_poison_event_is_parked_and_later_claims_are_issued(http, factory, settings, db):
@@ -49,30 +48,3 @@ async def test_poison_event_is_parked_and_later_claims_are_issued(http, factory,
     assert (
         await db.fetchval("SELECT count(*) FROM vouchers WHERE claim_id = $1", poison.claim_id) == 0
     )
-
-
-async def parked(settings, ids: set[str]) -> dict[str, dict]:
-    """The dead-letter entries of the events with these claim or redemption ids, once all
-    of them are there."""
-    consumer = AIOKafkaConsumer(
-        settings.topic(DEAD_LETTER),
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        found: dict[str, dict] = {}
-
-        async def all_there():
-            batch = await consumer.getmany(timeout_ms=500)
-            for message in (m for ms in batch.values() for m in ms):
-                entry = json.loads(message.value)
-                event = entry["event"]
-                found[event.get("claim_id") or event.get("redemption_id")] = entry
-            return ids <= found.keys()
-
-        await asyncio.wait_for(wait_for(all_there, timeout_s=30), 40)
-    finally:
-        await consumer.stop()
-    return {i: found[i] for i in ids}

@@ -26,7 +26,9 @@ from engine.domain.codes import (
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, redeemable_code, registered, wait_for
+from tests.helpers.api import redeemable_code
+from tests.helpers.inprocess import TEST_ACTOR, registered
+from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import EngineUnderTest
 
 

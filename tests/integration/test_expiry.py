@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.conftest import redeemable_code, wait_for
+from tests.helpers.api import redeemable_code
+from tests.helpers.waiting import wait_for
 
 
 async def test_expired_vouchers_return_their_stock(http, factory, db, issuing):

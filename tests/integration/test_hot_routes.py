@@ -9,8 +9,7 @@ import json
 
 import httpx
 
-from tests.integration.conftest import NESTED, store_key
-from tests.integration.test_merchants import issued_codes, pos
+from tests.helpers.api import NESTED, issued_codes, pos, store_key
 
 
 def same(fast: httpx.Response, slow: httpx.Response, *differ: str) -> None:

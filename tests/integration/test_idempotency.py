@@ -10,8 +10,7 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
-from tests.integration.conftest import balance, store_key
-from tests.integration.test_merchants import issued_codes, pos
+from tests.helpers.api import balance, issued_codes, pos, store_key
 
 REUSED = "/idempotency-key-reused"
 

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from engine.adapters.kafka import client_options, read_log
 from engine.events import CLAIM_ADMITTED
-from tests.integration.conftest import wait_for
+from tests.helpers.waiting import wait_for
 
 
 async def _committed(settings, group: str, partitions: set[int]) -> dict[int, int]:

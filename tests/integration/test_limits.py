@@ -7,7 +7,7 @@ import json
 import time
 from urllib.parse import urlsplit
 
-from tests.integration.test_bad_input import assert_problem
+from tests.helpers.api import assert_problem
 
 
 async def test_oversize_headers_are_refused(http, factory):

@@ -13,7 +13,8 @@ import pytest
 from engine.domain.campaigns import Lottery, WorkerCategory
 from engine.errors import Conflict, RegistrationRequired
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, registered, sleep_until, wait_for
+from tests.helpers.inprocess import TEST_ACTOR, registered
+from tests.helpers.waiting import sleep_until, wait_for
 
 
 async def test_lottery_draw_issues_vouchers_and_verifies(clocked, http, db, tmp_path):

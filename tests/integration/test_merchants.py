@@ -11,34 +11,9 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.conftest import redeemable_code, sleep_until, wait_for
-
-
-def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> dict:
-    headers = {"Authorization": f"Bearer {api_key}"}
-    if key:
-        headers["Idempotency-Key"] = key
-    if terminal:
-        headers["X-Terminal-Id"] = terminal
-    return headers
-
-
-async def issued_codes(http, factory, db, campaign_id: str, n: int) -> list[str]:
-    """Claim n vouchers with n new workers; their codes, in claim order, once redeemable."""
-    claims = []
-    for w in await factory.workers(n):
-        r = await http.post(
-            f"/v1/campaigns/{campaign_id}/claims", headers=factory.worker_headers(w, "k")
-        )
-        assert r.status_code == 201, r.text
-        claims.append((w, r.json()["claim_id"]))
-    return [await redeemable_code(http, factory, w, claim_id) for w, claim_id in claims]
-
-
-async def ledger_rows(db, campaign_id: str) -> list:
-    return await db.fetch(
-        "SELECT * FROM ledger WHERE campaign_id = $1 ORDER BY merchant_id, seq", campaign_id
-    )
+from tests.helpers.api import issued_codes, pos
+from tests.helpers.books import ledger_rows
+from tests.helpers.waiting import sleep_until, wait_for
 
 
 async def test_concurrent_partial_redemptions_never_exceed_the_face_value(http, factory, db):

@@ -11,8 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, redeemable_code, registered, wait_for
-from tests.integration.test_merchants import issued_codes, pos
+from tests.helpers.api import issued_codes, pos, redeemable_code
+from tests.helpers.inprocess import TEST_ACTOR, registered
+from tests.helpers.waiting import wait_for
 
 
 def samples(text: str, name: str, **labels: str) -> float:

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, Route
 
+from tests.helpers.api import redeemable_code
+from tests.helpers.pages import shot_path
+from tests.helpers.waiting import wait_for
 from tests.integration.browser import browser, decoded_qr_codes, qr_video
-from tests.integration.conftest import redeemable_code, wait_for
 
 # NUANXIN_SCREENSHOTS=docs refreshes the pictures the README links (the demo's are nicer).
 SHOTS = os.environ.get("NUANXIN_SCREENSHOTS")
-
-
-def shot_path(tmp_path: Path, repo_root: Path, name: str) -> Path:
-    return (repo_root / SHOTS / name) if SHOTS else tmp_path / name
 
 
 async def phone(b, base_url: str, locale: str = "zh-CN") -> Page:

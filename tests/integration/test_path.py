@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.domain.codes import verify_code
-from tests.integration.conftest import redeemable_code, sleep_until, wait_for
+from tests.helpers.api import redeemable_code
+from tests.helpers.waiting import sleep_until, wait_for
 
 
 async def test_campaign_to_ledger_row(http, factory, db):

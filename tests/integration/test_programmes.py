@@ -13,7 +13,8 @@ from engine.domain.campaigns import PeriodLimit
 from engine.domain.periods import Period
 from engine.errors import LimitReached
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, registered, sleep_until, wait_for
+from tests.helpers.inprocess import TEST_ACTOR, registered
+from tests.helpers.waiting import sleep_until, wait_for
 
 RIDER = {"category": "delivery_rider"}
 

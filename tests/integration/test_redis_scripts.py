@@ -330,3 +330,27 @@ async def test_a_repeated_claim_is_not_counted_against_the_request_rate(live):
     assert second.status == 1
     with pytest.raises(RateLimited):  # a third new claim in the minute is one too many
         await live.admissions.admit(replace(limited, claim_id="c3"))
+
+
+async def test_one_lost_log_sets_the_flag_once_whatever_topics_it_took(live, monkeypatch):
+    """A loss found on several topics in one tick is one flag (a flag rewritten between
+    topics outlived the re-drive that read it), and a placer whose lock ran out registers
+    nothing. Under a prefix of its own: the engine's marks are not touched."""
+    monkeypatch.setattr(keys, "PREFIX", f"nx-test-{uuid.uuid4().hex[:8]}")
+    marks = live.log_marks
+    assert await marks.lock("placer", 30)
+    first = {"a": [(0, 10, 1), (1, 10, 1)], "b": [(0, 5, 1)], "c": [(0, 7, 1)]}
+    assert await marks.placed("placer", first, "t1") == []
+    assert await marks.lost() is None
+
+    assert await marks.placed("someone else", {"a": [(0, 1, 2), (1, 1, 2)]}, "t2") == []
+    assert await marks.placed_offsets("a") == {0: 10, 1: 10}
+    assert await marks.lost() is None
+
+    went_back = {"a": [(0, 1, 3), (1, 11, 3)], "b": [(0, 6, 3)], "c": [(0, 0, 3)]}
+    assert await marks.placed("placer", went_back, "t3") == ["a", "c"]
+    assert await marks.lost() == "a, c: a fence's offset went back at t3"
+    assert await marks.epoch() == 1
+    assert await marks.placed_offsets("a") == {0: 1, 1: 11}
+    await marks.redriven("a, c: a fence's offset went back at t3")
+    assert await marks.lost() is None

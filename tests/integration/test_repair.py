@@ -16,8 +16,8 @@ from engine.domain.redemption import ReverseRequest
 from engine.keyfiles import event_keys_of
 from engine.usecases.read_caches import Campaigns
 from engine.usecases.repair import Repair
-from tests.integration.conftest import wait_for
-from tests.integration.test_merchants import issued_codes, pos
+from tests.helpers.api import issued_codes, pos
+from tests.helpers.waiting import wait_for
 
 
 async def _repair_now(settings) -> dict:

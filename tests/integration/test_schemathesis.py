@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 
 from engine.adapters.redis import Redis
 from engine.events import CLAIM_ADMITTED, VOUCHER_REDEEMED, VOUCHER_REVERSED
-from tests.integration.conftest import applied_until_now
+from tests.helpers.waiting import applied_until_now
 
 # What a refused request must not change: rows added to or removed from these tables,
 # and a voucher or a merchant key revoked. Counted by row triggers into one row while the

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from engine.keyfiles import event_keys_of, keyring_of, worker_token_keys_of
 from engine.settings import Settings
-from tests.integration.conftest import RECEIVER_HOST, redeemable_code
+from tests.helpers.api import RECEIVER_HOST, redeemable_code
 
 REPO = Path(__file__).parents[2]
 

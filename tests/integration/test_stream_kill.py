@@ -10,7 +10,7 @@ import asyncio
 from collections import Counter
 
 from engine.domain.codes import verify_code
-from tests.integration.conftest import wait_for
+from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import assert_reconciled
 
 N = 3000  # enough work that the kill lands while batches are still being written

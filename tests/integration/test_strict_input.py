@@ -13,10 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import NESTED, balance
+from tests.helpers.api import NESTED, assert_problem, balance, issued_codes, pos
 from tests.integration.engine_procs import EngineUnderTest
-from tests.integration.test_bad_input import assert_problem
-from tests.integration.test_merchants import issued_codes, pos
 
 COERCIBLE = ['"100"', '" 100 "', '"1_0"', "true", "100.0", '"１００"']
 

@@ -10,7 +10,7 @@ from engine.api.services import Services
 from engine.domain.campaigns import Campaign, Wave
 from engine.errors import SoldOut
 from tests.factories import domain_campaign
-from tests.integration.conftest import TEST_ACTOR, registered
+from tests.helpers.inprocess import TEST_ACTOR, registered
 
 
 def wave_campaign(t0: datetime, rollover: bool) -> Campaign:

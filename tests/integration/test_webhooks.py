@@ -9,8 +9,8 @@ from aiohttp import web
 
 from engine.domain.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify
 from engine.stack.processes import free_port
-from tests.integration.conftest import RECEIVER_HOST, wait_for
-from tests.integration.test_merchants import issued_codes, pos
+from tests.helpers.api import RECEIVER_HOST, issued_codes, pos
+from tests.helpers.waiting import wait_for
 
 
 async def test_redemption_and_reversal_reach_the_merchant_signed(http, factory, db):

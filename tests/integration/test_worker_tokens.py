@@ -17,7 +17,8 @@ from engine.domain.tokens import mint_worker_token, verify_worker_token
 from engine.errors import Unauthorized
 from engine.keyfiles import worker_token_keys_of
 from engine.usecases.worker_tokens import WorkerTokens
-from tests.integration.conftest import TEST_ACTOR, wait_for
+from tests.helpers.inprocess import TEST_ACTOR
+from tests.helpers.waiting import wait_for
 
 
 async def test_revoked_tokens_stop_at_once_and_new_ones_work(http, factory):
@@ -27,15 +28,19 @@ async def test_revoked_tokens_stop_at_once_and_new_ones_work(http, factory):
     old = {"Authorization": f"Bearer {minted.json()['token']}"}
     assert (await http.get("/v1/me/vouchers", headers=old)).status_code == 200
 
+    # A second token the app minted before the revoke (in its second at the latest; a
+    # token minted after it in the same second is revoked too, tokens carry whole seconds).
+    issued_before = int(time.time())
     r = await http.post(f"/v1/workers/{worker}/tokens/revoke", headers=factory.ops)
     assert r.status_code == 204
     refused = await http.get("/v1/me/vouchers", headers=old)
     assert refused.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"
+    minted_before = factory.token(worker, issued_at=issued_before)
     also_refused = await http.get(
-        "/v1/me/vouchers", headers={"Authorization": f"Bearer {factory.token(worker)}"}
+        "/v1/me/vouchers", headers={"Authorization": f"Bearer {minted_before}"}
     )
-    assert also_refused.status_code == 401  # minted in the same second: revoked too
+    assert also_refused.status_code == 401
 
     async def a_new_token_works() -> bool:
         again = await http.post(f"/v1/workers/{worker}/token", headers=factory.ops)

@@ -152,3 +152,14 @@ def test_every_exception_is_still_needed(rel, name):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
     ]
     assert lengths and max(lengths) > MAX_FUNCTION_LINES, f"{rel}: {name} is short now"
+
+
+def test_no_test_module_imports_another_or_a_conftest():
+    # Shared helpers live in tests/helpers; fixtures reach tests through pytest.
+    tests = ENGINE.parent / "tests"
+    for path in tests.rglob("*.py"):
+        if "node_modules" in path.parts:
+            continue
+        text = path.read_text()
+        found = re.findall(r"^from tests\.\w+\.(test_\w+|conftest) import", text, re.MULTILINE)
+        assert not found, f"{path.relative_to(tests)} imports {found}"

@@ -13,7 +13,7 @@ from engine.domain.admission import (
     claim_id_for,
     redemption_id_for,
 )
-from engine.domain.campaigns import Campaign, WorkerCategory, check_campaign, same_definition
+from engine.domain.campaigns import WorkerCategory, check_campaign, same_definition
 from engine.domain.sold_out import StockOut
 from engine.errors import (
     AlreadyRedeemed,
@@ -28,24 +28,7 @@ from engine.errors import (
     Unavailable,
     ValidationFailed,
 )
-
-T0 = datetime(2025, 1, 20, 2, tzinfo=UTC)
-
-
-def campaign(**overrides) -> Campaign:
-    fields = {
-        "id": "metro-2025",
-        "name": "Metro",
-        "quota": 200_000,
-        "face_value_fen": 300,
-        "per_worker_limit": 1,
-        "claim_opens_at": T0,
-        "claim_closes_at": T0 + timedelta(days=7),
-        "valid_until": T0 + timedelta(days=60),
-        "eligible_categories": (WorkerCategory.COURIER,),
-        "merchants": ("suzhou-metro",),
-    }
-    return Campaign(**(fields | overrides))
+from tests.factories import T0, campaign
 
 
 def test_claim_ids_are_deterministic_and_scoped():

@@ -9,7 +9,7 @@ from engine.domain.offers import offer_for
 from engine.domain.periods import union_day, union_day_bounds
 from engine.domain.profiles import WorkerProfile
 from engine.domain.rules import make_rule
-from tests.unit.test_domain import T0, campaign
+from tests.factories import T0, campaign
 
 DURING = T0 + timedelta(hours=1)
 COURIER = WorkerProfile("w-1", {"category": "courier", "hukou_city": "Xinyang"})

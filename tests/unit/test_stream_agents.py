@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from engine.domain.admission import AdmitRequest
 from engine.domain.event_auth import EventKeys
 from engine.domain.keyring import new_keyring
@@ -109,8 +111,10 @@ async def test_the_issuer_applies_the_authentic_parks_the_rest_and_passes_its_fe
 @dataclass
 class RecordingLedger:
     applied: list[str] = field(default_factory=list)
+    batches: int = 0
 
     async def record(self, events) -> list[str]:
+        self.batches += 1
         self.applied += [e.redemption_id for e in events]
         return [e.redemption_id for e in events]
 
@@ -131,3 +135,35 @@ async def test_the_ledger_agent_records_fences_only_after_its_batch():
     await agent.apply("ledger", [_fence(VOUCHER_REDEEMED, 0, 5), redeemed.dumps()], VoucherRedeemed)
     assert ledger.applied == ["c.r1"] and dead == []
     assert resources.marks.passed == [(VOUCHER_REDEEMED, [(0, 5)])]
+
+
+async def test_a_batch_of_fences_only_writes_nothing_and_passes_them():
+    """With the database down, a fence-only batch must not wait on it."""
+    ledger = RecordingLedger()
+    resources = Resources(ledger=ledger)
+    agent = LedgerAgent(resources, Gate(KEYS, Sent()))
+    await agent.apply("ledger", [_fence(VOUCHER_REDEEMED, 1, 7)], VoucherRedeemed)
+    assert ledger.batches == 0
+    assert resources.marks.passed == [(VOUCHER_REDEEMED, [(1, 7)])]
+
+
+async def test_redis_unreachable_for_the_marks_never_stops_an_agent():
+    """A fence not recorded as passed only delays releases; the batch stays applied."""
+    ledger = RecordingLedger()
+    resources = Resources(ledger=ledger)
+
+    async def unreachable(topic, marks):
+        raise RedisConnectionError("Redis is being rebuilt")
+
+    resources.redis.log_marks.passed = unreachable
+    agent = LedgerAgent(resources, Gate(KEYS, Sent()))
+    redeemed = VoucherRedeemed(
+        redemption_id="c.r2",
+        campaign_id="c",
+        serial=2,
+        merchant_id="m",
+        face_value_fen=300,
+        redeemed_at_ms=1,
+    ).signed(KEYS)
+    await agent.apply("ledger", [redeemed.dumps(), _fence(VOUCHER_REDEEMED, 0, 9)], VoucherRedeemed)
+    assert ledger.applied == ["c.r2"]

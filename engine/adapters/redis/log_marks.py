@@ -3,7 +3,7 @@ which placing time, and whether the log was found lost (engine/usecases/log_watc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from engine.adapters.redis import keys
 from engine.adapters.redis.connection import Arg, Client, Scripts, text
@@ -41,12 +41,22 @@ class RedisLogMarks:
             for a, b in zip(passed, registered, strict=True)
         )
 
-    async def placed(self, topic: str, fences: Sequence[tuple[int, int, int]], why: str) -> bool:
-        """Fences placed as (partition, offset, placing time ms), registered in one step
-        with the lost flag: True when an offset went back (the log was lost)."""
-        args: list[Arg] = [why, *(x for fence in fences for x in fence)]
-        ks = [keys.fences_placed(topic), keys.log_lost(), keys.log_epoch()]
-        return int(await self.scripts.run("fence_placed", ks, args)) > 0
+    async def placed(
+        self, holder: str, fences: Mapping[str, Sequence[tuple[int, int, int]]], when: str
+    ) -> list[str]:
+        """One tick's fences, topic -> (partition, offset, placing time ms), registered in
+        one step with the lost flag while `holder` still holds the fence lock: the topics
+        whose offset went back (the log was lost)."""
+        args: list[Arg] = [holder, when]
+        for topic, placed in fences.items():
+            args += [topic, len(placed), *(x for fence in placed for x in fence)]
+        ks = [
+            keys.log_lost(),
+            keys.log_epoch(),
+            keys.fence_lock(),
+            *map(keys.fences_placed, fences),
+        ]
+        return [text(t) for t in await self.scripts.run("fence_placed", ks, args)]
 
     async def epoch(self) -> int:
         """How many times a lost log was found: offsets are new in each epoch."""

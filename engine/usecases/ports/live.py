@@ -99,9 +99,12 @@ class LogMarks(Protocol):
         """The placing time (ms) of a fence every partition has both registered and passed;
         0 while one has none."""
 
-    async def placed(self, topic: str, fences: Sequence[tuple[int, int, int]], why: str) -> bool:
-        """Fences placed as (partition, offset, placing time ms), registered in one step
-        with the lost flag: True when an offset went back (the log was lost)."""
+    async def placed(
+        self, holder: str, fences: Mapping[str, Sequence[tuple[int, int, int]]], when: str
+    ) -> list[str]:
+        """One tick's fences, topic -> (partition, offset, placing time ms), registered in
+        one step with the lost flag while `holder` still holds the fence lock: the topics
+        whose offset went back (the log was lost)."""
 
     async def epoch(self) -> int:
         """How many times a lost log was found: offsets are new in each epoch."""

@@ -1,31 +1,51 @@
--- Fences were placed on a topic's partitions: register each one's offset and placing time,
--- and say in the same step whether the log was lost. On a log that keeps what it
--- acknowledged, a partition's offsets only grow (one placer at a time holds the fence
--- lock); an offset below the last one placed there, below what a consumer committed there
--- (`<partition>:consumed`) or below an event the log acknowledged to the API
+-- One tick's fences were placed on the decision topics: register each one's offset and
+-- placing time, and say in the same step whether the log was lost. On a log that keeps
+-- what it acknowledged, a partition's offsets only grow (one placer at a time holds the
+-- fence lock); an offset below the last one placed there, below what a consumer committed
+-- there (`<partition>:consumed`) or below an event the log acknowledged to the API
 -- (`<partition>:acked`, raised with every batch of confirmations), means the log was lost
--- or replaced:
--- the lost flag is set, and stays until the re-drive from the records is done. A
--- watermark counts a passed fence only once it is registered here, so whoever reads one
--- that counts a fence of a lost log also finds the flag.
--- KEYS[1] the topic's placed fences   KEYS[2] the lost flag   KEYS[3] the log's epoch
--- ARGV[1] why, as the flag will say   ARGV triples after it: partition, offset, time (ms)
--- Returns the number of partitions whose offset went back.
-local back = 0
-for i = 2, #ARGV, 3 do
-  local marks = redis.call('HMGET', KEYS[1], ARGV[i] .. ':offset', ARGV[i] .. ':consumed',
-    ARGV[i] .. ':acked')
-  local highest = math.max(tonumber(marks[1] or '0'), tonumber(marks[2] or '0'),
-    tonumber(marks[3] or '0'))
-  if tonumber(ARGV[i + 1]) < highest then back = back + 1 end
+-- or replaced: the lost flag is set, and stays until the re-drive from the records is
+-- done. The whole tick is one step, so one loss sets the flag once, whatever number of
+-- topics it took (a flag changed between topics would outlive the re-drive that read
+-- it). A watermark counts a passed fence only once it is registered here, so whoever
+-- reads one that counts a fence of a lost log also finds the flag.
+-- A placer whose lock ran out while it placed registers nothing: another one may have
+-- placed since, and its later offsets are not a lost log.
+-- KEYS[1] the lost flag   KEYS[2] the log's epoch   KEYS[3] the fence lock
+-- KEYS[4..] each topic's placed fences
+-- ARGV[1] the placer (the lock's holder)   ARGV[2] when (for the flag); then per topic, in
+-- KEYS order: its name, the number of fences n, and n triples (partition, offset, placing
+-- time ms).
+-- Returns the names of the topics whose offset went back.
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {} end
+local back, placed, i = {}, {}, 3
+for k = 4, #KEYS do
+  local topic, n = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
+  local fences, went_back = {}, false
+  for _ = 1, n do
+    local p, offset, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    i = i + 3
+    local marks = redis.call('HMGET', KEYS[k], p .. ':offset', p .. ':consumed', p .. ':acked')
+    local highest = math.max(tonumber(marks[1] or '0'), tonumber(marks[2] or '0'),
+      tonumber(marks[3] or '0'))
+    if tonumber(offset) < highest then went_back = true end
+    fences[#fences + 1] = {p, offset, at}
+  end
+  if went_back then
+    back[#back + 1] = topic
+    -- A new log: the marks of the lost one (its offsets, what was consumed of it) go with it.
+    redis.call('DEL', KEYS[k])
+  end
+  placed[k] = fences
 end
--- A new log: the marks of the lost one (its offsets, what was consumed of it) go with it.
-if back > 0 then
-  redis.call('SET', KEYS[2], ARGV[1])
-  redis.call('DEL', KEYS[1])
-  redis.call('INCR', KEYS[3])
+if #back > 0 then
+  redis.call('SET', KEYS[1], table.concat(back, ', ') .. ": a fence's offset went back at " .. ARGV[2])
+  redis.call('INCR', KEYS[2])
 end
-for i = 2, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i] .. ':offset', ARGV[i + 1], ARGV[i] .. ':at', ARGV[i + 2])
+for k = 4, #KEYS do
+  for _, f in ipairs(placed[k]) do
+    redis.call('HSET', KEYS[k], f[1] .. ':offset', f[2], f[1] .. ':at', f[3])
+  end
 end
 return back

@@ -1,0 +1,1 @@
+"""What tests share: plain helpers (fixtures stay in the conftest files)."""

@@ -1,0 +1,60 @@
+"""What the records say: vouchers, ledger rows, parked events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiokafka import AIOKafkaConsumer
+
+from engine.events import DEAD_LETTER
+from tests.helpers.waiting import wait_for
+
+
+async def ledger_rows(db, campaign_id: str) -> list:
+    return await db.fetch(
+        "SELECT * FROM ledger WHERE campaign_id = $1 ORDER BY merchant_id, seq", campaign_id
+    )
+
+
+async def vouchers_of(db, campaign_id: str) -> list:
+    return await db.fetch(
+        "SELECT claim_id, serial, worker_id, code FROM vouchers WHERE campaign_id = $1",
+        campaign_id,
+    )
+
+
+async def issued(db, campaign_id: str, n: int) -> list:
+    async def enough():
+        rows = await vouchers_of(db, campaign_id)
+        assert len(rows) <= n, f"{len(rows)} vouchers, more than the {n} admitted"
+        return rows if len(rows) == n else None
+
+    return await wait_for(enough, timeout_s=90)
+
+
+async def parked(settings, ids: set[str]) -> dict[str, dict]:
+    """The dead-letter entries of the events with these claim or redemption ids, once all
+    of them are there."""
+    consumer = AIOKafkaConsumer(
+        settings.topic(DEAD_LETTER),
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        found: dict[str, dict] = {}
+
+        async def all_there():
+            batch = await consumer.getmany(timeout_ms=500)
+            for message in (m for ms in batch.values() for m in ms):
+                entry = json.loads(message.value)
+                event = entry["event"]
+                found[event.get("claim_id") or event.get("redemption_id")] = entry
+            return ids <= found.keys()
+
+        await asyncio.wait_for(wait_for(all_there, timeout_s=30), 40)
+    finally:
+        await consumer.stop()
+    return {i: found[i] for i in ids}
