@@ -109,89 +109,120 @@ def expected_state(
     unused_pool_codes: Iterable[str] | None,
     now: datetime,
 ) -> CampaignState:
-    s = CampaignState()
-    vouchers = list(vouchers)
-    entries = sorted(ledger, key=lambda e: e.occurred_at)
-    used: Counter[int] = Counter()
-    refunded: Counter[str] = Counter()  # by the redemption it gives back
-    last_use: dict[int, LedgerFacts] = {}
-    for e in entries:
-        used[e.serial] += e.amount_fen
-        if e.kind == "redemption":
-            last_use[e.serial] = e
-        elif e.reverses:
-            refunded[e.reverses] += -e.amount_fen
-    if campaign.period_limit:
-        s.period = period_id(campaign.period_limit.period, now)
+    """Every counter and record a campaign's live state holds, from what PostgreSQL and
+    the log say happened."""
+    build = _StateBuilder(campaign, sorted(ledger, key=lambda e: e.occurred_at), now)
     if campaign.partner_pool:
-        s.pool = set(unused_pool_codes or ())
-    c: Counter[str] = Counter()
+        build.s.pool = set(unused_pool_codes or ())
+    vouchers = list(vouchers)
+    for v in vouchers:
+        build.voucher(v)
+    for e in build.entries:
+        build.entry(e)
+    for lc in in_flight.values():
+        at = datetime.fromtimestamp(lc.admitted_ms / 1000, UTC)
+        build.admitted(
+            lc.claim_id, "acked", lc.serial, lc.worker_id, at, lc.face_value_fen, lc.partner_code
+        )
+    for lc in void.values():
+        build.s.claims[lc.claim_id] = _claim(
+            "released", lc.serial, lc.worker_id, lc.admitted_ms, lc.face_value_fen, lc.partner_code
+        )
+    serials = [v.serial for v in vouchers] + [
+        lc.serial for lc in (*void.values(), *in_flight.values())
+    ]
+    build.s.counters = build.counters(max(serials, default=0))
+    return build.s
+
+
+class _StateBuilder:
+    """The state of one campaign, written one fact at a time (expected_state)."""
+
+    def __init__(self, campaign: Campaign, entries: list[LedgerFacts], now: datetime) -> None:
+        self.campaign, self.entries = campaign, entries
+        self.s = CampaignState()
+        self.c: Counter[str] = Counter()
+        if campaign.period_limit:
+            self.s.period = period_id(campaign.period_limit.period, now)
+        self.used: Counter[int] = Counter()
+        self.refunded: Counter[str] = Counter()  # by the redemption it gives back
+        self.last_use: dict[int, LedgerFacts] = {}
+        for e in entries:
+            self.used[e.serial] += e.amount_fen
+            if e.kind == "redemption":
+                self.last_use[e.serial] = e
+            elif e.reverses:
+                self.refunded[e.reverses] += -e.amount_fen
+        self.balance_after: Counter[int] = Counter()
 
     def admitted(
-        claim_id: str, state: str, serial: int, worker: str, at: datetime, face: int, pcode: str
-    ) -> None:
+        self, claim_id: str, state: str, serial: int, worker: str, at: datetime, face: int,
+        pcode: str,
+    ) -> None:  # fmt: skip
         """Count one admission and write its claim record."""
+        s, c = self.s, self.c
         c["admitted"] += 1
         c["spent"] += face
-        wave = sum(1 for w in campaign.waves if w.at <= at)
+        wave = sum(1 for w in self.campaign.waves if w.at <= at)
         if wave:
             c[f"wave_admitted:{wave}"] += 1
         s.per_worker[worker] = s.per_worker.get(worker, 0) + 1
-        limit = campaign.period_limit
+        limit = self.campaign.period_limit
         if limit is not None and period_id(limit.period, at) == s.period:
             s.per_period[worker] = s.per_period.get(worker, 0) + 1
         s.claims[claim_id] = _claim(state, serial, worker, to_ms(at), face, pcode)
         if s.pool is not None and pcode:
             s.pool.discard(pcode)
 
-    for v in vouchers:
-        balance = v.face_value_fen - used[v.serial]
+    def voucher(self, v: VoucherFacts) -> None:
+        balance = v.face_value_fen - self.used[v.serial]
         status = voucher_status(
             revoked=v.revoked_reason is not None, balance_fen=balance, expired=v.expired
         )
-        c["issued"] += 1
-        c[f"status:{status}"] += 1
-        admitted(
+        self.c["issued"] += 1
+        self.c[f"status:{status}"] += 1
+        self.admitted(
             v.claim_id, "issued", v.serial, v.worker_id, v.admitted_at, v.face_value_fen,
             v.partner_code or "",
         )  # fmt: skip
-        voucher = {
+        record = {
             "status": status.value,
             "claim_id": v.claim_id,
             "face": str(v.face_value_fen),
             "balance": str(balance),
             "expires_at": str(int(v.valid_until.timestamp())),
-            "stored": "1" if campaign.stored_value else "0",
+            "stored": "1" if self.campaign.stored_value else "0",
         }
-        if v.serial in last_use:
-            use = last_use[v.serial]
-            voucher |= {
+        if v.serial in self.last_use:
+            use = self.last_use[v.serial]
+            record |= {
                 "redeemed_by": use.merchant_id,
                 "redeemed_at_ms": str(to_ms(use.occurred_at)),
             }
         if v.revoked_reason is not None:
-            voucher["revoked_reason"] = v.revoked_reason
-        s.vouchers[v.serial] = voucher
-    balance_after: Counter[int] = Counter()
-    for e in entries:
-        balance_after[e.serial] += e.amount_fen
+            record["revoked_reason"] = v.revoked_reason
+        self.s.vouchers[v.serial] = record
+
+    def entry(self, e: LedgerFacts) -> None:
+        """One ledger row, in the order they happened: a redemption or a reversal."""
+        self.balance_after[e.serial] += e.amount_fen
         if e.kind == "redemption":
-            c["redeemed_fen"] += e.amount_fen
-            s.redemptions[e.entry_id] = {
+            self.c["redeemed_fen"] += e.amount_fen
+            self.s.redemptions[e.entry_id] = {
                 "state": "taken",
                 "serial": str(e.serial),
                 "merchant": e.merchant_id,
                 "at_ms": str(to_ms(e.occurred_at)),
                 "amount": str(e.amount_fen),
-                "balance": str(e.face_value_fen - balance_after[e.serial]),
+                "balance": str(e.face_value_fen - self.balance_after[e.serial]),
                 "face": str(e.face_value_fen),
-                "refunded": str(refunded[e.entry_id]),
+                "refunded": str(self.refunded[e.entry_id]),
                 "store": e.store_id or "",
                 "terminal": e.terminal_id or "",
             }
         else:
-            c["reversed_fen"] += -e.amount_fen
-            s.reversals[e.entry_id] = {
+            self.c["reversed_fen"] += -e.amount_fen
+            self.s.reversals[e.entry_id] = {
                 "state": "taken",
                 "serial": str(e.serial),
                 "merchant": e.merchant_id,
@@ -199,31 +230,21 @@ def expected_state(
                 "at_ms": str(to_ms(e.occurred_at)),
                 "redemption": e.reverses or "",
             }
-    for lc in in_flight.values():
-        at = datetime.fromtimestamp(lc.admitted_ms / 1000, UTC)
-        admitted(
-            lc.claim_id, "acked", lc.serial, lc.worker_id, at, lc.face_value_fen, lc.partner_code
-        )
-    for lc in void.values():
-        s.claims[lc.claim_id] = _claim(
-            "released", lc.serial, lc.worker_id, lc.admitted_ms, lc.face_value_fen, lc.partner_code
-        )
-    serials = [v.serial for v in vouchers] + [
-        lc.serial for lc in (*void.values(), *in_flight.values())
-    ]
-    s.counters = {
-        "admitted": c["admitted"],
-        "issued": c["issued"],
-        "spent": c["spent"],
-        "redeemed": c["status:redeemed"],
-        "redeemed_fen": c["redeemed_fen"],
-        "reversed_fen": c["reversed_fen"],
-        "expired": c["status:expired"],
-        "reclaimed": c["status:expired"],
-        "revoked": c["status:revoked"],
-        "next_serial": max(serials, default=0),
-    } | {name: n for name, n in c.items() if name.startswith("wave_admitted:")}
-    return s
+
+    def counters(self, next_serial: int) -> dict[str, int]:
+        c = self.c
+        return {
+            "admitted": c["admitted"],
+            "issued": c["issued"],
+            "spent": c["spent"],
+            "redeemed": c["status:redeemed"],
+            "redeemed_fen": c["redeemed_fen"],
+            "reversed_fen": c["reversed_fen"],
+            "expired": c["status:expired"],
+            "reclaimed": c["status:expired"],
+            "revoked": c["status:revoked"],
+            "next_serial": next_serial,
+        } | {name: n for name, n in c.items() if name.startswith("wave_admitted:")}
 
 
 def _claim(

@@ -18,9 +18,6 @@ HTTP_CLIENTS = {"engine/cli", "engine/demo", "engine/bench", "engine/stack", "en
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 400
 LONG_FUNCTIONS = {
-    # One table of every counter and record a campaign's live state holds; split, the
-    # table would be read in pieces.
-    ("engine/domain/rebuild.py", "expected_state"),
     # The bench command's options, one per line as typer declares them.
     ("engine/cli/bench.py", "bench"),
 }
