@@ -82,10 +82,15 @@ class LogWatch:
             placed = {}
             for topic in TOPICS.values():
                 partitions = await self.fences.partitions(topic)
+                # Only what was seen before a fence was placed can show its offset went
+                # back: a commit or an acknowledgement since may be past it on a sound log.
+                seen = await self.marks.seen_offsets(topic)
                 offsets = await asyncio.gather(
                     *(self.fences.place(_fence(topic, p, now_ms)) for p in partitions)
                 )
-                placed[topic] = [(p, o, now_ms) for p, o in zip(partitions, offsets, strict=True)]
+                placed[topic] = [
+                    (p, o, now_ms, seen.get(p, 0)) for p, o in zip(partitions, offsets, strict=True)
+                ]
             back = await self.marks.placed(self.holder, placed, utc_from_ms(now_ms).isoformat())
             if back:
                 log.error("the log was lost: its decisions will be sent again", topics=back)

@@ -334,23 +334,31 @@ async def test_a_repeated_claim_is_not_counted_against_the_request_rate(live):
 
 async def test_one_lost_log_sets_the_flag_once_whatever_topics_it_took(live, monkeypatch):
     """A loss found on several topics in one tick is one flag (a flag rewritten between
-    topics outlived the re-drive that read it), and a placer whose lock ran out registers
-    nothing. Under a prefix of its own: the engine's marks are not touched."""
+    topics outlived the re-drive that read it); only offsets seen before a fence was placed
+    say it went back (an issuer's commit since may be past it on a sound log); a placer
+    whose lock ran out registers nothing. Under a prefix of its own: the engine's marks
+    are not touched."""
     monkeypatch.setattr(keys, "PREFIX", f"nx-test-{uuid.uuid4().hex[:8]}")
     marks = live.log_marks
     assert await marks.lock("placer", 30)
-    first = {"a": [(0, 10, 1), (1, 10, 1)], "b": [(0, 5, 1)], "c": [(0, 7, 1)]}
+    first = {"a": [(0, 10, 1, 0), (1, 10, 1, 0)], "b": [(0, 5, 1, 0)], "c": [(0, 7, 1, 0)]}
     assert await marks.placed("placer", first, "t1") == []
+
+    # The issuer committed past the next fence while it was being placed: not a loss.
+    seen = await marks.seen_offsets("a")
+    await marks.consumed("a", [(0, 30)])
+    assert await marks.placed("placer", {"a": [(0, 20, 2, seen[0])]}, "t2") == []
+    assert await marks.lost() is None
+    assert await marks.seen_offsets("a") == {0: 30, 1: 10}
+
+    assert await marks.placed("someone else", {"a": [(0, 1, 3, 0), (1, 1, 3, 0)]}, "t3") == []
+    assert await marks.placed_offsets("a") == {0: 20, 1: 10}
     assert await marks.lost() is None
 
-    assert await marks.placed("someone else", {"a": [(0, 1, 2), (1, 1, 2)]}, "t2") == []
-    assert await marks.placed_offsets("a") == {0: 10, 1: 10}
-    assert await marks.lost() is None
-
-    went_back = {"a": [(0, 1, 3), (1, 11, 3)], "b": [(0, 6, 3)], "c": [(0, 0, 3)]}
-    assert await marks.placed("placer", went_back, "t3") == ["a", "c"]
-    assert await marks.lost() == "a, c: a fence's offset went back at t3"
+    went_back = {"a": [(0, 1, 4, 30), (1, 11, 4, 10)], "b": [(0, 6, 4, 5)], "c": [(0, 0, 4, 7)]}
+    assert await marks.placed("placer", went_back, "t4") == ["a", "c"]
+    assert await marks.lost() == "a, c: a fence's offset went back at t4"
     assert await marks.epoch() == 1
     assert await marks.placed_offsets("a") == {0: 1, 1: 11}
-    await marks.redriven("a, c: a fence's offset went back at t3")
+    await marks.redriven("a, c: a fence's offset went back at t4")
     assert await marks.lost() is None

@@ -42,11 +42,12 @@ class RedisLogMarks:
         )
 
     async def placed(
-        self, holder: str, fences: Mapping[str, Sequence[tuple[int, int, int]]], when: str
+        self, holder: str, fences: Mapping[str, Sequence[tuple[int, int, int, int]]], when: str
     ) -> list[str]:
-        """One tick's fences, topic -> (partition, offset, placing time ms), registered in
-        one step with the lost flag while `holder` still holds the fence lock: the topics
-        whose offset went back (the log was lost)."""
+        """One tick's fences, topic -> (partition, offset, placing time ms, the highest
+        offset seen there before it was placed), registered in one step with the lost flag
+        while `holder` still holds the fence lock: the topics whose offset went back (the
+        log was lost)."""
         args: list[Arg] = [holder, when]
         for topic, placed in fences.items():
             args += [topic, len(placed), *(x for fence in placed for x in fence)]
@@ -65,12 +66,13 @@ class RedisLogMarks:
     async def placed_offsets(self, topic: str) -> dict[int, int]:
         """Partition -> the offset of the latest fence placed there (a true offset, from
         the broker's acknowledgement)."""
+        return _per_partition(await self.client.hgetall(keys.fences_placed(topic)), ("offset",))
+
+    async def seen_offsets(self, topic: str) -> dict[int, int]:
+        """Partition -> the highest offset the log was seen to reach there: a fence placed,
+        an issuer's commit, an event acknowledged to the API."""
         raw = await self.client.hgetall(keys.fences_placed(topic))
-        return {
-            int(text(k).partition(":")[0]): int(v)
-            for k, v in raw.items()
-            if text(k).endswith(":offset")
-        }
+        return _per_partition(raw, ("offset", "consumed", "acked"))
 
     async def lost(self) -> str | None:
         """Why the log was found lost, while the re-drive from the records is not done."""
@@ -86,3 +88,15 @@ class RedisLogMarks:
 
     async def unlock(self, holder: str) -> None:
         await self.scripts.run("delete_if", [keys.fence_lock()], [holder])
+
+
+def _per_partition(
+    raw: Mapping[bytes | str, bytes | str], marks: tuple[str, ...]
+) -> dict[int, int]:
+    """The highest of these marks ('<partition>:<mark>' fields) per partition."""
+    out: dict[int, int] = {}
+    for k, v in raw.items():
+        partition, _, mark = text(k).partition(":")
+        if mark in marks:
+            out[int(partition)] = max(out.get(int(partition), 0), int(text(v)))
+    return out

@@ -100,17 +100,22 @@ class LogMarks(Protocol):
         0 while one has none."""
 
     async def placed(
-        self, holder: str, fences: Mapping[str, Sequence[tuple[int, int, int]]], when: str
+        self, holder: str, fences: Mapping[str, Sequence[tuple[int, int, int, int]]], when: str
     ) -> list[str]:
-        """One tick's fences, topic -> (partition, offset, placing time ms), registered in
-        one step with the lost flag while `holder` still holds the fence lock: the topics
-        whose offset went back (the log was lost)."""
+        """One tick's fences, topic -> (partition, offset, placing time ms, the highest
+        offset seen there before it was placed), registered in one step with the lost flag
+        while `holder` still holds the fence lock: the topics whose offset went back (the
+        log was lost)."""
 
     async def epoch(self) -> int:
         """How many times a lost log was found: offsets are new in each epoch."""
 
     async def placed_offsets(self, topic: str) -> dict[int, int]:
         """Partition -> the offset of the latest fence placed there."""
+
+    async def seen_offsets(self, topic: str) -> dict[int, int]:
+        """Partition -> the highest offset the log was seen to reach there: a fence placed,
+        an issuer's commit, an event acknowledged to the API."""
 
     async def lost(self) -> str | None: ...
     async def redriven(self, why: str) -> None: ...
