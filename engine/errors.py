@@ -122,6 +122,12 @@ class Unavailable(EngineError):
     slug, title = "unavailable", "A backing service is unavailable; retry later"
 
 
+class BackendDown(Unavailable):
+    """Redis or PostgreSQL could not be reached or did not answer in time: what the
+    adapters raise for their drivers' connection errors (the driver's error is the
+    cause), so nothing outside them knows a driver's exceptions."""
+
+
 class SignatureNeeded(EngineError):
     """No issued code to compare a presented one with: its signature decides. Never
     leaves the engine (the redemption use case verifies and asks again)."""

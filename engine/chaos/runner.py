@@ -182,5 +182,5 @@ async def _books(db: asyncpg.Connection, live: Redis, campaigns: list[str]) -> B
     balances = {}
     for cid, serial, _ in vouchers.values():
         state = await live.redemptions.voucher_state(cid, serial)
-        balances[(cid, serial)] = int(state["balance"]) if "balance" in state else -1
+        balances[(cid, serial)] = -1 if state is None else state.balance_fen
     return Books(vouchers, ledger, balances)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from engine.domain.live_records import VoucherState
+
 
 class VoucherStatus(StrEnum):
     ISSUED = "issued"
@@ -31,15 +33,14 @@ def voucher_status(*, revoked: bool, balance_fen: int, expired: bool) -> Voucher
     return VoucherStatus.ISSUED
 
 
-def live_status(record: dict[str, str], now_ms: int) -> VoucherStatus | None:
-    """The status of a voucher from its live record (None: not issued yet)."""
-    if not record:
+def live_status(state: VoucherState | None, now_ms: int) -> VoucherStatus | None:
+    """The status of a voucher from its live state (None: not issued yet)."""
+    if state is None:
         return None
-    stored = record.get("status")
     return voucher_status(
-        revoked=stored == VoucherStatus.REVOKED,
-        balance_fen=int(record.get("balance", 0)),
-        expired=stored == VoucherStatus.EXPIRED or now_ms >= int(record["expires_at"]) * 1000,
+        revoked=state.status == VoucherStatus.REVOKED,
+        balance_fen=state.balance_fen,
+        expired=state.status == VoucherStatus.EXPIRED or now_ms >= state.expires_at_s * 1000,
     )
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import structlog
 
-from engine.adapters.failures import TRANSIENT
 from engine.domain.event_auth import EventKeys
+from engine.errors import BackendDown
 from engine.events import LogFence
 from engine.usecases.ports import LogMarks
 
@@ -38,5 +38,5 @@ async def passed(marks: LogMarks, fences: Sequence[LogFence]) -> None:
     for topic in {f.topic for f in fences}:
         try:
             await marks.passed(topic, [(f.partition, f.at_ms) for f in fences if f.topic == topic])
-        except TRANSIENT as exc:
+        except BackendDown as exc:
             log.warning("log fence not recorded as passed", topic=topic, error=repr(exc)[:200])

@@ -18,6 +18,7 @@ from engine.domain.admission import (
 from engine.domain.campaigns import Campaign, Status
 from engine.domain.clock import to_ms
 from engine.domain.idempotency import claim_binding
+from engine.domain.live_records import ClaimRecord
 from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
@@ -263,11 +264,7 @@ class Claims:
         record = await self.admissions.claim_record(campaign_id, claim_id)
         # 'pending' too: the owner learns a claim id only from the 201, which may come
         # before the background confirmation reaches Redis.
-        if record.get("worker") == who.worker_id and record.get("state") in (
-            "pending",
-            "acked",
-            "taken",
-        ):
+        if record.worker_id == who.worker_id and record.state in ("pending", "acked", "taken"):
             return {"claim_id": claim_id, "status": "admitted", "voucher": None}
         return await self._from_database(claim_id, who)
 
@@ -343,21 +340,21 @@ async def release_unsettled_claim(
     records: CampaignRecords,
     campaign: Campaign,
     claim_id: str,
-    record: dict[str, str],
+    record: ClaimRecord,
 ) -> str:
     """Release a claim an API process admitted and never settled (it died in between).
 
     Its event may still be in the log: the issuer then finds the claim released and voids
     it, so the unit goes back to stock exactly once. Returns the state afterwards.
     """
-    at = datetime.fromtimestamp(int(record["at_ms"]) / 1000, UTC)
-    request = admit_request(campaign, claim_id, record["worker"], "", at, int(record["face"]))
+    at = datetime.fromtimestamp(record.admitted_at_ms / 1000, UTC)
+    request = admit_request(campaign, claim_id, record.worker_id, "", at, record.face_value_fen)
     cap = None
     if campaign.cap_group is not None:
         group = await records.get_cap_group(campaign.cap_group)
         if group is not None:
             cap = CapHold(group.id, period_id(group.period, at), fresh=False)
-    return await release_claim(admissions, request, int(record["serial"]), cap)
+    return await release_claim(admissions, request, record.serial, cap)
 
 
 async def release_claim(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.codes import VoucherPayload, verify_code
+from engine.domain.live_records import VoucherState
 from engine.errors import InvalidCode, NotFound
 from engine.usecases.claims import voucher_view
 from engine.usecases.ports import (
@@ -69,7 +71,7 @@ class Investigations:
                 "revoked_reason": row.revoked_reason,
                 "request_id": row.request_id,
             },
-            "redis_state": {k: v for k, v in state.items() if k != "claim_id"},
+            "redis_state": _live_view(state),
             "ledger": [_plain(e) for e in ledger],
         }
 
@@ -108,3 +110,13 @@ class Investigations:
                 AuditEntry.of(by, "voucher.revoke", target, after=result_doc)
             )
         return result_doc
+
+
+def _live_view(state: VoucherState | None) -> dict[str, str]:
+    """The voucher's live state for an investigator, every field as text (the contract's
+    shape); empty before the voucher is issued."""
+    if state is None:
+        return {}
+    fields = asdict(state)
+    del fields["claim_id"]  # the voucher's own, shown with it
+    return {name: str(value) for name, value in fields.items() if value is not None}

@@ -15,9 +15,7 @@ from engine.domain.campaigns import Campaign
 from engine.domain.profiles import (
     PROFILE_FIELDS,
     WorkerProfile,
-    from_record,
     parse_profile,
-    to_record,
 )
 from engine.errors import NotEligible, NotFound, Unavailable
 from engine.usecases.ports import CampaignRecords, LiveDefinitions, WorkerRecords
@@ -63,10 +61,8 @@ class Profiles:
         self.live, self.db = live, records
 
     async def get(self, worker_id: str) -> WorkerProfile:
-        record = await self.live.cached_profile(worker_id)
-        if record:
-            return from_record(worker_id, record)
-        return await self.load(worker_id)
+        cached = await self.live.cached_profile(worker_id)
+        return cached if cached is not None else await self.load(worker_id)
 
     async def load(self, worker_id: str) -> WorkerProfile:
         """From PostgreSQL (NotEligible when there is none), and cached in Redis again."""
@@ -74,7 +70,7 @@ class Profiles:
         if row is None:
             raise NotEligible("No profile is on record for this worker", failed_rule="profile")
         profile = parse_profile(worker_id, {"category": row.category, **_known(row.profile)})
-        await self.live.cache_profiles([(worker_id, to_record(profile))])
+        await self.live.cache_profiles([profile])
         return profile
 
 

@@ -27,6 +27,7 @@ from typing import Protocol
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.cap_rebuild import CapAdmission, cap_differences, expected_cap
 from engine.domain.event_auth import EventKeys
+from engine.domain.live_records import RELEASED
 from engine.domain.periods import period_ttl_s
 from engine.domain.rebuild import (
     LoggedClaim,
@@ -207,7 +208,7 @@ class Reconciler:
         in_flight: dict[str, LoggedClaim] = {}
         for claim_id, c in unissued.items():
             record = await self.admissions.claim_record(campaign_id, claim_id)
-            released = record.get("state") == "released" or record.get("serial") != str(c.serial)
+            released = record.state == RELEASED or record.serial != c.serial
             (void if released else in_flight)[claim_id] = c
         return void, in_flight
 

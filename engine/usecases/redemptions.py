@@ -173,7 +173,7 @@ class Redemptions:
         else:
             reason = None
         # What a voucher is worth is the business of the merchants that may redeem it.
-        shown = state if enrolled else {}
+        shown = state if enrolled else None
         campaign = await self.campaigns.get(campaign_id)
         return {
             "genuine": True,
@@ -183,9 +183,9 @@ class Redemptions:
             "serial": payload.serial,
             "key_id": payload.key_id,
             "valid_until": iso_ms(payload.expires_at * 1000),
-            "face_value_fen": int(shown.get("face", 0)) or None,
-            "balance_fen": int(shown["balance"]) if "balance" in shown else None,
-            "stored_value": shown.get("stored") == "1",
+            "face_value_fen": shown.face_value_fen or None if shown else None,
+            "balance_fen": shown.balance_fen if shown else None,
+            "stored_value": shown.stored_value if shown else False,
             "redeemable": reason is None,
             "reason": reason,
         }

@@ -103,9 +103,9 @@ class Redrive:
             serial=d.serial,
             merchant_id=d.merchant_id,
             amount_fen=d.amount_fen,
-            face_value_fen=int(redemption.get("face", 0)),
+            face_value_fen=redemption.face_value_fen,
             reversed_at_ms=d.at_ms,
-            store_id=redemption.get("store", ""),
+            store_id=redemption.store_id,
         )
         return event, d.merchant_id
 

@@ -20,6 +20,15 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
+from engine.domain.live_records import (
+    MISSING,
+    RELEASED,
+    ClaimRecord,
+    DecisionRecord,
+    RedemptionRecord,
+    ReversalRecord,
+    decided_at_ms,
+)
 from engine.domain.redemption import ReverseRequest
 from engine.domain.settlement import Decision, DecisionKind
 from engine.events import VoucherReversed
@@ -62,7 +71,7 @@ class Repair:
                 if cutoffs.get(decision.kind, -1) < 0:
                     continue
                 record = await self.settlement.record(decision)
-                if int(record.get("at_ms", oldest + 1)) > cutoffs[decision.kind]:
+                if not record.exists or decided_at_ms(record) > cutoffs[decision.kind]:
                     continue  # its kind's fences are not past it yet
                 state = await self._settle(decision, record)
                 if state != "released":  # settled meanwhile: only the index entry is left
@@ -77,18 +86,17 @@ class Repair:
         outcomes += await self._settle_cap_reservations(caps_cutoff_ms)
         return outcomes
 
-    async def _settle(self, d: Decision, record: dict[str, str]) -> str:
-        state = record.get("state", "missing")
-        if state != "pending":
-            return state
-        if d.kind == "claim":
+    async def _settle(self, d: Decision, record: DecisionRecord) -> str:
+        if record.state != "pending":
+            return record.state
+        if isinstance(record, ClaimRecord):
             campaign = await self.campaigns.get(d.campaign_id)
             return await release_unsettled_claim(
                 self.admissions, self.records, campaign, d.decision_id, record
             )
-        if d.kind == "redemption":
+        if isinstance(record, RedemptionRecord):
             return await self.redemptions.release_redemption(
-                d.campaign_id, int(record["serial"]), d.decision_id
+                d.campaign_id, record.serial, d.decision_id
             )
         return await self._settle_reversal(d, record)
 
@@ -103,9 +111,9 @@ class Repair:
                 claim = (
                     await self.admissions.claim_record(r.campaign_id, r.claim_id)
                     if r.campaign_id
-                    else {}
+                    else ClaimRecord(MISSING)
                 )
-                if r.amount and claim.get("state", "released") == "released":
+                if r.amount and claim.state in (MISSING, RELEASED):
                     await self.admissions.cap_release(r.group, r.period, r.claim_id, r.worker_id)
                     outcomes["cap reservation released"] += 1
                     log.warning("cap reservation without a claim released", claim_id=r.claim_id)
@@ -114,12 +122,12 @@ class Repair:
                     outcomes["cap reservation settled"] += 1
         return outcomes
 
-    async def _settle_reversal(self, d: Decision, record: dict[str, str]) -> str:
+    async def _settle_reversal(self, d: Decision, record: ReversalRecord) -> str:
         """Release the reversal, or complete it when its refund was already spent again."""
         campaign_id, reversal_id = d.campaign_id, d.decision_id
-        serial, redemption_id = int(record["serial"]), record["redemption"]
+        serial, redemption_id = record.serial, record.redemption_id
         request = ReverseRequest(
-            campaign_id, serial, record["merchant"], redemption_id, reversal_id, 0, 0, 0
+            campaign_id, serial, record.merchant_id, redemption_id, reversal_id, 0, 0, 0
         )
         state = await self.redemptions.release_reversal(request)
         if state != "spent":
@@ -131,11 +139,11 @@ class Repair:
                 redemption_id=redemption_id,
                 campaign_id=campaign_id,
                 serial=serial,
-                merchant_id=record["merchant"],
-                amount_fen=int(record["amount"]),
-                face_value_fen=int(redemption.get("face", 0)),
-                reversed_at_ms=int(record["at_ms"]),
-                store_id=redemption.get("store", ""),
+                merchant_id=record.merchant_id,
+                amount_fen=record.amount_fen,
+                face_value_fen=redemption.face_value_fen,
+                reversed_at_ms=record.at_ms,
+                store_id=redemption.store_id,
             )
         )
         return await self.settlement.confirm(d, serial)

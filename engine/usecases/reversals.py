@@ -8,6 +8,7 @@ from engine.domain.admission import campaign_of, reversal_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
 from engine.domain.idempotency import reversal_binding
+from engine.domain.live_records import MISSING, RELEASED
 from engine.domain.redemption import ReverseOutcome, ReverseRequest, iso_ms
 from engine.domain.settlement import Decision
 from engine.errors import Forbidden, NotFound
@@ -49,10 +50,10 @@ class Reversals:
     ) -> dict[str, Any]:
         campaign_id = campaign_of(redemption_id, "redemption")
         record = await self.redemptions.redemption_record(campaign_id, redemption_id)
-        if not record or record.get("state") == "released":
+        if record.state in (MISSING, RELEASED):
             raise NotFound("No such redemption")
         campaign = await self.campaigns.get(campaign_id)
-        serial = int(record["serial"])
+        serial = record.serial
         binding = reversal_binding(
             who.merchant_id, idempotency_key, redemption_id, amount_fen, who.store_id
         )
@@ -81,7 +82,7 @@ class Reversals:
             attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
         )
         if outcome.is_new:
-            await self._make_durable(request, outcome, int(record.get("face", 0)), request_id)
+            await self._make_durable(request, outcome, record.face_value_fen, request_id)
         return {
             "reversal_id": request.reversal_id,
             "redemption_id": redemption_id,

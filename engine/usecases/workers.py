@@ -153,5 +153,5 @@ class Workers:
             for wid, rec in records
         ]
         counts = await self.db.upsert_workers(rows)
-        await self.live.cache_profiles(records)
+        await self.live.cache_profiles(profiles)
         return counts

@@ -46,7 +46,7 @@ async def test_api_killed_between_admission_and_ack_is_released_by_the_repair_jo
 
     # Bounded: unsettled after 4 s (15 s on a cluster), the repair runs every second.
     async def settled():
-        state = (await fredis.admissions.claim_record(cid, claim_id)).get("state")
+        state = (await fredis.admissions.claim_record(cid, claim_id)).state
         pending = await fredis.settlement.unsettled_before(cid, EVERYTHING)
         return state if state in ("released", "issued") and not pending else None
 
@@ -91,9 +91,9 @@ async def test_broker_down_answers_503_promptly_undoes_and_resumes_without_api_r
         counters = await fredis.figures.counters(cid)
         assert counters.admitted == 1 and counters.redeemed == 0
         record = await fredis.admissions.claim_record(cid, claim_id_for(cid, second, "k"))
-        assert record["state"] == "released"
+        assert record.state == "released"
         voucher_state = await fredis.redemptions.voucher_state(cid, voucher["serial"])
-        assert voucher_state["status"] == "issued"
+        assert voucher_state is not None and voucher_state.status == "issued"
     finally:
         # The local broker keeps topics in memory: it comes back empty on the same port.
         fault_stack.start_server("broker")
@@ -152,7 +152,7 @@ async def test_postgres_down_admission_goes_on_and_issuance_catches_up(
             """The issuer took a claim and waits on the database to write it (a fetch in
             hand holds its partitions' later claims back, so not every one is taken)."""
             states = [
-                (await fredis.admissions.claim_record(cid, a.json()["claim_id"])).get("state", "")
+                (await fredis.admissions.claim_record(cid, a.json()["claim_id"])).state
                 for a in answers
             ]
             return states if "taken" in states else None
@@ -310,7 +310,7 @@ async def test_api_killed_mid_redemption_or_reversal_is_settled_by_the_repair_jo
         killed = Decision("reversal", cid, reversal_id_for(cid, merchant, "killed"))
     else:
         killed = Decision("redemption", cid, redemption_id_for(cid, merchant, "killed"))
-    state = (await fredis.settlement.record(killed))["state"]
+    state = (await fredis.settlement.record(killed)).state
     assert state in ("released", "acked", "taken"), state
     async with client(fault_engine) as http:
         check = (await http.post("/v1/codes/verify", json={"code": code}, headers=pos)).json()

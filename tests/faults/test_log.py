@@ -47,8 +47,8 @@ async def test_an_acknowledged_claim_is_never_released_by_a_clock(
         assert r.status_code == 201, r.text
         fault_engine.kill_api()  # its confirmation never left the process
         record = await fredis.admissions.claim_record(cid, r.json()["claim_id"])
-        assert record["state"] == "pending"
-        admitted = datetime.fromtimestamp(int(record["at_ms"]) / 1000, UTC)
+        assert record.state == "pending"
+        admitted = datetime.fromtimestamp(record.admitted_at_ms / 1000, UTC)
         await sleep_until(admitted + 2 * timedelta(seconds=fault_settings.unsettled_after_s))
     finally:
         fault_engine.start_api()
@@ -57,7 +57,7 @@ async def test_an_acknowledged_claim_is_never_released_by_a_clock(
     (voucher,) = await issued(fdb, cid, 1)
     assert voucher["claim_id"] == r.json()["claim_id"]
     record = await fredis.admissions.claim_record(cid, voucher["claim_id"])
-    assert record["state"] == "issued"
+    assert record.state == "issued"
     counters = await fredis.figures.counters(cid)
     assert (counters.admitted, counters.issued) == (1, 1)
     assert_reconciled(fault_env)

@@ -124,7 +124,7 @@ async def test_confirm_then_take_then_activate_once(ports):
     assert await ports.settlement.take_many([(Decision("claim", cid, "x"), 1)]) == ["missing"]
     v = Activation(cid, "c1", a.serial, 300, 2**31)
     assert await ports.settlement.activate_many([v, v]) == [1, 0]
-    assert (await ports.admissions.claim_record(cid, "c1"))["state"] == "issued"
+    assert (await ports.admissions.claim_record(cid, "c1")).state == "issued"
     assert (await ports.figures.counters(cid)).issued == 1
 
 

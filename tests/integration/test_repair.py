@@ -97,7 +97,7 @@ async def test_an_abandoned_reversal_is_released_or_completed(http, factory, db,
         await live.close()
     # Released: the refund is undone. Completed: never a negative balance, and the ledger
     # records the reversal the voucher's second redemption relied on.
-    assert (int(first["balance"]), int(second["balance"])) == (0, 0)
+    assert first and second and (first.balance_fen, second.balance_fen) == (0, 0)
     rows = await wait_for(
         lambda: db.fetch(
             "SELECT amount_fen FROM ledger WHERE campaign_id = $1 AND kind = 'reversal'", cid

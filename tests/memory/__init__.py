@@ -9,7 +9,7 @@ does not cover them, and the use-case tests do not use them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -19,7 +19,8 @@ from engine.domain.campaigns import Campaign, Status
 from engine.domain.cap_groups import CapGroup
 from engine.domain.forecast import released
 from engine.domain.idempotency import KeyBinding
-from engine.domain.profiles import WorkerProfile, from_record
+from engine.domain.live_records import MISSING, RELEASED, ClaimRecord
+from engine.domain.profiles import WorkerProfile
 from engine.domain.settlement import Activation, Decision
 from engine.domain.stock import Counters, available_now
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
@@ -50,12 +51,13 @@ class MemoryLive:
 
     def __init__(self) -> None:
         self.campaigns: dict[str, _Live] = {}
-        self.records: dict[Decision, dict[str, str]] = {}
+        self.records: dict[Decision, ClaimRecord] = {}
+        self.waves: dict[Decision, int] = {}
         self.unsettled: dict[Decision, int] = {}
         self.vouchers: dict[tuple[str, int], dict[str, str]] = {}
         self.cap_spent: dict[tuple[str, str, str], int] = {}
         self.cap_reservations: dict[tuple[str, str], CapReservation] = {}
-        self.profiles: dict[str, dict[str, str]] = {}
+        self.profiles: dict[str, WorkerProfile] = {}
         self.confirmed_soon: list[tuple[Decision, int]] = []
 
     # -- definitions ------------------------------------------------------------
@@ -70,20 +72,20 @@ class MemoryLive:
         live = self.campaigns[campaign_id]
         live.campaign = _with_status(live.campaign, Status(status))
 
-    async def cache_profiles(self, profiles: Sequence[tuple[str, Mapping[str, str]]]) -> None:
-        for worker_id, record in profiles:
-            self.profiles[worker_id] = dict(record)
+    async def cache_profiles(self, profiles: Sequence[WorkerProfile]) -> None:
+        for profile in profiles:
+            self.profiles[profile.worker_id] = profile
 
-    async def cached_profile(self, worker_id: str) -> dict[str, str]:
-        return dict(self.profiles.get(worker_id, {}))
+    async def cached_profile(self, worker_id: str) -> WorkerProfile | None:
+        return self.profiles.get(worker_id)
 
     # -- admissions -------------------------------------------------------------
     async def admit(self, a: AdmitRequest) -> Admission:
         record = self.records.get(Decision("claim", a.campaign_id, a.claim_id))
-        if record and record["state"] != "released":
-            if record["face"] != str(a.face_value_fen):
+        if record and record.state != RELEASED:
+            if record.face_value_fen != a.face_value_fen:
                 raise IdempotencyKeyReused()
-            return Admission(REPEAT, record["state"], int(record["serial"]), int(record["face"]))
+            return Admission(REPEAT, record.state, record.serial, record.face_value_fen)
         live = self.campaigns.get(a.campaign_id)
         if live is None:
             raise Unavailable("The campaign's live state is being rebuilt; retry shortly")
@@ -124,14 +126,8 @@ class MemoryLive:
             live.wave_admitted[wave] = live.wave_admitted.get(wave, 0) + 1
         serial = live.counters["next_serial"]
         d = Decision("claim", a.campaign_id, a.claim_id)
-        self.records[d] = {
-            "state": "pending",
-            "serial": str(serial),
-            "worker": a.worker_id,
-            "at_ms": str(a.now_ms),
-            "face": str(a.face_value_fen),
-            "wave": str(wave),
-        }
+        self.records[d] = ClaimRecord("pending", serial, a.worker_id, a.now_ms, a.face_value_fen)
+        self.waves[d] = wave
         self.unsettled[d] = a.now_ms
         valid_until = int(c.valid_until.timestamp())
         return Admission(
@@ -142,21 +138,21 @@ class MemoryLive:
         d = Decision("claim", a.campaign_id, a.claim_id)
         record = self.records.get(d)
         if record is None:
-            return "missing"
-        if record["state"] != "pending" or record["serial"] != str(serial):
-            return record["state"]
+            return MISSING
+        if record.state != "pending" or record.serial != serial:
+            return record.state
         live = self.campaigns[a.campaign_id]
         live.per_worker[a.worker_id] -= 1
         live.counters["admitted"] -= 1
-        live.counters["spent"] -= int(record["face"])
-        if record["wave"] != "0":
-            live.wave_admitted[int(record["wave"])] -= 1
-        record["state"] = "released"
+        live.counters["spent"] -= record.face_value_fen
+        if self.waves[d]:
+            live.wave_admitted[self.waves[d]] -= 1
+        self.records[d] = replace(record, state=RELEASED)
         self.unsettled.pop(d, None)
         return "released"
 
-    async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
-        return dict(self.records.get(Decision("claim", campaign_id, claim_id), {}))
+    async def claim_record(self, campaign_id: str, claim_id: str) -> ClaimRecord:
+        return self.records.get(Decision("claim", campaign_id, claim_id), ClaimRecord(MISSING))
 
     async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
         held = self.campaigns[campaign_id].per_worker
@@ -189,43 +185,47 @@ class MemoryLive:
     async def confirm(self, d: Decision, serial: int) -> str:
         record = self.records.get(d)
         if record is None:
-            return "missing"
-        if record["serial"] != str(serial):
+            return MISSING
+        if record.serial != serial:
             return "stale"
         self.unsettled.pop(d, None)
-        if record["state"] == "pending":
-            record["state"] = "acked"
-        return record["state"]
+        return self._acked(d)
+
+    def _acked(self, d: Decision) -> str:
+        record = self.records[d]
+        if record.state == "pending":
+            self.records[d] = record = replace(record, state="acked")
+        return record.state
 
     def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
         """At once here; the Redis adapter confirms within a round trip, in the background."""
         self.confirmed_soon.append((d, serial))
         record = self.records.get(d)
-        if record is not None and record["serial"] == str(serial):
+        if record is not None and record.serial == serial:
             self.unsettled.pop(d, None)
-            if record["state"] == "pending":
-                record["state"] = "acked"
+            self._acked(d)
 
     async def take_many(self, decisions: Sequence[tuple[Decision, int]]) -> list[str]:
         states = []
         for d, serial in decisions:
             record = self.records.get(d)
             if record is None:
-                states.append("missing")
-            elif record["serial"] != str(serial):
+                states.append(MISSING)
+            elif record.serial != serial:
                 states.append("stale")
-            elif record["state"] in ("pending", "acked"):
+            elif record.state in ("pending", "acked"):
                 self.unsettled.pop(d, None)
-                record["state"] = "taken"
+                self.records[d] = replace(record, state="taken")
                 states.append("taken")
             else:
-                states.append(record["state"])
+                states.append(record.state)
         return states
 
     async def activate_many(self, vouchers: Sequence[Activation]) -> list[int]:
         done = []
         for v in vouchers:
-            self.records[Decision("claim", v.campaign_id, v.claim_id)]["state"] = "issued"
+            d = Decision("claim", v.campaign_id, v.claim_id)
+            self.records[d] = replace(self.records[d], state="issued")
             if (v.campaign_id, v.serial) in self.vouchers:
                 done.append(0)
                 continue
@@ -250,8 +250,8 @@ class MemoryLive:
     async def forget_unsettled(self, d: Decision) -> None:
         self.unsettled.pop(d, None)
 
-    async def record(self, d: Decision) -> dict[str, str]:
-        return dict(self.records.get(d, {}))
+    async def record(self, d: Decision) -> ClaimRecord:
+        return await self.claim_record(d.campaign_id, d.decision_id)
 
     # -- figures ----------------------------------------------------------------
     async def counters(self, campaign_id: str) -> Counters | None:
@@ -277,8 +277,7 @@ class MemoryKeyBindings:
 
     async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
         self._bind(b)
-        record = self.live.profiles.get(b.caller_id)
-        return from_record(b.caller_id, record) if record else None
+        return self.live.profiles.get(b.caller_id)
 
     async def bind_merchant(self, b: KeyBinding, failure_limits: Sequence[tuple[str, int]]) -> None:
         self._bind(b)

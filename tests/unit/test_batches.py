@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from engine.errors import BackendDown
 from engine.stream.batches import is_transient, run_batch
 
 
@@ -43,6 +44,7 @@ async def test_a_poison_event_is_parked_and_the_rest_go_through():
     "exc,transient",
     [
         (ConnectionResetError(), True),
+        (BackendDown(), True),
         (asyncpg.CannotConnectNowError(), True),
         (asyncpg.UniqueViolationError(), False),
         (ValueError(), False),

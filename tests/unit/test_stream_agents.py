@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-
 from engine.domain.admission import AdmitRequest
 from engine.domain.event_auth import EventKeys
 from engine.domain.keyring import new_keyring
+from engine.errors import BackendDown
 from engine.events import (
     CLAIM_ADMITTED,
     VOUCHER_REDEEMED,
@@ -153,7 +152,7 @@ async def test_redis_unreachable_for_the_marks_never_stops_an_agent():
     resources = Resources(ledger=ledger)
 
     async def unreachable(topic, marks):
-        raise RedisConnectionError("Redis is being rebuilt")
+        raise BackendDown() from ConnectionError("Redis is being rebuilt")
 
     resources.redis.log_marks.passed = unreachable
     agent = LedgerAgent(resources, Gate(KEYS, Sent()))

@@ -12,6 +12,7 @@ from engine.domain.admission import AdmitRequest
 from engine.domain.api_keys import MerchantIdentity, key_digest
 from engine.domain.codes import verify_code
 from engine.domain.keyring import new_keyring
+from engine.domain.profiles import parse_profile
 from engine.domain.settlement import Decision
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import (
@@ -76,7 +77,7 @@ class World:
         return self
 
     async def claim(self, worker: str, key: str = "k", category: str = "courier") -> str:
-        await self.live.cache_profiles([(worker, {"category": category})])
+        await self.live.cache_profiles([parse_profile(worker, {"category": category})])
         who = WorkerIdentity(worker)
         return (await self.claims.claim(self.campaign.id, who, key)).claim_id
 
@@ -126,7 +127,7 @@ async def test_an_idempotency_key_answers_only_its_own_request():
     with pytest.raises(IdempotencyKeyReused):  # or another face value of the same one
         await w.claims.claim(w.campaign.id, WorkerIdentity("w1"), "a", face_value_fen=200)
     assert await w.claim("w1", "a") == first  # the same request again: its answer
-    await w.live.cache_profiles([("w2", {"category": "courier"})])
+    await w.live.cache_profiles([parse_profile("w2", {"category": "courier"})])
     await w.claims.claim(second.id, WorkerIdentity("w2"), "a")  # keys are their worker's
     assert [e.worker_id for e in w.published()] == ["w1", "w2"]
 

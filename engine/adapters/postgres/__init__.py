@@ -12,6 +12,7 @@ import json
 
 import asyncpg
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import queries
 from engine.adapters.postgres.campaigns import CampaignRecords
 from engine.adapters.postgres.ledger import LedgerRecords
@@ -25,6 +26,7 @@ from engine.adapters.postgres.workers import WorkerRecords
 __all__ = ["Database", "connect", "queries"]
 
 
+@translated
 class Database(
     CampaignRecords,
     VoucherRecords,

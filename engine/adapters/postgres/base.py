@@ -12,7 +12,9 @@ from typing import Any
 
 import asyncpg
 
+from engine.adapters.failures import TRANSIENT
 from engine.domain.clock import ms_from_utc, utc_from_ms
+from engine.errors import BackendDown
 
 __all__ = ["Queries", "ms_from_utc", "named_queries", "queries", "utc_from_ms"]
 
@@ -56,7 +58,16 @@ class Queries:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """One transaction for everything awaited inside; nested, a savepoint."""
+        """One transaction for everything awaited inside; nested, a savepoint. Its own
+        driver errors (acquiring, BEGIN, COMMIT) become `BackendDown` like a method's."""
+        try:
+            async with self._transaction() as conn:
+                yield conn
+        except TRANSIENT as exc:
+            raise BackendDown() from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
         current = _TRANSACTION.get()
         if current is not None and current[0] is self.pool:
             async with current[1].transaction():

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from engine.adapters.failures import TRANSIENT
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.campaigns import (
     Campaign,
@@ -21,9 +21,9 @@ from engine.domain.campaigns import (
 from engine.domain.cap_groups import CapGroup
 from engine.domain.periods import Period
 from engine.domain.profiles import WorkerCategory
-from engine.errors import Unavailable
 
 
+@translated
 class CampaignRecords(Queries):
     async def insert_campaign(self, c: Campaign) -> int | None:
         """Insert and enrol; None when a campaign with this id already exists."""
@@ -64,11 +64,7 @@ class CampaignRecords(Queries):
         return None if text is None else datetime.fromisoformat(text)
 
     async def get_campaign(self, campaign_id: str) -> Campaign | None:
-        """The definition; Unavailable when PostgreSQL cannot be reached."""
-        try:
-            row = await self.db().fetchrow(self.q["get_campaign"], campaign_id)
-        except TRANSIENT as exc:
-            raise Unavailable("The campaign register cannot be read now") from exc
+        row = await self.db().fetchrow(self.q["get_campaign"], campaign_id)
         if row is None:
             return None
         base = Campaign(

@@ -8,11 +8,13 @@ from typing import Any
 
 import asyncpg
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries, ms_from_utc, utc_from_ms
 from engine.domain.ledger import Entry, Link, extend
 from engine.domain.webhooks import WebhookItem
 
 
+@translated
 class LedgerRecords(Queries):
     async def record_ledger(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.lottery import LotteryDraw
 
 
+@translated
 class LotteryRecords(Queries):
     async def register_for_lottery(self, campaign_id: str, worker_id: str, salt: str) -> str:
         """The registration's salt (the first one, if the worker registered before)."""

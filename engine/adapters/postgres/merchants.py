@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.api_keys import key_digest
 
 
+@translated
 class MerchantRecords(Queries):
     async def existing_merchants(self, ids: Sequence[str]) -> set[str]:
         return {r["id"] for r in await self.db().fetch(self.q["existing_merchants"], list(ids))}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.api_keys import key_digest
 from engine.domain.audit import AuditEntry
 
 
+@translated
 class OperatorRecords(Queries):
     async def insert_ops_credential(
         self, credential_id: str, name: str, token: str, created_by: str

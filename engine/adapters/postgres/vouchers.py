@@ -7,11 +7,13 @@ from datetime import datetime
 
 import asyncpg
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
 
 
+@translated
 class VoucherRecords(Queries):
     async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
         """Write a batch idempotently; return claim id -> the code stored for it."""

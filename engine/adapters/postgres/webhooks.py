@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncpg
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 
 
+@translated
 class WebhookRecords(Queries):
     async def set_webhook(self, merchant_id: str, url: str, secret: str) -> None:
         await self.db().execute(self.q["set_webhook"], merchant_id, url, secret)

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.profiles import WorkerRecord
 
 
+@translated
 class WorkerRecords(Queries):
     async def upsert_workers(
         self, rows: Sequence[tuple[str, str, dict[str, Any]]]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.adapters.failures import NotReplicated, translated
 from engine.adapters.redis.admissions import RedisAdmissions
 from engine.adapters.redis.bindings import RedisKeyBindings
 from engine.adapters.redis.connection import (
     CLUSTER_SCHEME,
     Client,
     Durability,
-    NotReplicated,
     Scripts,
     connect,
 )
@@ -32,6 +32,7 @@ __all__ = ["Durability", "NotReplicated", "Redis"]
 DEFAULT_KEY_LIFE_S = Settings.model_fields["idempotency_key_life_s"].default
 
 
+@translated
 @dataclass
 class Redis:
     client: Client

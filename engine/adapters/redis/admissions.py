@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from engine.adapters.redis import keys, replies
+from engine.adapters.failures import translated
+from engine.adapters.redis import keys, records, replies
 from engine.adapters.redis.connection import Arg, Client, Scripts, text, texts
 from engine.domain.admission import Admission, AdmitRequest, CapReservation
+from engine.domain.live_records import ClaimRecord
 
 
+@translated
 class RedisAdmissions:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
@@ -35,8 +38,10 @@ class RedisAdmissions:
             return None
         return frozenset(text(w) for w in await self.client.hkeys(key))
 
-    async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]:
-        return texts(await self.client.hgetall(keys.claim(campaign_id, claim_id)))
+    async def claim_record(self, campaign_id: str, claim_id: str) -> ClaimRecord:
+        return records.claim_record(
+            texts(await self.client.hgetall(keys.claim(campaign_id, claim_id)))
+        )
 
     async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys, replies
 from engine.adapters.redis.connection import Arg, Scripts
 from engine.domain.idempotency import WORKER, KeyBinding
 from engine.domain.profiles import WorkerProfile, from_record
 
 
+@translated
 class RedisKeyBindings:
     def __init__(self, scripts: Scripts, life_s: int) -> None:
         self.scripts, self.life_s = scripts, life_s

@@ -16,8 +16,9 @@ from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
+from engine.adapters.failures import NotReplicated
 from engine.adapters.redis.packed import PackedConnection, pack_in_c
 from engine.metrics import REDIS_SCRIPT_DURATION
 
@@ -115,12 +116,6 @@ def one_slot(script: str, keys: Sequence[str]) -> None:
     """Raise what a Redis Cluster answers when a script's keys span slots."""
     if len({key_slot(k.encode()) for k in keys}) > 1:
         raise ResponseError(f"CROSSSLOT {script}: keys in request don't hash to the same slot")
-
-
-class NotReplicated(RedisError):
-    """A decision was made on a Redis master, but fewer replicas than required confirmed
-    it in time: a failover now could lose it, so it is not answered as made (503; the
-    unsettled repair releases it if it stands)."""
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ the revoked key back, and the request after the revocation finds the tombstone.
 
 from __future__ import annotations
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys
 from engine.adapters.redis.connection import Client, Scripts, text
 from engine.domain.api_keys import REVOKED, key_digest
 
 
+@translated
 class RedisKeyCache:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client = client

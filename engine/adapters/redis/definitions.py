@@ -3,12 +3,14 @@ definitions, enrolments, partner pools, cached profiles, revocation and expiry."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys, replies
 from engine.adapters.redis.connection import Client, Run, Scripts, fields, texts
 from engine.domain.campaigns import Campaign
+from engine.domain.profiles import WorkerProfile, from_record, to_record
 
 
 def definition_fields(c: Campaign) -> dict[str, str | int]:
@@ -36,6 +38,7 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+@translated
 class RedisDefinitions:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
@@ -66,17 +69,17 @@ class RedisDefinitions:
         if codes:
             await self.client.sadd(keys.partner_pool(campaign_id), *codes)
 
-    async def cache_profiles(self, profiles: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+    async def cache_profiles(self, profiles: Sequence[WorkerProfile]) -> None:
         async with self.client.pipeline(transaction=False) as pipe:
-            for worker_id, record in profiles:
-                key = keys.worker_profile(worker_id)
+            for profile in profiles:
+                key = keys.worker_profile(profile.worker_id)
                 pipe.delete(key)
-                if record:
-                    pipe.hset(key, mapping=fields(record))
+                pipe.hset(key, mapping=fields(to_record(profile)))
             await pipe.execute()
 
-    async def cached_profile(self, worker_id: str) -> dict[str, str]:
-        return texts(await self.client.hgetall(keys.worker_profile(worker_id)))
+    async def cached_profile(self, worker_id: str) -> WorkerProfile | None:
+        record = texts(await self.client.hgetall(keys.worker_profile(worker_id)))
+        return from_record(worker_id, record) if record else None
 
     async def revoke(self, campaign_id: str, serial: int, reason: str) -> None:
         """Stop a voucher that still has value; Conflict when it has none to stop."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys
 from engine.adapters.redis.background import BackgroundBatch
 from engine.adapters.redis.connection import Arg, Client, Run, Scripts, text
@@ -15,6 +16,7 @@ from engine.domain.windows import WindowCount
 _COUNTERS = tuple(f.name for f in dataclasses.fields(Counters))
 
 
+@translated
 class RedisFigures:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts

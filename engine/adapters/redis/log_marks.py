@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys
 from engine.adapters.redis.connection import Arg, Client, Scripts, text
 
 
+@translated
 class RedisLogMarks:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts

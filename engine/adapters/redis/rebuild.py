@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys
 from engine.adapters.redis.connection import Client, fields, text, texts
 from engine.adapters.redis.definitions import definition_fields
@@ -19,6 +20,7 @@ _COUNTERS = (
 _CHUNK = 2000
 
 
+@translated
 class RedisRebuild:
     def __init__(self, client: Client) -> None:
         self.client = client

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from engine.adapters.redis import keys, replies
+from engine.adapters.failures import translated
+from engine.adapters.redis import keys, records, replies
 from engine.adapters.redis.connection import Arg, Client, Scripts, text, texts
+from engine.domain.live_records import RedemptionRecord, VoucherState
 from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
 
 
+@translated
 class RedisRedemptions:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
@@ -62,11 +65,13 @@ class RedisRedemptions:
         state it had settled in."""
         return text(await self.scripts.run("release_reversal", _reversal_keys(r)))
 
-    async def redemption_record(self, campaign_id: str, redemption_id: str) -> dict[str, str]:
-        return texts(await self.client.hgetall(keys.redemption(campaign_id, redemption_id)))
+    async def redemption_record(self, campaign_id: str, redemption_id: str) -> RedemptionRecord:
+        fields = await self.client.hgetall(keys.redemption(campaign_id, redemption_id))
+        return records.redemption_record(texts(fields))
 
-    async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]:
-        return texts(await self.client.hgetall(keys.voucher(campaign_id, serial)))
+    async def voucher_state(self, campaign_id: str, serial: int) -> VoucherState | None:
+        fields = await self.client.hgetall(keys.voucher(campaign_id, serial))
+        return records.voucher_state(texts(fields))
 
     async def is_enrolled(self, campaign_id: str, merchant_id: str) -> bool:
         return bool(await self.client.sismember(keys.merchants(campaign_id), merchant_id))

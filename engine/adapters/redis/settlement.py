@@ -3,11 +3,13 @@ worker that applies their event, and found again when an API process left them b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from engine.adapters.redis import keys
+from engine.adapters.failures import translated
+from engine.adapters.redis import keys, records
 from engine.adapters.redis.background import BackgroundBatch
 from engine.adapters.redis.connection import Client, Run, Scripts, text, texts
+from engine.domain.live_records import DecisionRecord
 from engine.domain.settlement import (
     UNAPPLIED_STATES,
     Activation,
@@ -20,6 +22,11 @@ from engine.domain.settlement import (
 from engine.events import LogPosition
 
 _KEY_OF = {"claim": keys.claim, "redemption": keys.redemption, "reversal": keys.reversal}
+_DECODE: dict[str, Callable[[dict[str, str]], DecisionRecord]] = {
+    "claim": records.claim_record,
+    "redemption": records.redemption_record,
+    "reversal": records.reversal_record,
+}
 
 
 def _key(d: Decision) -> str:
@@ -31,6 +38,7 @@ def _settling(d: Decision) -> list[str]:
     return [_key(d), keys.unsettled(d.campaign_id)]
 
 
+@translated
 class RedisSettlement:
     def __init__(
         self,
@@ -110,8 +118,8 @@ class RedisSettlement:
     async def forget_unsettled(self, d: Decision) -> None:
         await self.client.zrem(keys.unsettled(d.campaign_id), _key(d))
 
-    async def record(self, d: Decision) -> dict[str, str]:
-        return texts(await self.client.hgetall(_key(d)))
+    async def record(self, d: Decision) -> DecisionRecord:
+        return _DECODE[d.kind](texts(await self.client.hgetall(_key(d))))
 
     async def in_flight(self, campaign_id: str) -> list[InFlight]:
         """Every decision of the campaign not applied yet (pending, acked or taken):

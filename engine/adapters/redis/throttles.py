@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.adapters.failures import translated
 from engine.adapters.redis import keys
 from engine.adapters.redis.connection import Arg, Scripts
 
 
+@translated
 class RedisThrottles:
     def __init__(self, scripts: Scripts) -> None:
         # Every worker request counts its rate, every redemption checks its terminal's

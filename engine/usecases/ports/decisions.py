@@ -7,6 +7,12 @@ from typing import Protocol
 
 from engine.domain.admission import Admission, AdmitRequest, CapReservation
 from engine.domain.idempotency import KeyBinding
+from engine.domain.live_records import (
+    ClaimRecord,
+    DecisionRecord,
+    RedemptionRecord,
+    VoucherState,
+)
 from engine.domain.profiles import WorkerProfile
 from engine.domain.redemption import RedeemOutcome, RedeemRequest, ReverseOutcome, ReverseRequest
 from engine.domain.settlement import Activation, Decision, InFlight
@@ -22,7 +28,7 @@ class AdmissionStore(Protocol):
     async def release_claim(self, a: AdmitRequest, serial: int) -> str:
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
 
-    async def claim_record(self, campaign_id: str, claim_id: str) -> dict[str, str]: ...
+    async def claim_record(self, campaign_id: str, claim_id: str) -> ClaimRecord: ...
 
     async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
         """Every worker that holds or held a claim of the campaign; None past `most`."""
@@ -48,8 +54,10 @@ class RedemptionStore(Protocol):
     async def release_reversal(self, r: ReverseRequest) -> str:
         """'released', 'spent' (the refund was redeemed again: complete it instead) or the state it had settled in."""
 
-    async def redemption_record(self, campaign_id: str, redemption_id: str) -> dict[str, str]: ...
-    async def voucher_state(self, campaign_id: str, serial: int) -> dict[str, str]: ...
+    async def redemption_record(self, campaign_id: str, redemption_id: str) -> RedemptionRecord: ...
+    async def voucher_state(self, campaign_id: str, serial: int) -> VoucherState | None:
+        """None until the voucher is issued (active)."""
+
     async def is_enrolled(self, campaign_id: str, merchant_id: str) -> bool: ...
 
 
@@ -71,7 +79,7 @@ class Settlement(Protocol):
         self, campaign_id: str, cutoff_ms: int, limit: int = 1000
     ) -> list[Decision]: ...
     async def forget_unsettled(self, d: Decision) -> None: ...
-    async def record(self, d: Decision) -> dict[str, str]: ...
+    async def record(self, d: Decision) -> DecisionRecord: ...
     async def in_flight(self, campaign_id: str) -> list[InFlight]:
         """Every decision of the campaign not applied yet: what a lost log carried."""
 

@@ -1,0 +1,86 @@
+"""The decision store's record of one claim, redemption, reversal or voucher, as the use
+cases read it. The Redis adapter decodes its hashes into these (adapters/redis/records.py);
+nothing outside it knows how they are stored.
+
+A record that does not exist reads as one in state `MISSING`, with every other field
+empty: a caller asks what state a decision is in, and "none" is one of the answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The state of a decision that has no record (never made, or its record expired).
+MISSING = "missing"
+# A claim is pending until the broker acknowledges its event, acked after, taken once a
+# stream worker applied it, issued once its voucher is active, released when undone.
+RELEASED = "released"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    state: str
+    serial: int = 0
+    worker_id: str = ""
+    admitted_at_ms: int = 0
+    face_value_fen: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return self.state != MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionRecord:
+    state: str
+    serial: int = 0
+    merchant_id: str = ""
+    at_ms: int = 0
+    amount_fen: int = 0
+    balance_fen: int = 0  # the voucher's balance right after this redemption
+    face_value_fen: int = 0
+    refunded_fen: int = 0
+    store_id: str = ""
+    terminal_id: str = ""
+
+    @property
+    def exists(self) -> bool:
+        return self.state != MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalRecord:
+    state: str
+    serial: int = 0
+    merchant_id: str = ""
+    redemption_id: str = ""
+    amount_fen: int = 0
+    at_ms: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return self.state != MISSING
+
+
+DecisionRecord = ClaimRecord | RedemptionRecord | ReversalRecord
+
+
+def decided_at_ms(record: DecisionRecord) -> int:
+    """When the decision was made (the repair compares it with the log's fences)."""
+    return record.admitted_at_ms if isinstance(record, ClaimRecord) else record.at_ms
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherState:
+    """An issued voucher's live state: what a redemption decides against."""
+
+    status: str  # a VoucherStatus as the last decision wrote it
+    claim_id: str
+    face_value_fen: int
+    balance_fen: int
+    expires_at_s: int
+    stored_value: bool  # redeemable in parts
+    code_digest: str = ""
+    redeemed_by: str = ""
+    redeemed_at_ms: int | None = None
+    revoked_reason: str | None = None
