@@ -29,12 +29,20 @@ def services(request: Request) -> Services:
     return found
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+def bearer_credential(header: str) -> str | None:
+    """The credential of an Authorization header, if it is a bearer one of a sane length
+    (both paths read it here)."""
     scheme, _, credential = header.partition(" ")
     if scheme.lower() != "bearer" or not credential or len(credential) > MAX_CREDENTIAL_CHARS:
-        raise Unauthorized("A bearer credential is required")
+        return None
     return credential.strip()
+
+
+def _bearer(request: Request) -> str:
+    credential = bearer_credential(request.headers.get("authorization", ""))
+    if credential is None:
+        raise Unauthorized("A bearer credential is required")
+    return credential
 
 
 def _address(request: Request) -> str:

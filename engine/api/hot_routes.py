@@ -24,18 +24,18 @@ from typing import TypeVar
 import structlog
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine.adapters.failures import TRANSIENT
-from engine.api.auth import MAX_CREDENTIAL_CHARS, require_merchant
-from engine.api.models import ClaimIn, RedemptionIn
-from engine.api.problems import MEDIA_TYPE, engine_problem, problem_parts, send_json
-from engine.api.routes.workers import count_refused_claim
+from engine.api import hot_calls
+from engine.api.auth import bearer_credential, require_merchant
+from engine.api.middleware import replaying
+from engine.api.models import MAX_TERMINAL_CHARS, ClaimIn, RedemptionIn
+from engine.api.problems import MEDIA_TYPE, engine_problem, exception_answer, send_json
 from engine.api.services import Services
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.ids import CAMPAIGN_ID
-from engine.errors import EngineError, Overloaded, Unauthorized, Unavailable
-from engine.metrics import CLAIMS, ERRORS, REDEMPTIONS, SHED, outcome
+from engine.errors import Overloaded
+from engine.metrics import SHED
 
 log = structlog.get_logger("engine.api")
 _CLAIM_PATH = re.compile(r"^/v1/campaigns/([^/]+)/claims$")
@@ -91,7 +91,7 @@ class HotRoutes:
         if claim is None and (redemption := _redemption(scope["headers"], body)):
             scope["route"] = _REDEEM_ROUTE
             return await self._redeem(scope, send, *redemption)
-        await self.app(scope, _replay(message, receive), send)
+        await self.app(scope, replaying(message, receive), send)
 
     async def _claim(
         self, scope: Scope, send: Send, campaign_id: str, token: str, key: str, face: int | None
@@ -100,16 +100,9 @@ class HotRoutes:
         request_id = _request_id(scope)
         try:
             who = services.tokens.verify(token, time.time())
-            answer = await services.claims.claim(campaign_id, who, key, request_id or "", face)
-        except EngineError as exc:
-            if not isinstance(exc, Unauthorized):
-                count_refused_claim(services, campaign_id, exc)
-            status, doc, headers = engine_problem(exc, scope["path"], request_id)
-            return await send_json(send, status, doc, MEDIA_TYPE, headers)
-        except Exception as exc:  # noqa: BLE001 - answered as the framework would
+            doc = await hot_calls.claim(services, campaign_id, who, key, request_id or "", face)
+        except Exception as exc:  # noqa: BLE001 - answered by the one mapping
             return await _failed(scope, send, exc, request_id)
-        CLAIMS.labels(campaign_id, "ok").inc()
-        doc = {"claim_id": answer.claim_id, "status": answer.status}
         await send_json(send, 201, doc, "application/json", None)
 
     async def _redeem(
@@ -125,24 +118,12 @@ class HotRoutes:
         request_id = _request_id(scope)
         try:
             who = await require_merchant(Request(scope))
-        except EngineError as exc:  # not a redemption yet: the metric does not count it
-            status, doc, headers = engine_problem(exc, scope["path"], request_id)
-            return await send_json(send, status, doc, MEDIA_TYPE, headers)
-        except Exception as exc:  # noqa: BLE001 - answered as the framework would
-            return await _failed(scope, send, exc, request_id)
-        try:
-            answer = await services.redemptions.redeem(
-                who, code, key, request_id or "", amount, terminal
+            doc = await hot_calls.redeem(
+                services, who, code, key, request_id or "", amount, terminal
             )
-        except EngineError as exc:
-            # Refused codes carry no trustworthy campaign: they are counted under "-".
-            REDEMPTIONS.labels(exc.campaign_id, outcome(exc)).inc()
-            status, doc, headers = engine_problem(exc, scope["path"], request_id)
-            return await send_json(send, status, doc, MEDIA_TYPE, headers)
-        except Exception as exc:  # noqa: BLE001 - answered as the framework would
+        except Exception as exc:  # noqa: BLE001 - answered by the one mapping
             return await _failed(scope, send, exc, request_id)
-        REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
-        await send_json(send, 201, answer.as_dict(), "application/json", None)
+        await send_json(send, 201, doc, "application/json", None)
 
 
 def _request_id(scope: Scope) -> str | None:
@@ -151,19 +132,8 @@ def _request_id(scope: Scope) -> str | None:
 
 
 async def _failed(scope: Scope, send: Send, exc: Exception, request_id: str | None) -> None:
-    """A backing service down: 503; anything else: 500, logged (problems.py's answers)."""
-    path = scope["path"]
-    if isinstance(exc, TRANSIENT):
-        log.warning("backend unavailable", path=path, error=type(exc).__name__)
-        title = Unavailable.title
-        doc, headers = problem_parts(503, "unavailable", title, title, path, request_id)
-        return await send_json(send, 503, doc, MEDIA_TYPE, headers)
-    log.exception("unhandled error", path=path)
-    ERRORS.labels("api").inc()
-    doc, headers = problem_parts(
-        500, "internal-error", "Internal error", "Internal error", path, request_id
-    )
-    await send_json(send, 500, doc, MEDIA_TYPE, headers)
+    status, doc, headers = exception_answer(exc, scope["path"], request_id)
+    await send_json(send, status, doc, MEDIA_TYPE, headers)
 
 
 def _redemption(
@@ -173,7 +143,9 @@ def _redemption(
     found = dict(headers)
     key = found.get(b"idempotency-key", b"").decode("latin-1")
     terminal = found.get(b"x-terminal-id")
-    if not IDEMPOTENCY_KEY.match(key) or (terminal is not None and len(terminal) > 64):
+    if not IDEMPOTENCY_KEY.match(key) or (
+        terminal is not None and len(terminal) > MAX_TERMINAL_CHARS
+    ):
         return None
     asked = _valid(RedemptionIn, body, found.get(b"content-type", b""))
     if asked is None:
@@ -208,31 +180,13 @@ def _well_formed(
     if not CAMPAIGN_ID.match(campaign_id):
         return None
     found = dict(headers)
-    scheme, _, token = found.get(b"authorization", b"").decode("latin-1").partition(" ")
+    token = bearer_credential(found.get(b"authorization", b"").decode("latin-1"))
     key = found.get(b"idempotency-key", b"").decode("latin-1")
-    if (
-        scheme.lower() != "bearer"
-        or not token
-        or len(token) > MAX_CREDENTIAL_CHARS
-        or not IDEMPOTENCY_KEY.match(key)
-    ):
+    if token is None or not IDEMPOTENCY_KEY.match(key):
         return None
     if not body:
-        return campaign_id, token.strip(), key, None
+        return campaign_id, token, key, None
     asked = _valid(ClaimIn, body, found.get(b"content-type", b""))
     if asked is None:
         return None
-    return campaign_id, token.strip(), key, asked.face_value_fen
-
-
-def _replay(first: Message, receive: Receive) -> Receive:
-    replayed = False
-
-    async def again() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return first
-        return await receive()
-
-    return again
+    return campaign_id, token, key, asked.face_value_fen

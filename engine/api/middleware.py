@@ -135,16 +135,22 @@ class BodyLimit:
                 return await _too_large(scope, send, limit)
             chunks.append(chunk)
             more = message.get("more_body", False)
-        replayed = False
+        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, replaying(whole, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replaying(first: Message, receive: Receive) -> Receive:
+    """`receive` that gives `first` (a body already read) once, then the client's own."""
+    replayed = False
+
+    async def again() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return first
+        return await receive()
+
+    return again
 
 
 async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:

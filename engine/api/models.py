@@ -244,11 +244,12 @@ class ClaimStatusOut(BaseModel):
 
 
 Code = Annotated[str, Field(min_length=1, max_length=256)]
+MAX_TERMINAL_CHARS = 64
 TerminalId = Annotated[
     str | None,
     Header(
         alias="X-Terminal-Id",
-        max_length=64,
+        max_length=MAX_TERMINAL_CHARS,
         description="the till, gate or pump; failed codes are throttled per terminal",
     ),
 ]

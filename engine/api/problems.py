@@ -13,7 +13,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import Send
 
 from engine import errors
-from engine.adapters.failures import TRANSIENT
 from engine.errors import EngineError, NotYetIssued, Overloaded, Unavailable
 from engine.metrics import ERRORS
 
@@ -105,9 +104,24 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def engine_problem(
-    exc: EngineError, path: str, request_id: str | None
-) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+Answer = tuple[int, dict[str, Any], dict[str, str] | None]
+
+
+def exception_answer(exc: Exception, path: str, request_id: str | None) -> Answer:
+    """Status, body and headers for whatever a route raised: an engine error as mapped
+    above; anything else is a bug, logged and answered 500. Both paths use it (the
+    framework's handlers and hot_routes.py), so they answer alike."""
+    if isinstance(exc, EngineError):
+        return engine_problem(exc, path, request_id)
+    log.exception("unhandled error", path=path, exc_info=exc)
+    ERRORS.labels("api").inc()
+    body, headers = problem_parts(
+        500, "internal-error", "Internal error", "Internal error", path, request_id
+    )
+    return 500, body, headers
+
+
+def engine_problem(exc: EngineError, path: str, request_id: str | None) -> Answer:
     """Status, body and headers for an engine error, logged as the security trail wants."""
     if isinstance(exc, Unavailable) and not isinstance(exc, NotYetIssued | Overloaded):
         log.warning("unavailable", path=path, cause=repr(exc.__cause__))
@@ -122,9 +136,10 @@ def engine_problem(
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
-    async def engine_error(request: Request, exc: EngineError) -> JSONResponse:
+    @app.exception_handler(Exception)
+    async def raised(request: Request, exc: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", None)
-        status, body, headers = engine_problem(exc, request.url.path, request_id)
+        status, body, headers = exception_answer(exc, request.url.path, request_id)
         return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -147,19 +162,6 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         slug = _HTTP_SLUGS.get(exc.status_code, "error")
         return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request)
-
-    async def backend_down(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("backend unavailable", path=request.url.path, error=type(exc).__name__)
-        return problem(503, "unavailable", Unavailable.title, Unavailable.title, request)
-
-    for failure in TRANSIENT:
-        app.add_exception_handler(failure, backend_down)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        ERRORS.labels("api").inc()
-        return problem(500, "internal-error", "Internal error", "Internal error", request)
 
 
 async def send_json(

@@ -100,6 +100,17 @@ def test_the_api_reaches_the_stores_only_through_use_cases():
             assert not re.search(r"(services\(request\)|\bs)\.(db|redis)\b", text), rel
 
 
+def test_the_api_knows_no_adapter_nor_driver_error():
+    # Adapters raise engine errors (BackendDown for a service down), so the routes map
+    # those alone; only the composition root (services.py) builds adapters.
+    def rule(rel, tree):
+        if not _under(rel, "engine/api") or rel == "engine/api/services.py":
+            return set()
+        return _matching(tree, r"engine\.adapters|redis|asyncpg|aiokafka")
+
+    assert offenders(rule) == []
+
+
 def test_only_the_stream_package_knows_faust():
     def rule(rel, tree):
         return set() if _under(rel, "engine/stream") else _matching(tree, r"faust|mode\b")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from engine.api import hot_calls
 from engine.api.audit import actor_of
 from engine.api.auth import require_merchant, require_ops_or_path_merchant, services
 from engine.api.fields import Day, IdempotencyKey, MerchantIdPath
@@ -36,7 +37,7 @@ from engine.api.responses import ERRORS
 from engine.domain.admission import check_idempotency_key
 from engine.domain.api_keys import MerchantIdentity
 from engine.errors import EngineError, ValidationFailed
-from engine.metrics import REDEMPTIONS, REVERSALS, outcome
+from engine.metrics import REVERSALS, outcome
 from engine.usecases.redemptions import OfflineItem
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["merchants"])
@@ -61,16 +62,10 @@ async def redeem(
     Idempotent by Idempotency-Key: a retry answers as the first request did; another key
     for a redeemed code answers 409 already-redeemed."""
     key = check_idempotency_key(idempotency_key)
-    try:
-        answer = await services(request).redemptions.redeem(
-            who, body.code, key, request.state.request_id, body.amount_fen, terminal
-        )
-    except EngineError as exc:
-        # Refused codes carry no trustworthy campaign: they are counted under "-".
-        REDEMPTIONS.labels(exc.campaign_id, outcome(exc)).inc()
-        raise
-    REDEMPTIONS.labels(answer.campaign_id, "ok").inc()
-    return JSONResponse(answer.as_dict(), status_code=201)
+    doc = await hot_calls.redeem(
+        services(request), who, body.code, key, request.state.request_id, body.amount_fen, terminal
+    )
+    return JSONResponse(doc, status_code=201)
 
 
 @router.post("/redemptions/batch", response_model=OfflineBatchOut)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
+from engine.api import hot_calls
 from engine.api.auth import require_worker, services, verified_worker
 from engine.api.fields import CampaignIdPath, IdempotencyKey
 from engine.api.models import ClaimIn, ClaimOut, ClaimStatusOut
@@ -15,32 +16,11 @@ from engine.api.own_models import ProgrammesOut, VouchersOut
 from engine.api.public_answers import RegistrationOut
 from engine.api.qr import svg_of
 from engine.api.responses import ERRORS
-from engine.api.services import Services
 from engine.domain.admission import check_idempotency_key
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import EngineError
-from engine.metrics import CLAIMS, outcome
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
-COUNTED_REFUSALS = frozenset(
-    {
-        "sold-out",
-        "limit-reached",
-        "not-eligible",
-        "claim-window-closed",
-        "registration-required",
-    }
-)
 Worker = Annotated[WorkerIdentity, Depends(require_worker)]
-
-
-def count_refused_claim(s: Services, campaign_id: str, exc: EngineError) -> None:
-    """The claim metric and the dashboard's refusal counts (both claim routes use it)."""
-    # Only campaigns that exist get a series of their own; made-up ids share one.
-    label = campaign_id if s.claims.campaigns.known(campaign_id) else "-"
-    CLAIMS.labels(label, outcome(exc)).inc()
-    if exc.slug in COUNTED_REFUSALS:  # refusals that imply the campaign exists
-        s.stats.count_refusal(campaign_id, exc.slug)
 
 
 NO_FACE_VALUE = ClaimIn()
@@ -66,17 +46,11 @@ async def claim(
 
     Idempotent by Idempotency-Key: a retry answers as the first request did."""
     key = check_idempotency_key(idempotency_key)
-    face = body.face_value_fen
-    try:
-        answer = await services(request).claims.claim(
-            campaign_id, who, key, request.state.request_id, face
-        )
-    except EngineError as exc:
-        count_refused_claim(services(request), campaign_id, exc)
-        raise
-    CLAIMS.labels(campaign_id, "ok").inc()
+    doc = await hot_calls.claim(
+        services(request), campaign_id, who, key, request.state.request_id, body.face_value_fen
+    )
     # A ready response skips FastAPI's response-model pass on the hottest route.
-    return JSONResponse({"claim_id": answer.claim_id, "status": answer.status}, status_code=201)
+    return JSONResponse(doc, status_code=201)
 
 
 @router.post(
