@@ -6,7 +6,6 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.adapters import postgres
-from engine.adapters.postgres.ledger import ledger_links
 from engine.domain.ledger import first_break
 from engine.settings import Settings
 
@@ -14,7 +13,7 @@ from engine.settings import Settings
 async def verify_chains(settings: Settings, merchant_id: str | None) -> dict[str, Any]:
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
     try:
-        links = ledger_links(await db.ledger_chain(merchant_id))
+        links = await db.ledger_chain(merchant_id)
     finally:
         await db.close()
     broken = first_break(links)

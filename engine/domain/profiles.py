@@ -115,3 +115,10 @@ class WorkerRecord:
     id: str
     category: str
     profile: dict[str, Any]
+
+
+def register_entry(profile: WorkerProfile) -> WorkerRecord:
+    """The register's entry for a profile: the category apart, the rest as stored text."""
+    stored = to_record(profile)
+    category = stored.pop("category")
+    return WorkerRecord(profile.worker_id, category, dict(stored))

@@ -10,6 +10,7 @@ import aiohttp
 import structlog
 
 from engine.adapters.webhook_hosts import GuardedResolver, is_ip_literal
+from engine.domain.listings import DueWebhook
 from engine.domain.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -20,7 +21,6 @@ from engine.domain.webhooks import (
 )
 from engine.settings import Settings
 from engine.stream.resources import Resources
-from engine.usecases.ports import Row
 
 log = structlog.get_logger("engine.stream.webhooks")
 LEASE_S = 60.0
@@ -39,44 +39,44 @@ async def deliver_due(r: Resources, settings: Settings) -> int:
 
 
 async def _deliver(
-    r: Resources, session: aiohttp.ClientSession, settings: Settings, d: Row
+    r: Resources, session: aiohttp.ClientSession, settings: Settings, d: DueWebhook
 ) -> bool:
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(d["secret"], int(time.time()), d["body"]),
-        EVENT_ID_HEADER: d["event_id"],
+        SIGNATURE_HEADER: sign(d.secret, int(time.time()), d.body),
+        EVENT_ID_HEADER: d.event_id,
     }
-    host = urlsplit(d["url"]).hostname or ""
+    host = urlsplit(d.url).hostname or ""
     try:
         if is_ip_literal(host) and address_refused(host, settings.webhook_trusted):
             raise RefusedAddress(host)  # literals skip the resolver
         timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_s)
         async with session.post(
-            d["url"],
-            data=d["body"].encode(),
+            d.url,
+            data=d.body.encode(),
             headers=headers,
             timeout=timeout,
             allow_redirects=False,
         ) as response:
             if 200 <= response.status < 300:
-                await r.db.webhook_delivered(d["merchant_id"], d["event_id"])
+                await r.db.webhook_delivered(d.merchant_id, d.event_id)
                 return True
             error = f"HTTP {response.status}"
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         # Coarse on purpose: the merchant reads this, and "refused" against "timed out"
         # would tell them which of the operator's hosts and ports exist.
         error = "address-refused" if _refused(exc) else "unreachable"
-    retry_in = backoff_s(d["attempts"] + 1, settings.webhook_base_delay_s)
+    retry_in = backoff_s(d.attempts + 1, settings.webhook_base_delay_s)
     log.info(
         "webhook delivery failed",
-        merchant_id=d["merchant_id"],
-        event_id=d["event_id"],
-        attempt=d["attempts"] + 1,
+        merchant_id=d.merchant_id,
+        event_id=d.event_id,
+        attempt=d.attempts + 1,
         error=error,
         retry_in_s=retry_in,
     )
     await r.db.webhook_failed(
-        d["merchant_id"], d["event_id"], error, settings.webhook_max_attempts, retry_in
+        d.merchant_id, d.event_id, error, settings.webhook_max_attempts, retry_in
     )
     return False
 

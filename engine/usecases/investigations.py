@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.codes import VoucherPayload, verify_code
+from engine.domain.listings import document
 from engine.domain.live_records import VoucherState
 from engine.errors import InvalidCode, NotFound
 from engine.usecases.claims import voucher_view
@@ -19,7 +20,6 @@ from engine.usecases.ports import (
     LedgerRecords,
     LiveDefinitions,
     RedemptionStore,
-    Row,
     VoucherRecords,
     WorkerRecords,
 )
@@ -27,10 +27,6 @@ from engine.usecases.ports import (
 
 class Records(CampaignRecords, VoucherRecords, LedgerRecords, WorkerRecords, AuditLog, Protocol):
     """A history reads vouchers, their ledger, the worker and the audit log."""
-
-
-def _plain(row: Row) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()}
 
 
 class Investigations:
@@ -72,7 +68,7 @@ class Investigations:
                 "request_id": row.request_id,
             },
             "redis_state": _live_view(state),
-            "ledger": [_plain(e) for e in ledger],
+            "ledger": [document(e) for e in ledger],
         }
 
     async def worker_history(self, worker_id: str) -> dict[str, Any]:
@@ -82,14 +78,14 @@ class Investigations:
         vouchers = []
         for row in await self.db.vouchers_of_worker(worker_id):
             ledger = await self.db.ledger_of_voucher(row.campaign_id, row.serial)
-            vouchers.append(voucher_view(row) | {"ledger": [_plain(e) for e in ledger]})
+            vouchers.append(voucher_view(row) | {"ledger": [document(e) for e in ledger]})
         audit = await self.db.list_audit(f"worker:{worker_id}", None, 100)
         return {
             "worker_id": worker_id,
             "category": worker.category,
             "profile": worker.profile,
             "vouchers": vouchers,
-            "audit": [_plain(a) for a in audit],
+            "audit": [document(a) for a in audit],
         }
 
     async def revoke(self, code: str, reason: str, by: Actor) -> dict[str, Any]:
@@ -97,12 +93,12 @@ class Investigations:
         payload, campaign_id = await self._voucher(code)
         await self.live.revoke(campaign_id, payload.serial, reason)
         async with self.db.transaction():
-            row = await self.db.revoke_voucher(campaign_id, payload.serial, reason)
+            worker_id = await self.db.revoke_voucher(campaign_id, payload.serial, reason)
             result_doc = {
                 "campaign_id": campaign_id,
                 "serial": payload.serial,
                 "revoked": True,
-                "worker_id": row["worker_id"] if row else None,
+                "worker_id": worker_id,
                 "reason": reason,
             }
             target = f"voucher:{campaign_id}:{payload.serial}"

@@ -75,7 +75,7 @@ async def issue_batch(
         for e in unique
     ]
     # The code PostgreSQL kept is the voucher's: a replay after a key rotation keeps the first.
-    stored = await vouchers.upsert_vouchers(rows)
+    stored = dict(await vouchers.upsert_vouchers(rows))
     await settlement.activate_many(
         [
             Activation(

@@ -35,10 +35,9 @@ class MerchantKeys:
             return None
         if cached is not None and (who := decode_identity(cached)) is not None:
             return who
-        row = await self.records.merchant_by_api_key(api_key)
-        if row is None:
+        who = await self.records.merchant_by_api_key(api_key)
+        if who is None:
             return None
-        who = MerchantIdentity(row["merchant_id"], row["store_id"], row["key_id"])
         await self.cache.remember(api_key, encode_identity(who), self.ttl_s)
         # Asked again so the request is counted, and a revocation that came between the
         # read and the fill (its tombstone stays) refuses it.

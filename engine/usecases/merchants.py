@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from engine.domain.audit import Actor, AuditEntry
+from engine.domain.listings import document
 from engine.domain.webhooks import IPNetwork, RefusedAddress
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.usecases.merchant_keys import MerchantKeys
@@ -143,15 +144,7 @@ class Merchants:
 
     async def keys(self, merchant_id: str) -> list[dict[str, Any]]:
         await self._require(merchant_id)
-        return [
-            {
-                "key_id": r["key_id"],
-                "store_id": r["store_id"],
-                "created_at": r["created_at"].isoformat(),
-                "revoked_at": r["revoked_at"].isoformat() if r["revoked_at"] else None,
-            }
-            for r in await self.db.merchant_keys(merchant_id)
-        ]
+        return [document(k) for k in await self.db.merchant_keys(merchant_id)]
 
     async def enrol(self, campaign_id: str, merchant_id: str, by: Actor) -> None:
         await self.campaigns.get(campaign_id)
@@ -182,11 +175,7 @@ class Merchants:
 
     async def settlements(self, merchant_id: str, first: date, last: date) -> list[dict[str, Any]]:
         await self._require(merchant_id)
-        rows = await self.db.settlements(merchant_id, first, last)
-        return [
-            {c: (r[c].isoformat() if c == "day" else r[c]) for c in SETTLEMENT_COLUMNS}
-            for r in rows
-        ]
+        return [document(d) for d in await self.db.settlements(merchant_id, first, last)]
 
     async def settlement_export(
         self, merchant_id: str, first: date, last: date
@@ -257,10 +246,7 @@ class Merchants:
 
     async def webhook_deliveries(self, merchant_id: str) -> list[dict[str, Any]]:
         await self._require(merchant_id)
-        return [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}
-            for r in await self.db.webhook_deliveries(merchant_id)
-        ]
+        return [document(d) for d in await self.db.webhook_deliveries(merchant_id)]
 
     async def _require(self, merchant_id: str) -> None:
         if not await self.db.merchant_exists(merchant_id):

@@ -10,6 +10,7 @@ import secrets
 from typing import Any, Protocol
 
 from engine.domain.audit import Actor, AuditEntry
+from engine.domain.listings import document
 from engine.errors import NotFound
 from engine.usecases.ports import AuditLog, OperatorRecords
 
@@ -40,21 +41,16 @@ class Operators:
 
     async def name_of(self, token: str) -> str | None:
         """Whose named token this is (None: no active credential has it)."""
-        row = await self.db.ops_credential_by_token(token)
-        return None if row is None else str(row["name"])
+        return await self.db.ops_credential_name(token)
 
     async def audit(
         self, target: str | None, action: str | None, limit: int
     ) -> list[dict[str, Any]]:
         """Who did what to what, newest first."""
-        rows = await self.db.list_audit(target, action, limit)
-        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+        return [document(r) for r in await self.db.list_audit(target, action, limit)]
 
     async def credentials(self) -> list[dict[str, Any]]:
-        return [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(r).items()}
-            for r in await self.db.ops_credentials()
-        ]
+        return [document(c) for c in await self.db.ops_credentials()]
 
     async def revoke(self, credential_id: str, by: Actor) -> None:
         async with self.db.transaction():

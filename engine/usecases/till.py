@@ -29,22 +29,20 @@ class Till:
         )
         redemptions = []
         for r in rows:
-            c = await self.campaigns.get(r["campaign_id"])
+            c = await self.campaigns.get(r.campaign_id)
             redemptions.append(
                 {
-                    "redemption_id": r["redemption_id"],
+                    "redemption_id": r.redemption_id,
                     "campaign_id": c.id,
                     "campaign_name": c.name,
                     "campaign_name_en": c.name_en,
-                    "serial": r["serial"],
-                    "amount_fen": r["amount_fen"],
-                    "reversed_fen": r["reversed_fen"],
-                    "store_id": r["store_id"],
-                    "terminal_id": r["terminal_id"],
-                    "redeemed_at": iso(r["occurred_at"]),
-                    "reversible_until": iso(
-                        r["occurred_at"] + timedelta(seconds=c.reversal_window_s)
-                    ),
+                    "serial": r.serial,
+                    "amount_fen": r.amount_fen,
+                    "reversed_fen": r.reversed_fen,
+                    "store_id": r.store_id,
+                    "terminal_id": r.terminal_id,
+                    "redeemed_at": iso(r.occurred_at),
+                    "reversible_until": iso(r.occurred_at + timedelta(seconds=c.reversal_window_s)),
                 }
             )
         return {

@@ -14,7 +14,7 @@ from engine.domain.profiles import (
     ProfileError,
     WorkerProfile,
     parse_profile,
-    to_record,
+    register_entry,
 )
 from engine.domain.text import storable_text
 from engine.errors import ValidationFailed
@@ -147,11 +147,6 @@ class Workers:
         report.unchanged += len(batch) - created - updated
 
     async def _write(self, profiles: list[WorkerProfile]) -> tuple[int, int]:
-        records = [(p.worker_id, to_record(p)) for p in profiles]
-        rows = [
-            (wid, rec["category"], {k: v for k, v in rec.items() if k != "category"})
-            for wid, rec in records
-        ]
-        counts = await self.db.upsert_workers(rows)
+        counts = await self.db.upsert_workers([register_entry(p) for p in profiles])
         await self.live.cache_profiles(profiles)
         return counts

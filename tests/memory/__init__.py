@@ -331,7 +331,7 @@ class MemoryRecords:
     async def get_cap_group(self, group_id: str) -> CapGroup | None:
         return self.cap_groups_by_id.get(group_id)
 
-    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
+    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> list[tuple[str, str]]:
         for row in rows:
             claim_id, campaign_id, serial, worker_id, face, key_id, code, valid_until, at = row[:9]
             self.vouchers.setdefault(
@@ -341,7 +341,7 @@ class MemoryRecords:
                     valid_until, at, datetime.now(UTC), row[9], row[10], row[11],
                 ),
             )  # fmt: skip
-        return {row[0]: self.vouchers[row[0]].code for row in rows}
+        return [(row[0], self.vouchers[row[0]].code) for row in rows]
 
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None:
         return self.vouchers.get(claim_id)

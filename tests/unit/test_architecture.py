@@ -111,6 +111,28 @@ def test_the_api_knows_no_adapter_nor_driver_error():
     assert offenders(rule) == []
 
 
+# A storage shape in a port: Redis's hash of text, a database row, an untyped value.
+STORAGE_SHAPE = re.compile(r"\bAny\b|\bRow\b|(dict|Mapping)\[str, (str|Any|object)\]")
+
+
+def test_ports_speak_records_not_storage_shapes():
+    def rule(rel, tree):
+        if not _under(rel, "engine/usecases/ports"):
+            return set()
+        found = set()
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            for fn in cls.body:
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+                    notes = [a.annotation for a in args] + [fn.returns]
+                    text = " ".join(ast.unparse(n) for n in notes if n is not None)
+                    if STORAGE_SHAPE.search(text):
+                        found.add(f"{cls.name}.{fn.name}")
+        return found
+
+    assert offenders(rule) == []
+
+
 def test_only_the_stream_package_knows_faust():
     def rule(rel, tree):
         return set() if _under(rel, "engine/stream") else _matching(tree, r"faust|mode\b")

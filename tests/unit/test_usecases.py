@@ -173,13 +173,13 @@ async def test_issuance_signs_each_admitted_claim_once_and_skips_void_ones():
 
 
 class KeyRecords:
-    """The merchant key register as PostgreSQL answers: the row, or None once revoked."""
+    """The merchant key register as PostgreSQL answers: who, or None once revoked."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, dict[str, str | None]] = {}
+        self.rows: dict[str, MerchantIdentity] = {}
         self.reads = 0
 
-    async def merchant_by_api_key(self, api_key: str) -> dict[str, str | None] | None:
+    async def merchant_by_api_key(self, api_key: str) -> MerchantIdentity | None:
         self.reads += 1
         return self.rows.get(api_key)
 
@@ -187,7 +187,7 @@ class KeyRecords:
 async def test_a_merchant_key_is_read_once_and_a_revocation_holds_at_once():
     records, cache = KeyRecords(), MemoryKeyCache()
     keys = MerchantKeys(cache=cache, records=records, ttl_s=60, requests_per_min=100)
-    records.rows["nxm_a"] = {"merchant_id": "m1", "store_id": "s1", "key_id": "k-1"}
+    records.rows["nxm_a"] = MerchantIdentity("m1", "s1", "k-1")
     first = await keys.identify("nxm_a")
     assert first == MerchantIdentity("m1", "s1", "k-1")
     assert await keys.identify("nxm_a") == first and records.reads == 1
@@ -201,7 +201,7 @@ async def test_a_merchant_key_is_read_once_and_a_revocation_holds_at_once():
 async def test_a_merchant_keys_requests_are_counted_from_its_first():
     records, cache = KeyRecords(), MemoryKeyCache()
     keys = MerchantKeys(cache=cache, records=records, ttl_s=60, requests_per_min=2)
-    records.rows["nxm_a"] = {"merchant_id": "m1", "store_id": None, "key_id": "k-1"}
+    records.rows["nxm_a"] = MerchantIdentity("m1", None, "k-1")
     await keys.identify("nxm_a")  # read from the register, then counted
     await keys.identify("nxm_a")
     with pytest.raises(RateLimited) as refused:

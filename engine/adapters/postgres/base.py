@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -16,7 +16,9 @@ from engine.adapters.failures import TRANSIENT
 from engine.domain.clock import ms_from_utc, utc_from_ms
 from engine.errors import BackendDown
 
-__all__ = ["Queries", "ms_from_utc", "named_queries", "queries", "utc_from_ms"]
+__all__ = ["Queries", "decoded", "ms_from_utc", "named_queries", "queries", "utc_from_ms"]
+
+T = TypeVar("T")
 
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -31,6 +33,11 @@ def named_queries(package: str, filename: str) -> dict[str, str]:
 
 def queries() -> dict[str, str]:
     return named_queries("engine.adapters", "queries.sql")
+
+
+def decoded(record: type[T], rows: Iterable[Mapping[str, Any]]) -> list[T]:
+    """Rows whose columns are the record's fields, as records."""
+    return [record(**dict(row)) for row in rows]
 
 
 # The connection of the transaction this task is in, if any (see Queries.transaction).

@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 
 from engine.adapters.failures import translated
-from engine.adapters.postgres.base import Queries, ms_from_utc, utc_from_ms
+from engine.adapters.postgres.base import Queries, decoded, ms_from_utc, utc_from_ms
 from engine.domain.ledger import Entry, Link, extend
+from engine.domain.listings import SettlementDay, TillRedemption, VoucherLedgerEntry
 from engine.domain.webhooks import WebhookItem
 
 
@@ -63,20 +64,24 @@ class LedgerRecords(Queries):
         rows = await self.db().fetch(self.q["existing_entries"], list(entry_ids))
         return {r["entry_id"] for r in rows}
 
-    async def ledger_chain(self, merchant_id: str | None = None) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["ledger_chain"], merchant_id)
+    async def ledger_chain(self, merchant_id: str | None = None) -> list[Link]:
+        return ledger_links(await self.db().fetch(self.q["ledger_chain"], merchant_id))
 
-    async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["ledger_of_voucher"], campaign_id, serial)
+    async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[VoucherLedgerEntry]:
+        rows = await self.db().fetch(self.q["ledger_of_voucher"], campaign_id, serial)
+        return decoded(VoucherLedgerEntry, rows)
 
-    async def settlements(self, merchant_id: str, first: date, last: date) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["settlements"], merchant_id, first, last)
+    async def settlements(self, merchant_id: str, first: date, last: date) -> list[SettlementDay]:
+        rows = await self.db().fetch(self.q["settlements"], merchant_id, first, last)
+        return decoded(SettlementDay, rows)
 
     async def store_redemptions(
         self, merchant_id: str, store_id: str | None, start: datetime, end: datetime, most: int
-    ) -> list[asyncpg.Record]:
+    ) -> list[TillRedemption]:
         q = self.q["store_redemptions"]
-        return await self.db().fetch(q, merchant_id, store_id, start, end, most)
+        return decoded(
+            TillRedemption, await self.db().fetch(q, merchant_id, store_id, start, end, most)
+        )
 
 
 def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:

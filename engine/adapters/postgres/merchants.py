@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import asyncpg
 
 from engine.adapters.failures import translated
-from engine.adapters.postgres.base import Queries
-from engine.domain.api_keys import key_digest
+from engine.adapters.postgres.base import Queries, decoded
+from engine.domain.api_keys import MerchantIdentity, key_digest
+from engine.domain.listings import MerchantKey
 
 
 @translated
@@ -41,11 +42,12 @@ class MerchantRecords(Queries):
         digest = await self.db().fetchval(self.q["revoke_merchant_key"], key_id, merchant_id)
         return None if digest is None else bytes(digest)
 
-    async def merchant_keys(self, merchant_id: str) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["merchant_keys"], merchant_id)
+    async def merchant_keys(self, merchant_id: str) -> list[MerchantKey]:
+        return decoded(MerchantKey, await self.db().fetch(self.q["merchant_keys"], merchant_id))
 
-    async def merchant_by_api_key(self, api_key: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["merchant_by_key_hash"], key_digest(api_key))
+    async def merchant_by_api_key(self, api_key: str) -> MerchantIdentity | None:
+        row = await self.db().fetchrow(self.q["merchant_by_key_hash"], key_digest(api_key))
+        return None if row is None else MerchantIdentity(**dict(row))
 
     async def insert_store(self, merchant_id: str, store_id: str, name: str) -> bool:
         return (

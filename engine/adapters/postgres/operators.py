@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from engine.adapters.failures import translated
-from engine.adapters.postgres.base import Queries
+from engine.adapters.postgres.base import Queries, decoded
 from engine.domain.api_keys import key_digest
 from engine.domain.audit import AuditEntry
+from engine.domain.listings import AuditRecord, OpsCredential
 
 
 @translated
@@ -19,11 +18,12 @@ class OperatorRecords(Queries):
             self.q["insert_ops_credential"], credential_id, name, key_digest(token), created_by
         )
 
-    async def ops_credential_by_token(self, token: str) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["ops_credential_by_hash"], key_digest(token))
+    async def ops_credential_name(self, token: str) -> str | None:
+        row = await self.db().fetchrow(self.q["ops_credential_by_hash"], key_digest(token))
+        return None if row is None else str(row["name"])
 
-    async def ops_credentials(self) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["ops_credentials"])
+    async def ops_credentials(self) -> list[OpsCredential]:
+        return decoded(OpsCredential, await self.db().fetch(self.q["ops_credentials"]))
 
     async def revoke_ops_credential(self, credential_id: str) -> bool:
         return await self.db().fetchval(self.q["revoke_ops_credential"], credential_id) is not None
@@ -41,5 +41,7 @@ class OperatorRecords(Queries):
 
     async def list_audit(
         self, target: str | None, action: str | None, limit: int
-    ) -> list[asyncpg.Record]:
-        return await self.db().fetch(self.q["list_audit"], target, action, limit)
+    ) -> list[AuditRecord]:
+        return decoded(
+            AuditRecord, await self.db().fetch(self.q["list_audit"], target, action, limit)
+        )

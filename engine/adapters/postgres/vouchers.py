@@ -15,11 +15,11 @@ from engine.domain.vouchers import IssuedVoucher, VoucherRow
 
 @translated
 class VoucherRecords(Queries):
-    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
-        """Write a batch idempotently; return claim id -> the code stored for it."""
+    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> list[tuple[str, str]]:
+        """Write a batch idempotently; return (claim id, the code stored for it)."""
         cols = list(zip(*rows, strict=True))
         result = await self.db().fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
-        return {r["claim_id"]: r["code"] for r in result}
+        return [(r["claim_id"], r["code"]) for r in result]
 
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None:
         return _voucher(await self.db().fetchrow(self.q["voucher_by_claim"], claim_id))
@@ -31,10 +31,10 @@ class VoucherRecords(Queries):
     async def voucher_by_serial(self, campaign_id: str, serial: int) -> IssuedVoucher | None:
         return _voucher(await self.db().fetchrow(self.q["voucher_by_serial"], campaign_id, serial))
 
-    async def revoke_voucher(
-        self, campaign_id: str, serial: int, reason: str
-    ) -> asyncpg.Record | None:
-        return await self.db().fetchrow(self.q["revoke_voucher"], campaign_id, serial, reason)
+    async def revoke_voucher(self, campaign_id: str, serial: int, reason: str) -> str | None:
+        """The revoked voucher's worker; None when there is no such voucher."""
+        row = await self.db().fetchrow(self.q["revoke_voucher"], campaign_id, serial, reason)
+        return None if row is None else str(row["worker_id"])
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[str, int]]:
         rows = await self.db().fetch(self.q["due_for_expiry"], now, limit)

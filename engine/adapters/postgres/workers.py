@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
@@ -13,13 +12,13 @@ from engine.domain.profiles import WorkerRecord
 
 @translated
 class WorkerRecords(Queries):
-    async def upsert_workers(
-        self, rows: Sequence[tuple[str, str, dict[str, Any]]]
-    ) -> tuple[int, int]:
+    async def upsert_workers(self, workers: Sequence[WorkerRecord]) -> tuple[int, int]:
         """Write workers whose data differs; return (created, updated)."""
-        ids, cats, profiles = zip(*rows, strict=True) if rows else ((), (), ())
         written = await self.db().fetch(
-            self.q["upsert_workers"], list(ids), list(cats), list(profiles)
+            self.q["upsert_workers"],
+            [w.id for w in workers],
+            [w.category for w in workers],
+            [w.profile for w in workers],
         )
         created = sum(1 for r in written if r["created"])
         return created, len(written) - created

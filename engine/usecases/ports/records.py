@@ -1,26 +1,35 @@
 """Ports of the system of record (PostgreSQL in production), one per concern.
 
-Rows come back as read-only mappings of column name to value.
+Every answer is a record of the domain: nothing here is shaped by how it is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from engine.domain.api_keys import MerchantIdentity
 from engine.domain.audit import AuditEntry
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_groups import CapGroup
 from engine.domain.ledger import Entry, Link
+from engine.domain.listings import (
+    AuditRecord,
+    DueWebhook,
+    MerchantKey,
+    OpsCredential,
+    SettlementDay,
+    TillRedemption,
+    VoucherLedgerEntry,
+    WebhookDelivery,
+)
 from engine.domain.lottery import LotteryDraw
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
 from engine.domain.webhooks import WebhookItem
-
-Row = Mapping[str, Any]
 
 
 class CampaignRecords(Protocol):
@@ -52,13 +61,15 @@ class CampaignRecords(Protocol):
 class VoucherRecords(Protocol):
     """Issued vouchers."""
 
-    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> dict[str, str]:
-        """Write a batch idempotently; return claim id -> the code stored for it."""
+    async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> list[tuple[str, str]]:
+        """Write a batch idempotently; return (claim id, the code stored for it)."""
 
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None: ...
     async def vouchers_of_worker(self, worker_id: str) -> list[IssuedVoucher]: ...
     async def voucher_by_serial(self, campaign_id: str, serial: int) -> IssuedVoucher | None: ...
-    async def revoke_voucher(self, campaign_id: str, serial: int, reason: str) -> Row | None: ...
+    async def revoke_voucher(self, campaign_id: str, serial: int, reason: str) -> str | None:
+        """The revoked voucher's worker; None when there is no such voucher."""
+
     async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[str, int]]: ...
     async def mark_expired(self, vouchers: Sequence[tuple[str, int]]) -> None: ...
     async def issued_claim_ids(self, claim_ids: Sequence[str]) -> set[str]: ...
@@ -82,12 +93,16 @@ class LedgerRecords(Protocol):
     async def ledger_entry_ids(self, entry_ids: Sequence[str]) -> set[str]:
         """Which of these redemption and reversal ids the ledger holds."""
 
-    async def ledger_chain(self, merchant_id: str | None = None) -> list[Row]: ...
-    async def ledger_of_voucher(self, campaign_id: str, serial: int) -> list[Row]: ...
-    async def settlements(self, merchant_id: str, first: date, last: date) -> list[Row]: ...
+    async def ledger_chain(self, merchant_id: str | None = None) -> list[Link]: ...
+    async def ledger_of_voucher(
+        self, campaign_id: str, serial: int
+    ) -> list[VoucherLedgerEntry]: ...
+    async def settlements(
+        self, merchant_id: str, first: date, last: date
+    ) -> list[SettlementDay]: ...
     async def store_redemptions(
         self, merchant_id: str, store_id: str | None, start: datetime, end: datetime, most: int
-    ) -> list[Row]:
+    ) -> list[TillRedemption]:
         """Redemptions in [start, end), newest first, each with its reversed_fen."""
 
 
@@ -104,8 +119,8 @@ class MerchantRecords(Protocol):
     async def revoke_merchant_key(self, key_id: str, merchant_id: str) -> bytes | None:
         """The revoked key's digest; None when there was no such active key."""
 
-    async def merchant_keys(self, merchant_id: str) -> list[Row]: ...
-    async def merchant_by_api_key(self, api_key: str) -> Row | None: ...
+    async def merchant_keys(self, merchant_id: str) -> list[MerchantKey]: ...
+    async def merchant_by_api_key(self, api_key: str) -> MerchantIdentity | None: ...
     async def insert_store(self, merchant_id: str, store_id: str, name: str) -> bool: ...
     async def merchant_exists(self, merchant_id: str) -> bool: ...
 
@@ -115,20 +130,18 @@ class WebhookRecords(Protocol):
 
     async def set_webhook(self, merchant_id: str, url: str, secret: str) -> None: ...
     async def delete_webhook(self, merchant_id: str) -> bool: ...
-    async def lease_due_webhooks(self, limit: int, lease_s: float) -> list[Row]: ...
+    async def lease_due_webhooks(self, limit: int, lease_s: float) -> list[DueWebhook]: ...
     async def webhook_delivered(self, merchant_id: str, event_id: str) -> None: ...
     async def webhook_failed(
         self, merchant_id: str, event_id: str, error: str, max_attempts: int, retry_in_s: float
     ) -> None: ...
-    async def webhook_deliveries(self, merchant_id: str) -> list[Row]: ...
+    async def webhook_deliveries(self, merchant_id: str) -> list[WebhookDelivery]: ...
 
 
 class WorkerRecords(Protocol):
     """The union's register of workers."""
 
-    async def upsert_workers(
-        self, rows: Sequence[tuple[str, str, dict[str, Any]]]
-    ) -> tuple[int, int]:
+    async def upsert_workers(self, workers: Sequence[WorkerRecord]) -> tuple[int, int]:
         """Write workers whose data differs; return (created, updated)."""
 
     async def get_worker(self, worker_id: str) -> WorkerRecord | None: ...
@@ -143,19 +156,23 @@ class OperatorRecords(Protocol):
     async def insert_ops_credential(
         self, credential_id: str, name: str, token: str, created_by: str
     ) -> None: ...
-    async def ops_credential_by_token(self, token: str) -> Row | None: ...
-    async def ops_credentials(self) -> list[Row]: ...
+    async def ops_credential_name(self, token: str) -> str | None:
+        """Whose active credential the token is (None: nobody's)."""
+
+    async def ops_credentials(self) -> list[OpsCredential]: ...
     async def revoke_ops_credential(self, credential_id: str) -> bool: ...
 
 
 class AuditLog(Protocol):
     """The audit log, written in the transaction of the action it records."""
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]:
+    def transaction(self) -> AbstractAsyncContextManager[object]:
         """Every record written inside commits together (nested: a savepoint)."""
 
     async def insert_audit(self, e: AuditEntry) -> None: ...
-    async def list_audit(self, target: str | None, action: str | None, limit: int) -> list[Row]: ...
+    async def list_audit(
+        self, target: str | None, action: str | None, limit: int
+    ) -> list[AuditRecord]: ...
 
 
 class LotteryRecords(Protocol):
