@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.domain.admission import CapReservation
 from engine.domain.periods import Period, period_id
 
 
@@ -29,21 +30,20 @@ class CapAdmission:
 class CapState:
     period: str
     spent: dict[str, int] = field(default_factory=dict)
-    reservations: dict[str, dict[str, str]] = field(default_factory=dict)
+    reservations: dict[str, CapReservation] = field(default_factory=dict)
 
 
-def expected_cap(period: Period, admissions: Iterable[CapAdmission], now: datetime) -> CapState:
+def expected_cap(
+    group_id: str, period: Period, admissions: Iterable[CapAdmission], now: datetime
+) -> CapState:
     state = CapState(period_id(period, now))
     for a in admissions:
         if period_id(period, a.admitted_at) != state.period:
             continue  # an earlier period's spending has expired with its keys
         state.spent[a.worker_id] = state.spent.get(a.worker_id, 0) + a.face_value_fen
-        state.reservations[a.claim_id] = {
-            "amount": str(a.face_value_fen),
-            "worker": a.worker_id,
-            "campaign": a.campaign_id,
-            "period": state.period,
-        }
+        state.reservations[a.claim_id] = CapReservation(
+            group_id, state.period, a.claim_id, a.worker_id, a.campaign_id, a.face_value_fen
+        )
     return state
 
 
@@ -57,7 +57,7 @@ def cap_differences(
         for worker in sorted(expected.spent.keys() | actual.spent.keys())
         if expected.spent.get(worker, 0) != actual.spent.get(worker, 0)
     ][:limit]
-    missing = [c for c in expected.reservations if not actual.reservations.get(c)]
+    missing = [c for c in expected.reservations if c not in actual.reservations]
     out += [
         f"cap {group_id}: reservation of claim {c} is missing in Redis" for c in missing[:limit]
     ]

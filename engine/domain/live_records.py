@@ -24,6 +24,7 @@ class ClaimRecord:
     worker_id: str = ""
     admitted_at_ms: int = 0
     face_value_fen: int = 0
+    partner_code: str = ""  # the pool code handed out with the claim, if the campaign has one
 
     @property
     def exists(self) -> bool:

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from engine.domain.campaigns import Campaign
 from engine.domain.clock import to_ms
+from engine.domain.live_records import (
+    MISSING,
+    RELEASED,
+    ClaimRecord,
+    RedemptionRecord,
+    ReversalRecord,
+    VoucherState,
+)
 from engine.domain.periods import period_id
 from engine.domain.vouchers import voucher_status
 
@@ -88,15 +95,38 @@ def split_unissued(
 
 
 @dataclass
+class CampaignCounters:
+    """Every counter of a campaign's live state (the stock's, and what only grows)."""
+
+    admitted: int = 0
+    issued: int = 0
+    spent: int = 0
+    redeemed: int = 0
+    redeemed_fen: int = 0
+    reversed_fen: int = 0
+    expired: int = 0
+    reclaimed: int = 0
+    revoked: int = 0
+    next_serial: int = 0
+    wave_admitted: dict[int, int] = field(default_factory=dict)
+
+    def totals(self) -> dict[str, int]:
+        """The counters by name, waves apart."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "wave_admitted"}
+
+
+@dataclass
 class CampaignState:
-    counters: dict[str, int] = field(default_factory=dict)
+    """A campaign's live state as records: the adapter decides how it is stored."""
+
+    counters: CampaignCounters = field(default_factory=CampaignCounters)
     per_worker: dict[str, int] = field(default_factory=dict)
     period: str = "none"
     per_period: dict[str, int] = field(default_factory=dict)
-    claims: dict[str, dict[str, str]] = field(default_factory=dict)
-    vouchers: dict[int, dict[str, str]] = field(default_factory=dict)
-    redemptions: dict[str, dict[str, str]] = field(default_factory=dict)
-    reversals: dict[str, dict[str, str]] = field(default_factory=dict)
+    claims: dict[str, ClaimRecord] = field(default_factory=dict)
+    vouchers: dict[int, VoucherState] = field(default_factory=dict)
+    redemptions: dict[str, RedemptionRecord] = field(default_factory=dict)
+    reversals: dict[str, ReversalRecord] = field(default_factory=dict)
     pool: set[str] | None = None
 
 
@@ -125,8 +155,8 @@ def expected_state(
             lc.claim_id, "acked", lc.serial, lc.worker_id, at, lc.face_value_fen, lc.partner_code
         )
     for lc in void.values():
-        build.s.claims[lc.claim_id] = _claim(
-            "released", lc.serial, lc.worker_id, lc.admitted_ms, lc.face_value_fen, lc.partner_code
+        build.s.claims[lc.claim_id] = ClaimRecord(
+            RELEASED, lc.serial, lc.worker_id, lc.admitted_ms, lc.face_value_fen, lc.partner_code
         )
     serials = [v.serial for v in vouchers] + [
         lc.serial for lc in (*void.values(), *in_flight.values())
@@ -142,6 +172,7 @@ class _StateBuilder:
         self.campaign, self.entries = campaign, entries
         self.s = CampaignState()
         self.c: Counter[str] = Counter()
+        self.waves: Counter[int] = Counter()
         if campaign.period_limit:
             self.s.period = period_id(campaign.period_limit.period, now)
         self.used: Counter[int] = Counter()
@@ -165,12 +196,12 @@ class _StateBuilder:
         c["spent"] += face
         wave = sum(1 for w in self.campaign.waves if w.at <= at)
         if wave:
-            c[f"wave_admitted:{wave}"] += 1
+            self.waves[wave] += 1
         s.per_worker[worker] = s.per_worker.get(worker, 0) + 1
         limit = self.campaign.period_limit
         if limit is not None and period_id(limit.period, at) == s.period:
             s.per_period[worker] = s.per_period.get(worker, 0) + 1
-        s.claims[claim_id] = _claim(state, serial, worker, to_ms(at), face, pcode)
+        s.claims[claim_id] = ClaimRecord(state, serial, worker, to_ms(at), face, pcode)
         if s.pool is not None and pcode:
             s.pool.discard(pcode)
 
@@ -185,22 +216,20 @@ class _StateBuilder:
             v.claim_id, "issued", v.serial, v.worker_id, v.admitted_at, v.face_value_fen,
             v.partner_code or "",
         )  # fmt: skip
-        record = {
-            "status": status.value,
-            "claim_id": v.claim_id,
-            "face": str(v.face_value_fen),
-            "balance": str(balance),
-            "expires_at": str(int(v.valid_until.timestamp())),
-            "stored": "1" if self.campaign.stored_value else "0",
-        }
+        record = VoucherState(
+            status=status.value,
+            claim_id=v.claim_id,
+            face_value_fen=v.face_value_fen,
+            balance_fen=balance,
+            expires_at_s=int(v.valid_until.timestamp()),
+            stored_value=self.campaign.stored_value,
+            revoked_reason=v.revoked_reason,
+        )
         if v.serial in self.last_use:
             use = self.last_use[v.serial]
-            record |= {
-                "redeemed_by": use.merchant_id,
-                "redeemed_at_ms": str(to_ms(use.occurred_at)),
-            }
-        if v.revoked_reason is not None:
-            record["revoked_reason"] = v.revoked_reason
+            record = replace(
+                record, redeemed_by=use.merchant_id, redeemed_at_ms=to_ms(use.occurred_at)
+            )
         self.s.vouchers[v.serial] = record
 
     def entry(self, e: LedgerFacts) -> None:
@@ -208,64 +237,52 @@ class _StateBuilder:
         self.balance_after[e.serial] += e.amount_fen
         if e.kind == "redemption":
             self.c["redeemed_fen"] += e.amount_fen
-            self.s.redemptions[e.entry_id] = {
-                "state": "taken",
-                "serial": str(e.serial),
-                "merchant": e.merchant_id,
-                "at_ms": str(to_ms(e.occurred_at)),
-                "amount": str(e.amount_fen),
-                "balance": str(e.face_value_fen - self.balance_after[e.serial]),
-                "face": str(e.face_value_fen),
-                "refunded": str(self.refunded[e.entry_id]),
-                "store": e.store_id or "",
-                "terminal": e.terminal_id or "",
-            }
+            self.s.redemptions[e.entry_id] = RedemptionRecord(
+                state="taken",
+                serial=e.serial,
+                merchant_id=e.merchant_id,
+                at_ms=to_ms(e.occurred_at),
+                amount_fen=e.amount_fen,
+                balance_fen=e.face_value_fen - self.balance_after[e.serial],
+                face_value_fen=e.face_value_fen,
+                refunded_fen=self.refunded[e.entry_id],
+                store_id=e.store_id or "",
+                terminal_id=e.terminal_id or "",
+            )
         else:
             self.c["reversed_fen"] += -e.amount_fen
-            self.s.reversals[e.entry_id] = {
-                "state": "taken",
-                "serial": str(e.serial),
-                "merchant": e.merchant_id,
-                "amount": str(-e.amount_fen),
-                "at_ms": str(to_ms(e.occurred_at)),
-                "redemption": e.reverses or "",
-            }
+            self.s.reversals[e.entry_id] = ReversalRecord(
+                state="taken",
+                serial=e.serial,
+                merchant_id=e.merchant_id,
+                redemption_id=e.reverses or "",
+                amount_fen=-e.amount_fen,
+                at_ms=to_ms(e.occurred_at),
+            )
 
-    def counters(self, next_serial: int) -> dict[str, int]:
+    def counters(self, next_serial: int) -> CampaignCounters:
         c = self.c
-        return {
-            "admitted": c["admitted"],
-            "issued": c["issued"],
-            "spent": c["spent"],
-            "redeemed": c["status:redeemed"],
-            "redeemed_fen": c["redeemed_fen"],
-            "reversed_fen": c["reversed_fen"],
-            "expired": c["status:expired"],
-            "reclaimed": c["status:expired"],
-            "revoked": c["status:revoked"],
-            "next_serial": next_serial,
-        } | {name: n for name, n in c.items() if name.startswith("wave_admitted:")}
+        return CampaignCounters(
+            admitted=c["admitted"],
+            issued=c["issued"],
+            spent=c["spent"],
+            redeemed=c["status:redeemed"],
+            redeemed_fen=c["redeemed_fen"],
+            reversed_fen=c["reversed_fen"],
+            expired=c["status:expired"],
+            reclaimed=c["status:expired"],
+            revoked=c["status:revoked"],
+            next_serial=next_serial,
+            wave_admitted=dict(self.waves),
+        )
 
 
-def _claim(
-    state: str, serial: int, worker: str, at_ms: int, face: int, pcode: str
-) -> dict[str, Any]:
-    return {
-        "state": state,
-        "serial": str(serial),
-        "worker": worker,
-        "at_ms": str(at_ms),
-        "face": str(face),
-        "pcode": pcode,
-    }
-
-
-# Fields compared per record: what decides an answer (the rest is descriptive).
+# What is compared per record: what decides an answer (the rest is descriptive).
 _COMPARED = {
     "claims": ("state", "serial"),
-    "vouchers": ("status", "balance"),
-    "redemptions": ("state", "serial", "amount", "refunded"),
-    "reversals": ("state", "serial", "amount"),
+    "vouchers": ("status", "balance_fen"),
+    "redemptions": ("state", "serial", "amount_fen", "refunded_fen"),
+    "reversals": ("state", "serial", "amount_fen"),
 }
 # Counters that only grow with burnt serials or may run ahead of the records.
 _AT_LEAST = frozenset({"next_serial"})
@@ -275,11 +292,7 @@ def differences(
     campaign_id: str, expected: CampaignState, actual: CampaignState, limit: int = 20
 ) -> list[str]:
     """Every way `actual` (Redis) departs from `expected`, a line each (`limit` per kind)."""
-    out: list[str] = []
-    for name, want in expected.counters.items():
-        have = actual.counters.get(name, 0)
-        if (have < want) if name in _AT_LEAST else (have != want):
-            out.append(f"{campaign_id}: counter {name} is {have} in Redis, {want} expected")
+    out = _counter_differences(campaign_id, expected.counters, actual.counters)
     for kind in ("per_worker", "per_period"):
         want_map, have_map = getattr(expected, kind), getattr(actual, kind)
         wrong = [
@@ -289,17 +302,16 @@ def differences(
             f"{campaign_id}: {kind} count of {w} is {have_map.get(w, 0)} in Redis, {want_map.get(w, 0)} expected"
             for w in sorted(wrong)[:limit]
         ]
-    for kind, fields in _COMPARED.items():
+    for kind, names in _COMPARED.items():
         want_map, have_map = getattr(expected, kind), getattr(actual, kind)
         wrong = []
-        for key, want in want_map.items():
-            have = have_map.get(key, {})
+        for key, want_record in want_map.items():
+            want, have = _shown(want_record, names), _shown(have_map.get(key), names)
             if have.get("state") in SETTLED and want.get("state") in SETTLED:
-                have = have | {"state": want["state"]}
-            if any(have.get(f) != want.get(f) for f in fields):
-                shown = {f: have.get(f) for f in fields}
+                have["state"] = want["state"]
+            if have != want:
                 wrong.append(
-                    f"{campaign_id}: {kind[:-1]} {key} is {shown} in Redis, {_pick(want, fields)} expected"
+                    f"{campaign_id}: {kind[:-1]} {key} is {have} in Redis, {want} expected"
                 )
         out += wrong[:limit]
         if len(wrong) > limit:
@@ -312,5 +324,20 @@ def differences(
     return out
 
 
-def _pick(record: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, str | None]:
-    return {f: record.get(f) for f in fields}
+def _counter_differences(
+    campaign_id: str, expected: CampaignCounters, actual: CampaignCounters
+) -> list[str]:
+    want = expected.totals() | {f"wave {w} admitted": n for w, n in expected.wave_admitted.items()}
+    have = actual.totals() | {f"wave {w} admitted": n for w, n in actual.wave_admitted.items()}
+    return [
+        f"{campaign_id}: counter {name} is {have.get(name, 0)} in Redis, {n} expected"
+        for name, n in want.items()
+        if ((have.get(name, 0) < n) if name in _AT_LEAST else (have.get(name, 0) != n))
+    ]
+
+
+def _shown(record: object | None, names: tuple[str, ...]) -> dict[str, object]:
+    """The compared attributes of a record; a record Redis lacks shows as missing."""
+    if record is None:
+        return dict.fromkeys(names, MISSING)
+    return {name: getattr(record, name) for name in names}

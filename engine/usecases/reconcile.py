@@ -192,7 +192,7 @@ class Reconciler:
         now = datetime.now(UTC)
         for group in await self.records.cap_groups():
             period = group.period
-            expected = expected_cap(period, capped.admissions.get(group.id, []), now)
+            expected = expected_cap(group.id, period, capped.admissions.get(group.id, []), now)
             if group.id in capped.rebuilt:
                 # The group's keys went with the lost campaigns' (one Redis): written again.
                 await self.live.write_cap(group.id, expected, period_ttl_s(period))

@@ -133,6 +133,52 @@ def test_ports_speak_records_not_storage_shapes():
     assert offenders(rule) == []
 
 
+# Words a Redis hash field shares with the rest of the engine, where they name a thing
+# (a caller kind, a metric label, a decision's state) rather than how it is stored.
+SHARED_WORDS = {"campaign", "merchant", "worker", "store", "acked", "taken"}
+
+
+def redis_field_names() -> set[str]:
+    """The hash fields the scripts read and write, less the engine's public vocabulary
+    (the contract's and the events' properties, the domain's attributes and constants):
+    what is left is how Redis stores a record, which only its adapter may know."""
+    fields: set[str] = set()
+    for lua in (ENGINE / "adapters/redis/lua").glob("*.lua"):
+        for line in lua.read_text().splitlines():
+            if re.search(r"redis\.call\('H[A-Z]+'", line):
+                fields |= {f for f in re.findall(r"'([a-z_:]+)'", line) if f[0] != ":"}
+    public = set(SHARED_WORDS)
+    schemas = ENGINE.parent / "schemas"
+    for path in [schemas / "openapi.json", *(schemas / "events").glob("*.json")]:
+        public |= set(re.findall(r'"(\w+)":', path.read_text()))
+    for rel, tree, _ in modules():
+        if _under(rel, "engine/domain", "engine/usecases"):
+            for node in ast.walk(tree):
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    public.add(node.target.id)
+                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                    public.add(str(node.value.value))
+    return fields - public
+
+
+def test_redis_field_names_stay_in_the_redis_adapter():
+    storage = redis_field_names()
+    assert {"face", "pcode", "refunded"} <= storage  # the check sees the scripts' fields
+
+    def rule(rel, tree):
+        if _under(rel, "engine/adapters/redis"):
+            return set()
+        return {
+            f"{node.value!r} at line {node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and (node.value in storage or node.value.rstrip("0123456789") in storage)
+        }
+
+    assert offenders(rule) == []
+
+
 def test_only_the_stream_package_knows_faust():
     def rule(rel, tree):
         return set() if _under(rel, "engine/stream") else _matching(tree, r"faust|mode\b")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from engine.domain.rebuild import (
@@ -50,12 +51,13 @@ def test_expected_state_counts_vouchers_redemptions_and_claims_in_flight():
     ledger = [LedgerFacts("r1", "redemption", "m", 1, 300, 300, None, None, None, NOW)]
     in_flight = {"c3": logged("c3", 0, 9, serial=3)}
     s = expected_state(campaign, vouchers, ledger, {}, in_flight, None, NOW)
-    assert s.counters["admitted"] == 3 and s.counters["issued"] == 2
-    assert s.counters["redeemed"] == 1 and s.counters["redeemed_fen"] == 300
-    assert s.counters["spent"] == 900 and s.counters["next_serial"] == 3
-    assert s.vouchers[1]["status"] == "redeemed" and s.vouchers[2]["status"] == "issued"
-    assert s.claims["c3"]["state"] == "acked" and s.per_worker["w-c3"] == 1
-    assert s.redemptions["r1"]["balance"] == "0"
+    assert s.counters.admitted == 3 and s.counters.issued == 2
+    assert s.counters.redeemed == 1 and s.counters.redeemed_fen == 300
+    assert s.counters.spent == 900 and s.counters.next_serial == 3
+    assert s.vouchers[1].status == "redeemed" and s.vouchers[2].status == "issued"
+    assert s.vouchers[1].redeemed_by == "m" and s.vouchers[1].balance_fen == 0
+    assert s.claims["c3"].state == "acked" and s.per_worker["w-c3"] == 1
+    assert s.redemptions["r1"].balance_fen == 0
 
 
 def test_differences_name_every_mismatch_and_accept_an_equal_state():
@@ -63,9 +65,23 @@ def test_differences_name_every_mismatch_and_accept_an_equal_state():
     want = expected_state(campaign, [voucher("c1", 1)], [], {}, {}, None, NOW)
     assert differences("c", want, want) == []
     have = expected_state(campaign, [voucher("c1", 1)], [], {}, {}, None, NOW)
-    have.counters["admitted"] = 0
-    have.vouchers[1] = have.vouchers[1] | {"status": "issued", "balance": "0"}
-    have.claims["c1"] = {"state": "taken", "serial": "1"}
+    have.counters.admitted = 0
+    have.vouchers[1] = replace(have.vouchers[1], status="issued", balance_fen=0)
+    have.claims["c1"] = replace(have.claims["c1"], state="taken")
     found = differences("c", want, have)
     assert len(found) == 3, found
     assert any("counter admitted is 0" in line for line in found)
+
+
+def test_a_record_redis_lost_shows_as_missing_and_settled_states_agree():
+    campaign = domain_campaign(quota=10)
+    in_flight = {"c2": logged("c2", 0, 4, serial=2)}
+    want = expected_state(campaign, [voucher("c1", 1)], [], {}, in_flight, None, NOW)
+    have = expected_state(campaign, [voucher("c1", 1)], [], {}, in_flight, None, NOW)
+    have.claims["c2"] = replace(have.claims["c2"], state="taken")  # acked or taken: settled
+    del have.vouchers[1]
+    found = differences("c", want, have)
+    assert found == [
+        "c: voucher 1 is {'status': 'missing', 'balance_fen': 'missing'} in Redis,"
+        " {'status': 'issued', 'balance_fen': 300} expected"
+    ]

@@ -82,17 +82,8 @@ class RedisAdmissions:
             raw = await pipe.execute()
         found = []
         for claim_id, fields in zip(claim_ids, raw, strict=True):
-            record = texts(fields)
-            found.append(
-                CapReservation(
-                    group,
-                    record.get("period", ""),
-                    claim_id,
-                    record.get("worker", ""),
-                    record.get("campaign", ""),
-                    int(record.get("amount", 0)),
-                )
-            )
+            reservation = records.cap_reservation(group, claim_id, texts(fields))
+            found.append(reservation or CapReservation(group, "", claim_id, "", "", 0))
         return found
 
     async def cap_settled(self, group: str, claim_id: str) -> None:

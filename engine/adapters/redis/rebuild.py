@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 from engine.adapters.failures import translated
-from engine.adapters.redis import keys
+from engine.adapters.redis import keys, records
 from engine.adapters.redis.connection import Client, fields, text, texts
 from engine.adapters.redis.definitions import definition_fields
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
-from engine.domain.rebuild import CampaignState
+from engine.domain.rebuild import CampaignCounters, CampaignState
 
-_COUNTERS = (
-    "admitted", "issued", "spent", "redeemed", "redeemed_fen", "reversed_fen", "expired",
-    "reclaimed", "revoked", "next_serial",
-)  # fmt: skip
 _CHUNK = 2000
+_Id = TypeVar("_Id", bound=Hashable)
+_Record = TypeVar("_Record")
+_WAVE = "wave_admitted:"
+
+
+def counter_fields(c: CampaignCounters) -> dict[str, int]:
+    return c.totals() | {f"{_WAVE}{wave}": n for wave, n in c.wave_admitted.items()}
+
+
+def campaign_counters(raw: dict[str, str], waves: Sequence[int]) -> CampaignCounters:
+    totals = {name: int(raw.get(name, 0)) for name in CampaignCounters().totals()}
+    wave_admitted = {wave: int(raw.get(f"{_WAVE}{wave}", 0)) for wave in waves}
+    return CampaignCounters(**totals, wave_admitted=wave_admitted)
 
 
 @translated
@@ -30,14 +39,11 @@ class RedisRebuild:
         return await self.client.hget(keys.campaign(campaign_id), "status") is not None
 
     async def read_state(self, campaign_id: str, expected: CampaignState) -> CampaignState:
-        """Redis's view of everything `expected` names (records it lacks come back empty)."""
+        """Redis's view of everything `expected` names (records it lacks come back missing)."""
         client = self.client
         actual = CampaignState(period=expected.period)
         raw = texts(await client.hgetall(keys.campaign(campaign_id)))
-        actual.counters = {
-            name: int(raw.get(name, 0))
-            for name in (*_COUNTERS, *(n for n in expected.counters if n.startswith("wave_")))
-        }
+        actual.counters = campaign_counters(raw, list(expected.counters.wave_admitted))
         actual.per_worker = {
             k: int(v) for k, v in texts(await client.hgetall(keys.per_worker(campaign_id))).items()
         }
@@ -46,40 +52,60 @@ class RedisRebuild:
             actual.per_period = {
                 k: int(v) for k, v in texts(await client.hgetall(period_key)).items()
             }
-        key_of: dict[str, Callable[[Any], str]] = {
-            "claims": lambda i: keys.claim(campaign_id, i),
-            "vouchers": lambda i: keys.voucher(campaign_id, i),
-            "redemptions": lambda i: keys.redemption(campaign_id, i),
-            "reversals": lambda i: keys.reversal(campaign_id, i),
-        }
-        for kind, key in key_of.items():
-            ids = list(getattr(expected, kind))
-            found = getattr(actual, kind)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                async with client.pipeline(transaction=False) as pipe:
-                    for i in chunk:
-                        pipe.hgetall(key(i))
-                    for i, record in zip(chunk, await pipe.execute(), strict=True):
-                        found[i] = texts(record)
+        cid = campaign_id
+        actual.claims = await self._read(
+            list(expected.claims), lambda i: keys.claim(cid, i), records.claim_record
+        )
+        actual.redemptions = await self._read(
+            list(expected.redemptions), lambda i: keys.redemption(cid, i), records.redemption_record
+        )
+        actual.reversals = await self._read(
+            list(expected.reversals), lambda i: keys.reversal(cid, i), records.reversal_record
+        )
+        vouchers = await self._read(
+            list(expected.vouchers), lambda s: keys.voucher(cid, s), records.voucher_state
+        )
+        actual.vouchers = {serial: v for serial, v in vouchers.items() if v is not None}
         if expected.pool is not None:
             actual.pool = {text(c) for c in await client.smembers(keys.partner_pool(campaign_id))}
         return actual
+
+    async def _read(
+        self,
+        ids: list[_Id],
+        key: Callable[[_Id], str],
+        decode: Callable[[dict[str, str]], _Record],
+    ) -> dict[_Id, _Record]:
+        found: dict[_Id, _Record] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            async with self.client.pipeline(transaction=False) as pipe:
+                for i in chunk:
+                    pipe.hgetall(key(i))
+                for i, record in zip(chunk, await pipe.execute(), strict=True):
+                    found[i] = decode(texts(record))
+        return found
 
     async def write_state(self, campaign: Campaign, state: CampaignState) -> None:
         """Records first, then counters and definition in one transaction: the campaign answers
         again only when everything it needs is back."""
         client = self.client
         cid = campaign.id
-        records = (
-            [(keys.claim(cid, i), r) for i, r in state.claims.items()]
-            + [(keys.voucher(cid, s), r) for s, r in state.vouchers.items()]
-            + [(keys.redemption(cid, i), r) for i, r in state.redemptions.items()]
-            + [(keys.reversal(cid, i), r) for i, r in state.reversals.items()]
+        written: list[tuple[str, dict[str, str]]] = (
+            [(keys.claim(cid, i), records.claim_fields(r)) for i, r in state.claims.items()]
+            + [(keys.voucher(cid, s), records.voucher_fields(v)) for s, v in state.vouchers.items()]
+            + [
+                (keys.redemption(cid, i), records.redemption_fields(r))
+                for i, r in state.redemptions.items()
+            ]
+            + [
+                (keys.reversal(cid, i), records.reversal_fields(r))
+                for i, r in state.reversals.items()
+            ]
         )
-        for start in range(0, len(records), _CHUNK):
+        for start in range(0, len(written), _CHUNK):
             async with client.pipeline(transaction=False) as pipe:
-                for key, record in records[start : start + _CHUNK]:
+                for key, record in written[start : start + _CHUNK]:
                     pipe.delete(key)
                     pipe.hset(key, mapping=fields(record))
                 await pipe.execute()
@@ -104,7 +130,7 @@ class RedisRebuild:
             pipe.delete(keys.campaign(cid))
             pipe.hset(
                 keys.campaign(cid),
-                mapping=fields({**state.counters, **definition_fields(campaign)}),
+                mapping=fields({**counter_fields(state.counters), **definition_fields(campaign)}),
             )
             await pipe.execute()
 
@@ -120,7 +146,9 @@ class RedisRebuild:
                 for claim_id in chunk:
                     pipe.hgetall(keys.cap_reservation(group_id, claim_id))
                 for claim_id, record in zip(chunk, await pipe.execute(), strict=True):
-                    actual.reservations[claim_id] = texts(record)
+                    found = records.cap_reservation(group_id, claim_id, texts(record))
+                    if found is not None:
+                        actual.reservations[claim_id] = found
         return actual
 
     async def write_cap(self, group_id: str, state: CapState, ttl_s: int) -> None:
@@ -132,7 +160,7 @@ class RedisRebuild:
                 for claim_id, record in items[start : start + _CHUNK]:
                     key = keys.cap_reservation(group_id, claim_id)
                     pipe.delete(key)
-                    pipe.hset(key, mapping=fields(record))
+                    pipe.hset(key, mapping=fields(records.cap_reservation_fields(record)))
                     pipe.expire(key, ttl_s)
                 await pipe.execute()
         spent = keys.cap_spent(group_id, state.period)

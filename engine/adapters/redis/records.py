@@ -6,6 +6,7 @@ the rebuild writes again after a Redis loss); only this module reads them by nam
 
 from __future__ import annotations
 
+from engine.domain.admission import CapReservation
 from engine.domain.live_records import (
     MISSING,
     ClaimRecord,
@@ -26,7 +27,19 @@ def claim_record(f: Fields) -> ClaimRecord:
         worker_id=f.get("worker", ""),
         admitted_at_ms=int(f.get("at_ms", 0)),
         face_value_fen=int(f.get("face", 0)),
+        partner_code=f.get("pcode", ""),
     )
+
+
+def claim_fields(r: ClaimRecord) -> Fields:
+    return {
+        "state": r.state,
+        "serial": str(r.serial),
+        "worker": r.worker_id,
+        "at_ms": str(r.admitted_at_ms),
+        "face": str(r.face_value_fen),
+        "pcode": r.partner_code,
+    }
 
 
 def redemption_record(f: Fields) -> RedemptionRecord:
@@ -46,6 +59,21 @@ def redemption_record(f: Fields) -> RedemptionRecord:
     )
 
 
+def redemption_fields(r: RedemptionRecord) -> Fields:
+    return {
+        "state": r.state,
+        "serial": str(r.serial),
+        "merchant": r.merchant_id,
+        "at_ms": str(r.at_ms),
+        "amount": str(r.amount_fen),
+        "balance": str(r.balance_fen),
+        "face": str(r.face_value_fen),
+        "refunded": str(r.refunded_fen),
+        "store": r.store_id,
+        "terminal": r.terminal_id,
+    }
+
+
 def reversal_record(f: Fields) -> ReversalRecord:
     if not f:
         return ReversalRecord(MISSING)
@@ -57,6 +85,17 @@ def reversal_record(f: Fields) -> ReversalRecord:
         amount_fen=int(f.get("amount", 0)),
         at_ms=int(f.get("at_ms", 0)),
     )
+
+
+def reversal_fields(r: ReversalRecord) -> Fields:
+    return {
+        "state": r.state,
+        "serial": str(r.serial),
+        "merchant": r.merchant_id,
+        "amount": str(r.amount_fen),
+        "at_ms": str(r.at_ms),
+        "redemption": r.redemption_id,
+    }
 
 
 def voucher_state(f: Fields) -> VoucherState | None:
@@ -76,3 +115,46 @@ def voucher_state(f: Fields) -> VoucherState | None:
         redeemed_at_ms=None if redeemed_at is None else int(redeemed_at),
         revoked_reason=f.get("revoked_reason"),
     )
+
+
+def voucher_fields(v: VoucherState) -> Fields:
+    f = {
+        "status": v.status,
+        "claim_id": v.claim_id,
+        "face": str(v.face_value_fen),
+        "balance": str(v.balance_fen),
+        "expires_at": str(v.expires_at_s),
+        "stored": "1" if v.stored_value else "0",
+    }
+    if v.code_digest:
+        f["digest"] = v.code_digest
+    if v.redeemed_by:
+        f["redeemed_by"] = v.redeemed_by
+    if v.redeemed_at_ms is not None:
+        f["redeemed_at_ms"] = str(v.redeemed_at_ms)
+    if v.revoked_reason is not None:
+        f["revoked_reason"] = v.revoked_reason
+    return f
+
+
+def cap_reservation(group: str, claim_id: str, f: Fields) -> CapReservation | None:
+    """None: no reservation is held for the claim."""
+    if not f:
+        return None
+    return CapReservation(
+        group,
+        f.get("period", ""),
+        claim_id,
+        f.get("worker", ""),
+        f.get("campaign", ""),
+        int(f.get("amount", 0)),
+    )
+
+
+def cap_reservation_fields(r: CapReservation) -> Fields:
+    return {
+        "amount": str(r.amount),
+        "worker": r.worker_id,
+        "campaign": r.campaign_id,
+        "period": r.period,
+    }
