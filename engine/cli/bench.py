@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from engine.bench.judgement import BenchOptions, BenchReport, Thresholds
 from engine.cli.common import RedisCluster, StateDir, console, settings_for
 from engine.cli.engine import start_engine
 from engine.cli.stack import stack_up
 
 
 def bench(
+    ctx: typer.Context,
     scenario: Annotated[str, typer.Argument(help="claim_burst, redeem or mixed")] = "claim_burst",
     workers: Annotated[
         int, typer.Option(help="distinct workers (one claim attempt each)")
@@ -49,61 +52,11 @@ def bench(
 
     Exits 1 if a correctness check fails or a threshold given here is missed.
     """
-    import asyncio
-
-    from engine.bench.judgement import BenchOptions, Thresholds
     from engine.bench.report import print_report, write_chart, write_json
-    from engine.bench.runner import SCENARIOS, Bench
-    from engine.stack.local import LocalStack
 
-    if scenario not in SCENARIOS:
-        raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
-    if smoke:
-        workers, quota, codes, compare_workers, wrk_seconds = 3000, 2000, 1000, 1500, 2
-    options = BenchOptions(
-        scenario=scenario,
-        workers=workers,
-        quota=quota,
-        codes=min(codes, workers),
-        merchant_keys=5 if smoke else 50,
-        api_processes=processes,
-        stream_workers=stream_workers,
-        redis_cluster=redis_cluster,
-        server=server,
-        users=min(users, 32) if smoke else users,
-        locust_processes=locust_processes,
-        generators=tuple(g.strip() for g in generators.split(",") if g.strip()),
-        compare=compare,
-        compare_workers=compare_workers,
-        wrk_seconds=wrk_seconds,
-        claims_per_s=claims_per_s,
-        thresholds=Thresholds(
-            min_claims_per_s,
-            max_claim_p99_ms,
-            min_ceiling_share,
-            min_vs_postgres,
-            min_redemptions_per_s,
-            max_redeem_p99_ms,
-        ),
-    )
-    stack = LocalStack(state_dir, log=console.print)
-    started_stack = not stack.status() or not all(s["running"] for s in stack.status())
-    stack_up(state_dir, redis_cluster)
-    engine = start_engine(
-        state_dir, 0, processes, windows=False, server=server, stream_workers=stream_workers
-    )
+    options = bench_options(ctx.params)
+    report = _run(options, state_dir, out)
     out_console = Console()
-    try:
-        assert engine.api is not None
-        groups = {"api": [engine.api.pid], "stream": [p.pid for p in engine.streams]}
-        groups |= {s["name"]: [s["pid"]] for s in stack.status()}
-        settings = settings_for(state_dir)
-        bench = Bench(settings, engine.base_url, options, groups, out, out_console, engine)
-        report = asyncio.run(bench.run())
-    finally:
-        engine.stop()
-        if started_stack:
-            stack.down()
     print_report(report, out_console)
     write_json(report, out / "report.json")
     if write_chart(report, out / "burst.png"):
@@ -111,3 +64,64 @@ def bench(
     if not report.ok:
         console.print("[red]a correctness check failed or a threshold was missed[/red]")
         raise typer.Exit(1)
+
+
+def bench_options(params: dict[str, Any]) -> BenchOptions:
+    """The command's parameters as the bench's options (a smoke run: a few seconds)."""
+    from engine.bench.runner import SCENARIOS
+
+    p = dict(params)
+    if p["scenario"] not in SCENARIOS:
+        raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
+    if p["smoke"]:
+        p |= {"workers": 3000, "quota": 2000, "codes": 1000, "compare_workers": 1500}
+        p |= {"wrk_seconds": 2, "users": min(p["users"], 32)}
+    thresholds = Thresholds(**{f.name: p[f.name] for f in fields(Thresholds)})
+    return BenchOptions(
+        scenario=p["scenario"],
+        workers=p["workers"],
+        quota=p["quota"],
+        codes=min(p["codes"], p["workers"]),
+        merchant_keys=5 if p["smoke"] else 50,
+        api_processes=p["processes"],
+        stream_workers=p["stream_workers"],
+        redis_cluster=p["redis_cluster"],
+        server=p["server"],
+        users=p["users"],
+        locust_processes=p["locust_processes"],
+        generators=tuple(g.strip() for g in p["generators"].split(",") if g.strip()),
+        compare=p["compare"],
+        compare_workers=p["compare_workers"],
+        wrk_seconds=p["wrk_seconds"],
+        claims_per_s=p["claims_per_s"],
+        thresholds=thresholds,
+    )
+
+
+def _run(options: BenchOptions, state_dir: Path, out: Path) -> BenchReport:
+    """Start the stack (unless it runs) and the engine, run the bench, stop what it started."""
+    import asyncio
+
+    from engine.bench.runner import Bench
+    from engine.stack.local import LocalStack
+
+    processes, server = options.api_processes, options.server
+    redis_cluster, stream_workers = options.redis_cluster, options.stream_workers
+    stack = LocalStack(state_dir, log=console.print)
+    started_stack = not stack.status() or not all(s["running"] for s in stack.status())
+    stack_up(state_dir, redis_cluster)
+    engine = start_engine(
+        state_dir, 0, processes, windows=False, server=server, stream_workers=stream_workers
+    )
+    try:
+        assert engine.api is not None
+        groups = {"api": [engine.api.pid], "stream": [p.pid for p in engine.streams]}
+        groups |= {s["name"]: [s["pid"]] for s in stack.status()}
+        settings = settings_for(state_dir)
+        bench = Bench(settings, engine.base_url, options, groups, out, Console(), engine)
+        report = asyncio.run(bench.run())
+    finally:
+        engine.stop()
+        if started_stack:
+            stack.down()
+    return report

@@ -59,3 +59,29 @@ def test_redemptions_are_judged_by_the_faster_generator():
     report.runs = [locust, _run("engine", 1300, 420)]  # wrk: redemptions only
     judge(report)
     assert report.missed == ["redemption p99 ms: 420.00 (wanted <= 100)"]
+
+
+def test_the_command_line_becomes_options_and_a_smoke_run_is_small():
+    import typer
+    from typer.main import get_command
+
+    from engine.cli.bench import bench, bench_options
+
+    app = typer.Typer()
+    app.command()(bench)
+    command = get_command(app)
+    with command.make_context("bench", ["redeem", "--min-claims-per-s", "900", "--smoke"]) as ctx:
+        options = bench_options(ctx.params)
+    assert options.scenario == "redeem" and options.workers == 3000 and options.codes == 1000
+    assert options.thresholds.min_claims_per_s == 900 and options.merchant_keys == 5
+    with command.make_context("bench", ["claim_burst", "--codes", "999999"]) as ctx:
+        options = bench_options(ctx.params)
+    assert options.workers == 250_000 and options.codes == 250_000
+    assert options.generators == ("locust", "wrk")
+    with command.make_context("bench", ["nonsense"]) as ctx:
+        try:
+            bench_options(ctx.params)
+        except typer.BadParameter as e:
+            assert "claim_burst" in str(e)
+        else:
+            raise AssertionError("an unknown scenario was accepted")
