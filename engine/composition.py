@@ -80,46 +80,81 @@ class Engine:
         s, live, db, clock = self.settings, self.redis, self.db, self.clock
         wait_s = s.kafka_produce_timeout_s + 1.0
         self.claims = Claims(
-            admissions=live.admissions, bindings=live.bindings, settlement=live.settlement,
-            throttle=live.throttles, publisher=self.producer, records=db, vouchers=db,
-            campaigns=self.campaigns, profiles=self.profiles, clock=clock, wait_s=wait_s,
+            admissions=live.admissions,
+            bindings=live.bindings,
+            settlement=live.settlement,
+            throttle=live.throttles,
+            publisher=self.producer,
+            records=db,
+            vouchers=db,
+            campaigns=self.campaigns,
+            profiles=self.profiles,
+            clock=clock,
+            wait_s=wait_s,
             rate_per_min=s.worker_requests_per_min,
             sold_out_marks=SoldOutMarks(int(s.sold_out_memory_s * 1000)),
-        )  # fmt: skip
+        )
         self.redemptions = Redemptions(
-            redemptions=live.redemptions, bindings=live.bindings, settlement=live.settlement,
-            throttle=live.throttles, publisher=self.producer, records=db,
-            campaigns=self.campaigns, public_keys=self.keyring.public_keys, clock=clock,
-            wait_s=wait_s, offline_max_age=timedelta(seconds=s.offline_max_age_s),
-        )  # fmt: skip
-        self.reversals = Reversals(
-            redemptions=live.redemptions, bindings=live.bindings, settlement=live.settlement,
-            publisher=self.producer, campaigns=self.campaigns, clock=clock, wait_s=wait_s,
-        )  # fmt: skip
-        self.lotteries = Lotteries(
-            records=db, campaigns=self.campaigns, profiles=self.profiles, claims=self.claims,
+            redemptions=live.redemptions,
+            bindings=live.bindings,
+            settlement=live.settlement,
+            throttle=live.throttles,
+            publisher=self.producer,
+            records=db,
+            campaigns=self.campaigns,
+            public_keys=self.keyring.public_keys,
             clock=clock,
-        )  # fmt: skip
+            wait_s=wait_s,
+            offline_max_age=timedelta(seconds=s.offline_max_age_s),
+        )
+        self.reversals = Reversals(
+            redemptions=live.redemptions,
+            bindings=live.bindings,
+            settlement=live.settlement,
+            publisher=self.producer,
+            campaigns=self.campaigns,
+            clock=clock,
+            wait_s=wait_s,
+        )
+        self.lotteries = Lotteries(
+            records=db,
+            campaigns=self.campaigns,
+            profiles=self.profiles,
+            claims=self.claims,
+            clock=clock,
+        )
 
     def _operations(self) -> None:
         """What operations staff and the workers' register use."""
         s, live, db, clock = self.settings, self.redis, self.db, self.clock
         self.admin = Admin(
-            live=live.definitions, figures=live.figures, records=db, campaigns=self.campaigns,
+            live=live.definitions,
+            figures=live.figures,
+            records=db,
+            campaigns=self.campaigns,
             clock=clock,
-        )  # fmt: skip
+        )
         self.stats = Stats(
-            figures=live.figures, records=db, admin=self.admin, campaigns=self.campaigns,
+            figures=live.figures,
+            records=db,
+            admin=self.admin,
+            campaigns=self.campaigns,
             clock=clock,
-        )  # fmt: skip
+        )
         self.offers = Offers(
-            records=db, campaigns=self.campaigns, profiles=self.profiles, vouchers=db,
-            stats=self.stats, clock=clock,
-        )  # fmt: skip
+            records=db,
+            campaigns=self.campaigns,
+            profiles=self.profiles,
+            vouchers=db,
+            stats=self.stats,
+            clock=clock,
+        )
         self.investigations = Investigations(
-            live=live.definitions, redemptions=live.redemptions, records=db,
+            live=live.definitions,
+            redemptions=live.redemptions,
+            records=db,
             public_keys=self.keyring.public_keys,
-        )  # fmt: skip
+        )
         self.workers = Workers(live=live.definitions, records=db)
         self.tokens = WorkerTokens(
             keys=worker_token_keys_of(s), records=db, clock=clock, ttl_s=s.worker_token_ttl_s
@@ -132,13 +167,18 @@ class Engine:
     def _merchants(self) -> None:
         s, live, db = self.settings, self.redis, self.db
         self.merchant_keys = MerchantKeys(
-            cache=live.key_cache, records=db, ttl_s=s.merchant_key_cache_s,
+            cache=live.key_cache,
+            records=db,
+            ttl_s=s.merchant_key_cache_s,
             requests_per_min=s.merchant_key_requests_per_min,
-        )  # fmt: skip
+        )
         self.merchants = Merchants(
-            live=live.definitions, records=db, campaigns=self.campaigns, check_host=check_host,
+            live=live.definitions,
+            records=db,
+            campaigns=self.campaigns,
+            check_host=check_host,
             keys=self.merchant_keys,
-        )  # fmt: skip
+        )
         self.till = Till(records=db, campaigns=self.campaigns, clock=self.clock)
 
     def _stream(self) -> None:
@@ -147,22 +187,35 @@ class Engine:
         self.issuance = Issuance(settlement=live.settlement, vouchers=db, keyring=self.keyring)
         self.ledger = Ledger(settlement=live.settlement, records=db)
         redrive = Redrive(
-            settlement=live.settlement, redemptions=live.redemptions, records=db,
-            campaigns=self.campaigns, publisher=self.producer,
-        )  # fmt: skip
+            settlement=live.settlement,
+            redemptions=live.redemptions,
+            records=db,
+            campaigns=self.campaigns,
+            publisher=self.producer,
+        )
         self.log_watch = LogWatch(
-            fences=self.producer, marks=live.log_marks, redrive=redrive,
+            fences=self.producer,
+            marks=live.log_marks,
+            redrive=redrive,
             unsettled_after_s=s.unsettled_after_s,
-        )  # fmt: skip
+        )
         self.repair = Repair(
-            admissions=live.admissions, redemptions=live.redemptions, settlement=live.settlement,
-            records=db, campaigns=self.campaigns, publish_reversal=self._publish_reversal,
-        )  # fmt: skip
+            admissions=live.admissions,
+            redemptions=live.redemptions,
+            settlement=live.settlement,
+            records=db,
+            campaigns=self.campaigns,
+            publish_reversal=self._publish_reversal,
+        )
         self.reconciler = Reconciler(
-            records=db, admissions=live.admissions, settlement=live.settlement,
-            live=live.rebuild, events=KafkaLog(s), event_keys=event_keys_of(s),
+            records=db,
+            admissions=live.admissions,
+            settlement=live.settlement,
+            live=live.rebuild,
+            events=KafkaLog(s),
+            event_keys=event_keys_of(s),
             unsettled_after_s=s.unsettled_after_s,
-        )  # fmt: skip
+        )
 
     async def _publish_reversal(self, event: VoucherReversed) -> None:
         # Keyed by merchant, as the API keys it: one partition holds a merchant's chain.

@@ -36,10 +36,13 @@ def idempotency_keys_required(doc: dict[str, Any]) -> dict[str, Any]:
                 if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key":
                     parameter["required"] = True
                     parameter["schema"] = {
-                        "type": "string", "minLength": 1, "maxLength": 128,
-                        "pattern": "^[\\x21-\\x7e]+$", "title": "Idempotency-Key",
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 128,
+                        "pattern": "^[\\x21-\\x7e]+$",
+                        "title": "Idempotency-Key",
                         "description": "chosen once per intent; a retry sends the same one",
-                    }  # fmt: skip
+                    }
     return doc
 
 

@@ -93,15 +93,23 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
             return await _refuse(
-                scope, send, 431, "headers-too-large", "Request headers too large",
+                scope,
+                send,
+                431,
+                "headers-too-large",
+                "Request headers too large",
                 f"Request headers are limited to {MAX_HEADER_BYTES} bytes",
-            )  # fmt: skip
+            )
         if not storable_text(scope["path"]) or _CONTROL_ESCAPE.search(scope["query_string"]):
             # PostgreSQL's text cannot hold NUL: refused before any parameter is read.
             return await _refuse(
-                scope, send, 422, "validation-error", "The request is not valid",
+                scope,
+                send,
+                422,
+                "validation-error",
+                "The request is not valid",
                 "The path and query must not contain control characters (%00-%1F, %7F)",
-            )  # fmt: skip
+            )
         bulk = scope["path"].endswith(("/bulk", "/import", "/batch"))
         if bulk and scope["method"] == "POST":
             try:
@@ -114,6 +122,16 @@ class BodyLimit:
             return await _too_large(scope, send, limit)
         # Read the whole (bounded) body before the app runs, so an oversize body is
         # refused here rather than surfacing as a parse error inside the framework.
+        body = await self._whole_body(scope, receive, send, limit)
+        if body is None:
+            return None
+        whole: Message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, replaying(whole, receive), send)
+
+    async def _whole_body(
+        self, scope: Scope, receive: Receive, send: Send, limit: int
+    ) -> bytes | None:
+        """The body, once read in full within the limits; None once refused (answered)."""
         chunks, seen, more = [], 0, True
         deadline = asyncio.get_running_loop().time() + self.total_timeout_s
         while more:
@@ -122,21 +140,26 @@ class BodyLimit:
                 async with asyncio.timeout(min(self.chunk_timeout_s, left)):
                     message = await receive()
             except TimeoutError:
-                return await _refuse(
-                    scope, send, 408, "request-timeout", "Request body too slow",
+                await _refuse(
+                    scope,
+                    send,
+                    408,
+                    "request-timeout",
+                    "Request body too slow",
                     f"The body stalled for more than {self.chunk_timeout_s:g} s or took "
                     f"more than {self.total_timeout_s:g} s in all",
-                )  # fmt: skip
+                )
+                return None
             if message["type"] != "http.request":
-                return
+                return None
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > limit:
-                return await _too_large(scope, send, limit)
+                await _too_large(scope, send, limit)
+                return None
             chunks.append(chunk)
             more = message.get("more_body", False)
-        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, replaying(whole, receive), send)
+        return b"".join(chunks)
 
 
 def replaying(first: Message, receive: Receive) -> Receive:
@@ -155,9 +178,13 @@ def replaying(first: Message, receive: Receive) -> Receive:
 
 async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
     await _refuse(
-        scope, send, 413, "payload-too-large", "Request body too large",
+        scope,
+        send,
+        413,
+        "payload-too-large",
+        "Request body too large",
         f"Request bodies are limited to {max_bytes} bytes",
-    )  # fmt: skip
+    )
 
 
 async def _refuse(

@@ -21,7 +21,13 @@ def svg_of(code: str) -> str:
     """Without a size of its own, so the page draws it as wide as the screen allows."""
     out = io.BytesIO()
     qr_of(code).save(
-        out, kind="svg", border=QUIET_ZONE, xmldecl=False, omitsize=True, nl=False, light="#fff",
+        out,
+        kind="svg",
+        border=QUIET_ZONE,
+        xmldecl=False,
+        omitsize=True,
+        nl=False,
+        light="#fff",
         title="voucher code",
-    )  # fmt: skip
+    )
     return out.getvalue().decode()

@@ -46,11 +46,20 @@ async def running_app(settings: Settings) -> AsyncIterator[Any]:
 async def _call(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
     """One POST with no body through the whole ASGI stack; its status."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": None,
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": None,
         "state": {},
-    }  # fmt: skip
+    }
     status = 0
 
     async def receive() -> dict[str, Any]:

@@ -54,11 +54,30 @@ def run_locust(
 ) -> LoadFigures:
     """Run until every user's slice is spent (or max_seconds); figures from locust's CSVs."""
     argv = [
-        sys.executable, "-m", "locust", "-f", str(LOADTEST / "locustfile.py"), *user_classes,
-        "--headless", "-u", str(users), "-r", f"{users / spawn_seconds:g}", "-t", f"{max_seconds}s",
-        "--host", host, "--csv", str(out_prefix), "--csv-full-history", "--only-summary",
-        "--stop-timeout", "10", "--exit-code-on-error", "0",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOADTEST / "locustfile.py"),
+        *user_classes,
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        f"{users / spawn_seconds:g}",
+        "-t",
+        f"{max_seconds}s",
+        "--host",
+        host,
+        "--csv",
+        str(out_prefix),
+        "--csv-full-history",
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--exit-code-on-error",
+        "0",
+    ]
     if processes > 1:
         argv += ["--processes", str(processes)]
     env = os.environ | {"NUANXIN_BENCH_PLAN": str(plan)}
@@ -139,9 +158,16 @@ def run_wrk(host: str, scenario: WrkScenario, seconds: int, connections: int) ->
         }
     )
     argv = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(LOADTEST / scenario.script), host,
-    ]  # fmt: skip
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LOADTEST / scenario.script),
+        host,
+    ]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:

@@ -21,9 +21,16 @@ def print_report(report: BenchReport, console: Console) -> None:
     for r in report.runs:
         for name, e in r.endpoints.items():
             runs.add_row(
-                r.target, r.generator, name, f"{e.requests:,}", f"{e.rps:,.0f}",
-                _ms(e.p50_ms), _ms(e.p95_ms), _ms(e.p99_ms), f"{e.failures:,}",
-            )  # fmt: skip
+                r.target,
+                r.generator,
+                name,
+                f"{e.requests:,}",
+                f"{e.rps:,.0f}",
+                _ms(e.p50_ms),
+                _ms(e.p95_ms),
+                _ms(e.p99_ms),
+                f"{e.failures:,}",
+            )
     console.print(runs)
 
     cpu = Table(title="CPU (share of one core over each run; the machine has 2)")

@@ -193,9 +193,14 @@ class Bench:
             self.processes["stream"] = [stream.start_stream() for _ in range(workers)]
         sampler = CpuSampler({"stream": self.processes["stream"]}).start()
         books = await claim_books(
-            self.db, self.redis.figures, self.base_url, campaign, self.o.workers,
-            self._wrk_expected(figures), started,
-        )  # fmt: skip
+            self.db,
+            self.redis.figures,
+            self.base_url,
+            campaign,
+            self.o.workers,
+            self._wrk_expected(figures),
+            started,
+        )
         cpu = sampler.stop()
         row = await self.db.fetchrow(
             "SELECT count(*) AS n, extract(epoch FROM max(issued_at) - min(issued_at)) AS s"
@@ -232,8 +237,9 @@ class Bench:
             try:
                 await _wait_listening(port, server)
                 url = f"http://127.0.0.1:{port}"
-                campaigns = {g: await self._baseline_campaign(target, g, quota, n) for g in
-                             self.o.generators}  # fmt: skip
+                campaigns = {
+                    g: await self._baseline_campaign(target, g, quota, n) for g in self.o.generators
+                }
                 if "locust" in self.o.generators:
                     plan = self.plan | {
                         "claim_campaign": campaigns["locust"],

@@ -247,9 +247,10 @@ class SplitStock:
     # -- the checks ---------------------------------------------------------------------
     def free_stock(self) -> int:
         in_moves = sum(
-            units for move_id, (i, units, _) in self.pool.moves.items()
+            units
+            for move_id, (i, units, _) in self.pool.moves.items()
             if move_id not in self.buckets[i].applied
-        )  # fmt: skip
+        )
         return self.pool.stock + sum(b.stock for b in self.buckets) + in_moves
 
     def check(self, where: str) -> None:

@@ -139,10 +139,15 @@ async def _prepare(
 
 def _campaign(cid: str, merchant_id: str, shape: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": cid, "name": f"混沌测试 {cid}", "claim_opens_at": "2026-01-01T00:00:00Z",
-        "claim_closes_at": "2099-01-01T00:00:00Z", "valid_until": "2099-06-01T00:00:00Z",
-        "eligible_categories": ["courier"], "merchants": [merchant_id], **shape,
-    }  # fmt: skip
+        "id": cid,
+        "name": f"混沌测试 {cid}",
+        "claim_opens_at": "2026-01-01T00:00:00Z",
+        "claim_closes_at": "2099-01-01T00:00:00Z",
+        "valid_until": "2099-06-01T00:00:00Z",
+        "eligible_categories": ["courier"],
+        "merchants": [merchant_id],
+        **shape,
+    }
 
 
 async def _settled(

@@ -50,9 +50,13 @@ class PageLinks:
 
 
 async def links_for(
-    settings: Settings, db: asyncpg.Connection, base_url: str, run_id: str,
-    merchant_keys: dict[str, str], merchant_of: dict[str, str],
-) -> PageLinks:  # fmt: skip
+    settings: Settings,
+    db: asyncpg.Connection,
+    base_url: str,
+    run_id: str,
+    merchant_keys: dict[str, str],
+    merchant_of: dict[str, str],
+) -> PageLinks:
     """The worker holding the most unused vouchers of this run, and the till of the
     merchant that takes the first of them."""
     row = await db.fetchrow(
@@ -65,8 +69,11 @@ async def links_for(
     if row is None:
         raise RuntimeError("no unused voucher in this run to show on the worker page")
     token = mint_worker_token(
-        worker_token_keys_of(settings), row["worker_id"], int(time.time()), 8 * 3600,
-    )  # fmt: skip
+        worker_token_keys_of(settings),
+        row["worker_id"],
+        int(time.time()),
+        8 * 3600,
+    )
     store_key = merchant_keys[merchant_of[row["campaign_id"]]]
     return PageLinks(base_url, token, store_key, settings.ops_token.get_secret_value())
 

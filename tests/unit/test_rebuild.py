@@ -81,7 +81,7 @@ def test_a_record_redis_lost_shows_as_missing_and_settled_states_agree():
     have.claims["c2"] = replace(have.claims["c2"], state="taken")  # acked or taken: settled
     del have.vouchers[1]
     found = differences("c", want, have)
+    shown = "{'status': 'missing', 'balance_fen': 'missing'}"
     assert found == [
-        "c: voucher 1 is {'status': 'missing', 'balance_fen': 'missing'} in Redis,"
-        " {'status': 'issued', 'balance_fen': 300} expected"
+        f"c: voucher 1 is {shown} in Redis, {{'status': 'issued', 'balance_fen': 300}} expected"
     ]

@@ -47,9 +47,15 @@ def admission(reply: Reply) -> Admission:
     if status == ADMITTED:
         _, state, serial, face, valid_until, number, version, code = reply
         return Admission(
-            status, text(state), int(serial), int(face), int(valid_until), int(number),
-            int(version), text(code),
-        )  # fmt: skip
+            status,
+            text(state),
+            int(serial),
+            int(face),
+            int(valid_until),
+            int(number),
+            int(version),
+            text(code),
+        )
     if status == REPEAT:
         face = int(reply[3]) if len(reply) > 3 else 0
         return Admission(status, text(reply[1]), int(reply[2]), face)

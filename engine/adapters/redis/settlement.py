@@ -150,16 +150,34 @@ def _in_flight(kind: str, campaign_id: str, decision_id: str, r: dict[str, str])
     """A record's fields, as admit.lua, redeem.lua and reverse.lua write them."""
     if kind == "claim":
         return ClaimInFlight(
-            campaign_id, decision_id, int(r["serial"]), r["worker"], int(r["face"]),
-            int(r["at_ms"]), r.get("pcode", ""), int(r.get("v", 0)),
-        )  # fmt: skip
+            campaign_id,
+            decision_id,
+            int(r["serial"]),
+            r["worker"],
+            int(r["face"]),
+            int(r["at_ms"]),
+            r.get("pcode", ""),
+            int(r.get("v", 0)),
+        )
     if kind == "redemption":
         return RedemptionInFlight(
-            campaign_id, decision_id, int(r["serial"]), r["merchant"], int(r["at_ms"]),
-            int(r["amount"]), int(r["balance"]), int(r.get("face", 0)), r.get("store", ""),
+            campaign_id,
+            decision_id,
+            int(r["serial"]),
+            r["merchant"],
+            int(r["at_ms"]),
+            int(r["amount"]),
+            int(r["balance"]),
+            int(r.get("face", 0)),
+            r.get("store", ""),
             r.get("terminal", ""),
-        )  # fmt: skip
+        )
     return ReversalInFlight(
-        campaign_id, decision_id, r["redemption"], int(r["serial"]), r["merchant"],
-        int(r["at_ms"]), int(r["amount"]),
-    )  # fmt: skip
+        campaign_id,
+        decision_id,
+        r["redemption"],
+        int(r["serial"]),
+        r["merchant"],
+        int(r["at_ms"]),
+        int(r["amount"]),
+    )
