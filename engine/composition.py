@@ -9,7 +9,7 @@ from typing import Self
 
 from engine.adapters import postgres
 from engine.adapters.kafka import EventProducer, KafkaLog
-from engine.adapters.postgres import Database
+from engine.adapters.memory import MemoryDecisionStore, MemoryLog, MemoryRecords
 from engine.adapters.redis import Redis
 from engine.adapters.webhook_hosts import check_host
 from engine.domain.clock import Clock, SystemClock
@@ -30,6 +30,7 @@ from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.merchants import Merchants
 from engine.usecases.offers import Offers
 from engine.usecases.operators import Operators
+from engine.usecases.ports.stores import DecisionStore, EventLog, Log, SystemOfRecord
 from engine.usecases.rates import CallerRates
 from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.reconcile import Reconciler
@@ -44,15 +45,23 @@ from engine.usecases.workers import Workers
 
 
 class Engine:
-    """The adapters (`redis`, `db`, `producer`) and the use cases over them."""
+    """The stores (`decisions`, `db`, `producer` and `events`) and the use cases over them."""
 
     def __init__(
-        self, settings: Settings, redis: Redis, db: Database, producer: EventProducer, clock: Clock
+        self,
+        settings: Settings,
+        decisions: DecisionStore,
+        db: SystemOfRecord,
+        producer: Log,
+        events: EventLog,
+        clock: Clock,
     ) -> None:
-        self.settings, self.redis, self.db, self.producer = settings, redis, db, producer
+        self.settings, self.decisions, self.db = settings, decisions, db
+        self.producer, self.events = producer, events
         self.clock, self.keyring = clock, keyring_of(settings)
-        self.campaigns, self.profiles = Campaigns(db), Profiles(redis.definitions, db)
-        self._decisions()
+        self.campaigns = Campaigns(db, clock)
+        self.profiles = Profiles(decisions.definitions, db)
+        self._decision_use_cases()
         self._operations()
         self._merchants()
         self._stream()
@@ -68,16 +77,23 @@ class Engine:
         producer = EventProducer(settings, event_keys_of(settings))
         if log:
             await producer.start()
-        return cls(settings, redis, db, producer, clock or SystemClock())
+        return cls(settings, redis, db, producer, KafkaLog(settings), clock or SystemClock())
+
+    @classmethod
+    def in_memory(cls, settings: Settings, clock: Clock) -> Self:
+        """The same use cases over the in-memory stores (engine/adapters/memory): a unit
+        test's engine, wired exactly as a running one."""
+        log = MemoryLog(event_keys_of(settings), settings.topic_partitions)
+        return cls(settings, MemoryDecisionStore(clock), MemoryRecords(clock), log, log, clock)
 
     async def stop(self) -> None:
         await self.producer.stop()
         await self.db.close()
-        await self.redis.close()
+        await self.decisions.close()
 
-    def _decisions(self) -> None:
+    def _decision_use_cases(self) -> None:
         """Claims, redemptions and reversals: the decisions and what they read."""
-        s, live, db, clock = self.settings, self.redis, self.db, self.clock
+        s, live, db, clock = self.settings, self.decisions, self.db, self.clock
         wait_s = s.kafka_produce_timeout_s + 1.0
         self.claims = Claims(
             admissions=live.admissions,
@@ -126,7 +142,7 @@ class Engine:
 
     def _operations(self) -> None:
         """What operations staff and the workers' register use."""
-        s, live, db, clock = self.settings, self.redis, self.db, self.clock
+        s, live, db, clock = self.settings, self.decisions, self.db, self.clock
         self.admin = Admin(
             live=live.definitions,
             figures=live.figures,
@@ -160,12 +176,14 @@ class Engine:
             keys=worker_token_keys_of(s), records=db, clock=clock, ttl_s=s.worker_token_ttl_s
         )
         self.operators = Operators(db)
-        self.credential_guard = CredentialGuard(live.throttles, s.credential_failures_per_min)
+        self.credential_guard = CredentialGuard(
+            live.throttles, s.credential_failures_per_min, clock
+        )
         self.rates = CallerRates(live.throttles)
         self.health = Health([live, db], s.log_durable)
 
     def _merchants(self) -> None:
-        s, live, db = self.settings, self.redis, self.db
+        s, live, db = self.settings, self.decisions, self.db
         self.merchant_keys = MerchantKeys(
             cache=live.key_cache,
             records=db,
@@ -183,7 +201,7 @@ class Engine:
 
     def _stream(self) -> None:
         """What the stream workers apply, repair and reconcile with."""
-        s, live, db = self.settings, self.redis, self.db
+        s, live, db = self.settings, self.decisions, self.db
         self.issuance = Issuance(settlement=live.settlement, vouchers=db, keyring=self.keyring)
         self.ledger = Ledger(settlement=live.settlement, records=db)
         redrive = Redrive(
@@ -212,7 +230,7 @@ class Engine:
             admissions=live.admissions,
             settlement=live.settlement,
             live=live.rebuild,
-            events=KafkaLog(s),
+            events=self.events,
             event_keys=event_keys_of(s),
             unsettled_after_s=s.unsettled_after_s,
         )

@@ -20,7 +20,7 @@ from engine.stream.resources import Resources
 async def refresh_campaigns(r: Resources) -> None:
     for campaign_id in await r.db.live_campaigns():
         c = await r.db.get_campaign(campaign_id)
-        counters = await r.redis.figures.counters(campaign_id)
+        counters = await r.decisions.figures.counters(campaign_id)
         if c is None or counters is None:
             continue
         CAMPAIGN_QUOTA.labels(campaign_id).set(c.quota)
@@ -46,6 +46,6 @@ async def refresh_lag(consumer: Any, r: Resources, settings: Settings) -> None:
             continue
         name = tp.topic.removeprefix(settings.topic_prefix + ".")
         if name not in fences:
-            fences[name] = await r.redis.log_marks.placed_offsets(name)
+            fences[name] = await r.decisions.log_marks.placed_offsets(name)
         end = max(consumer.highwater(tp) or 0, fences[name].get(tp.partition, -1) + 1)
         CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - position))

@@ -39,11 +39,11 @@ class Issuer:
         await asyncio.gather(
             *(self.send_issued(e.claim_id.encode(), e.signed(keys).dumps()) for e in issued)
         )
-        await fences.passed((await self.resources.get()).redis.log_marks, met)
+        await fences.passed((await self.resources.get()).decisions.log_marks, met)
 
     async def committed(self, offsets: list[tuple[str, int, int]]) -> None:
         marks = [(partition, offset) for _, partition, offset in offsets]
-        await (await self.resources.get()).redis.log_marks.consumed(CLAIM_ADMITTED, marks)
+        await (await self.resources.get()).decisions.log_marks.consumed(CLAIM_ADMITTED, marks)
 
     async def _issue(self, events: Sequence[ClaimAdmitted]) -> list[VoucherIssued]:
         return await (await self.resources.get()).issuance.issue(events)

@@ -26,7 +26,7 @@ class LedgerAgent:
         raws, met = fences.split(raws, self.gate.keys)
         events = await self.gate.authentic(raws, record)
         await run_batch(name, events, self._record, self.gate.park)
-        await fences.passed((await self.resources.get()).redis.log_marks, met)
+        await fences.passed((await self.resources.get()).decisions.log_marks, met)
 
     async def _record(self, events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
         return await (await self.resources.get()).ledger.record(events)

@@ -43,7 +43,7 @@ class Timers:
 
     async def expire(self) -> None:
         r = await self.resources.get()
-        await expire_due(r.redis.definitions, r.db, datetime.now(UTC))
+        await expire_due(r.decisions.definitions, r.db, datetime.now(UTC))
 
     async def repair(self) -> None:
         r = await self.resources.get()

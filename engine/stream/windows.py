@@ -41,6 +41,6 @@ def window_counter(settings: Settings, resources: LazyResources, keys: EventKeys
                     )
         if counts:
             r = await resources.get()
-            await r.redis.figures.count_windows(counts, await r.redis.log_marks.epoch())
+            await r.decisions.figures.count_windows(counts, await r.decisions.log_marks.epoch())
 
     return FetchConsumer(settings, "window-counts", list(names), count)

@@ -1,7 +1,7 @@
 """What the use cases need from the world, as Protocols; the adapters implement them.
 
 A use case imports these, never an adapter, so it runs as well over the in-memory
-implementations in tests/memory as over Redis, PostgreSQL and Kafka.
+implementations in engine/adapters/memory as over Redis, PostgreSQL and Kafka.
 """
 
 from engine.domain.clock import Clock
