@@ -13,25 +13,24 @@ right credentials never pay for the count at all.
 from __future__ import annotations
 
 import math
-import time
 
 from engine.errors import RateLimited
-from engine.usecases.ports import Throttle
+from engine.usecases.ports import Clock, Throttle
 
 _WINDOW_S = 60
 _MAX_REMEMBERED = 10_000
 
 
 class CredentialGuard:
-    def __init__(self, throttle: Throttle, failures_per_min: int) -> None:
-        self.throttle, self.failures_per_min = throttle, failures_per_min
+    def __init__(self, throttle: Throttle, failures_per_min: int, clock: Clock) -> None:
+        self.throttle, self.failures_per_min, self.clock = throttle, failures_per_min, clock
         self._blocked: dict[str, float] = {}
 
     def check(self, address: str) -> None:
         until = self._blocked.get(address)
         if until is None:
             return
-        left = until - time.monotonic()
+        left = until - self.clock.now().timestamp()
         if left <= 0:
             del self._blocked[address]
             return
@@ -46,4 +45,4 @@ class CredentialGuard:
         if wait:
             if len(self._blocked) >= _MAX_REMEMBERED:
                 self._blocked.clear()
-            self._blocked[address] = time.monotonic() + wait
+            self._blocked[address] = self.clock.now().timestamp() + wait

@@ -3,7 +3,6 @@ why not when they may not."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import Any
 
@@ -54,11 +53,11 @@ class Offers:
 
     async def _live_figures(self) -> list[dict[str, Any]]:
         read_at, figures = self._live
-        if time.monotonic() - read_at >= self.ttl_s:
+        if self.clock.now().timestamp() - read_at >= self.ttl_s:
             figures = [
                 await self.stats.campaign(cid) for cid in await self.records.live_campaigns()
             ]
-            self._live = (time.monotonic(), figures)
+            self._live = (self.clock.now().timestamp(), figures)
         return figures
 
 

@@ -8,7 +8,6 @@ definition a process read keeps serving, so admission (Redis and the log) goes o
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from engine.domain.campaigns import Campaign
@@ -18,17 +17,17 @@ from engine.domain.profiles import (
     parse_profile,
 )
 from engine.errors import NotEligible, NotFound, Unavailable
-from engine.usecases.ports import CampaignRecords, LiveDefinitions, WorkerRecords
+from engine.usecases.ports import CampaignRecords, Clock, LiveDefinitions, WorkerRecords
 
 
 class Campaigns:
-    def __init__(self, records: CampaignRecords, ttl_s: float = 1.0) -> None:
-        self.db, self.ttl_s = records, ttl_s
+    def __init__(self, records: CampaignRecords, clock: Clock, ttl_s: float = 1.0) -> None:
+        self.db, self.clock, self.ttl_s = records, clock, ttl_s
         self._cache: dict[str, tuple[float, Campaign]] = {}
 
     async def get(self, campaign_id: str) -> Campaign:
         hit = self._cache.get(campaign_id)
-        now = time.monotonic()
+        now = self.clock.now().timestamp()
         if hit is not None and now - hit[0] < self.ttl_s:
             return hit[1]
         try:
@@ -48,7 +47,7 @@ class Campaigns:
 
     def fresh(self, campaign_id: str) -> bool:
         hit = self._cache.get(campaign_id)
-        return hit is not None and time.monotonic() - hit[0] < self.ttl_s
+        return hit is not None and self.clock.now().timestamp() - hit[0] < self.ttl_s
 
     def forget(self, campaign_id: str) -> None:
         self._cache.pop(campaign_id, None)

@@ -80,10 +80,14 @@ class Reconciler:
         event_keys: EventKeys,
         unsettled_after_s: float,
         log: Callable[[str], None] = print,
+        issuer_quiet_s: float = 5.0,
     ) -> None:
+        """`issuer_quiet_s`: how long the claims missing from PostgreSQL must stay the same
+        before a rebuild takes the issuer to have drained the log."""
         self.records, self.admissions, self.settlement = records, admissions, settlement
         self.live, self.events, self.event_keys = live, events, event_keys
         self.unsettled_after_s, self.log = unsettled_after_s, log
+        self.issuer_quiet_s = issuer_quiet_s
 
     async def logged_claims(self) -> dict[str, list[LoggedClaim]]:
         """Every authentic claim event in the log, by campaign (forged ones were never
@@ -131,7 +135,7 @@ class Reconciler:
         ids = [c for c in await self.records.all_campaign_ids() if only in (None, c)]
         lost = [c for c in ids if not await self.live.has_state(c)]
         if repair and lost:
-            await self.wait_for_issuer()
+            await self.wait_for_issuer(self.issuer_quiet_s)
         logged = await self.logged_claims()
         report.log_events = sum(len(v) for v in logged.values())
         capped = _Capped()

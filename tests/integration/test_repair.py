@@ -11,6 +11,7 @@ from engine.adapters import postgres
 from engine.adapters.kafka import EventProducer
 from engine.adapters.redis import Redis
 from engine.domain.admission import CapReservation
+from engine.domain.clock import SystemClock
 from engine.domain.periods import Period, period_id
 from engine.domain.redemption import ReverseRequest
 from engine.keyfiles import event_keys_of
@@ -36,7 +37,7 @@ async def _repair_now(settings) -> dict:
         redemptions=live.redemptions,
         settlement=live.settlement,
         records=db,
-        campaigns=Campaigns(db),
+        campaigns=Campaigns(db, SystemClock()),
         publish_reversal=publish,
     )
     try:
