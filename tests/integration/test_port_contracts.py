@@ -1,47 +1,56 @@
-"""One suite of cases for each decision port, run against the Redis adapter and against
-the in-memory implementations the use-case tests use (tests/memory): the fakes cannot
-drift from the scripts without a case here failing for one of them."""
+"""One suite of cases for each decision port, run against the Redis adapter (one Redis or
+the cluster, as the run is shaped) and against the in-memory one the use-case tests use
+(engine/adapters/memory): the two cannot drift without a case here failing for one."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from engine.adapters.memory import MemoryDecisionStore
 from engine.adapters.redis import Redis
 from engine.domain.admission import REPEAT, AdmitRequest, CapReservation
 from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Status, Wave
+from engine.domain.clock import SystemClock
+from engine.domain.idempotency import MERCHANT, WORKER, KeyBinding
+from engine.domain.rebuild import LedgerFacts, VoucherFacts, differences, expected_state
+from engine.domain.redemption import RedeemRequest, ReverseRequest
 from engine.domain.settlement import Activation, Decision
-from engine.errors import ClaimWindowClosed, LimitReached, NotEligible, SoldOut, Unavailable
+from engine.errors import (
+    AlreadyRedeemed,
+    ClaimWindowClosed,
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    InsufficientBalance,
+    InvalidCode,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    ReversalWindowClosed,
+    Revoked,
+    SoldOut,
+    TooManyAttempts,
+    Unavailable,
+)
+from engine.usecases.ports.stores import DecisionStore
 from tests.factories import domain_campaign
-from tests.memory import MemoryKeyCache, MemoryLive
-
-
-@dataclass
-class Ports:
-    admissions: Any
-    settlement: Any
-    definitions: Any
-    figures: Any
-    key_cache: Any
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def ports(request, settings) -> AsyncIterator[Ports]:
+async def ports(request, settings) -> AsyncIterator[DecisionStore]:
     if request.param == "memory":
-        live = MemoryLive()
-        yield Ports(live, live, live, live, MemoryKeyCache())
+        yield MemoryDecisionStore(SystemClock())
         return
     redis = Redis.from_settings(settings, 4)
-    yield Ports(
-        redis.admissions, redis.settlement, redis.definitions, redis.figures, redis.key_cache
-    )
+    yield redis
     await redis.close()
 
 
@@ -49,7 +58,7 @@ def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-async def campaign(ports: Ports, **overrides: Any) -> str:
+async def campaign(ports: DecisionStore, **overrides: Any) -> str:
     c = domain_campaign(prefix="contract", number=7, **overrides)
     await ports.definitions.init_campaign(c)
     return c.id
@@ -161,3 +170,133 @@ async def test_a_key_lookup_counts_the_request_against_the_keys_rate(ports):
     # A key that is not cached (or is revoked) is not counted: asking for it never waits.
     for _ in range(5):
         assert await ports.key_cache.lookup(unknown, 60, 3) == (None, 0)
+
+
+async def issued(ports: DecisionStore, stored_value: bool = False) -> tuple[str, int]:
+    """A campaign with merchant m1 enrolled and one voucher of 300 fen active."""
+    cid = await campaign(ports, merchants=("m1",), stored_value=stored_value)
+    a = await ports.admissions.admit(ask(cid, "c1"))
+    await ports.settlement.take_many([(Decision("claim", cid, "c1"), a.serial)])
+    expires = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    await ports.settlement.activate_many(
+        [Activation(cid, "c1", a.serial, 300, expires, stored_value, "digest-1")]
+    )
+    return cid, a.serial
+
+
+def redeem_ask(cid: str, serial: int, rid: str, amount: int = 0, **kw: Any) -> RedeemRequest:
+    return RedeemRequest(cid, serial, "m1", rid, now_ms(), amount, request_digest="r", **kw)
+
+
+async def test_a_voucher_is_redeemed_in_parts_once_per_key_and_released_back(ports):
+    cid, serial = await issued(ports, stored_value=True)
+    first = await ports.redemptions.redeem(redeem_ask(cid, serial, "r1", 100))
+    assert (first.is_new, first.amount_fen, first.balance_fen) == (True, 100, 200)
+    again = await ports.redemptions.redeem(redeem_ask(cid, serial, "r1", 100))
+    assert (again.is_new, again.balance_fen) == (False, 200)
+    with pytest.raises(IdempotencyKeyReused):
+        await ports.redemptions.redeem(replace(redeem_ask(cid, serial, "r1"), request_digest="x"))
+    with pytest.raises(InsufficientBalance):
+        await ports.redemptions.redeem(redeem_ask(cid, serial, "r2", 500))
+    with pytest.raises(InvalidCode):
+        await ports.redemptions.redeem(redeem_ask(cid, serial, "r3", code_digest="wrong"))
+    with pytest.raises(Forbidden):
+        await ports.redemptions.redeem(replace(redeem_ask(cid, serial, "r4"), merchant_id="m2"))
+    rest = await ports.redemptions.redeem(redeem_ask(cid, serial, "r5", code_digest="digest-1"))
+    assert (rest.amount_fen, rest.balance_fen) == (200, 0)
+    with pytest.raises(AlreadyRedeemed):
+        await ports.redemptions.redeem(redeem_ask(cid, serial, "r6"))
+    assert await ports.redemptions.release_redemption(cid, serial, "r5") == "released"
+    state = await ports.redemptions.voucher_state(cid, serial)
+    assert state is not None and (state.status, state.balance_fen) == ("issued", 200)
+    record = await ports.redemptions.redemption_record(cid, "r1")
+    assert (record.state, record.amount_fen, record.merchant_id) == ("pending", 100, "m1")
+    counters = await ports.figures.counters(cid)
+    assert counters is not None and (counters.redeemed, counters.redeemed_fen) == (0, 100)
+
+
+async def test_a_reversal_gives_back_within_the_window_and_only_once(ports):
+    cid, serial = await issued(ports)
+    await ports.redemptions.redeem(redeem_ask(cid, serial, "r1"))
+
+    def back(vid: str, amount: int = 0, **kw: Any) -> ReverseRequest:
+        return ReverseRequest(cid, serial, "m1", "r1", vid, amount, now_ms(), 60_000, **kw)
+
+    with pytest.raises(InsufficientBalance):
+        await ports.redemptions.reverse(back("v0", 301))
+    with pytest.raises(Forbidden):
+        await ports.redemptions.reverse(replace(back("v0"), merchant_id="m2"))
+    with pytest.raises(NotFound):
+        await ports.redemptions.reverse(replace(back("v0"), redemption_id="nope"))
+    done = await ports.redemptions.reverse(back("v1", 100))
+    assert (done.is_new, done.amount_fen) == (True, 100)
+    assert not (await ports.redemptions.reverse(back("v1", 100))).is_new
+    state = await ports.redemptions.voucher_state(cid, serial)
+    assert state is not None and (state.status, state.balance_fen) == ("issued", 100)
+    assert await ports.redemptions.release_reversal(back("v1", 100)) == "released"
+    state = await ports.redemptions.voucher_state(cid, serial)
+    assert state is not None and (state.status, state.balance_fen) == ("redeemed", 0)
+    late = replace(back("v2"), now_ms=now_ms() + 120_000)
+    with pytest.raises(ReversalWindowClosed):
+        await ports.redemptions.reverse(late)
+
+
+async def test_a_voucher_is_revoked_or_expired_once(ports):
+    cid, serial = await issued(ports)
+    await ports.definitions.revoke(cid, serial, "fraud")
+    await ports.definitions.revoke(cid, serial, "fraud")  # already: nothing more
+    with pytest.raises(Revoked):
+        await ports.redemptions.redeem(redeem_ask(cid, serial, "r1"))
+    assert (await ports.figures.counters(cid)) is not None
+    other, other_serial = await issued(ports)
+    assert await ports.definitions.expire_many([(other, other_serial)] * 2) == [1, 0]
+    with pytest.raises(Conflict):
+        await ports.definitions.revoke(other, other_serial, "late")
+
+
+async def test_an_idempotency_key_binds_one_request_and_failed_codes_lock_it(ports):
+    worker = f"w{uuid.uuid4().hex[:8]}"
+    b = KeyBinding(WORKER, worker, "claim", "k1", "meaning-1")
+    await ports.bindings.bind_worker(b)
+    await ports.bindings.bind_worker(b)
+    with pytest.raises(IdempotencyKeyReused):
+        await ports.bindings.bind_worker(replace(b, digest="meaning-2"))
+    await ports.bindings.unbind(replace(b, digest="meaning-2"))  # not its holder: kept
+    with pytest.raises(IdempotencyKeyReused):
+        await ports.bindings.bind_worker(replace(b, digest="meaning-2"))
+    await ports.bindings.unbind(b)
+    await ports.bindings.bind_worker(replace(b, digest="meaning-2"))
+
+    merchant = f"m{uuid.uuid4().hex[:8]}"
+    limits = [("t1", 2)]
+    for _ in range(2):
+        await ports.throttles.code_failures(merchant, limits, 60, failed=True)
+    with pytest.raises(TooManyAttempts):
+        await ports.bindings.bind_merchant(
+            KeyBinding(MERCHANT, merchant, "redeem", "k", "x"), limits
+        )
+
+
+async def test_a_callers_rate_waits_once_over_its_allowance(ports):
+    caller = f"c{uuid.uuid4().hex[:8]}"
+    waits = [await ports.throttles.rate(caller, 60, 2) for _ in range(3)]
+    assert waits[:2] == [0, 0] and 0 < waits[2] <= 60
+    address = f"a{uuid.uuid4().hex[:8]}"
+    waits = [await ports.throttles.credential_failure(address, 60, 2) for _ in range(2)]
+    assert waits[0] == 0 and 0 < waits[1] <= 60
+
+
+async def test_a_rebuilt_state_reads_back_as_written(ports):
+    c = domain_campaign(prefix="contract", number=7, merchants=("m1",))
+    at = datetime.now(UTC)
+    voucher = VoucherFacts("c1", 1, "w1", 300, at, at + timedelta(days=1), None, False, None)
+    ledger = [LedgerFacts("r1", "redemption", "m1", 1, 300, 300, None, None, None, at)]
+    expected = expected_state(c, [voucher], ledger, {}, {}, None, at)
+    assert not await ports.rebuild.has_state(c.id)
+    await ports.rebuild.write_state(c, expected)
+    assert await ports.rebuild.has_state(c.id)
+    actual = await ports.rebuild.read_state(c.id, expected)
+    assert differences(c.id, expected, actual) == []
+    assert (await ports.admissions.claim_record(c.id, "c1")).state == "issued"
+    with pytest.raises(AlreadyRedeemed):
+        await ports.redemptions.redeem(redeem_ask(c.id, 1, "r2"))

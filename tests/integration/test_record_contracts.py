@@ -1,18 +1,22 @@
-"""The system of record's listing ports against PostgreSQL itself: each answers records of
-the domain (engine/domain/listings.py), decoded from the rows the named queries return,
-so a query whose columns drift from its record fails here rather than in a page."""
+"""One suite of cases for the system of record's ports, run against PostgreSQL itself and
+against the in-memory records (engine/adapters/memory): each answers records of the domain
+(engine/domain/listings.py), so a query whose columns drift from its record fails here
+rather than in a page, and the memory records cannot drift from the queries."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from engine.adapters import postgres
+from engine.adapters.memory import MemoryRecords
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.audit import Actor, AuditEntry
+from engine.domain.clock import SystemClock
 from engine.domain.ledger import Entry, first_break
 from engine.domain.listings import (
     AuditRecord,
@@ -25,11 +29,17 @@ from engine.domain.listings import (
     document,
 )
 from engine.domain.periods import union_day, union_day_bounds
+from engine.domain.profiles import WorkerRecord
+from engine.domain.vouchers import VoucherRow
+from engine.usecases.ports.stores import SystemOfRecord
 from tests.factories import domain_campaign
 
 
-@pytest.fixture
-async def records(settings) -> AsyncIterator[postgres.Database]:
+@pytest.fixture(params=["memory", "postgres"])
+async def records(request, settings) -> AsyncIterator[SystemOfRecord]:
+    if request.param == "memory":
+        yield MemoryRecords(SystemClock())
+        return
     db = await postgres.connect(settings.database_url.get_secret_value(), 2)
     yield db
     await db.close()
@@ -94,9 +104,16 @@ async def test_the_ledger_lists_a_till_day_statements_and_a_voucher_as_records(r
         unique("r"), "redemption", merchant, campaign.id, 4, 300, 300, int(at.timestamp() * 1000)
     )
     reversed_ = Entry(
-        unique("v"), "reversal", merchant, campaign.id, 4, -100, 300,
-        int((at + timedelta(seconds=1)).timestamp() * 1000), reverses=redeemed.entry_id,
-    )  # fmt: skip
+        unique("v"),
+        "reversal",
+        merchant,
+        campaign.id,
+        4,
+        -100,
+        300,
+        int((at + timedelta(seconds=1)).timestamp() * 1000),
+        reverses=redeemed.entry_id,
+    )
     day = union_day(at)
     hooks = [(merchant, redeemed.entry_id, "voucher.redeemed", '{"serial": 4}')]
     links = await records.record_ledger([redeemed, reversed_], hooks, [(merchant, day)])
@@ -126,3 +143,114 @@ async def test_revoking_a_voucher_that_does_not_exist_names_nobody(records):
     campaign = domain_campaign(prefix="records")
     await records.insert_campaign(campaign)
     assert await records.revoke_voucher(campaign.id, 999, "test") is None
+
+
+async def test_a_campaign_is_numbered_once_and_changed_only_from_the_version_read(records):
+    campaign = domain_campaign(prefix="records")
+    number = await records.insert_campaign(campaign)
+    assert number is not None and await records.insert_campaign(campaign) is None
+    assert await records.campaign_id_by_number(number) == campaign.id
+    stored = await records.get_campaign(campaign.id)
+    assert stored is not None and (stored.number, stored.version) == (number, 1)
+    assert await records.update_campaign(replace(stored, quota=7), 1) == 2
+    assert await records.update_campaign(replace(stored, quota=9), 1) is None  # stale read
+    again = await records.get_campaign(campaign.id)
+    assert again is not None and (again.quota, again.version) == (7, 2)
+    assert await records.valid_until_of_version(campaign.id, 2) == campaign.valid_until
+    assert await records.set_campaign_status(campaign.id, "paused", "open")
+    assert not await records.set_campaign_status(campaign.id, "closed", "open")
+    assert campaign.id in await records.live_campaigns()
+    assert campaign.id in await records.all_campaign_ids()
+    merchant = unique("m")
+    assert await records.insert_merchant(merchant, "店", unique("k"), f"nxm_{uuid.uuid4()}")
+    await records.enrol_merchant(campaign.id, merchant)
+    assert await records.unenrol_merchant(campaign.id, merchant)
+    assert not await records.unenrol_merchant(campaign.id, merchant)
+    assert await records.insert_partner_codes(campaign.id, ["A1", "A2"]) == ["A1", "A2"]
+    assert await records.insert_partner_codes(campaign.id, ["A2", "A3"]) == ["A3"]
+
+
+async def test_a_voucher_is_written_once_and_its_ledger_counts_against_it(records):
+    campaign = domain_campaign(prefix="records")
+    await records.insert_campaign(campaign)
+    claim = unique("c")
+    at = datetime.now(UTC).replace(microsecond=0)
+    row: VoucherRow = (
+        claim,
+        campaign.id,
+        5,
+        "w1",
+        300,
+        1,
+        "code-1",
+        at - timedelta(seconds=1),
+        at,
+        1,
+        None,
+        "req-1",
+    )
+    assert await records.upsert_vouchers([row]) == [(claim, "code-1")]
+    replay = (*row[:6], "code-2", *row[7:])
+    assert await records.upsert_vouchers([replay]) == [(claim, "code-1")]  # the first stands
+    assert await records.issued_claim_ids([claim, "nope"]) == {claim}
+    voucher = await records.voucher_by_serial(campaign.id, 5)
+    assert voucher is not None and (voucher.claim_id, voucher.used_fen) == (claim, 0)
+    assert (campaign.id, 5) in await records.due_for_expiry(at, 1000)
+    await records.mark_expired([(campaign.id, 5)])
+    assert (campaign.id, 5) not in await records.due_for_expiry(at, 1000)
+    assert await records.revoke_voucher(campaign.id, 5, "fraud") == "w1"
+    facts, ledger, unused = await records.rebuild_facts(campaign.id)
+    assert [(f.claim_id, f.expired, f.revoked_reason) for f in facts] == [(claim, True, "fraud")]
+    assert ledger == [] and unused == []
+    assert [v.claim_id for v in await records.vouchers_of_worker("w1") if v.claim_id == claim]
+
+
+async def test_workers_are_written_only_when_they_differ(records):
+    worker = unique("w")
+    first = WorkerRecord(worker, "courier", {"category": "courier"})
+    assert await records.upsert_workers([first]) == (1, 0)
+    assert await records.upsert_workers([first]) == (0, 0)
+    changed = WorkerRecord(worker, "driver", {"category": "driver"})
+    assert await records.upsert_workers([changed]) == (0, 1)
+    assert await records.get_worker(worker) == changed
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    await records.revoke_worker_tokens(worker, 100)
+    await records.revoke_worker_tokens(worker, 50)  # never lowered
+    mine = [r for r in await records.token_revocations_since(since) if r[0] == worker]
+    assert [r[1] for r in mine] == [100]
+
+
+async def test_a_lottery_keeps_the_first_salt_commitment_and_draw(records):
+    campaign = domain_campaign(prefix="records")
+    await records.insert_campaign(campaign)
+    assert await records.register_for_lottery(campaign.id, "w1", "s1") == "s1"
+    assert await records.register_for_lottery(campaign.id, "w1", "s2") == "s1"
+    assert await records.lottery_registrants(campaign.id) == [("w1", "s1")]
+    assert await records.insert_lottery_commitment(campaign.id, "c", "d", 1, 1, "ab")
+    assert not await records.insert_lottery_commitment(campaign.id, "x", "y", 2, 2, "cd")
+    await records.record_lottery_draw(campaign.id, ["w1"])
+    draw = await records.get_lottery(campaign.id)
+    assert draw is not None and (draw.commitment, draw.winners) == ("c", ["w1"])
+    assert draw.drawn_at is not None
+
+
+async def test_a_failed_webhook_is_tried_again_until_its_attempts_run_out(records):
+    merchant = unique("m")
+    assert await records.insert_merchant(merchant, "店", unique("k"), f"nxm_{uuid.uuid4()}")
+    assert await records.existing_merchants([merchant, "nobody"]) == {merchant}
+    assert await records.insert_store(merchant, "s1", "一号店")
+    assert not await records.insert_store(merchant, "s1", "一号店")
+    await records.set_webhook(merchant, "https://example.org/hook", "s3cret")
+    campaign = domain_campaign(prefix="records")
+    await records.insert_campaign(campaign)
+    entry = Entry(unique("r"), "redemption", merchant, campaign.id, 1, 300, 300, 1_700_000_000_000)
+    hook = [(merchant, entry.entry_id, "voucher.redeemed", "{}")]
+    await records.record_ledger([entry], hook, [])
+    await records.record_ledger([entry], hook, [])  # a replay queues nothing twice
+    await records.webhook_failed(merchant, entry.entry_id, "timeout", 2, 0)
+    [delivery] = await records.webhook_deliveries(merchant)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "timeout")
+    await records.webhook_failed(merchant, entry.entry_id, "timeout", 2, 0)
+    [delivery] = await records.webhook_deliveries(merchant)
+    assert (delivery.status, delivery.attempts) == ("failed", 2)
+    assert await records.delete_webhook(merchant) and not await records.delete_webhook(merchant)
