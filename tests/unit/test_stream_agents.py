@@ -1,5 +1,5 @@
 """The stream agents driven directly, without faust or a broker: the issuer over the
-in-memory ports, the ledger agent over a recording ledger. Each parks what is forged or
+in-memory adapters, the ledger agent over a recording ledger. Each parks what is forged or
 malformed, applies the rest, and records the log fences it met only once the batch is
 applied."""
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from engine.adapters.memory import MemoryDecisionStore, MemoryRecords
 from engine.domain.admission import AdmitRequest
+from engine.domain.clock import SystemClock
 from engine.domain.event_auth import EventKeys
 from engine.domain.keyring import new_keyring
 from engine.errors import BackendDown
@@ -24,7 +26,6 @@ from engine.stream.issuer import Issuer
 from engine.stream.ledger import LedgerAgent
 from engine.usecases.issuance import Issuance
 from tests.factories import domain_campaign
-from tests.memory import MemoryLive, MemoryRecords
 
 KEYS = EventKeys.new("e")
 
@@ -43,8 +44,8 @@ class Resources:
     def __init__(self, issuance=None, ledger=None) -> None:
         self.marks = Marks()
         self.issuance, self.ledger = issuance, ledger
-        self.redis = type("Redis", (), {"log_marks": type("LogMarks", (), {})()})()
-        self.redis.log_marks.passed = self.marks.passed_
+        self.decisions = type("Redis", (), {"log_marks": type("LogMarks", (), {})()})()
+        self.decisions.log_marks.passed = self.marks.passed_
 
     async def get(self):
         return self
@@ -79,17 +80,17 @@ def _fence(topic: str, partition: int, at_ms: int, keys: EventKeys = KEYS) -> by
 
 
 async def test_the_issuer_applies_the_authentic_parks_the_rest_and_passes_its_fences():
-    live, records = MemoryLive(), MemoryRecords()
+    live, records = MemoryDecisionStore(SystemClock()), MemoryRecords(SystemClock())
     campaign = domain_campaign(prefix="ag", number=5)
-    records.campaigns[campaign.id] = campaign
-    await live.init_campaign(campaign)
+    await records.insert_campaign(campaign)
+    await live.definitions.init_campaign(campaign)
     good, request = _claim(campaign, "w1")
-    admission = await live.admit(request)
+    admission = await live.admissions.admit(request)
     good.serial = admission.serial
     forged = ClaimAdmitted(**(good.fields() | {"claim_id": f"{campaign.id}.w2", "mac": ""}))
     forged = forged.signed(EventKeys.new("x"))  # not the engine's keys
     resources = Resources(
-        issuance=Issuance(settlement=live, vouchers=records, keyring=new_keyring())
+        issuance=Issuance(settlement=live.settlement, vouchers=records, keyring=new_keyring())
     )
     dead, issued = Sent(), Sent()
     issuer = Issuer(resources, Gate(KEYS, dead), issued)
@@ -101,7 +102,7 @@ async def test_the_issuer_applies_the_authentic_parks_the_rest_and_passes_its_fe
         _fence(CLAIM_ADMITTED, 3, 2_000, EventKeys.new("x")),  # a forged fence counts nothing
     ]
     await issuer.issue_raw(raws)
-    assert list(records.vouchers) == [good.claim_id]
+    assert list(records.t.vouchers) == [good.claim_id]
     assert [k for k, _ in issued] == [good.claim_id.encode()]
     assert len(dead) == 2 and {k for k, _ in dead} == {b"ClaimAdmitted"}
     assert resources.marks.passed == [(CLAIM_ADMITTED, [(2, 1_000)])]
@@ -154,7 +155,7 @@ async def test_redis_unreachable_for_the_marks_never_stops_an_agent():
     async def unreachable(topic, marks):
         raise BackendDown() from ConnectionError("Redis is being rebuilt")
 
-    resources.redis.log_marks.passed = unreachable
+    resources.decisions.log_marks.passed = unreachable
     agent = LedgerAgent(resources, Gate(KEYS, Sent()))
     redeemed = VoucherRedeemed(
         redemption_id="c.r2",
