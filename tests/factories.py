@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from engine.domain.campaigns import Campaign, WorkerCategory
+from engine.domain.campaigns import Campaign
+from engine.domain.profiles import WorkerCategory
 
 
-def domain_campaign(prefix: str = "c", at: datetime | None = None, **overrides) -> Campaign:
+def domain_campaign(prefix: str = "c", at: datetime | None = None, **overrides: Any) -> Campaign:
     """An open courier campaign around `at` (now by default); overrides win."""
     now = at or datetime.now(UTC)
-    fields = {
+    fields: dict[str, Any] = {
         "id": f"{prefix}-{uuid.uuid4().hex[:8]}",
         "name": prefix,
         "quota": 10,
@@ -30,8 +32,8 @@ def domain_campaign(prefix: str = "c", at: datetime | None = None, **overrides) 
 T0 = datetime(2025, 1, 20, 2, tzinfo=UTC)
 
 
-def campaign(**overrides) -> Campaign:
-    fields = {
+def campaign(**overrides: Any) -> Campaign:
+    fields: dict[str, Any] = {
         "id": "metro-2025",
         "name": "Metro",
         "quota": 200_000,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from tests.helpers.factory import Factory
 from tests.helpers.waiting import wait_for
 
 PROBLEM = "application/problem+json"
@@ -15,7 +18,9 @@ RECEIVER_HOST = "127.0.0.77"
 NESTED = b"[" * 3000
 
 
-async def store_key(http, factory, merchant_id: str, store_id: str) -> str:
+async def store_key(
+    http: httpx.AsyncClient, factory: Factory, merchant_id: str, store_id: str
+) -> str:
     """A new store of the merchant, and a key for it alone."""
     body = {"id": store_id, "name": store_id}
     r = await http.post(f"/v1/merchants/{merchant_id}/stores", json=body, headers=factory.ops)
@@ -23,10 +28,10 @@ async def store_key(http, factory, merchant_id: str, store_id: str) -> str:
     body = {"store_id": store_id}
     r = await http.post(f"/v1/merchants/{merchant_id}/keys", json=body, headers=factory.ops)
     assert r.status_code == 201, r.text
-    return r.json()["api_key"]
+    return str(r.json()["api_key"])
 
 
-async def balance(http, api_key: str, code: str) -> int:
+async def balance(http: httpx.AsyncClient, api_key: str, code: str) -> int:
     """What is left on a voucher, as its merchant's verification says."""
     r = await http.post(
         "/v1/codes/verify", json={"code": code}, headers={"Authorization": f"Bearer {api_key}"}
@@ -35,7 +40,13 @@ async def balance(http, api_key: str, code: str) -> int:
     return int(r.json()["balance_fen"])
 
 
-async def redeemable_code(http, factory, worker_id: str, claim_id: str, timeout_s=60.0) -> str:
+async def redeemable_code(
+    http: httpx.AsyncClient,
+    factory: Factory,
+    worker_id: str,
+    claim_id: str,
+    timeout_s: float = 60.0,
+) -> str:
     """Wait until the claim says issued, and return its code.
 
     The issuer writes PostgreSQL first and activates the voucher in Redis after; the
@@ -45,14 +56,17 @@ async def redeemable_code(http, factory, worker_id: str, claim_id: str, timeout_
     """
     headers = {"Authorization": f"Bearer {factory.token(worker_id)}"}
 
-    async def issued():
+    async def issued() -> str | None:
         r = await http.get(f"/v1/claims/{claim_id}", headers=headers)
-        return r.json()["voucher"]["code"] if r.status_code == 200 and r.json()["voucher"] else None
+        found = r.status_code == 200 and r.json()["voucher"]
+        return str(r.json()["voucher"]["code"]) if found else None
 
-    return await wait_for(issued, timeout_s)
+    code = await wait_for(issued, timeout_s)
+    assert code is not None
+    return code
 
 
-def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> dict:
+def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {api_key}"}
     if key:
         headers["Idempotency-Key"] = key
@@ -61,7 +75,9 @@ def pos(api_key: str, key: str | None = None, terminal: str | None = None) -> di
     return headers
 
 
-async def issued_codes(http, factory, db, campaign_id: str, n: int) -> list[str]:
+async def issued_codes(
+    http: httpx.AsyncClient, factory: Factory, db: Any, campaign_id: str, n: int
+) -> list[str]:
     """Claim n vouchers with n new workers; their codes, in claim order, once redeemable."""
     claims = []
     for w in await factory.workers(n):
@@ -73,7 +89,7 @@ async def issued_codes(http, factory, db, campaign_id: str, n: int) -> list[str]
     return [await redeemable_code(http, factory, w, claim_id) for w, claim_id in claims]
 
 
-def assert_problem(r, status: int, slug: str | None = None) -> None:
+def assert_problem(r: httpx.Response, status: int, slug: str | None = None) -> None:
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == PROBLEM
     body = r.json()
@@ -86,6 +102,6 @@ def claims_url(campaign_id: str) -> str:
     return f"/v1/campaigns/{campaign_id}/claims"
 
 
-async def redeem(http, api_key: str, code: str, key: str) -> httpx.Response:
+async def redeem(http: httpx.AsyncClient, api_key: str, code: str, key: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": key}
     return await http.post("/v1/redemptions", json={"code": code}, headers=headers)

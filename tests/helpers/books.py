@@ -4,36 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
 from engine.events import DEAD_LETTER
+from engine.settings import Settings
 from tests.helpers.waiting import wait_for
 
 
-async def ledger_rows(db, campaign_id: str) -> list:
-    return await db.fetch(
+async def ledger_rows(db: Any, campaign_id: str) -> list[Any]:
+    rows: list[Any] = await db.fetch(
         "SELECT * FROM ledger WHERE campaign_id = $1 ORDER BY merchant_id, seq", campaign_id
     )
+    return rows
 
 
-async def vouchers_of(db, campaign_id: str) -> list:
-    return await db.fetch(
+async def vouchers_of(db: Any, campaign_id: str) -> list[Any]:
+    rows: list[Any] = await db.fetch(
         "SELECT claim_id, serial, worker_id, code FROM vouchers WHERE campaign_id = $1",
         campaign_id,
     )
+    return rows
 
 
-async def issued(db, campaign_id: str, n: int) -> list:
-    async def enough():
+async def issued(db: Any, campaign_id: str, n: int) -> list[Any]:
+    async def enough() -> list[Any] | None:
         rows = await vouchers_of(db, campaign_id)
         assert len(rows) <= n, f"{len(rows)} vouchers, more than the {n} admitted"
         return rows if len(rows) == n else None
 
-    return await wait_for(enough, timeout_s=90)
+    rows = await wait_for(enough, timeout_s=90)
+    assert rows is not None
+    return rows
 
 
-async def parked(settings, ids: set[str]) -> dict[str, dict]:
+async def parked(settings: Settings, ids: set[str]) -> dict[str, dict[str, Any]]:
     """The dead-letter entries of the events with these claim or redemption ids, once all
     of them are there."""
     consumer = AIOKafkaConsumer(
@@ -44,9 +50,9 @@ async def parked(settings, ids: set[str]) -> dict[str, dict]:
     )
     await consumer.start()
     try:
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
 
-        async def all_there():
+        async def all_there() -> bool:
             batch = await consumer.getmany(timeout_ms=500)
             for message in (m for ms in batch.values() for m in ms):
                 entry = json.loads(message.value)

@@ -6,6 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -39,9 +40,9 @@ class Factory:
         assert r.status_code == 201, r.text
         return merchant_id, r.json()["api_key"]
 
-    def campaign_body(self, **overrides: object) -> dict:
+    def campaign_body(self, **overrides: object) -> dict[str, Any]:
         now = datetime.now(UTC)
-        body = {
+        body: dict[str, Any] = {
             "id": self.unique("c"),
             "name": "Test campaign",
             "quota": 10,
@@ -56,12 +57,13 @@ class Factory:
         body.update(overrides)
         return body
 
-    async def campaign(self, **overrides: object) -> dict:
+    async def campaign(self, **overrides: object) -> dict[str, Any]:
         r = await self.http.post(
             "/v1/campaigns", json=self.campaign_body(**overrides), headers=self.ops
         )
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
     async def cap_group(self, max_fen: int, period: str = "month") -> str:
         group = self.unique("cap")
@@ -86,7 +88,7 @@ class Factory:
         at = int(time.time()) if issued_at is None else issued_at
         return mint_worker_token(self.token_keys, worker_id, at, 3600)
 
-    def worker_headers(self, worker_id: str, key: str) -> dict:
+    def worker_headers(self, worker_id: str, key: str) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {self.token(worker_id)}",
             "Idempotency-Key": key,

@@ -53,4 +53,4 @@ def resume(pid: int) -> None:
 
 
 def server_pid(stack: LocalStack, name: str) -> int:
-    return next(s["pid"] for s in stack.status() if s["name"] == name)
+    return int(next(s["pid"] for s in stack.status() if s["name"] == name))

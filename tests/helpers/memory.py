@@ -19,7 +19,7 @@ from engine.domain.event_auth import EventKeys
 from engine.domain.keyring import new_keyring
 from engine.domain.mac_keys import MacKeys
 from engine.domain.tokens import WorkerIdentity
-from engine.events import Event
+from engine.events import ClaimAdmitted, Event, VoucherRedeemed, VoucherReversed
 from engine.settings import Settings
 from tests.factories import domain_campaign
 
@@ -85,17 +85,9 @@ class World:
     def published(self, kind: type[E]) -> list[E]:
         return [e for _, e in self.log.published if isinstance(e, kind)]
 
-    def new_events(self, kind: type[E]) -> list[E]:
-        """What the stream has not seen yet, of one kind (the others are skipped)."""
-        fresh = self.log.published[self.seen :]
-        self.seen = len(self.log.published)
-        return [e for _, e in fresh if isinstance(e, kind)]
-
     async def stream(self) -> None:
         """Apply everything published since: issue the claims, record the redemptions and
         reversals in the ledger, as the stream workers do."""
-        from engine.events import ClaimAdmitted, VoucherRedeemed, VoucherReversed
-
         fresh = [e for _, e in self.log.published[self.seen :]]
         self.seen = len(self.log.published)
         await self.engine.issuance.issue([e for e in fresh if isinstance(e, ClaimAdmitted)])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from engine.adapters.redis import Redis
 from engine.settings import Settings
+
+T = TypeVar("T")
 
 
 async def applied_until_now(live: Redis, settings: Settings, event_name: str) -> None:
@@ -28,10 +32,12 @@ async def sleep_until(moment: datetime) -> None:
     await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.1)
 
 
-async def wait_for(check, timeout_s: float = 60.0, interval_s: float = 0.2):
+async def wait_for(
+    check: Callable[[], Awaitable[T]], timeout_s: float = 60.0, interval_s: float = 0.2
+) -> T:
     """Poll an async check until it returns a truthy value; fail with the last value."""
     deadline = time.monotonic() + timeout_s
-    last = None
+    last: T | None = None
     while time.monotonic() < deadline:
         last = await check()
         if last:

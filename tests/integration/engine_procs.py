@@ -65,7 +65,7 @@ async def database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-def reconcile(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def reconcile(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`nuanxin reconcile` as an operator runs it, against the fault stack."""
     return subprocess.run(
         [sys.executable, "-m", "engine.cli.main", "reconcile", *args],

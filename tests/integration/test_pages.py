@@ -161,3 +161,10 @@ async def test_merchant_page_redeems_a_scanned_code_refuses_it_again_and_reverse
         entry = await wait_for(reversed_in_ledger)
         assert entry["redemption_id"] == rid and entry["store_id"] == "till-1"
         await page.locator(f'li[data-redemption="{rid}"] button.reverse').wait_for(state="detached")
+
+        # Signing out (the shared header's button) forgets the key in this tab.
+        assert "暖心券核销" in await page.inner_text("header h1")
+        await page.click("#logout")
+        await page.locator("#signin").wait_for()
+        assert await page.evaluate("sessionStorage.getItem('nuanxin-store-key')") is None
+        assert await page.locator("#logout").is_hidden()

@@ -90,7 +90,7 @@ def test_the_api_reaches_the_stores_only_through_use_cases():
     # (services.py) holds the adapters themselves.
     for rel, _, text in modules():
         if _under(rel, "engine/api") and rel != "engine/api/services.py":
-            assert not re.search(r"(services\(request\)|\bs)\.(db|redis)\b", text), rel
+            assert not re.search(r"(services\(request\)|\bs)\.(db|redis|decisions)\b", text), rel
 
 
 def test_the_api_knows_no_adapter_nor_driver_error():

@@ -4,8 +4,10 @@ and the other way round; and every problem type the API can answer has its words
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from importlib import resources
+from pathlib import Path
 
 from engine import errors
 
@@ -36,3 +38,18 @@ def test_every_problem_type_has_words_in_both_languages():
     for language in ("zh", "en"):
         missing = {s for s in slugs if f"problem.{s}" not in dictionary(language)}
         assert missing == set(), (language, missing)
+
+
+def test_the_pages_name_exactly_the_contracts_categories_and_profile_fields():
+    # The words are the pages' own; what there is to name comes from the API's contract,
+    # so a category or a profile field added there without its words fails here.
+    contract = json.loads((Path(__file__).parents[2] / "schemas" / "openapi.json").read_text())
+    schemas = contract["components"]["schemas"]
+    categories = set(schemas["WorkerCategory"]["enum"])
+    fields = set(schemas["WorkerIn"]["properties"]) - {"id"}
+    for language in ("zh", "en"):
+        words = dictionary(language)
+        named = {k.split(".", 1)[1] for k in words if k.startswith("category.")}
+        assert named == categories, language
+        named = {k.split(".", 1)[1] for k in words if k.startswith("field.")} - {"profile"}
+        assert named == fields, language

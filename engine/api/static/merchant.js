@@ -4,8 +4,13 @@
   "use strict";
   const { t, el } = NX;
   const $ = (id) => document.getElementById(id);
-  const KEY = "nuanxin-store-key";
-  let storeKey = NX.credential(KEY, "key"); // a link may carry it: /m/#key=...
+  const page = NX.page({
+    title: "app.merchant",
+    storage: "nuanxin-store-key",
+    param: "key", // a link may carry it: /m/#key=...
+    onLanguage: () => { if (page.credential) loadDay(); },
+    onSignOut: () => { stopCamera(); signedOut(""); },
+  });
   let checked = null; // {code, verdict, key}: what the redeem button will redeem
   const reversalKeys = {};
   let camera = null;
@@ -22,20 +27,18 @@
   }
 
   function signedOut(message) {
-    sessionStorage.removeItem(KEY);
-    storeKey = null;
+    page.signOut();
     $("till").hidden = true;
-    $("logout").hidden = true;
     $("signin").hidden = false;
     show($("signin-message"), "bad", message || "");
   }
 
   async function open() {
-    const r = await NX.call("/v1/me/redemptions", { token: storeKey, attempts: 3 });
+    const r = await NX.call("/v1/me/redemptions", { token: page.credential, attempts: 3 });
     if (r.status === 401 || r.status === 403) return signedOut(t("login.bad_key"));
     $("signin").hidden = true;
     $("till").hidden = false;
-    $("logout").hidden = false;
+    page.shown();
     if (r.status === 200) renderDay(r.doc);
   }
 
@@ -101,7 +104,7 @@
     $("result").textContent = "";
     $("answer").hidden = true;
     if (!code) return;
-    const r = await NX.call("/v1/codes/verify", { method: "POST", token: storeKey, body: { code }, attempts: 3 });
+    const r = await NX.call("/v1/codes/verify", { method: "POST", token: page.credential, body: { code }, attempts: 3 });
     if (r.status === 401) return signedOut(t("login.bad_key"));
     $("answer").hidden = false;
     if (r.status !== 200) {
@@ -129,7 +132,7 @@
     if (checked.verdict.stored_value && yuan) body.amount_fen = Math.round(Number(yuan) * 100);
     $("redeem").disabled = true;
     const r = await NX.call("/v1/redemptions", {
-      method: "POST", token: storeKey, body, key: (checked.keys[body.amount_fen ?? "all"] ??= NX.newKey()), attempts: 4,
+      method: "POST", token: page.credential, body, key: (checked.keys[body.amount_fen ?? "all"] ??= NX.newKey()), attempts: 4,
       onRetry: (n) => show($("result"), "wait", t("retrying", { n })),
     });
     $("redeem").disabled = false;
@@ -153,7 +156,7 @@
 
   // -- the day ---------------------------------------------------------------------
   async function loadDay() {
-    const r = await NX.call("/v1/me/redemptions", { token: storeKey });
+    const r = await NX.call("/v1/me/redemptions", { token: page.credential });
     if (r.status === 200) renderDay(r.doc);
     return r.doc;
   }
@@ -186,7 +189,7 @@
     if (!confirm(t("reverse.confirm", { a: NX.money(left) }))) return;
     reversalKeys[x.redemption_id] ??= NX.newKey();
     const r = await NX.call("/v1/reversals", {
-      method: "POST", token: storeKey, body: { redemption_id: x.redemption_id },
+      method: "POST", token: page.credential, body: { redemption_id: x.redemption_id },
       key: reversalKeys[x.redemption_id], attempts: 4,
     });
     if (r.status === 201) {
@@ -202,19 +205,14 @@
   }
 
   // -- the page --------------------------------------------------------------------
-  NX.switcher($("lang"));
-  NX.onChange(() => { if (storeKey) loadDay(); });
-  NX.apply();
   $("signin").addEventListener("submit", (e) => {
     e.preventDefault();
-    storeKey = $("store-key").value.trim();
-    sessionStorage.setItem(KEY, storeKey);
+    page.signIn($("store-key").value.trim());
     $("store-key").value = "";
     open();
   });
-  $("logout").addEventListener("click", () => { stopCamera(); signedOut(""); });
   $("scan").addEventListener("click", startCamera);
   $("verify").addEventListener("click", verify);
   $("redeem").addEventListener("click", redeem);
-  if (storeKey) open(); else signedOut("");
+  if (page.credential) open(); else signedOut("");
 })();

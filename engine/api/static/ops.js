@@ -6,7 +6,15 @@
   "use strict";
   const { t, el } = NX;
   const WINDOW_S = 300; // the charts show the last five minutes
-  const token = NX.credential("nuanxin-ops-token", "token");
+  const page = NX.page({
+    title: "app.ops",
+    storage: "nuanxin-ops-token",
+    param: "token",
+    extra: [el("span", { id: "as-of" }, "…")],
+    onLanguage: () => { if (last) render(last); },
+    onSignOut: () => location.reload(),
+  });
+  const token = page.credential;
   const history = { times: [], share: {}, rate: {} };
   const charts = {};
   let last = null;
@@ -29,7 +37,7 @@
     form.hidden = false;
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      sessionStorage.setItem("nuanxin-ops-token", document.getElementById("token").value);
+      page.signIn(document.getElementById("token").value);
       location.reload();
     });
   }
@@ -151,16 +159,14 @@
 
   async function poll() {
     const r = await NX.call("/v1/ops/overview", { token });
-    if (r.status === 401) { sessionStorage.removeItem("nuanxin-ops-token"); location.reload(); return; }
+    if (r.status === 401) { page.signOut(); location.reload(); return; }
     if (r.status === 200) { last = r.doc; record(r.doc); render(r.doc); }
     else document.getElementById("as-of").textContent = t("offline");
     setTimeout(poll, 1000);
   }
 
-  NX.switcher(document.getElementById("lang"));
-  NX.onChange(() => { if (last) render(last); });
-  NX.apply();
   if (!token) return login();
   document.getElementById("board").hidden = false;
+  page.shown();
   poll();
 })();

@@ -3,7 +3,13 @@
 (function () {
   "use strict";
   const { t, el } = NX;
-  const token = NX.credential("nuanxin-worker-token", "token");
+  const page = NX.page({
+    title: "app.worker",
+    storage: "nuanxin-worker-token",
+    param: "token",
+    onLanguage: () => { renderProgrammes(); renderVouchers(); },
+  });
+  const token = page.credential;
   const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {} };
   const status = document.getElementById("status");
 
@@ -13,7 +19,7 @@
   }
 
   function signedOut() {
-    sessionStorage.removeItem("nuanxin-worker-token");
+    page.signOut();
     document.getElementById("app").hidden = true;
     document.getElementById("signin").hidden = false;
   }
@@ -198,9 +204,6 @@
     if (due) load(); // the moment it opens: the button appears
   }
 
-  NX.switcher(document.getElementById("lang"));
-  NX.onChange(() => { renderProgrammes(); renderVouchers(); });
-  NX.apply();
   if (!token) return signedOut();
   document.getElementById("app").hidden = false;
   document.getElementById("tab-programmes").addEventListener("click", () => tab("programmes"));

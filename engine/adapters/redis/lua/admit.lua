@@ -15,8 +15,7 @@
 --     (the smallest face is 1 when the stock is gone, more when only the budget is short)
 --   | {-10, seconds} over the request rate | {negative status}
 -- A repeat gets its first answer before the rate is counted: a retry after a lost answer,
--- or a run the adapter sent again, is the same request, not another one (retries through
--- a failover, each run counted, once pushed a worker past the rate).
+-- or a run the adapter sent again, is the same request, not another one.
 local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
 if rec[1] and rec[1] ~= 'released' then
   if rec[3] and rec[3] ~= ARGV[4] then return {-11} end
