@@ -75,11 +75,11 @@ async def _call(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
 
 
 async def _claims(
-    app: Any, settings: Settings, campaign_id: str, n: int
+    app: Any, settings: Settings, campaign_id: str, count: int
 ) -> tuple[float, dict[int, int]]:
     keys = worker_token_keys_of(settings)
     now = int(time.time())
-    workers = await _workers(app, settings, n)
+    workers = await _workers(app, settings, count)
     tokens = [mint_worker_token(keys, worker, now, 3600) for worker in workers]
     path = f"/v1/campaigns/{campaign_id}/claims"
     statuses: dict[int, int] = {}
@@ -97,23 +97,23 @@ async def _claims(
 
     started = time.process_time()
     await asyncio.gather(*(caller() for _ in range(IN_FLIGHT)))
-    return (time.process_time() - started) / n * 1e6, statuses
+    return (time.process_time() - started) / count * 1e6, statuses
 
 
 class _Unbound:
     """A key binding that binds nothing: every worker a courier on record."""
 
-    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
-        return WorkerProfile(b.caller_id, {"category": CATEGORY})
+    async def bind_worker(self, binding: KeyBinding) -> WorkerProfile | None:
+        return WorkerProfile(binding.caller_id, {"category": CATEGORY})
 
 
-async def _workers(app: Any, settings: Settings, n: int) -> list[str]:
+async def _workers(app: Any, settings: Settings, count: int) -> list[str]:
     """New workers on record (a claim reads the profile), registered before the clock runs."""
-    ids = [f"w-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+    ids = [f"w-{uuid.uuid4().hex[:12]}" for _ in range(count)]
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-        for start in range(0, n, 10_000):
+        for start in range(0, count, 10_000):
             chunk = [{"id": w, "category": CATEGORY} for w in ids[start : start + 10_000]]
             r = await client.post("/v1/workers/bulk", json={"workers": chunk}, headers=ops)
             r.raise_for_status()
@@ -136,27 +136,27 @@ async def _campaign(app: Any, settings: Settings, quota: int) -> str:
     return campaign_id
 
 
-async def main(state_dir: Path, n: int) -> None:
+async def main(state_dir: Path, count: int) -> None:
     settings = settings_for(state_dir)
     rows = []
     async with running_app(settings) as (framework, app):
-        admitted = await _campaign(app, settings, n)
-        rows.append(("admitted", *await _claims(app, settings, admitted, n)))
+        admitted = await _campaign(app, settings, count)
+        rows.append(("admitted", *await _claims(app, settings, admitted, count)))
         # What binding the key (and reading the profile beside it) costs: the same claims
         # with the profile handed back from memory instead.
         claims = framework.state.services.claims
         bindings, claims.bindings = claims.bindings, _Unbound()
-        unbound = await _campaign(app, settings, n)
-        rows.append(("admitted, key not bound", *await _claims(app, settings, unbound, n)))
+        unbound = await _campaign(app, settings, count)
+        rows.append(("admitted, key not bound", *await _claims(app, settings, unbound, count)))
         claims.bindings = bindings
         gone = await _campaign(app, settings, 1)
         await _claims(app, settings, gone, 1)
         marks = framework.state.services.claims.marks
         life, marks.life_ms = marks.life_ms, 0
         marks.clear(gone)
-        rows.append(("sold out, by the script", *await _claims(app, settings, gone, n)))
+        rows.append(("sold out, by the script", *await _claims(app, settings, gone, count)))
         marks.life_ms = life
-        rows.append(("sold out, from memory", *await _claims(app, settings, gone, n)))
+        rows.append(("sold out, from memory", *await _claims(app, settings, gone, count)))
     for name, cpu_us, statuses in rows:
         print(f"{name:26} {cpu_us:7.1f} us CPU per claim   answers {statuses}")
 

@@ -113,8 +113,8 @@ def ceiling_app() -> Starlette:
 def postgres_only_app() -> FastAPI:
     """The stock in one campaign row."""
 
-    async def take(conn: Any, q: dict[str, str], campaign_id: str) -> bool:
-        return await conn.fetchval(q["take_one"], campaign_id) is not None
+    async def take(conn: Any, queue: dict[str, str], campaign_id: str) -> bool:
+        return await conn.fetchval(queue["take_one"], campaign_id) is not None
 
     return _postgres_app(take)
 
@@ -122,15 +122,15 @@ def postgres_only_app() -> FastAPI:
 def postgres_16_app() -> FastAPI:
     """The stock over 16 rows, taken with FOR UPDATE SKIP LOCKED (postgres_only.sql)."""
 
-    async def take(conn: Any, q: dict[str, str], campaign_id: str) -> bool:
+    async def take(conn: Any, queue: dict[str, str], campaign_id: str) -> bool:
         while True:
             start = random.randrange(16)
-            if await conn.fetchval(q["take_one_skip_locked"], campaign_id, start) is not None:
+            if await conn.fetchval(queue["take_one_skip_locked"], campaign_id, start) is not None:
                 return True
-            if await conn.fetchval(q["take_one_waiting"], campaign_id) is not None:
+            if await conn.fetchval(queue["take_one_waiting"], campaign_id) is not None:
                 return True
             # The row waited for emptied meanwhile: sold out only if nothing is left anywhere.
-            if not await conn.fetchval(q["stock_left_16"], campaign_id):
+            if not await conn.fetchval(queue["stock_left_16"], campaign_id):
                 return False
 
     return _postgres_app(take)

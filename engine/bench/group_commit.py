@@ -44,9 +44,9 @@ async def _campaign(live: Redis, quota: int) -> str:
     return campaign.id
 
 
-async def _measure(admit: Admit, campaign_id: str, n: int, callers: int) -> tuple[float, float]:
+async def _measure(admit: Admit, campaign_id: str, count: int, callers: int) -> tuple[float, float]:
     now_ms = int(time.time() * 1000)
-    queue = iter(range(n))
+    queue = iter(range(count))
 
     async def caller() -> None:
         for i in queue:
@@ -54,18 +54,18 @@ async def _measure(admit: Admit, campaign_id: str, n: int, callers: int) -> tupl
 
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(callers)))
-    return n / (time.perf_counter() - wall), (time.process_time() - cpu) / n * 1e6
+    return count / (time.perf_counter() - wall), (time.process_time() - cpu) / count * 1e6
 
 
-async def main(url: str, n: int, callers: int) -> None:
+async def main(url: str, count: int, callers: int) -> None:
     live = Redis.connect(url, 64)
     try:
 
-        async def single(a: AdmitRequest) -> object:
-            return await live.admissions.scripts.run("admit", *admit_words(a))
+        async def single(request: AdmitRequest) -> object:
+            return await live.admissions.scripts.run("admit", *admit_words(request))
 
         for name, admit in (("group commit", live.admissions.admit), ("one EVALSHA each", single)):
-            rate, cpu_us = await _measure(admit, await _campaign(live, n), n, callers)
+            rate, cpu_us = await _measure(admit, await _campaign(live, count), count, callers)
             print(f"{name:18} {rate:8,.0f} admissions/s  {cpu_us:6.1f} us CPU each")
     finally:
         await live.close()

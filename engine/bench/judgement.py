@@ -59,20 +59,22 @@ class BenchReport:
         return next((r for r in self.runs if r.generator == generator and r.target == target), None)
 
 
-def judge(r: BenchReport) -> None:
+def judge(bench_report: BenchReport) -> None:
     """Ratios against the baselines of the same generator; thresholds missed, by name."""
-    t = r.options.thresholds
-    for generator in r.options.generators:
-        engine = r.run(generator, "engine")
+    t = bench_report.options.thresholds
+    for generator in bench_report.options.generators:
+        engine = bench_report.run(generator, "engine")
         for base in ("ceiling", "postgres-only", POSTGRES_16):
-            other = r.run(generator, base)
+            other = bench_report.run(generator, base)
             if engine and other and other.total.rps:
-                r.ratios[f"engine / {base} ({generator})"] = engine.total.rps / other.total.rps
-    burst = r.run("locust", "engine") or r.run("wrk", "engine")
+                bench_report.ratios[f"engine / {base} ({generator})"] = (
+                    engine.total.rps / other.total.rps
+                )
+    burst = bench_report.run("locust", "engine") or bench_report.run("wrk", "engine")
     claim = burst.endpoints.get("claim", burst.total) if burst else None
-    redeem = _redemptions(r)
-    share = next((v for k, v in r.ratios.items() if "ceiling" in k), None)
-    versus = next((v for k, v in r.ratios.items() if "postgres" in k), None)
+    redeem = _redemptions(bench_report)
+    share = next((v for k, v in bench_report.ratios.items() if "ceiling" in k), None)
+    versus = next((v for k, v in bench_report.ratios.items() if "postgres" in k), None)
     wanted: list[tuple[float, float | None, str, str]] = [
         (t.min_claims_per_s, claim.rps if claim else None, ">=", "claims/s"),
         (t.max_claim_p99_ms, claim.p99_ms if claim else None, "<=", "claim p99 ms"),
@@ -85,14 +87,14 @@ def judge(r: BenchReport) -> None:
         if not limit:
             continue
         if value is None or (value < limit if op == ">=" else value > limit):
-            r.missed.append(f"{what}: {_fmt(value)} (wanted {op} {limit:g})")
+            bench_report.missed.append(f"{what}: {_fmt(value)} (wanted {op} {limit:g})")
 
 
-def _redemptions(r: BenchReport) -> Endpoint | None:
+def _redemptions(bench_report: BenchReport) -> Endpoint | None:
     """The redemption figures of the faster generator (wrk runs only redemptions in the
     redeem scenario; locust mixes in verifications)."""
-    found = [run.endpoints.get("redeem") for run in r.runs if run.target == "engine"]
-    if r.options.scenario == "redeem" and (wrk := r.run("wrk", "engine")):
+    found = [run.endpoints.get("redeem") for run in bench_report.runs if run.target == "engine"]
+    if bench_report.options.scenario == "redeem" and (wrk := bench_report.run("wrk", "engine")):
         found.append(wrk.total)
     return max((e for e in found if e), key=lambda e: e.rps, default=None)
 

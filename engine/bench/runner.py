@@ -272,7 +272,7 @@ class Bench:
             return self.o.workers // WRK_THREADS, self.o.workers
         return answered, min(answered + self.o.wrk_connections, self.o.workers)
 
-    async def _baseline_campaign(self, target: str, generator: str, quota: int, n: int) -> str:
+    async def _baseline_campaign(self, target: str, generator: str, quota: int, count: int) -> str:
         if generator == "wrk":
             quota = self.o.workers  # a fixed-duration run: nobody is refused
         if target == "ceiling":

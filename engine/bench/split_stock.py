@@ -171,11 +171,11 @@ class SplitStock:
             return None
         return p.returns_started
 
-    def _admit(self, worker: str, i: int) -> str:
-        bucket = self.buckets[i]
+    def _admit(self, worker: str, index: int) -> str:
+        bucket = self.buckets[index]
         bucket.stock -= 1
         bucket.holders.add(worker)
-        self.admitted[worker] = i
+        self.admitted[worker] = index
         return "admitted"
 
     def _credit_move(self, move_id: str) -> None:
@@ -192,11 +192,11 @@ class SplitStock:
         yield from self._give_back_to(i, owner)
         return "given back"
 
-    def _give_back_to(self, i: int, owner: str) -> Process:
+    def _give_back_to(self, bucket: int, owner: str) -> Process:
         """Runs inside the step that frees the unit (bucket i's): the record is made
         there, so a process killed after it leaves the return to the repair job."""
         return_id = self._id("b")
-        self.returns[return_id] = Return(i, owner)
+        self.returns[return_id] = Return(bucket, owner)
         if not self.d.returns_through_pool:
             self._credit_return(return_id)
             self._finish_return(return_id)

@@ -96,18 +96,18 @@ def check(
     return v
 
 
-def entry_id(a: Answer, merchant_id: str) -> str:
+def entry_id(answer: Answer, merchant_id: str) -> str:
     """The ledger entry a redemption or a reversal request makes."""
-    if a.kind == "redemption":
-        return redemption_id_for(a.campaign_id, merchant_id, a.key)
-    return reversal_id_for(a.campaign_id, merchant_id, a.key)
+    if answer.kind == "redemption":
+        return redemption_id_for(answer.campaign_id, merchant_id, answer.key)
+    return reversal_id_for(answer.campaign_id, merchant_id, answer.key)
 
 
-def _made(a: Answer, books: Books, merchant_id: str) -> bool:
+def _made(answer: Answer, books: Books, merchant_id: str) -> bool:
     """Whether the records hold what this request would have made."""
-    if a.kind == "claim":
-        return claim_id_for(a.campaign_id, a.caller, a.key) in books.vouchers
-    return entry_id(a, merchant_id) in books.ledger
+    if answer.kind == "claim":
+        return claim_id_for(answer.campaign_id, answer.caller, answer.key) in books.vouchers
+    return entry_id(answer, merchant_id) in books.ledger
 
 
 def _balances(books: Books, programmes: dict[str, Programme]) -> list[str]:

@@ -57,9 +57,9 @@ PROGRAMMES = {
 }
 
 
-async def run(o: Options, log: Log) -> Outcome:
-    cluster = o.redis_cluster > 0
-    stack = LocalStack(o.state_dir, log, o.redis_cluster, 2 if cluster else 0)
+async def run(options: Options, log: Log) -> Outcome:
+    cluster = options.redis_cluster > 0
+    stack = LocalStack(options.state_dir, log, options.redis_cluster, 2 if cluster else 0)
     loop = asyncio.get_running_loop()
     env = await loop.run_in_executor(None, stack.up) | {
         "NUANXIN_TOPIC_PREFIX": f"chaos{uuid.uuid4().hex[:6]}",
@@ -70,18 +70,18 @@ async def run(o: Options, log: Log) -> Outcome:
         "NUANXIN_WORKER_REQUESTS_PER_MIN": "100000",
     }
     settings = Settings.from_env(env)
-    engine = EngineProcesses(o.state_dir / "logs", env={**os.environ, **env})
+    engine = EngineProcesses(options.state_dir / "logs", env={**os.environ, **env})
     try:
         engine.start_api(processes=2 if cluster else 1)
         for _ in range(2 if cluster else 1):
             engine.start_stream()
-        plan, programmes, merchant_id = await _prepare(engine.base_url, settings, o)
-        nemesis = Nemesis(stack, engine, o.seed)
-        faults = schedule(o.seed, o.seconds, cluster)
-        log(f"schedule (seed {o.seed}): {len(faults)} faults")
+        plan, programmes, merchant_id = await _prepare(engine.base_url, settings, options)
+        nemesis = Nemesis(stack, engine, options.seed)
+        faults = schedule(options.seed, options.seconds, cluster)
+        log(f"schedule (seed {options.seed}): {len(faults)} faults")
         for f in faults:
             log("  " + f.describe())
-        clients = Clients(plan, o.seed)
+        clients = Clients(plan, options.seed)
         answers, survived = await asyncio.gather(clients.run(), _nemesis(nemesis, faults, log))
         books = await _settled(settings, answers, merchant_id, log)
         report = await run_reconcile(settings, False, lambda _: None)
@@ -107,11 +107,11 @@ async def _nemesis(nemesis: Nemesis, faults: list[Fault], log: Log) -> list[tupl
 
 
 async def _prepare(
-    base_url: str, settings: Settings, o: Options
+    base_url: str, settings: Settings, options: Options
 ) -> tuple[Plan, dict[str, Programme], str]:
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
     run_id = uuid.uuid4().hex[:6]
-    merchant_id, workers = f"chaos-m-{run_id}", [f"cw-{run_id}-{i}" for i in range(o.workers)]
+    merchant_id, workers = f"chaos-m-{run_id}", [f"cw-{run_id}-{i}" for i in range(options.workers)]
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         r = await http.post(
             "/v1/merchants", json={"id": merchant_id, "name": "混沌测试商户"}, headers=ops
@@ -123,7 +123,7 @@ async def _prepare(
         programmes, faces = {}, {}
         for name, share in PROGRAMMES.items():
             cid = f"chaos-{name}-{run_id}"
-            shape = share | {"quota": max(1, int(float(share["quota"]) * o.workers))}
+            shape = share | {"quota": max(1, int(float(share["quota"]) * options.workers))}
             r = await http.post(
                 "/v1/campaigns", json=_campaign(cid, merchant_id, shape), headers=ops
             )
@@ -134,7 +134,7 @@ async def _prepare(
             faces[cid] = (int(shape["face_value_fen"]), bool(shape.get("stored_value")))
     keys, now = worker_token_keys_of(settings), int(time.time())
     tokens = {w: mint_worker_token(keys, w, now, 4 * 3600) for w in workers}
-    return Plan(base_url, merchant_key, tokens, faces, o.seconds), programmes, merchant_id
+    return Plan(base_url, merchant_key, tokens, faces, options.seconds), programmes, merchant_id
 
 
 def _campaign(cid: str, merchant_id: str, shape: dict[str, Any]) -> dict[str, Any]:

@@ -43,19 +43,19 @@ class LoadResult:
     def rate(self) -> float:
         return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
 
-    def percentile(self, q: float) -> float:
-        return percentile(self.latencies_ms, q)
+    def percentile(self, share: float) -> float:
+        return percentile(self.latencies_ms, share)
 
     def distinct(self, field_name: str) -> int:
         """Distinct resources behind the 2xx answers (a retried request repeats its answer)."""
         return len({a.body[field_name] for a in self.answers if a is not None and a.status == 201})
 
 
-def percentile(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def outcome_of(answer: Answer) -> str:

@@ -173,26 +173,26 @@ CATEGORY_MIX = [
 ]
 
 
-def campaign_body(p: Programme, run_id: str, now: datetime) -> dict[str, Any]:
+def campaign_body(programme: Programme, run_id: str, now: datetime) -> dict[str, Any]:
     opens = now - timedelta(minutes=1)
     body = {
-        "id": f"{p.slug}-{run_id}",
-        "name": p.name,
-        "name_en": p.name_en,
-        "quota": p.quota,
-        "face_value_fen": p.face_value_fen,
+        "id": f"{programme.slug}-{run_id}",
+        "name": programme.name,
+        "name_en": programme.name_en,
+        "quota": programme.quota,
+        "face_value_fen": programme.face_value_fen,
         "per_worker_limit": 1,
         "claim_opens_at": opens.isoformat(),
         "claim_closes_at": (now + timedelta(days=14)).isoformat(),
         "valid_until": (now + timedelta(days=60)).isoformat(),
-        "eligible_categories": p.categories,
-        "merchants": [f"{p.merchant}-{run_id}"],
+        "eligible_categories": programme.categories,
+        "merchants": [f"{programme.merchant}-{run_id}"],
     }
-    options = dict(p.options)
+    options = dict(programme.options)
     if options.get("cap_group"):
         options["cap_group"] = f"{options['cap_group']}-{run_id}"
     if options.pop("waves", None) == "daily-10":
-        per_day = p.quota // 10
+        per_day = programme.quota // 10
         body["waves"] = [
             {"at": (opens + timedelta(days=d)).isoformat(), "quantity": per_day} for d in range(10)
         ]

@@ -94,31 +94,31 @@ class Campaign:
         return min(ceiling, self.budget_fen) if self.budget_fen else ceiling
 
 
-def check_campaign(c: Campaign) -> None:
+def check_campaign(campaign: Campaign) -> None:
     """Cross-field rules that single-field validation cannot express."""
-    if c.claim_closes_at <= c.claim_opens_at:
+    if campaign.claim_closes_at <= campaign.claim_opens_at:
         raise ValidationFailed("claim_closes_at must be after claim_opens_at")
-    if c.valid_until < c.claim_closes_at:
+    if campaign.valid_until < campaign.claim_closes_at:
         raise ValidationFailed("valid_until must not be before claim_closes_at")
-    if c.valid_until.timestamp() >= 2**32:
+    if campaign.valid_until.timestamp() >= 2**32:
         raise ValidationFailed("valid_until is too far in the future")
-    if len(set(c.merchants)) != len(c.merchants):
+    if len(set(campaign.merchants)) != len(campaign.merchants):
         raise ValidationFailed("merchants must not repeat")
-    low, high = c.face_range
-    if not low <= c.face_value_fen <= high:
+    low, high = campaign.face_range
+    if not low <= campaign.face_value_fen <= high:
         raise ValidationFailed("face_value_fen must lie within the face value range")
-    if c.waves:
-        if sum(w.quantity for w in c.waves) != c.quota:
+    if campaign.waves:
+        if sum(w.quantity for w in campaign.waves) != campaign.quota:
             raise ValidationFailed("the waves' quantities must add up to the quota")
-        times = [w.at for w in c.waves]
+        times = [w.at for w in campaign.waves]
         if times != sorted(times) or len(set(times)) != len(times):
             raise ValidationFailed("waves must be in strictly increasing time order")
-        if times[0] < c.claim_opens_at or times[-1] >= c.claim_closes_at:
+        if times[0] < campaign.claim_opens_at or times[-1] >= campaign.claim_closes_at:
             raise ValidationFailed("every wave must fall inside the claim window")
-    if c.lottery is not None:
-        if c.lottery.draw_at < c.claim_closes_at:
+    if campaign.lottery is not None:
+        if campaign.lottery.draw_at < campaign.claim_closes_at:
             raise ValidationFailed("a lottery draws after registration (the claim window) closes")
-        if c.waves:
+        if campaign.waves:
             raise ValidationFailed("a lottery campaign has no waves")
 
 
@@ -129,32 +129,35 @@ def parse_rules(raw: list[dict[str, Any]]) -> tuple[Rule, ...]:
         raise ValidationFailed(f"rule: {exc}") from None
 
 
-def options(c: Campaign) -> dict[str, Any]:
+def options(campaign: Campaign) -> dict[str, Any]:
     """The definition beyond the basic columns, as stored (JSON) and shown."""
     return {
-        "budget_fen": c.budget_fen,
-        "face_value_min_fen": c.face_value_min_fen,
-        "face_value_max_fen": c.face_value_max_fen,
-        "period_limit": {"period": c.period_limit.period.value, "limit": c.period_limit.limit}
-        if c.period_limit
+        "budget_fen": campaign.budget_fen,
+        "face_value_min_fen": campaign.face_value_min_fen,
+        "face_value_max_fen": campaign.face_value_max_fen,
+        "period_limit": {
+            "period": campaign.period_limit.period.value,
+            "limit": campaign.period_limit.limit,
+        }
+        if campaign.period_limit
         else None,
-        "cap_group": c.cap_group,
-        "rules": [r.as_dict() for r in c.rules],
-        "waves": [{"at": _utc(w.at), "quantity": w.quantity} for w in c.waves],
-        "rollover": c.rollover,
-        "lottery": {"draw_at": _utc(c.lottery.draw_at)} if c.lottery else None,
-        "partner_pool": c.partner_pool,
-        "stored_value": c.stored_value,
-        "reversal_window_s": c.reversal_window_s,
-        "name_en": c.name_en,
+        "cap_group": campaign.cap_group,
+        "rules": [r.as_dict() for r in campaign.rules],
+        "waves": [{"at": _utc(w.at), "quantity": w.quantity} for w in campaign.waves],
+        "rollover": campaign.rollover,
+        "lottery": {"draw_at": _utc(campaign.lottery.draw_at)} if campaign.lottery else None,
+        "partner_pool": campaign.partner_pool,
+        "stored_value": campaign.stored_value,
+        "reversal_window_s": campaign.reversal_window_s,
+        "name_en": campaign.name_en,
     }
 
 
-def with_options(c: Campaign, opts: dict[str, Any]) -> Campaign:
+def with_options(campaign: Campaign, opts: dict[str, Any]) -> Campaign:
     period = opts.get("period_limit")
     lottery = opts.get("lottery")
     return replace(
-        c,
+        campaign,
         budget_fen=opts.get("budget_fen"),
         face_value_min_fen=opts.get("face_value_min_fen"),
         face_value_max_fen=opts.get("face_value_max_fen"),
@@ -180,36 +183,36 @@ def _dt(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def same_definition(a: Campaign, b: Campaign) -> bool:
+def same_definition(stored: Campaign, asked: Campaign) -> bool:
     """True when a repeated create asks for exactly what already exists."""
 
-    def norm(c: Campaign) -> dict[str, Any]:
-        d = {k: v for k, v in as_dict(c).items() if k not in ("number", "status", "version")}
+    def norm(campaign: Campaign) -> dict[str, Any]:
+        d = {k: v for k, v in as_dict(campaign).items() if k not in ("number", "status", "version")}
         d["eligible_categories"] = sorted(d["eligible_categories"])
         d["merchants"] = sorted(d["merchants"])
         return d
 
-    return norm(a) == norm(b)
+    return norm(stored) == norm(asked)
 
 
-def as_dict(c: Campaign) -> dict[str, Any]:
+def as_dict(campaign: Campaign) -> dict[str, Any]:
     """The definition as shown by the API and kept in each stored version."""
     return {
-        "id": c.id,
-        "number": c.number,
-        "name": c.name,
-        "status": c.status.value,
-        "version": c.version,
-        "quota": c.quota,
-        "face_value_fen": c.face_value_fen,
-        "per_worker_limit": c.per_worker_limit,
-        "claim_opens_at": _utc(c.claim_opens_at),
-        "claim_closes_at": _utc(c.claim_closes_at),
-        "valid_until": _utc(c.valid_until),
-        "eligible_categories": [str(x) for x in c.eligible_categories],
-        "merchants": list(c.merchants),
-        "max_spend_fen": c.max_spend_fen,
-        **options(c),
+        "id": campaign.id,
+        "number": campaign.number,
+        "name": campaign.name,
+        "status": campaign.status.value,
+        "version": campaign.version,
+        "quota": campaign.quota,
+        "face_value_fen": campaign.face_value_fen,
+        "per_worker_limit": campaign.per_worker_limit,
+        "claim_opens_at": _utc(campaign.claim_opens_at),
+        "claim_closes_at": _utc(campaign.claim_closes_at),
+        "valid_until": _utc(campaign.valid_until),
+        "eligible_categories": [str(x) for x in campaign.eligible_categories],
+        "merchants": list(campaign.merchants),
+        "max_spend_fen": campaign.max_spend_fen,
+        **options(campaign),
     }
 
 

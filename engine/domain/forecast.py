@@ -35,15 +35,15 @@ def run_out(left: float, per_s: float, now: datetime) -> datetime | None:
     return now + timedelta(seconds=left / per_s)
 
 
-def released(c: Campaign, now: datetime) -> tuple[int, int, int, datetime | None]:
+def released(campaign: Campaign, now: datetime) -> tuple[int, int, int, datetime | None]:
     """(current wave number, stock released so far, current wave's quantity, next wave time).
 
     Mirrors the admission script: without waves everything is released at once.
     """
-    if not c.waves:
-        return 0, c.quota, c.quota, None
+    if not campaign.waves:
+        return 0, campaign.quota, campaign.quota, None
     wave, total, current, next_at = 0, 0, 0, None
-    for w in c.waves:
+    for w in campaign.waves:
         if w.at <= now:
             wave, total, current = wave + 1, total + w.quantity, w.quantity
         elif next_at is None:

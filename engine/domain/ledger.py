@@ -38,17 +38,17 @@ class Link:
     hash: str
 
 
-def link_hash(prev_hash: str, e: Entry, seq: int) -> str:
+def link_hash(prev_hash: str, entry: Entry, seq: int) -> str:
     fields = (
         prev_hash,
-        e.entry_id,
-        e.kind,
-        e.merchant_id,
+        entry.entry_id,
+        entry.kind,
+        entry.merchant_id,
         seq,
-        e.campaign_id,
-        e.serial,
-        e.amount_fen,
-        e.occurred_ms,
+        entry.campaign_id,
+        entry.serial,
+        entry.amount_fen,
+        entry.occurred_ms,
     )
     return hashlib.sha256("|".join(str(f) for f in fields).encode()).hexdigest()
 

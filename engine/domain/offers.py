@@ -26,7 +26,7 @@ class Offer:
 
 
 def offer_for(
-    c: Campaign,
+    campaign: Campaign,
     profile: WorkerProfile,
     now: datetime,
     available_now: int,
@@ -35,23 +35,23 @@ def offer_for(
     """The first reason that waiting would not cure comes first: a truck driver is told
     the fuel programme is not for them, not that it opens at ten. (A claim's answer may
     name another of the reasons: the admission checks the window before the category.)"""
-    if c.status is Status.PAUSED:
+    if campaign.status is Status.PAUSED:
         return Offer(False, "paused")
-    if c.status not in (Status.OPEN, Status.SCHEDULED):
+    if campaign.status not in (Status.OPEN, Status.SCHEDULED):
         return Offer(False, "claim-window-closed")
-    if profile.facts.get("category") not in c.eligible_categories:
-        categories = {"field": "category", "op": "in", "value": list(c.eligible_categories)}
+    if profile.facts.get("category") not in campaign.eligible_categories:
+        categories = {"field": "category", "op": "in", "value": list(campaign.eligible_categories)}
         return Offer(False, "not-eligible", categories)
-    unmet = failed_rule(c.rules, profile) if c.rules else None
+    unmet = failed_rule(campaign.rules, profile) if campaign.rules else None
     if unmet is not None:
         return Offer(False, "not-eligible", unmet.as_dict())
-    if c.lottery is not None:
+    if campaign.lottery is not None:
         return Offer(False, "registration-required")
-    if now < c.claim_opens_at:
+    if now < campaign.claim_opens_at:
         return Offer(False, "not-open-yet")
-    if now >= c.claim_closes_at:
+    if now >= campaign.claim_closes_at:
         return Offer(False, "claim-window-closed")
-    if held >= c.per_worker_limit:
+    if held >= campaign.per_worker_limit:
         return Offer(False, "limit-reached")
     if available_now <= 0:
         return Offer(False, "sold-out")

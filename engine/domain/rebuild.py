@@ -211,64 +211,64 @@ class _StateBuilder:
         if s.pool is not None and pcode:
             s.pool.discard(pcode)
 
-    def voucher(self, v: VoucherFacts) -> None:
-        balance = v.face_value_fen - self.used[v.serial]
+    def voucher(self, voucher: VoucherFacts) -> None:
+        balance = voucher.face_value_fen - self.used[voucher.serial]
         status = voucher_status(
-            revoked=v.revoked_reason is not None, balance_fen=balance, expired=v.expired
+            revoked=voucher.revoked_reason is not None, balance_fen=balance, expired=voucher.expired
         )
         self.c["issued"] += 1
         self.c[f"status:{status}"] += 1
         self.admitted(
-            v.claim_id,
+            voucher.claim_id,
             "issued",
-            v.serial,
-            v.worker_id,
-            v.admitted_at,
-            v.face_value_fen,
-            v.partner_code or "",
+            voucher.serial,
+            voucher.worker_id,
+            voucher.admitted_at,
+            voucher.face_value_fen,
+            voucher.partner_code or "",
         )
         record = VoucherState(
             status=status.value,
-            claim_id=v.claim_id,
-            face_value_fen=v.face_value_fen,
+            claim_id=voucher.claim_id,
+            face_value_fen=voucher.face_value_fen,
             balance_fen=balance,
-            expires_at_s=int(v.valid_until.timestamp()),
+            expires_at_s=int(voucher.valid_until.timestamp()),
             stored_value=self.campaign.stored_value,
-            revoked_reason=v.revoked_reason,
+            revoked_reason=voucher.revoked_reason,
         )
-        if v.serial in self.last_use:
-            use = self.last_use[v.serial]
+        if voucher.serial in self.last_use:
+            use = self.last_use[voucher.serial]
             record = replace(
                 record, redeemed_by=use.merchant_id, redeemed_at_ms=to_ms(use.occurred_at)
             )
-        self.s.vouchers[v.serial] = record
+        self.s.vouchers[voucher.serial] = record
 
-    def entry(self, e: LedgerFacts) -> None:
+    def entry(self, entry: LedgerFacts) -> None:
         """One ledger row, in the order they happened: a redemption or a reversal."""
-        self.balance_after[e.serial] += e.amount_fen
-        if e.kind == "redemption":
-            self.c["redeemed_fen"] += e.amount_fen
-            self.s.redemptions[e.entry_id] = RedemptionRecord(
+        self.balance_after[entry.serial] += entry.amount_fen
+        if entry.kind == "redemption":
+            self.c["redeemed_fen"] += entry.amount_fen
+            self.s.redemptions[entry.entry_id] = RedemptionRecord(
                 state="taken",
-                serial=e.serial,
-                merchant_id=e.merchant_id,
-                at_ms=to_ms(e.occurred_at),
-                amount_fen=e.amount_fen,
-                balance_fen=e.face_value_fen - self.balance_after[e.serial],
-                face_value_fen=e.face_value_fen,
-                refunded_fen=self.refunded[e.entry_id],
-                store_id=e.store_id or "",
-                terminal_id=e.terminal_id or "",
+                serial=entry.serial,
+                merchant_id=entry.merchant_id,
+                at_ms=to_ms(entry.occurred_at),
+                amount_fen=entry.amount_fen,
+                balance_fen=entry.face_value_fen - self.balance_after[entry.serial],
+                face_value_fen=entry.face_value_fen,
+                refunded_fen=self.refunded[entry.entry_id],
+                store_id=entry.store_id or "",
+                terminal_id=entry.terminal_id or "",
             )
         else:
-            self.c["reversed_fen"] += -e.amount_fen
-            self.s.reversals[e.entry_id] = ReversalRecord(
+            self.c["reversed_fen"] += -entry.amount_fen
+            self.s.reversals[entry.entry_id] = ReversalRecord(
                 state="taken",
-                serial=e.serial,
-                merchant_id=e.merchant_id,
-                redemption_id=e.reverses or "",
-                amount_fen=-e.amount_fen,
-                at_ms=to_ms(e.occurred_at),
+                serial=entry.serial,
+                merchant_id=entry.merchant_id,
+                redemption_id=entry.reverses or "",
+                amount_fen=-entry.amount_fen,
+                at_ms=to_ms(entry.occurred_at),
             )
 
     def counters(self, next_serial: int) -> CampaignCounters:

@@ -17,10 +17,10 @@ from engine.settings import Settings
 from engine.stream.resources import Resources
 
 
-async def refresh_campaigns(r: Resources) -> None:
-    for campaign_id in await r.db.live_campaigns():
-        c = await r.db.get_campaign(campaign_id)
-        counters = await r.decisions.figures.counters(campaign_id)
+async def refresh_campaigns(resources: Resources) -> None:
+    for campaign_id in await resources.db.live_campaigns():
+        c = await resources.db.get_campaign(campaign_id)
+        counters = await resources.decisions.figures.counters(campaign_id)
         if c is None or counters is None:
             continue
         CAMPAIGN_QUOTA.labels(campaign_id).set(c.quota)
@@ -33,7 +33,7 @@ async def refresh_campaigns(r: Resources) -> None:
             CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(c.budget_fen - counters.spent)
 
 
-async def refresh_lag(consumer: Any, r: Resources, settings: Settings) -> None:
+async def refresh_lag(consumer: Any, resources: Resources, settings: Settings) -> None:
     """Lag per assigned partition of a consumer: faust's, or the issuer's aiokafka one
     (both answer assignment(), position() and highwater()). The end of a partition is
     the broker's high watermark or, when that is lower, just past the last fence placed
@@ -46,6 +46,6 @@ async def refresh_lag(consumer: Any, r: Resources, settings: Settings) -> None:
             continue
         name = tp.topic.removeprefix(settings.topic_prefix + ".")
         if name not in fences:
-            fences[name] = await r.decisions.log_marks.placed_offsets(name)
+            fences[name] = await resources.decisions.log_marks.placed_offsets(name)
         end = max(consumer.highwater(tp) or 0, fences[name].get(tp.partition, -1) + 1)
         CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - position))

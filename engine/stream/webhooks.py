@@ -26,57 +26,57 @@ log = structlog.get_logger("engine.stream.webhooks")
 LEASE_S = 60.0
 
 
-async def deliver_due(r: Resources, settings: Settings) -> int:
+async def deliver_due(resources: Resources, settings: Settings) -> int:
     """Send what is due; return how many were delivered now."""
-    due = await r.db.lease_due_webhooks(100, LEASE_S)
+    due = await resources.db.lease_due_webhooks(100, LEASE_S)
     if not due:
         return 0
     # Every connection resolves through the guard, so the address checked is the one used.
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.webhook_trusted))
     async with aiohttp.ClientSession(connector=connector) as session:
-        results = await asyncio.gather(*(_deliver(r, session, settings, d) for d in due))
+        results = await asyncio.gather(*(_deliver(resources, session, settings, d) for d in due))
     return sum(results)
 
 
 async def _deliver(
-    r: Resources, session: aiohttp.ClientSession, settings: Settings, d: DueWebhook
+    resources: Resources, session: aiohttp.ClientSession, settings: Settings, delivery: DueWebhook
 ) -> bool:
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(d.secret, int(time.time()), d.body),
-        EVENT_ID_HEADER: d.event_id,
+        SIGNATURE_HEADER: sign(delivery.secret, int(time.time()), delivery.body),
+        EVENT_ID_HEADER: delivery.event_id,
     }
-    host = urlsplit(d.url).hostname or ""
+    host = urlsplit(delivery.url).hostname or ""
     try:
         if is_ip_literal(host) and address_refused(host, settings.webhook_trusted):
             raise RefusedAddress(host)  # literals skip the resolver
         timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_s)
         async with session.post(
-            d.url,
-            data=d.body.encode(),
+            delivery.url,
+            data=delivery.body.encode(),
             headers=headers,
             timeout=timeout,
             allow_redirects=False,
         ) as response:
             if 200 <= response.status < 300:
-                await r.db.webhook_delivered(d.merchant_id, d.event_id)
+                await resources.db.webhook_delivered(delivery.merchant_id, delivery.event_id)
                 return True
             error = f"HTTP {response.status}"
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         # Coarse on purpose: the merchant reads this, and "refused" against "timed out"
         # would tell them which of the operator's hosts and ports exist.
         error = "address-refused" if _refused(exc) else "unreachable"
-    retry_in = backoff_s(d.attempts + 1, settings.webhook_base_delay_s)
+    retry_in = backoff_s(delivery.attempts + 1, settings.webhook_base_delay_s)
     log.info(
         "webhook delivery failed",
-        merchant_id=d.merchant_id,
-        event_id=d.event_id,
-        attempt=d.attempts + 1,
+        merchant_id=delivery.merchant_id,
+        event_id=delivery.event_id,
+        attempt=delivery.attempts + 1,
         error=error,
         retry_in_s=retry_in,
     )
-    await r.db.webhook_failed(
-        d.merchant_id, d.event_id, error, settings.webhook_max_attempts, retry_in
+    await resources.db.webhook_failed(
+        delivery.merchant_id, delivery.event_id, error, settings.webhook_max_attempts, retry_in
     )
     return False
 

@@ -226,30 +226,30 @@ class Claims:
         self,
         campaign: Campaign,
         request: AdmitRequest,
-        a: Admission,
+        admission: Admission,
         cap: CapHold | None,
         request_id: str,
     ) -> None:
         event = ClaimAdmitted(
             claim_id=request.claim_id,
             campaign_id=campaign.id,
-            campaign_number=a.campaign_number,
-            serial=a.serial,
+            campaign_number=admission.campaign_number,
+            serial=admission.serial,
             worker_id=request.worker_id,
-            face_value_fen=a.face_value_fen,
-            valid_until=a.valid_until,
+            face_value_fen=admission.face_value_fen,
+            valid_until=admission.valid_until,
             admitted_at_ms=request.now_ms,
             request_id=request_id,
-            campaign_version=a.campaign_version,
-            partner_code=a.partner_code,
+            campaign_version=admission.campaign_version,
+            partner_code=admission.partner_code,
             stored_value=campaign.stored_value,
         )
 
         decision = Decision("claim", campaign.id, request.claim_id)
         await make_durable(
             publish=lambda: self.publisher.publish(event, key=request.claim_id),
-            confirm=lambda at: self.settlement.confirm_soon(decision, a.serial, at),
-            release=lambda: self._release(request, a.serial, cap),
+            confirm=lambda at: self.settlement.confirm_soon(decision, admission.serial, at),
+            release=lambda: self._release(request, admission.serial, cap),
         )
 
     async def _release(self, request: AdmitRequest, serial: int, cap: CapHold | None) -> str:
@@ -367,16 +367,16 @@ async def release_claim(
     return state
 
 
-def voucher_view(v: IssuedVoucher) -> dict[str, Any]:
+def voucher_view(voucher: IssuedVoucher) -> dict[str, Any]:
     return {
-        "claim_id": v.claim_id,
-        "campaign_id": v.campaign_id,
-        "serial": v.serial,
-        "code": v.code,
-        "partner_code": v.partner_code,
-        "face_value_fen": v.face_value_fen,
-        "balance_fen": v.balance_fen,
-        "valid_until": v.valid_until.isoformat(),
-        "issued_at": v.issued_at.isoformat(),
-        "status": v.status.value,
+        "claim_id": voucher.claim_id,
+        "campaign_id": voucher.campaign_id,
+        "serial": voucher.serial,
+        "code": voucher.code,
+        "partner_code": voucher.partner_code,
+        "face_value_fen": voucher.face_value_fen,
+        "balance_fen": voucher.balance_fen,
+        "valid_until": voucher.valid_until.isoformat(),
+        "issued_at": voucher.issued_at.isoformat(),
+        "status": voucher.status.value,
     }

@@ -16,53 +16,53 @@ from engine.metrics import LEDGER_ENTRIES
 from engine.usecases.ports import LedgerRecords, Settlement
 
 
-def redemption_entry(e: VoucherRedeemed) -> Entry:
+def redemption_entry(event: VoucherRedeemed) -> Entry:
     return Entry(
-        entry_id=e.redemption_id,
+        entry_id=event.redemption_id,
         kind="redemption",
-        merchant_id=e.merchant_id,
-        campaign_id=e.campaign_id,
-        serial=e.serial,
-        amount_fen=e.amount_fen or e.face_value_fen,
-        face_value_fen=e.face_value_fen,
-        occurred_ms=e.redeemed_at_ms,
-        store_id=e.store_id or None,
-        terminal_id=e.terminal_id or None,
-        request_id=e.request_id or None,
+        merchant_id=event.merchant_id,
+        campaign_id=event.campaign_id,
+        serial=event.serial,
+        amount_fen=event.amount_fen or event.face_value_fen,
+        face_value_fen=event.face_value_fen,
+        occurred_ms=event.redeemed_at_ms,
+        store_id=event.store_id or None,
+        terminal_id=event.terminal_id or None,
+        request_id=event.request_id or None,
     )
 
 
-def reversal_entry(e: VoucherReversed) -> Entry:
+def reversal_entry(event: VoucherReversed) -> Entry:
     return Entry(
-        entry_id=e.reversal_id,
+        entry_id=event.reversal_id,
         kind="reversal",
-        merchant_id=e.merchant_id,
-        campaign_id=e.campaign_id,
-        serial=e.serial,
-        amount_fen=-e.amount_fen,
-        face_value_fen=e.face_value_fen,
-        occurred_ms=e.reversed_at_ms,
-        reverses=e.redemption_id,
-        store_id=e.store_id or None,
-        terminal_id=e.terminal_id or None,
-        request_id=e.request_id or None,
+        merchant_id=event.merchant_id,
+        campaign_id=event.campaign_id,
+        serial=event.serial,
+        amount_fen=-event.amount_fen,
+        face_value_fen=event.face_value_fen,
+        occurred_ms=event.reversed_at_ms,
+        reverses=event.redemption_id,
+        store_id=event.store_id or None,
+        terminal_id=event.terminal_id or None,
+        request_id=event.request_id or None,
     )
 
 
-def webhook_body(e: Entry) -> str:
-    kind = _event_type(e)
+def webhook_body(entry: Entry) -> str:
+    kind = _event_type(entry)
     data = {
-        "entry_id": e.entry_id,
-        "campaign_id": e.campaign_id,
-        "serial": e.serial,
-        "amount_fen": abs(e.amount_fen),
-        "face_value_fen": e.face_value_fen,
-        "occurred_at": utc_from_ms(e.occurred_ms).isoformat(),
-        "reverses": e.reverses,
-        "store_id": e.store_id,
-        "terminal_id": e.terminal_id,
+        "entry_id": entry.entry_id,
+        "campaign_id": entry.campaign_id,
+        "serial": entry.serial,
+        "amount_fen": abs(entry.amount_fen),
+        "face_value_fen": entry.face_value_fen,
+        "occurred_at": utc_from_ms(entry.occurred_ms).isoformat(),
+        "reverses": entry.reverses,
+        "store_id": entry.store_id,
+        "terminal_id": entry.terminal_id,
     }
-    return json.dumps({"id": e.entry_id, "type": kind, "data": data}, sort_keys=True)
+    return json.dumps({"id": entry.entry_id, "type": kind, "data": data}, sort_keys=True)
 
 
 class Ledger:
@@ -92,11 +92,11 @@ class Ledger:
         return [link.entry.entry_id for link in links]
 
 
-def _decision(e: VoucherRedeemed | VoucherReversed) -> Decision:
-    if isinstance(e, VoucherRedeemed):
-        return Decision("redemption", e.campaign_id, e.redemption_id)
-    return Decision("reversal", e.campaign_id, e.reversal_id)
+def _decision(event: VoucherRedeemed | VoucherReversed) -> Decision:
+    if isinstance(event, VoucherRedeemed):
+        return Decision("redemption", event.campaign_id, event.redemption_id)
+    return Decision("reversal", event.campaign_id, event.reversal_id)
 
 
-def _event_type(e: Entry) -> str:
-    return "voucher.redeemed" if e.kind == "redemption" else "voucher.reversed"
+def _event_type(entry: Entry) -> str:
+    return "voucher.redeemed" if entry.kind == "redemption" else "voucher.reversed"

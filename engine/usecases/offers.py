@@ -61,25 +61,27 @@ class Offers:
         return figures
 
 
-def programme_view(c: Campaign, figures: dict[str, Any], offer: Offer, held: int) -> dict[str, Any]:
-    low, high = c.face_range
+def programme_view(
+    campaign: Campaign, figures: dict[str, Any], offer: Offer, held: int
+) -> dict[str, Any]:
+    low, high = campaign.face_range
     wave = figures.get("wave") or {}
     return {
-        "campaign_id": c.id,
-        "name": c.name,
-        "name_en": c.name_en,
-        "status": c.status.value,
-        "face_value_fen": c.face_value_fen,
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "name_en": campaign.name_en,
+        "status": campaign.status.value,
+        "face_value_fen": campaign.face_value_fen,
         "face_value_min_fen": low,
         "face_value_max_fen": high,
-        "stored_value": c.stored_value,
-        "claim_opens_at": iso(c.claim_opens_at),
-        "claim_closes_at": iso(c.claim_closes_at),
-        "valid_until": iso(c.valid_until),
-        "waves": [{"at": iso(w.at), "quantity": w.quantity} for w in c.waves],
+        "stored_value": campaign.stored_value,
+        "claim_opens_at": iso(campaign.claim_opens_at),
+        "claim_closes_at": iso(campaign.claim_closes_at),
+        "valid_until": iso(campaign.valid_until),
+        "waves": [{"at": iso(w.at), "quantity": w.quantity} for w in campaign.waves],
         "next_wave_at": wave.get("next_at"),
         "available_now": figures["available_now"],
-        "per_worker_limit": c.per_worker_limit,
+        "per_worker_limit": campaign.per_worker_limit,
         "held": held,
         "claimable": offer.claimable,
         "reason": offer.reason,

@@ -271,28 +271,28 @@ class Redemptions:
         return request, outcome
 
     async def _make_durable(
-        self, r: RedeemRequest, outcome: RedeemOutcome, request_id: str
+        self, request: RedeemRequest, outcome: RedeemOutcome, request_id: str
     ) -> None:
         event = VoucherRedeemed(
-            redemption_id=r.redemption_id,
-            campaign_id=r.campaign_id,
-            serial=r.serial,
-            merchant_id=r.merchant_id,
+            redemption_id=request.redemption_id,
+            campaign_id=request.campaign_id,
+            serial=request.serial,
+            merchant_id=request.merchant_id,
             face_value_fen=outcome.face_value_fen,
             redeemed_at_ms=outcome.at_ms,
             request_id=request_id,
             amount_fen=outcome.amount_fen,
             balance_fen=outcome.balance_fen,
-            store_id=r.store_id or "",
-            terminal_id=r.terminal_id or "",
+            store_id=request.store_id or "",
+            terminal_id=request.terminal_id or "",
         )
-        decision = Decision("redemption", r.campaign_id, r.redemption_id)
+        decision = Decision("redemption", request.campaign_id, request.redemption_id)
         await make_durable(
             # Keyed by merchant: one partition holds a merchant's ledger chain in order.
-            publish=lambda: self.publisher.publish(event, key=r.merchant_id),
-            confirm=lambda at: self.settlement.confirm_soon(decision, r.serial, at),
+            publish=lambda: self.publisher.publish(event, key=request.merchant_id),
+            confirm=lambda at: self.settlement.confirm_soon(decision, request.serial, at),
             release=lambda: self.redemptions.release_redemption(
-                r.campaign_id, r.serial, r.redemption_id
+                request.campaign_id, request.serial, request.redemption_id
             ),
         )
 

@@ -70,65 +70,71 @@ class Redrive:
         entries = [_entry_id(d) for d in decisions if not isinstance(d, ClaimInFlight)]
         in_ledger = await self.records.ledger_entry_ids(entries) if entries else set()
 
-        def applied(d: InFlight) -> bool:
-            if isinstance(d, ClaimInFlight):
-                return d.claim_id in issued
-            return _entry_id(d) in in_ledger
+        def applied(decision: InFlight) -> bool:
+            if isinstance(decision, ClaimInFlight):
+                return decision.claim_id in issued
+            return _entry_id(decision) in in_ledger
 
         return [d for d in decisions if not applied(d)]
 
-    async def _event(self, d: InFlight) -> tuple[Event, str]:
+    async def _event(self, decision: InFlight) -> tuple[Event, str]:
         """The event and its key, as the API made them."""
-        if isinstance(d, ClaimInFlight):
-            return await self._claim_event(d), d.claim_id
-        if isinstance(d, RedemptionInFlight):
+        if isinstance(decision, ClaimInFlight):
+            return await self._claim_event(decision), decision.claim_id
+        if isinstance(decision, RedemptionInFlight):
             event: Event = VoucherRedeemed(
-                redemption_id=d.redemption_id,
-                campaign_id=d.campaign_id,
-                serial=d.serial,
-                merchant_id=d.merchant_id,
-                face_value_fen=d.face_value_fen,
-                redeemed_at_ms=d.at_ms,
-                amount_fen=d.amount_fen,
-                balance_fen=d.balance_fen,
-                store_id=d.store_id,
-                terminal_id=d.terminal_id,
+                redemption_id=decision.redemption_id,
+                campaign_id=decision.campaign_id,
+                serial=decision.serial,
+                merchant_id=decision.merchant_id,
+                face_value_fen=decision.face_value_fen,
+                redeemed_at_ms=decision.at_ms,
+                amount_fen=decision.amount_fen,
+                balance_fen=decision.balance_fen,
+                store_id=decision.store_id,
+                terminal_id=decision.terminal_id,
             )
-            return event, d.merchant_id
-        redemption = await self.redemptions.redemption_record(d.campaign_id, d.redemption_id)
+            return event, decision.merchant_id
+        redemption = await self.redemptions.redemption_record(
+            decision.campaign_id, decision.redemption_id
+        )
         event = VoucherReversed(
-            reversal_id=d.reversal_id,
-            redemption_id=d.redemption_id,
-            campaign_id=d.campaign_id,
-            serial=d.serial,
-            merchant_id=d.merchant_id,
-            amount_fen=d.amount_fen,
+            reversal_id=decision.reversal_id,
+            redemption_id=decision.redemption_id,
+            campaign_id=decision.campaign_id,
+            serial=decision.serial,
+            merchant_id=decision.merchant_id,
+            amount_fen=decision.amount_fen,
             face_value_fen=redemption.face_value_fen,
-            reversed_at_ms=d.at_ms,
+            reversed_at_ms=decision.at_ms,
             store_id=redemption.store_id,
         )
-        return event, d.merchant_id
+        return event, decision.merchant_id
 
-    async def _claim_event(self, d: ClaimInFlight) -> ClaimAdmitted:
-        campaign = await self.campaigns.get(d.campaign_id)
-        version = d.campaign_version or campaign.version
+    async def _claim_event(self, claim: ClaimInFlight) -> ClaimAdmitted:
+        campaign = await self.campaigns.get(claim.campaign_id)
+        version = claim.campaign_version or campaign.version
         valid_until: datetime | None = campaign.valid_until
         if version != campaign.version:
-            valid_until = await self.records.valid_until_of_version(d.campaign_id, version)
+            valid_until = await self.records.valid_until_of_version(claim.campaign_id, version)
         return ClaimAdmitted(
-            claim_id=d.claim_id,
-            campaign_id=d.campaign_id,
+            claim_id=claim.claim_id,
+            campaign_id=claim.campaign_id,
             campaign_number=campaign.number,
-            serial=d.serial,
-            worker_id=d.worker_id,
-            face_value_fen=d.face_value_fen,
+            serial=claim.serial,
+            worker_id=claim.worker_id,
+            face_value_fen=claim.face_value_fen,
             valid_until=int((valid_until or campaign.valid_until).timestamp()),
-            admitted_at_ms=d.admitted_at_ms,
+            admitted_at_ms=claim.admitted_at_ms,
             campaign_version=version,
-            partner_code=d.partner_code,
+            partner_code=claim.partner_code,
             stored_value=campaign.stored_value,
         )
 
 
-def _entry_id(d: RedemptionInFlight | ReversalInFlight) -> str:
-    return d.redemption_id if isinstance(d, RedemptionInFlight) else d.reversal_id
+def _entry_id(redemption: RedemptionInFlight | ReversalInFlight) -> str:
+    return (
+        redemption.redemption_id
+        if isinstance(redemption, RedemptionInFlight)
+        else redemption.reversal_id
+    )

@@ -86,19 +86,19 @@ class Repair:
         outcomes += await self._settle_cap_reservations(caps_cutoff_ms)
         return outcomes
 
-    async def _settle(self, d: Decision, record: DecisionRecord) -> str:
+    async def _settle(self, decision: Decision, record: DecisionRecord) -> str:
         if record.state != "pending":
             return record.state
         if isinstance(record, ClaimRecord):
-            campaign = await self.campaigns.get(d.campaign_id)
+            campaign = await self.campaigns.get(decision.campaign_id)
             return await release_unsettled_claim(
-                self.admissions, self.records, campaign, d.decision_id, record
+                self.admissions, self.records, campaign, decision.decision_id, record
             )
         if isinstance(record, RedemptionRecord):
             return await self.redemptions.release_redemption(
-                d.campaign_id, record.serial, d.decision_id
+                decision.campaign_id, record.serial, decision.decision_id
             )
-        return await self._settle_reversal(d, record)
+        return await self._settle_reversal(decision, record)
 
     async def _settle_cap_reservations(self, cutoff_ms: int) -> Counter[str]:
         """A cap is reserved in its group's slot before the admission in the campaign's: a
@@ -122,9 +122,9 @@ class Repair:
                     outcomes["cap reservation settled"] += 1
         return outcomes
 
-    async def _settle_reversal(self, d: Decision, record: ReversalRecord) -> str:
+    async def _settle_reversal(self, decision: Decision, record: ReversalRecord) -> str:
         """Release the reversal, or complete it when its refund was already spent again."""
-        campaign_id, reversal_id = d.campaign_id, d.decision_id
+        campaign_id, reversal_id = decision.campaign_id, decision.decision_id
         serial, redemption_id = record.serial, record.redemption_id
         request = ReverseRequest(
             campaign_id, serial, record.merchant_id, redemption_id, reversal_id, 0, 0, 0
@@ -146,4 +146,4 @@ class Repair:
                 store_id=redemption.store_id,
             )
         )
-        return await self.settlement.confirm(d, serial)
+        return await self.settlement.confirm(decision, serial)

@@ -172,6 +172,21 @@ def test_redis_field_names_stay_in_the_redis_adapter():
     assert offenders(rule) == []
 
 
+def test_no_function_takes_a_one_letter_parameter():
+    # A parameter is read far from where it is passed: it says what it is. Lambdas and
+    # comprehensions keep their short names.
+    def rule(rel, tree):
+        return {
+            f"{node.name}({arg.arg})"
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            if len(arg.arg) == 1 and arg.arg != "_"
+        }
+
+    assert offenders(rule) == []
+
+
 def test_only_the_stream_package_knows_faust():
     def rule(rel, tree):
         return set() if _under(rel, "engine/stream") else _matching(tree, r"faust|mode\b")

@@ -28,32 +28,32 @@ class MemoryAdmissions:
     def __init__(self, live: LiveState) -> None:
         self.live = live
 
-    async def admit(self, a: AdmitRequest) -> Admission:
+    async def admit(self, request: AdmitRequest) -> Admission:
         """Admit once (a repeat answers the first admission); raise the refusal."""
-        campaign = self.live.live(a.campaign_id)
-        record = campaign.state.claims.get(a.claim_id) if campaign else None
+        campaign = self.live.live(request.campaign_id)
+        record = campaign.state.claims.get(request.claim_id) if campaign else None
         if record is not None and record.state != RELEASED:
-            if record.face_value_fen != a.face_value_fen:
+            if record.face_value_fen != request.face_value_fen:
                 raise IdempotencyKeyReused(
                     "This Idempotency-Key was used for a claim of another value"
                 )
             return Admission(REPEAT, record.state, record.serial, record.face_value_fen)
         if campaign is None:
             raise Unavailable("The campaign's live state is being rebuilt; retry shortly")
-        if a.rate_per_min:
-            minute = (a.worker_id, a.now_ms // 60_000)
+        if request.rate_per_min:
+            minute = (request.worker_id, request.now_ms // 60_000)
             campaign.claim_requests[minute] += 1
-            if campaign.claim_requests[minute] > a.rate_per_min:
-                retry = max(1, 60 - (a.now_ms // 1000) % 60)
+            if campaign.claim_requests[minute] > request.rate_per_min:
+                retry = max(1, 60 - (request.now_ms // 1000) % 60)
                 raise RateLimited("Too many claim requests to this campaign", retry_after_s=retry)
-        refusal = _refusal(campaign, a)
+        refusal = _refusal(campaign, request)
         if refusal is not None:
             raise refusal
-        wave, available, next_at = _stock(campaign, a.now_ms)
+        wave, available, next_at = _stock(campaign, request.now_ms)
         counters, c = campaign.state.counters, campaign.definition
         budget = c.budget_fen or 0
         smallest = 1
-        if available > 0 and budget and counters.spent + a.face_value_fen > budget:
+        if available > 0 and budget and counters.spent + request.face_value_fen > budget:
             available, smallest = 0, budget - counters.spent + 1
         code = ""
         if available > 0 and c.partner_pool:
@@ -66,55 +66,69 @@ class MemoryAdmissions:
             refused = sold_out(next_at)
             refused.stock = StockOut(next_at, smallest, counters.next_serial)
             raise refused
-        return self._admitted(campaign, a, wave, code)
+        return self._admitted(campaign, request, wave, code)
 
-    def _admitted(self, campaign: LiveCampaign, a: AdmitRequest, wave: int, code: str) -> Admission:
+    def _admitted(
+        self, campaign: LiveCampaign, request: AdmitRequest, wave: int, code: str
+    ) -> Admission:
         state, c = campaign.state, campaign.definition
-        state.per_worker[a.worker_id] = state.per_worker.get(a.worker_id, 0) + 1
+        state.per_worker[request.worker_id] = state.per_worker.get(request.worker_id, 0) + 1
         if c.period_limit is not None:
-            in_period = campaign.per_period.setdefault(a.period, {})
-            in_period[a.worker_id] = in_period.get(a.worker_id, 0) + 1
+            in_period = campaign.per_period.setdefault(request.period, {})
+            in_period[request.worker_id] = in_period.get(request.worker_id, 0) + 1
         state.counters.admitted += 1
-        state.counters.spent += a.face_value_fen
+        state.counters.spent += request.face_value_fen
         if wave:
             state.counters.wave_admitted[wave] = state.counters.wave_admitted.get(wave, 0) + 1
         state.counters.next_serial += 1
         serial = state.counters.next_serial
-        second = a.now_ms // 1000
+        second = request.now_ms // 1000
         campaign.admissions_per_s[second] += 1
-        campaign.fen_per_s[second] += a.face_value_fen
-        state.claims[a.claim_id] = ClaimRecord(
-            "pending", serial, a.worker_id, a.now_ms, a.face_value_fen, code
+        campaign.fen_per_s[second] += request.face_value_fen
+        state.claims[request.claim_id] = ClaimRecord(
+            "pending", serial, request.worker_id, request.now_ms, request.face_value_fen, code
         )
-        campaign.claim_wave[a.claim_id], campaign.claim_version[a.claim_id] = wave, c.version
-        self.live.unsettled[Decision("claim", a.campaign_id, a.claim_id)] = a.now_ms
+        campaign.claim_wave[request.claim_id], campaign.claim_version[request.claim_id] = (
+            wave,
+            c.version,
+        )
+        self.live.unsettled[Decision("claim", request.campaign_id, request.claim_id)] = (
+            request.now_ms
+        )
         valid_until = int(c.valid_until.timestamp())
         return Admission(
-            ADMITTED, "pending", serial, a.face_value_fen, valid_until, c.number, c.version, code
+            ADMITTED,
+            "pending",
+            serial,
+            request.face_value_fen,
+            valid_until,
+            c.number,
+            c.version,
+            code,
         )
 
-    async def release_claim(self, a: AdmitRequest, serial: int) -> str:
+    async def release_claim(self, request: AdmitRequest, serial: int) -> str:
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
-        campaign = self.live.live(a.campaign_id)
-        record = campaign.state.claims.get(a.claim_id) if campaign else None
+        campaign = self.live.live(request.campaign_id)
+        record = campaign.state.claims.get(request.claim_id) if campaign else None
         if campaign is None or record is None:
             return MISSING
         if record.state != "pending" or record.serial != serial:
             return record.state
         state = campaign.state
         state.per_worker[record.worker_id] -= 1
-        in_period = campaign.per_period.get(a.period, {})
+        in_period = campaign.per_period.get(request.period, {})
         if record.worker_id in in_period:
             in_period[record.worker_id] -= 1
         state.counters.admitted -= 1
         state.counters.spent -= record.face_value_fen
-        wave = campaign.claim_wave.get(a.claim_id, 0)
+        wave = campaign.claim_wave.get(request.claim_id, 0)
         if wave:
             state.counters.wave_admitted[wave] -= 1
         if record.partner_code:
             campaign.pool.add(record.partner_code)
-        state.claims[a.claim_id] = replace(record, state=RELEASED)
-        self.live.unsettled.pop(Decision("claim", a.campaign_id, a.claim_id), None)
+        state.claims[request.claim_id] = replace(record, state=RELEASED)
+        self.live.unsettled.pop(Decision("claim", request.campaign_id, request.claim_id), None)
         return RELEASED
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> ClaimRecord:
@@ -128,16 +142,18 @@ class MemoryAdmissions:
         held = campaign.state.per_worker if campaign else {}
         return None if len(held) > most else frozenset(held)
 
-    async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
+    async def cap_reserve(
+        self, reservation: CapReservation, cap: int, ttl_s: int, now_ms: int
+    ) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
-        if (r.group, r.claim_id) in self.live.cap_reservations:
+        if (reservation.group, reservation.claim_id) in self.live.cap_reservations:
             return 2
-        spent = self.live.cap_spent.setdefault((r.group, r.period), {})
-        if spent.get(r.worker_id, 0) + r.amount > cap:
+        spent = self.live.cap_spent.setdefault((reservation.group, reservation.period), {})
+        if spent.get(reservation.worker_id, 0) + reservation.amount > cap:
             return 0
-        spent[r.worker_id] = spent.get(r.worker_id, 0) + r.amount
-        self.live.cap_reservations[(r.group, r.claim_id)] = r
-        self.live.cap_unsettled[(r.group, r.claim_id)] = now_ms
+        spent[reservation.worker_id] = spent.get(reservation.worker_id, 0) + reservation.amount
+        self.live.cap_reservations[(reservation.group, reservation.claim_id)] = reservation
+        self.live.cap_unsettled[(reservation.group, reservation.claim_id)] = now_ms
         return 1
 
     async def cap_release(self, group: str, period: str, claim_id: str, worker_id: str) -> bool:
@@ -161,23 +177,23 @@ class MemoryAdmissions:
         self.live.cap_unsettled.pop((group, claim_id), None)
 
 
-def _refusal(campaign: LiveCampaign, a: AdmitRequest) -> EngineError | None:
+def _refusal(campaign: LiveCampaign, request: AdmitRequest) -> EngineError | None:
     """Why the campaign refuses this worker now, before its stock is looked at."""
     c = campaign.definition
     if c.status not in _CLAIMABLE:
         return ClaimWindowClosed()
-    if not a.via_draw:
+    if not request.via_draw:
         if c.lottery is not None:
             return RegistrationRequired()
         opens, closes = _ms(c.claim_opens_at.timestamp()), _ms(c.claim_closes_at.timestamp())
-        if not opens <= a.now_ms < closes:
+        if not opens <= request.now_ms < closes:
             return ClaimWindowClosed()
-    if a.category not in {x.value for x in c.eligible_categories}:
+    if request.category not in {x.value for x in c.eligible_categories}:
         return NotEligible("The worker's category is not eligible", failed_rule="category")
-    if campaign.state.per_worker.get(a.worker_id, 0) >= c.per_worker_limit:
+    if campaign.state.per_worker.get(request.worker_id, 0) >= c.per_worker_limit:
         return LimitReached()
     limit = c.period_limit
-    in_period = campaign.per_period.get(a.period, {}).get(a.worker_id, 0)
+    in_period = campaign.per_period.get(request.period, {}).get(request.worker_id, 0)
     if limit is not None and in_period >= limit.limit:
         return LimitReached("The per-worker limit for this period is reached")
     return None
@@ -202,8 +218,8 @@ def _stock(campaign: LiveCampaign, now_ms: int) -> tuple[int, int, int]:
     return wave, current - counters.wave_admitted.get(wave, 0), next_at
 
 
-def _remaining(c: Campaign, admitted: int, reclaimed: int) -> int:
-    return c.quota - admitted + (reclaimed if c.rollover else 0)
+def _remaining(campaign: Campaign, admitted: int, reclaimed: int) -> int:
+    return campaign.quota - admitted + (reclaimed if campaign.rollover else 0)
 
 
 def _ms(seconds: float) -> int:

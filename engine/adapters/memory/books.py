@@ -301,17 +301,17 @@ class MemoryOperatorRecords(TableStore):
         self.t.ops_credentials[credential_id] = (replace(held[0], revoked_at=self.now()), held[1])
         return True
 
-    async def insert_audit(self, e: AuditEntry) -> None:
+    async def insert_audit(self, entry: AuditEntry) -> None:
         self.t.audit.append(
             AuditRecord(
                 len(self.t.audit) + 1,
                 self.now(),
-                e.actor.name,
-                e.action,
-                e.target,
-                e.before,
-                e.after,
-                e.actor.request_id,
+                entry.actor.name,
+                entry.action,
+                entry.target,
+                entry.before,
+                entry.after,
+                entry.actor.request_id,
             )
         )
 

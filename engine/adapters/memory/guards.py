@@ -80,25 +80,29 @@ class MemoryKeyBindings:
         self.live, self.counts = live, counts
         self.bound: dict[tuple[str, str, str], str] = {}
 
-    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
-        self._bind(b)
-        return self.live.profiles.get(b.caller_id)
+    async def bind_worker(self, binding: KeyBinding) -> WorkerProfile | None:
+        self._bind(binding)
+        return self.live.profiles.get(binding.caller_id)
 
-    async def bind_merchant(self, b: KeyBinding, failure_limits: Sequence[tuple[str, int]]) -> None:
+    async def bind_merchant(
+        self, binding: KeyBinding, failure_limits: Sequence[tuple[str, int]]
+    ) -> None:
         for scope, allowed in failure_limits:
-            name = failure_name(b.caller_id, scope)
+            name = failure_name(binding.caller_id, scope)
             if self.counts.get(name) >= allowed:
                 raise TooManyAttempts(retry_after_s=max(1, self.counts.wait_s(name)))
-        self._bind(b)
+        self._bind(binding)
 
-    async def unbind(self, b: KeyBinding) -> None:
-        key = (b.caller_kind, b.caller_id, b.key_digest)
-        if self.bound.get(key) == b.digest:
+    async def unbind(self, binding: KeyBinding) -> None:
+        key = (binding.caller_kind, binding.caller_id, binding.key_digest)
+        if self.bound.get(key) == binding.digest:
             del self.bound[key]
 
-    def _bind(self, b: KeyBinding) -> None:
-        held = self.bound.setdefault((b.caller_kind, b.caller_id, b.key_digest), b.digest)
-        if held != b.digest:
+    def _bind(self, binding: KeyBinding) -> None:
+        held = self.bound.setdefault(
+            (binding.caller_kind, binding.caller_id, binding.key_digest), binding.digest
+        )
+        if held != binding.digest:
             raise IdempotencyKeyReused()
 
 

@@ -27,11 +27,11 @@ class MemoryDefinitions:
     def __init__(self, live: LiveState) -> None:
         self.live = live
 
-    async def init_campaign(self, c: Campaign) -> None:
+    async def init_campaign(self, definition: Campaign) -> None:
         """Write the definition (every call) and the counters (first call only)."""
-        campaign = self.live.campaigns.setdefault(c.id, LiveCampaign(c))
-        campaign.definition = c
-        campaign.merchants |= set(c.merchants)
+        campaign = self.live.campaigns.setdefault(definition.id, LiveCampaign(definition))
+        campaign.definition = definition
+        campaign.merchants |= set(definition.merchants)
 
     async def set_status(self, campaign_id: str, status: str) -> None:
         campaign = self.live.campaigns[campaign_id]

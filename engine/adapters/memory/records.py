@@ -21,22 +21,22 @@ _LIVE_STATUSES = (Status.SCHEDULED, Status.OPEN, Status.PAUSED)
 
 
 class MemoryCampaignRecords(TableStore):
-    async def insert_campaign(self, c: Campaign) -> int | None:
-        if c.id in self.t.campaigns:
+    async def insert_campaign(self, campaign: Campaign) -> int | None:
+        if campaign.id in self.t.campaigns:
             return None
         number = max((x.number for x in self.t.campaigns.values()), default=0) + 1
-        stored = replace(c, number=number, version=1)
-        self.t.campaigns[c.id] = stored
-        self.t.campaign_versions[(c.id, 1)] = stored
+        stored = replace(campaign, number=number, version=1)
+        self.t.campaigns[campaign.id] = stored
+        self.t.campaign_versions[(campaign.id, 1)] = stored
         return number
 
-    async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
-        held = self.t.campaigns.get(c.id)
+    async def update_campaign(self, campaign: Campaign, expected_version: int) -> int | None:
+        held = self.t.campaigns.get(campaign.id)
         if held is None or held.version != expected_version:
             return None
-        stored = replace(c, number=held.number, status=held.status, version=held.version + 1)
-        self.t.campaigns[c.id] = stored
-        self.t.campaign_versions[(c.id, stored.version)] = stored
+        stored = replace(campaign, number=held.number, status=held.status, version=held.version + 1)
+        self.t.campaigns[campaign.id] = stored
+        self.t.campaign_versions[(campaign.id, stored.version)] = stored
         return stored.version
 
     async def set_campaign_status(self, campaign_id: str, new: str, old: str) -> bool:
@@ -210,15 +210,15 @@ class MemoryVoucherRecords(TableStore):
             None,
         )
 
-    def _used(self, v: IssuedVoucher) -> int:
+    def _used(self, voucher: IssuedVoucher) -> int:
         return sum(
             link.entry.amount_fen
             for link in self.t.ledger
-            if (link.entry.campaign_id, link.entry.serial) == (v.campaign_id, v.serial)
+            if (link.entry.campaign_id, link.entry.serial) == (voucher.campaign_id, voucher.serial)
         )
 
-    def _with_use(self, v: IssuedVoucher) -> IssuedVoucher:
-        return replace(v, used_fen=self._used(v))
+    def _with_use(self, voucher: IssuedVoucher) -> IssuedVoucher:
+        return replace(voucher, used_fen=self._used(voucher))
 
 
 class MemoryWorkerRecords(TableStore):

@@ -43,22 +43,22 @@ class MemoryRedemptions:
     def __init__(self, live: LiveState) -> None:
         self.live = live
 
-    async def redeem(self, r: RedeemRequest) -> RedeemOutcome:
-        campaign = self.live.live(r.campaign_id)
+    async def redeem(self, request: RedeemRequest) -> RedeemOutcome:
+        campaign = self.live.live(request.campaign_id)
         if campaign is None:
             raise Unavailable("The campaign's live state is being rebuilt; retry shortly")
         state = campaign.state
-        voucher = state.vouchers.get(r.serial)
-        if r.code_digest:
+        voucher = state.vouchers.get(request.serial)
+        if request.code_digest:
             if voucher is None or not voucher.code_digest:
                 raise SignatureNeeded()
-            if voucher.code_digest != r.code_digest:
+            if voucher.code_digest != request.code_digest:
                 raise InvalidCode()
-        held = state.redemptions.get(r.redemption_id)
+        held = state.redemptions.get(request.redemption_id)
         if held is not None and held.state != RELEASED:
-            digest = campaign.request_digest.get(r.redemption_id, "")
-            if held.serial != r.serial or (
-                digest and r.request_digest and digest != r.request_digest
+            digest = campaign.request_digest.get(request.redemption_id, "")
+            if held.serial != request.serial or (
+                digest and request.request_digest and digest != request.request_digest
             ):
                 raise IdempotencyKeyReused()
             return RedeemOutcome(
@@ -69,35 +69,40 @@ class MemoryRedemptions:
                 held.balance_fen,
                 held.face_value_fen,
             )
-        if r.merchant_id not in campaign.merchants:
+        if request.merchant_id not in campaign.merchants:
             raise Forbidden("This merchant is not enrolled in the voucher's campaign")
-        amount = _redeemable(voucher, r)
+        amount = _redeemable(voucher, request)
         assert voucher is not None  # _redeemable refused a voucher not issued
         balance = voucher.balance_fen - amount
         spent = replace(
-            voucher, balance_fen=balance, redeemed_by=r.merchant_id, redeemed_at_ms=r.at_ms
+            voucher,
+            balance_fen=balance,
+            redeemed_by=request.merchant_id,
+            redeemed_at_ms=request.at_ms,
         )
         if balance == 0:
             spent = replace(spent, status="redeemed")
             state.counters.redeemed += 1
-        state.vouchers[r.serial] = spent
+        state.vouchers[request.serial] = spent
         state.counters.redeemed_fen += amount
-        campaign.redemptions_per_s[r.at_ms // 1000] += 1
-        state.redemptions[r.redemption_id] = RedemptionRecord(
+        campaign.redemptions_per_s[request.at_ms // 1000] += 1
+        state.redemptions[request.redemption_id] = RedemptionRecord(
             "pending",
-            r.serial,
-            r.merchant_id,
-            r.at_ms,
+            request.serial,
+            request.merchant_id,
+            request.at_ms,
             amount,
             balance,
             voucher.face_value_fen,
             0,
-            r.store_id or "",
-            r.terminal_id or "",
+            request.store_id or "",
+            request.terminal_id or "",
         )
-        campaign.request_digest[r.redemption_id] = r.request_digest
-        self.live.unsettled[Decision("redemption", r.campaign_id, r.redemption_id)] = r.at_ms
-        return RedeemOutcome(NEW, "pending", r.at_ms, amount, balance, voucher.face_value_fen)
+        campaign.request_digest[request.redemption_id] = request.request_digest
+        self.live.unsettled[Decision("redemption", request.campaign_id, request.redemption_id)] = (
+            request.at_ms
+        )
+        return RedeemOutcome(NEW, "pending", request.at_ms, amount, balance, voucher.face_value_fen)
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         campaign = self.live.live(campaign_id)
@@ -117,63 +122,72 @@ class MemoryRedemptions:
         self.live.unsettled.pop(Decision("redemption", campaign_id, redemption_id), None)
         return RELEASED
 
-    async def reverse(self, r: ReverseRequest) -> ReverseOutcome:
-        campaign = self.live.live(r.campaign_id)
+    async def reverse(self, request: ReverseRequest) -> ReverseOutcome:
+        campaign = self.live.live(request.campaign_id)
         if campaign is None:
             raise NotFound("No such redemption")
         state = campaign.state
-        held = state.reversals.get(r.reversal_id)
+        held = state.reversals.get(request.reversal_id)
         if held is not None and held.state != RELEASED:
-            digest = campaign.request_digest.get(r.reversal_id, "")
-            if held.redemption_id != r.redemption_id or (
-                digest and r.request_digest and digest != r.request_digest
+            digest = campaign.request_digest.get(request.reversal_id, "")
+            if held.redemption_id != request.redemption_id or (
+                digest and request.request_digest and digest != request.request_digest
             ):
                 raise IdempotencyKeyReused()
             return ReverseOutcome(REPEAT, held.state, held.amount_fen, held.at_ms)
-        redemption = state.redemptions.get(r.redemption_id)
-        amount = _reversible(redemption, r)
+        redemption = state.redemptions.get(request.redemption_id)
+        amount = _reversible(redemption, request)
         assert redemption is not None  # _reversible refused a missing one
-        voucher = state.vouchers[r.serial]
+        voucher = state.vouchers[request.serial]
         if voucher.status == "redeemed":
             voucher = replace(voucher, status="issued")
             state.counters.redeemed -= 1
-        state.vouchers[r.serial] = replace(voucher, balance_fen=voucher.balance_fen + amount)
-        state.redemptions[r.redemption_id] = replace(
+        state.vouchers[request.serial] = replace(voucher, balance_fen=voucher.balance_fen + amount)
+        state.redemptions[request.redemption_id] = replace(
             redemption, refunded_fen=redemption.refunded_fen + amount
         )
         state.counters.reversed_fen += amount
-        state.reversals[r.reversal_id] = ReversalRecord(
-            "pending", r.serial, r.merchant_id, r.redemption_id, amount, r.now_ms
+        state.reversals[request.reversal_id] = ReversalRecord(
+            "pending",
+            request.serial,
+            request.merchant_id,
+            request.redemption_id,
+            amount,
+            request.now_ms,
         )
-        campaign.request_digest[r.reversal_id] = r.request_digest
-        self.live.unsettled[Decision("reversal", r.campaign_id, r.reversal_id)] = r.now_ms
-        return ReverseOutcome(NEW, "pending", amount, r.now_ms)
+        campaign.request_digest[request.reversal_id] = request.request_digest
+        self.live.unsettled[Decision("reversal", request.campaign_id, request.reversal_id)] = (
+            request.now_ms
+        )
+        return ReverseOutcome(NEW, "pending", amount, request.now_ms)
 
-    async def release_reversal(self, r: ReverseRequest) -> str:
+    async def release_reversal(self, request: ReverseRequest) -> str:
         """'released', 'spent' (the refund was redeemed again: complete it instead) or the
         state it had settled in."""
-        campaign = self.live.live(r.campaign_id)
-        held = campaign.state.reversals.get(r.reversal_id) if campaign else None
+        campaign = self.live.live(request.campaign_id)
+        held = campaign.state.reversals.get(request.reversal_id) if campaign else None
         if campaign is None or held is None:
             return MISSING
         if held.state != "pending":
             return held.state
         state = campaign.state
-        voucher = state.vouchers[r.serial]
+        voucher = state.vouchers[request.serial]
         if voucher.balance_fen < held.amount_fen:
             return "spent"
         voucher = replace(voucher, balance_fen=voucher.balance_fen - held.amount_fen)
         if voucher.balance_fen == 0 and voucher.status == "issued":
             voucher = replace(voucher, status="redeemed")
             state.counters.redeemed += 1
-        state.vouchers[r.serial] = voucher
-        redemption = state.redemptions[r.redemption_id]
-        state.redemptions[r.redemption_id] = replace(
+        state.vouchers[request.serial] = voucher
+        redemption = state.redemptions[request.redemption_id]
+        state.redemptions[request.redemption_id] = replace(
             redemption, refunded_fen=redemption.refunded_fen - held.amount_fen
         )
         state.counters.reversed_fen -= held.amount_fen
-        state.reversals[r.reversal_id] = replace(held, state=RELEASED)
-        self.live.unsettled.pop(Decision("reversal", r.campaign_id, r.reversal_id), None)
+        state.reversals[request.reversal_id] = replace(held, state=RELEASED)
+        self.live.unsettled.pop(
+            Decision("reversal", request.campaign_id, request.reversal_id), None
+        )
         return RELEASED
 
     async def redemption_record(self, campaign_id: str, redemption_id: str) -> RedemptionRecord:
@@ -191,7 +205,7 @@ class MemoryRedemptions:
         return campaign is not None and merchant_id in campaign.merchants
 
 
-def _redeemable(voucher: VoucherState | None, r: RedeemRequest) -> int:
+def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> int:
     """The amount this redemption takes; raise why it may not."""
     if voucher is None:
         raise NotYetIssued()
@@ -203,10 +217,10 @@ def _redeemable(voucher: VoucherState | None, r: RedeemRequest) -> int:
         raise AlreadyRedeemed(
             redeemed_by=voucher.redeemed_by, redeemed_at=iso_ms(voucher.redeemed_at_ms or 0)
         )
-    if r.at_ms >= voucher.expires_at_s * 1000:
+    if request.at_ms >= voucher.expires_at_s * 1000:
         raise Expired()
     balance = voucher.balance_fen
-    amount = r.amount_fen or balance
+    amount = request.amount_fen or balance
     if (not voucher.stored_value and amount != balance) or amount <= 0 or amount > balance:
         raise InsufficientBalance(
             f"The voucher has {balance} fen left; a single-use voucher is redeemed whole",
@@ -215,18 +229,18 @@ def _redeemable(voucher: VoucherState | None, r: RedeemRequest) -> int:
     return amount
 
 
-def _reversible(redemption: RedemptionRecord | None, r: ReverseRequest) -> int:
+def _reversible(redemption: RedemptionRecord | None, request: ReverseRequest) -> int:
     """The amount this reversal gives back; raise why it may not."""
     if redemption is None or redemption.state == RELEASED:
         raise NotFound("No such redemption")
-    if redemption.merchant_id != r.merchant_id or (
-        r.store_id and redemption.store_id != r.store_id
+    if redemption.merchant_id != request.merchant_id or (
+        request.store_id and redemption.store_id != request.store_id
     ):
         raise Forbidden("A merchant may reverse only its own redemptions, a store key its store's")
-    if r.now_ms - redemption.at_ms > r.window_ms:
+    if request.now_ms - redemption.at_ms > request.window_ms:
         raise ReversalWindowClosed()
     left = redemption.amount_fen - redemption.refunded_fen
-    amount = r.amount_fen or left
+    amount = request.amount_fen or left
     if amount <= 0 or amount > left:
         raise InsufficientBalance(
             f"At most {left} fen of this redemption can be given back", refundable_fen=left

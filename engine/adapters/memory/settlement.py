@@ -31,25 +31,25 @@ class MemorySettlement:
     def __init__(self, live: LiveState) -> None:
         self.live = live
 
-    async def confirm(self, d: Decision, serial: int) -> str:
-        record = self._record(d)
+    async def confirm(self, decision: Decision, serial: int) -> str:
+        record = self._record(decision)
         if not record.exists:
             return MISSING
         if record.serial != serial:
             return "stale"
-        self.live.unsettled.pop(d, None)
+        self.live.unsettled.pop(decision, None)
         if record.state == "pending":
-            self._put(d, replace(record, state="acked"))
+            self._put(decision, replace(record, state="acked"))
             return "acked"
         return record.state
 
-    def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
+    def confirm_soon(self, decision: Decision, serial: int, at: LogPosition | None = None) -> None:
         """At once here: the Redis adapter confirms within a round trip, in the background."""
-        record = self._record(d)
+        record = self._record(decision)
         if record.exists and record.serial == serial:
-            self.live.unsettled.pop(d, None)
+            self.live.unsettled.pop(decision, None)
             if record.state == "pending":
-                self._put(d, replace(record, state="acked"))
+                self._put(decision, replace(record, state="acked"))
         if at is not None:
             marks = self.live.fences.setdefault(at.topic, {}).setdefault(
                 at.partition, PartitionMarks()
@@ -103,11 +103,11 @@ class MemorySettlement:
         )
         return [d for at, d in found if at <= cutoff_ms][:limit]
 
-    async def forget_unsettled(self, d: Decision) -> None:
-        self.live.unsettled.pop(d, None)
+    async def forget_unsettled(self, decision: Decision) -> None:
+        self.live.unsettled.pop(decision, None)
 
-    async def record(self, d: Decision) -> DecisionRecord:
-        return self._record(d)
+    async def record(self, decision: Decision) -> DecisionRecord:
+        return self._record(decision)
 
     async def in_flight(self, campaign_id: str) -> list[InFlight]:
         """Every decision of the campaign not applied yet: what a lost log carried."""
@@ -119,15 +119,15 @@ class MemorySettlement:
     async def drain(self) -> None:
         return None
 
-    def _record(self, d: Decision) -> DecisionRecord:
-        campaign = self.live.live(d.campaign_id)
+    def _record(self, decision: Decision) -> DecisionRecord:
+        campaign = self.live.live(decision.campaign_id)
         if campaign is None:
-            return _MISSING[d.kind]
-        table = _table(campaign, d)
-        return table.get(d.decision_id) or _MISSING[d.kind]
+            return _MISSING[decision.kind]
+        table = _table(campaign, decision)
+        return table.get(decision.decision_id) or _MISSING[decision.kind]
 
-    def _put(self, d: Decision, record: DecisionRecord) -> None:
-        _table(self.live.campaigns[d.campaign_id], d)[d.decision_id] = record
+    def _put(self, decision: Decision, record: DecisionRecord) -> None:
+        _table(self.live.campaigns[decision.campaign_id], decision)[decision.decision_id] = record
 
 
 _MISSING: dict[str, DecisionRecord] = {
@@ -137,10 +137,10 @@ _MISSING: dict[str, DecisionRecord] = {
 }
 
 
-def _table(campaign: LiveCampaign, d: Decision) -> dict[str, DecisionRecord]:
+def _table(campaign: LiveCampaign, decision: Decision) -> dict[str, DecisionRecord]:
     state = campaign.state
     tables = {"claim": state.claims, "redemption": state.redemptions, "reversal": state.reversals}
-    return tables[d.kind]  # type: ignore[return-value]
+    return tables[decision.kind]  # type: ignore[return-value]
 
 
 def _in_flight(campaign_id: str, campaign: LiveCampaign) -> list[InFlight]:

@@ -25,31 +25,41 @@ from engine.domain.profiles import WorkerCategory
 
 @translated
 class CampaignRecords(Queries):
-    async def insert_campaign(self, c: Campaign) -> int | None:
+    async def insert_campaign(self, campaign: Campaign) -> int | None:
         """Insert and enrol; None when a campaign with this id already exists."""
         async with self.transaction() as conn:
             number = await conn.fetchval(
-                self.q["insert_campaign"], *_campaign_columns(c), c.status.value, options(c)
+                self.q["insert_campaign"],
+                *_campaign_columns(campaign),
+                campaign.status.value,
+                options(campaign),
             )
             if number is not None:
-                await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
-                await conn.execute(self.q["insert_campaign_version"], c.id, 1, as_dict(c))
+                await conn.execute(self.q["enrol_merchants"], campaign.id, list(campaign.merchants))
+                await conn.execute(
+                    self.q["insert_campaign_version"], campaign.id, 1, as_dict(campaign)
+                )
             return number
 
-    async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
+    async def update_campaign(self, campaign: Campaign, expected_version: int) -> int | None:
         """Store a new version; None when someone else changed the campaign meanwhile."""
         async with self.transaction() as conn:
             version = await conn.fetchval(
-                self.q["update_campaign"], *_campaign_columns(c), options(c), expected_version
+                self.q["update_campaign"],
+                *_campaign_columns(campaign),
+                options(campaign),
+                expected_version,
             )
             if version is not None:
-                await conn.execute(self.q["keep_only_merchants"], c.id, list(c.merchants))
-                await conn.execute(self.q["enrol_merchants"], c.id, list(c.merchants))
+                await conn.execute(
+                    self.q["keep_only_merchants"], campaign.id, list(campaign.merchants)
+                )
+                await conn.execute(self.q["enrol_merchants"], campaign.id, list(campaign.merchants))
                 await conn.execute(
                     self.q["insert_campaign_version"],
-                    c.id,
+                    campaign.id,
                     version,
-                    as_dict(replace(c, version=version)),
+                    as_dict(replace(campaign, version=version)),
                 )
             return version
 
@@ -127,15 +137,15 @@ def _cap_group(row: asyncpg.Record) -> CapGroup:
     return CapGroup(row["id"], Period(row["period"]), row["max_fen"])
 
 
-def _campaign_columns(c: Campaign) -> tuple[Any, ...]:
+def _campaign_columns(campaign: Campaign) -> tuple[Any, ...]:
     return (
-        c.id,
-        c.name,
-        c.quota,
-        c.face_value_fen,
-        c.per_worker_limit,
-        c.claim_opens_at,
-        c.claim_closes_at,
-        c.valid_until,
-        list(c.eligible_categories),
+        campaign.id,
+        campaign.name,
+        campaign.quota,
+        campaign.face_value_fen,
+        campaign.per_worker_limit,
+        campaign.claim_opens_at,
+        campaign.claim_closes_at,
+        campaign.valid_until,
+        list(campaign.eligible_categories),
     )

@@ -28,15 +28,15 @@ class OperatorRecords(Queries):
     async def revoke_ops_credential(self, credential_id: str) -> bool:
         return await self.db().fetchval(self.q["revoke_ops_credential"], credential_id) is not None
 
-    async def insert_audit(self, e: AuditEntry) -> None:
+    async def insert_audit(self, entry: AuditEntry) -> None:
         await self.db().execute(
             self.q["insert_audit"],
-            e.actor.name,
-            e.action,
-            e.target,
-            e.before,
-            e.after,
-            e.actor.request_id,
+            entry.actor.name,
+            entry.action,
+            entry.target,
+            entry.before,
+            entry.after,
+            entry.actor.request_id,
         )
 
     async def list_audit(

@@ -15,21 +15,21 @@ class RedisAdmissions:
         self.client, self.scripts = client, scripts
         self.admit_group = scripts.group_commit("admit")
 
-    async def admit(self, a: AdmitRequest) -> Admission:
+    async def admit(self, request: AdmitRequest) -> Admission:
         """Admit once (a repeat answers the first admission); raise the refusal."""
-        return replies.admission(await self.admit_group.run(*admit_words(a)))
+        return replies.admission(await self.admit_group.run(*admit_words(request)))
 
-    async def release_claim(self, a: AdmitRequest, serial: int) -> str:
+    async def release_claim(self, request: AdmitRequest, serial: int) -> str:
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
         ks = [
-            keys.campaign(a.campaign_id),
-            keys.per_worker(a.campaign_id),
-            keys.per_period(a.campaign_id, a.period),
-            keys.claim(a.campaign_id, a.claim_id),
-            keys.partner_pool(a.campaign_id),
-            keys.unsettled(a.campaign_id),
+            keys.campaign(request.campaign_id),
+            keys.per_worker(request.campaign_id),
+            keys.per_period(request.campaign_id, request.period),
+            keys.claim(request.campaign_id, request.claim_id),
+            keys.partner_pool(request.campaign_id),
+            keys.unsettled(request.campaign_id),
         ]
-        return text(await self.scripts.run("release_claim", ks, [a.worker_id, serial]))
+        return text(await self.scripts.run("release_claim", ks, [request.worker_id, serial]))
 
     async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
         """The workers holding (or once holding) a claim of the campaign; None past `most`."""
@@ -43,21 +43,23 @@ class RedisAdmissions:
             texts(await self.client.hgetall(keys.claim(campaign_id, claim_id)))
         )
 
-    async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
+    async def cap_reserve(
+        self, reservation: CapReservation, cap: int, ttl_s: int, now_ms: int
+    ) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
         ks = [
-            keys.cap_spent(r.group, r.period),
-            keys.cap_reservation(r.group, r.claim_id),
-            keys.cap_unsettled(r.group),
+            keys.cap_spent(reservation.group, reservation.period),
+            keys.cap_reservation(reservation.group, reservation.claim_id),
+            keys.cap_unsettled(reservation.group),
         ]
         args: list[Arg] = [
-            r.worker_id,
-            r.amount,
+            reservation.worker_id,
+            reservation.amount,
             cap,
             ttl_s,
-            r.claim_id,
-            r.campaign_id,
-            r.period,
+            reservation.claim_id,
+            reservation.campaign_id,
+            reservation.period,
             now_ms,
         ]
         return int(await self.scripts.run("cap_reserve", ks, args))
@@ -90,26 +92,26 @@ class RedisAdmissions:
         await self.client.zrem(keys.cap_unsettled(group), claim_id)
 
 
-def admit_words(a: AdmitRequest) -> tuple[list[str], list[Arg]]:
+def admit_words(request: AdmitRequest) -> tuple[list[str], list[Arg]]:
     """admit.lua's KEYS and ARGV for an admission."""
     ks = [
-        keys.campaign(a.campaign_id),
-        keys.per_worker(a.campaign_id),
-        keys.per_period(a.campaign_id, a.period),
-        keys.eligible_categories(a.campaign_id),
-        keys.claim(a.campaign_id, a.claim_id),
-        keys.partner_pool(a.campaign_id),
-        keys.admission_rate(a.campaign_id, a.now_ms // 60_000),
-        keys.unsettled(a.campaign_id),
-        keys.claim_rate(a.campaign_id, a.worker_id),
+        keys.campaign(request.campaign_id),
+        keys.per_worker(request.campaign_id),
+        keys.per_period(request.campaign_id, request.period),
+        keys.eligible_categories(request.campaign_id),
+        keys.claim(request.campaign_id, request.claim_id),
+        keys.partner_pool(request.campaign_id),
+        keys.admission_rate(request.campaign_id, request.now_ms // 60_000),
+        keys.unsettled(request.campaign_id),
+        keys.claim_rate(request.campaign_id, request.worker_id),
     ]
     args: list[Arg] = [
-        a.worker_id,
-        a.category,
-        a.now_ms,
-        a.face_value_fen,
-        a.period_ttl_s,
-        "1" if a.via_draw else "0",
-        a.rate_per_min,
+        request.worker_id,
+        request.category,
+        request.now_ms,
+        request.face_value_fen,
+        request.period_ttl_s,
+        "1" if request.via_draw else "0",
+        request.rate_per_min,
     ]
     return ks, args

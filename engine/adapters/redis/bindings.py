@@ -18,26 +18,33 @@ class RedisKeyBindings:
         # Every claim and redemption binds its key first: concurrent ones share a round trip.
         self.bind_group = scripts.group_commit("bind_key")
 
-    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
+    async def bind_worker(self, binding: KeyBinding) -> WorkerProfile | None:
         """Bind the key (IdempotencyKeyReused if it names another request); the worker's
         profile of record as cached beside it (None: not cached)."""
-        ks = [_binding_key(b), keys.worker_profile(b.caller_id)]
-        record = replies.binding(await self.bind_group.run(ks, [b.digest, self.life_s, "profile"]))
-        return from_record(b.caller_id, record) if record else None
+        ks = [_binding_key(binding), keys.worker_profile(binding.caller_id)]
+        record = replies.binding(
+            await self.bind_group.run(ks, [binding.digest, self.life_s, "profile"])
+        )
+        return from_record(binding.caller_id, record) if record else None
 
-    async def bind_merchant(self, b: KeyBinding, failure_limits: Sequence[tuple[str, int]]) -> None:
+    async def bind_merchant(
+        self, binding: KeyBinding, failure_limits: Sequence[tuple[str, int]]
+    ) -> None:
         """Bind the key unless a failed-code counter (scope, allowance) is at its limit
         (TooManyAttempts, nothing bound); IdempotencyKeyReused if it names another request."""
-        ks = [_binding_key(b), *(keys.failures(b.caller_id, scope) for scope, _ in failure_limits)]
-        args: list[Arg] = [b.digest, self.life_s, "failures", *(n for _, n in failure_limits)]
+        ks = [
+            _binding_key(binding),
+            *(keys.failures(binding.caller_id, scope) for scope, _ in failure_limits),
+        ]
+        args: list[Arg] = [binding.digest, self.life_s, "failures", *(n for _, n in failure_limits)]
         replies.binding(await self.bind_group.run(ks, args))
 
-    async def unbind(self, b: KeyBinding) -> None:
+    async def unbind(self, binding: KeyBinding) -> None:
         """Free the key of a request refused as bad input (only if this request holds it)."""
-        await self.scripts.run("delete_if", [_binding_key(b)], [b.digest])
+        await self.scripts.run("delete_if", [_binding_key(binding)], [binding.digest])
 
 
-def _binding_key(b: KeyBinding) -> str:
-    if b.caller_kind == WORKER:
-        return keys.worker_key_binding(b.caller_id, b.key_digest)
-    return keys.merchant_key_binding(b.caller_id, b.key_digest)
+def _binding_key(binding: KeyBinding) -> str:
+    if binding.caller_kind == WORKER:
+        return keys.worker_key_binding(binding.caller_id, binding.key_digest)
+    return keys.merchant_key_binding(binding.caller_id, binding.key_digest)

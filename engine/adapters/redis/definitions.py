@@ -13,24 +13,24 @@ from engine.domain.campaigns import Campaign
 from engine.domain.profiles import WorkerProfile, from_record, to_record
 
 
-def definition_fields(c: Campaign) -> dict[str, str | int]:
+def definition_fields(campaign: Campaign) -> dict[str, str | int]:
     """What the admission script needs of a campaign's definition."""
     return {
-        "status": c.status.value,
-        "opens_ms": _ms(c.claim_opens_at),
-        "closes_ms": _ms(c.claim_closes_at),
-        "quota": c.quota,
-        "per_worker_limit": c.per_worker_limit,
-        "period_limit": c.period_limit.limit if c.period_limit else 0,
-        "face": c.face_value_fen,
-        "valid_until": int(c.valid_until.timestamp()),
-        "number": c.number,
-        "version": c.version,
-        "budget": c.budget_fen or 0,
-        "waves": ",".join(f"{_ms(w.at)}:{w.quantity}" for w in c.waves),
-        "rollover": int(c.rollover),
-        "pool": int(c.partner_pool),
-        "lottery": int(c.lottery is not None),
+        "status": campaign.status.value,
+        "opens_ms": _ms(campaign.claim_opens_at),
+        "closes_ms": _ms(campaign.claim_closes_at),
+        "quota": campaign.quota,
+        "per_worker_limit": campaign.per_worker_limit,
+        "period_limit": campaign.period_limit.limit if campaign.period_limit else 0,
+        "face": campaign.face_value_fen,
+        "valid_until": int(campaign.valid_until.timestamp()),
+        "number": campaign.number,
+        "version": campaign.version,
+        "budget": campaign.budget_fen or 0,
+        "waves": ",".join(f"{_ms(w.at)}:{w.quantity}" for w in campaign.waves),
+        "rollover": int(campaign.rollover),
+        "pool": int(campaign.partner_pool),
+        "lottery": int(campaign.lottery is not None),
     }
 
 
@@ -43,17 +43,21 @@ class RedisDefinitions:
     def __init__(self, client: Client, scripts: Scripts) -> None:
         self.client, self.scripts = client, scripts
 
-    async def init_campaign(self, c: Campaign) -> None:
+    async def init_campaign(self, campaign: Campaign) -> None:
         """Write the definition (every call) and the counters (first call only)."""
-        pairs = [x for item in definition_fields(c).items() for x in item]
+        pairs = [x for item in definition_fields(campaign).items() for x in item]
         args = [
             len(pairs) // 2,
             *pairs,
-            len(c.eligible_categories),
-            *c.eligible_categories,
-            *c.merchants,
+            len(campaign.eligible_categories),
+            *campaign.eligible_categories,
+            *campaign.merchants,
         ]
-        ks = [keys.campaign(c.id), keys.eligible_categories(c.id), keys.merchants(c.id)]
+        ks = [
+            keys.campaign(campaign.id),
+            keys.eligible_categories(campaign.id),
+            keys.merchants(campaign.id),
+        ]
         await self.scripts.run("init_campaign", ks, args)
 
     async def set_status(self, campaign_id: str, status: str) -> None:

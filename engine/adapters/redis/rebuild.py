@@ -19,8 +19,8 @@ _Record = TypeVar("_Record")
 _WAVE = "wave_admitted:"
 
 
-def counter_fields(c: CampaignCounters) -> dict[str, int]:
-    return c.totals() | {f"{_WAVE}{wave}": n for wave, n in c.wave_admitted.items()}
+def counter_fields(counters: CampaignCounters) -> dict[str, int]:
+    return counters.totals() | {f"{_WAVE}{wave}": n for wave, n in counters.wave_admitted.items()}
 
 
 def campaign_counters(raw: dict[str, str], waves: Sequence[int]) -> CampaignCounters:

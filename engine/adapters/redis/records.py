@@ -18,143 +18,143 @@ from engine.domain.live_records import (
 Fields = dict[str, str]
 
 
-def claim_record(f: Fields) -> ClaimRecord:
-    if not f:
+def claim_record(fields: Fields) -> ClaimRecord:
+    if not fields:
         return ClaimRecord(MISSING)
     return ClaimRecord(
-        state=f.get("state", MISSING),
-        serial=int(f.get("serial", 0)),
-        worker_id=f.get("worker", ""),
-        admitted_at_ms=int(f.get("at_ms", 0)),
-        face_value_fen=int(f.get("face", 0)),
-        partner_code=f.get("pcode", ""),
+        state=fields.get("state", MISSING),
+        serial=int(fields.get("serial", 0)),
+        worker_id=fields.get("worker", ""),
+        admitted_at_ms=int(fields.get("at_ms", 0)),
+        face_value_fen=int(fields.get("face", 0)),
+        partner_code=fields.get("pcode", ""),
     )
 
 
-def claim_fields(r: ClaimRecord) -> Fields:
+def claim_fields(record: ClaimRecord) -> Fields:
     return {
-        "state": r.state,
-        "serial": str(r.serial),
-        "worker": r.worker_id,
-        "at_ms": str(r.admitted_at_ms),
-        "face": str(r.face_value_fen),
-        "pcode": r.partner_code,
+        "state": record.state,
+        "serial": str(record.serial),
+        "worker": record.worker_id,
+        "at_ms": str(record.admitted_at_ms),
+        "face": str(record.face_value_fen),
+        "pcode": record.partner_code,
     }
 
 
-def redemption_record(f: Fields) -> RedemptionRecord:
-    if not f:
+def redemption_record(fields: Fields) -> RedemptionRecord:
+    if not fields:
         return RedemptionRecord(MISSING)
     return RedemptionRecord(
-        state=f.get("state", MISSING),
-        serial=int(f.get("serial", 0)),
-        merchant_id=f.get("merchant", ""),
-        at_ms=int(f.get("at_ms", 0)),
-        amount_fen=int(f.get("amount", 0)),
-        balance_fen=int(f.get("balance", 0)),
-        face_value_fen=int(f.get("face", 0)),
-        refunded_fen=int(f.get("refunded", 0)),
-        store_id=f.get("store", ""),
-        terminal_id=f.get("terminal", ""),
+        state=fields.get("state", MISSING),
+        serial=int(fields.get("serial", 0)),
+        merchant_id=fields.get("merchant", ""),
+        at_ms=int(fields.get("at_ms", 0)),
+        amount_fen=int(fields.get("amount", 0)),
+        balance_fen=int(fields.get("balance", 0)),
+        face_value_fen=int(fields.get("face", 0)),
+        refunded_fen=int(fields.get("refunded", 0)),
+        store_id=fields.get("store", ""),
+        terminal_id=fields.get("terminal", ""),
     )
 
 
-def redemption_fields(r: RedemptionRecord) -> Fields:
+def redemption_fields(record: RedemptionRecord) -> Fields:
     return {
-        "state": r.state,
-        "serial": str(r.serial),
-        "merchant": r.merchant_id,
-        "at_ms": str(r.at_ms),
-        "amount": str(r.amount_fen),
-        "balance": str(r.balance_fen),
-        "face": str(r.face_value_fen),
-        "refunded": str(r.refunded_fen),
-        "store": r.store_id,
-        "terminal": r.terminal_id,
+        "state": record.state,
+        "serial": str(record.serial),
+        "merchant": record.merchant_id,
+        "at_ms": str(record.at_ms),
+        "amount": str(record.amount_fen),
+        "balance": str(record.balance_fen),
+        "face": str(record.face_value_fen),
+        "refunded": str(record.refunded_fen),
+        "store": record.store_id,
+        "terminal": record.terminal_id,
     }
 
 
-def reversal_record(f: Fields) -> ReversalRecord:
-    if not f:
+def reversal_record(fields: Fields) -> ReversalRecord:
+    if not fields:
         return ReversalRecord(MISSING)
     return ReversalRecord(
-        state=f.get("state", MISSING),
-        serial=int(f.get("serial", 0)),
-        merchant_id=f.get("merchant", ""),
-        redemption_id=f.get("redemption", ""),
-        amount_fen=int(f.get("amount", 0)),
-        at_ms=int(f.get("at_ms", 0)),
+        state=fields.get("state", MISSING),
+        serial=int(fields.get("serial", 0)),
+        merchant_id=fields.get("merchant", ""),
+        redemption_id=fields.get("redemption", ""),
+        amount_fen=int(fields.get("amount", 0)),
+        at_ms=int(fields.get("at_ms", 0)),
     )
 
 
-def reversal_fields(r: ReversalRecord) -> Fields:
+def reversal_fields(record: ReversalRecord) -> Fields:
     return {
-        "state": r.state,
-        "serial": str(r.serial),
-        "merchant": r.merchant_id,
-        "amount": str(r.amount_fen),
-        "at_ms": str(r.at_ms),
-        "redemption": r.redemption_id,
+        "state": record.state,
+        "serial": str(record.serial),
+        "merchant": record.merchant_id,
+        "amount": str(record.amount_fen),
+        "at_ms": str(record.at_ms),
+        "redemption": record.redemption_id,
     }
 
 
-def voucher_state(f: Fields) -> VoucherState | None:
+def voucher_state(fields: Fields) -> VoucherState | None:
     """None: no voucher is active under this serial (not issued yet)."""
-    if not f:
+    if not fields:
         return None
-    redeemed_at = f.get("redeemed_at_ms")
+    redeemed_at = fields.get("redeemed_at_ms")
     return VoucherState(
-        status=f.get("status", ""),
-        claim_id=f.get("claim_id", ""),
-        face_value_fen=int(f.get("face", 0)),
-        balance_fen=int(f.get("balance", 0)),
-        expires_at_s=int(f.get("expires_at", 0)),
-        stored_value=f.get("stored") == "1",
-        code_digest=f.get("digest", ""),
-        redeemed_by=f.get("redeemed_by", ""),
+        status=fields.get("status", ""),
+        claim_id=fields.get("claim_id", ""),
+        face_value_fen=int(fields.get("face", 0)),
+        balance_fen=int(fields.get("balance", 0)),
+        expires_at_s=int(fields.get("expires_at", 0)),
+        stored_value=fields.get("stored") == "1",
+        code_digest=fields.get("digest", ""),
+        redeemed_by=fields.get("redeemed_by", ""),
         redeemed_at_ms=None if redeemed_at is None else int(redeemed_at),
-        revoked_reason=f.get("revoked_reason"),
+        revoked_reason=fields.get("revoked_reason"),
     )
 
 
-def voucher_fields(v: VoucherState) -> Fields:
+def voucher_fields(voucher: VoucherState) -> Fields:
     f = {
-        "status": v.status,
-        "claim_id": v.claim_id,
-        "face": str(v.face_value_fen),
-        "balance": str(v.balance_fen),
-        "expires_at": str(v.expires_at_s),
-        "stored": "1" if v.stored_value else "0",
+        "status": voucher.status,
+        "claim_id": voucher.claim_id,
+        "face": str(voucher.face_value_fen),
+        "balance": str(voucher.balance_fen),
+        "expires_at": str(voucher.expires_at_s),
+        "stored": "1" if voucher.stored_value else "0",
     }
-    if v.code_digest:
-        f["digest"] = v.code_digest
-    if v.redeemed_by:
-        f["redeemed_by"] = v.redeemed_by
-    if v.redeemed_at_ms is not None:
-        f["redeemed_at_ms"] = str(v.redeemed_at_ms)
-    if v.revoked_reason is not None:
-        f["revoked_reason"] = v.revoked_reason
+    if voucher.code_digest:
+        f["digest"] = voucher.code_digest
+    if voucher.redeemed_by:
+        f["redeemed_by"] = voucher.redeemed_by
+    if voucher.redeemed_at_ms is not None:
+        f["redeemed_at_ms"] = str(voucher.redeemed_at_ms)
+    if voucher.revoked_reason is not None:
+        f["revoked_reason"] = voucher.revoked_reason
     return f
 
 
-def cap_reservation(group: str, claim_id: str, f: Fields) -> CapReservation | None:
+def cap_reservation(group: str, claim_id: str, fields: Fields) -> CapReservation | None:
     """None: no reservation is held for the claim."""
-    if not f:
+    if not fields:
         return None
     return CapReservation(
         group,
-        f.get("period", ""),
+        fields.get("period", ""),
         claim_id,
-        f.get("worker", ""),
-        f.get("campaign", ""),
-        int(f.get("amount", 0)),
+        fields.get("worker", ""),
+        fields.get("campaign", ""),
+        int(fields.get("amount", 0)),
     )
 
 
-def cap_reservation_fields(r: CapReservation) -> Fields:
+def cap_reservation_fields(reservation: CapReservation) -> Fields:
     return {
-        "amount": str(r.amount),
-        "worker": r.worker_id,
-        "campaign": r.campaign_id,
-        "period": r.period,
+        "amount": str(reservation.amount),
+        "worker": reservation.worker_id,
+        "campaign": reservation.campaign_id,
+        "period": reservation.period,
     }

@@ -15,25 +15,25 @@ class RedisRedemptions:
         self.client, self.scripts = client, scripts
         self.redeem_group = scripts.group_commit("redeem")
 
-    async def redeem(self, r: RedeemRequest) -> RedeemOutcome:
+    async def redeem(self, request: RedeemRequest) -> RedeemOutcome:
         ks = [
-            keys.voucher(r.campaign_id, r.serial),
-            keys.merchants(r.campaign_id),
-            keys.redemption(r.campaign_id, r.redemption_id),
-            keys.campaign(r.campaign_id),
-            keys.redemption_rate(r.campaign_id, r.at_ms // 60_000),
-            keys.unsettled(r.campaign_id),
+            keys.voucher(request.campaign_id, request.serial),
+            keys.merchants(request.campaign_id),
+            keys.redemption(request.campaign_id, request.redemption_id),
+            keys.campaign(request.campaign_id),
+            keys.redemption_rate(request.campaign_id, request.at_ms // 60_000),
+            keys.unsettled(request.campaign_id),
         ]
         args: list[Arg] = [
-            r.merchant_id,
-            r.redemption_id,
-            r.serial,
-            r.at_ms,
-            r.amount_fen,
-            r.store_id or "",
-            r.terminal_id or "",
-            r.code_digest,
-            r.request_digest,
+            request.merchant_id,
+            request.redemption_id,
+            request.serial,
+            request.at_ms,
+            request.amount_fen,
+            request.store_id or "",
+            request.terminal_id or "",
+            request.code_digest,
+            request.request_digest,
         ]
         return replies.redemption(await self.redeem_group.run(ks, args))
 
@@ -46,24 +46,24 @@ class RedisRedemptions:
         ]
         return text(await self.scripts.run("release_redemption", ks))
 
-    async def reverse(self, r: ReverseRequest) -> ReverseOutcome:
+    async def reverse(self, request: ReverseRequest) -> ReverseOutcome:
         args: list[Arg] = [
-            r.merchant_id,
-            r.reversal_id,
-            r.amount_fen,
-            r.now_ms,
-            r.window_ms,
-            r.serial,
-            r.redemption_id,
-            r.store_id or "",
-            r.request_digest,
+            request.merchant_id,
+            request.reversal_id,
+            request.amount_fen,
+            request.now_ms,
+            request.window_ms,
+            request.serial,
+            request.redemption_id,
+            request.store_id or "",
+            request.request_digest,
         ]
-        return replies.reversal(await self.scripts.run("reverse", _reversal_keys(r), args))
+        return replies.reversal(await self.scripts.run("reverse", _reversal_keys(request), args))
 
-    async def release_reversal(self, r: ReverseRequest) -> str:
+    async def release_reversal(self, request: ReverseRequest) -> str:
         """'released', 'spent' (the refund was redeemed again: complete it instead) or the
         state it had settled in."""
-        return text(await self.scripts.run("release_reversal", _reversal_keys(r)))
+        return text(await self.scripts.run("release_reversal", _reversal_keys(request)))
 
     async def redemption_record(self, campaign_id: str, redemption_id: str) -> RedemptionRecord:
         fields = await self.client.hgetall(keys.redemption(campaign_id, redemption_id))
@@ -77,11 +77,11 @@ class RedisRedemptions:
         return bool(await self.client.sismember(keys.merchants(campaign_id), merchant_id))
 
 
-def _reversal_keys(r: ReverseRequest) -> list[str]:
+def _reversal_keys(request: ReverseRequest) -> list[str]:
     return [
-        keys.voucher(r.campaign_id, r.serial),
-        keys.redemption(r.campaign_id, r.redemption_id),
-        keys.reversal(r.campaign_id, r.reversal_id),
-        keys.campaign(r.campaign_id),
-        keys.unsettled(r.campaign_id),
+        keys.voucher(request.campaign_id, request.serial),
+        keys.redemption(request.campaign_id, request.redemption_id),
+        keys.reversal(request.campaign_id, request.reversal_id),
+        keys.campaign(request.campaign_id),
+        keys.unsettled(request.campaign_id),
     ]

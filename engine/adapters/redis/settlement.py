@@ -29,13 +29,13 @@ _DECODE: dict[str, Callable[[dict[str, str]], DecisionRecord]] = {
 }
 
 
-def _key(d: Decision) -> str:
-    return _KEY_OF[d.kind](d.campaign_id, d.decision_id)
+def _key(decision: Decision) -> str:
+    return _KEY_OF[decision.kind](decision.campaign_id, decision.decision_id)
 
 
-def _settling(d: Decision) -> list[str]:
+def _settling(decision: Decision) -> list[str]:
     """Keys of a script that settles a record: the record and its campaign's unsettled set."""
-    return [_key(d), keys.unsettled(d.campaign_id)]
+    return [_key(decision), keys.unsettled(decision.campaign_id)]
 
 
 @translated
@@ -60,13 +60,13 @@ class RedisSettlement:
             retry_for_s=confirm_retry_s,
         )
 
-    async def confirm(self, d: Decision, serial: int) -> str:
-        return text(await self.scripts.run("confirm", _settling(d), [serial]))
+    async def confirm(self, decision: Decision, serial: int) -> str:
+        return text(await self.scripts.run("confirm", _settling(decision), [serial]))
 
-    def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
+    def confirm_soon(self, decision: Decision, serial: int, at: LogPosition | None = None) -> None:
         """Confirm in the background, many per round trip; `at`: where the log put the
         decision's event (the highest such offsets tell a log that lost them)."""
-        self.confirms.add((d, serial, at))
+        self.confirms.add((decision, serial, at))
 
     async def _confirm_batch(self, batch: list[tuple[Decision, int, LogPosition | None]]) -> None:
         runs: list[Run] = [(_settling(d), [serial]) for d, serial, _ in batch]
@@ -115,11 +115,11 @@ class RedisSettlement:
                 found.append(Decision(kind, campaign_id, decision_id))  # type: ignore[arg-type]
         return found
 
-    async def forget_unsettled(self, d: Decision) -> None:
-        await self.client.zrem(keys.unsettled(d.campaign_id), _key(d))
+    async def forget_unsettled(self, decision: Decision) -> None:
+        await self.client.zrem(keys.unsettled(decision.campaign_id), _key(decision))
 
-    async def record(self, d: Decision) -> DecisionRecord:
-        return _DECODE[d.kind](texts(await self.client.hgetall(_key(d))))
+    async def record(self, decision: Decision) -> DecisionRecord:
+        return _DECODE[decision.kind](texts(await self.client.hgetall(_key(decision))))
 
     async def in_flight(self, campaign_id: str) -> list[InFlight]:
         """Every decision of the campaign not applied yet (pending, acked or taken):
@@ -146,38 +146,38 @@ class RedisSettlement:
         await self.confirms.drain()
 
 
-def _in_flight(kind: str, campaign_id: str, decision_id: str, r: dict[str, str]) -> InFlight:
+def _in_flight(kind: str, campaign_id: str, decision_id: str, held: dict[str, str]) -> InFlight:
     """A record's fields, as admit.lua, redeem.lua and reverse.lua write them."""
     if kind == "claim":
         return ClaimInFlight(
             campaign_id,
             decision_id,
-            int(r["serial"]),
-            r["worker"],
-            int(r["face"]),
-            int(r["at_ms"]),
-            r.get("pcode", ""),
-            int(r.get("v", 0)),
+            int(held["serial"]),
+            held["worker"],
+            int(held["face"]),
+            int(held["at_ms"]),
+            held.get("pcode", ""),
+            int(held.get("v", 0)),
         )
     if kind == "redemption":
         return RedemptionInFlight(
             campaign_id,
             decision_id,
-            int(r["serial"]),
-            r["merchant"],
-            int(r["at_ms"]),
-            int(r["amount"]),
-            int(r["balance"]),
-            int(r.get("face", 0)),
-            r.get("store", ""),
-            r.get("terminal", ""),
+            int(held["serial"]),
+            held["merchant"],
+            int(held["at_ms"]),
+            int(held["amount"]),
+            int(held["balance"]),
+            int(held.get("face", 0)),
+            held.get("store", ""),
+            held.get("terminal", ""),
         )
     return ReversalInFlight(
         campaign_id,
         decision_id,
-        r["redemption"],
-        int(r["serial"]),
-        r["merchant"],
-        int(r["at_ms"]),
-        int(r["amount"]),
+        held["redemption"],
+        int(held["serial"]),
+        held["merchant"],
+        int(held["at_ms"]),
+        int(held["amount"]),
     )

@@ -22,10 +22,10 @@ from engine.events import LogPosition
 class AdmissionStore(Protocol):
     """Claim decisions: admission, release, and the cross-campaign cap."""
 
-    async def admit(self, a: AdmitRequest) -> Admission:
+    async def admit(self, request: AdmitRequest) -> Admission:
         """Admit once (a repeat answers the first admission); raise the refusal."""
 
-    async def release_claim(self, a: AdmitRequest, serial: int) -> str:
+    async def release_claim(self, request: AdmitRequest, serial: int) -> str:
         """Undo an admission not yet taken by the issuer; the claim's state afterwards."""
 
     async def claim_record(self, campaign_id: str, claim_id: str) -> ClaimRecord: ...
@@ -33,7 +33,9 @@ class AdmissionStore(Protocol):
     async def holders(self, campaign_id: str, most: int) -> frozenset[str] | None:
         """Every worker that holds or held a claim of the campaign; None past `most`."""
 
-    async def cap_reserve(self, r: CapReservation, cap: int, ttl_s: int, now_ms: int) -> int:
+    async def cap_reserve(
+        self, reservation: CapReservation, cap: int, ttl_s: int, now_ms: int
+    ) -> int:
         """1 reserved now, 2 already reserved for this claim, 0 over the cap."""
 
     async def cap_release(self, group: str, period: str, claim_id: str, worker_id: str) -> bool: ...
@@ -46,12 +48,12 @@ class AdmissionStore(Protocol):
 class RedemptionStore(Protocol):
     """Redemption and reversal decisions, and the live voucher records they read."""
 
-    async def redeem(self, r: RedeemRequest) -> RedeemOutcome: ...
+    async def redeem(self, request: RedeemRequest) -> RedeemOutcome: ...
     async def release_redemption(
         self, campaign_id: str, serial: int, redemption_id: str
     ) -> str: ...
-    async def reverse(self, r: ReverseRequest) -> ReverseOutcome: ...
-    async def release_reversal(self, r: ReverseRequest) -> str:
+    async def reverse(self, request: ReverseRequest) -> ReverseOutcome: ...
+    async def release_reversal(self, request: ReverseRequest) -> str:
         """'released', 'spent' (the refund was redeemed again: complete it instead) or the state it had settled in."""
 
     async def redemption_record(self, campaign_id: str, redemption_id: str) -> RedemptionRecord: ...
@@ -64,8 +66,8 @@ class RedemptionStore(Protocol):
 class Settlement(Protocol):
     """Decisions between the decision store and the broker: confirmed, taken, left behind."""
 
-    async def confirm(self, d: Decision, serial: int) -> str: ...
-    def confirm_soon(self, d: Decision, serial: int, at: LogPosition | None = None) -> None:
+    async def confirm(self, decision: Decision, serial: int) -> str: ...
+    def confirm_soon(self, decision: Decision, serial: int, at: LogPosition | None = None) -> None:
         """Confirm in the background, many per round trip; `at`: where the log put the
         decision's event (the highest such offsets tell a log that lost them)."""
 
@@ -78,8 +80,8 @@ class Settlement(Protocol):
     async def unsettled_before(
         self, campaign_id: str, cutoff_ms: int, limit: int = 1000
     ) -> list[Decision]: ...
-    async def forget_unsettled(self, d: Decision) -> None: ...
-    async def record(self, d: Decision) -> DecisionRecord: ...
+    async def forget_unsettled(self, decision: Decision) -> None: ...
+    async def record(self, decision: Decision) -> DecisionRecord: ...
     async def in_flight(self, campaign_id: str) -> list[InFlight]:
         """Every decision of the campaign not applied yet: what a lost log carried."""
 
@@ -105,13 +107,15 @@ class KeyBindings(Protocol):
     """Idempotency-Keys bound to their requests in the caller's own slot, before any
     decision: the same key with another request is refused, whatever campaign it names."""
 
-    async def bind_worker(self, b: KeyBinding) -> WorkerProfile | None:
+    async def bind_worker(self, binding: KeyBinding) -> WorkerProfile | None:
         """Bind the key (IdempotencyKeyReused if it names another request); the worker's
         profile of record as cached beside it (None: not cached)."""
 
-    async def bind_merchant(self, b: KeyBinding, failure_limits: Sequence[tuple[str, int]]) -> None:
+    async def bind_merchant(
+        self, binding: KeyBinding, failure_limits: Sequence[tuple[str, int]]
+    ) -> None:
         """Bind the key unless a failed-code counter (scope, allowance) is at its limit
         (TooManyAttempts, nothing bound); IdempotencyKeyReused if it names another request."""
 
-    async def unbind(self, b: KeyBinding) -> None:
+    async def unbind(self, binding: KeyBinding) -> None:
         """Free the key of a request refused as bad input (only if this request holds it)."""

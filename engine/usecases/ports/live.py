@@ -37,7 +37,7 @@ class LiveFigures(Protocol):
 class LiveDefinitions(Protocol):
     """What the decisions read: definitions, enrolments, pools, profiles; revocation and expiry."""
 
-    async def init_campaign(self, c: Campaign) -> None:
+    async def init_campaign(self, campaign: Campaign) -> None:
         """Write the definition (every call) and the counters (first call only)."""
 
     async def set_status(self, campaign_id: str, status: str) -> None: ...

@@ -35,10 +35,10 @@ from engine.domain.webhooks import WebhookItem
 class CampaignRecords(Protocol):
     """Campaign definitions, numbers, statuses, enrolments, cap groups, partner codes."""
 
-    async def insert_campaign(self, c: Campaign) -> int | None:
+    async def insert_campaign(self, campaign: Campaign) -> int | None:
         """Insert and enrol; None when a campaign with this id already exists."""
 
-    async def update_campaign(self, c: Campaign, expected_version: int) -> int | None:
+    async def update_campaign(self, campaign: Campaign, expected_version: int) -> int | None:
         """Store a new version; None when someone else changed the campaign meanwhile."""
 
     async def set_campaign_status(self, campaign_id: str, new: str, old: str) -> bool: ...
@@ -169,7 +169,7 @@ class AuditLog(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[object]:
         """Every record written inside commits together (nested: a savepoint)."""
 
-    async def insert_audit(self, e: AuditEntry) -> None: ...
+    async def insert_audit(self, entry: AuditEntry) -> None: ...
     async def list_audit(
         self, target: str | None, action: str | None, limit: int
     ) -> list[AuditRecord]: ...
