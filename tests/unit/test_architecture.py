@@ -231,3 +231,17 @@ def test_no_test_module_imports_another_or_a_conftest():
         text = path.read_text()
         found = re.findall(r"^from tests\.\w+\.(test_\w+|conftest) import", text, re.MULTILINE)
         assert not found, f"{path.relative_to(tests)} imports {found}"
+
+
+def test_the_readme_layout_names_every_package_and_top_level_folder():
+    readme = (ENGINE.parent / "README.md").read_text()
+    layout = readme[readme.index("Layout (") : readme.index("## The API")]
+    packages = [p for p in ENGINE.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    named = [f"engine/{p.name}" for p in packages]
+    named += [f"engine/{p.name}" for p in ENGINE.glob("*.py") if p.name != "__init__.py"]
+    named += [f"{p.name}/" for p in ENGINE.parent.iterdir() if p.name in TOP_LEVEL]
+    assert [n for n in named if f"`{n}" not in layout] == []
+
+
+# The repository's own folders (not the build's or the tools' caches).
+TOP_LEVEL = {"engine", "schemas", "loadtest", "ops", "tests", "docs"}
