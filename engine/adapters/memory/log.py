@@ -29,10 +29,12 @@ class MemoryLog:
         return LogPosition(event.name, partition, offset)
 
     async def read(self, event_name: str) -> list[tuple[int, int, bytes]]:
+        """Every event of one kind from the beginning, the fences among them left out."""
         return [
             (partition, offset, value)
             for partition, values in enumerate(self.topics.get(event_name, []))
             for offset, value in enumerate(values)
+            if LogFence.recognise(value) is None
         ]
 
     async def ensure_topics(self) -> None:
