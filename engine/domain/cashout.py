@@ -1,0 +1,146 @@
+"""Signs of cash-out and collusion (套现, 刷单) in redemptions (issue 27): the rules, as
+plain functions over the redemptions of a window, without I/O.
+
+Each rule has a threshold ops can change (`Thresholds`) and answers `Hit`s: which rule,
+who (a store, a terminal, a worker) and the evidence (the redemptions behind it). The
+stream keeps each window's redemptions; the rules read them, so a window rebuilt from
+the ledger gives the same hits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from engine.domain.periods import UNION_TZ
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """One redemption as the rules see it."""
+
+    redemption_id: str
+    merchant_id: str
+    store_id: str
+    terminal_id: str
+    worker_id: str
+    amount_fen: int
+    balance_before_fen: int
+    stored_value: bool
+    at: datetime
+    reversed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    distinct_workers_per_store: int = 40  # in one window (e.g. ten minutes)
+    opening: time = time(7)  # a store's hours, in the union's time zone
+    closing: time = time(22)
+    merchants_per_terminal: int = 2
+    # In one window. "Far apart" needs the stores' locations, which the register does not
+    # hold yet: several stores at all is the sign for now.
+    stores_per_worker: int = 3
+    round_spends_to_zero: int = 3  # stored-value spends of whole yuan that empty the card
+    reversed_share: float = 0.5  # of a store's redemptions in the window
+    reversed_minimum: int = 10  # redemptions before the share counts
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rule: str
+    subject: str  # store:<merchant>/<store>, terminal:<id>, worker:<id>
+    evidence: tuple[str, ...]  # redemption ids
+
+
+def hits(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    """Every rule's hits in one window of redemptions, in a stable order."""
+    found = [
+        *_many_workers_at_one_store(window, limits),
+        *_outside_opening_hours(window, limits),
+        *_terminal_at_several_merchants(window, limits),
+        *_worker_at_several_stores(window, limits),
+        *_round_spends_to_zero(window, limits),
+        *_mostly_reversed(window, limits),
+    ]
+    return sorted(found, key=lambda h: (h.rule, h.subject))
+
+
+def _by(window: Iterable[Redeemed], key: str) -> dict[str, list[Redeemed]]:
+    groups: dict[str, list[Redeemed]] = defaultdict(list)
+    for r in window:
+        groups[getattr(r, key)].append(r)
+    return groups
+
+
+def _store(r: Redeemed) -> str:
+    return f"store:{r.merchant_id}/{r.store_id}"
+
+
+def _ids(redemptions: Iterable[Redeemed]) -> tuple[str, ...]:
+    return tuple(sorted(r.redemption_id for r in redemptions))
+
+
+def _many_workers_at_one_store(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    stores: dict[str, list[Redeemed]] = defaultdict(list)
+    for r in window:
+        stores[_store(r)].append(r)
+    return [
+        Hit("many-workers-at-one-store", store, _ids(rs))
+        for store, rs in stores.items()
+        if len({r.worker_id for r in rs}) >= limits.distinct_workers_per_store
+    ]
+
+
+def _outside_opening_hours(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    stores: dict[str, list[Redeemed]] = defaultdict(list)
+    for r in window:
+        local = r.at.astimezone(UNION_TZ).time()
+        if not limits.opening <= local < limits.closing:
+            stores[_store(r)].append(r)
+    return [Hit("outside-opening-hours", store, _ids(rs)) for store, rs in stores.items()]
+
+
+def _terminal_at_several_merchants(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    return [
+        Hit("terminal-at-several-merchants", f"terminal:{terminal}", _ids(rs))
+        for terminal, rs in _by((r for r in window if r.terminal_id), "terminal_id").items()
+        if len({r.merchant_id for r in rs}) >= limits.merchants_per_terminal
+    ]
+
+
+def _worker_at_several_stores(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    return [
+        Hit("worker-at-several-stores", f"worker:{worker}", _ids(rs))
+        for worker, rs in _by(window, "worker_id").items()
+        if len({_store(r) for r in rs}) >= limits.stores_per_worker
+    ]
+
+
+def _round_spends_to_zero(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    emptied = [
+        r
+        for r in window
+        if r.stored_value and r.amount_fen % 100 == 0 and r.amount_fen == r.balance_before_fen
+    ]
+    stores: dict[str, list[Redeemed]] = defaultdict(list)
+    for r in emptied:
+        stores[_store(r)].append(r)
+    return [
+        Hit("round-spends-to-zero", store, _ids(rs))
+        for store, rs in stores.items()
+        if len(rs) >= limits.round_spends_to_zero
+    ]
+
+
+def _mostly_reversed(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
+    stores: dict[str, list[Redeemed]] = defaultdict(list)
+    for r in window:
+        stores[_store(r)].append(r)
+    return [
+        Hit("mostly-reversed", store, _ids(r for r in rs if r.reversed))
+        for store, rs in stores.items()
+        if len(rs) >= limits.reversed_minimum
+        and sum(r.reversed for r in rs) / len(rs) > limits.reversed_share
+    ]
