@@ -74,8 +74,8 @@ def _by(window: Iterable[Redeemed], key: str) -> dict[str, list[Redeemed]]:
     return groups
 
 
-def _store(r: Redeemed) -> str:
-    return f"store:{r.merchant_id}/{r.store_id}"
+def _store(redemption: Redeemed) -> str:
+    return f"store:{redemption.merchant_id}/{redemption.store_id}"
 
 
 def _ids(redemptions: Iterable[Redeemed]) -> tuple[str, ...]:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
-
-class Reachable(Protocol):
-    async def ping(self) -> None:
-        """Return when the store answers; raise when it does not."""
+from engine.usecases.ports.stores import Reachable
 
 
 class Health:
