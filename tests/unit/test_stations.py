@@ -1,0 +1,40 @@
+"""Stations: which are offered, where a pack is picked up, what a move keeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.domain.stations import Station, check_move, offered, pickup_refusal
+from engine.errors import Conflict, ValidationFailed
+
+STATIONS = [
+    Station("gs-01", "姑苏区工会服务站", "姑苏区", "人民路 100 号"),
+    Station("gs-02", "平江路驿站", "姑苏区", "平江路 8 号"),
+    Station("yq-01", "园区星海驿站", "工业园区", "星海街 9 号 B1"),
+    Station("wz-01", "吴中驿站", "吴中区", "东吴北路 1 号", open=False),
+]
+STOCK = {"gs-01": 3, "gs-02": 0, "yq-01": 10, "wz-01": 5}
+
+
+def test_offered_stations_are_open_with_stock_and_match_the_search():
+    assert [s.station_id for s in offered(STATIONS, STOCK)] == ["gs-01", "yq-01"]
+    assert [s.station_id for s in offered(STATIONS, STOCK, "姑苏")] == ["gs-01"]
+    assert [s.station_id for s in offered(STATIONS, STOCK, " ｂ１ ")] == ["yq-01"]  # full width
+    assert offered(STATIONS, STOCK, "吴中") == []  # closed
+
+
+@pytest.mark.parametrize(
+    "station, open_now, refusal",
+    [("gs-01", True, None), ("yq-01", True, "another-station"), ("gs-01", False, "station-closed")],
+)
+def test_a_pack_is_picked_up_only_where_it_was_claimed(station, open_now, refusal):
+    assert pickup_refusal("gs-01", station, open_now) == refusal
+
+
+def test_a_move_keeps_to_the_stock_left():
+    check_move(STOCK, "yq-01", "gs-02", 10)
+    with pytest.raises(Conflict, match="10 packs left"):
+        check_move(STOCK, "yq-01", "gs-02", 11)
+    for source, target, units in (("yq-01", "yq-01", 1), ("yq-01", "zz", 1), ("yq-01", "gs-02", 0)):
+        with pytest.raises(ValidationFailed):
+            check_move(STOCK, source, target, units)
