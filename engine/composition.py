@@ -30,7 +30,8 @@ from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.merchants import Merchants
 from engine.usecases.offers import Offers
 from engine.usecases.operators import Operators
-from engine.usecases.ports.stores import DecisionStore, EventLog, Log, SystemOfRecord
+from engine.usecases.ports import EventLog
+from engine.usecases.ports.stores import DecisionStore, Log, SystemOfRecord
 from engine.usecases.rates import CallerRates
 from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.reconcile import Reconciler

@@ -6,26 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.usecases.ports.decisions import (
-    AdmissionStore,
-    KeyBindings,
-    RedemptionStore,
-    Settlement,
-    Throttle,
-)
-from engine.usecases.ports.events import EventLog, EventPublisher, LogFences
-from engine.usecases.ports.live import KeyCache, LiveDefinitions, LiveFigures, LiveRebuild, LogMarks
-from engine.usecases.ports.records import (
-    AuditLog,
-    CampaignRecords,
-    LedgerRecords,
-    LotteryRecords,
-    MerchantRecords,
-    OperatorRecords,
-    VoucherRecords,
-    WebhookRecords,
-    WorkerRecords,
-)
+from engine.usecases import ports
 
 
 class Reachable(Protocol):
@@ -37,44 +18,44 @@ class Reachable(Protocol):
 
 class DecisionStore(Reachable, Protocol):
     @property
-    def admissions(self) -> AdmissionStore: ...
+    def admissions(self) -> ports.AdmissionStore: ...
     @property
-    def redemptions(self) -> RedemptionStore: ...
+    def redemptions(self) -> ports.RedemptionStore: ...
     @property
-    def settlement(self) -> Settlement: ...
+    def settlement(self) -> ports.Settlement: ...
     @property
-    def throttles(self) -> Throttle: ...
+    def throttles(self) -> ports.Throttle: ...
     @property
-    def figures(self) -> LiveFigures: ...
+    def figures(self) -> ports.LiveFigures: ...
     @property
-    def definitions(self) -> LiveDefinitions: ...
+    def definitions(self) -> ports.LiveDefinitions: ...
     @property
-    def rebuild(self) -> LiveRebuild: ...
+    def rebuild(self) -> ports.LiveRebuild: ...
     @property
-    def key_cache(self) -> KeyCache: ...
+    def key_cache(self) -> ports.KeyCache: ...
     @property
-    def bindings(self) -> KeyBindings: ...
+    def bindings(self) -> ports.KeyBindings: ...
     @property
-    def log_marks(self) -> LogMarks: ...
+    def log_marks(self) -> ports.LogMarks: ...
 
 
 class SystemOfRecord(
-    CampaignRecords,
-    VoucherRecords,
-    LedgerRecords,
-    MerchantRecords,
-    WebhookRecords,
-    WorkerRecords,
-    OperatorRecords,
-    AuditLog,
-    LotteryRecords,
+    ports.CampaignRecords,
+    ports.VoucherRecords,
+    ports.LedgerRecords,
+    ports.MerchantRecords,
+    ports.WebhookRecords,
+    ports.WorkerRecords,
+    ports.OperatorRecords,
+    ports.AuditLog,
+    ports.LotteryRecords,
     Reachable,
     Protocol,
 ): ...
 
 
-class Log(EventPublisher, LogFences, Protocol):
+class Log(ports.EventPublisher, ports.LogFences, Protocol):
     async def stop(self) -> None: ...
 
 
-__all__ = ["DecisionStore", "EventLog", "Log", "Reachable", "SystemOfRecord"]
+__all__ = ["DecisionStore", "Log", "Reachable", "SystemOfRecord"]
