@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Header
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
 
 from engine.api.fields import (
     MAX_INT4,
@@ -33,7 +43,8 @@ class PeriodLimitIn(ClosedBody):
 class RuleIn(ClosedBody):
     field: Annotated[str, Field(max_length=64)]
     op: Annotated[str, Field(max_length=16)]
-    value: str | int | bool | list[str] | list[int]
+    # JSON's own types only: 12.0 is not a count of months, "12" stays text.
+    value: StrictStr | StrictInt | StrictBool | list[StrictStr] | list[StrictInt]
 
 
 class WaveIn(ClosedBody):
