@@ -54,6 +54,13 @@ class InsufficientBalance(EngineError):
     slug, title = "insufficient-balance", "The amount exceeds what is left"
 
 
+class OrderBelowThreshold(EngineError):
+    """A threshold discount (满减) asked for an order below its lowest tier; shortfall_fen
+    says how much more the order needs."""
+
+    slug, title = "order-below-threshold", "The order is below the discount's lowest threshold"
+
+
 class ReversalWindowClosed(EngineError):
     slug, title = (
         "reversal-window-closed",

@@ -145,6 +145,7 @@ class VoucherRedeemed(Event):
     balance_fen: int = 0
     store_id: str = ""
     terminal_id: str = ""
+    order_fen: int = 0  # a discount voucher's order; amount_fen is the discount granted
 
 
 @dataclass(slots=True, kw_only=True)
@@ -163,6 +164,7 @@ class VoucherReversed(Event):
     request_id: str = ""
     store_id: str = ""
     terminal_id: str = ""
+    order_fen: int = 0  # the reversed discount's order: the whole voucher is usable again
 
 
 @dataclass(slots=True, kw_only=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.api.models import RedemptionIn
 from engine.api.services import Services
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.tokens import WorkerIdentity
@@ -52,14 +53,21 @@ def _count_refused_claim(services: Services, campaign_id: str, exc: EngineError)
 async def redeem(
     services: Services,
     who: MerchantIdentity,
-    code: str,
+    asked: RedemptionIn,
     key: str,
     request_id: str,
-    amount: int | None,
     terminal: str | None,
 ) -> dict[str, Any]:
     try:
-        answer = await services.redemptions.redeem(who, code, key, request_id, amount, terminal)
+        answer = await services.redemptions.redeem(
+            who,
+            asked.code,
+            key,
+            request_id,
+            asked.amount_fen,
+            terminal,
+            order_fen=asked.order_fen,
+        )
     except EngineError as exc:
         # Refused codes carry no trustworthy campaign: they are counted under "-".
         REDEMPTIONS.labels(exc.campaign_id, outcome(exc)).inc()

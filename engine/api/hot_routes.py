@@ -109,8 +109,7 @@ class HotRoutes:
         self,
         scope: Scope,
         send: Send,
-        code: str,
-        amount: int | None,
+        asked: RedemptionIn,
         key: str,
         terminal: str | None,
     ) -> None:
@@ -118,9 +117,7 @@ class HotRoutes:
         request_id = _request_id(scope)
         try:
             who = await require_merchant(Request(scope))
-            doc = await hot_calls.redeem(
-                services, who, code, key, request_id or "", amount, terminal
-            )
+            doc = await hot_calls.redeem(services, who, asked, key, request_id or "", terminal)
         except Exception as exc:  # noqa: BLE001 - answered by the one mapping
             return await _failed(scope, send, exc, request_id)
         await send_json(send, 201, doc, "application/json", None)
@@ -138,8 +135,8 @@ async def _failed(scope: Scope, send: Send, exc: Exception, request_id: str | No
 
 def _redemption(
     headers: list[tuple[bytes, bytes]], body: bytes
-) -> tuple[str, int | None, str, str | None] | None:
-    """(code, amount, Idempotency-Key, terminal) of a redemption the fast path may answer."""
+) -> tuple[RedemptionIn, str, str | None] | None:
+    """(body, Idempotency-Key, terminal) of a redemption the fast path may answer."""
     found = dict(headers)
     key = found.get(b"idempotency-key", b"").decode("latin-1")
     terminal = found.get(b"x-terminal-id")
@@ -150,12 +147,7 @@ def _redemption(
     asked = _valid(RedemptionIn, body, found.get(b"content-type", b""))
     if asked is None:
         return None
-    return (
-        asked.code,
-        asked.amount_fen,
-        key,
-        None if terminal is None else terminal.decode("latin-1"),
-    )
+    return asked, key, None if terminal is None else terminal.decode("latin-1")
 
 
 Body = TypeVar("Body", bound=BaseModel)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.api.models import DiscountTerms
+
 
 class RedemptionOut(BaseModel):
     model_config = ConfigDict(
@@ -28,9 +30,11 @@ class RedemptionOut(BaseModel):
     campaign_id: str
     serial: int
     face_value_fen: int
-    amount_fen: int
+    amount_fen: int = Field(description="for a discount voucher, the discount granted")
     balance_fen: int
     redeemed_at: str
+    order_fen: int | None = Field(None, description="the order a discount was granted on")
+    to_pay_fen: int | None = Field(None, description="what is left to pay of the order")
 
 
 class VerifyOut(BaseModel):
@@ -49,6 +53,14 @@ class VerifyOut(BaseModel):
     redeemable: bool
     reason: str | None = Field(
         description="why not redeemable: a problem type slug, not-yet-issued or not-enrolled"
+    )
+    discount: DiscountTerms | None = Field(
+        None, description="a discount voucher's terms, for an enrolled merchant"
+    )
+    order_fen: int | None = Field(None, description="the order asked about")
+    grants_fen: int | None = Field(None, description="the discount it grants that order")
+    shortfall_fen: int | None = Field(
+        None, description="how much more the order needs to reach the lowest tier"
     )
 
 

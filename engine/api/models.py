@@ -56,6 +56,37 @@ class LotteryIn(ClosedBody):
     draw_at: Moment
 
 
+class PercentOffTerms(ClosedBody):
+    """A share of the order off (the metro's 5折 is 50), at most cap_fen."""
+
+    kind: Literal["percent_off"]
+    percent: Annotated[int, Strict(), Field(ge=1, le=99)]
+    cap_fen: Fen
+
+
+class TierTerms(ClosedBody):
+    min_order_fen: Fen
+    off_fen: Fen
+
+
+class ThresholdTerms(ClosedBody):
+    """满X减Y: the highest tier the order reaches applies."""
+
+    kind: Literal["threshold"]
+    tiers: Annotated[list[TierTerms], Field(min_length=1, max_length=10)]
+
+
+class FreeTerms(ClosedBody):
+    """One item free, at most cap_fen."""
+
+    kind: Literal["free"]
+    cap_fen: Fen
+
+
+# A discount's terms, as a campaign states them and the API shows them.
+DiscountTerms = Annotated[PercentOffTerms | ThresholdTerms | FreeTerms, Field(discriminator="kind")]
+
+
 class CampaignIn(ClosedBody):
     id: CampaignId
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -81,6 +112,8 @@ class CampaignIn(ClosedBody):
     partner_pool: bool = False
     stored_value: bool = False
     reversal_window_s: Annotated[int, Strict(), Field(ge=0, le=90 * 86_400)] = 86_400
+    # A voucher worth a share of the order; face_value_fen is then its cap or top tier.
+    discount: DiscountTerms | None = None
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -112,6 +145,7 @@ class CampaignIn(ClosedBody):
                 "stored_value",
                 "reversal_window_s",
                 "name_en",
+                "discount",
             },
         )
         return with_options(base, opts)
@@ -166,6 +200,7 @@ class CampaignOut(BaseModel):
     admitted: int
     issued: int
     redeemed: int
+    discount: DiscountTerms | None = None
 
 
 class WorkerIn(ClosedBody):
@@ -269,6 +304,7 @@ TerminalId = Annotated[
 class RedemptionIn(ClosedBody):
     code: Code
     amount_fen: Fen | None = None  # stored-value vouchers only; default: all that is left
+    order_fen: Fen | None = None  # discount vouchers only: the order the discount is taken off
 
 
 class OfflineItemIn(ClosedBody):
@@ -276,6 +312,7 @@ class OfflineItemIn(ClosedBody):
     idempotency_key: Annotated[str, Field(pattern=IDEMPOTENCY_KEY.pattern)]
     redeemed_at: Moment
     amount_fen: Fen | None = None
+    order_fen: Fen | None = None
     terminal_id: Annotated[str, Field(max_length=64)] | None = None
 
 
@@ -290,6 +327,7 @@ class ReversalIn(ClosedBody):
 
 class VerifyIn(ClosedBody):
     code: Code
+    order_fen: Fen | None = None  # a discount voucher's answer says what it grants this order
 
 
 class StoreIn(ClosedBody):

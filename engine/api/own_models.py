@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from engine.api.models import VoucherOut
+from engine.api.models import DiscountTerms, VoucherOut
 
 
 class OwnVoucherOut(VoucherOut):
@@ -37,6 +37,9 @@ class ProgrammeOut(BaseModel):
     face_value_min_fen: int
     face_value_max_fen: int
     stored_value: bool
+    discount: DiscountTerms | None = Field(
+        None, description="a discount voucher's terms: what it takes off an order"
+    )
     claim_opens_at: str
     claim_closes_at: str
     valid_until: str

@@ -43,6 +43,7 @@ STATUS: dict[type[EngineError], int] = {
     errors.RegistrationRequired: 403,
     errors.AlreadyRedeemed: 409,
     errors.InsufficientBalance: 409,
+    errors.OrderBelowThreshold: 422,
     errors.ReversalWindowClosed: 409,
     errors.TooManyAttempts: 429,
     errors.RateLimited: 429,

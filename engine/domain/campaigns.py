@@ -8,6 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from engine.domain.discounts import (
+    Discount,
+    ceiling,
+    check_discount,
+    discount_as_dict,
+    discount_from_dict,
+)
 from engine.domain.periods import Period
 from engine.domain.profiles import WorkerCategory
 from engine.domain.rules import Rule, make_rule
@@ -80,6 +87,9 @@ class Campaign:
     stored_value: bool = False  # redeemable in parts until the balance is spent
     reversal_window_s: int = 86_400
     name_en: str | None = None  # the name the union publishes in English, beside `name`
+    # A voucher whose worth depends on the order (engine.domain.discounts); its face value
+    # is then the most one voucher grants.
+    discount: Discount | None = None
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -115,11 +125,29 @@ def check_campaign(campaign: Campaign) -> None:
             raise ValidationFailed("waves must be in strictly increasing time order")
         if times[0] < campaign.claim_opens_at or times[-1] >= campaign.claim_closes_at:
             raise ValidationFailed("every wave must fall inside the claim window")
+    if campaign.discount is not None:
+        _check_discount_campaign(campaign, campaign.discount)
     if campaign.lottery is not None:
         if campaign.lottery.draw_at < campaign.claim_closes_at:
             raise ValidationFailed("a lottery draws after registration (the claim window) closes")
         if campaign.waves:
             raise ValidationFailed("a lottery campaign has no waves")
+
+
+def _check_discount_campaign(campaign: Campaign, discount: Discount) -> None:
+    check_discount(discount)
+    if campaign.stored_value or campaign.partner_pool:
+        raise ValidationFailed("a discount voucher is neither stored value nor a partner's code")
+    if campaign.face_value_min_fen or campaign.face_value_max_fen:
+        raise ValidationFailed("a discount voucher has no face value range")
+    most = ceiling(discount)
+    if most is None:
+        raise ValidationFailed("a percent_off or free discount needs cap_fen, the most it grants")
+    if campaign.face_value_fen != most:
+        raise ValidationFailed(
+            f"face_value_fen must be {most}: the most one discount voucher grants (its cap "
+            "or top tier), which the budget counts"
+        )
 
 
 def parse_rules(raw: list[dict[str, Any]]) -> tuple[Rule, ...]:
@@ -150,6 +178,7 @@ def options(campaign: Campaign) -> dict[str, Any]:
         "stored_value": campaign.stored_value,
         "reversal_window_s": campaign.reversal_window_s,
         "name_en": campaign.name_en,
+        "discount": discount_as_dict(campaign.discount) if campaign.discount else None,
     }
 
 
@@ -171,6 +200,7 @@ def with_options(campaign: Campaign, opts: dict[str, Any]) -> Campaign:
         stored_value=bool(opts.get("stored_value", False)),
         reversal_window_s=int(opts.get("reversal_window_s", 86_400)),
         name_en=opts.get("name_en"),
+        discount=discount_from_dict(opts["discount"]) if opts.get("discount") else None,
     )
 
 

@@ -13,9 +13,11 @@ applies; and no discount exceeds the order. An order below every tier gets nothi
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from engine.errors import ValidationFailed
+from engine.errors import OrderBelowThreshold, ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +83,52 @@ def check_discount(discount: Discount) -> None:
         pairs = itertools.pairwise(tiers)
         if any(b.min_order_fen <= a.min_order_fen or b.off_fen <= a.off_fen for a, b in pairs):
             raise ValidationFailed("tiers rise in both minimum order and amount off")
+
+
+def ceiling(discount: Discount) -> int | None:
+    """The most one voucher grants: its cap, or the top tier (None: uncapped)."""
+    if isinstance(discount, Threshold):
+        return discount.tiers[-1].off_fen
+    return discount.cap_fen
+
+
+def discount_as_dict(discount: Discount) -> dict[str, Any]:
+    """The definition as stored and shown: a `kind` and its terms."""
+    if isinstance(discount, PercentOff):
+        return {"kind": "percent_off", "percent": discount.percent, "cap_fen": discount.cap_fen}
+    if isinstance(discount, Threshold):
+        tiers = [{"min_order_fen": t.min_order_fen, "off_fen": t.off_fen} for t in discount.tiers]
+        return {"kind": "threshold", "tiers": tiers}
+    return {"kind": "free", "cap_fen": discount.cap_fen}
+
+
+def discount_from_dict(stored: Mapping[str, Any]) -> Discount:
+    kind = stored["kind"]
+    if kind == "percent_off":
+        return PercentOff(stored["percent"], stored.get("cap_fen"))
+    if kind == "threshold":
+        return Threshold(tuple(Tier(t["min_order_fen"], t["off_fen"]) for t in stored["tiers"]))
+    if kind == "free":
+        return Free(stored.get("cap_fen"))
+    raise ValidationFailed(f"unknown discount kind {kind!r}")
+
+
+def asked_amount(discount: Discount | None, amount_fen: int | None, order_fen: int | None) -> int:
+    """What a redemption asks of the voucher, in fen (0: the whole balance). A discount
+    voucher takes the order's amount and grants its discount; any other voucher takes an
+    amount (or its balance) and no order."""
+    if discount is None:
+        if order_fen is not None:
+            raise ValidationFailed("order_fen is for discount vouchers; this one has a face value")
+        return amount_fen or 0
+    if amount_fen is not None:
+        raise ValidationFailed("a discount voucher grants from order_fen; leave amount_fen out")
+    if order_fen is None:
+        raise ValidationFailed("a discount voucher needs order_fen: the order's amount in fen")
+    grant = granted(discount, order_fen)
+    if grant == 0:
+        missing = shortfall(discount, order_fen)
+        raise OrderBelowThreshold(
+            f"the order needs {missing} fen more to reach the lowest tier", shortfall_fen=missing
+        )
+    return grant

@@ -59,8 +59,11 @@ def redemption_binding(
     amount_fen: int | None,
     store_id: str | None,
     terminal_id: str | None,
+    order_fen: int | None = None,
 ) -> KeyBinding:
-    meaning = _digest(code_digest, amount_fen or 0, store_id or "", terminal_id or "")
+    parts = (code_digest, amount_fen or 0, store_id or "", terminal_id or "")
+    # A discount's order is part of its meaning; other requests keep their digest as before.
+    meaning = _digest(*parts, *(() if order_fen is None else (order_fen,)))
     return KeyBinding(MERCHANT, merchant_id, "redeem", key, meaning)
 
 

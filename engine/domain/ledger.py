@@ -1,6 +1,7 @@
 """The merchant ledger's hash chain (pure): every row's hash covers the previous one.
 
 hash = sha256("prev_hash|entry_id|kind|merchant_id|seq|campaign_id|serial|amount_fen|occurred_ms")
+with "|order_fen" appended for a discount's rows (so every older row's hash stays as it was).
 The first row of a merchant links to 64 zeros. Migration 003 computes the same
 string in SQL for rows that existed before the chain.
 """
@@ -28,6 +29,7 @@ class Entry:
     store_id: str | None = None
     terminal_id: str | None = None
     request_id: str | None = None  # not hashed: it traces, it does not account
+    order_fen: int | None = None  # a discount's order: amount_fen is what it granted
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ def link_hash(prev_hash: str, entry: Entry, seq: int) -> str:
         entry.serial,
         entry.amount_fen,
         entry.occurred_ms,
+        *(() if entry.order_fen is None else (entry.order_fen,)),
     )
     return hashlib.sha256("|".join(str(f) for f in fields).encode()).hexdigest()
 

@@ -43,10 +43,16 @@ class RedemptionRecord:
     refunded_fen: int = 0
     store_id: str = ""
     terminal_id: str = ""
+    order_fen: int = 0  # the order a discount was granted on (0: not a discount)
 
     @property
     def exists(self) -> bool:
         return self.state != MISSING
+
+    @property
+    def used_fen(self) -> int:
+        """What it took from the voucher's balance: a discount spends the whole voucher."""
+        return self.face_value_fen if self.order_fen else self.amount_fen
 
 
 @dataclass(frozen=True, slots=True)

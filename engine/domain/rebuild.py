@@ -25,7 +25,7 @@ from engine.domain.live_records import (
     VoucherState,
 )
 from engine.domain.periods import period_id
-from engine.domain.vouchers import voucher_status
+from engine.domain.vouchers import voucher_status, voucher_use
 
 # Acknowledged by the broker, before or after a stream worker took it: the same promise.
 SETTLED = frozenset({"acked", "taken"})
@@ -56,6 +56,7 @@ class LedgerFacts:
     store_id: str | None
     terminal_id: str | None
     occurred_at: datetime
+    order_fen: int | None = None  # a discount's order (the redemption's, on its reversal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +180,7 @@ class _StateBuilder:
         self.refunded: Counter[str] = Counter()  # by the redemption it gives back
         self.last_use: dict[int, LedgerFacts] = {}
         for e in entries:
-            self.used[e.serial] += e.amount_fen
+            self.used[e.serial] += voucher_use(e.amount_fen, e.face_value_fen, e.order_fen)
             if e.kind == "redemption":
                 self.last_use[e.serial] = e
             elif e.reverses:
@@ -245,7 +246,9 @@ class _StateBuilder:
 
     def entry(self, entry: LedgerFacts) -> None:
         """One ledger row, in the order they happened: a redemption or a reversal."""
-        self.balance_after[entry.serial] += entry.amount_fen
+        self.balance_after[entry.serial] += voucher_use(
+            entry.amount_fen, entry.face_value_fen, entry.order_fen
+        )
         if entry.kind == "redemption":
             self.c["redeemed_fen"] += entry.amount_fen
             self.s.redemptions[entry.entry_id] = RedemptionRecord(
@@ -259,6 +262,7 @@ class _StateBuilder:
                 refunded_fen=self.refunded[entry.entry_id],
                 store_id=entry.store_id or "",
                 terminal_id=entry.terminal_id or "",
+                order_fen=entry.order_fen or 0,
             )
         else:
             self.c["reversed_fen"] += -entry.amount_fen

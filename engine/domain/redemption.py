@@ -24,6 +24,9 @@ class RedeemRequest:
     # The request's meaning (engine.domain.idempotency): a repeat of the redemption's key
     # with another meaning is refused by the decision itself too.
     request_digest: str = ""
+    # A discount voucher's order (fen): amount_fen is then the discount granted on it, and
+    # the redemption spends the whole voucher. 0 for any other voucher.
+    order_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class RedeemOutcome:
     amount_fen: int
     balance_fen: int
     face_value_fen: int
+    order_fen: int = 0  # the order a discount was granted on; 0 for other vouchers
 
     @property
     def is_new(self) -> bool:
@@ -64,6 +68,7 @@ class ReverseOutcome:
     state: str
     amount_fen: int
     at_ms: int
+    order_fen: int = 0  # the redemption's order when it granted a discount (given back whole)
 
     @property
     def is_new(self) -> bool:

@@ -67,6 +67,7 @@ class RedemptionInFlight:
     face_value_fen: int
     store_id: str
     terminal_id: str
+    order_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)

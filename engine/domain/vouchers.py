@@ -33,6 +33,16 @@ def voucher_status(*, revoked: bool, balance_fen: int, expired: bool) -> Voucher
     return VoucherStatus.ISSUED
 
 
+def voucher_use(amount_fen: int, face_value_fen: int, order_fen: int | None) -> int:
+    """What one ledger row takes from a voucher's balance (negative: gives back). A row's
+    amount, except that a discount is granted on one order and spends the whole voucher,
+    and reversing it (whole) restores the whole voucher. Migration 010's ledger.voucher_fen
+    is the same rule in SQL."""
+    if order_fen is None:
+        return amount_fen
+    return face_value_fen if amount_fen > 0 else -face_value_fen
+
+
 def live_status(state: VoucherState | None, now_ms: int) -> VoucherStatus | None:
     """The status of a voucher from its live state (None: not issued yet)."""
     if state is None:

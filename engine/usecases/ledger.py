@@ -29,6 +29,7 @@ def redemption_entry(event: VoucherRedeemed) -> Entry:
         store_id=event.store_id or None,
         terminal_id=event.terminal_id or None,
         request_id=event.request_id or None,
+        order_fen=event.order_fen or None,
     )
 
 
@@ -46,6 +47,7 @@ def reversal_entry(event: VoucherReversed) -> Entry:
         store_id=event.store_id or None,
         terminal_id=event.terminal_id or None,
         request_id=event.request_id or None,
+        order_fen=event.order_fen or None,
     )
 
 
@@ -61,6 +63,7 @@ def webhook_body(entry: Entry) -> str:
         "reverses": entry.reverses,
         "store_id": entry.store_id,
         "terminal_id": entry.terminal_id,
+        "order_fen": entry.order_fen,
     }
     return json.dumps({"id": entry.entry_id, "type": kind, "data": data}, sort_keys=True)
 

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from engine.domain.campaigns import Campaign
+from engine.domain.discounts import discount_as_dict
 from engine.domain.forecast import iso
 from engine.domain.offers import Offer, offer_for
 from engine.domain.profiles import WorkerProfile
@@ -75,6 +76,7 @@ def programme_view(
         "face_value_min_fen": low,
         "face_value_max_fen": high,
         "stored_value": campaign.stored_value,
+        "discount": discount_as_dict(campaign.discount) if campaign.discount else None,
         "claim_opens_at": iso(campaign.claim_opens_at),
         "claim_closes_at": iso(campaign.claim_closes_at),
         "valid_until": iso(campaign.valid_until),

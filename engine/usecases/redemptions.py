@@ -14,6 +14,13 @@ from engine.domain.admission import redemption_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
 from engine.domain.codes import VoucherPayload, read_code, verify_code
+from engine.domain.discounts import (
+    Discount,
+    asked_amount,
+    discount_as_dict,
+    granted,
+    shortfall,
+)
 from engine.domain.idempotency import KeyBinding, redemption_binding
 from engine.domain.redemption import (
     RedeemOutcome,
@@ -58,9 +65,11 @@ class RedemptionAnswer:
     campaign_id: str
     serial: int
     face_value_fen: int
-    amount_fen: int
+    amount_fen: int  # a discount voucher's: the discount granted on order_fen
     balance_fen: int
     redeemed_at: str
+    order_fen: int | None = None
+    to_pay_fen: int | None = None  # what the worker still pays of the order
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +82,7 @@ class OfflineItem:
     redeemed_at: datetime
     amount_fen: int | None = None
     terminal_id: str | None = None
+    order_fen: int | None = None
 
 
 class Redemptions:
@@ -156,9 +166,10 @@ class Redemptions:
         )
 
     async def verify(
-        self, who: MerchantIdentity, code: str, terminal: str | None
+        self, who: MerchantIdentity, code: str, terminal: str | None, order_fen: int | None = None
     ) -> dict[str, Any]:
-        """Is the code genuine, and could this merchant redeem it now? Changes nothing."""
+        """Is the code genuine, and could this merchant redeem it now (on this order, for a
+        discount voucher)? Changes nothing."""
         payload = await self._genuine(who, code, terminal)
         campaign_id = await self._campaign_id(payload.campaign_number)
         state = await self.redemptions.voucher_state(campaign_id, payload.serial)
@@ -175,6 +186,7 @@ class Redemptions:
         # What a voucher is worth is the business of the merchants that may redeem it.
         shown = state if enrolled else None
         campaign = await self.campaigns.get(campaign_id)
+        discount = campaign.discount if enrolled else None
         return {
             "genuine": True,
             "campaign_id": campaign_id,
@@ -188,6 +200,8 @@ class Redemptions:
             "stored_value": shown.stored_value if shown else False,
             "redeemable": reason is None,
             "reason": reason,
+            "discount": discount_as_dict(discount) if discount else None,
+            **_on_order(discount, order_fen),
         }
 
     async def redeem(
@@ -199,29 +213,32 @@ class Redemptions:
         amount_fen: int | None = None,
         terminal: str | None = None,
         at: datetime | None = None,
+        order_fen: int | None = None,
     ) -> RedemptionAnswer:
         # Online, the code is compared with the one issued for its serial (a digest, in the
         # redemption script); the signature is checked only where there is none to compare.
         payload, digest = await self._read(who, code, terminal)
         campaign_id = await self._campaign_id(payload.campaign_number)
+        discount = (await self.campaigns.get(campaign_id)).discount
+        asked = asked_amount(discount, amount_fen, order_fen)
         binding = redemption_binding(
-            who.merchant_id, idempotency_key, digest, amount_fen, who.store_id, terminal
+            who.merchant_id, idempotency_key, digest, amount_fen, who.store_id, terminal, order_fen
         )
         # The guessing throttle is checked and the key bound in one round trip.
         await self.bindings.bind_merchant(binding, _limits(who, terminal))
         rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
-        at_ms, amount = to_ms(at or self.clock.now()), amount_fen or 0
         request = RedeemRequest(
             campaign_id,
             payload.serial,
             who.merchant_id,
             rid,
-            at_ms,
-            amount,
+            to_ms(at or self.clock.now()),
+            asked,
             who.store_id,
             terminal,
             digest,
             binding.digest,
+            order_fen or 0,
         )
         request, outcome = await self._decide(request, who, code, terminal, binding)
         if outcome.is_new:
@@ -234,6 +251,8 @@ class Redemptions:
             outcome.amount_fen,
             outcome.balance_fen,
             iso_ms(outcome.at_ms),
+            outcome.order_fen or None,
+            outcome.order_fen - outcome.amount_fen if outcome.order_fen else None,
         )
 
     async def _decide(
@@ -285,6 +304,7 @@ class Redemptions:
             balance_fen=outcome.balance_fen,
             store_id=request.store_id or "",
             terminal_id=request.terminal_id or "",
+            order_fen=outcome.order_fen,
         )
         decision = Decision("redemption", request.campaign_id, request.redemption_id)
         await make_durable(
@@ -322,6 +342,7 @@ class Redemptions:
                     item.amount_fen,
                     item.terminal_id,
                     at=item.redeemed_at,
+                    order_fen=item.order_fen,
                 )
                 result |= {"status": "accepted", "redemption": answer.as_dict()}
             except (AlreadyRedeemed, InsufficientBalance) as exc:
@@ -335,6 +356,17 @@ class Redemptions:
                 result |= {"status": "rejected", "reason": exc.slug, "detail": exc.detail}
             results.append(result)
         return results
+
+
+def _on_order(discount: Discount | None, order_fen: int | None) -> dict[str, Any]:
+    """What a discount voucher would grant an order, as verify shows it."""
+    if discount is None or order_fen is None:
+        return {"order_fen": None, "grants_fen": None, "shortfall_fen": None}
+    return {
+        "order_fen": order_fen,
+        "grants_fen": granted(discount, order_fen),
+        "shortfall_fen": shortfall(discount, order_fen),
+    }
 
 
 def _limits(who: MerchantIdentity, terminal: str | None) -> list[tuple[str, int]]:

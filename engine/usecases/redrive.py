@@ -93,6 +93,7 @@ class Redrive:
                 balance_fen=decision.balance_fen,
                 store_id=decision.store_id,
                 terminal_id=decision.terminal_id,
+                order_fen=decision.order_fen,
             )
             return event, decision.merchant_id
         redemption = await self.redemptions.redemption_record(
@@ -108,6 +109,7 @@ class Redrive:
             face_value_fen=redemption.face_value_fen,
             reversed_at_ms=decision.at_ms,
             store_id=redemption.store_id,
+            order_fen=redemption.order_fen,
         )
         return event, decision.merchant_id
 

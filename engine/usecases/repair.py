@@ -144,6 +144,7 @@ class Repair:
                 face_value_fen=redemption.face_value_fen,
                 reversed_at_ms=record.at_ms,
                 store_id=redemption.store_id,
+                order_fen=redemption.order_fen,
             )
         )
         return await self.settlement.confirm(decision, serial)

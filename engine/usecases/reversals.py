@@ -106,6 +106,7 @@ class Reversals:
             reversed_at_ms=outcome.at_ms,
             request_id=request_id,
             store_id=request.store_id or "",
+            order_fen=outcome.order_fen,
         )
         decision = Decision("reversal", request.campaign_id, request.reversal_id)
         await make_durable(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -18,6 +20,25 @@ async def ledger_rows(db: Any, campaign_id: str) -> list[Any]:
         "SELECT * FROM ledger WHERE campaign_id = $1 ORDER BY merchant_id, seq", campaign_id
     )
     return rows
+
+
+async def ledger_rows_when(db: Any, campaign_id: str, n: int) -> list[Any] | None:
+    """A campaign's ledger rows once there are n of them (never more)."""
+    rows = await ledger_rows(db, campaign_id)
+    assert len(rows) <= n
+    return rows if len(rows) == n else None
+
+
+async def ledger_verify(engine: Any, merchant_id: str) -> subprocess.CompletedProcess[str]:
+    """`nuanxin ledger verify` for one merchant, as an operator runs it."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "engine.cli.main", "ledger", "verify", "--merchant", merchant_id],
+        env=engine.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 async def vouchers_of(db: Any, campaign_id: str) -> list[Any]:

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from tests.helpers.api import issued_codes, pos
-from tests.helpers.books import ledger_rows
+from tests.helpers.books import ledger_rows_when, ledger_verify
 from tests.helpers.waiting import sleep_until, wait_for
 
 
@@ -43,15 +43,9 @@ async def test_concurrent_partial_redemptions_never_exceed_the_face_value(http, 
     )
     assert last.status_code == 201 and last.json()["amount_fen"] == 200
     assert last.json()["balance_fen"] == 0
-    rows = await wait_for(lambda: _n_rows(db, campaign["id"], 15))
+    rows = await wait_for(lambda: ledger_rows_when(db, campaign["id"], 15))
     assert sum(r["amount_fen"] for r in rows) == 10_000
     assert {r["terminal_id"] for r in rows} == {"t0", "t1", "t2"}
-
-
-async def _n_rows(db, campaign_id, n):
-    rows = await ledger_rows(db, campaign_id)
-    assert len(rows) <= n
-    return rows if len(rows) == n else None
 
 
 async def test_a_redemption_key_reused_for_another_code_is_refused(http, factory, db):
@@ -136,7 +130,7 @@ async def test_offline_batch_reports_each_item_and_redeems_nothing_twice(http, f
     again = await http.post("/v1/redemptions/batch", json={"items": items}, headers=pos(key1))
     assert [x["status"] for x in again.json()["results"]] == [x["status"] for x in results]
     assert again.json()["results"][0]["redemption"] == results[0]["redemption"]
-    rows = await wait_for(lambda: _n_rows(db, campaign["id"], 3))
+    rows = await wait_for(lambda: ledger_rows_when(db, campaign["id"], 3))
     assert Counter((r["campaign_id"], r["serial"]) for r in rows).most_common(1)[0][1] == 1
     first = next(r for r in rows if r["entry_id"] == results[0]["redemption"]["redemption_id"])
     assert abs(first["occurred_at"] - (now - timedelta(hours=2))) < timedelta(seconds=1)
@@ -184,7 +178,7 @@ async def test_reversals_window_idempotency_and_ownership(http, factory, db):
         "/v1/reversals", json={"redemption_id": late_rid}, headers=pos(key1, "rev-late")
     )
     assert late.status_code == 409 and late.json()["type"].endswith("/reversal-window-closed")
-    rows = await wait_for(lambda: _n_rows(db, campaign["id"], 4))
+    rows = await wait_for(lambda: ledger_rows_when(db, campaign["id"], 4))
     assert sorted(r["amount_fen"] for r in rows) == [-2_000, 2_000, 5_000, 5_000]
 
 
@@ -211,7 +205,7 @@ async def test_settlement_equals_the_ledger_and_the_csv_digest_matches(
             headers=pos(api_key, f"v{i}"),
         )
         assert r.status_code == 201
-    await wait_for(lambda: _n_rows(db, campaign["id"], 9))
+    await wait_for(lambda: ledger_rows_when(db, campaign["id"], 9))
     today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
     span = {"from": today.isoformat(), "to": today.isoformat()}
 
@@ -264,17 +258,6 @@ async def test_settlement_equals_the_ledger_and_the_csv_digest_matches(
     bad = await ledger_verify(engine, merchant_id)
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["broken"]["seq"] == 4
-
-
-async def ledger_verify(engine, merchant_id: str) -> subprocess.CompletedProcess:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "engine.cli.main", "ledger", "verify", "--merchant", merchant_id],
-        env=engine.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 async def test_keys_scoped_revoked_and_rotated(http, factory, db):

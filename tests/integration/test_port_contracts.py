@@ -241,6 +241,42 @@ async def test_a_reversal_gives_back_within_the_window_and_only_once(ports):
         await ports.redemptions.reverse(late)
 
 
+async def test_a_discount_spends_the_whole_voucher_and_comes_back_only_whole(ports):
+    cid, serial = await issued(ports)
+    granted = await ports.redemptions.redeem(redeem_ask(cid, serial, "r1", 120, order_fen=240))
+    assert (granted.amount_fen, granted.balance_fen, granted.order_fen) == (120, 0, 240)
+    again = await ports.redemptions.redeem(redeem_ask(cid, serial, "r1", 120, order_fen=240))
+    assert (again.is_new, again.amount_fen, again.order_fen) == (False, 120, 240)
+    with pytest.raises(AlreadyRedeemed):
+        await ports.redemptions.redeem(redeem_ask(cid, serial, "r2", 10, order_fen=20))
+    record = await ports.redemptions.redemption_record(cid, "r1")
+    assert (record.amount_fen, record.order_fen, record.used_fen) == (120, 240, 300)
+    counters = await ports.figures.counters(cid)
+    assert counters is not None and (counters.redeemed, counters.redeemed_fen) == (1, 120)
+
+    def back(vid: str, amount: int = 0) -> ReverseRequest:
+        return ReverseRequest(cid, serial, "m1", "r1", vid, amount, now_ms(), 60_000)
+
+    with pytest.raises(InsufficientBalance):
+        await ports.redemptions.reverse(back("v0", 100))
+    whole = await ports.redemptions.reverse(back("v1"))
+    assert (whole.amount_fen, whole.order_fen) == (120, 240)
+    state = await ports.redemptions.voucher_state(cid, serial)
+    assert state is not None and (state.status, state.balance_fen) == ("issued", 300)
+    assert await ports.redemptions.release_reversal(back("v1")) == "released"
+    state = await ports.redemptions.voucher_state(cid, serial)
+    assert state is not None and (state.status, state.balance_fen) == ("redeemed", 0)
+    await ports.redemptions.reverse(back("v2"))
+    # Granted again on the whole voucher; a released redemption gives the whole back.
+    second = await ports.redemptions.redeem(redeem_ask(cid, serial, "r3", 300, order_fen=900))
+    assert (second.amount_fen, second.balance_fen) == (300, 0)
+    assert await ports.redemptions.release_redemption(cid, serial, "r3") == "released"
+    state = await ports.redemptions.voucher_state(cid, serial)
+    assert state is not None and (state.status, state.balance_fen) == ("issued", 300)
+    with pytest.raises(InsufficientBalance):
+        await ports.redemptions.redeem(redeem_ask(cid, serial, "r4", 301, order_fen=900))
+
+
 async def test_a_voucher_is_revoked_or_expired_once(ports):
     cid, serial = await issued(ports)
     await ports.definitions.revoke(cid, serial, "fraud")

@@ -15,7 +15,7 @@ from engine.domain.lottery import LotteryDraw
 from engine.domain.periods import Period
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
-from engine.domain.vouchers import IssuedVoucher, VoucherRow
+from engine.domain.vouchers import IssuedVoucher, VoucherRow, voucher_use
 
 _LIVE_STATUSES = (Status.SCHEDULED, Status.OPEN, Status.PAUSED)
 
@@ -192,6 +192,7 @@ class MemoryVoucherRecords(TableStore):
                 e.store_id,
                 e.terminal_id,
                 utc_from_ms(e.occurred_ms),
+                e.order_fen,
             )
             for e in (link.entry for link in self.t.ledger)
             if e.campaign_id == campaign_id
@@ -212,7 +213,7 @@ class MemoryVoucherRecords(TableStore):
 
     def _used(self, voucher: IssuedVoucher) -> int:
         return sum(
-            link.entry.amount_fen
+            voucher_use(link.entry.amount_fen, link.entry.face_value_fen, link.entry.order_fen)
             for link in self.t.ledger
             if (link.entry.campaign_id, link.entry.serial) == (voucher.campaign_id, voucher.serial)
         )

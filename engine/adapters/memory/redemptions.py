@@ -56,24 +56,12 @@ class MemoryRedemptions:
                 raise InvalidCode()
         held = state.redemptions.get(request.redemption_id)
         if held is not None and held.state != RELEASED:
-            digest = campaign.request_digest.get(request.redemption_id, "")
-            if held.serial != request.serial or (
-                digest and request.request_digest and digest != request.request_digest
-            ):
-                raise IdempotencyKeyReused()
-            return RedeemOutcome(
-                REPEAT,
-                held.state,
-                held.at_ms,
-                held.amount_fen,
-                held.balance_fen,
-                held.face_value_fen,
-            )
+            return _repeated(held, campaign.request_digest.get(request.redemption_id, ""), request)
         if request.merchant_id not in campaign.merchants:
             raise Forbidden("This merchant is not enrolled in the voucher's campaign")
-        amount = _redeemable(voucher, request)
+        amount, used = _redeemable(voucher, request)
         assert voucher is not None  # _redeemable refused a voucher not issued
-        balance = voucher.balance_fen - amount
+        balance = voucher.balance_fen - used
         spent = replace(
             voucher,
             balance_fen=balance,
@@ -97,12 +85,21 @@ class MemoryRedemptions:
             0,
             request.store_id or "",
             request.terminal_id or "",
+            request.order_fen,
         )
         campaign.request_digest[request.redemption_id] = request.request_digest
         self.live.unsettled[Decision("redemption", request.campaign_id, request.redemption_id)] = (
             request.at_ms
         )
-        return RedeemOutcome(NEW, "pending", request.at_ms, amount, balance, voucher.face_value_fen)
+        return RedeemOutcome(
+            NEW,
+            "pending",
+            request.at_ms,
+            amount,
+            balance,
+            voucher.face_value_fen,
+            request.order_fen,
+        )
 
     async def release_redemption(self, campaign_id: str, serial: int, redemption_id: str) -> str:
         campaign = self.live.live(campaign_id)
@@ -116,7 +113,7 @@ class MemoryRedemptions:
         if voucher.status == "redeemed":
             voucher = replace(voucher, status="issued")
             state.counters.redeemed -= 1
-        state.vouchers[serial] = replace(voucher, balance_fen=voucher.balance_fen + held.amount_fen)
+        state.vouchers[serial] = replace(voucher, balance_fen=voucher.balance_fen + held.used_fen)
         state.counters.redeemed_fen -= held.amount_fen
         state.redemptions[redemption_id] = replace(held, state=RELEASED)
         self.live.unsettled.pop(Decision("redemption", campaign_id, redemption_id), None)
@@ -142,7 +139,10 @@ class MemoryRedemptions:
         if voucher.status == "redeemed":
             voucher = replace(voucher, status="issued")
             state.counters.redeemed -= 1
-        state.vouchers[request.serial] = replace(voucher, balance_fen=voucher.balance_fen + amount)
+        given_back = redemption.face_value_fen if redemption.order_fen else amount
+        state.vouchers[request.serial] = replace(
+            voucher, balance_fen=voucher.balance_fen + given_back
+        )
         state.redemptions[request.redemption_id] = replace(
             redemption, refunded_fen=redemption.refunded_fen + amount
         )
@@ -159,7 +159,7 @@ class MemoryRedemptions:
         self.live.unsettled[Decision("reversal", request.campaign_id, request.reversal_id)] = (
             request.now_ms
         )
-        return ReverseOutcome(NEW, "pending", amount, request.now_ms)
+        return ReverseOutcome(NEW, "pending", amount, request.now_ms, redemption.order_fen)
 
     async def release_reversal(self, request: ReverseRequest) -> str:
         """'released', 'spent' (the refund was redeemed again: complete it instead) or the
@@ -172,14 +172,15 @@ class MemoryRedemptions:
             return held.state
         state = campaign.state
         voucher = state.vouchers[request.serial]
-        if voucher.balance_fen < held.amount_fen:
+        redemption = state.redemptions[request.redemption_id]
+        taken = redemption.face_value_fen if redemption.order_fen else held.amount_fen
+        if voucher.balance_fen < taken:
             return "spent"
-        voucher = replace(voucher, balance_fen=voucher.balance_fen - held.amount_fen)
+        voucher = replace(voucher, balance_fen=voucher.balance_fen - taken)
         if voucher.balance_fen == 0 and voucher.status == "issued":
             voucher = replace(voucher, status="redeemed")
             state.counters.redeemed += 1
         state.vouchers[request.serial] = voucher
-        redemption = state.redemptions[request.redemption_id]
         state.redemptions[request.redemption_id] = replace(
             redemption, refunded_fen=redemption.refunded_fen - held.amount_fen
         )
@@ -205,8 +206,26 @@ class MemoryRedemptions:
         return campaign is not None and merchant_id in campaign.merchants
 
 
-def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> int:
-    """The amount this redemption takes; raise why it may not."""
+def _repeated(held: RedemptionRecord, digest: str, request: RedeemRequest) -> RedeemOutcome:
+    """The first answer to a repeated redemption; refused when its key meant another."""
+    if held.serial != request.serial or (
+        digest and request.request_digest and digest != request.request_digest
+    ):
+        raise IdempotencyKeyReused()
+    return RedeemOutcome(
+        REPEAT,
+        held.state,
+        held.at_ms,
+        held.amount_fen,
+        held.balance_fen,
+        held.face_value_fen,
+        held.order_fen,
+    )
+
+
+def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> tuple[int, int]:
+    """The amount this redemption grants and what it takes from the balance; raise why it
+    may not."""
     if voucher is None:
         raise NotYetIssued()
     if voucher.status == "expired":
@@ -220,13 +239,19 @@ def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> int:
     if request.at_ms >= voucher.expires_at_s * 1000:
         raise Expired()
     balance = voucher.balance_fen
-    amount = request.amount_fen or balance
-    if (not voucher.stored_value and amount != balance) or amount <= 0 or amount > balance:
+    if request.order_fen:
+        # A discount is granted on the whole voucher, never on what a reversal left of it.
+        whole = balance == voucher.face_value_fen and 0 < request.amount_fen <= balance
+        amount, refused = request.amount_fen, not whole
+    else:
+        amount = request.amount_fen or balance
+        refused = (not voucher.stored_value and amount != balance) or not 0 < amount <= balance
+    if refused:
         raise InsufficientBalance(
             f"The voucher has {balance} fen left; a single-use voucher is redeemed whole",
             balance_fen=balance,
         )
-    return amount
+    return amount, balance if request.order_fen else amount
 
 
 def _reversible(redemption: RedemptionRecord | None, request: ReverseRequest) -> int:
@@ -241,8 +266,9 @@ def _reversible(redemption: RedemptionRecord | None, request: ReverseRequest) ->
         raise ReversalWindowClosed()
     left = redemption.amount_fen - redemption.refunded_fen
     amount = request.amount_fen or left
-    if amount <= 0 or amount > left:
+    if amount <= 0 or amount > left or (redemption.order_fen and amount != left):
         raise InsufficientBalance(
-            f"At most {left} fen of this redemption can be given back", refundable_fen=left
+            f"At most {left} fen of this redemption can be given back (a discount only whole)",
+            refundable_fen=left,
         )
     return amount

@@ -174,6 +174,7 @@ def _in_flight(campaign_id: str, campaign: LiveCampaign) -> list[InFlight]:
                     r.face_value_fen,
                     r.store_id,
                     r.terminal_id,
+                    r.order_fen,
                 )
             )
     for vid, v in state.reversals.items():

@@ -99,6 +99,7 @@ def ledger_links(rows: Sequence[asyncpg.Record]) -> list[Link]:
                 reverses=r["reverses"],
                 store_id=r["store_id"],
                 terminal_id=r["terminal_id"],
+                order_fen=r["order_fen"],
             ),
             r["seq"],
             r["prev_hash"],
@@ -130,6 +131,7 @@ def _ledger_columns(links: Sequence[Link]) -> list[list[Any]]:
             link.prev_hash,
             link.hash,
             link.entry.request_id,
+            link.entry.order_fen,
         )
         for link in links
     ]

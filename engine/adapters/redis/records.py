@@ -56,11 +56,14 @@ def redemption_record(fields: Fields) -> RedemptionRecord:
         refunded_fen=int(fields.get("refunded", 0)),
         store_id=fields.get("store", ""),
         terminal_id=fields.get("terminal", ""),
+        order_fen=int(fields.get("order", 0)),
     )
 
 
 def redemption_fields(record: RedemptionRecord) -> Fields:
-    return {
+    # 'order' only where a discount was granted: redeem.lua writes it so.
+    order = {"order": str(record.order_fen)} if record.order_fen else {}
+    return order | {
         "state": record.state,
         "serial": str(record.serial),
         "merchant": record.merchant_id,

@@ -34,6 +34,7 @@ class RedisRedemptions:
             request.terminal_id or "",
             request.code_digest,
             request.request_digest,
+            request.order_fen,
         ]
         return replies.redemption(await self.redeem_group.run(ks, args))
 

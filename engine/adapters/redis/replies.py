@@ -90,11 +90,13 @@ def _admission_refusal(status: int, reply: Reply) -> EngineError:
 
 
 def redemption(reply: Reply) -> RedeemOutcome:
-    """redeem.lua: 1|2 state at_ms amount balance face | negative refusals."""
+    """redeem.lua: 1|2 state at_ms amount balance face order | negative refusals."""
     status = int(reply[0])
     if status in (NEW, REPEAT):
-        _, state, at_ms, amount, balance, face = reply[:6]
-        return RedeemOutcome(status, text(state), int(at_ms), int(amount), int(balance), int(face))
+        _, state, at_ms, amount, balance, face, order = reply[:7]
+        return RedeemOutcome(
+            status, text(state), int(at_ms), int(amount), int(balance), int(face), int(order)
+        )
     if status == -1:
         raise NotYetIssued()
     if status == -2:
@@ -149,10 +151,11 @@ def revocation(reply: int) -> None:
 
 
 def reversal(reply: Reply) -> ReverseOutcome:
-    """reverse.lua: 1|2 state amount at_ms | negative refusals."""
+    """reverse.lua: 1 state amount at_ms order | 2 state amount at_ms | negative refusals."""
     status = int(reply[0])
     if status in (NEW, REPEAT):
-        return ReverseOutcome(status, text(reply[1]), int(reply[2]), int(reply[3]))
+        order = int(reply[4]) if len(reply) > 4 else 0
+        return ReverseOutcome(status, text(reply[1]), int(reply[2]), int(reply[3]), order)
     if status == -1:
         raise NotFound("No such redemption")
     if status == -2:
@@ -162,7 +165,8 @@ def reversal(reply: Reply) -> ReverseOutcome:
     if status == -4:
         left = int(reply[1])
         raise InsufficientBalance(
-            f"At most {left} fen of this redemption can be given back", refundable_fen=left
+            f"At most {left} fen of this redemption can be given back (a discount only whole)",
+            refundable_fen=left,
         )
     if status == -5:
         raise IdempotencyKeyReused()

@@ -171,6 +171,7 @@ def _in_flight(kind: str, campaign_id: str, decision_id: str, held: dict[str, st
             int(held.get("face", 0)),
             held.get("store", ""),
             held.get("terminal", ""),
+            int(held.get("order", 0)),
         )
     return ReversalInFlight(
         campaign_id,

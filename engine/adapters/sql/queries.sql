@@ -68,7 +68,7 @@ SELECT * FROM lottery_draws WHERE campaign_id = $1;
 SELECT v.campaign_id, v.serial
 FROM vouchers v
 WHERE v.valid_until <= $1 AND v.expired_at IS NULL
-  AND coalesce((SELECT sum(amount_fen) FROM ledger l
+  AND coalesce((SELECT sum(voucher_fen) FROM ledger l
                 WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial), 0)
       < v.face_value_fen
 ORDER BY v.valid_until
@@ -155,10 +155,10 @@ SELECT entry_id FROM ledger WHERE entry_id = ANY($1::text[]);
 -- name: insert_ledger_entries
 INSERT INTO ledger (entry_id, kind, merchant_id, seq, campaign_id, serial, amount_fen,
                     face_value_fen, reverses, store_id, terminal_id, occurred_at, prev_hash,
-                    hash, request_id)
+                    hash, request_id, order_fen)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[],
                      $7::int[], $8::int[], $9::text[], $10::text[], $11::text[],
-                     $12::timestamptz[], $13::text[], $14::text[], $15::text[]);
+                     $12::timestamptz[], $13::text[], $14::text[], $15::text[], $16::int[]);
 
 -- name: set_ledger_head
 UPDATE ledger_heads SET seq = $2, hash = $3 WHERE merchant_id = $1;
@@ -223,14 +223,14 @@ RETURNING claim_id, code;
 -- name: voucher_by_claim
 SELECT v.*, coalesce(u.used, 0) AS used_fen
 FROM vouchers v
-LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
+LEFT JOIN LATERAL (SELECT sum(voucher_fen) AS used FROM ledger l
                    WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
 WHERE v.claim_id = $1;
 
 -- name: vouchers_of_worker
 SELECT v.*, coalesce(u.used, 0) AS used_fen
 FROM vouchers v
-LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
+LEFT JOIN LATERAL (SELECT sum(voucher_fen) AS used FROM ledger l
                    WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
 WHERE v.worker_id = $1
 ORDER BY v.issued_at, v.claim_id
@@ -307,7 +307,7 @@ RETURNING claim_id, worker_id;
 -- name: voucher_by_serial
 SELECT v.*, coalesce(u.used, 0) AS used_fen
 FROM vouchers v
-LEFT JOIN LATERAL (SELECT sum(amount_fen) AS used FROM ledger l
+LEFT JOIN LATERAL (SELECT sum(voucher_fen) AS used FROM ledger l
                    WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
 WHERE v.campaign_id = $1 AND v.serial = $2;
 
@@ -329,7 +329,7 @@ FROM vouchers WHERE campaign_id = $1;
 
 -- name: rebuild_ledger
 SELECT entry_id, kind, merchant_id, serial, amount_fen, face_value_fen, reverses, store_id,
-       terminal_id, occurred_at
+       terminal_id, occurred_at, order_fen
 FROM ledger WHERE campaign_id = $1;
 
 -- name: unused_pool_codes

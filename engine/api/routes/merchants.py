@@ -57,13 +57,14 @@ async def redeem(
     idempotency_key: IdempotencyKey = None,
     terminal: TerminalId = None,
 ) -> JSONResponse:
-    """Redeem a voucher code (whole, or an amount of a stored-value voucher).
+    """Redeem a voucher code: whole, an amount of a stored-value voucher, or a discount
+    voucher on an order (order_fen; amount_fen answers the discount granted).
 
     Idempotent by Idempotency-Key: a retry answers as the first request did; another key
     for a redeemed code answers 409 already-redeemed."""
     key = check_idempotency_key(idempotency_key)
     doc = await hot_calls.redeem(
-        services(request), who, body.code, key, request.state.request_id, body.amount_fen, terminal
+        services(request), who, body, key, request.state.request_id, terminal
     )
     return JSONResponse(doc, status_code=201)
 
@@ -72,7 +73,9 @@ async def redeem(
 async def redeem_offline(body: OfflineBatchIn, request: Request, who: Merchant) -> dict[str, Any]:
     """Redemptions a terminal recorded while offline, applied in order; one outcome each."""
     items = [
-        OfflineItem(i.code, i.idempotency_key, i.redeemed_at, i.amount_fen, i.terminal_id)
+        OfflineItem(
+            i.code, i.idempotency_key, i.redeemed_at, i.amount_fen, i.terminal_id, i.order_fen
+        )
         for i in body.items
     ]
     results = await services(request).redemptions.redeem_offline(
@@ -103,7 +106,7 @@ async def verify(
     body: VerifyIn, request: Request, who: Merchant, terminal: TerminalId = None
 ) -> dict[str, Any]:
     """Whether a code is genuine and redeemable now; redeems nothing."""
-    return await services(request).redemptions.verify(who, body.code, terminal)
+    return await services(request).redemptions.verify(who, body.code, terminal, body.order_fen)
 
 
 @router.get("/me/redemptions", response_model=TillDayOut)

@@ -12,7 +12,10 @@
 -- ARGV[9] the request's digest (code, amount, store, terminal): kept on the record, and a
 --   repeat of its key with another request is refused (the caller's slot binds the key
 --   first; this holds within the campaign even where that binding was lost)
--- Returns {1, state, at_ms, amount, balance after, face} | {2, ...the same, repeat}
+-- ARGV[10] the order's amount (fen) of a discount voucher, '0' for any other: the amount
+--   is then the discount granted, and it spends the whole voucher (its 'order' is kept on
+--   the record, and a reversal gives the whole voucher back)
+-- Returns {1, state, at_ms, amount, balance after, face, order} | {2, ...the same, repeat}
 --   | {-1} not issued | {-2} not enrolled | {-3, merchant, at_ms} nothing left
 --   | {-4} expired | {-5} revoked | {-6} key reused for another request
 --   | {-7, balance} amount not allowed | {-8} not the code issued for this serial
@@ -30,10 +33,11 @@ if ARGV[8] ~= '' then
   if digest ~= ARGV[8] then return {-8} end
 end
 local r = redis.call('HMGET', KEYS[3], 'state', 'serial', 'at_ms', 'amount', 'balance', 'face',
-  'req')
+  'req', 'order')
 if r[1] and r[1] ~= 'released' then
   if r[2] ~= ARGV[3] or (r[7] and ARGV[9] ~= '' and r[7] ~= ARGV[9]) then return {-6} end
-  return {2, r[1], tonumber(r[3]), tonumber(r[4]), tonumber(r[5]), tonumber(r[6])}
+  return {2, r[1], tonumber(r[3]), tonumber(r[4]), tonumber(r[5]), tonumber(r[6]),
+    tonumber(r[8] or '0')}
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
 local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms',
@@ -46,11 +50,20 @@ local now = tonumber(ARGV[4])
 if now >= tonumber(v[2]) * 1000 then return {-4} end
 local balance = tonumber(v[6])
 local amount = tonumber(ARGV[5])
-if amount == 0 then amount = balance end
-if (v[7] ~= '1' and amount ~= balance) or amount <= 0 or amount > balance then
-  return {-7, balance}
+local order = tonumber(ARGV[10])
+local used = amount
+if order > 0 then
+  -- A discount is granted on the whole voucher, never on what a reversal left of it.
+  if balance ~= tonumber(v[5]) or amount <= 0 or amount > balance then return {-7, balance} end
+  used = balance
+else
+  if amount == 0 then amount = balance end
+  used = amount
+  if (v[7] ~= '1' and amount ~= balance) or amount <= 0 or amount > balance then
+    return {-7, balance}
+  end
 end
-balance = balance - amount
+balance = balance - used
 redis.call('HSET', KEYS[1], 'balance', balance, 'redeemed_by', ARGV[1], 'redeemed_at_ms', now)
 if balance == 0 then
   redis.call('HSET', KEYS[1], 'status', 'redeemed')
@@ -62,5 +75,6 @@ redis.call('EXPIRE', KEYS[5], 180, 'NX')
 redis.call('HSET', KEYS[3], 'state', 'pending', 'serial', ARGV[3], 'merchant', ARGV[1],
   'at_ms', now, 'amount', amount, 'balance', balance, 'face', v[5], 'refunded', 0,
   'store', ARGV[6], 'terminal', ARGV[7], 'req', ARGV[9])
+if order > 0 then redis.call('HSET', KEYS[3], 'order', order) end
 redis.call('ZADD', KEYS[6], now, KEYS[3])
-return {1, 'pending', now, amount, balance, tonumber(v[5])}
+return {1, 'pending', now, amount, balance, tonumber(v[5]), order}

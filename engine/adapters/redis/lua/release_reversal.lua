@@ -8,8 +8,12 @@ local rv = redis.call('HMGET', KEYS[3], 'state', 'amount')
 if not rv[1] then return 'missing' end
 if rv[1] ~= 'pending' then return rv[1] end
 local amount = tonumber(rv[2])
-if tonumber(redis.call('HGET', KEYS[1], 'balance') or '0') < amount then return 'spent' end
-local balance = redis.call('HINCRBY', KEYS[1], 'balance', -amount)
+-- Reversing a discount (an 'order' on the redemption) gave the whole voucher back.
+local r = redis.call('HMGET', KEYS[2], 'order', 'face')
+local used = amount
+if r[1] then used = tonumber(r[2]) end
+if tonumber(redis.call('HGET', KEYS[1], 'balance') or '0') < used then return 'spent' end
+local balance = redis.call('HINCRBY', KEYS[1], 'balance', -used)
 if balance == 0 and redis.call('HGET', KEYS[1], 'status') == 'issued' then
   redis.call('HSET', KEYS[1], 'status', 'redeemed')
   redis.call('HINCRBY', KEYS[4], 'redeemed', 1)
