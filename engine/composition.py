@@ -118,6 +118,7 @@ class Engine:
             throttle=live.throttles,
             publisher=self.producer,
             records=db,
+            vouchers=db,
             campaigns=self.campaigns,
             public_keys=self.keyring.public_keys,
             clock=clock,

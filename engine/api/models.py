@@ -275,6 +275,9 @@ class VoucherOut(BaseModel):
     campaign_id: str
     serial: int
     code: str
+    short_code: str = Field(
+        description="what a cashier types when the camera fails (redeemed online only)"
+    )
     partner_code: str | None = None
     face_value_fen: int
     balance_fen: int

@@ -13,6 +13,7 @@ from engine.api.models import DiscountTerms, VoucherOut
 class OwnVoucherOut(VoucherOut):
     campaign_name: str
     campaign_name_en: str | None = None
+    discount: DiscountTerms | None = None
 
 
 class VouchersOut(BaseModel):

@@ -17,11 +17,13 @@ from engine.domain.admission import (
 )
 from engine.domain.campaigns import Campaign, Status
 from engine.domain.clock import to_ms
+from engine.domain.discounts import discount_as_dict
 from engine.domain.idempotency import claim_binding
 from engine.domain.live_records import ClaimRecord
 from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
+from engine.domain.short_codes import short_code_of, shown
 from engine.domain.sold_out import SoldOutMarks, StockOut
 from engine.domain.tokens import WorkerIdentity
 from engine.domain.vouchers import IssuedVoucher
@@ -284,7 +286,9 @@ class Claims:
         views = []
         for v in await self.vouchers.vouchers_of_worker(who.worker_id):
             c = await self.campaigns.get(v.campaign_id)
-            views.append(voucher_view(v) | {"campaign_name": c.name, "campaign_name_en": c.name_en})
+            discount = discount_as_dict(c.discount) if c.discount else None
+            named = {"campaign_name": c.name, "campaign_name_en": c.name_en, "discount": discount}
+            views.append(voucher_view(v) | named)
         return views
 
 
@@ -373,6 +377,7 @@ def voucher_view(voucher: IssuedVoucher) -> dict[str, Any]:
         "campaign_id": voucher.campaign_id,
         "serial": voucher.serial,
         "code": voucher.code,
+        "short_code": shown(short_code_of(voucher.code)),
         "partner_code": voucher.partner_code,
         "face_value_fen": voucher.face_value_fen,
         "balance_fen": voucher.balance_fen,

@@ -3,7 +3,7 @@ give redemptions back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from engine.domain.admission import redemption_id_for
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.clock import to_ms
-from engine.domain.codes import VoucherPayload, read_code, verify_code
+from engine.domain.codes import verify_code
 from engine.domain.discounts import (
     Discount,
     asked_amount,
@@ -35,7 +35,6 @@ from engine.errors import (
     InsufficientBalance,
     InvalidCode,
     SignatureNeeded,
-    TooManyAttempts,
     ValidationFailed,
 )
 from engine.events import VoucherRedeemed
@@ -48,14 +47,11 @@ from engine.usecases.ports import (
     RedemptionStore,
     Settlement,
     Throttle,
+    VoucherRecords,
 )
+from engine.usecases.presented_codes import PresentedCodes, limits
 from engine.usecases.read_caches import Campaigns
 
-# Failed code checks allowed per minute: per terminal (requests without X-Terminal-Id
-# count as one terminal of their key), and per key across all its terminals.
-FAILURES_PER_TERMINAL = 10
-FAILURES_PER_KEY = 100
-FAILURE_WINDOW_S = 60
 CLOCK_SKEW = timedelta(minutes=2)
 
 
@@ -95,83 +91,27 @@ class Redemptions:
         throttle: Throttle,
         publisher: EventPublisher,
         records: CampaignRecords,
+        vouchers: VoucherRecords,
         campaigns: Campaigns,
         public_keys: Mapping[int, Ed25519PublicKey],
         clock: Clock,
         wait_s: float,
         offline_max_age: timedelta = timedelta(hours=24),
     ) -> None:
-        self.redemptions, self.settlement, self.throttle = redemptions, settlement, throttle
-        self.bindings = bindings
-        self.publisher, self.records, self.campaigns = publisher, records, campaigns
+        self.redemptions, self.settlement, self.bindings = redemptions, settlement, bindings
+        self.publisher, self.campaigns = publisher, campaigns
         self.public_keys, self.clock, self.wait_s = public_keys, clock, wait_s
         self.offline_max_age = offline_max_age
-        self._campaign_ids: dict[int, str] = {}
-
-    async def _campaign_id(self, number: int) -> str:
-        # Campaign numbers never change meaning, so the mapping is cached for good.
-        if number not in self._campaign_ids:
-            campaign_id = await self.records.campaign_id_by_number(number)
-            if campaign_id is None:
-                raise InvalidCode()
-            self._campaign_ids[number] = campaign_id
-        return self._campaign_ids[number]
-
-    async def _genuine(
-        self, who: MerchantIdentity, code: str, terminal: str | None
-    ) -> VoucherPayload:
-        """Verify a code behind the guessing throttle; every failure looks the same."""
-        payload, _ = await self._checked(
-            who, terminal, lambda: (verify_code(code, self.public_keys), "")
-        )
-        return payload
-
-    async def _checked(
-        self,
-        who: MerchantIdentity,
-        terminal: str | None,
-        check: Callable[[], tuple[VoucherPayload, str]],
-    ) -> tuple[VoucherPayload, str]:
-        """Run a code check (payload, digest) behind the guessing throttle, counting what
-        it refuses."""
-        wait = await self.throttle.code_failures(
-            who.merchant_id, _limits(who, terminal), FAILURE_WINDOW_S, failed=False
-        )
-        if wait:
-            raise TooManyAttempts(retry_after_s=wait)
-        try:
-            payload, digest = check()
-            await self._campaign_id(payload.campaign_number)
-            return payload, digest
-        except InvalidCode:
-            await self._failed(who, terminal)
-            raise
-
-    async def _read(
-        self, who: MerchantIdentity, code: str, terminal: str | None
-    ) -> tuple[VoucherPayload, str]:
-        """A presented code's payload and digest. A code that cannot be a voucher's is
-        refused behind the guessing throttle (as a verification is), before any key is
-        bound: a request with bad input holds no Idempotency-Key."""
-        try:
-            payload, digest = read_code(code)
-            await self._campaign_id(payload.campaign_number)
-            return payload, digest
-        except InvalidCode:
-            return await self._checked(who, terminal, lambda: read_code(code))
-
-    async def _failed(self, who: MerchantIdentity, terminal: str | None) -> None:
-        await self.throttle.code_failures(
-            who.merchant_id, _limits(who, terminal), FAILURE_WINDOW_S, failed=True
-        )
+        self.codes = PresentedCodes(throttle, records, vouchers, public_keys)
 
     async def verify(
         self, who: MerchantIdentity, code: str, terminal: str | None, order_fen: int | None = None
     ) -> dict[str, Any]:
         """Is the code genuine, and could this merchant redeem it now (on this order, for a
         discount voucher)? Changes nothing."""
-        payload = await self._genuine(who, code, terminal)
-        campaign_id = await self._campaign_id(payload.campaign_number)
+        code = await self.codes.full_code(who, code, terminal)
+        payload = await self.codes.genuine(who, code, terminal)
+        campaign_id = await self.codes.campaign_id(payload.campaign_number)
         state = await self.redemptions.voucher_state(campaign_id, payload.serial)
         enrolled = await self.redemptions.is_enrolled(campaign_id, who.merchant_id)
         status = live_status(state, to_ms(self.clock.now()))
@@ -217,15 +157,16 @@ class Redemptions:
     ) -> RedemptionAnswer:
         # Online, the code is compared with the one issued for its serial (a digest, in the
         # redemption script); the signature is checked only where there is none to compare.
-        payload, digest = await self._read(who, code, terminal)
-        campaign_id = await self._campaign_id(payload.campaign_number)
+        code = await self.codes.full_code(who, code, terminal)
+        payload, digest = await self.codes.read(who, code, terminal)
+        campaign_id = await self.codes.campaign_id(payload.campaign_number)
         discount = (await self.campaigns.get(campaign_id)).discount
         asked = asked_amount(discount, amount_fen, order_fen)
         binding = redemption_binding(
             who.merchant_id, idempotency_key, digest, amount_fen, who.store_id, terminal, order_fen
         )
         # The guessing throttle is checked and the key bound in one round trip.
-        await self.bindings.bind_merchant(binding, _limits(who, terminal))
+        await self.bindings.bind_merchant(binding, limits(who, terminal))
         rid = redemption_id_for(campaign_id, who.merchant_id, idempotency_key)
         request = RedeemRequest(
             campaign_id,
@@ -277,7 +218,7 @@ class Redemptions:
                     return await self.redemptions.redeem(request)
             except InvalidCode:
                 # Not the code issued for this serial: a failed guess, which holds no key.
-                await self._failed(who, terminal)
+                await self.codes.failed(who, terminal)
                 await self.bindings.unbind(binding)
                 raise
             except EngineError as exc:
@@ -367,10 +308,3 @@ def _on_order(discount: Discount | None, order_fen: int | None) -> dict[str, Any
         "grants_fen": granted(discount, order_fen),
         "shortfall_fen": shortfall(discount, order_fen),
     }
-
-
-def _limits(who: MerchantIdentity, terminal: str | None) -> list[tuple[str, int]]:
-    return [
-        (f"terminal:{who.key_id}:{terminal or '-'}", FAILURES_PER_TERMINAL),
-        (f"key:{who.key_id}", FAILURES_PER_KEY),
-    ]

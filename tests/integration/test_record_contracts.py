@@ -30,6 +30,7 @@ from engine.domain.listings import (
 )
 from engine.domain.periods import union_day, union_day_bounds
 from engine.domain.profiles import WorkerRecord
+from engine.domain.short_codes import short_code_of
 from engine.domain.vouchers import VoucherRow
 from engine.usecases.ports.stores import SystemOfRecord
 from tests.factories import domain_campaign
@@ -203,6 +204,35 @@ async def test_a_voucher_is_written_once_and_its_ledger_counts_against_it(record
     assert [(f.claim_id, f.expired, f.revoked_reason) for f in facts] == [(claim, True, "fraud")]
     assert ledger == [] and unused == []
     assert [v.claim_id for v in await records.vouchers_of_worker("w1") if v.claim_id == claim]
+
+
+async def test_a_short_code_names_its_voucher_and_a_discount_spends_it_whole(records):
+    campaign = domain_campaign(prefix="records")
+    await records.insert_campaign(campaign)
+    merchant, claim, code = unique("m"), unique("c"), f"code-{uuid.uuid4().hex}"
+    assert await records.insert_merchant(merchant, "地铁", unique("k"), f"nxm_{uuid.uuid4()}")
+    at = datetime.now(UTC).replace(microsecond=0)
+    row: VoucherRow = (claim, campaign.id, 6, "w2", 300, 1, code, at, at, 1, None, None)
+    await records.upsert_vouchers([row])
+    assert await records.codes_by_short_code(short_code_of(code)) == [code]
+    assert await records.codes_by_short_code(short_code_of(code + "x")) == []
+
+    ms = int(at.timestamp() * 1000)
+    granted = Entry(
+        unique("r"), "redemption", merchant, campaign.id, 6, 120, 300, ms, order_fen=240
+    )
+    await records.record_ledger([granted], [], [])
+    voucher = await records.voucher_by_serial(campaign.id, 6)
+    assert voucher is not None and (voucher.used_fen, voucher.status.value) == (300, "redeemed")
+    back = replace(
+        granted, entry_id=unique("v"), kind="reversal", amount_fen=-120, occurred_ms=ms + 1
+    )
+    await records.record_ledger([replace(back, reverses=granted.entry_id)], [], [])
+    voucher = await records.voucher_by_serial(campaign.id, 6)
+    assert voucher is not None and (voucher.used_fen, voucher.status.value) == (0, "issued")
+    _, ledger, _ = await records.rebuild_facts(campaign.id)
+    assert sorted((f.amount_fen, f.order_fen) for f in ledger) == [(-120, 240), (120, 240)]
+    assert first_break(await records.ledger_chain(merchant)) is None
 
 
 async def test_workers_are_written_only_when_they_differ(records):

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from engine.domain.short_codes import ALPHABET, LENGTH, new_short_code, normalised, shown
+import hashlib
+import secrets
+
+from engine.domain.short_codes import (
+    ALPHABET,
+    KEY_BYTES,
+    LENGTH,
+    looks_short,
+    normalised,
+    short_code_of,
+    short_keys,
+    shown,
+)
 
 
-def test_a_new_code_is_twelve_symbols_of_the_alphabet_and_reads_back():
+def new_short_code() -> str:
+    return short_code_of(secrets.token_urlsafe(95))  # a full code's length
+
+
+def test_a_short_code_is_twelve_symbols_of_the_alphabet_and_reads_back():
     codes = {new_short_code() for _ in range(2_000)}
-    assert len(codes) == 2_000  # 55 random bits: no repeats in a sample this size
+    assert len(codes) == 2_000  # 55 bits of a digest: no repeats in a sample this size
     for code in codes:
         assert len(code) == LENGTH and set(code) <= set(ALPHABET)
         assert normalised(code) == code
         assert normalised(shown(code)) == code
+        assert looks_short(shown(code)) and looks_short(code)
+
+
+def test_a_short_code_names_its_full_codes_digest_prefix_and_one_other():
+    for _ in range(500):
+        full = secrets.token_urlsafe(95)
+        prefix = hashlib.sha256(full.encode()).digest()[:KEY_BYTES]
+        keys = short_keys(short_code_of(full))
+        assert prefix in keys and len(set(keys)) == 2
+        assert not looks_short(full)
+    assert short_code_of("the same code") == short_code_of("the same code")
 
 
 def test_typed_input_is_read_as_crockford_intends():

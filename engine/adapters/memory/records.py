@@ -15,6 +15,7 @@ from engine.domain.lottery import LotteryDraw
 from engine.domain.periods import Period
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
+from engine.domain.short_codes import short_code_of
 from engine.domain.vouchers import IssuedVoucher, VoucherRow, voucher_use
 
 _LIVE_STATUSES = (Status.SCHEDULED, Status.OPEN, Status.PAUSED)
@@ -131,6 +132,9 @@ class MemoryVoucherRecords(TableStore):
     async def vouchers_of_worker(self, worker_id: str) -> list[IssuedVoucher]:
         held = [v for v in self.t.vouchers.values() if v.worker_id == worker_id]
         return [self._with_use(v) for v in sorted(held, key=lambda v: (v.issued_at, v.claim_id))]
+
+    async def codes_by_short_code(self, short_code: str) -> list[str]:
+        return [v.code for v in self.t.vouchers.values() if short_code_of(v.code) == short_code]
 
     async def voucher_by_serial(self, campaign_id: str, serial: int) -> IssuedVoucher | None:
         held = self._by_serial(campaign_id, serial)

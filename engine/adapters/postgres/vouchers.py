@@ -10,6 +10,7 @@ import asyncpg
 from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
+from engine.domain.short_codes import short_keys
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
 
 
@@ -30,6 +31,10 @@ class VoucherRecords(Queries):
 
     async def voucher_by_serial(self, campaign_id: str, serial: int) -> IssuedVoucher | None:
         return _voucher(await self.db().fetchrow(self.q["voucher_by_serial"], campaign_id, serial))
+
+    async def codes_by_short_code(self, short_code: str) -> list[str]:
+        rows = await self.db().fetch(self.q["codes_by_short_key"], list(short_keys(short_code)))
+        return [r["code"] for r in rows]
 
     async def revoke_voucher(self, campaign_id: str, serial: int, reason: str) -> str | None:
         """The revoked voucher's worker; None when there is no such voucher."""

@@ -367,3 +367,6 @@ WHERE r.kind = 'redemption' AND r.merchant_id = $1 AND ($2::text IS NULL OR r.st
 GROUP BY r.entry_id
 ORDER BY r.occurred_at DESC
 LIMIT $5;
+
+-- name: codes_by_short_key
+SELECT code FROM vouchers WHERE voucher_short_key(code) = ANY($1::bytea[]) LIMIT 3;

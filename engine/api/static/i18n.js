@@ -61,6 +61,12 @@
       "redeem": "核销",
       "redeem.amount": "核销金额（元，不填为全部余额）",
       "redeem.ok": "核销成功 {a}",
+      "redeem.order": "订单金额（元）",
+      "shortfall": "还差 {a}",
+      "redeem.discounted": "优惠 {a}，应付 {pay}",
+      "discount.percent_off": "{zhe}折，最多减{cap}",
+      "discount.free": "免费，最多{cap}",
+      "discount.tier": "满{min}减{off}",
       "verify.ok": "券有效，可以核销",
       "verify.not": "不能核销：{why}",
       "verify.reason.not-yet-issued": "券尚在发放中，请稍后再试",
@@ -196,6 +202,12 @@
       "redeem": "Redeem",
       "redeem.amount": "Amount in yuan (empty: the whole balance)",
       "redeem.ok": "Redeemed {a}",
+      "redeem.order": "Order amount in yuan",
+      "shortfall": "{a} short",
+      "redeem.discounted": "{a} off, {pay} to pay",
+      "discount.percent_off": "{p}% off, at most {cap}",
+      "discount.free": "Free, up to {cap}",
+      "discount.tier": "{off} off orders of {min} or more",
       "verify.ok": "Genuine and redeemable",
       "verify.not": "Cannot be redeemed: {why}",
       "verify.reason.not-yet-issued": "Still being issued; try again shortly",
@@ -312,6 +324,16 @@
     return "¥" + (fen / 100).toFixed(2);
   }
 
+  // A discount's terms as the union words them: "5折，最多减¥3.00", "满¥100.00减¥30.00".
+  function discount(d) {
+    if (d.kind === "percent_off") {
+      return t("discount.percent_off", { zhe: (100 - d.percent) / 10, p: d.percent, cap: money(d.cap_fen) });
+    }
+    if (d.kind === "free") return t("discount.free", { cap: money(d.cap_fen) });
+    return d.tiers.map((x) => t("discount.tier", { min: money(x.min_order_fen), off: money(x.off_fen) }))
+      .join(lang === "zh" ? "，" : "; ");
+  }
+
   const formats = {};
   function when(iso, style) {
     if (!iso) return "";
@@ -362,7 +384,7 @@
   }
 
   window.NX = {
-    t, apply, switcher, money, when, duration, name, rule, problem,
+    t, apply, switcher, money, discount, when, duration, name, rule, problem,
     get lang() { return lang; },
     onChange(fn) { listeners.push(fn); },
     slug(doc) { return String((doc && doc.type) || "").split("/").pop(); },

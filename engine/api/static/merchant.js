@@ -111,18 +111,22 @@
       checked = null;
       $("redeem").hidden = true;
       $("amount-row").hidden = true;
+      $("order-row").hidden = true;
       return show($("verdict"), "bad", NX.problem(r.doc));
     }
     const v = r.doc;
     // One Idempotency-Key per checked code and amount: a retry of the same redemption
     // reuses it, and another amount is another request with a key of its own.
     checked = { code, verdict: v, keys: {} };
-    const worth = v.balance_fen != null ? NX.money(v.balance_fen) : v.face_value_fen != null ? NX.money(v.face_value_fen) : "";
+    const worth = v.discount ? NX.discount(v.discount)
+      : v.balance_fen != null ? NX.money(v.balance_fen) : v.face_value_fen != null ? NX.money(v.face_value_fen) : "";
     show($("verdict"), v.redeemable ? "ok" : "bad", `${NX.name(v, "campaign_")} ${worth} · ${verdictWords(v)}`);
     $("verdict").dataset.reason = v.reason || "";
     $("redeem").hidden = !v.redeemable;
     $("amount-row").hidden = !(v.redeemable && v.stored_value);
+    $("order-row").hidden = !(v.redeemable && v.discount);
     $("amount").value = "";
+    $("order").value = "";
   }
 
   async function redeem() {
@@ -130,15 +134,20 @@
     const body = { code: checked.code };
     const yuan = $("amount").value.trim();
     if (checked.verdict.stored_value && yuan) body.amount_fen = Math.round(Number(yuan) * 100);
+    const order = $("order").value.trim();
+    if (checked.verdict.discount && order) body.order_fen = Math.round(Number(order) * 100);
     $("redeem").disabled = true;
+    const asked = body.order_fen ?? body.amount_fen ?? "all";
     const r = await NX.call("/v1/redemptions", {
-      method: "POST", token: page.credential, body, key: (checked.keys[body.amount_fen ?? "all"] ??= NX.newKey()), attempts: 4,
+      method: "POST", token: page.credential, body, key: (checked.keys[asked] ??= NX.newKey()), attempts: 4,
       onRetry: (n) => show($("result"), "wait", t("retrying", { n })),
     });
     $("redeem").disabled = false;
     if (r.status === 401) return signedOut(t("login.bad_key"));
     if (r.status === 201) {
-      show($("result"), "ok", `${t("redeem.ok", { a: NX.money(r.doc.amount_fen) })} · ${NX.name(checked.verdict, "campaign_")}`);
+      const paid = r.doc.order_fen != null
+        ? " · " + t("redeem.discounted", { a: NX.money(r.doc.amount_fen), pay: NX.money(r.doc.to_pay_fen) }) : "";
+      show($("result"), "ok", `${t("redeem.ok", { a: NX.money(r.doc.amount_fen) })}${paid} · ${NX.name(checked.verdict, "campaign_")}`);
       $("result").dataset.redemption = r.doc.redemption_id;
       $("answer").hidden = true;
       checked = null;
@@ -149,6 +158,7 @@
     if (NX.slug(r.doc) === "already-redeemed" && r.doc.redeemed_at) {
       words += " · " + t("already_redeemed_at", { t: NX.when(r.doc.redeemed_at) });
     }
+    if (r.doc && r.doc.shortfall_fen) words += " · " + t("shortfall", { a: NX.money(r.doc.shortfall_fen) });
     show($("result"), "bad", words);
     $("result").dataset.problem = NX.slug(r.doc);
     if (r.status >= 400 && r.status < 500) checked = null;

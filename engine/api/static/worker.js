@@ -39,6 +39,7 @@
 
   // -- programmes --------------------------------------------------------------
   function face(p) {
+    if (p.discount) return NX.discount(p.discount);
     if (p.face_value_min_fen < p.face_value_max_fen) {
       return t("value.range", { low: NX.money(p.face_value_min_fen), high: NX.money(p.face_value_max_fen) });
     }
@@ -168,13 +169,13 @@
     const badge = s === "part" ? t("state.part", { b: NX.money(v.balance_fen) }) : t("state." + s);
     return el("article", { class: "card voucher" + (usable ? "" : " done"), dataset: { claim: v.claim_id, state: s } },
       el("h2", {}, NX.name(v, "campaign_"), " ", el("span", { class: "badge " + s, text: badge })),
-      el("div", { class: "value", text: NX.money(v.face_value_fen) }),
+      el("div", { class: "value", text: v.discount ? NX.discount(v.discount) : NX.money(v.face_value_fen) }),
       el("div", { class: "facts", text: t("valid_until", { t: NX.when(v.valid_until, "date") }) }),
       usable ? qrImage(v) : null,
       usable ? el("p", { class: "muted", text: t("code.show") }) : null,
-      // The typed form in groups of four, for a till that cannot scan.
-      el("p", { class: "code", dataset: { code: v.code }, "aria-label": t("code.typed") },
-        v.code.match(/.{1,4}/g).join(" ")));
+      // The short code, for a till whose camera fails: twelve symbols it can type.
+      el("p", { class: "code", dataset: { code: v.short_code }, "aria-label": t("code.typed") },
+        v.short_code));
   }
 
   function renderVouchers() {

@@ -67,6 +67,10 @@ class VoucherRecords(Protocol):
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None: ...
     async def vouchers_of_worker(self, worker_id: str) -> list[IssuedVoucher]: ...
     async def voucher_by_serial(self, campaign_id: str, serial: int) -> IssuedVoucher | None: ...
+    async def codes_by_short_code(self, short_code: str) -> list[str]:
+        """The full codes a (normalised) short code names: one, none, or (55 bits being
+        55 bits) rarely more."""
+
     async def revoke_voucher(self, campaign_id: str, serial: int, reason: str) -> str | None:
         """The revoked voucher's worker; None when there is no such voucher."""
 

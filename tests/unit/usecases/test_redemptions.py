@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from engine.domain.api_keys import MerchantIdentity
+from engine.domain.discounts import PercentOff
 from engine.domain.ledger import first_break
 from engine.domain.periods import union_day
+from engine.domain.short_codes import short_code_of
+from engine.domain.short_codes import shown as shown_short
 from engine.errors import (
     AlreadyRedeemed,
     Forbidden,
@@ -17,6 +20,7 @@ from engine.errors import (
     NotFound,
     RateLimited,
     ReversalWindowClosed,
+    ValidationFailed,
 )
 from engine.events import VoucherRedeemed, VoucherReversed
 from engine.usecases.redemptions import OfflineItem
@@ -129,3 +133,37 @@ async def test_a_revoked_key_stops_at_once_and_a_keys_rate_is_counted():
     new = await w.engine.merchants.rotate_key("m1", listed["key_id"], None, OPS)
     assert await w.engine.merchant_keys.identify(api_key) is None
     assert (await identified(w, str(new["api_key"]))).merchant_id == "m1"
+
+
+async def test_a_discount_is_granted_on_the_order_and_settled_as_granted():
+    w = World()
+    who = await identified(w, await w.merchant("m1"))
+    half = PercentOff(50, cap_fen=300)
+    code = await issued_code(w, face_value_fen=300, discount=half)
+    with pytest.raises(ValidationFailed):  # a discount voucher needs the order
+        await w.engine.redemptions.redeem(who, code, "r-0")
+    shown = await w.engine.redemptions.verify(who, code, None, order_fen=401)
+    assert (shown["grants_fen"], shown["discount"]["percent"]) == (201, 50)
+    answer = await w.engine.redemptions.redeem(who, code, "r-1", order_fen=401)
+    assert (answer.amount_fen, answer.to_pay_fen, answer.balance_fen) == (201, 200, 0)
+    await w.stream()
+    day = union_day(w.clock.now())
+    [statement] = await w.engine.merchants.settlements("m1", day, day)
+    assert statement["net_fen"] == 201  # the discount granted, not the face value
+    [mine] = await w.engine.claims.vouchers_of(await w.worker("w1"))
+    assert mine["status"] == "redeemed"
+
+
+async def test_a_short_code_redeems_and_a_guess_counts_as_a_failure():
+    w = World()
+    who = await identified(w, await w.merchant("m1"))
+    code = await issued_code(w)
+    short = shown_short(short_code_of(code))
+    answer = await w.engine.redemptions.redeem(who, short.lower(), "r-1")
+    assert answer.amount_fen == 300
+    with pytest.raises(InvalidCode):
+        await w.engine.redemptions.verify(who, shown_short(short_code_of(code + "?")), None)
+    with pytest.raises(ValidationFailed):
+        await w.engine.redemptions.verify(
+            who, short[:-1] + ("0" if short[-1] != "0" else "1"), None
+        )
