@@ -13,6 +13,7 @@ RIDE_HAILING = ["ride_hailing_driver"]
 RIDERS = ["delivery_rider"]
 PARTNER_CITIES = ["Xinyang", "Fuyang", "Suqian"]
 LEISURE_CAP = {"id": "spring-leisure", "period": "month", "max_fen": 20_000}  # 200 yuan/month
+HALF_FARE = {"kind": "percent_off", "percent": 50, "cap_fen": 300}
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ def _yuan(amount: int) -> int:
 
 
 PROGRAMMES = [
-    # 200,000 coupons released as 20,000 a day; unclaimed stock rolls over.
+    # 200,000 coupons released as 20,000 a day; unclaimed stock rolls over. Half the fare
+    # (5折), at most 3 yuan a ride.
     Programme(
         "metro",
         "地铁半价券",
@@ -41,7 +43,7 @@ PROGRAMMES = [
         300,
         ALL,
         "suzhou-metro",
-        {"waves": "daily-10", "rollover": True},
+        {"waves": "daily-10", "rollover": True, "discount": HALF_FARE},
     ),
     Programme(
         "fuel",
@@ -99,6 +101,7 @@ PROGRAMMES = [
         "xinhua-bookstore",
         {"budget_fen": _yuan(1_000_000), "cap_group": LEISURE_CAP["id"]},
     ),
+    # 满100减30, 满200减100: the city's consumption vouchers.
     Programme(
         "culture-tourism",
         "文旅消费券",
@@ -107,7 +110,17 @@ PROGRAMMES = [
         _yuan(100),
         ALL,
         "city-venues",
-        {"budget_fen": _yuan(1_000_000), "cap_group": LEISURE_CAP["id"]},
+        {
+            "budget_fen": _yuan(1_000_000),
+            "cap_group": LEISURE_CAP["id"],
+            "discount": {
+                "kind": "threshold",
+                "tiers": [
+                    {"min_order_fen": _yuan(100), "off_fen": _yuan(30)},
+                    {"min_order_fen": _yuan(200), "off_fen": _yuan(100)},
+                ],
+            },
+        },
     ),
     Programme(
         "movie-fitness",
@@ -229,5 +242,5 @@ def wishes(category: str) -> list[str]:
     own = {
         "ride_hailing_driver": ["fuel", "ev-charging"],
         "delivery_rider": ["battery", "hardship-packs"],
-    }.get(category, ["books"])
+    }.get(category, ["books", "culture-tourism"])
     return ["metro", *own, "movie-fitness", "return-to-work", "first-job", "data-card"]

@@ -1,6 +1,7 @@
 """An app developer's main flow, through the Python client generated from
-schemas/openapi.json and nothing else: merchant, campaign, worker, token, claim, claim
-status until issued, verify, redeem, and the 409 problem for a second redemption.
+schemas/openapi.json and nothing else: merchant, a half-price campaign (percent_off),
+worker, token, claim, claim status until issued, verify on an order, redeem by the short
+code on that order, and the 409 problem for a second redemption.
 
 Type-checked with mypy --strict against the generated package (mypy.ini), then run
 against the real stack by tests/integration/test_generated_clients.py.
@@ -34,6 +35,7 @@ from nuanxin_client.models import (
     EnrolIn,
     MerchantIn,
     MerchantOut,
+    PercentOffTerms,
     Problem,
     RedemptionIn,
     RedemptionOut,
@@ -49,6 +51,7 @@ from nuanxin_client.models import (
 @dataclass(frozen=True)
 class FlowResult:
     code: str
+    short_code: str
     verified: VerifyOut
     redeemed: RedemptionOut
     again: Problem
@@ -78,10 +81,11 @@ async def claim_to_redemption(base_url: str, ops_token: str) -> FlowResult:
     )
     now = datetime.now(UTC)
     campaign = CampaignIn(
-        id=f"c-{run}", name="购书券", name_en="Book vouchers", quota=5, face_value_fen=5000,
-        per_worker_limit=1, claim_opens_at=now - timedelta(minutes=1),
+        id=f"c-{run}", name="地铁半价券", name_en="Metro half-price coupons", quota=5,
+        face_value_fen=300, per_worker_limit=1, claim_opens_at=now - timedelta(minutes=1),
         claim_closes_at=now + timedelta(days=1), valid_until=now + timedelta(days=30),
         eligible_categories=[WorkerCategory.DELIVERY_RIDER],
+        discount=PercentOffTerms(kind="percent_off", percent=50, cap_fen=300),
     )  # fmt: skip
     _expect(await create_campaign.asyncio(client=ops, body=campaign), CampaignOut)
     enrolled = await enrol_merchant.asyncio(
@@ -97,22 +101,22 @@ async def claim_to_redemption(base_url: str, ops_token: str) -> FlowResult:
         await create_claim.asyncio(campaign.id, client=rider, body=ClaimIn(), idempotency_key="k1"),
         ClaimOut,
     )
-    code = ""
+    code = short = ""
     for _ in range(300):
         status = _expect(await get_claim.asyncio(claim.claim_id, client=rider), ClaimStatusOut)
         if status.status == ClaimStatusOutStatus.ISSUED and status.voucher:
-            code = status.voucher.code
+            code, short = status.voucher.code, status.voucher.short_code
             break
         await asyncio.sleep(0.2)
     assert code, "the voucher was not issued within a minute"
 
     till = AuthenticatedClient(base_url=base_url, token=merchant.api_key)
-    verified = _expect(await verify_code.asyncio(client=till, body=VerifyIn(code=code)), VerifyOut)
+    verified = _expect(
+        await verify_code.asyncio(client=till, body=VerifyIn(code=code, order_fen=401)), VerifyOut
+    )
+    fare = RedemptionIn(code=short, order_fen=401)  # typed: the camera failed
     redeemed = _expect(
-        await redeem_code.asyncio(client=till, body=RedemptionIn(code=code), idempotency_key="p1"),
-        RedemptionOut,
+        await redeem_code.asyncio(client=till, body=fare, idempotency_key="p1"), RedemptionOut
     )
-    again = _problem(
-        await redeem_code.asyncio(client=till, body=RedemptionIn(code=code), idempotency_key="p2")
-    )
-    return FlowResult(code, verified, redeemed, again)
+    again = _problem(await redeem_code.asyncio(client=till, body=fare, idempotency_key="p2"))
+    return FlowResult(code, short, verified, redeemed, again)

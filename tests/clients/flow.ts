@@ -36,6 +36,26 @@ export function reversible(d: Day, now: Date): string[] {
     .map((x) => x.redemption_id);
 }
 
+// A discount voucher (5折, 满减, free): what a till shows before asking for the order.
+export function terms(d: NonNullable<Verified["discount"]>): string {
+  switch (d.kind) {
+    case "percent_off":
+      return `${d.percent}% off, at most ${d.cap_fen} fen`;
+    case "threshold":
+      return d.tiers.map((t) => `${t.off_fen} off ${t.min_order_fen}`).join("; ");
+    case "free":
+      return `free up to ${d.cap_fen} fen`;
+  }
+}
+
+export function toPay(r: Redeemed): number | null {
+  return r.to_pay_fen ?? null;
+}
+
+export const metroHalf: components["schemas"]["PercentOffTerms"] = { kind: "percent_off", percent: 50, cap_fen: 300 };
+// @ts-expect-error a tier is a minimum order and an amount off, in fen
+export const badTier: components["schemas"]["ThresholdTerms"] = { kind: "threshold", tiers: [100] };
+
 export function slug(p: Problem): string {
   return p.type.split("/").pop() ?? p.type;
 }

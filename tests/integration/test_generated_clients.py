@@ -25,9 +25,11 @@ async def test_claim_to_redemption_through_the_generated_client(generated, engin
     import flow
 
     result = await flow.claim_to_redemption(engine.base_url, settings.ops_token.get_secret_value())
-    assert len(result.code) == 127
+    assert len(result.code) == 127 and len(result.short_code) == 14
     assert result.verified.genuine and result.verified.redeemable
-    assert result.verified.campaign_name == "购书券"
-    assert (result.redeemed.amount_fen, result.redeemed.balance_fen) == (5000, 0)
+    assert result.verified.campaign_name == "地铁半价券"
+    assert (result.verified.grants_fen, result.verified.shortfall_fen) == (201, 0)
+    assert (result.redeemed.amount_fen, result.redeemed.to_pay_fen) == (201, 200)
+    assert result.redeemed.balance_fen == 0
     assert result.again.status == 409
     assert result.again.type_.endswith("/already-redeemed")  # `type` is reserved

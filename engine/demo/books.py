@@ -1,0 +1,88 @@
+"""The demo's checks of the books: what PostgreSQL and the live counters must agree on
+after a burst of claims and redemptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+
+from engine.demo.programmes import LEISURE_CAP
+
+# Counts over the run's campaigns ($1: their ids' LIKE pattern).
+_COUNTS = {
+    "distinct codes": "SELECT count(DISTINCT code) FROM vouchers WHERE campaign_id LIKE $1",
+    "ledger rows": "SELECT count(*) FROM redemptions WHERE campaign_id LIKE $1",
+    "vouchers in the ledger": "SELECT count(DISTINCT (campaign_id, serial)) FROM redemptions"
+    " WHERE campaign_id LIKE $1",
+    "beyond the cap": "SELECT count(*) FROM ledger l JOIN vouchers v USING (campaign_id, serial)"
+    " WHERE l.campaign_id LIKE $1 AND l.amount_fen > v.face_value_fen",
+}
+
+
+async def check_books(
+    client: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    ops: dict[str, str],
+    run_id: str,
+    campaigns: dict[str, dict[str, Any]],
+    admitted: int,
+    redeemed: int,
+) -> dict[str, bool]:
+    like = f"%-{run_id}"
+    per_campaign = {
+        r["campaign_id"]: r["n"]
+        for r in await db.fetch(
+            "SELECT campaign_id, count(*) AS n FROM vouchers WHERE campaign_id LIKE $1 GROUP BY 1",
+            like,
+        )
+    }
+    vouchers = sum(per_campaign.values())
+    counts = {name: await db.fetchval(query, like) for name, query in _COUNTS.items()}
+    spent = {
+        r["campaign_id"]: r["fen"]
+        for r in await db.fetch(
+            "SELECT campaign_id, sum(face_value_fen) AS fen FROM vouchers"
+            " WHERE campaign_id LIKE $1 GROUP BY 1",
+            like,
+        )
+    }
+    capped = [c["id"] for c in campaigns.values() if c.get("cap_group")]
+    most_per_worker = await db.fetchval(
+        "SELECT coalesce(max(s), 0) FROM (SELECT sum(face_value_fen) AS s FROM vouchers"
+        " WHERE campaign_id = ANY($1) GROUP BY worker_id) t",
+        capped,
+    )
+    counters_agree = await _counters_agree(client, ops, campaigns, per_campaign)
+    return {
+        "no campaign oversold (vouchers <= quota)": all(
+            per_campaign.get(c["id"], 0) <= c["quota"] for c in campaigns.values()
+        ),
+        "no programme over its budget": all(
+            spent.get(c["id"], 0) <= c["budget_fen"]
+            for c in campaigns.values()
+            if c.get("budget_fen")
+        ),
+        "no worker over the 200-yuan leisure cap": most_per_worker <= LEISURE_CAP["max_fen"],
+        "every 201 claim has exactly one voucher row": vouchers == admitted,
+        "every voucher code is distinct": counts["distinct codes"] == vouchers,
+        "Redis counters agree with PostgreSQL": counters_agree,
+        "ledger rows == successful redemptions": counts["ledger rows"] == redeemed,
+        "no voucher redeemed twice": counts["vouchers in the ledger"] == counts["ledger rows"],
+        "no discount granted beyond its voucher's cap": counts["beyond the cap"] == 0,
+    }
+
+
+async def _counters_agree(
+    client: httpx.AsyncClient,
+    ops: dict[str, str],
+    campaigns: dict[str, dict[str, Any]],
+    per_campaign: dict[str, int],
+) -> bool:
+    agree = True
+    for c in campaigns.values():
+        view = (await client.get(f"/v1/campaigns/{c['id']}", headers=ops)).json()
+        agree &= view["admitted"] == view["issued"] == per_campaign.get(c["id"], 0)
+        agree &= view["remaining"] == c["quota"] - view["admitted"]
+    return agree
