@@ -104,6 +104,22 @@ class Conflict(EngineError):
     slug, title = "conflict", "The resource already exists"
 
 
+class StationOutOfStock(Conflict):
+    """The station named has no packs left to claim; others may still have."""
+
+    slug, title = "station-out-of-stock", "This station has no packs left; choose another"
+
+
+class StationClosed(Conflict):
+    slug, title = "station-closed", "This station is closed"
+
+
+class AnotherStation(Forbidden):
+    """A pack is handed out only at the station it was claimed for, by that station's key."""
+
+    slug, title = "another-station", "This pack is picked up at another station"
+
+
 class ValidationFailed(EngineError):
     slug, title = "validation-error", "The request is not valid"
 

@@ -112,6 +112,7 @@ class ClaimAdmitted(Event):
     campaign_version: int = 1
     partner_code: str = ""
     stored_value: bool = False
+    station_id: str = ""  # a pick-up campaign's station, chosen at the claim
 
 
 @dataclass(slots=True, kw_only=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.api.models import RedemptionIn
+from engine.api.models import ClaimIn, RedemptionIn
 from engine.api.services import Services
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.tokens import WorkerIdentity
@@ -21,6 +21,7 @@ COUNTED_REFUSALS = frozenset(
         "not-eligible",
         "claim-window-closed",
         "registration-required",
+        "station-out-of-stock",
     }
 )
 
@@ -31,10 +32,12 @@ async def claim(
     who: WorkerIdentity,
     key: str,
     request_id: str,
-    face: int | None,
+    asked: ClaimIn,
 ) -> dict[str, Any]:
     try:
-        answer = await services.claims.claim(campaign_id, who, key, request_id, face)
+        answer = await services.claims.claim(
+            campaign_id, who, key, request_id, asked.face_value_fen, asked.station_id
+        )
     except EngineError as exc:
         _count_refused_claim(services, campaign_id, exc)
         raise

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engine.api import hot_calls
 from engine.api.auth import bearer_credential, require_merchant
 from engine.api.middleware import replaying
-from engine.api.models import MAX_TERMINAL_CHARS, ClaimIn, RedemptionIn
+from engine.api.models import MAX_TERMINAL_CHARS, NO_CHOICE, ClaimIn, RedemptionIn
 from engine.api.problems import MEDIA_TYPE, engine_problem, exception_answer, send_json
 from engine.api.services import Services
 from engine.domain.admission import IDEMPOTENCY_KEY
@@ -94,13 +94,13 @@ class HotRoutes:
         await self.app(scope, replaying(message, receive), send)
 
     async def _claim(
-        self, scope: Scope, send: Send, campaign_id: str, token: str, key: str, face: int | None
+        self, scope: Scope, send: Send, campaign_id: str, token: str, key: str, asked: ClaimIn
     ) -> None:
         services: Services = scope["app"].state.services
         request_id = _request_id(scope)
         try:
             who = services.tokens.verify(token, time.time())
-            doc = await hot_calls.claim(services, campaign_id, who, key, request_id or "", face)
+            doc = await hot_calls.claim(services, campaign_id, who, key, request_id or "", asked)
         except Exception as exc:  # noqa: BLE001 - answered by the one mapping
             return await _failed(scope, send, exc, request_id)
         await send_json(send, 201, doc, "application/json", None)
@@ -166,9 +166,9 @@ def _valid(model: type[Body], body: bytes, content_type: bytes) -> Body | None:
 
 def _well_formed(
     campaign_id: str, headers: list[tuple[bytes, bytes]], body: bytes
-) -> tuple[str, str, str, int | None] | None:
-    """(campaign id, token, Idempotency-Key, face value) of a claim the fast path may
-    answer; None sends the request on to the framework's route."""
+) -> tuple[str, str, str, ClaimIn] | None:
+    """(campaign id, token, Idempotency-Key, body) of a claim the fast path may answer;
+    None sends the request on to the framework's route."""
     if not CAMPAIGN_ID.match(campaign_id):
         return None
     found = dict(headers)
@@ -177,8 +177,8 @@ def _well_formed(
     if token is None or not IDEMPOTENCY_KEY.match(key):
         return None
     if not body:
-        return campaign_id, token, key, None
+        return campaign_id, token, key, NO_CHOICE
     asked = _valid(ClaimIn, body, found.get(b"content-type", b""))
     if asked is None:
         return None
-    return campaign_id, token, key, asked.face_value_fen
+    return campaign_id, token, key, asked

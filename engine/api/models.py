@@ -114,6 +114,8 @@ class CampaignIn(ClosedBody):
     reversal_window_s: Annotated[int, Strict(), Field(ge=0, le=90 * 86_400)] = 86_400
     # A voucher worth a share of the order; face_value_fen is then its cap or top tier.
     discount: DiscountTerms | None = None
+    # Picked up at the union's stations (PUT /v1/campaigns/{id}/stations): a claim names one.
+    stations: bool = False
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -146,6 +148,7 @@ class CampaignIn(ClosedBody):
                 "reversal_window_s",
                 "name_en",
                 "discount",
+                "stations",
             },
         )
         return with_options(base, opts)
@@ -177,6 +180,11 @@ class PoolIn(ClosedBody):
 
 class ClaimIn(ClosedBody):
     face_value_fen: Fen | None = None
+    # A pick-up programme's station (GET /v1/campaigns/{campaign_id}/stations lists them).
+    station_id: PartyId | None = None
+
+
+NO_CHOICE = ClaimIn()  # a claim without a body: the campaign's one face value, no station
 
 
 class CampaignOut(BaseModel):
@@ -201,6 +209,7 @@ class CampaignOut(BaseModel):
     issued: int
     redeemed: int
     discount: DiscountTerms | None = None
+    stations: bool = False
 
 
 class WorkerIn(ClosedBody):

@@ -58,6 +58,11 @@ OPERATION_IDS = {
     "import_workers": "importWorkers",
     "mint_token": "createWorkerToken",
     "revoke_tokens": "revokeWorkerTokens",
+    "define_stations": "defineStations",
+    "station_figures": "getStationFigures",
+    "move_stock": "moveStationStock",
+    "close_station": "closeStation",
+    "stations_to_choose": "listStationsToChoose",
 }
 
 

@@ -10,10 +10,20 @@ from pydantic import BaseModel, Field
 from engine.api.models import DiscountTerms, VoucherOut
 
 
+class PickupOut(BaseModel):
+    """Where a pack is picked up: the station chosen at the claim."""
+
+    station_id: str
+    name: str
+    district: str
+    address: str
+
+
 class OwnVoucherOut(VoucherOut):
     campaign_name: str
     campaign_name_en: str | None = None
     discount: DiscountTerms | None = None
+    pickup: PickupOut | None = None
 
 
 class VouchersOut(BaseModel):
@@ -41,6 +51,7 @@ class ProgrammeOut(BaseModel):
     discount: DiscountTerms | None = Field(
         None, description="a discount voucher's terms: what it takes off an order"
     )
+    stations: bool = Field(False, description="picked up at a station the claim names")
     claim_opens_at: str
     claim_closes_at: str
     valid_until: str

@@ -27,6 +27,7 @@ class AdmitRequest:
     period_ttl_s: int = 0
     via_draw: bool = False
     rate_per_min: int = 0  # claim requests one worker may make to the campaign; 0: no limit
+    station_id: str = ""  # where a pack is picked up: its stock is taken with the claim
 
 
 @dataclass(frozen=True, slots=True)

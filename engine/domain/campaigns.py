@@ -90,6 +90,8 @@ class Campaign:
     # A voucher whose worth depends on the order (engine.domain.discounts); its face value
     # is then the most one voucher grants.
     discount: Discount | None = None
+    # Picked up at the union's service stations: each claim names one and takes its stock.
+    stations: bool = False
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -127,6 +129,9 @@ def check_campaign(campaign: Campaign) -> None:
             raise ValidationFailed("every wave must fall inside the claim window")
     if campaign.discount is not None:
         _check_discount_campaign(campaign, campaign.discount)
+    if campaign.stations and (campaign.partner_pool or campaign.lottery):
+        # A lottery's winners do not choose a station; a partner's code is not a pack.
+        raise ValidationFailed("a pick-up campaign has neither a partner pool nor a lottery")
     if campaign.lottery is not None:
         if campaign.lottery.draw_at < campaign.claim_closes_at:
             raise ValidationFailed("a lottery draws after registration (the claim window) closes")
@@ -179,6 +184,7 @@ def options(campaign: Campaign) -> dict[str, Any]:
         "reversal_window_s": campaign.reversal_window_s,
         "name_en": campaign.name_en,
         "discount": discount_as_dict(campaign.discount) if campaign.discount else None,
+        "stations": campaign.stations,
     }
 
 
@@ -201,6 +207,7 @@ def with_options(campaign: Campaign, opts: dict[str, Any]) -> Campaign:
         reversal_window_s=int(opts.get("reversal_window_s", 86_400)),
         name_en=opts.get("name_en"),
         discount=discount_from_dict(opts["discount"]) if opts.get("discount") else None,
+        stations=bool(opts.get("stations", False)),
     )
 
 

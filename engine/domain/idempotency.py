@@ -48,8 +48,13 @@ def _digest(*parts: str | int) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:32]
 
 
-def claim_binding(worker_id: str, key: str, campaign_id: str, face_value_fen: int) -> KeyBinding:
-    return KeyBinding(WORKER, worker_id, "claim", key, _digest(campaign_id, face_value_fen))
+def claim_binding(
+    worker_id: str, key: str, campaign_id: str, face_value_fen: int, station_id: str = ""
+) -> KeyBinding:
+    # A pick-up claim's station is part of its meaning; other claims keep their digest.
+    station = (station_id,) if station_id else ()
+    meaning = _digest(campaign_id, face_value_fen, *station)
+    return KeyBinding(WORKER, worker_id, "claim", key, meaning)
 
 
 def redemption_binding(

@@ -25,6 +25,7 @@ class ClaimRecord:
     admitted_at_ms: int = 0
     face_value_fen: int = 0
     partner_code: str = ""  # the pool code handed out with the claim, if the campaign has one
+    station_id: str = ""  # the station whose stock it took, for a pick-up campaign
 
     @property
     def exists(self) -> bool:
@@ -91,3 +92,12 @@ class VoucherState:
     redeemed_by: str = ""
     redeemed_at_ms: int | None = None
     revoked_reason: str | None = None
+    station_id: str = ""  # handed out only there (a store key of that station)
+
+
+@dataclass(frozen=True, slots=True)
+class StationStock:
+    """A station's packs left to claim, and whether it takes claims."""
+
+    left: int
+    open: bool = True

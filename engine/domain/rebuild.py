@@ -22,9 +22,11 @@ from engine.domain.live_records import (
     ClaimRecord,
     RedemptionRecord,
     ReversalRecord,
+    StationStock,
     VoucherState,
 )
 from engine.domain.periods import period_id
+from engine.domain.stations import Station
 from engine.domain.vouchers import voucher_status, voucher_use
 
 # Acknowledged by the broker, before or after a stream worker took it: the same promise.
@@ -42,6 +44,7 @@ class VoucherFacts:
     partner_code: str | None
     expired: bool
     revoked_reason: str | None
+    station_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class LoggedClaim:
     partner_code: str
     partition: int
     offset: int
+    station_id: str = ""
 
 
 def split_unissued(
@@ -129,6 +133,7 @@ class CampaignState:
     redemptions: dict[str, RedemptionRecord] = field(default_factory=dict)
     reversals: dict[str, ReversalRecord] = field(default_factory=dict)
     pool: set[str] | None = None
+    stations: dict[str, StationStock] = field(default_factory=dict)  # a pick-up campaign's
 
 
 def expected_state(
@@ -139,9 +144,11 @@ def expected_state(
     in_flight: Mapping[str, LoggedClaim],
     unused_pool_codes: Iterable[str] | None,
     now: datetime,
+    stations: Iterable[Station] = (),
 ) -> CampaignState:
     """Every counter and record a campaign's live state holds, from what PostgreSQL and
-    the log say happened."""
+    the log say happened. A station's packs left are its allotted stock (moves included)
+    less the claims that name it."""
     build = _StateBuilder(campaign, sorted(ledger, key=lambda e: e.occurred_at), now)
     if campaign.partner_pool:
         build.s.pool = set(unused_pool_codes or ())
@@ -153,12 +160,29 @@ def expected_state(
     for lc in in_flight.values():
         at = datetime.fromtimestamp(lc.admitted_ms / 1000, UTC)
         build.admitted(
-            lc.claim_id, "acked", lc.serial, lc.worker_id, at, lc.face_value_fen, lc.partner_code
+            lc.claim_id,
+            "acked",
+            lc.serial,
+            lc.worker_id,
+            at,
+            lc.face_value_fen,
+            lc.partner_code,
+            lc.station_id,
         )
     for lc in void.values():
         build.s.claims[lc.claim_id] = ClaimRecord(
-            RELEASED, lc.serial, lc.worker_id, lc.admitted_ms, lc.face_value_fen, lc.partner_code
+            RELEASED,
+            lc.serial,
+            lc.worker_id,
+            lc.admitted_ms,
+            lc.face_value_fen,
+            lc.partner_code,
+            lc.station_id,
         )
+    claimed = Counter(c.station_id for c in build.s.claims.values() if c.state != RELEASED)
+    build.s.stations = {
+        s.station_id: StationStock(s.stock - claimed[s.station_id], s.open) for s in stations
+    }
     serials = [v.serial for v in vouchers] + [
         lc.serial for lc in (*void.values(), *in_flight.values())
     ]
@@ -196,6 +220,7 @@ class _StateBuilder:
         at: datetime,
         face: int,
         pcode: str,
+        station: str = "",
     ) -> None:
         """Count one admission and write its claim record."""
         s, c = self.s, self.c
@@ -208,7 +233,7 @@ class _StateBuilder:
         limit = self.campaign.period_limit
         if limit is not None and period_id(limit.period, at) == s.period:
             s.per_period[worker] = s.per_period.get(worker, 0) + 1
-        s.claims[claim_id] = ClaimRecord(state, serial, worker, to_ms(at), face, pcode)
+        s.claims[claim_id] = ClaimRecord(state, serial, worker, to_ms(at), face, pcode, station)
         if s.pool is not None and pcode:
             s.pool.discard(pcode)
 
@@ -227,6 +252,7 @@ class _StateBuilder:
             voucher.admitted_at,
             voucher.face_value_fen,
             voucher.partner_code or "",
+            voucher.station_id or "",
         )
         record = VoucherState(
             status=status.value,
@@ -236,6 +262,7 @@ class _StateBuilder:
             expires_at_s=int(voucher.valid_until.timestamp()),
             stored_value=self.campaign.stored_value,
             revoked_reason=voucher.revoked_reason,
+            station_id=voucher.station_id or "",
         )
         if voucher.serial in self.last_use:
             use = self.last_use[voucher.serial]
@@ -298,6 +325,7 @@ _COMPARED = {
     "vouchers": ("status", "balance_fen"),
     "redemptions": ("state", "serial", "amount_fen", "refunded_fen"),
     "reversals": ("state", "serial", "amount_fen"),
+    "stations": ("left", "open"),
 }
 # Counters that only grow with burnt serials or may run ahead of the records.
 _AT_LEAST = frozenset({"next_serial"})

@@ -37,6 +37,7 @@ class Activation:
     expires_at: int
     stored_value: bool = False
     code_digest: str = ""  # codes.code_digest of the stored code: the online check
+    station_id: str = ""  # a pack is handed out at this station only
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class ClaimInFlight:
     admitted_at_ms: int
     partner_code: str
     campaign_version: int  # 0: not recorded (admitted before versions were kept)
+    station_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

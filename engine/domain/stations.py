@@ -7,10 +7,10 @@ a move of stock between stations must keep.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from engine.errors import Conflict, ValidationFailed
+from engine.errors import ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,7 @@ class Station:
     district: str
     address: str
     open: bool = True
+    stock: int = 0  # allotted: its first stock, plus moves in, less moves out
 
 
 def offered(stations: Iterable[Station], stock: dict[str, int], query: str = "") -> list[Station]:
@@ -33,7 +34,21 @@ def offered(stations: Iterable[Station], stock: dict[str, int], query: str = "")
         and stock.get(s.station_id, 0) > 0
         and (not wanted or any(wanted in _fold(x) for x in (s.name, s.district, s.address)))
     ]
-    return sorted(found, key=lambda s: (s.district, s.name, s.station_id))
+    return by_place(found)
+
+
+def by_place(stations: Iterable[Station]) -> list[Station]:
+    """As a worker looks for one: by district, then name."""
+    return sorted(stations, key=lambda s: (s.district, s.name, s.station_id))
+
+
+def station_choice(stations: bool, station_id: str | None) -> str:
+    """The station a claim names: required by a pick-up campaign, refused by any other."""
+    if stations and not station_id:
+        raise ValidationFailed("this programme is picked up at a station: name one (station_id)")
+    if not stations and station_id:
+        raise ValidationFailed("this programme is not picked up at a station: leave station_id out")
+    return station_id or ""
 
 
 def pickup_refusal(claimed_at: str, station_id: str, open_now: bool) -> str | None:
@@ -45,17 +60,16 @@ def pickup_refusal(claimed_at: str, station_id: str, open_now: bool) -> str | No
     return None
 
 
-def check_move(stock: dict[str, int], source: str, target: str, units: int) -> None:
-    """A move of stock between stations: both known, different, and no more than the
-    source has left (what is already claimed stays where it was claimed)."""
+def check_move(stations: Collection[str], source: str, target: str, units: int) -> None:
+    """A move of stock between stations: both known, different, a positive number of
+    packs. Whether the source has them left (what is claimed stays where it was claimed)
+    the decision store says, atomically with the claims taking them."""
     if source == target:
         raise ValidationFailed("stock moves between two different stations")
-    if source not in stock or target not in stock:
+    if source not in stations or target not in stations:
         raise ValidationFailed("both stations must belong to the campaign")
     if units <= 0:
         raise ValidationFailed("a move is a positive number of packs")
-    if units > stock[source]:
-        raise Conflict(f"station {source} has {stock[source]} packs left, not {units}")
 
 
 def _fold(text: str) -> str:

@@ -65,8 +65,10 @@ REFUSAL = {
 # A voucher as the issuer writes it: claim id, campaign id, serial, worker id, face value
 # (fen), signing key id, code, valid until, admitted at, campaign version, partner code,
 # request id.
+# (claim, campaign, serial, worker, face, key id, code, valid until, admitted at, campaign
+# version, partner code, request id, station)
 VoucherRow = tuple[
-    str, str, int, str, int, int, str, datetime, datetime, int, str | None, str | None
+    str, str, int, str, int, int, str, datetime, datetime, int, str | None, str | None, str | None
 ]
 
 
@@ -90,6 +92,7 @@ class IssuedVoucher:
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
     expired_at: datetime | None = None
+    station_id: str | None = None  # a pick-up campaign's: handed out there only
     used_fen: int = 0
 
     @property

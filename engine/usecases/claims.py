@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from engine.domain.admission import (
     Admission,
@@ -23,8 +23,8 @@ from engine.domain.live_records import ClaimRecord
 from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
-from engine.domain.short_codes import short_code_of, shown
 from engine.domain.sold_out import SoldOutMarks, StockOut
+from engine.domain.stations import Station, station_choice
 from engine.domain.tokens import WorkerIdentity
 from engine.domain.vouchers import IssuedVoucher
 from engine.errors import (
@@ -45,10 +45,12 @@ from engine.usecases.ports import (
     EventPublisher,
     KeyBindings,
     Settlement,
+    StationRecords,
     Throttle,
     VoucherRecords,
 )
 from engine.usecases.read_caches import Campaigns, Profiles
+from engine.usecases.voucher_views import pickup_view, voucher_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,10 @@ class CapHold:
 MOST_HOLDERS_READ = 1_000_000
 
 
+class Records(CampaignRecords, StationRecords, Protocol):
+    """Campaigns (their numbers, cap groups) and where a pack is picked up."""
+
+
 class Claims:
     def __init__(
         self,
@@ -88,7 +94,7 @@ class Claims:
         settlement: Settlement,
         throttle: Throttle,
         publisher: EventPublisher,
-        records: CampaignRecords,
+        records: Records,
         vouchers: VoucherRecords,
         campaigns: Campaigns,
         profiles: Profiles,
@@ -112,6 +118,7 @@ class Claims:
         idempotency_key: str,
         request_id: str = "",
         face_value_fen: int | None = None,
+        station_id: str | None = None,
     ) -> ClaimAnswer:
         if self.rate_per_min and not self.campaigns.fresh(campaign_id):
             # A look-up in PostgreSQL: counted against the worker's request rate first, so a
@@ -122,6 +129,7 @@ class Claims:
                 raise RateLimited(f"At most {limit} requests a minute", retry_after_s=wait)
         campaign = await self.campaigns.get(campaign_id)
         face = choose_face_value(campaign, face_value_fen)
+        station = station_choice(campaign.stations, station_id)
         now_ms = to_ms(self.clock.now())
         if _markable(campaign, now_ms):
             refused = self.marks.refusal(campaign_id, campaign.version, who.worker_id, face, now_ms)
@@ -129,7 +137,7 @@ class Claims:
                 raise refused
         # The key is bound to this request before anything is decided; the worker's
         # current profile comes back with it (eligibility never trusts the token).
-        binding = claim_binding(who.worker_id, idempotency_key, campaign_id, face)
+        binding = claim_binding(who.worker_id, idempotency_key, campaign_id, face, station)
         profile = await self.bindings.bind_worker(binding)
         if profile is None:
             profile = await self.profiles.load(who.worker_id)
@@ -146,7 +154,12 @@ class Claims:
                 face,
                 request_id,
                 rate_per_min=self.rate_per_min,
+                station_id=station,
             )
+        except ValidationFailed:
+            # A station that is not the campaign's: bad input, which holds no key.
+            await self.bindings.unbind(binding)
+            raise
         except SoldOut as exc:
             if isinstance(exc.stock, StockOut):
                 # The answer stands if its holders cannot be read; only its memory is lost.
@@ -164,12 +177,14 @@ class Claims:
         request_id: str = "",
         via_draw: bool = False,
         rate_per_min: int = 0,
+        station_id: str = "",
     ) -> Admission:
         """Admit once (a repeat returns the first admission) and make it durable."""
         now = self.clock.now()
         request = admit_request(
             campaign, claim_id, who.worker_id, who.category, now, face, via_draw, rate_per_min
         )
+        request = replace(request, station_id=station_id)
         cap = await self._hold_cap(campaign, claim_id, who.worker_id, face, now)
 
         async def attempt() -> Admission:
@@ -245,6 +260,7 @@ class Claims:
             campaign_version=admission.campaign_version,
             partner_code=admission.partner_code,
             stored_value=campaign.stored_value,
+            station_id=request.station_id,
         )
 
         decision = Decision("claim", campaign.id, request.claim_id)
@@ -282,12 +298,19 @@ class Claims:
         return row
 
     async def vouchers_of(self, who: WorkerIdentity) -> list[dict[str, Any]]:
-        """With their programmes' names: the worker page lists vouchers of closed ones too."""
+        """With their programmes' names, and where a pack is picked up: the worker page
+        lists vouchers of closed programmes too."""
         views = []
+        stations: dict[str, dict[str, Station]] = {}
         for v in await self.vouchers.vouchers_of_worker(who.worker_id):
             c = await self.campaigns.get(v.campaign_id)
             discount = discount_as_dict(c.discount) if c.discount else None
             named = {"campaign_name": c.name, "campaign_name_en": c.name_en, "discount": discount}
+            if v.station_id:
+                if c.id not in stations:
+                    found = await self.records.stations_of(c.id)
+                    stations[c.id] = {s.station_id: s for s in found}
+                named["pickup"] = pickup_view(stations[c.id].get(v.station_id), v.station_id)
             views.append(voucher_view(v) | named)
         return views
 
@@ -369,19 +392,3 @@ async def release_claim(
     if state == "released" and cap is not None:
         await admissions.cap_release(cap.group, cap.period, request.claim_id, request.worker_id)
     return state
-
-
-def voucher_view(voucher: IssuedVoucher) -> dict[str, Any]:
-    return {
-        "claim_id": voucher.claim_id,
-        "campaign_id": voucher.campaign_id,
-        "serial": voucher.serial,
-        "code": voucher.code,
-        "short_code": shown(short_code_of(voucher.code)),
-        "partner_code": voucher.partner_code,
-        "face_value_fen": voucher.face_value_fen,
-        "balance_fen": voucher.balance_fen,
-        "valid_until": voucher.valid_until.isoformat(),
-        "issued_at": voucher.issued_at.isoformat(),
-        "status": voucher.status.value,
-    }

@@ -13,7 +13,6 @@ from engine.domain.codes import VoucherPayload, verify_code
 from engine.domain.listings import document
 from engine.domain.live_records import VoucherState
 from engine.errors import InvalidCode, NotFound
-from engine.usecases.claims import voucher_view
 from engine.usecases.ports import (
     AuditLog,
     CampaignRecords,
@@ -23,6 +22,7 @@ from engine.usecases.ports import (
     VoucherRecords,
     WorkerRecords,
 )
+from engine.usecases.voucher_views import voucher_view
 
 
 class Records(CampaignRecords, VoucherRecords, LedgerRecords, WorkerRecords, AuditLog, Protocol):

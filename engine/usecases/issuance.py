@@ -35,6 +35,7 @@ def voucher_row(event: ClaimAdmitted, key_id: int, code: str) -> VoucherRow:
         event.campaign_version,
         event.partner_code or None,
         event.request_id or None,
+        event.station_id or None,
     )
 
 
@@ -86,6 +87,7 @@ async def issue_batch(
                 e.valid_until,
                 e.stored_value,
                 code_digest(stored[e.claim_id]) if e.claim_id in stored else "",
+                e.station_id,
             )
             for e in unique
         ]

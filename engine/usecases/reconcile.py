@@ -44,12 +44,13 @@ from engine.usecases.ports import (
     EventLog,
     LiveRebuild,
     Settlement,
+    StationRecords,
     VoucherRecords,
 )
 
 
-class Records(CampaignRecords, VoucherRecords, AuditLog, Protocol):
-    """Reconciling reads campaigns and vouchers; a rebuild is audited."""
+class Records(CampaignRecords, VoucherRecords, StationRecords, AuditLog, Protocol):
+    """Reconciling reads campaigns, vouchers and stations; a rebuild is audited."""
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Reconciler:
                     e.get("partner_code", ""),
                     partition,
                     offset,
+                    e.get("station_id", ""),
                 )
             )
         return by_campaign
@@ -170,7 +172,10 @@ class Reconciler:
             f"{campaign_id}: claim {c} is in the log but not a voucher yet" for c in in_flight
         ]
         now = datetime.now(UTC)
-        expected = expected_state(campaign, vouchers, ledger, void, in_flight, pool, now)
+        stations = await self.records.stations_of(campaign_id) if campaign.stations else []
+        expected = expected_state(
+            campaign, vouchers, ledger, void, in_flight, pool, now, stations=stations
+        )
         if campaign.cap_group is not None:
             capped.admissions.setdefault(campaign.cap_group, []).extend(
                 _cap_admissions(campaign_id, vouchers, in_flight.values())

@@ -131,6 +131,7 @@ class Redrive:
             campaign_version=version,
             partner_code=claim.partner_code,
             stored_value=campaign.stored_value,
+            station_id=claim.station_id,
         )
 
 

@@ -23,8 +23,10 @@ from engine.domain.idempotency import MERCHANT, WORKER, KeyBinding
 from engine.domain.rebuild import LedgerFacts, VoucherFacts, differences, expected_state
 from engine.domain.redemption import RedeemRequest, ReverseRequest
 from engine.domain.settlement import Activation, Decision
+from engine.domain.stations import Station
 from engine.errors import (
     AlreadyRedeemed,
+    AnotherStation,
     ClaimWindowClosed,
     Conflict,
     Forbidden,
@@ -37,8 +39,11 @@ from engine.errors import (
     ReversalWindowClosed,
     Revoked,
     SoldOut,
+    StationClosed,
+    StationOutOfStock,
     TooManyAttempts,
     Unavailable,
+    ValidationFailed,
 )
 from engine.usecases.ports.stores import DecisionStore
 from tests.factories import domain_campaign
@@ -336,3 +341,58 @@ async def test_a_rebuilt_state_reads_back_as_written(ports):
     assert (await ports.admissions.claim_record(c.id, "c1")).state == "issued"
     with pytest.raises(AlreadyRedeemed):
         await ports.redemptions.redeem(redeem_ask(c.id, 1, "r2"))
+
+
+async def test_a_stations_stock_is_taken_with_the_claim_moved_once_and_given_back(ports):
+    cid = await campaign(ports, stations=True, quota=5)
+    assert await ports.stations.add_stations(cid, {"a": 1, "b": 2}) == 2
+    assert await ports.stations.add_stations(cid, {"a": 9, "c": 0}) == 1  # a keeps its stock
+    at = replace(ask(cid, "c1"), station_id="a")
+    first = await ports.admissions.admit(at)
+    assert (await ports.admissions.claim_record(cid, "c1")).station_id == "a"
+    with pytest.raises(StationOutOfStock):
+        await ports.admissions.admit(replace(ask(cid, "c2", "w2"), station_id="a"))
+    with pytest.raises(ValidationFailed):
+        await ports.admissions.admit(replace(ask(cid, "c2", "w2"), station_id="nowhere"))
+    assert await ports.stations.move_stock(cid, "m1", "b", "c", 1)
+    assert not await ports.stations.move_stock(cid, "m1", "b", "c", 1)  # a retry moves nothing
+    with pytest.raises(Conflict):
+        await ports.stations.move_stock(cid, "m2", "b", "c", 2)
+    await ports.stations.close_station(cid, "c")
+    with pytest.raises(StationClosed):
+        await ports.admissions.admit(replace(ask(cid, "c3", "w3"), station_id="c"))
+    assert await ports.admissions.release_claim(at, first.serial) == "released"
+    stock = await ports.stations.station_stock(cid)
+    assert {s: (x.left, x.open) for s, x in stock.items()} == {
+        "a": (1, True),
+        "b": (1, True),
+        "c": (1, False),
+    }
+
+
+async def test_a_pack_is_redeemed_only_by_its_stations_key(ports):
+    cid = await campaign(ports, merchants=("m1",), stations=True)
+    await ports.stations.add_stations(cid, {"s1": 1})
+    a = await ports.admissions.admit(replace(ask(cid, "c1"), station_id="s1"))
+    await ports.settlement.take_many([(Decision("claim", cid, "c1"), a.serial)])
+    expires = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    activation = Activation(cid, "c1", a.serial, 300, expires, station_id="s1")
+    await ports.settlement.activate_many([activation])
+    for store in (None, "s2"):
+        with pytest.raises(AnotherStation):
+            await ports.redemptions.redeem(redeem_ask(cid, a.serial, f"r-{store}", store_id=store))
+    done = await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r1", store_id="s1"))
+    assert done.is_new
+
+
+async def test_a_rebuilt_stations_stock_reads_back_as_written(ports):
+    c = domain_campaign(prefix="contract", number=7, stations=True)
+    at = datetime.now(UTC)
+    voucher = VoucherFacts("c1", 1, "w1", 300, at, at + timedelta(days=1), None, False, None, "a")
+    stations = [Station("a", "A", "d", "", stock=3), Station("b", "B", "d", "", False, 2)]
+    expected = expected_state(c, [voucher], [], {}, {}, None, at, stations=stations)
+    assert {s: x.left for s, x in expected.stations.items()} == {"a": 2, "b": 2}
+    await ports.rebuild.write_state(c, expected)
+    actual = await ports.rebuild.read_state(c.id, expected)
+    assert differences(c.id, expected, actual) == []
+    assert (await ports.stations.station_stock(c.id))["b"].open is False

@@ -36,6 +36,7 @@ from engine.adapters.memory.records import (
 )
 from engine.adapters.memory.redemptions import MemoryRedemptions
 from engine.adapters.memory.settlement import MemorySettlement
+from engine.adapters.memory.stations import MemoryStationRecords, MemoryStations
 from engine.domain.clock import Clock
 
 __all__ = ["MemoryDecisionStore", "MemoryLog", "MemoryRecords"]
@@ -50,6 +51,7 @@ class MemoryRecords(
     MemoryWorkerRecords,
     MemoryOperatorRecords,
     MemoryLotteryRecords,
+    MemoryStationRecords,
 ):
     """The system of record (PostgreSQL in production)."""
 
@@ -80,6 +82,7 @@ class MemoryDecisionStore:
         self.key_cache = MemoryKeyCache(counts)
         self.bindings = MemoryKeyBindings(live, counts)
         self.log_marks = MemoryLogMarks(live)
+        self.stations = MemoryStations(live)
 
     def lose(self) -> None:
         """Forget everything (a Redis that lost its data)."""

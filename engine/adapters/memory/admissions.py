@@ -18,7 +18,10 @@ from engine.errors import (
     NotEligible,
     RateLimited,
     RegistrationRequired,
+    StationClosed,
+    StationOutOfStock,
     Unavailable,
+    ValidationFailed,
 )
 
 _CLAIMABLE = (Status.OPEN, Status.SCHEDULED)
@@ -86,8 +89,17 @@ class MemoryAdmissions:
         campaign.admissions_per_s[second] += 1
         campaign.fen_per_s[second] += request.face_value_fen
         state.claims[request.claim_id] = ClaimRecord(
-            "pending", serial, request.worker_id, request.now_ms, request.face_value_fen, code
+            "pending",
+            serial,
+            request.worker_id,
+            request.now_ms,
+            request.face_value_fen,
+            code,
+            request.station_id,
         )
+        if request.station_id:
+            stock = state.stations[request.station_id]
+            state.stations[request.station_id] = replace(stock, left=stock.left - 1)
         campaign.claim_wave[request.claim_id], campaign.claim_version[request.claim_id] = (
             wave,
             c.version,
@@ -127,6 +139,9 @@ class MemoryAdmissions:
             state.counters.wave_admitted[wave] -= 1
         if record.partner_code:
             campaign.pool.add(record.partner_code)
+        if record.station_id:
+            stock = state.stations[record.station_id]
+            state.stations[record.station_id] = replace(stock, left=stock.left + 1)
         state.claims[request.claim_id] = replace(record, state=RELEASED)
         self.live.unsettled.pop(Decision("claim", request.campaign_id, request.claim_id), None)
         return RELEASED
@@ -196,7 +211,18 @@ def _refusal(campaign: LiveCampaign, request: AdmitRequest) -> EngineError | Non
     in_period = campaign.per_period.get(request.period, {}).get(request.worker_id, 0)
     if limit is not None and in_period >= limit.limit:
         return LimitReached("The per-worker limit for this period is reached")
-    return None
+    return _station_refusal(campaign, request.station_id)
+
+
+def _station_refusal(campaign: LiveCampaign, station_id: str) -> EngineError | None:
+    if not station_id:
+        return None
+    stock = campaign.state.stations.get(station_id)
+    if stock is None:
+        return ValidationFailed("No such station in this campaign")
+    if not stock.open:
+        return StationClosed()
+    return StationOutOfStock() if stock.left <= 0 else None
 
 
 def _stock(campaign: LiveCampaign, now_ms: int) -> tuple[int, int, int]:

@@ -175,6 +175,8 @@ class MemoryRebuild:
         }
         if expected.pool is not None:
             actual.pool = set(campaign.pool)
+        if expected.stations:
+            actual.stations = dict(state.stations)
         return actual
 
     async def write_state(self, campaign: Campaign, state: CampaignState) -> None:
@@ -189,6 +191,8 @@ class MemoryRebuild:
         live.per_period = {state.period: dict(state.per_period)}
         if state.pool is not None:
             live.pool = set(state.pool)
+        live.state.stations = dict(state.stations)
+        live.station_moves = set()
         live.merchants |= set(campaign.merchants)
         for d in [d for d in self.live.unsettled if d.campaign_id == campaign.id]:
             del self.live.unsettled[d]

@@ -32,6 +32,7 @@ class LiveCampaign:
     fen_per_s: Counter[int] = field(default_factory=Counter)
     redemptions_per_s: Counter[int] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
+    station_moves: set[str] = field(default_factory=set)
 
 
 @dataclass

@@ -104,7 +104,7 @@ class MemoryVoucherRecords(TableStore):
     async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> list[tuple[str, str]]:
         for row in rows:
             claim_id, campaign_id, serial, worker_id, face, key_id, code, valid_until = row[:8]
-            admitted_at, version, partner_code, request_id = row[8:]
+            admitted_at, version, partner_code, request_id, station_id = row[8:]
             self.t.vouchers.setdefault(
                 claim_id,
                 IssuedVoucher(
@@ -121,6 +121,7 @@ class MemoryVoucherRecords(TableStore):
                     version,
                     partner_code,
                     request_id,
+                    station_id=station_id,
                 ),
             )
         return [(row[0], self.t.vouchers[row[0]].code) for row in rows]
@@ -181,6 +182,7 @@ class MemoryVoucherRecords(TableStore):
                 v.partner_code,
                 v.expired_at is not None,
                 None if v.revoked_at is None else v.revoked_reason or "",
+                v.station_id,
             )
             for v in vouchers
         ]

@@ -25,6 +25,7 @@ from engine.domain.redemption import (
 from engine.domain.settlement import Decision
 from engine.errors import (
     AlreadyRedeemed,
+    AnotherStation,
     Expired,
     Forbidden,
     IdempotencyKeyReused,
@@ -228,6 +229,8 @@ def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> tuple[i
     may not."""
     if voucher is None:
         raise NotYetIssued()
+    if voucher.station_id and voucher.station_id != (request.store_id or ""):
+        raise AnotherStation(f"This pack is picked up at station {voucher.station_id}")
     if voucher.status == "expired":
         raise Expired()
     if voucher.status == "revoked":

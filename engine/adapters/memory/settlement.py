@@ -90,6 +90,7 @@ class MemorySettlement:
                 v.expires_at,
                 v.stored_value,
                 v.code_digest,
+                station_id=v.station_id,
             )
             campaign.state.counters.issued += 1
             done.append(1)
@@ -158,6 +159,7 @@ def _in_flight(campaign_id: str, campaign: LiveCampaign) -> list[InFlight]:
                     c.admitted_at_ms,
                     c.partner_code,
                     version,
+                    c.station_id,
                 )
             )
     for rid, r in state.redemptions.items():

@@ -25,6 +25,7 @@ from engine.adapters.redis.log_marks import RedisLogMarks
 from engine.adapters.redis.rebuild import RedisRebuild
 from engine.adapters.redis.redemptions import RedisRedemptions
 from engine.adapters.redis.settlement import RedisSettlement
+from engine.adapters.redis.stations import RedisStations
 from engine.adapters.redis.throttles import RedisThrottles
 from engine.settings import Settings
 
@@ -46,6 +47,7 @@ class Redis:
     key_cache: RedisKeyCache
     bindings: RedisKeyBindings
     log_marks: RedisLogMarks
+    stations: RedisStations
 
     @classmethod
     def connect(
@@ -99,6 +101,7 @@ class Redis:
             key_cache=RedisKeyCache(client, scripts),
             bindings=RedisKeyBindings(scripts, key_life_s),
             log_marks=RedisLogMarks(client, scripts),
+            stations=RedisStations(client, scripts),
         )
 
     async def ping(self) -> None:

@@ -28,6 +28,7 @@ class RedisAdmissions:
             keys.claim(request.campaign_id, request.claim_id),
             keys.partner_pool(request.campaign_id),
             keys.unsettled(request.campaign_id),
+            keys.stations(request.campaign_id),
         ]
         return text(await self.scripts.run("release_claim", ks, [request.worker_id, serial]))
 
@@ -104,6 +105,7 @@ def admit_words(request: AdmitRequest) -> tuple[list[str], list[Arg]]:
         keys.admission_rate(request.campaign_id, request.now_ms // 60_000),
         keys.unsettled(request.campaign_id),
         keys.claim_rate(request.campaign_id, request.worker_id),
+        keys.stations(request.campaign_id),
     ]
     args: list[Arg] = [
         request.worker_id,
@@ -113,5 +115,6 @@ def admit_words(request: AdmitRequest) -> tuple[list[str], list[Arg]]:
         request.period_ttl_s,
         "1" if request.via_draw else "0",
         request.rate_per_min,
+        request.station_id,
     ]
     return ks, args

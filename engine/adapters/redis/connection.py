@@ -55,6 +55,8 @@ SCRIPT_NAMES = (
     "raise_marks",
     "fence_placed",
     "count_window",
+    "add_stations",
+    "move_stock",
 )
 
 

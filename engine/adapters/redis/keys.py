@@ -78,6 +78,16 @@ def per_period(campaign_id: str, period: str) -> str:
     return _k(campaign_id, f"per-period:{period}")
 
 
+def stations(campaign_id: str) -> str:
+    """Hash: station id -> packs left to claim there; closed:<station id> -> 1 once closed."""
+    return _k(campaign_id, "stations")
+
+
+def station_moves(campaign_id: str) -> str:
+    """Set: the ids of the stock moves applied (a retried move is applied once)."""
+    return _k(campaign_id, "station-moves")
+
+
 def partner_pool(campaign_id: str) -> str:
     """Set of unused partner codes."""
     return _k(campaign_id, "pool")
@@ -218,6 +228,8 @@ RECOVERY = {
     "reversal": "rebuilt: from the ledger",
     "per_period": "rebuilt: admissions of the current period",
     "partner_pool": "rebuilt: the partner codes not yet handed out",
+    "stations": "rebuilt: each station's allotted stock (moves included) less its claims",
+    "station_moves": "rebuilt: empty, as a retried move is found in PostgreSQL's station_moves",
     "cap_spent": "rebuilt: the group's admissions of the current period, all its campaigns",
     "cap_reservation": "rebuilt: one per admission of the current period",
     "worker_profile": "refilled: from PostgreSQL on the next miss",

@@ -68,6 +68,9 @@ class RedisRebuild:
         actual.vouchers = {serial: v for serial, v in vouchers.items() if v is not None}
         if expected.pool is not None:
             actual.pool = {text(c) for c in await client.smembers(keys.partner_pool(campaign_id))}
+        if expected.stations:
+            raw_stations = texts(await client.hgetall(keys.stations(campaign_id)))
+            actual.stations = records.station_stocks(raw_stations)
         return actual
 
     async def _read(
@@ -117,6 +120,11 @@ class RedisRebuild:
                 pipe.hset(keys.per_worker(cid), mapping=fields(state.per_worker))
             if state.per_period:
                 pipe.hset(keys.per_period(cid, state.period), mapping=fields(state.per_period))
+            pipe.delete(keys.stations(cid), keys.station_moves(cid))
+            if state.stations:
+                pipe.hset(
+                    keys.stations(cid), mapping=fields(records.station_fields(state.stations))
+                )
             if state.pool is not None:
                 pipe.delete(keys.partner_pool(cid))
                 if state.pool:

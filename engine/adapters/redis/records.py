@@ -12,6 +12,7 @@ from engine.domain.live_records import (
     ClaimRecord,
     RedemptionRecord,
     ReversalRecord,
+    StationStock,
     VoucherState,
 )
 
@@ -28,6 +29,7 @@ def claim_record(fields: Fields) -> ClaimRecord:
         admitted_at_ms=int(fields.get("at_ms", 0)),
         face_value_fen=int(fields.get("face", 0)),
         partner_code=fields.get("pcode", ""),
+        station_id=fields.get("station", ""),
     )
 
 
@@ -39,7 +41,7 @@ def claim_fields(record: ClaimRecord) -> Fields:
         "at_ms": str(record.admitted_at_ms),
         "face": str(record.face_value_fen),
         "pcode": record.partner_code,
-    }
+    } | ({"station": record.station_id} if record.station_id else {})
 
 
 def redemption_record(fields: Fields) -> RedemptionRecord:
@@ -117,6 +119,7 @@ def voucher_state(fields: Fields) -> VoucherState | None:
         redeemed_by=fields.get("redeemed_by", ""),
         redeemed_at_ms=None if redeemed_at is None else int(redeemed_at),
         revoked_reason=fields.get("revoked_reason"),
+        station_id=fields.get("station", ""),
     )
 
 
@@ -137,6 +140,8 @@ def voucher_fields(voucher: VoucherState) -> Fields:
         f["redeemed_at_ms"] = str(voucher.redeemed_at_ms)
     if voucher.revoked_reason is not None:
         f["revoked_reason"] = voucher.revoked_reason
+    if voucher.station_id:
+        f["station"] = voucher.station_id
     return f
 
 
@@ -161,3 +166,24 @@ def cap_reservation_fields(reservation: CapReservation) -> Fields:
         "campaign": reservation.campaign_id,
         "period": reservation.period,
     }
+
+
+_CLOSED = "closed:"
+
+
+def station_stocks(fields: Fields) -> dict[str, StationStock]:
+    """The stations hash: station id -> packs left, and closed:<station id> -> 1."""
+    return {
+        station: StationStock(int(left), _CLOSED + station not in fields)
+        for station, left in fields.items()
+        if not station.startswith(_CLOSED)
+    }
+
+
+def station_fields(stations: dict[str, StationStock]) -> Fields:
+    left = {station: str(stock.left) for station, stock in stations.items()}
+    return left | {_CLOSED + s: "1" for s, stock in stations.items() if not stock.open}
+
+
+def closed_field(station_id: str) -> str:
+    return _CLOSED + station_id

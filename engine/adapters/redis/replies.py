@@ -15,6 +15,7 @@ from engine.domain.redemption import NEW, RedeemOutcome, ReverseOutcome, iso_ms
 from engine.domain.sold_out import StockOut, sold_out
 from engine.errors import (
     AlreadyRedeemed,
+    AnotherStation,
     ClaimWindowClosed,
     Conflict,
     EngineError,
@@ -32,8 +33,11 @@ from engine.errors import (
     ReversalWindowClosed,
     Revoked,
     SignatureNeeded,
+    StationClosed,
+    StationOutOfStock,
     TooManyAttempts,
     Unavailable,
+    ValidationFailed,
 )
 
 Reply = Sequence[Any]
@@ -86,6 +90,12 @@ def _admission_refusal(status: int, reply: Reply) -> EngineError:
         return RateLimited("Too many claim requests to this campaign", retry_after_s=int(reply[1]))
     if status == -11:
         return IdempotencyKeyReused("This Idempotency-Key was used for a claim of another value")
+    if status == -12:
+        return ValidationFailed("No such station in this campaign")
+    if status == -13:
+        return StationClosed()
+    if status == -14:
+        return StationOutOfStock()
     raise ValueError(f"unknown admission status {status}")
 
 
@@ -122,6 +132,8 @@ def redemption(reply: Reply) -> RedeemOutcome:
         raise Unavailable(_REBUILDING)
     if status == -11:
         raise SignatureNeeded()
+    if status == -12:
+        raise AnotherStation(f"This pack is picked up at station {text(reply[1])}")
     raise ValueError(f"unknown redemption status {status}")
 
 

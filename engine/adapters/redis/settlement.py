@@ -96,7 +96,14 @@ class RedisSettlement:
                     keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
                 ],
-                [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value), v.code_digest],
+                [
+                    v.claim_id,
+                    v.face_value_fen,
+                    v.expires_at,
+                    int(v.stored_value),
+                    v.code_digest,
+                    v.station_id,
+                ],
             )
             for v in vouchers
         ]
@@ -158,6 +165,7 @@ def _in_flight(kind: str, campaign_id: str, decision_id: str, held: dict[str, st
             int(held["at_ms"]),
             held.get("pcode", ""),
             int(held.get("v", 0)),
+            held.get("station", ""),
         )
     if kind == "redemption":
         return RedemptionInFlight(

@@ -213,10 +213,11 @@ WHERE changed_at > $1 ORDER BY changed_at;
 -- name: upsert_vouchers
 -- A replayed event keeps the first row; RETURNING hands back the stored code either way.
 INSERT INTO vouchers (claim_id, campaign_id, serial, worker_id, face_value_fen, key_id, code,
-                      valid_until, admitted_at, campaign_version, partner_code, request_id)
+                      valid_until, admitted_at, campaign_version, partner_code, request_id,
+                      station_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::int[],
                      $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[],
-                     $12::text[])
+                     $12::text[], $13::text[])
 ON CONFLICT (claim_id) DO UPDATE SET claim_id = vouchers.claim_id
 RETURNING claim_id, code;
 
@@ -324,7 +325,8 @@ SELECT id FROM campaigns ORDER BY id;
 -- name: rebuild_vouchers
 SELECT claim_id, serial, worker_id, face_value_fen, admitted_at, valid_until, partner_code,
        expired_at IS NOT NULL AS expired,
-       CASE WHEN revoked_at IS NOT NULL THEN coalesce(revoked_reason, '') END AS revoked_reason
+       CASE WHEN revoked_at IS NOT NULL THEN coalesce(revoked_reason, '') END AS revoked_reason,
+       station_id
 FROM vouchers WHERE campaign_id = $1;
 
 -- name: rebuild_ledger
@@ -370,3 +372,39 @@ LIMIT $5;
 
 -- name: codes_by_short_key
 SELECT code FROM vouchers WHERE voucher_short_key(code) = ANY($1::bytea[]) LIMIT 3;
+
+-- name: add_stations
+-- New stations with their stock; a known station's name, district and address change, its
+-- stock only by moves.
+INSERT INTO stations (campaign_id, station_id, name, district, address, stock)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+ON CONFLICT (campaign_id, station_id) DO UPDATE
+SET name = excluded.name, district = excluded.district, address = excluded.address;
+
+-- name: stations_of
+SELECT station_id, name, district, address, closed_at IS NULL AS open, stock
+FROM stations WHERE campaign_id = $1 ORDER BY station_id COLLATE "C";
+
+-- name: insert_station_move
+INSERT INTO station_moves (campaign_id, move_id, source, target, packs)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (campaign_id, move_id) DO NOTHING
+RETURNING move_id;
+
+-- name: move_station_stock
+UPDATE stations SET stock = stock + CASE station_id WHEN $2 THEN -$4::int ELSE $4::int END
+WHERE campaign_id = $1 AND station_id IN ($2, $3);
+
+-- name: close_station
+UPDATE stations SET closed_at = coalesce(closed_at, now())
+WHERE campaign_id = $1 AND station_id = $2
+RETURNING station_id;
+
+-- name: station_pickups
+-- Packs handed out per station: redemptions less those reversed whole.
+SELECT r.store_id AS station_id, count(*) AS picked_up
+FROM ledger r
+WHERE r.campaign_id = $1 AND r.kind = 'redemption' AND r.store_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.reverses = r.entry_id
+                  GROUP BY v.reverses HAVING -sum(v.amount_fen) >= r.amount_fen)
+GROUP BY r.store_id;

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from engine.api import hot_calls
 from engine.api.auth import require_worker, services, verified_worker
 from engine.api.fields import CampaignIdPath, IdempotencyKey
-from engine.api.models import ClaimIn, ClaimOut, ClaimStatusOut
+from engine.api.models import NO_CHOICE, ClaimIn, ClaimOut, ClaimStatusOut
 from engine.api.own_models import ProgrammesOut, VouchersOut
 from engine.api.public_answers import RegistrationOut
 from engine.api.qr import svg_of
@@ -23,7 +23,6 @@ router = APIRouter(prefix="/v1", responses=ERRORS, tags=["workers"])
 Worker = Annotated[WorkerIdentity, Depends(require_worker)]
 
 
-NO_FACE_VALUE = ClaimIn()
 ClaimingWorker = Annotated[WorkerIdentity, Depends(verified_worker)]
 
 
@@ -40,14 +39,14 @@ async def claim(
     campaign_id: CampaignIdPath,
     who: ClaimingWorker,
     idempotency_key: IdempotencyKey = None,
-    body: ClaimIn = NO_FACE_VALUE,
+    body: ClaimIn = NO_CHOICE,
 ) -> JSONResponse:
     """Claim a voucher of this campaign for the calling worker.
 
     Idempotent by Idempotency-Key: a retry answers as the first request did."""
     key = check_idempotency_key(idempotency_key)
     doc = await hot_calls.claim(
-        services(request), campaign_id, who, key, request.state.request_id, body.face_value_fen
+        services(request), campaign_id, who, key, request.state.request_id, body
     )
     # A ready response skips FastAPI's response-model pass on the hottest route.
     return JSONResponse(doc, status_code=201)

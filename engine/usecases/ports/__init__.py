@@ -13,7 +13,14 @@ from engine.usecases.ports.decisions import (
     Throttle,
 )
 from engine.usecases.ports.events import EventLog, EventPublisher, LogFences
-from engine.usecases.ports.live import KeyCache, LiveDefinitions, LiveFigures, LiveRebuild, LogMarks
+from engine.usecases.ports.live import (
+    KeyCache,
+    LiveDefinitions,
+    LiveFigures,
+    LiveRebuild,
+    LogMarks,
+    StationStocks,
+)
 from engine.usecases.ports.records import (
     AuditLog,
     CampaignRecords,
@@ -21,6 +28,7 @@ from engine.usecases.ports.records import (
     LotteryRecords,
     MerchantRecords,
     OperatorRecords,
+    StationRecords,
     VoucherRecords,
     WebhookRecords,
     WorkerRecords,
@@ -46,6 +54,8 @@ __all__ = [
     "OperatorRecords",
     "RedemptionStore",
     "Settlement",
+    "StationRecords",
+    "StationStocks",
     "Throttle",
     "VoucherRecords",
     "WebhookRecords",

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
+from engine.domain.live_records import StationStock
 from engine.domain.profiles import WorkerProfile
 from engine.domain.rebuild import CampaignState
 from engine.domain.stock import Counters
@@ -122,3 +123,19 @@ class LogMarks(Protocol):
     async def redriven(self, why: str) -> None: ...
     async def lock(self, holder: str, ttl_s: int) -> bool: ...
     async def unlock(self, holder: str) -> None: ...
+
+
+class StationStocks(Protocol):
+    """A pick-up campaign's packs per station; admit.lua takes one with each claim."""
+
+    async def add_stations(self, campaign_id: str, stock: Mapping[str, int]) -> int:
+        """Give new stations their stock (known ones keep theirs); how many were new."""
+
+    async def move_stock(
+        self, campaign_id: str, move_id: str, source: str, target: str, packs: int
+    ) -> bool:
+        """Move packs once per move id (True now, False when moved before); Conflict when
+        the source has fewer left, ValidationFailed for a station not in the campaign."""
+
+    async def close_station(self, campaign_id: str, station_id: str) -> None: ...
+    async def station_stock(self, campaign_id: str) -> dict[str, StationStock]: ...

@@ -28,6 +28,7 @@ from engine.domain.listings import (
 from engine.domain.lottery import LotteryDraw
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
+from engine.domain.stations import Station
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
 from engine.domain.webhooks import WebhookItem
 
@@ -195,3 +196,25 @@ class LotteryRecords(Protocol):
 
     async def record_lottery_draw(self, campaign_id: str, winners: list[str]) -> None: ...
     async def get_lottery(self, campaign_id: str) -> LotteryDraw | None: ...
+
+
+class StationRecords(Protocol):
+    """A pick-up campaign's stations and the stock moved between them."""
+
+    async def add_stations(self, campaign_id: str, stations: Sequence[Station]) -> None:
+        """New stations with their stock; a known one's name, district and address change,
+        its stock only by moves."""
+
+    async def stations_of(self, campaign_id: str) -> list[Station]:
+        """By station id."""
+
+    async def record_move(
+        self, campaign_id: str, move_id: str, source: str, target: str, packs: int
+    ) -> bool:
+        """The move and both stocks, in one transaction, once per move id (False: a retry)."""
+
+    async def close_station(self, campaign_id: str, station_id: str) -> bool:
+        """False when the campaign has no such station."""
+
+    async def station_pickups(self, campaign_id: str) -> dict[str, int]:
+        """Packs handed out (and not given back) per station."""

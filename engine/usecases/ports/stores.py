@@ -37,6 +37,8 @@ class DecisionStore(Reachable, Protocol):
     def bindings(self) -> ports.KeyBindings: ...
     @property
     def log_marks(self) -> ports.LogMarks: ...
+    @property
+    def stations(self) -> ports.StationStocks: ...
 
 
 class SystemOfRecord(
@@ -49,6 +51,7 @@ class SystemOfRecord(
     ports.OperatorRecords,
     ports.AuditLog,
     ports.LotteryRecords,
+    ports.StationRecords,
     Reachable,
     Protocol,
 ): ...

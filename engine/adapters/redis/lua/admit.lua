@@ -6,14 +6,17 @@
 -- KEYS[4] eligible categories   KEYS[5] claim record   KEYS[6] partner code pool
 -- KEYS[7] this minute's admissions per second (for live rates)   KEYS[8] unsettled records
 -- KEYS[9] the worker's claim requests to this campaign this minute
+-- KEYS[10] the stations' stock (a pick-up campaign's)
 -- ARGV[1] worker id   ARGV[2] category   ARGV[3] now (ms)   ARGV[4] face value (fen)
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
+-- ARGV[8] the station a pack is picked up at ('' for a campaign without stations)
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
 --   | {2, state, serial, face} repeat | {-11} the key's claim was of another face value
 --   | {-4, next wave ms, smallest face refused, last serial} sold out now
 --     (the smallest face is 1 when the stock is gone, more when only the budget is short)
---   | {-10, seconds} over the request rate | {negative status}
+--   | {-10, seconds} over the request rate | {-12} no such station | {-13} station closed
+--   | {-14} the station has no packs left (others may) | {negative status}
 -- A repeat gets its first answer before the rate is counted: a retry after a lost answer,
 -- or a run the adapter sent again, is the same request, not another one.
 local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
@@ -34,6 +37,7 @@ local status, opens_ms, closes_ms, quota, admitted, per_worker_limit, period_lim
   unpack(redis.call('HMGET', KEYS[1], 'status', 'opens_ms', 'closes_ms', 'quota', 'admitted',
     'per_worker_limit', 'period_limit', 'valid_until', 'number', 'version', 'budget', 'spent',
     'waves', 'rollover', 'reclaimed', 'pool', 'lottery', 'next_serial'))
+local station = ARGV[8]
 if not status then return {-1} end
 local now = tonumber(ARGV[3])
 if ARGV[6] == '1' then
@@ -50,6 +54,12 @@ period_limit = tonumber(period_limit)
 if period_limit > 0 then
   local in_period = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
   if in_period >= period_limit then return {-6} end
+end
+if station ~= '' then
+  local left = redis.call('HGET', KEYS[10], station)
+  if not left then return {-12} end
+  if redis.call('HEXISTS', KEYS[10], 'closed:' .. station) == 1 then return {-13} end
+  if tonumber(left) <= 0 then return {-14} end
 end
 
 -- Stock released so far: all of it, or the waves whose time has come.
@@ -90,6 +100,7 @@ if pool == '1' then
 end
 
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if station ~= '' then redis.call('HINCRBY', KEYS[10], station, -1) end
 if period_limit > 0 then
   redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]), 'NX')
@@ -105,6 +116,7 @@ redis.call('EXPIRE', KEYS[7], 180, 'NX')
 -- The definition's version too: a lost log is sent again from this record.
 redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
   'at_ms', now, 'face', face, 'wave', wave, 'pcode', code, 'v', version)
+if station ~= '' then redis.call('HSET', KEYS[5], 'station', station) end
 -- Until the broker acknowledges it, the claim is unsettled; a repair job releases those
 -- left behind by an API process that died in between.
 redis.call('ZADD', KEYS[8], now, KEYS[5])

@@ -20,6 +20,7 @@
 --   | {-4} expired | {-5} revoked | {-6} key reused for another request
 --   | {-7, balance} amount not allowed | {-8} not the code issued for this serial
 --   | {-9} no campaign state (Redis lost, not rebuilt)
+--   | {-12, station} a pack handed out at another station
 --   | {-11} no digest to compare (not issued yet, or rebuilt from PostgreSQL): the caller
 --     verifies the signature and asks again without a digest
 -- Without the campaign's state every other record may be gone too: answer nothing.
@@ -41,8 +42,9 @@ if r[1] and r[1] ~= 'released' then
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
 local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms',
-  'face', 'balance', 'stored')
+  'face', 'balance', 'stored', 'station')
 if not v[1] then return {-1} end
+if v[8] and v[8] ~= ARGV[6] then return {-12, v[8]} end
 if v[1] == 'expired' then return {-4} end
 if v[1] == 'revoked' then return {-5} end
 if v[1] == 'redeemed' then return {-3, v[3], tonumber(v[4])} end
