@@ -18,6 +18,9 @@ _COUNTS = {
     " WHERE campaign_id LIKE $1",
     "beyond the cap": "SELECT count(*) FROM ledger l JOIN vouchers v USING (campaign_id, serial)"
     " WHERE l.campaign_id LIKE $1 AND l.amount_fen > v.face_value_fen",
+    "stations overbooked": "SELECT count(*) FROM (SELECT campaign_id, station_id, count(*) AS n"
+    " FROM vouchers WHERE campaign_id LIKE $1 AND station_id IS NOT NULL GROUP BY 1, 2) c"
+    " JOIN stations s USING (campaign_id, station_id) WHERE c.n > s.stock",
 }
 
 
@@ -71,6 +74,7 @@ async def check_books(
         "ledger rows == successful redemptions": counts["ledger rows"] == redeemed,
         "no voucher redeemed twice": counts["vouchers in the ledger"] == counts["ledger rows"],
         "no discount granted beyond its voucher's cap": counts["beyond the cap"] == 0,
+        "no station gave out more packs than its stock": counts["stations overbooked"] == 0,
     }
 
 

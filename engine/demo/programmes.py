@@ -136,6 +136,7 @@ PROGRAMMES = [
         },
     ),
     Programme("rides", "打车券", "Ride coupons", 70_000, _yuan(10), ALL, "ride-partners"),
+    # Picked up at the union's service stations, each with its own stock.
     Programme(
         "hardship-packs",
         "骑手困难帮扶礼包",
@@ -144,7 +145,7 @@ PROGRAMMES = [
         _yuan(200),
         RIDERS,
         "union-gift-packs",
-        {"rules": [{"field": "hardship", "op": "eq", "value": True}]},
+        {"rules": [{"field": "hardship", "op": "eq", "value": True}], "stations": True},
     ),
     Programme(
         "return-to-work",
@@ -176,6 +177,30 @@ PROGRAMMES = [
 ]
 
 MERCHANTS = sorted({p.merchant for p in PROGRAMMES})
+# A few of the union's 4,300 service stations: (id, name, district, address). Each is a
+# store of the programme's merchant, whose key hands out that station's packs.
+STATIONS = [
+    ("gs-01", "姑苏区总工会服务站", "姑苏区", "人民路 100 号"),
+    ("gs-02", "平江路户外劳动者驿站", "姑苏区", "平江路 8 号"),
+    ("yq-01", "工业园区星海驿站", "工业园区", "星海街 9 号"),
+    ("yq-02", "独墅湖职工之家", "工业园区", "仁爱路 150 号"),
+    ("wz-01", "吴中区工会服务站", "吴中区", "东吴北路 1 号"),
+    ("xc-01", "相城区快递驿站", "相城区", "阳澄湖路 18 号"),
+    ("hq-01", "虎丘区新就业群体驿站", "虎丘区", "狮山路 28 号"),
+    ("wj-01", "吴江区工会服务站", "吴江区", "中山南路 1 号"),
+]
+
+
+def station_list(quota: int) -> list[dict[str, Any]]:
+    """The stations with the programme's stock spread over them (the first take the rest)."""
+    share, rest = divmod(quota, len(STATIONS))
+    return [
+        {"station_id": sid, "name": name, "district": district, "address": address}
+        | {"stock": share + (1 if i < rest else 0)}
+        for i, (sid, name, district, address) in enumerate(STATIONS)
+    ]
+
+
 # Share of simulated workers per category (riders and couriers dominate the city's gig work).
 CATEGORY_MIX = [
     ("delivery_rider", 0.40),

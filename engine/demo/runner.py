@@ -24,8 +24,11 @@ from engine.demo.programmes import (
     LEISURE_CAP,
     MERCHANTS,
     PROGRAMMES,
+    STATIONS,
+    Programme,
     campaign_body,
     profile_for,
+    station_list,
     wishes,
 )
 from engine.domain.tokens import mint_worker_token
@@ -63,6 +66,7 @@ class Demo:
         self.ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
         self.rng = random.Random(2025)
         self.campaign_ids: list[str] = []
+        self.station_keys: dict[str, str] = {}
 
     async def close_programmes(self) -> None:
         """Close this run's programmes, so the next run's pages and dashboard show only
@@ -131,6 +135,8 @@ class Demo:
             )
             r.raise_for_status()
             campaigns[p.slug] = r.json()
+            if p.options.get("stations"):
+                await self._stations(client, campaigns[p.slug]["id"], p)
             if p.options.get("partner_pool"):
                 codes = [f"CM-{self.run_id}-{i:05d}" for i in range(p.quota)]
                 url = f"/v1/campaigns/{campaigns[p.slug]['id']}/pool/bulk"
@@ -139,6 +145,24 @@ class Demo:
             f"created {len(campaigns)} programmes and {len(keys)} merchants (run {self.run_id})"
         )
         return campaigns, keys
+
+    async def _stations(
+        self, client: httpx.AsyncClient, campaign_id: str, programme: Programme
+    ) -> None:
+        """The programme's stations, each a store of its merchant with a key of its own."""
+        merchant = self._id(programme.merchant)
+        stations = station_list(programme.quota)
+        for s in stations:
+            store = {"id": s["station_id"], "name": s["name"]}
+            url = f"/v1/merchants/{merchant}/stores"
+            (await client.post(url, json=store, headers=self.ops)).raise_for_status()
+            key = {"store_id": s["station_id"]}
+            r = await client.post(f"/v1/merchants/{merchant}/keys", json=key, headers=self.ops)
+            r.raise_for_status()
+            self.station_keys[s["station_id"]] = r.json()["api_key"]
+        url = f"/v1/campaigns/{campaign_id}/stations"
+        r = await client.put(url, json={"stations": stations}, headers=self.ops)
+        r.raise_for_status()
 
     async def _register_workers(self, client: httpx.AsyncClient) -> list[tuple[str, str]]:
         profiles = [
@@ -177,10 +201,12 @@ class Demo:
             for slug in wishes(category):
                 url = f"/v1/campaigns/{campaigns[slug]['id']}/claims"
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{slug}-1"}
-                body = None
+                body: dict[str, int | str] | None = None
                 low, high = _face_range(campaigns[slug])
                 if high > low:  # e.g. the battery quote the worker's shop gave
                     body = {"face_value_fen": self.rng.randrange(low, high + 1, 100)}
+                if campaigns[slug].get("stations"):  # the station nearest the worker
+                    body = {"station_id": self.rng.choice(STATIONS)[0]}
                 requests.append(Call("POST", url, headers, body))
                 if self.rng.random() < 0.05:  # a double tap: same key, same answer
                     requests.append(Call("POST", url, headers, body))
@@ -250,7 +276,8 @@ class Demo:
         self, client: httpx.AsyncClient, db: asyncpg.Pool, merchant_keys: dict[str, str]
     ) -> LoadResult:
         rows = await db.fetch(
-            "SELECT v.code, c.id AS campaign FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id"
+            "SELECT v.code, v.station_id, c.id AS campaign FROM vouchers v"
+            " JOIN campaigns c ON c.id = v.campaign_id"
             " WHERE v.campaign_id LIKE $1",
             f"%-{self.run_id}",
         )
@@ -259,8 +286,10 @@ class Demo:
         requests = []
         for i, row in enumerate(sample):
             merchant = merchant_of[row["campaign"]]
+            # A pack is handed out by its station's staff, with that station's key.
+            key = self.station_keys.get(row["station_id"]) or merchant_keys[merchant]
             headers = {
-                "Authorization": f"Bearer {merchant_keys[merchant]}",
+                "Authorization": f"Bearer {key}",
                 "Idempotency-Key": f"pos-{i}",
                 "X-Terminal-Id": f"gate-{i % 40:02d}",  # gates, pumps, tills
             }

@@ -210,3 +210,46 @@ async def test_merchant_page_redeems_a_typed_short_code_on_an_order_for_half_pri
         assert "核销成功 ¥2.01 · 优惠 ¥2.01，应付 ¥2.00" in await page.inner_text("#result")
     state = await http.get(f"/v1/campaigns/{metro['id']}", headers=factory.ops)
     assert state.json()["redeemed"] == 1
+
+
+@pytest.mark.usefixtures("issuing")
+async def test_worker_page_finds_a_station_by_district_and_claims_a_pack_there(
+    http, factory, engine
+):
+    merchant, _ = await factory.merchant()
+    packs = await factory.campaign(
+        name="暖冬礼包", name_en="Warm-winter packs", quota=3, stations=True, merchants=[merchant]
+    )
+    stations = [
+        {"station_id": "gs-01", "name": "姑苏区工会服务站", "district": "姑苏区", "stock": 1,
+         "address": "人民路 100 号"},
+        {"station_id": "yq-01", "name": "园区星海驿站", "district": "工业园区", "stock": 2},
+    ]  # fmt: skip
+    r = await http.put(
+        f"/v1/campaigns/{packs['id']}/stations", json={"stations": stations}, headers=factory.ops
+    )
+    assert r.status_code == 200, r.text
+    (worker,) = await factory.workers(1)
+
+    async with browser() as b:
+        page = await phone(b, engine.base_url)
+        await page.goto(f"/w/#token={factory.token(worker)}")
+        card = page.locator(f'article[data-campaign="{packs["id"]}"]')
+        await card.locator("button.claim").click()
+        await page.locator("#picker li[data-station]").first.wait_for()
+        assert await page.locator("#picker li[data-station]").count() == 2
+        await page.fill("#station-q", "姑苏")
+        await page.locator("#picker li[data-station]").nth(1).wait_for(state="detached")
+        chosen = page.locator('#picker li[data-station="gs-01"]')
+        assert "余 1 份" in await chosen.inner_text()
+        await chosen.locator("button.here").click()
+        await page.locator("#picker").wait_for(state="hidden")
+        await card.locator(".message.ok").wait_for(timeout=30_000)
+
+        await page.locator("#tab-vouchers").click()
+        voucher = page.locator("article.voucher").first
+        await voucher.locator(".pickup").wait_for(timeout=60_000)
+        assert "姑苏区工会服务站" in await voucher.locator(".pickup").inner_text()
+    figures = await http.get(f"/v1/ops/campaigns/{packs['id']}/stations", headers=factory.ops)
+    left = {s["station_id"]: s["left"] for s in figures.json()["stations"]}
+    assert left == {"gs-01": 0, "yq-01": 2}

@@ -10,7 +10,7 @@
     onLanguage: () => { renderProgrammes(); renderVouchers(); },
   });
   const token = page.credential;
-  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {} };
+  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {}, picking: null };
   const status = document.getElementById("status");
 
   function note(cid, cls, text) {
@@ -83,7 +83,8 @@
       timing,
       p.claimable || state.claiming.has(p.campaign_id)
         ? el("button", { class: "primary claim", type: "button", disabled: !claimable,
-            onclick: () => claim(p) }, state.claiming.has(p.campaign_id) ? t("claiming") : t("claim"))
+            onclick: () => (p.stations ? pick(p) : claim(p)) },
+            state.claiming.has(p.campaign_id) ? t("claiming") : p.stations ? t("station.choose") : t("claim"))
         : el("p", { class: "why reason", dataset: { reason: p.reason } }, why(p)),
       el("p", { class: "message " + (n ? n.cls : ""), role: "status", text: n ? n.text : "" }));
   }
@@ -95,26 +96,72 @@
     box.replaceChildren(...state.programmes.map(programmeCard));
   }
 
-  // One Idempotency-Key per programme until the claim has a definite answer: a second
-  // tap, or a retry after an answer lost on the way, asks for the same claim again.
-  async function claim(p) {
+  // -- choosing a station (a pack picked up at one of the union's stations) -------
+  const picker = document.getElementById("picker");
+
+  function pick(p) {
+    state.picking = p;
+    document.getElementById("picker-title").textContent = t("station.for", { name: NX.name(p) });
+    document.getElementById("station-q").value = "";
+    document.getElementById("picker-message").textContent = "";
+    document.getElementById("programmes").hidden = true;
+    picker.hidden = false;
+    findStations();
+  }
+
+  function closePicker() {
+    state.picking = null;
+    picker.hidden = true;
+    document.getElementById("programmes").hidden = false;
+  }
+
+  async function findStations() {
+    const p = state.picking;
+    if (!p) return;
+    const q = document.getElementById("station-q").value.trim();
+    const url = `/v1/campaigns/${encodeURIComponent(p.campaign_id)}/stations?q=${encodeURIComponent(q)}`;
+    const r = await NX.call(url, { token, attempts: 3 });
+    if (r.status === 401) return signedOut();
+    const list = document.getElementById("station-list");
+    if (r.status !== 200) return list.replaceChildren(el("li", { class: "muted", text: NX.problem(r.doc) }));
+    if (!r.doc.stations.length) return list.replaceChildren(el("li", { class: "muted", text: t("station.none") }));
+    list.replaceChildren(...r.doc.stations.map((s) => el("li", { dataset: { station: s.station_id } },
+      el("strong", { text: s.name }),
+      el("span", { class: "muted", text: ` ${s.district}${s.address ? " · " + s.address : ""}` }),
+      el("span", { class: "left", text: " · " + t("station.left", { n: s.left }) }),
+      el("button", { class: "primary here", type: "button", onclick: () => claimAt(p, s) }, t("station.here")))));
+  }
+
+  async function claimAt(p, s) {
+    const outcome = await claim(p, s.station_id);
+    if (outcome === "ok") return closePicker();
+    document.getElementById("picker-message").className = "message bad";
+    document.getElementById("picker-message").textContent = state.notes[p.campaign_id].text;
+    findStations(); // what is left has changed
+  }
+
+  // One Idempotency-Key per programme (and station) until the claim has a definite answer:
+  // a second tap, or a retry after an answer lost on the way, asks for the same claim again.
+  async function claim(p, station) {
     const cid = p.campaign_id;
-    if (state.claiming.has(cid)) return;
+    if (state.claiming.has(cid)) return "busy";
     state.claiming.add(cid);
-    const keyName = "nuanxin-claim-key:" + cid;
+    const keyName = "nuanxin-claim-key:" + cid + (station ? ":" + station : "");
     const key = sessionStorage.getItem(keyName) || NX.newKey();
     sessionStorage.setItem(keyName, key);
     note(cid, "wait", t("claiming"));
     const r = await NX.call(`/v1/campaigns/${encodeURIComponent(cid)}/claims`, {
-      method: "POST", token, body: {}, key, attempts: 6,
+      method: "POST", token, body: station ? { station_id: station } : {}, key, attempts: 6,
       onRetry: (n) => note(cid, "wait", t("retrying", { n })),
     });
     state.claiming.delete(cid);
     if (r.status === 401) return signedOut();
+    let outcome = "bad";
     if (r.status === 201) {
       sessionStorage.removeItem(keyName);
       note(cid, "ok", t("claimed"));
       follow(cid, r.doc.claim_id);
+      outcome = "ok";
     } else if (r.status >= 400 && r.status < 500 && r.status !== 429) {
       sessionStorage.removeItem(keyName);
       let words = NX.problem(r.doc);
@@ -125,6 +172,7 @@
       note(cid, "bad", NX.problem(r.doc)); // the key is kept: the next tap asks again
     }
     await load();
+    return outcome;
   }
 
   // The voucher follows the claim within seconds; then it is in "my vouchers".
@@ -171,6 +219,8 @@
       el("h2", {}, NX.name(v, "campaign_"), " ", el("span", { class: "badge " + s, text: badge })),
       el("div", { class: "value", text: v.discount ? NX.discount(v.discount) : NX.money(v.face_value_fen) }),
       el("div", { class: "facts", text: t("valid_until", { t: NX.when(v.valid_until, "date") }) }),
+      v.pickup ? el("p", { class: "pickup" }, t("station.pickup"), el("strong", { text: v.pickup.name }),
+        ` ${v.pickup.district}${v.pickup.address ? " · " + v.pickup.address : ""}`) : null,
       usable ? qrImage(v) : null,
       usable ? el("p", { class: "muted", text: t("code.show") }) : null,
       // The short code, for a till whose camera fails: twelve symbols it can type.
@@ -209,6 +259,12 @@
   document.getElementById("app").hidden = false;
   document.getElementById("tab-programmes").addEventListener("click", () => tab("programmes"));
   document.getElementById("tab-vouchers").addEventListener("click", () => tab("vouchers"));
+  document.getElementById("picker-close").addEventListener("click", closePicker);
+  let searching = null;
+  document.getElementById("station-q").addEventListener("input", () => {
+    clearTimeout(searching);
+    searching = setTimeout(findStations, 250); // as the worker types, not on every key
+  });
   renderProgrammes();
   load();
   setInterval(tick, 1000);
