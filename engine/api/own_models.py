@@ -35,6 +35,36 @@ class WaveOut(BaseModel):
     quantity: int
 
 
+class PeriodLeftOut(BaseModel):
+    period: Literal["day", "week", "month"]
+    limit: int
+    used: int = Field(description="claims of this programme this period")
+    left: int
+
+
+class CapLeftOut(BaseModel):
+    group: str
+    period: Literal["day", "week", "month"]
+    max_fen: int
+    used_fen: int = Field(description="fen this period across the group's programmes")
+    left_fen: int
+
+
+class LimitsOut(BaseModel):
+    """Where the worker stands (from their vouchers; a claim just made may take a moment
+    to count): the per-period limit and the cross-programme cap."""
+
+    per_period: PeriodLeftOut | None
+    cap: CapLeftOut | None
+
+
+class LotteryStandingOut(BaseModel):
+    draw_at: str
+    state: Literal["registering", "committed", "drawn"]
+    registered: bool
+    won: bool | None = Field(description="once drawn, for a registered worker")
+
+
 class ProgrammeOut(BaseModel):
     """A live programme as one worker sees it. `reason` is why they cannot claim it now:
     the problem type a claim would answer, or `not-open-yet` and `paused`; a rule they do
@@ -74,6 +104,10 @@ class ProgrammeOut(BaseModel):
         | None
     )
     failed_rule: dict[str, Any] | None
+    limits: LimitsOut
+    lottery: LotteryStandingOut | None = Field(
+        description="a lottery programme: the worker's registration and, once drawn, result"
+    )
 
 
 class ProgrammesOut(BaseModel):

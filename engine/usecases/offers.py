@@ -4,18 +4,25 @@ why not when they may not."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
+from engine.domain.allowance import Held, cap_left, period_left
 from engine.domain.campaigns import Campaign
 from engine.domain.discounts import discount_as_dict
 from engine.domain.forecast import iso
+from engine.domain.lottery import entry
 from engine.domain.offers import Offer, offer_for
 from engine.domain.profiles import WorkerProfile
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import NotEligible
-from engine.usecases.ports import CampaignRecords, Clock, VoucherRecords
+from engine.usecases.ports import CampaignRecords, Clock, LotteryRecords, VoucherRecords
 from engine.usecases.read_caches import Campaigns, Profiles
 from engine.usecases.stats import Stats
+
+
+class Records(CampaignRecords, LotteryRecords, Protocol):
+    """Campaigns, cap groups, and a worker's lottery registrations."""
 
 
 class Offers:
@@ -25,7 +32,7 @@ class Offers:
     def __init__(
         self,
         *,
-        records: CampaignRecords,
+        records: Records,
         campaigns: Campaigns,
         profiles: Profiles,
         vouchers: VoucherRecords,
@@ -43,14 +50,56 @@ class Offers:
             profile = await self.profiles.get(who.worker_id)
         except NotEligible:  # no profile on record: every rule fails, as in a claim
             profile = WorkerProfile(who.worker_id)
-        held = Counter(v.campaign_id for v in await self.vouchers.vouchers_of_worker(who.worker_id))
+        vouchers = await self.vouchers.vouchers_of_worker(who.worker_id)
+        holding = [Held(v.campaign_id, v.admitted_at, v.face_value_fen) for v in vouchers]
+        held = Counter(v.campaign_id for v in vouchers)
         now = self.clock.now()
         views = []
         for figures in live:
             c = await self.campaigns.get(figures["campaign_id"])
             offer = offer_for(c, profile, now, figures["available_now"], held[c.id])
-            views.append(programme_view(c, figures, offer, held[c.id]))
+            views.append(
+                programme_view(c, figures, offer, held[c.id])
+                | {
+                    "limits": await self._limits(c, holding, now),
+                    "lottery": await self._lottery(c, who) if c.lottery else None,
+                }
+            )
         return views
+
+    async def _limits(
+        self, campaign: Campaign, holding: list[Held], now: datetime
+    ) -> dict[str, Any]:
+        """Where the worker stands against the per-period limit and the cross-programme cap."""
+        period = campaign.period_limit
+        group = await self.records.get_cap_group(campaign.cap_group) if campaign.cap_group else None
+        cap = None
+        if group is not None:
+            named = {h.campaign_id for h in holding}
+            members = [
+                cid for cid in named if (await self.campaigns.get(cid)).cap_group == group.id
+            ]
+            cap = cap_left(group, frozenset(members), holding, now)
+        return {
+            "per_period": period_left(campaign.id, period, holding, now) if period else None,
+            "cap": cap,
+        }
+
+    async def _lottery(self, campaign: Campaign, who: WorkerIdentity) -> dict[str, Any]:
+        """Registered or not, and once drawn, whether the worker's entry won."""
+        assert campaign.lottery is not None
+        salt = await self.records.lottery_salt(campaign.id, who.worker_id)
+        draw = await self.records.get_lottery(campaign.id)
+        drawn = draw is not None and draw.drawn_at is not None
+        won = None
+        if draw is not None and drawn and salt is not None:
+            won = entry(salt, who.worker_id) in (draw.winners or [])
+        return {
+            "draw_at": iso(campaign.lottery.draw_at),
+            "state": "registering" if draw is None else "drawn" if drawn else "committed",
+            "registered": salt is not None,
+            "won": won,
+        }
 
     async def _live_figures(self) -> list[dict[str, Any]]:
         read_at, figures = self._live

@@ -253,3 +253,33 @@ async def test_worker_page_finds_a_station_by_district_and_claims_a_pack_there(
     figures = await http.get(f"/v1/ops/campaigns/{packs['id']}/stations", headers=factory.ops)
     left = {s["station_id"]: s["left"] for s in figures.json()["stations"]}
     assert left == {"gs-01": 0, "yq-01": 2}
+
+
+async def test_worker_page_enters_a_lottery_and_shows_what_is_left_of_the_limits(
+    http, factory, engine
+):
+    now = datetime.now(UTC)
+    draw = await factory.campaign(
+        name="春节返乡车票抽签",
+        claim_closes_at=(now + timedelta(hours=1)).isoformat(),
+        lottery={"draw_at": (now + timedelta(hours=2)).isoformat()},
+    )
+    weekly = await factory.campaign(
+        name="观影健身券", per_worker_limit=5, period_limit={"period": "week", "limit": 2}
+    )
+    (worker,) = await factory.workers(1)
+
+    async with browser() as b:
+        page = await phone(b, engine.base_url)
+        await page.goto(f"/w/#token={factory.token(worker)}")
+        lottery = page.locator(f'article[data-campaign="{draw["id"]}"]')
+        await lottery.locator("button.register").click()
+        await lottery.locator('[data-lottery="registered"]').wait_for(timeout=30_000)
+        assert "已报名" in await lottery.inner_text()
+        limited = page.locator(f'article[data-campaign="{weekly["id"]}"]')
+        assert "本周还可领 2 张（限 2 张）" in await limited.locator(".limit").inner_text()
+    entered = await http.get(f"/v1/campaigns/{draw['id']}/lottery")
+    assert entered.json()["state"] == "registering"
+    mine = await http.get("/v1/me/programmes", headers=factory.worker_headers(worker, "-"))
+    shown = {p["campaign_id"]: p for p in mine.json()["programmes"]}
+    assert shown[draw["id"]]["lottery"]["registered"] is True

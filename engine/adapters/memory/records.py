@@ -258,6 +258,9 @@ class MemoryLotteryRecords(TableStore):
     async def register_for_lottery(self, campaign_id: str, worker_id: str, salt: str) -> str:
         return self.t.lottery_registrations.setdefault(campaign_id, {}).setdefault(worker_id, salt)
 
+    async def lottery_salt(self, campaign_id: str, worker_id: str) -> str | None:
+        return self.t.lottery_registrations.get(campaign_id, {}).get(worker_id)
+
     async def lottery_registrants(self, campaign_id: str) -> list[tuple[str, str]]:
         return sorted(self.t.lottery_registrations.get(campaign_id, {}).items())
 

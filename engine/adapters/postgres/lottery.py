@@ -15,6 +15,10 @@ class LotteryRecords(Queries):
             self.q["register_for_lottery"], campaign_id, worker_id, salt
         )
 
+    async def lottery_salt(self, campaign_id: str, worker_id: str) -> str | None:
+        salt: str | None = await self.db().fetchval(self.q["lottery_salt"], campaign_id, worker_id)
+        return salt
+
     async def lottery_registrants(self, campaign_id: str) -> list[tuple[str, str]]:
         """(worker id, salt) of every registrant."""
         rows = await self.db().fetch(self.q["lottery_registrants"], campaign_id)

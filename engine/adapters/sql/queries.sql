@@ -47,6 +47,9 @@ UNION ALL
 SELECT salt FROM lottery_registrations WHERE campaign_id = $1 AND worker_id = $2
 LIMIT 1;
 
+-- name: lottery_salt
+SELECT salt FROM lottery_registrations WHERE campaign_id = $1 AND worker_id = $2;
+
 -- name: lottery_registrants
 SELECT worker_id, salt FROM lottery_registrations WHERE campaign_id = $1 ORDER BY worker_id;
 

@@ -62,6 +62,9 @@
       facts.push(el("span", { class: "left", text: t("left_now", { n: p.available_now }) }));
     }
     if (p.held) facts.push(el("span", { text: t("held", { n: p.held, m: p.per_worker_limit }) }));
+    const per = p.limits.per_period, cap = p.limits.cap;
+    if (per) facts.push(el("span", { class: "limit", text: t("limit.period", { p: t("period." + per.period), n: per.left, m: per.limit }) }));
+    if (cap) facts.push(el("span", { class: "limit", text: t("limit.cap", { p: t("period." + cap.period), a: NX.money(cap.left_fen), m: NX.money(cap.max_fen) }) }));
     const timing = [];
     if (p.reason === "not-open-yet") {
       timing.push(el("p", { class: "why" }, t("opens_at", { t: NX.when(p.claim_opens_at) }), " · ",
@@ -81,12 +84,40 @@
       el("div", { class: "value", text: face(p) }),
       el("div", { class: "facts" }, facts),
       timing,
-      p.claimable || state.claiming.has(p.campaign_id)
+      p.lottery ? lotteryPart(p) : p.claimable || state.claiming.has(p.campaign_id)
         ? el("button", { class: "primary claim", type: "button", disabled: !claimable,
             onclick: () => (p.stations ? pick(p) : claim(p)) },
             state.claiming.has(p.campaign_id) ? t("claiming") : p.stations ? t("station.choose") : t("claim"))
         : el("p", { class: "why reason", dataset: { reason: p.reason } }, why(p)),
       el("p", { class: "message " + (n ? n.cls : ""), role: "status", text: n ? n.text : "" }));
+  }
+
+  // A lottery programme: register in the claim window; the draw's result once drawn.
+  function lotteryPart(p) {
+    const l = p.lottery;
+    if (l.state === "drawn") {
+      const words = !l.registered ? t("lottery.drawn") : l.won ? t("lottery.won") : t("lottery.lost");
+      return el("p", { class: "lottery " + (l.won ? "ok" : ""), dataset: { lottery: l.won ? "won" : "drawn" } }, words);
+    }
+    if (l.registered) {
+      return el("p", { class: "lottery", dataset: { lottery: "registered" } }, t("lottery.registered", { t: NX.when(l.draw_at) }));
+    }
+    if (p.reason !== "registration-required") {
+      return el("p", { class: "why reason", dataset: { reason: p.reason } }, why(p));
+    }
+    return el("button", { class: "primary register", type: "button", onclick: () => register(p) },
+      t("lottery.register", { t: NX.when(l.draw_at) }));
+  }
+
+  async function register(p) {
+    const cid = p.campaign_id;
+    note(cid, "wait", t("lottery.registering"));
+    const r = await NX.call(`/v1/campaigns/${encodeURIComponent(cid)}/registrations`, {
+      method: "POST", token, attempts: 6, // registering twice is registering once
+    });
+    if (r.status === 401) return signedOut();
+    note(cid, r.status === 201 ? "ok" : "bad", r.status === 201 ? t("lottery.entered") : NX.problem(r.doc));
+    await load();
   }
 
   function renderProgrammes() {

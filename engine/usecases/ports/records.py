@@ -189,6 +189,9 @@ class LotteryRecords(Protocol):
     async def lottery_registrants(self, campaign_id: str) -> list[tuple[str, str]]:
         """(worker id, salt) of every registrant."""
 
+    async def lottery_salt(self, campaign_id: str, worker_id: str) -> str | None:
+        """The worker's registration's salt; None when they have not registered."""
+
     async def insert_lottery_commitment(
         self, campaign_id: str, commitment: str, digest: str, count: int, stock: int, seed_hex: str
     ) -> bool:

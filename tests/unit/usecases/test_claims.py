@@ -4,11 +4,14 @@ promises are tested on the real stack in tests/integration."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from engine.domain.admission import AdmitRequest
-from engine.domain.campaigns import Status
+from engine.domain.campaigns import PeriodLimit, Status
 from engine.domain.codes import verify_code
+from engine.domain.periods import Period
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import (
     ClaimWindowClosed,
@@ -119,3 +122,31 @@ async def test_issuance_signs_each_admitted_claim_once_and_skips_void_ones():
     assert counters is not None and (counters.admitted, counters.issued) == (1, 1)
     [listed] = await w.engine.claims.vouchers_of(WorkerIdentity("w1"))
     assert listed["claim_id"] == kept.claim_id
+
+
+async def test_the_worker_page_shows_what_is_left_of_the_period_limit_and_the_cap():
+    w = World()
+    w.clock.moment = datetime(2027, 1, 12, 2, tzinfo=UTC)  # mid-month, whatever today is
+    await w.engine.admin.create_cap_group("leisure", "month", 500, OPS)
+    daily = PeriodLimit(Period.DAY, 2)
+    books = await w.campaign(per_worker_limit=3, period_limit=daily, cap_group="leisure")
+    films = await w.campaign(face_value_fen=100, cap_group="leisure")
+    who = await w.worker("w1")
+    await w.engine.claims.claim(books.id, who, "k1")
+    await w.engine.claims.claim(films.id, who, "k2")
+    await w.stream()
+    w.engine.offers.ttl_s = 0
+    shown = {p["campaign_id"]: p["limits"] for p in await w.engine.offers.for_worker(who)}
+    assert shown[books.id]["per_period"] == {"period": "day", "limit": 2, "used": 1, "left": 1}
+    assert shown[books.id]["cap"] == {
+        "group": "leisure",
+        "period": "month",
+        "max_fen": 500,
+        "used_fen": 400,
+        "left_fen": 100,
+    }
+    assert shown[films.id]["per_period"] is None
+    w.clock.advance(86_400)  # a new day: the period's count starts again, the month's does not
+    later = {p["campaign_id"]: p["limits"] for p in await w.engine.offers.for_worker(who)}
+    assert later[books.id]["per_period"]["left"] == 2
+    assert later[books.id]["cap"]["left_fen"] == 100

@@ -13,6 +13,7 @@ from engine.domain.campaigns import Lottery
 from engine.domain.clock import to_ms
 from engine.domain.ledger import first_break
 from engine.domain.settlement import Decision
+from engine.domain.tokens import WorkerIdentity
 from engine.errors import AlreadyRedeemed, Conflict, LimitReached, RegistrationRequired
 from engine.events import ClaimAdmitted, VoucherRedeemed
 from engine.usecases.expiry import expire_due
@@ -151,3 +152,34 @@ async def test_a_lottery_registers_commits_draws_and_admits_its_winners():
     assert await w.engine.lotteries.published(c.id) == drawn
     winners = sorted(entries[e] for e in drawn["winners"])
     assert sorted(e.worker_id for e in w.published(ClaimAdmitted)) == winners
+
+
+async def test_the_worker_page_shows_a_lottery_entered_and_then_its_result():
+    w = World()
+    t0 = w.clock.now()
+    c = await w.campaign(
+        quota=1,
+        claim_closes_at=t0 + timedelta(hours=1),
+        lottery=Lottery(draw_at=t0 + timedelta(hours=2)),
+    )
+    riders = [await w.worker(f"w{i}") for i in range(3)]
+
+    async def standing(who: WorkerIdentity) -> dict[str, object]:
+        [shown] = [p for p in await w.engine.offers.for_worker(who) if p["campaign_id"] == c.id]
+        return shown["lottery"]
+
+    assert (await standing(riders[0]))["registered"] is False
+    for who in riders[:2]:
+        await w.engine.lotteries.register(c.id, who)
+    seen = await standing(riders[0])
+    assert (seen["state"], seen["registered"], seen["won"]) == ("registering", True, None)
+    w.clock.advance(3600)
+    await w.engine.lotteries.commit(c.id, OPS)
+    w.clock.advance(3600)
+    w.engine.offers.ttl_s = 0  # the page's live figures are read again
+    drawn = await w.engine.lotteries.draw(c.id, OPS)
+    results = [await standing(who) for who in riders]
+    assert [r["state"] for r in results] == ["drawn"] * 3
+    assert sorted(r["won"] is True for r in results[:2]) == [False, True]  # one unit, one winner
+    assert results[2]["won"] is None  # never entered
+    assert len(drawn["winners"]) == 1
