@@ -31,6 +31,7 @@ from engine.domain.listings import (
 from engine.domain.periods import union_day, union_day_bounds
 from engine.domain.profiles import WorkerRecord
 from engine.domain.short_codes import short_code_of
+from engine.domain.stations import Station
 from engine.domain.vouchers import VoucherRow
 from engine.usecases.ports.stores import SystemOfRecord
 from tests.factories import domain_campaign
@@ -189,6 +190,7 @@ async def test_a_voucher_is_written_once_and_its_ledger_counts_against_it(record
         1,
         None,
         "req-1",
+        None,
     )
     assert await records.upsert_vouchers([row]) == [(claim, "code-1")]
     replay = (*row[:6], "code-2", *row[7:])
@@ -212,7 +214,7 @@ async def test_a_short_code_names_its_voucher_and_a_discount_spends_it_whole(rec
     merchant, claim, code = unique("m"), unique("c"), f"code-{uuid.uuid4().hex}"
     assert await records.insert_merchant(merchant, "地铁", unique("k"), f"nxm_{uuid.uuid4()}")
     at = datetime.now(UTC).replace(microsecond=0)
-    row: VoucherRow = (claim, campaign.id, 6, "w2", 300, 1, code, at, at, 1, None, None)
+    row: VoucherRow = (claim, campaign.id, 6, "w2", 300, 1, code, at, at, 1, None, None, None)
     await records.upsert_vouchers([row])
     assert await records.codes_by_short_code(short_code_of(code)) == [code]
     assert await records.codes_by_short_code(short_code_of(code + "x")) == []
@@ -284,3 +286,26 @@ async def test_a_failed_webhook_is_tried_again_until_its_attempts_run_out(record
     [delivery] = await records.webhook_deliveries(merchant)
     assert (delivery.status, delivery.attempts) == ("failed", 2)
     assert await records.delete_webhook(merchant) and not await records.delete_webhook(merchant)
+
+
+async def test_stations_are_kept_renamed_moved_once_and_closed(records):
+    campaign = domain_campaign(prefix="records", stations=True)
+    await records.insert_campaign(campaign)
+    first = [
+        Station("b", "乙站", "姑苏区", "", stock=2),
+        Station("a", "甲站", "吴中区", "", stock=1),
+    ]
+    await records.add_stations(campaign.id, first)
+    await records.add_stations(campaign.id, [Station("a", "甲站新址", "吴中区", "东路", stock=9)])
+    kept = await records.stations_of(campaign.id)
+    assert [(s.station_id, s.name, s.stock, s.open) for s in kept] == [
+        ("a", "甲站新址", 1, True),  # renamed; its stock changes only by moves
+        ("b", "乙站", 2, True),
+    ]
+    assert await records.record_move(campaign.id, "mv-1", "b", "a", 2)
+    assert not await records.record_move(campaign.id, "mv-1", "b", "a", 2)
+    assert await records.close_station(campaign.id, "b")
+    assert not await records.close_station(campaign.id, "nowhere")
+    moved = {s.station_id: (s.stock, s.open) for s in await records.stations_of(campaign.id)}
+    assert moved == {"a": (3, True), "b": (0, False)}
+    assert await records.station_pickups(campaign.id) == {}
