@@ -182,9 +182,16 @@ class Claims:
         """Admit once (a repeat returns the first admission) and make it durable."""
         now = self.clock.now()
         request = admit_request(
-            campaign, claim_id, who.worker_id, who.category, now, face, via_draw, rate_per_min
+            campaign,
+            claim_id,
+            who.worker_id,
+            who.category,
+            now,
+            face,
+            via_draw,
+            rate_per_min,
+            station_id,
         )
-        request = replace(request, station_id=station_id)
         cap = await self._hold_cap(campaign, claim_id, who.worker_id, face, now)
 
         async def attempt() -> Admission:
@@ -345,6 +352,7 @@ def admit_request(
     face: int,
     via_draw: bool = False,
     rate_per_min: int = 0,
+    station_id: str = "",
 ) -> AdmitRequest:
     request = AdmitRequest(
         campaign.id,
@@ -355,6 +363,7 @@ def admit_request(
         face,
         via_draw=via_draw,
         rate_per_min=rate_per_min,
+        station_id=station_id,
     )
     if campaign.period_limit:
         period = campaign.period_limit.period
