@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
+from engine.domain.campaigns import Campaign
+from engine.domain.clock import to_ms
 from engine.domain.ids import CAMPAIGN_ID
+from engine.domain.periods import period_id, period_ttl_s
 from engine.errors import NotFound, ValidationFailed
 
 _NAMESPACE = uuid.UUID("6f0d5c1e-3f57-4b55-9a55-6e75616e7869")
@@ -94,3 +98,32 @@ def redemption_id_for(campaign_id: str, merchant_id: str, idempotency_key: str) 
         _NAMESPACE, f"redemption\x00{campaign_id}\x00{merchant_id}\x00{idempotency_key}"
     )
     return f"{campaign_id}.{digest.hex}"
+
+
+def admit_request(
+    campaign: Campaign,
+    claim_id: str,
+    worker_id: str,
+    category: str,
+    now: datetime,
+    face: int,
+    via_draw: bool = False,
+    rate_per_min: int = 0,
+    station_id: str = "",
+) -> AdmitRequest:
+    """What a claim asks of the admission script, its period counted where it has one."""
+    request = AdmitRequest(
+        campaign.id,
+        claim_id,
+        worker_id,
+        category,
+        to_ms(now),
+        face,
+        via_draw=via_draw,
+        rate_per_min=rate_per_min,
+        station_id=station_id,
+    )
+    if campaign.period_limit:
+        period = campaign.period_limit.period
+        request = replace(request, period=period_id(period, now), period_ttl_s=period_ttl_s(period))
+    return request

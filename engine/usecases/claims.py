@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from engine.domain.admission import (
     Admission,
     AdmitRequest,
     CapReservation,
+    admit_request,
     campaign_of_claim,
     claim_id_for,
 )
@@ -341,34 +342,6 @@ def choose_face_value(campaign: Campaign, requested: int | None) -> int:
     if not low <= requested <= high:
         raise ValidationFailed(f"face_value_fen must be between {low} and {high} for this campaign")
     return requested
-
-
-def admit_request(
-    campaign: Campaign,
-    claim_id: str,
-    worker_id: str,
-    category: str,
-    now: datetime,
-    face: int,
-    via_draw: bool = False,
-    rate_per_min: int = 0,
-    station_id: str = "",
-) -> AdmitRequest:
-    request = AdmitRequest(
-        campaign.id,
-        claim_id,
-        worker_id,
-        category,
-        to_ms(now),
-        face,
-        via_draw=via_draw,
-        rate_per_min=rate_per_min,
-        station_id=station_id,
-    )
-    if campaign.period_limit:
-        period = campaign.period_limit.period
-        request = replace(request, period=period_id(period, now), period_ttl_s=period_ttl_s(period))
-    return request
 
 
 async def release_unsettled_claim(
