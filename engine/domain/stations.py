@@ -1,7 +1,7 @@
-"""Gifts picked up at the union's service stations (issue 26): the rules, without I/O.
-Each station's stock is taken atomically in the decision store, as a campaign's is; this
-module says which stations a worker is offered, where a pack may be picked up, and what
-a move of stock between stations must keep.
+"""Gifts picked up at the union's service stations: the rules, without I/O. Each
+station's stock is taken atomically in the decision store, as a campaign's is, and a pack
+is handed out only by its station's key (redeem.lua); this module says which stations a
+worker is offered, that a pick-up claim names one, and what a move of stock must keep.
 """
 
 from __future__ import annotations
@@ -49,15 +49,6 @@ def station_choice(stations: bool, station_id: str | None) -> str:
     if not stations and station_id:
         raise ValidationFailed("this programme is not picked up at a station: leave station_id out")
     return station_id or ""
-
-
-def pickup_refusal(claimed_at: str, station_id: str, open_now: bool) -> str | None:
-    """Why a pack claimed for `claimed_at` may not be handed out at `station_id` now."""
-    if station_id != claimed_at:
-        return "another-station"
-    if not open_now:
-        return "station-closed"
-    return None
 
 
 def check_move(stations: Collection[str], source: str, target: str, units: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain.stations import Station, check_move, offered, pickup_refusal
+from engine.domain.stations import Station, check_move, offered, station_choice
 from engine.errors import ValidationFailed
 
 STATIONS = [
@@ -23,16 +23,16 @@ def test_offered_stations_are_open_with_stock_and_match_the_search():
     assert offered(STATIONS, STOCK, "吴中") == []  # closed
 
 
-@pytest.mark.parametrize(
-    "station, open_now, refusal",
-    [("gs-01", True, None), ("yq-01", True, "another-station"), ("gs-01", False, "station-closed")],
-)
-def test_a_pack_is_picked_up_only_where_it_was_claimed(station, open_now, refusal):
-    assert pickup_refusal("gs-01", station, open_now) == refusal
-
-
 def test_a_move_is_between_two_known_stations_and_moves_something():
     check_move(STOCK, "yq-01", "gs-02", 11)  # how many are left the decision store says
     for source, target, units in (("yq-01", "yq-01", 1), ("yq-01", "zz", 1), ("yq-01", "gs-02", 0)):
         with pytest.raises(ValidationFailed):
             check_move(STOCK, source, target, units)
+
+
+def test_a_pick_up_claim_names_its_station_and_no_other_claim_does():
+    assert station_choice(True, "gs-01") == "gs-01"
+    assert station_choice(False, None) == ""
+    for stations, station_id in ((True, None), (True, ""), (False, "gs-01")):
+        with pytest.raises(ValidationFailed):
+            station_choice(stations, station_id)
