@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from engine.domain.admission import AdmitRequest
-from engine.domain.campaigns import Lottery
+from engine.domain.campaigns import Campaign, Lottery
 from engine.domain.clock import to_ms
 from engine.domain.ledger import first_break
 from engine.domain.settlement import Decision
@@ -127,15 +127,20 @@ async def test_the_ledger_records_each_redemption_once_and_its_chain_holds():
         await w.engine.redemptions.redeem(who, codes[0], "r-again")
 
 
-async def test_a_lottery_registers_commits_draws_and_admits_its_winners():
+async def lottery_world(quota: int, riders: int) -> tuple[World, Campaign, list[WorkerIdentity]]:
+    """A lottery whose registration closes in an hour and draws an hour later; riders."""
     w = World()
     t0 = w.clock.now()
     c = await w.campaign(
-        quota=2,
+        quota=quota,
         claim_closes_at=t0 + timedelta(hours=1),
         lottery=Lottery(draw_at=t0 + timedelta(hours=2)),
     )
-    riders = [await w.worker(f"w{i}") for i in range(5)]
+    return w, c, [await w.worker(f"w{i}") for i in range(riders)]
+
+
+async def test_a_lottery_registers_commits_draws_and_admits_its_winners():
+    w, c, riders = await lottery_world(quota=2, riders=5)
     entries = {await w.engine.lotteries.register(c.id, who): who.worker_id for who in riders}
     with pytest.raises(RegistrationRequired):
         await w.engine.claims.claim(c.id, riders[0], "k")
@@ -155,14 +160,7 @@ async def test_a_lottery_registers_commits_draws_and_admits_its_winners():
 
 
 async def test_the_worker_page_shows_a_lottery_entered_and_then_its_result():
-    w = World()
-    t0 = w.clock.now()
-    c = await w.campaign(
-        quota=1,
-        claim_closes_at=t0 + timedelta(hours=1),
-        lottery=Lottery(draw_at=t0 + timedelta(hours=2)),
-    )
-    riders = [await w.worker(f"w{i}") for i in range(3)]
+    w, c, riders = await lottery_world(quota=1, riders=3)
 
     async def standing(who: WorkerIdentity) -> dict[str, object]:
         [shown] = [p for p in await w.engine.offers.for_worker(who) if p["campaign_id"] == c.id]
