@@ -39,6 +39,7 @@ from engine.usecases.redemptions import Redemptions
 from engine.usecases.redrive import Redrive
 from engine.usecases.repair import Repair
 from engine.usecases.reversals import Reversals
+from engine.usecases.slots import Slots
 from engine.usecases.stations import Stations
 from engine.usecases.stats import Stats
 from engine.usecases.till import Till
@@ -154,6 +155,7 @@ class Engine:
             clock=clock,
         )
         self.stations = Stations(records=db, live=live.stations, campaigns=self.campaigns)
+        self.slots = Slots(records=db, live=live.stations, campaigns=self.campaigns, clock=clock)
         self.stats = Stats(
             figures=live.figures,
             records=db,

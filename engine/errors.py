@@ -117,7 +117,23 @@ class StationClosed(Conflict):
 class AnotherStation(Forbidden):
     """A pack is handed out only at the station it was claimed for, by that station's key."""
 
-    slug, title = "another-station", "This pack is picked up at another station"
+    slug, title = "another-station", "This is handed out at another station or provider"
+
+
+class SlotStarted(Conflict):
+    """A slot is booked until it starts; the worker chooses another."""
+
+    slug, title = "slot-started", "This slot has started; choose another"
+
+
+class CancelDeadlinePassed(Conflict):
+    slug, title = "cancel-deadline-passed", "Too close to the slot to cancel the booking"
+
+
+class TooEarly(Conflict):
+    """A booking is checked in only from a margin before its slot starts."""
+
+    slug, title = "too-early", "Too early to check in for this slot"
 
 
 class ValidationFailed(EngineError):

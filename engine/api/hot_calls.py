@@ -36,7 +36,13 @@ async def claim(
 ) -> dict[str, Any]:
     try:
         answer = await services.claims.claim(
-            campaign_id, who, key, request_id, asked.face_value_fen, asked.station_id
+            campaign_id,
+            who,
+            key,
+            request_id,
+            asked.face_value_fen,
+            asked.station_id,
+            asked.slot_id,
         )
     except EngineError as exc:
         _count_refused_claim(services, campaign_id, exc)

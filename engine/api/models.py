@@ -116,6 +116,8 @@ class CampaignIn(ClosedBody):
     discount: DiscountTerms | None = None
     # Picked up at the union's stations (PUT /v1/campaigns/{id}/stations): a claim names one.
     stations: bool = False
+    # Booked by the slot (PUT /v1/campaigns/{id}/slots): a claim books a place in one.
+    slots: bool = False
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -149,6 +151,7 @@ class CampaignIn(ClosedBody):
                 "name_en",
                 "discount",
                 "stations",
+                "slots",
             },
         )
         return with_options(base, opts)
@@ -182,9 +185,11 @@ class ClaimIn(ClosedBody):
     face_value_fen: Fen | None = None
     # A pick-up programme's station (GET /v1/campaigns/{campaign_id}/stations lists them).
     station_id: PartyId | None = None
+    # A booking programme's slot (GET /v1/campaigns/{campaign_id}/slots lists the free ones).
+    slot_id: PartyId | None = None
 
 
-NO_CHOICE = ClaimIn()  # a claim without a body: the campaign's one face value, no station
+NO_CHOICE = ClaimIn()  # a claim without a body: the campaign's one face value, no place
 
 
 class CampaignOut(BaseModel):
@@ -210,6 +215,7 @@ class CampaignOut(BaseModel):
     redeemed: int
     discount: DiscountTerms | None = None
     stations: bool = False
+    slots: bool = False
 
 
 class WorkerIn(ClosedBody):

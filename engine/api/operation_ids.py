@@ -63,6 +63,10 @@ OPERATION_IDS = {
     "move_stock": "moveStationStock",
     "close_station": "closeStation",
     "stations_to_choose": "listStationsToChoose",
+    "define_slots": "defineSlots",
+    "slot_fill": "getSlotFill",
+    "slots_to_book": "listSlotsToBook",
+    "cancel_booking": "cancelBooking",
 }
 
 

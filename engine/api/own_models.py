@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from engine.api.models import DiscountTerms, VoucherOut
+from engine.api.slot_models import BookingOut
 
 
 class PickupOut(BaseModel):
@@ -24,6 +25,7 @@ class OwnVoucherOut(VoucherOut):
     campaign_name_en: str | None = None
     discount: DiscountTerms | None = None
     pickup: PickupOut | None = None
+    booking: BookingOut | None = None
 
 
 class VouchersOut(BaseModel):
@@ -82,6 +84,7 @@ class ProgrammeOut(BaseModel):
         None, description="a discount voucher's terms: what it takes off an order"
     )
     stations: bool = Field(False, description="picked up at a station the claim names")
+    slots: bool = Field(False, description="booked by the slot: the claim names one")
     claim_opens_at: str
     claim_closes_at: str
     valid_until: str

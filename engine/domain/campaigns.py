@@ -92,6 +92,8 @@ class Campaign:
     discount: Discount | None = None
     # Picked up at the union's service stations: each claim names one and takes its stock.
     stations: bool = False
+    # Booked by the slot (engine.domain.slots): each claim books a place in one slot.
+    slots: bool = False
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -132,6 +134,18 @@ def check_campaign(campaign: Campaign) -> None:
     if campaign.stations and (campaign.partner_pool or campaign.lottery):
         # A lottery's winners do not choose a station; a partner's code is not a pack.
         raise ValidationFailed("a pick-up campaign has neither a partner pool nor a lottery")
+    if campaign.slots and (
+        campaign.stations
+        or campaign.partner_pool
+        or campaign.lottery
+        or campaign.waves
+        or campaign.cap_group
+    ):
+        # A cancelled booking gives everything back; these would need their own undo.
+        raise ValidationFailed(
+            "a booking campaign is not picked up at stations and has no partner pool, "
+            "lottery, waves or cross-programme cap: its slots are its stock"
+        )
     if campaign.lottery is not None:
         if campaign.lottery.draw_at < campaign.claim_closes_at:
             raise ValidationFailed("a lottery draws after registration (the claim window) closes")
@@ -185,6 +199,7 @@ def options(campaign: Campaign) -> dict[str, Any]:
         "name_en": campaign.name_en,
         "discount": discount_as_dict(campaign.discount) if campaign.discount else None,
         "stations": campaign.stations,
+        "slots": campaign.slots,
     }
 
 
@@ -208,6 +223,7 @@ def with_options(campaign: Campaign, opts: dict[str, Any]) -> Campaign:
         name_en=opts.get("name_en"),
         discount=discount_from_dict(opts["discount"]) if opts.get("discount") else None,
         stations=bool(opts.get("stations", False)),
+        slots=bool(opts.get("slots", False)),
     )
 
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 # The state of a decision that has no record (never made, or its record expired).
 MISSING = "missing"
 # A claim is pending until the broker acknowledges its event, acked after, taken once a
-# stream worker applied it, issued once its voucher is active, released when undone.
+# stream worker applied it, issued once its voucher is active, released when undone,
+# cancelled when its worker gave a booked slot's place back (cancel_booking.lua).
 RELEASED = "released"
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +94,25 @@ class VoucherState:
     redeemed_by: str = ""
     redeemed_at_ms: int | None = None
     revoked_reason: str | None = None
-    station_id: str = ""  # handed out only there (a store key of that station)
+    station_id: str = ""  # handed out only there (a store key of that station or provider)
+    check_in_from_ms: int = 0  # a booking's: redeemed (checked in) from then on only
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTerms:
+    """What a booked slot's place carries into the decisions (engine.domain.slots.terms)."""
+
+    bookable_until_ms: int  # its start: no booking from then on
+    valid_until_s: int  # its end: the booking's voucher lapses then, a no-show
+    store_id: str  # the provider's store: the only key that checks a worker in
+    check_in_from_ms: int
 
 
 @dataclass(frozen=True, slots=True)
 class StationStock:
-    """A station's packs left to claim, and whether it takes claims."""
+    """A place's stock left to claim (a station's packs, a slot's places), and whether it
+    takes claims; a slot's place carries its terms."""
 
     left: int
     open: bool = True
+    slot: SlotTerms | None = None

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from engine.domain.campaigns import Campaign
 from engine.domain.clock import to_ms
 from engine.domain.live_records import (
-    MISSING,
+    CANCELLED,
     RELEASED,
     ClaimRecord,
     RedemptionRecord,
@@ -26,6 +26,7 @@ from engine.domain.live_records import (
     VoucherState,
 )
 from engine.domain.periods import period_id
+from engine.domain.slots import Slot, terms
 from engine.domain.stations import Station
 from engine.domain.vouchers import voucher_status, voucher_use
 
@@ -44,7 +45,8 @@ class VoucherFacts:
     partner_code: str | None
     expired: bool
     revoked_reason: str | None
-    station_id: str | None = None
+    station_id: str | None = None  # the place taken: a station's pack, a slot's place
+    cancelled: bool = False  # a booking its worker cancelled: its place went back
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +147,13 @@ def expected_state(
     unused_pool_codes: Iterable[str] | None,
     now: datetime,
     stations: Iterable[Station] = (),
+    slots: Iterable[Slot] = (),
 ) -> CampaignState:
     """Every counter and record a campaign's live state holds, from what PostgreSQL and
     the log say happened. A station's packs left are its allotted stock (moves included)
-    less the claims that name it."""
-    build = _StateBuilder(campaign, sorted(ledger, key=lambda e: e.occurred_at), now)
+    less the claims that name it; a slot's places its capacity less the bookings standing."""
+    slot_by_id = {s.slot_id: s for s in slots}
+    build = _StateBuilder(campaign, sorted(ledger, key=lambda e: e.occurred_at), now, slot_by_id)
     if campaign.partner_pool:
         build.s.pool = set(unused_pool_codes or ())
     vouchers = list(vouchers)
@@ -179,9 +183,14 @@ def expected_state(
             lc.partner_code,
             lc.station_id,
         )
-    claimed = Counter(c.station_id for c in build.s.claims.values() if c.state != RELEASED)
+    claimed = Counter(
+        c.station_id for c in build.s.claims.values() if c.state not in (RELEASED, CANCELLED)
+    )
     build.s.stations = {
         s.station_id: StationStock(s.stock - claimed[s.station_id], s.open) for s in stations
+    } | {
+        s.slot_id: StationStock(s.capacity - claimed[s.slot_id], s.open, terms(s))
+        for s in slot_by_id.values()
     }
     serials = [v.serial for v in vouchers] + [
         lc.serial for lc in (*void.values(), *in_flight.values())
@@ -193,8 +202,14 @@ def expected_state(
 class _StateBuilder:
     """The state of one campaign, written one fact at a time (expected_state)."""
 
-    def __init__(self, campaign: Campaign, entries: list[LedgerFacts], now: datetime) -> None:
-        self.campaign, self.entries = campaign, entries
+    def __init__(
+        self,
+        campaign: Campaign,
+        entries: list[LedgerFacts],
+        now: datetime,
+        slots: Mapping[str, Slot],
+    ) -> None:
+        self.campaign, self.entries, self.slots = campaign, entries, slots
         self.s = CampaignState()
         self.c: Counter[str] = Counter()
         self.waves: Counter[int] = Counter()
@@ -244,16 +259,30 @@ class _StateBuilder:
         )
         self.c["issued"] += 1
         self.c[f"status:{status}"] += 1
-        self.admitted(
-            voucher.claim_id,
-            "issued",
-            voucher.serial,
-            voucher.worker_id,
-            voucher.admitted_at,
-            voucher.face_value_fen,
-            voucher.partner_code or "",
-            voucher.station_id or "",
-        )
+        place = voucher.station_id or ""
+        if voucher.cancelled:
+            # Its place, quota, budget and the worker's limits went back with the cancel.
+            self.s.claims[voucher.claim_id] = ClaimRecord(
+                CANCELLED,
+                voucher.serial,
+                voucher.worker_id,
+                to_ms(voucher.admitted_at),
+                voucher.face_value_fen,
+                voucher.partner_code or "",
+                place,
+            )
+        else:
+            self.admitted(
+                voucher.claim_id,
+                "issued",
+                voucher.serial,
+                voucher.worker_id,
+                voucher.admitted_at,
+                voucher.face_value_fen,
+                voucher.partner_code or "",
+                place,
+            )
+        slot = self.slots.get(place)
         record = VoucherState(
             status=status.value,
             claim_id=voucher.claim_id,
@@ -262,7 +291,8 @@ class _StateBuilder:
             expires_at_s=int(voucher.valid_until.timestamp()),
             stored_value=self.campaign.stored_value,
             revoked_reason=voucher.revoked_reason,
-            station_id=voucher.station_id or "",
+            station_id=slot.provider_id if slot else place,
+            check_in_from_ms=terms(slot).check_in_from_ms if slot else 0,
         )
         if voucher.serial in self.last_use:
             use = self.last_use[voucher.serial]
@@ -317,70 +347,3 @@ class _StateBuilder:
             next_serial=next_serial,
             wave_admitted=dict(self.waves),
         )
-
-
-# What is compared per record: what decides an answer (the rest is descriptive).
-_COMPARED = {
-    "claims": ("state", "serial"),
-    "vouchers": ("status", "balance_fen"),
-    "redemptions": ("state", "serial", "amount_fen", "refunded_fen"),
-    "reversals": ("state", "serial", "amount_fen"),
-    "stations": ("left", "open"),
-}
-# Counters that only grow with burnt serials or may run ahead of the records.
-_AT_LEAST = frozenset({"next_serial"})
-
-
-def differences(
-    campaign_id: str, expected: CampaignState, actual: CampaignState, limit: int = 20
-) -> list[str]:
-    """Every way `actual` (Redis) departs from `expected`, a line each (`limit` per kind)."""
-    out = _counter_differences(campaign_id, expected.counters, actual.counters)
-    for kind in ("per_worker", "per_period"):
-        want_map, have_map = getattr(expected, kind), getattr(actual, kind)
-        wrong = [
-            w for w in want_map.keys() | have_map.keys() if want_map.get(w, 0) != have_map.get(w, 0)
-        ]
-        out += [
-            f"{campaign_id}: {kind} count of {w} is {have_map.get(w, 0)} in Redis, {want_map.get(w, 0)} expected"
-            for w in sorted(wrong)[:limit]
-        ]
-    for kind, names in _COMPARED.items():
-        want_map, have_map = getattr(expected, kind), getattr(actual, kind)
-        wrong = []
-        for key, want_record in want_map.items():
-            want, have = _shown(want_record, names), _shown(have_map.get(key), names)
-            if have.get("state") in SETTLED and want.get("state") in SETTLED:
-                have["state"] = want["state"]
-            if have != want:
-                wrong.append(
-                    f"{campaign_id}: {kind[:-1]} {key} is {have} in Redis, {want} expected"
-                )
-        out += wrong[:limit]
-        if len(wrong) > limit:
-            out.append(f"{campaign_id}: ... and {len(wrong) - limit} more {kind} differences")
-    if expected.pool is not None and actual.pool is not None and expected.pool != actual.pool:
-        out.append(
-            f"{campaign_id}: partner pool has {len(actual.pool)} codes in Redis,"
-            f" {len(expected.pool)} expected"
-        )
-    return out
-
-
-def _counter_differences(
-    campaign_id: str, expected: CampaignCounters, actual: CampaignCounters
-) -> list[str]:
-    want = expected.totals() | {f"wave {w} admitted": n for w, n in expected.wave_admitted.items()}
-    have = actual.totals() | {f"wave {w} admitted": n for w, n in actual.wave_admitted.items()}
-    return [
-        f"{campaign_id}: counter {name} is {have.get(name, 0)} in Redis, {n} expected"
-        for name, n in want.items()
-        if ((have.get(name, 0) < n) if name in _AT_LEAST else (have.get(name, 0) != n))
-    ]
-
-
-def _shown(record: object | None, names: tuple[str, ...]) -> dict[str, object]:
-    """The compared attributes of a record; a record Redis lacks shows as missing."""
-    if record is None:
-        return dict.fromkeys(names, MISSING)
-    return {name: getattr(record, name) for name in names}

@@ -53,6 +53,7 @@ class ClaimInFlight:
     partner_code: str
     campaign_version: int  # 0: not recorded (admitted before versions were kept)
     station_id: str = ""
+    valid_until_s: int = 0  # a booking's: its slot's end (0: the campaign's valid_until)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,18 @@ starts until it ends; a booking not checked in by the end is a no-show.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from engine.domain.live_records import CANCELLED, SlotTerms, StationStock
+from engine.domain.periods import UNION_TZ
 from engine.errors import ValidationFailed
+
+# A booking's voucher is revoked when its worker cancels it, for this reason (and its
+# claim's record is then 'cancelled'): its place went back to the slot.
+CANCELLED_REASON = CANCELLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,31 @@ class Slot:
     capacity: int
     cancel_before: timedelta = timedelta(hours=2)  # no cancelling later than this before it
     early_check_in: timedelta = timedelta(minutes=30)
+    service: str = ""  # what is booked, as the union publishes it (心理咨询, 洗牙 ...)
+    provider_name: str = ""
+    open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCancel:
+    """A worker's booking to cancel: its claim and voucher, and the period it was made in
+    (whose per-period count it gives back)."""
+
+    campaign_id: str
+    claim_id: str
+    serial: int
+    worker_id: str
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlotFill:
+    """How a slot's bookings stand, from the records."""
+
+    booked: int = 0  # not cancelled
+    cancelled: int = 0
+    checked_in: int = 0
+    no_shows: int = 0  # not checked in by the slot's end
 
 
 class CheckIn(StrEnum):
@@ -42,6 +74,63 @@ def check_slot(slot: Slot) -> None:
         raise ValidationFailed(f"slot {slot.slot_id}: capacity is 1 to 10,000")
     if slot.cancel_before < timedelta(0) or slot.early_check_in < timedelta(0):
         raise ValidationFailed(f"slot {slot.slot_id}: deadlines cannot be negative")
+
+
+def check_slots(slots: Iterable[Slot], valid_until: datetime) -> None:
+    """A set of slots a booking campaign may define: each sound, none repeated, each over
+    before the programme's vouchers lapse."""
+    seen: set[str] = set()
+    for slot in slots:
+        check_slot(slot)
+        if slot.slot_id in seen:
+            raise ValidationFailed(f"slot {slot.slot_id}: slot ids must not repeat")
+        if slot.ends_at > valid_until:
+            raise ValidationFailed(
+                f"slot {slot.slot_id}: it must end by the campaign's valid_until"
+            )
+        seen.add(slot.slot_id)
+
+
+def terms(slot: Slot) -> SlotTerms:
+    """What the decisions need of a slot: booked until it starts, valid until it ends,
+    checked in by its provider's store from the early margin on."""
+    return SlotTerms(
+        bookable_until_ms=_ms(slot.starts_at),
+        valid_until_s=int(slot.ends_at.timestamp()),
+        store_id=slot.provider_id,
+        check_in_from_ms=_ms(slot.starts_at - slot.early_check_in),
+    )
+
+
+def slot_choice(slots: bool, slot_id: str | None) -> str:
+    """The slot a claim books: required by a booking campaign, refused by any other."""
+    if slots and not slot_id:
+        raise ValidationFailed("this programme is booked by the slot: name one (slot_id)")
+    if not slots and slot_id:
+        raise ValidationFailed("this programme is not booked by the slot: leave slot_id out")
+    return slot_id or ""
+
+
+def offered_slots(
+    slots: Iterable[Slot],
+    places: Mapping[str, StationStock],
+    now: datetime,
+    day: date | None = None,
+    provider: str = "",
+) -> list[Slot]:
+    """What a worker may book: open slots not started yet with a place left, on the day
+    (the union's) and at the provider asked for (either may be left out), soonest first."""
+    found = [
+        s
+        for s in slots
+        if s.open
+        and now < s.starts_at
+        and (places.get(s.slot_id) or StationStock(0)).left > 0
+        and (places.get(s.slot_id) or StationStock(0)).open
+        and (day is None or s.starts_at.astimezone(UNION_TZ).date() == day)
+        and (not provider or s.provider_id == provider)
+    ]
+    return sorted(found, key=lambda s: (s.starts_at, s.provider_name, s.slot_id))
 
 
 def free_places(slot: Slot, booked: int) -> int:
@@ -67,3 +156,7 @@ def check_in(slot: Slot, provider_id: str, now: datetime) -> CheckIn:
 def no_show(slot: Slot, checked_in: bool, now: datetime) -> bool:
     """The booking lapsed unattended: counted as a no-show once the slot is over."""
     return not checked_in and now >= slot.ends_at
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

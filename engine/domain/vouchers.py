@@ -92,8 +92,9 @@ class IssuedVoucher:
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
     expired_at: datetime | None = None
-    station_id: str | None = None  # a pick-up campaign's: handed out there only
+    station_id: str | None = None  # the place taken: a station's pack, a slot's place
     used_fen: int = 0
+    cancelled_at: datetime | None = None  # a booking its worker cancelled (also revoked)
 
     @property
     def balance_fen(self) -> int:

@@ -24,8 +24,9 @@ from engine.domain.live_records import ClaimRecord
 from engine.domain.periods import period_id, period_ttl_s
 from engine.domain.rules import failed_rule
 from engine.domain.settlement import Decision
+from engine.domain.slots import slot_choice
 from engine.domain.sold_out import SoldOutMarks, StockOut
-from engine.domain.stations import Station, station_choice
+from engine.domain.stations import station_choice
 from engine.domain.tokens import WorkerIdentity
 from engine.domain.vouchers import IssuedVoucher
 from engine.errors import (
@@ -46,12 +47,13 @@ from engine.usecases.ports import (
     EventPublisher,
     KeyBindings,
     Settlement,
+    SlotRecords,
     StationRecords,
     Throttle,
     VoucherRecords,
 )
 from engine.usecases.read_caches import Campaigns, Profiles
-from engine.usecases.voucher_views import pickup_view, voucher_view
+from engine.usecases.voucher_views import Places, pickup_view, slot_view, voucher_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class CapHold:
 MOST_HOLDERS_READ = 1_000_000
 
 
-class Records(CampaignRecords, StationRecords, Protocol):
+class Records(CampaignRecords, StationRecords, SlotRecords, Protocol):
     """Campaigns (their numbers, cap groups) and where a pack is picked up."""
 
 
@@ -120,6 +122,7 @@ class Claims:
         request_id: str = "",
         face_value_fen: int | None = None,
         station_id: str | None = None,
+        slot_id: str | None = None,
     ) -> ClaimAnswer:
         if self.rate_per_min and not self.campaigns.fresh(campaign_id):
             # A look-up in PostgreSQL: counted against the worker's request rate first, so a
@@ -130,7 +133,9 @@ class Claims:
                 raise RateLimited(f"At most {limit} requests a minute", retry_after_s=wait)
         campaign = await self.campaigns.get(campaign_id)
         face = choose_face_value(campaign, face_value_fen)
+        # The place a claim takes: a station's pack or a slot's place (each checked).
         station = station_choice(campaign.stations, station_id)
+        station = slot_choice(campaign.slots, slot_id) or station
         now_ms = to_ms(self.clock.now())
         if _markable(campaign, now_ms):
             refused = self.marks.refusal(campaign_id, campaign.version, who.worker_id, face, now_ms)
@@ -306,19 +311,21 @@ class Claims:
         return row
 
     async def vouchers_of(self, who: WorkerIdentity) -> list[dict[str, Any]]:
-        """With their programmes' names, and where a pack is picked up: the worker page
-        lists vouchers of closed programmes too."""
+        """With their programmes' names, where a pack is picked up and the slot booked:
+        the worker page lists vouchers of closed programmes too."""
         views = []
-        stations: dict[str, dict[str, Station]] = {}
+        places = Places(self.records)
         for v in await self.vouchers.vouchers_of_worker(who.worker_id):
             c = await self.campaigns.get(v.campaign_id)
             discount = discount_as_dict(c.discount) if c.discount else None
             named = {"campaign_name": c.name, "campaign_name_en": c.name_en, "discount": discount}
-            if v.station_id:
-                if c.id not in stations:
-                    found = await self.records.stations_of(c.id)
-                    stations[c.id] = {s.station_id: s for s in found}
-                named["pickup"] = pickup_view(stations[c.id].get(v.station_id), v.station_id)
+            if v.station_id and c.slots:
+                slot = (await places.slots(c.id)).get(v.station_id)
+                if slot is not None:
+                    named["booking"] = slot_view(slot) | {"cancelled": v.cancelled_at is not None}
+            elif v.station_id:
+                station = (await places.stations(c.id)).get(v.station_id)
+                named["pickup"] = pickup_view(station, v.station_id)
             views.append(voucher_view(v) | named)
         return views
 

@@ -127,6 +127,7 @@ def programme_view(
         "stored_value": campaign.stored_value,
         "discount": discount_as_dict(campaign.discount) if campaign.discount else None,
         "stations": campaign.stations,
+        "slots": campaign.slots,
         "claim_opens_at": iso(campaign.claim_opens_at),
         "claim_closes_at": iso(campaign.claim_closes_at),
         "valid_until": iso(campaign.valid_until),

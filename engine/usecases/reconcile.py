@@ -32,10 +32,10 @@ from engine.domain.periods import period_ttl_s
 from engine.domain.rebuild import (
     LoggedClaim,
     VoucherFacts,
-    differences,
     expected_state,
     split_unissued,
 )
+from engine.domain.state_differences import differences
 from engine.events import CLAIM_ADMITTED
 from engine.usecases.ports import (
     AdmissionStore,
@@ -44,13 +44,14 @@ from engine.usecases.ports import (
     EventLog,
     LiveRebuild,
     Settlement,
+    SlotRecords,
     StationRecords,
     VoucherRecords,
 )
 
 
-class Records(CampaignRecords, VoucherRecords, StationRecords, AuditLog, Protocol):
-    """Reconciling reads campaigns, vouchers and stations; a rebuild is audited."""
+class Records(CampaignRecords, VoucherRecords, StationRecords, SlotRecords, AuditLog, Protocol):
+    """Reconciling reads campaigns, vouchers, stations and slots; a rebuild is audited."""
 
 
 @dataclass
@@ -173,8 +174,9 @@ class Reconciler:
         ]
         now = datetime.now(UTC)
         stations = await self.records.stations_of(campaign_id) if campaign.stations else []
+        slots = await self.records.slots_of(campaign_id) if campaign.slots else []
         expected = expected_state(
-            campaign, vouchers, ledger, void, in_flight, pool, now, stations=stations
+            campaign, vouchers, ledger, void, in_flight, pool, now, stations=stations, slots=slots
         )
         if campaign.cap_group is not None:
             capped.admissions.setdefault(campaign.cap_group, []).extend(

@@ -119,6 +119,7 @@ class Redrive:
         valid_until: datetime | None = campaign.valid_until
         if version != campaign.version:
             valid_until = await self.records.valid_until_of_version(claim.campaign_id, version)
+        lapses_s = claim.valid_until_s or int((valid_until or campaign.valid_until).timestamp())
         return ClaimAdmitted(
             claim_id=claim.claim_id,
             campaign_id=claim.campaign_id,
@@ -126,7 +127,7 @@ class Redrive:
             serial=claim.serial,
             worker_id=claim.worker_id,
             face_value_fen=claim.face_value_fen,
-            valid_until=int((valid_until or campaign.valid_until).timestamp()),
+            valid_until=lapses_s,
             admitted_at_ms=claim.admitted_at_ms,
             campaign_version=version,
             partner_code=claim.partner_code,

@@ -20,9 +20,10 @@ from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Status, Wave
 from engine.domain.clock import SystemClock
 from engine.domain.idempotency import MERCHANT, WORKER, KeyBinding
-from engine.domain.rebuild import LedgerFacts, VoucherFacts, differences, expected_state
+from engine.domain.rebuild import LedgerFacts, VoucherFacts, expected_state
 from engine.domain.redemption import RedeemRequest, ReverseRequest
 from engine.domain.settlement import Activation, Decision
+from engine.domain.state_differences import differences
 from engine.domain.stations import Station
 from engine.errors import (
     AlreadyRedeemed,

@@ -9,10 +9,10 @@ from engine.domain.rebuild import (
     LedgerFacts,
     LoggedClaim,
     VoucherFacts,
-    differences,
     expected_state,
     split_unissued,
 )
+from engine.domain.state_differences import differences
 from tests.factories import domain_campaign
 
 NOW = datetime(2026, 11, 29, 8, tzinfo=UTC)

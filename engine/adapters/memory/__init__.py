@@ -36,7 +36,11 @@ from engine.adapters.memory.records import (
 )
 from engine.adapters.memory.redemptions import MemoryRedemptions
 from engine.adapters.memory.settlement import MemorySettlement
-from engine.adapters.memory.stations import MemoryStationRecords, MemoryStations
+from engine.adapters.memory.stations import (
+    MemorySlotRecords,
+    MemoryStationRecords,
+    MemoryStations,
+)
 from engine.domain.clock import Clock
 
 __all__ = ["MemoryDecisionStore", "MemoryLog", "MemoryRecords"]
@@ -52,6 +56,7 @@ class MemoryRecords(
     MemoryOperatorRecords,
     MemoryLotteryRecords,
     MemoryStationRecords,
+    MemorySlotRecords,
 ):
     """The system of record (PostgreSQL in production)."""
 

@@ -18,6 +18,7 @@ from engine.errors import (
     NotEligible,
     RateLimited,
     RegistrationRequired,
+    SlotStarted,
     StationClosed,
     StationOutOfStock,
     Unavailable,
@@ -97,9 +98,13 @@ class MemoryAdmissions:
             code,
             request.station_id,
         )
+        valid_until = int(c.valid_until.timestamp())
         if request.station_id:
             stock = state.stations[request.station_id]
             state.stations[request.station_id] = replace(stock, left=stock.left - 1)
+            if stock.slot is not None:
+                valid_until = stock.slot.valid_until_s
+                campaign.claim_valid_until[request.claim_id] = valid_until
         campaign.claim_wave[request.claim_id], campaign.claim_version[request.claim_id] = (
             wave,
             c.version,
@@ -107,7 +112,6 @@ class MemoryAdmissions:
         self.live.unsettled[Decision("claim", request.campaign_id, request.claim_id)] = (
             request.now_ms
         )
-        valid_until = int(c.valid_until.timestamp())
         return Admission(
             ADMITTED,
             "pending",
@@ -211,17 +215,19 @@ def _refusal(campaign: LiveCampaign, request: AdmitRequest) -> EngineError | Non
     in_period = campaign.per_period.get(request.period, {}).get(request.worker_id, 0)
     if limit is not None and in_period >= limit.limit:
         return LimitReached("The per-worker limit for this period is reached")
-    return _station_refusal(campaign, request.station_id)
+    return _place_refusal(campaign, request.station_id, request.now_ms)
 
 
-def _station_refusal(campaign: LiveCampaign, station_id: str) -> EngineError | None:
-    if not station_id:
+def _place_refusal(campaign: LiveCampaign, place: str, now_ms: int) -> EngineError | None:
+    if not place:
         return None
-    stock = campaign.state.stations.get(station_id)
+    stock = campaign.state.stations.get(place)
     if stock is None:
         return ValidationFailed("No such station in this campaign")
     if not stock.open:
         return StationClosed()
+    if stock.slot is not None and now_ms >= stock.slot.bookable_until_ms:
+        return SlotStarted()
     return StationOutOfStock() if stock.left <= 0 else None
 
 

@@ -33,6 +33,7 @@ class LiveCampaign:
     redemptions_per_s: Counter[int] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
     station_moves: set[str] = field(default_factory=set)
+    claim_valid_until: dict[str, int] = field(default_factory=dict)  # a booking's slot end
 
 
 @dataclass

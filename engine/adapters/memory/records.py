@@ -183,6 +183,7 @@ class MemoryVoucherRecords(TableStore):
                 v.expired_at is not None,
                 None if v.revoked_at is None else v.revoked_reason or "",
                 v.station_id,
+                v.cancelled_at is not None,
             )
             for v in vouchers
         ]

@@ -36,6 +36,7 @@ from engine.errors import (
     ReversalWindowClosed,
     Revoked,
     SignatureNeeded,
+    TooEarly,
     Unavailable,
 )
 
@@ -230,7 +231,8 @@ def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> tuple[i
     if voucher is None:
         raise NotYetIssued()
     if voucher.station_id and voucher.station_id != (request.store_id or ""):
-        raise AnotherStation(f"This pack is picked up at station {voucher.station_id}")
+        store = voucher.station_id
+        raise AnotherStation(f"Handed out only at store {store}, the one it was claimed for")
     if voucher.status == "expired":
         raise Expired()
     if voucher.status == "revoked":
@@ -241,6 +243,8 @@ def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> tuple[i
         )
     if request.at_ms >= voucher.expires_at_s * 1000:
         raise Expired()
+    if request.at_ms < voucher.check_in_from_ms:
+        raise TooEarly(check_in_from=iso_ms(voucher.check_in_from_ms))
     balance = voucher.balance_fen
     if request.order_fen:
         # A discount is granted on the whole voucher, never on what a reversal left of it.

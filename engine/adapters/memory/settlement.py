@@ -82,6 +82,8 @@ class MemorySettlement:
             if v.serial in campaign.state.vouchers:
                 done.append(0)
                 continue
+            place = campaign.state.stations.get(v.station_id) if v.station_id else None
+            slot = place.slot if place else None
             campaign.state.vouchers[v.serial] = VoucherState(
                 "issued",
                 v.claim_id,
@@ -90,7 +92,8 @@ class MemorySettlement:
                 v.expires_at,
                 v.stored_value,
                 v.code_digest,
-                station_id=v.station_id,
+                station_id=slot.store_id if slot else v.station_id,
+                check_in_from_ms=slot.check_in_from_ms if slot else 0,
             )
             campaign.state.counters.issued += 1
             done.append(1)
@@ -160,6 +163,7 @@ def _in_flight(campaign_id: str, campaign: LiveCampaign) -> list[InFlight]:
                     c.partner_code,
                     version,
                     c.station_id,
+                    campaign.claim_valid_until.get(claim_id, 0),
                 )
             )
     for rid, r in state.redemptions.items():

@@ -1,18 +1,29 @@
-"""A pick-up campaign's stations in memory: the stock per station the decisions take, by
-add_stations.lua's and move_stock.lua's rules (StationStocks), and the stations' records
-by the named queries' (StationRecords)."""
+"""A campaign's places in memory: the stock per station or slot the decisions take, by
+add_places.lua's, move_stock.lua's and cancel_booking.lua's rules (StationStocks), and
+the stations' records by the named queries' (StationRecords)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from engine.adapters.memory.live_state import LiveCampaign, LiveState
 from engine.adapters.memory.tables import TableStore
-from engine.domain.live_records import StationStock
+from engine.domain.live_records import CANCELLED, SlotTerms, StationStock
+from engine.domain.slots import CANCELLED_REASON, BookingCancel, Slot, SlotFill
 from engine.domain.stations import Station
-from engine.errors import Conflict, Unavailable, ValidationFailed
+from engine.domain.vouchers import voucher_use
+from engine.errors import (
+    AlreadyRedeemed,
+    Conflict,
+    Expired,
+    NotFound,
+    Revoked,
+    Unavailable,
+    ValidationFailed,
+)
 
 
 class MemoryStations:
@@ -26,10 +37,49 @@ class MemoryStations:
         return campaign
 
     async def add_stations(self, campaign_id: str, stock: Mapping[str, int]) -> int:
+        return await self.add_slots(campaign_id, {s: (n, None) for s, n in stock.items()})
+
+    async def add_slots(
+        self, campaign_id: str, places: Mapping[str, tuple[int, SlotTerms | None]]
+    ) -> int:
         stations = self._campaign(campaign_id).state.stations
-        new = {station: packs for station, packs in stock.items() if station not in stations}
-        stations.update({station: StationStock(packs) for station, packs in new.items()})
+        new = {place: held for place, held in places.items() if place not in stations}
+        stations.update({p: StationStock(n, slot=slot) for p, (n, slot) in new.items()})
         return len(new)
+
+    async def cancel_booking(self, cancel: BookingCancel) -> bool:
+        campaign = self._campaign(cancel.campaign_id)
+        state = campaign.state
+        record = state.claims.get(cancel.claim_id)
+        voucher = state.vouchers.get(cancel.serial)
+        if record is None or voucher is None or record.worker_id != cancel.worker_id:
+            raise NotFound("No such booking of yours")
+        if record.state == CANCELLED:
+            return False
+        if voucher.status == "revoked":
+            raise Revoked()
+        if voucher.status == "expired":
+            raise Expired("The slot is over: the booking lapsed")
+        if voucher.status == "redeemed" or voucher.balance_fen != voucher.face_value_fen:
+            raise AlreadyRedeemed("The worker was checked in: a booking used cannot be cancelled")
+        state.vouchers[cancel.serial] = replace(
+            voucher, status="revoked", revoked_reason=CANCELLED_REASON
+        )
+        state.counters.revoked += 1
+        state.per_worker[record.worker_id] -= 1
+        in_period = campaign.per_period.get(cancel.period, {})
+        if record.worker_id in in_period:
+            in_period[record.worker_id] -= 1
+        state.counters.admitted -= 1
+        state.counters.spent -= record.face_value_fen
+        wave = campaign.claim_wave.get(cancel.claim_id, 0)
+        if wave:
+            state.counters.wave_admitted[wave] -= 1
+        if record.station_id:
+            stock = state.stations[record.station_id]
+            state.stations[record.station_id] = replace(stock, left=stock.left + 1)
+        state.claims[cancel.claim_id] = replace(record, state=CANCELLED)
+        return True
 
     async def move_stock(
         self, campaign_id: str, move_id: str, source: str, target: str, packs: int
@@ -103,3 +153,54 @@ class MemoryStationRecords(TableStore):
             if e.kind == "redemption" and e.store_id and given_back[e.entry_id] < e.amount_fen
         )
         return dict(picked)
+
+
+class MemorySlotRecords(TableStore):
+    async def add_slots(self, campaign_id: str, slots: Sequence[Slot]) -> None:
+        known = self.t.slots.setdefault(campaign_id, {})
+        for slot in slots:
+            held = known.get(slot.slot_id)
+            known[slot.slot_id] = (
+                slot
+                if held is None
+                else replace(held, service=slot.service, provider_name=slot.provider_name)
+            )
+
+    async def slots_of(self, campaign_id: str) -> list[Slot]:
+        held = self.t.slots.get(campaign_id, {}).values()
+        return sorted(held, key=lambda s: (s.starts_at, s.slot_id))
+
+    async def slot_fill(self, campaign_id: str, now: datetime) -> dict[str, SlotFill]:
+        fill: dict[str, SlotFill] = {}
+        used = Counter[tuple[str, int]]()
+        for link in self.t.ledger:
+            e = link.entry
+            used[(e.campaign_id, e.serial)] += voucher_use(
+                e.amount_fen, e.face_value_fen, e.order_fen
+            )
+        for v in self.t.vouchers.values():
+            if v.campaign_id != campaign_id or not v.station_id:
+                continue
+            f = fill.get(v.station_id, SlotFill())
+            if v.cancelled_at is not None:
+                fill[v.station_id] = replace(f, cancelled=f.cancelled + 1)
+                continue
+            checked_in = used[(campaign_id, v.serial)] > 0
+            fill[v.station_id] = replace(
+                f,
+                booked=f.booked + 1,
+                checked_in=f.checked_in + checked_in,
+                no_shows=f.no_shows + (not checked_in and v.valid_until <= now),
+            )
+        return fill
+
+    async def cancel_booking(self, claim_id: str, reason: str) -> bool:
+        held = self.t.vouchers.get(claim_id)
+        if held is None or (held.revoked_at is not None and held.cancelled_at is None):
+            return False
+        if held.cancelled_at is None:
+            at = self.now()
+            self.t.vouchers[claim_id] = replace(
+                held, cancelled_at=at, revoked_at=at, revoked_reason=reason
+            )
+        return True

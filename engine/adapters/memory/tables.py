@@ -16,6 +16,7 @@ from engine.domain.ledger import Link
 from engine.domain.listings import AuditRecord, OpsCredential, SettlementDay
 from engine.domain.lottery import LotteryDraw
 from engine.domain.profiles import WorkerRecord
+from engine.domain.slots import Slot
 from engine.domain.stations import Station
 from engine.domain.vouchers import IssuedVoucher
 
@@ -61,6 +62,7 @@ class Tables:
     ops_credentials: dict[str, tuple[OpsCredential, bytes]] = field(default_factory=dict)
     stations: dict[str, dict[str, Station]] = field(default_factory=dict)  # by campaign
     station_moves: set[tuple[str, str]] = field(default_factory=set)  # campaign, move id
+    slots: dict[str, dict[str, Slot]] = field(default_factory=dict)  # by campaign
     audit: list[AuditRecord] = field(default_factory=list)
     lottery_registrations: dict[str, dict[str, str]] = field(default_factory=dict)
     lottery_draws: dict[str, LotteryDraw] = field(default_factory=dict)

@@ -1,7 +1,7 @@
 """The PostgreSQL adapter: the system of record. Named queries live in sql/queries.sql.
 
 One pool per process; one records class per concern (campaigns, vouchers, ledger,
-merchants, webhooks, workers, operators, lottery, stations), each implementing the use cases'
+merchants, webhooks, workers, operators, lottery, stations, slots), each implementing the use cases'
 port of that concern. `Database` is all of them over one pool, for the process that
 wires the use cases, the CLI and the tests.
 """
@@ -19,6 +19,7 @@ from engine.adapters.postgres.ledger import LedgerRecords
 from engine.adapters.postgres.lottery import LotteryRecords
 from engine.adapters.postgres.merchants import MerchantRecords
 from engine.adapters.postgres.operators import OperatorRecords
+from engine.adapters.postgres.slots import SlotRecords
 from engine.adapters.postgres.stations import StationRecords
 from engine.adapters.postgres.vouchers import VoucherRecords
 from engine.adapters.postgres.webhooks import WebhookRecords
@@ -38,6 +39,7 @@ class Database(
     OperatorRecords,
     LotteryRecords,
     StationRecords,
+    SlotRecords,
 ):
     async def ping(self) -> None:
         await self.pool.fetchval("SELECT 1")

@@ -55,8 +55,9 @@ SCRIPT_NAMES = (
     "raise_marks",
     "fence_placed",
     "count_window",
-    "add_stations",
+    "add_places",
     "move_stock",
+    "cancel_booking",
 )
 
 

@@ -79,7 +79,8 @@ def per_period(campaign_id: str, period: str) -> str:
 
 
 def stations(campaign_id: str) -> str:
-    """Hash: station id -> packs left to claim there; closed:<station id> -> 1 once closed."""
+    """Hash: place id (a station, a slot) -> stock left to claim there; closed:<id> -> 1
+    once closed; slot:<id> -> a slot's terms (see add_places.lua)."""
     return _k(campaign_id, "stations")
 
 
@@ -228,7 +229,8 @@ RECOVERY = {
     "reversal": "rebuilt: from the ledger",
     "per_period": "rebuilt: admissions of the current period",
     "partner_pool": "rebuilt: the partner codes not yet handed out",
-    "stations": "rebuilt: each station's allotted stock (moves included) less its claims",
+    "stations": "rebuilt: each station's allotted stock (moves included) or slot's capacity, "
+    "less its claims not cancelled; a slot's terms from PostgreSQL's slots",
     "station_moves": "rebuilt: empty, as a retried move is found in PostgreSQL's station_moves",
     "cap_spent": "rebuilt: the group's admissions of the current period, all its campaigns",
     "cap_reservation": "rebuilt: one per admission of the current period",

@@ -12,6 +12,7 @@ from engine.domain.live_records import (
     ClaimRecord,
     RedemptionRecord,
     ReversalRecord,
+    SlotTerms,
     StationStock,
     VoucherState,
 )
@@ -120,6 +121,7 @@ def voucher_state(fields: Fields) -> VoucherState | None:
         redeemed_at_ms=None if redeemed_at is None else int(redeemed_at),
         revoked_reason=fields.get("revoked_reason"),
         station_id=fields.get("station", ""),
+        check_in_from_ms=int(fields.get("from", 0)),
     )
 
 
@@ -142,6 +144,8 @@ def voucher_fields(voucher: VoucherState) -> Fields:
         f["revoked_reason"] = voucher.revoked_reason
     if voucher.station_id:
         f["station"] = voucher.station_id
+    if voucher.check_in_from_ms:
+        f["from"] = str(voucher.check_in_from_ms)
     return f
 
 
@@ -168,21 +172,48 @@ def cap_reservation_fields(reservation: CapReservation) -> Fields:
     }
 
 
-_CLOSED = "closed:"
+_CLOSED, _SLOT = "closed:", "slot:"
 
 
 def station_stocks(fields: Fields) -> dict[str, StationStock]:
-    """The stations hash: station id -> packs left, and closed:<station id> -> 1."""
+    """The places hash: place id -> stock left, closed:<id> -> 1, and a slot's
+    slot:<id> -> its terms. A place id never holds a colon (PartyId)."""
     return {
-        station: StationStock(int(left), _CLOSED + station not in fields)
-        for station, left in fields.items()
-        if not station.startswith(_CLOSED)
+        place: StationStock(
+            int(left), _CLOSED + place not in fields, slot_terms(fields.get(_SLOT + place, ""))
+        )
+        for place, left in fields.items()
+        if ":" not in place
     }
 
 
 def station_fields(stations: dict[str, StationStock]) -> Fields:
-    left = {station: str(stock.left) for station, stock in stations.items()}
-    return left | {_CLOSED + s: "1" for s, stock in stations.items() if not stock.open}
+    left = {place: str(stock.left) for place, stock in stations.items()}
+    closed = {_CLOSED + p: "1" for p, stock in stations.items() if not stock.open}
+    terms = {_SLOT + p: slot_terms_field(s.slot) for p, s in stations.items() if s.slot}
+    return left | closed | terms
+
+
+def slot_terms_field(terms: SlotTerms | None) -> str:
+    """How add_places.lua, admit.lua and activate.lua read a slot's terms."""
+    if terms is None:
+        return ""
+    return "|".join(
+        str(x)
+        for x in (
+            terms.bookable_until_ms,
+            terms.valid_until_s,
+            terms.store_id,
+            terms.check_in_from_ms,
+        )
+    )
+
+
+def slot_terms(field: str) -> SlotTerms | None:
+    if not field:
+        return None
+    until_ms, valid_s, store, from_ms = field.split("|")
+    return SlotTerms(int(until_ms), int(valid_s), store, int(from_ms))
 
 
 def closed_field(station_id: str) -> str:

@@ -33,8 +33,10 @@ from engine.errors import (
     ReversalWindowClosed,
     Revoked,
     SignatureNeeded,
+    SlotStarted,
     StationClosed,
     StationOutOfStock,
+    TooEarly,
     TooManyAttempts,
     Unavailable,
     ValidationFailed,
@@ -96,6 +98,8 @@ def _admission_refusal(status: int, reply: Reply) -> EngineError:
         return StationClosed()
     if status == -14:
         return StationOutOfStock()
+    if status == -15:
+        return SlotStarted()
     raise ValueError(f"unknown admission status {status}")
 
 
@@ -133,7 +137,11 @@ def redemption(reply: Reply) -> RedeemOutcome:
     if status == -11:
         raise SignatureNeeded()
     if status == -12:
-        raise AnotherStation(f"This pack is picked up at station {text(reply[1])}")
+        raise AnotherStation(
+            f"Handed out only at store {text(reply[1])}, the one it was claimed for"
+        )
+    if status == -13:
+        raise TooEarly(check_in_from=iso_ms(int(reply[1])))
     raise ValueError(f"unknown redemption status {status}")
 
 

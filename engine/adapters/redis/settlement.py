@@ -95,6 +95,7 @@ class RedisSettlement:
                     keys.claim(v.campaign_id, v.claim_id),
                     keys.voucher(v.campaign_id, v.serial),
                     keys.campaign(v.campaign_id),
+                    keys.stations(v.campaign_id),
                 ],
                 [
                     v.claim_id,
@@ -166,6 +167,7 @@ def _in_flight(kind: str, campaign_id: str, decision_id: str, held: dict[str, st
             held.get("pcode", ""),
             int(held.get("v", 0)),
             held.get("station", ""),
+            int(held.get("vu", 0)),
         )
     if kind == "redemption":
         return RedemptionInFlight(

@@ -1,5 +1,6 @@
-"""A pick-up campaign's stock per station in Redis: given to new stations, moved between
-them, closed; each claim takes its station's stock in admit.lua."""
+"""A campaign's places in Redis: a pick-up campaign's stock per station (given to new
+stations, moved between them, closed) and a booking campaign's places per slot (given
+back when a booking is cancelled); each claim takes its place in admit.lua."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Mapping
 from engine.adapters.failures import translated
 from engine.adapters.redis import keys, records
 from engine.adapters.redis.connection import Client, Scripts, texts
-from engine.domain.live_records import StationStock
-from engine.errors import Conflict, ValidationFailed
+from engine.domain.live_records import SlotTerms, StationStock
+from engine.domain.slots import CANCELLED_REASON, BookingCancel
+from engine.errors import AlreadyRedeemed, Conflict, Expired, NotFound, Revoked, ValidationFailed
 
 
 @translated
@@ -19,10 +21,47 @@ class RedisStations:
 
     async def add_stations(self, campaign_id: str, stock: Mapping[str, int]) -> int:
         """Give new stations their stock (known ones keep theirs); how many were new."""
-        args = [x for station, packs in stock.items() for x in (station, packs)]
+        return await self._add_places(campaign_id, {s: (n, None) for s, n in stock.items()})
+
+    async def add_slots(self, campaign_id: str, places: Mapping[str, tuple[int, SlotTerms]]) -> int:
+        """Give new slots their places and terms (known ones keep theirs); how many were new."""
+        return await self._add_places(campaign_id, places)
+
+    async def _add_places(
+        self, campaign_id: str, places: Mapping[str, tuple[int, SlotTerms | None]]
+    ) -> int:
+        args = [
+            x
+            for place, (stock, slot) in places.items()
+            for x in (place, stock, records.slot_terms_field(slot))
+        ]
         if not args:
             return 0
-        return int(await self.scripts.run("add_stations", [keys.stations(campaign_id)], args))
+        return int(await self.scripts.run("add_places", [keys.stations(campaign_id)], args))
+
+    async def cancel_booking(self, cancel: BookingCancel) -> bool:
+        """Revoke a booking's voucher and give its place back: True now, False before."""
+        cid = cancel.campaign_id
+        ks = [
+            keys.campaign(cid),
+            keys.per_worker(cid),
+            keys.per_period(cid, cancel.period),
+            keys.claim(cid, cancel.claim_id),
+            keys.voucher(cid, cancel.serial),
+            keys.stations(cid),
+        ]
+        status = int(
+            await self.scripts.run("cancel_booking", ks, [cancel.worker_id, CANCELLED_REASON])
+        )
+        if status == -1:
+            raise NotFound("No such booking of yours")
+        if status == -2:
+            raise AlreadyRedeemed("The worker was checked in: a booking used cannot be cancelled")
+        if status == -3:
+            raise Expired("The slot is over: the booking lapsed")
+        if status == -4:
+            raise Revoked()
+        return status == 1
 
     async def move_stock(
         self, campaign_id: str, move_id: str, source: str, target: str, packs: int

@@ -329,7 +329,7 @@ SELECT id FROM campaigns ORDER BY id;
 SELECT claim_id, serial, worker_id, face_value_fen, admitted_at, valid_until, partner_code,
        expired_at IS NOT NULL AS expired,
        CASE WHEN revoked_at IS NOT NULL THEN coalesce(revoked_reason, '') END AS revoked_reason,
-       station_id
+       station_id, cancelled_at IS NOT NULL AS cancelled
 FROM vouchers WHERE campaign_id = $1;
 
 -- name: rebuild_ledger
@@ -411,3 +411,41 @@ WHERE r.campaign_id = $1 AND r.kind = 'redemption' AND r.store_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.reverses = r.entry_id
                   GROUP BY v.reverses HAVING -sum(v.amount_fen) >= r.amount_fen)
 GROUP BY r.store_id;
+
+-- name: add_slots
+-- New slots; a known slot's service and provider name change, never its time, provider
+-- or capacity (its bookings were made on them).
+INSERT INTO slots (campaign_id, slot_id, provider_id, provider_name, service, starts_at,
+                   ends_at, capacity, cancel_before_s, early_check_in_s)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                         $7::timestamptz[], $8::int[], $9::int[], $10::int[])
+ON CONFLICT (campaign_id, slot_id) DO UPDATE
+SET provider_name = EXCLUDED.provider_name, service = EXCLUDED.service;
+
+-- name: slots_of
+SELECT slot_id, provider_id, starts_at, ends_at, capacity, cancel_before_s, early_check_in_s,
+       service, provider_name
+FROM slots WHERE campaign_id = $1 ORDER BY starts_at, slot_id COLLATE "C";
+
+-- name: slot_fill
+-- Per slot: bookings standing, cancelled, checked in (a redemption not reversed), and
+-- no-shows (not checked in by the slot's end, $2 being now).
+SELECT v.station_id AS slot_id,
+       count(*) FILTER (WHERE v.cancelled_at IS NULL) AS booked,
+       count(*) FILTER (WHERE v.cancelled_at IS NOT NULL) AS cancelled,
+       count(*) FILTER (WHERE v.cancelled_at IS NULL AND coalesce(u.used, 0) > 0) AS checked_in,
+       count(*) FILTER (WHERE v.cancelled_at IS NULL AND coalesce(u.used, 0) = 0
+                        AND v.valid_until <= $2) AS no_shows
+FROM vouchers v
+LEFT JOIN LATERAL (SELECT sum(voucher_fen) AS used FROM ledger l
+                   WHERE l.campaign_id = v.campaign_id AND l.serial = v.serial) u ON true
+WHERE v.campaign_id = $1 AND v.station_id IS NOT NULL
+GROUP BY v.station_id;
+
+-- name: cancel_booking
+-- A standing booking, or one cancelled before (a retry); nothing for one ops revoked.
+UPDATE vouchers SET cancelled_at = coalesce(cancelled_at, now()),
+                    revoked_at = coalesce(revoked_at, now()),
+                    revoked_reason = coalesce(revoked_reason, $2)
+WHERE claim_id = $1 AND (cancelled_at IS NOT NULL OR revoked_at IS NULL)
+RETURNING claim_id;

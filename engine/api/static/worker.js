@@ -10,7 +10,7 @@
     onLanguage: () => { renderProgrammes(); renderVouchers(); },
   });
   const token = page.credential;
-  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {}, picking: null };
+  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {}, picking: null, booking: null };
   const status = document.getElementById("status");
 
   function note(cid, cls, text) {
@@ -86,8 +86,9 @@
       timing,
       p.lottery ? lotteryPart(p) : p.claimable || state.claiming.has(p.campaign_id)
         ? el("button", { class: "primary claim", type: "button", disabled: !claimable,
-            onclick: () => (p.stations ? pick(p) : claim(p)) },
-            state.claiming.has(p.campaign_id) ? t("claiming") : p.stations ? t("station.choose") : t("claim"))
+            onclick: () => (p.stations ? pick(p) : p.slots ? pickSlot(p) : claim(p)) },
+            state.claiming.has(p.campaign_id) ? t("claiming")
+              : p.stations ? t("station.choose") : p.slots ? t("slot.choose") : t("claim"))
         : el("p", { class: "why reason", dataset: { reason: p.reason } }, why(p)),
       el("p", { class: "message " + (n ? n.cls : ""), role: "status", text: n ? n.text : "" }));
   }
@@ -171,18 +172,81 @@
     findStations(); // what is left has changed
   }
 
-  // One Idempotency-Key per programme (and station) until the claim has a definite answer:
+  // -- booking a slot (a service booked by the slot: counselling, health checks ...) -----
+  const slotPicker = document.getElementById("slot-picker");
+
+  function pickSlot(p) {
+    state.booking = p;
+    document.getElementById("slot-title").textContent = t("slot.for", { name: NX.name(p) });
+    document.getElementById("slot-message").textContent = "";
+    document.getElementById("programmes").hidden = true;
+    slotPicker.hidden = false;
+    findSlots();
+  }
+
+  function closeSlots() {
+    state.booking = null;
+    slotPicker.hidden = true;
+    document.getElementById("programmes").hidden = false;
+  }
+
+  // The free slots of the day chosen (every day when none is), under each provider.
+  async function findSlots() {
+    const p = state.booking;
+    if (!p) return;
+    const day = document.getElementById("slot-day").value;
+    const url = `/v1/campaigns/${encodeURIComponent(p.campaign_id)}/slots` + (day ? `?date=${day}` : "");
+    const r = await NX.call(url, { token, attempts: 3 });
+    if (r.status === 401) return signedOut();
+    const list = document.getElementById("slot-list");
+    if (r.status !== 200) return list.replaceChildren(el("p", { class: "muted", text: NX.problem(r.doc) }));
+    if (!r.doc.slots.length) return list.replaceChildren(el("p", { class: "muted", text: t("slot.none") }));
+    const byProvider = new Map();
+    for (const s of r.doc.slots) {
+      if (!byProvider.has(s.provider_id)) byProvider.set(s.provider_id, []);
+      byProvider.get(s.provider_id).push(s);
+    }
+    list.replaceChildren(...[...byProvider.values()].map((slots) => el("div", { class: "provider", dataset: { provider: slots[0].provider_id } },
+      el("h3", { text: slots[0].provider_name }),
+      el("ul", { class: "stations" }, ...slots.map((s) => el("li", { dataset: { slot: s.slot_id } },
+        el("strong", { text: NX.when(s.starts_at) + "–" + NX.when(s.ends_at, "hm") }),
+        el("span", { class: "muted", text: " " + s.service }),
+        el("span", { class: "left", text: " · " + t("slot.left", { n: s.left }) }),
+        el("button", { class: "primary here", type: "button", onclick: () => book(p, s) }, t("slot.book"))))))));
+  }
+
+  async function book(p, s) {
+    const outcome = await claim(p, { slot_id: s.slot_id });
+    if (outcome === "ok") return closeSlots();
+    document.getElementById("slot-message").className = "message bad";
+    document.getElementById("slot-message").textContent = state.notes[p.campaign_id].text;
+    findSlots(); // what is free has changed
+  }
+
+  async function cancelBooking(v) {
+    if (!window.confirm(t("slot.cancel_confirm"))) return;
+    const r = await NX.call(`/v1/me/bookings/${encodeURIComponent(v.claim_id)}/cancel`, {
+      method: "POST", token, attempts: 6, // cancelling twice is cancelling once
+    });
+    if (r.status === 401) return signedOut();
+    status.className = "message " + (r.status === 200 ? "ok" : "bad");
+    status.textContent = r.status === 200 ? t("slot.cancelled") : NX.problem(r.doc);
+    await load();
+  }
+
+  // One Idempotency-Key per programme (and place) until the claim has a definite answer:
   // a second tap, or a retry after an answer lost on the way, asks for the same claim again.
-  async function claim(p, station) {
+  async function claim(p, place) {
     const cid = p.campaign_id;
     if (state.claiming.has(cid)) return "busy";
     state.claiming.add(cid);
-    const keyName = "nuanxin-claim-key:" + cid + (station ? ":" + station : "");
+    const chosen = typeof place === "string" ? { station_id: place } : place || {};
+    const keyName = "nuanxin-claim-key:" + cid + Object.values(chosen).map((x) => ":" + x).join("");
     const key = sessionStorage.getItem(keyName) || NX.newKey();
     sessionStorage.setItem(keyName, key);
     note(cid, "wait", t("claiming"));
     const r = await NX.call(`/v1/campaigns/${encodeURIComponent(cid)}/claims`, {
-      method: "POST", token, body: station ? { station_id: station } : {}, key, attempts: 6,
+      method: "POST", token, body: chosen, key, attempts: 6,
       onRetry: (n) => note(cid, "wait", t("retrying", { n })),
     });
     state.claiming.delete(cid);
@@ -220,6 +284,7 @@
 
   // -- vouchers ----------------------------------------------------------------
   function stateOf(v) {
+    if (v.booking && v.booking.cancelled) return "cancelled";
     if (v.status === "revoked") return "revoked";
     if (v.status === "redeemed" || v.balance_fen === 0) return "used";
     if (v.status === "expired" || Date.parse(v.valid_until) <= Date.now()) return "expired";
@@ -252,6 +317,7 @@
       el("div", { class: "facts", text: t("valid_until", { t: NX.when(v.valid_until, "date") }) }),
       v.pickup ? el("p", { class: "pickup" }, t("station.pickup"), el("strong", { text: v.pickup.name }),
         ` ${v.pickup.district}${v.pickup.address ? " · " + v.pickup.address : ""}`) : null,
+      v.booking ? bookingPart(v, usable) : null,
       usable ? qrImage(v) : null,
       usable ? el("p", { class: "muted", text: t("code.show") }) : null,
       // The short code, for a till whose camera fails: twelve symbols it can type.
@@ -259,11 +325,23 @@
         v.short_code));
   }
 
+  // The slot booked, when to come, and a cancel button until the slot's deadline.
+  function bookingPart(v, usable) {
+    const b = v.booking;
+    const open = usable && Date.parse(b.cancel_until) > Date.now();
+    return el("div", { class: "booking", dataset: { slot: b.slot_id } },
+      el("p", {}, t("slot.booked"), el("strong", { text: `${b.service} · ${b.provider_name}` })),
+      el("p", { class: "facts", text: NX.when(b.starts_at) + "–" + NX.when(b.ends_at, "hm") }),
+      usable ? el("p", { class: "muted", text: t("slot.check_in", { t: NX.when(b.check_in_from) }) }) : null,
+      open ? el("button", { class: "secondary cancel", type: "button", onclick: () => cancelBooking(v) },
+        t("slot.cancel", { t: NX.when(b.cancel_until) })) : null);
+  }
+
   function renderVouchers() {
     const box = document.getElementById("vouchers");
     if (state.vouchers === null) return box.replaceChildren(el("p", { class: "muted", text: t("loading") }));
     if (!state.vouchers.length) return box.replaceChildren(el("p", { class: "card", text: t("empty.vouchers") }));
-    const order = { unused: 0, part: 1, used: 2, expired: 3, revoked: 4 };
+    const order = { unused: 0, part: 1, used: 2, expired: 3, revoked: 4, cancelled: 5 };
     const sorted = [...state.vouchers].sort((a, b) => order[stateOf(a)] - order[stateOf(b)]);
     box.replaceChildren(...sorted.map(voucherCard));
   }
@@ -291,6 +369,8 @@
   document.getElementById("tab-programmes").addEventListener("click", () => tab("programmes"));
   document.getElementById("tab-vouchers").addEventListener("click", () => tab("vouchers"));
   document.getElementById("picker-close").addEventListener("click", closePicker);
+  document.getElementById("slot-close").addEventListener("click", closeSlots);
+  document.getElementById("slot-day").addEventListener("change", findSlots);
   let searching = null;
   document.getElementById("station-q").addEventListener("input", () => {
     clearTimeout(searching);

@@ -7,9 +7,10 @@ from typing import Protocol
 
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
-from engine.domain.live_records import StationStock
+from engine.domain.live_records import SlotTerms, StationStock
 from engine.domain.profiles import WorkerProfile
 from engine.domain.rebuild import CampaignState
+from engine.domain.slots import BookingCancel
 from engine.domain.stock import Counters
 from engine.domain.windows import WindowCount
 
@@ -126,7 +127,8 @@ class LogMarks(Protocol):
 
 
 class StationStocks(Protocol):
-    """A pick-up campaign's packs per station; admit.lua takes one with each claim."""
+    """A campaign's places: a pick-up campaign's packs per station, a booking campaign's
+    places per slot; admit.lua takes one with each claim."""
 
     async def add_stations(self, campaign_id: str, stock: Mapping[str, int]) -> int:
         """Give new stations their stock (known ones keep theirs); how many were new."""
@@ -139,3 +141,11 @@ class StationStocks(Protocol):
 
     async def close_station(self, campaign_id: str, station_id: str) -> None: ...
     async def station_stock(self, campaign_id: str) -> dict[str, StationStock]: ...
+
+    async def add_slots(self, campaign_id: str, places: Mapping[str, tuple[int, SlotTerms]]) -> int:
+        """Give new slots their places and terms (known ones keep theirs); how many were new."""
+
+    async def cancel_booking(self, cancel: BookingCancel) -> bool:
+        """Revoke a booking's voucher and give back its place and everything its admission
+        counted: True now, False when cancelled before. NotFound (not this worker's),
+        AlreadyRedeemed (checked in), Expired, Revoked (by operations)."""

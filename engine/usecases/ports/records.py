@@ -28,6 +28,7 @@ from engine.domain.listings import (
 from engine.domain.lottery import LotteryDraw
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
+from engine.domain.slots import Slot, SlotFill
 from engine.domain.stations import Station
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
 from engine.domain.webhooks import WebhookItem
@@ -221,3 +222,20 @@ class StationRecords(Protocol):
 
     async def station_pickups(self, campaign_id: str) -> dict[str, int]:
         """Packs handed out (and not given back) per station."""
+
+
+class SlotRecords(Protocol):
+    """A booking campaign's slots, how each is filled, and the bookings cancelled."""
+
+    async def add_slots(self, campaign_id: str, slots: Sequence[Slot]) -> None:
+        """New slots; a known one's service and provider name change, nothing else."""
+
+    async def slots_of(self, campaign_id: str) -> list[Slot]:
+        """By start, then slot id."""
+
+    async def slot_fill(self, campaign_id: str, now: datetime) -> dict[str, SlotFill]:
+        """By slot id; a slot no one booked is absent."""
+
+    async def cancel_booking(self, claim_id: str, reason: str) -> bool:
+        """Mark a booking cancelled (and its voucher revoked); True for one cancelled before
+        too, False when operations had revoked it."""

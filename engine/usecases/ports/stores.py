@@ -52,6 +52,7 @@ class SystemOfRecord(
     ports.AuditLog,
     ports.LotteryRecords,
     ports.StationRecords,
+    ports.SlotRecords,
     Reachable,
     Protocol,
 ): ...

@@ -6,17 +6,20 @@
 -- KEYS[4] eligible categories   KEYS[5] claim record   KEYS[6] partner code pool
 -- KEYS[7] this minute's admissions per second (for live rates)   KEYS[8] unsettled records
 -- KEYS[9] the worker's claim requests to this campaign this minute
--- KEYS[10] the stations' stock (a pick-up campaign's)
+-- KEYS[10] the places' stock: a pick-up campaign's stations, a booking campaign's slots
 -- ARGV[1] worker id   ARGV[2] category   ARGV[3] now (ms)   ARGV[4] face value (fen)
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
--- ARGV[8] the station a pack is picked up at ('' for a campaign without stations)
+-- ARGV[8] the place taken: the station a pack is picked up at, the slot booked ('' for
+--   neither). A slot's terms (slot:<id>) close its booking when it starts, and its
+--   voucher lasts until it ends (kept on the record as 'vu', for a resent event).
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
 --   | {2, state, serial, face} repeat | {-11} the key's claim was of another face value
 --   | {-4, next wave ms, smallest face refused, last serial} sold out now
 --     (the smallest face is 1 when the stock is gone, more when only the budget is short)
 --   | {-10, seconds} over the request rate | {-12} no such station | {-13} station closed
---   | {-14} the station has no packs left (others may) | {negative status}
+--   | {-14} the station (slot) has no packs (places) left (others may)
+--   | {-15} the slot has started | {negative status}
 -- A repeat gets its first answer before the rate is counted: a retry after a lost answer,
 -- or a run the adapter sent again, is the same request, not another one.
 local rec = redis.call('HMGET', KEYS[5], 'state', 'serial', 'face')
@@ -55,11 +58,18 @@ if period_limit > 0 then
   local in_period = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
   if in_period >= period_limit then return {-6} end
 end
+local slot_ends = nil
 if station ~= '' then
-  local left = redis.call('HGET', KEYS[10], station)
-  if not left then return {-12} end
-  if redis.call('HEXISTS', KEYS[10], 'closed:' .. station) == 1 then return {-13} end
-  if tonumber(left) <= 0 then return {-14} end
+  local place = redis.call('HMGET', KEYS[10], station, 'closed:' .. station, 'slot:' .. station)
+  if not place[1] then return {-12} end
+  if place[2] then return {-13} end
+  if place[3] then
+    local starts_ms, ends_s = string.match(place[3], '^(%d+)|(%d+)|')
+    if now >= tonumber(starts_ms) then return {-15} end
+    slot_ends = ends_s
+    valid_until = ends_s
+  end
+  if tonumber(place[1]) <= 0 then return {-14} end
 end
 
 -- Stock released so far: all of it, or the waves whose time has come.
@@ -117,6 +127,7 @@ redis.call('EXPIRE', KEYS[7], 180, 'NX')
 redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
   'at_ms', now, 'face', face, 'wave', wave, 'pcode', code, 'v', version)
 if station ~= '' then redis.call('HSET', KEYS[5], 'station', station) end
+if slot_ends then redis.call('HSET', KEYS[5], 'vu', slot_ends) end
 -- Until the broker acknowledges it, the claim is unsettled; a repair job releases those
 -- left behind by an API process that died in between.
 redis.call('ZADD', KEYS[8], now, KEYS[5])

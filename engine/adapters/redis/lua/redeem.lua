@@ -20,7 +20,8 @@
 --   | {-4} expired | {-5} revoked | {-6} key reused for another request
 --   | {-7, balance} amount not allowed | {-8} not the code issued for this serial
 --   | {-9} no campaign state (Redis lost, not rebuilt)
---   | {-12, station} a pack handed out at another station
+--   | {-12, station} a pack handed out at another station (a booking checked in by
+--     another provider's store)   | {-13, from ms} a booking checked in before its time
 --   | {-11} no digest to compare (not issued yet, or rebuilt from PostgreSQL): the caller
 --     verifies the signature and asks again without a digest
 -- Without the campaign's state every other record may be gone too: answer nothing.
@@ -42,7 +43,7 @@ if r[1] and r[1] ~= 'released' then
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
 local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms',
-  'face', 'balance', 'stored', 'station')
+  'face', 'balance', 'stored', 'station', 'from')
 if not v[1] then return {-1} end
 if v[8] and v[8] ~= ARGV[6] then return {-12, v[8]} end
 if v[1] == 'expired' then return {-4} end
@@ -50,6 +51,7 @@ if v[1] == 'revoked' then return {-5} end
 if v[1] == 'redeemed' then return {-3, v[3], tonumber(v[4])} end
 local now = tonumber(ARGV[4])
 if now >= tonumber(v[2]) * 1000 then return {-4} end
+if v[9] and now < tonumber(v[9]) then return {-13, tonumber(v[9])} end
 local balance = tonumber(v[6])
 local amount = tonumber(ARGV[5])
 local order = tonumber(ARGV[10])
