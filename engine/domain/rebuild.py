@@ -189,7 +189,7 @@ def expected_state(
     build.s.stations = {
         s.station_id: StationStock(s.stock - claimed[s.station_id], s.open) for s in stations
     } | {
-        s.slot_id: StationStock(s.capacity - claimed[s.slot_id], s.open, terms(s))
+        s.slot_id: StationStock(s.capacity - claimed[s.slot_id], slot=terms(s))
         for s in slot_by_id.values()
     }
     serials = [v.serial for v in vouchers] + [

@@ -4,8 +4,9 @@ and given back atomically in the decision store, as a claim's stock is.
 
 A slot is a provider's time with a capacity. A booking may be cancelled until the slot's
 cancel deadline, and its place is free again at once. The provider checks the worker in
-with the voucher only on the slot's day, at that provider, from a margin before the slot
-starts until it ends; a booking not checked in by the end is a no-show.
+with the voucher only at that provider, from a margin before the slot starts until it ends
+(the booking's voucher lapses then: redeem.lua decides both, from the terms activate.lua
+wrote); a booking not checked in by the end is a no-show (the records count them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from engine.domain.live_records import CANCELLED, SlotTerms, StationStock
 from engine.domain.periods import UNION_TZ
@@ -35,7 +35,6 @@ class Slot:
     early_check_in: timedelta = timedelta(minutes=30)
     service: str = ""  # what is booked, as the union publishes it (心理咨询, 洗牙 ...)
     provider_name: str = ""
-    open: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +57,6 @@ class SlotFill:
     cancelled: int = 0
     checked_in: int = 0
     no_shows: int = 0  # not checked in by the slot's end
-
-
-class CheckIn(StrEnum):
-    ALLOWED = "allowed"
-    WRONG_PROVIDER = "wrong-provider"
-    TOO_EARLY = "too-early"
-    SLOT_OVER = "slot-over"
 
 
 def check_slot(slot: Slot) -> None:
@@ -123,8 +115,7 @@ def offered_slots(
     found = [
         s
         for s in slots
-        if s.open
-        and now < s.starts_at
+        if now < s.starts_at
         and (places.get(s.slot_id) or StationStock(0)).left > 0
         and (places.get(s.slot_id) or StationStock(0)).open
         and (day is None or s.starts_at.astimezone(UNION_TZ).date() == day)
@@ -133,29 +124,9 @@ def offered_slots(
     return sorted(found, key=lambda s: (s.starts_at, s.provider_name, s.slot_id))
 
 
-def free_places(slot: Slot, booked: int) -> int:
-    return max(0, slot.capacity - booked)
-
-
 def cancellable(slot: Slot, now: datetime) -> bool:
     """A booking may still be cancelled (its place goes back to the slot)."""
     return now < slot.starts_at - slot.cancel_before
-
-
-def check_in(slot: Slot, provider_id: str, now: datetime) -> CheckIn:
-    """May this provider check the booking's worker in now?"""
-    if provider_id != slot.provider_id:
-        return CheckIn.WRONG_PROVIDER
-    if now < slot.starts_at - slot.early_check_in:
-        return CheckIn.TOO_EARLY
-    if now >= slot.ends_at:
-        return CheckIn.SLOT_OVER
-    return CheckIn.ALLOWED
-
-
-def no_show(slot: Slot, checked_in: bool, now: datetime) -> bool:
-    """The booking lapsed unattended: counted as a no-show once the slot is over."""
-    return not checked_in and now >= slot.ends_at
 
 
 def _ms(moment: datetime) -> int:

@@ -20,9 +20,11 @@ from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Status, Wave
 from engine.domain.clock import SystemClock
 from engine.domain.idempotency import MERCHANT, WORKER, KeyBinding
+from engine.domain.live_records import StationStock
 from engine.domain.rebuild import LedgerFacts, VoucherFacts, expected_state
 from engine.domain.redemption import RedeemRequest, ReverseRequest
 from engine.domain.settlement import Activation, Decision
+from engine.domain.slots import BookingCancel, Slot, terms
 from engine.domain.state_differences import differences
 from engine.domain.stations import Station
 from engine.errors import (
@@ -39,9 +41,11 @@ from engine.errors import (
     NotFound,
     ReversalWindowClosed,
     Revoked,
+    SlotStarted,
     SoldOut,
     StationClosed,
     StationOutOfStock,
+    TooEarly,
     TooManyAttempts,
     Unavailable,
     ValidationFailed,
@@ -397,3 +401,57 @@ async def test_a_rebuilt_stations_stock_reads_back_as_written(ports):
     actual = await ports.rebuild.read_state(c.id, expected)
     assert differences(c.id, expected, actual) == []
     assert (await ports.stations.station_stock(c.id))["b"].open is False
+
+
+async def test_a_slot_is_booked_before_it_starts_checked_in_in_its_window_cancelled_once(ports):
+    cid = await campaign(ports, merchants=("m1",), slots=True, quota=3)
+    now = datetime.now(UTC)
+    later = Slot("later", "clinic-a", now + timedelta(hours=3), now + timedelta(hours=4), 1)
+    begun = Slot("begun", "clinic-a", now - timedelta(minutes=1), now + timedelta(hours=1), 1)
+    places = {s.slot_id: (s.capacity, terms(s)) for s in (later, begun)}
+    assert await ports.stations.add_slots(cid, places) == 2
+    with pytest.raises(SlotStarted):
+        await ports.admissions.admit(replace(ask(cid, "c0"), station_id="begun"))
+    a = await ports.admissions.admit(replace(ask(cid, "c1"), station_id="later"))
+    assert a.valid_until == int(later.ends_at.timestamp())  # the booking lapses with its slot
+    with pytest.raises(StationOutOfStock):
+        await ports.admissions.admit(replace(ask(cid, "c2", "w2"), station_id="later"))
+    await ports.settlement.take_many([(Decision("claim", cid, "c1"), a.serial)])
+    activation = Activation(cid, "c1", a.serial, 300, a.valid_until, station_id="later")
+    await ports.settlement.activate_many([activation])
+    with pytest.raises(AnotherStation):
+        await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r0", store_id="clinic-b"))
+    with pytest.raises(TooEarly):
+        await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r1", store_id="clinic-a"))
+
+    cancel = BookingCancel(cid, "c1", a.serial, "w1", "none")
+    with pytest.raises(NotFound):
+        await ports.stations.cancel_booking(replace(cancel, worker_id="w2"))
+    assert await ports.stations.cancel_booking(cancel) is True
+    assert await ports.stations.cancel_booking(cancel) is False  # a retry gives nothing more
+    stock = (await ports.stations.station_stock(cid))["later"]
+    assert (stock.left, stock.slot) == (1, terms(later))
+    assert (await ports.admissions.claim_record(cid, "c1")).state == "cancelled"
+    with pytest.raises(Revoked):
+        await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r2", store_id="clinic-a"))
+    repeat = await ports.admissions.admit(replace(ask(cid, "c1"), station_id="later"))
+    assert (repeat.is_new, repeat.state) == (False, "cancelled")  # its key books nothing new
+    # The place, the quota and the worker's limit came back: w1 may book it again.
+    assert (await ports.admissions.admit(replace(ask(cid, "c3"), station_id="later"))).is_new
+    assert (await ports.stations.station_stock(cid))["later"].left == 0
+
+
+async def test_a_rebuilt_slots_places_and_terms_read_back_as_written(ports):
+    c = domain_campaign(prefix="contract", number=7, slots=True, merchants=("m1",))
+    at = datetime.now(UTC)
+    slot = Slot("s1", "clinic-a", at + timedelta(hours=3), at + timedelta(hours=4), 3)
+    ends = slot.ends_at
+    booked = VoucherFacts("c1", 1, "w1", 300, at, ends, None, False, None, "s1")
+    cancelled = VoucherFacts("c2", 2, "w2", 300, at, ends, None, False, "cancelled", "s1", True)
+    expected = expected_state(c, [booked, cancelled], [], {}, {}, None, at, slots=[slot])
+    await ports.rebuild.write_state(c, expected)
+    actual = await ports.rebuild.read_state(c.id, expected)
+    assert differences(c.id, expected, actual) == []
+    assert (await ports.stations.station_stock(c.id))["s1"] == StationStock(2, slot=terms(slot))
+    with pytest.raises(TooEarly):  # the rebuilt voucher keeps its provider and window
+        await ports.redemptions.redeem(redeem_ask(c.id, 1, "r1", store_id="clinic-a"))

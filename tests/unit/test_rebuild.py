@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from engine.domain.live_records import StationStock
 from engine.domain.rebuild import (
     LedgerFacts,
     LoggedClaim,
@@ -12,6 +13,7 @@ from engine.domain.rebuild import (
     expected_state,
     split_unissued,
 )
+from engine.domain.slots import Slot, terms
 from engine.domain.state_differences import differences
 from tests.factories import domain_campaign
 
@@ -85,3 +87,22 @@ def test_a_record_redis_lost_shows_as_missing_and_settled_states_agree():
     assert found == [
         f"c: voucher 1 is {shown} in Redis, {{'status': 'issued', 'balance_fen': 300}} expected"
     ]
+
+
+def test_a_cancelled_booking_gives_its_place_back_and_a_standing_one_keeps_its_terms():
+    campaign = domain_campaign(quota=4, slots=True)
+    start = NOW + timedelta(days=1)
+    slot = Slot("s1", "clinic-7", start, start + timedelta(minutes=50), capacity=2)
+    standing = replace(voucher("c1", 1, "w1"), station_id="s1")
+    cancelled = replace(
+        voucher("c2", 2, "w2"), station_id="s1", revoked_reason="cancelled", cancelled=True
+    )
+    s = expected_state(campaign, [standing, cancelled], [], {}, {}, None, NOW, slots=[slot])
+    assert s.stations == {"s1": StationStock(1, slot=terms(slot))}
+    assert s.claims["c2"].state == "cancelled" and s.claims["c1"].state == "issued"
+    assert s.counters.admitted == 1 and s.counters.spent == 300 and s.counters.revoked == 1
+    assert s.per_worker == {"w1": 1} and s.counters.next_serial == 2
+    # Checked in only at the provider's store, from the slot's margin on.
+    assert s.vouchers[1].station_id == "clinic-7"
+    assert s.vouchers[1].check_in_from_ms == terms(slot).check_in_from_ms
+    assert s.vouchers[2].status == "revoked"
