@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import Page, Route
 
+from engine.domain.periods import UNION_TZ
 from tests.helpers.api import redeemable_code
 from tests.helpers.pages import shot_path
 from tests.helpers.waiting import wait_for
@@ -253,6 +254,53 @@ async def test_worker_page_finds_a_station_by_district_and_claims_a_pack_there(
     figures = await http.get(f"/v1/ops/campaigns/{packs['id']}/stations", headers=factory.ops)
     left = {s["station_id"]: s["left"] for s in figures.json()["stations"]}
     assert left == {"gs-01": 0, "yq-01": 2}
+
+
+@pytest.mark.usefixtures("issuing")
+async def test_worker_page_books_a_slot_by_day_and_provider_and_cancels_it(http, factory, engine):
+    merchant, _ = await factory.merchant()
+    sessions = await factory.campaign(
+        name="职工心理咨询", name_en="Counselling", quota=2, slots=True, merchants=[merchant]
+    )
+    starts = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    slots = [
+        {"slot_id": f"s-{i}", "service": "心理咨询", "provider_id": p, "provider_name": name,
+         "starts_at": (starts + timedelta(hours=i)).isoformat(),
+         "ends_at": (starts + timedelta(hours=i, minutes=50)).isoformat(), "capacity": 1}
+        for i, (p, name) in enumerate([("clinic-a", "姑苏心理咨询室"), ("clinic-b", "园区心理驿站")])
+    ]  # fmt: skip
+    r = await http.put(
+        f"/v1/campaigns/{sessions['id']}/slots", json={"slots": slots}, headers=factory.ops
+    )
+    assert r.status_code == 200, r.text
+    (worker,) = await factory.workers(1)
+    day = datetime.fromisoformat(slots[1]["starts_at"]).astimezone(UNION_TZ).date()
+
+    async with browser() as b:
+        page = await phone(b, engine.base_url)
+        page.on("dialog", lambda dialog: dialog.accept())  # "cancel this booking?"
+        await page.goto(f"/w/#token={factory.token(worker)}")
+        card = page.locator(f'article[data-campaign="{sessions["id"]}"]')
+        await card.locator("button.claim").click()
+        await page.locator("#slot-picker li[data-slot]").first.wait_for()
+        await page.fill("#slot-day", day.isoformat())
+        provider = page.locator('#slot-picker div[data-provider="clinic-b"]')
+        await provider.wait_for()
+        assert "园区心理驿站" in await provider.locator("h3").inner_text()
+        await provider.locator("li[data-slot='s-1'] button.here").click()
+        await page.locator("#slot-picker").wait_for(state="hidden")
+        await card.locator(".message.ok").wait_for(timeout=30_000)
+
+        await page.locator("#tab-vouchers").click()
+        booking = page.locator("article.voucher .booking").first
+        await booking.wait_for(timeout=60_000)
+        assert "园区心理驿站" in await booking.inner_text()
+        await booking.locator("button.cancel").click()
+        await page.locator('article.voucher[data-state="cancelled"]').wait_for(timeout=30_000)
+        assert "预约已取消" in await page.inner_text("#status")
+    shown = await http.get(f"/v1/ops/campaigns/{sessions['id']}/slots", headers=factory.ops)
+    fill = {s["slot_id"]: (s["left"], s["cancelled"]) for s in shown.json()["slots"]}
+    assert fill == {"s-0": (1, 0), "s-1": (1, 1)}
 
 
 async def test_worker_page_enters_a_lottery_and_shows_what_is_left_of_the_limits(

@@ -229,9 +229,9 @@
       method: "POST", token, attempts: 6, // cancelling twice is cancelling once
     });
     if (r.status === 401) return signedOut();
+    await load();
     status.className = "message " + (r.status === 200 ? "ok" : "bad");
     status.textContent = r.status === 200 ? t("slot.cancelled") : NX.problem(r.doc);
-    await load();
   }
 
   // One Idempotency-Key per programme (and place) until the claim has a definite answer:
