@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CapGroupOut(BaseModel):
@@ -116,6 +116,9 @@ class CampaignStatsOut(BaseModel):
     name_en: str | None
     status: str
     quota: int
+    slots: bool = Field(
+        False, description="booked by the slot: GET .../slots shows each one's fill"
+    )
     admitted: int
     issued: int
     redeemed: int

@@ -74,6 +74,7 @@ class Stats:
             "name_en": c.name_en,
             "status": view["status"],
             "quota": c.quota,
+            "slots": c.slots,
             **{k: view[k] for k in _COUNTED},
             "budget_left_fen": budget_left,
             "available_now": available,

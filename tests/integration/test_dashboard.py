@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 
 from tests.helpers.pages import shot_path
 from tests.helpers.waiting import wait_for
@@ -79,3 +80,42 @@ async def test_dashboard_matches_the_stats_api(http, factory, engine, tmp_path, 
         await locked.goto(f"{engine.base_url}/ops")  # a new tab: no token in its session
         await locked.locator("#login").wait_for()
         assert await locked.locator("tr[data-campaign]").count() == 0
+
+
+async def test_dashboard_shows_a_booking_programmes_fill_by_slot(http, factory, engine):
+    merchant, _ = await factory.merchant()
+    campaign = await factory.campaign(
+        name="职工体检", name_en="Health checks", quota=4, slots=True, merchants=[merchant]
+    )
+    cid = campaign["id"]
+    starts = datetime.now(UTC) + timedelta(days=1)
+    slots = [
+        {"slot_id": f"hc-{i}", "service": "洗牙", "provider_id": "dental-1",
+         "provider_name": "园区口腔诊所", "starts_at": (starts + timedelta(hours=i)).isoformat(),
+         "ends_at": (starts + timedelta(hours=i, minutes=30)).isoformat(), "capacity": 2}
+        for i in range(2)
+    ]  # fmt: skip
+    r = await http.put(f"/v1/campaigns/{cid}/slots", json={"slots": slots}, headers=factory.ops)
+    assert r.status_code == 200, r.text
+    for w in await factory.workers(2):
+        body = {"slot_id": "hc-0"}
+        r = await http.post(
+            f"/v1/campaigns/{cid}/claims", json=body, headers=factory.worker_headers(w, "k")
+        )
+        assert r.status_code == 201, r.text
+    token = factory.ops["Authorization"].removeprefix("Bearer ")
+
+    async with browser() as b:
+        page = await b.new_page(locale="zh-CN", timezone_id="UTC")
+        await page.goto(f"{engine.base_url}/ops#token={token}")
+        table = page.locator(f'figure.slot-fill[data-campaign="{cid}"]')
+        await table.wait_for()
+        assert "职工体检" in await table.locator("figcaption").inner_text()
+        full = table.locator('tr[data-slot="hc-0"] td[data-field="fill"]')
+        assert await full.inner_text() == "2 / 2"
+        assert await full.get_attribute("class") == "full"
+        assert (
+            await table.locator('tr[data-slot="hc-1"] td[data-field="fill"]').inner_text()
+            == "0 / 2"
+        )
+        assert "园区口腔诊所" in await table.locator('tr[data-slot="hc-1"]').inner_text()

@@ -155,6 +155,41 @@
       }, [history.times, history.rate[id]]);
     });
     document.querySelector("#campaigns tbody").replaceChildren(...campaigns.map(row));
+    drawSlots(campaigns.filter((c) => c.slots));
+  }
+
+  // A booking programme's fill by slot: read every few seconds (it is a records query).
+  const slotFill = {};
+  async function drawSlots(booking) {
+    const box = document.getElementById("slots");
+    box.hidden = !booking.length;
+    const now = Date.now();
+    for (const c of booking) {
+      const held = slotFill[c.campaign_id];
+      if (held && now - held.at < 5000) continue;
+      slotFill[c.campaign_id] = { at: now, doc: held && held.doc };
+      const r = await NX.call(`/v1/ops/campaigns/${encodeURIComponent(c.campaign_id)}/slots`, { token });
+      if (r.status === 200) slotFill[c.campaign_id].doc = r.doc;
+    }
+    box.replaceChildren(...booking.filter((c) => slotFill[c.campaign_id].doc).map((c) => slotTable(c, slotFill[c.campaign_id].doc)));
+  }
+
+  function slotTable(c, doc) {
+    const rows = doc.slots.map((s) => {
+      const tr = el("tr", { dataset: { slot: s.slot_id } });
+      cell(tr, "starts_at", NX.when(s.starts_at));
+      cell(tr, "provider", s.provider_name);
+      cell(tr, "service", s.service);
+      cell(tr, "fill", `${s.booked} / ${s.capacity}`, s.left === 0 ? "full" : null);
+      cell(tr, "checked_in", String(s.checked_in));
+      cell(tr, "no_shows", String(s.no_shows));
+      cell(tr, "cancelled", String(s.cancelled));
+      return tr;
+    });
+    const head = ["ops.slot_time", "ops.provider", "ops.service", "ops.fill", "ops.checked_in", "ops.no_shows", "ops.cancelled"];
+    return el("figure", { class: "slot-fill", dataset: { campaign: c.campaign_id } },
+      el("figcaption", { text: t("ops.slots_of", { name: NX.name(c) }) }),
+      el("table", {}, el("thead", {}, el("tr", {}, ...head.map((k) => el("th", { text: t(k) })))), el("tbody", {}, ...rows)));
   }
 
   async function poll() {
