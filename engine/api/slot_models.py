@@ -32,7 +32,8 @@ class SlotIn(ClosedBody):
 
 
 class SlotsIn(ClosedBody):
-    slots: Annotated[list[SlotIn], Field(min_length=1, max_length=5_000)]
+    # A body holds 64 KiB: a few hundred slots; more are added by another PUT.
+    slots: Annotated[list[SlotIn], Field(min_length=1, max_length=500)]
 
 
 class SlotOut(BaseModel):

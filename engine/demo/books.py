@@ -21,6 +21,10 @@ _COUNTS = {
     "stations overbooked": "SELECT count(*) FROM (SELECT campaign_id, station_id, count(*) AS n"
     " FROM vouchers WHERE campaign_id LIKE $1 AND station_id IS NOT NULL GROUP BY 1, 2) c"
     " JOIN stations s USING (campaign_id, station_id) WHERE c.n > s.stock",
+    "slots overbooked": "SELECT count(*) FROM (SELECT campaign_id, station_id AS slot_id,"
+    " count(*) AS n FROM vouchers WHERE campaign_id LIKE $1 AND station_id IS NOT NULL"
+    " AND cancelled_at IS NULL GROUP BY 1, 2) c"
+    " JOIN slots s USING (campaign_id, slot_id) WHERE c.n > s.capacity",
 }
 
 
@@ -75,6 +79,7 @@ async def check_books(
         "no voucher redeemed twice": counts["vouchers in the ledger"] == counts["ledger rows"],
         "no discount granted beyond its voucher's cap": counts["beyond the cap"] == 0,
         "no station gave out more packs than its stock": counts["stations overbooked"] == 0,
+        "no slot booked beyond its places": counts["slots overbooked"] == 0,
     }
 
 

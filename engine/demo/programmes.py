@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ALL = ["delivery_rider", "courier", "truck_driver", "ride_hailing_driver", "other_new_employment"]
@@ -147,6 +147,17 @@ PROGRAMMES = [
         "union-gift-packs",
         {"rules": [{"field": "hardship", "op": "eq", "value": True}], "stations": True},
     ),
+    # Free sessions booked by the slot: each counselling room's hours, a few places each.
+    Programme(
+        "counselling",
+        "职工心理咨询",
+        "Counselling sessions",
+        2_000,
+        _yuan(200),
+        ALL,
+        "union-services",
+        {"slots": True},
+    ),
     Programme(
         "return-to-work",
         "返岗交通补贴",
@@ -189,6 +200,42 @@ STATIONS = [
     ("hq-01", "虎丘区新就业群体驿站", "虎丘区", "狮山路 28 号"),
     ("wj-01", "吴江区工会服务站", "吴江区", "中山南路 1 号"),
 ]
+
+
+# The counselling rooms booked by the slot: (store id, name). Each is a store of the
+# programme's merchant, whose key checks a booked worker in.
+COUNSELLING_ROOMS = [
+    ("xl-gs", "姑苏区职工心理咨询室"),
+    ("xl-yq", "工业园区职工心理驿站"),
+    ("xl-wz", "吴中区职工心理咨询室"),
+    ("xl-xc", "相城区职工心理咨询室"),
+]
+
+
+def slot_list(quota: int, now: datetime) -> list[dict[str, Any]]:
+    """Each room's hour-long sessions (09:00 to 17:00, Beijing time) from tomorrow, enough
+    places for the quota; and one session per room starting in 20 minutes, whose workers
+    may be checked in at once."""
+    places, days = 5, -(-quota // (len(COUNSELLING_ROOMS) * 8 * 5))
+    tomorrow = (now + timedelta(hours=8)).date() + timedelta(days=1)
+    nine = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 1, tzinfo=UTC)  # 09:00 +8
+    soon = now.replace(second=0, microsecond=0) + timedelta(minutes=20)
+    starts = [("now", soon)] + [
+        (f"d{d}h{h}", nine + timedelta(days=d, hours=h)) for d in range(days) for h in range(8)
+    ]
+    return [
+        {
+            "slot_id": f"{room}-{when}",
+            "service": "心理咨询",
+            "provider_id": room,
+            "provider_name": name,
+            "starts_at": at.isoformat(),
+            "ends_at": (at + timedelta(minutes=50)).isoformat(),
+            "capacity": places,
+        }
+        for room, name in COUNSELLING_ROOMS
+        for when, at in starts
+    ]
 
 
 def station_list(quota: int) -> list[dict[str, Any]]:
@@ -267,5 +314,5 @@ def wishes(category: str) -> list[str]:
     own = {
         "ride_hailing_driver": ["fuel", "ev-charging"],
         "delivery_rider": ["battery", "hardship-packs"],
-    }.get(category, ["books", "culture-tourism"])
+    }.get(category, ["books", "culture-tourism", "counselling"])
     return ["metro", *own, "movie-fitness", "return-to-work", "first-job", "data-card"]

@@ -28,6 +28,7 @@ from engine.demo.programmes import (
     Programme,
     campaign_body,
     profile_for,
+    slot_list,
     station_list,
     wishes,
 )
@@ -66,7 +67,9 @@ class Demo:
         self.ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
         self.rng = random.Random(2025)
         self.campaign_ids: list[str] = []
-        self.station_keys: dict[str, str] = {}
+        # Keys of the stores that hand out packs or check bookings in, by store id.
+        self.store_keys: dict[str, str] = {}
+        self.slot_ids: list[str] = []
 
     async def close_programmes(self) -> None:
         """Close this run's programmes, so the next run's pages and dashboard show only
@@ -137,6 +140,8 @@ class Demo:
             campaigns[p.slug] = r.json()
             if p.options.get("stations"):
                 await self._stations(client, campaigns[p.slug]["id"], p)
+            if p.options.get("slots"):
+                await self._slots(client, campaigns[p.slug]["id"], p, now)
             if p.options.get("partner_pool"):
                 codes = [f"CM-{self.run_id}-{i:05d}" for i in range(p.quota)]
                 url = f"/v1/campaigns/{campaigns[p.slug]['id']}/pool/bulk"
@@ -150,19 +155,38 @@ class Demo:
         self, client: httpx.AsyncClient, campaign_id: str, programme: Programme
     ) -> None:
         """The programme's stations, each a store of its merchant with a key of its own."""
-        merchant = self._id(programme.merchant)
         stations = station_list(programme.quota)
         for s in stations:
-            store = {"id": s["station_id"], "name": s["name"]}
-            url = f"/v1/merchants/{merchant}/stores"
-            (await client.post(url, json=store, headers=self.ops)).raise_for_status()
-            key = {"store_id": s["station_id"]}
-            r = await client.post(f"/v1/merchants/{merchant}/keys", json=key, headers=self.ops)
-            r.raise_for_status()
-            self.station_keys[s["station_id"]] = r.json()["api_key"]
+            await self._store(client, programme, s["station_id"], s["name"])
         url = f"/v1/campaigns/{campaign_id}/stations"
         r = await client.put(url, json={"stations": stations}, headers=self.ops)
         r.raise_for_status()
+
+    async def _slots(
+        self, client: httpx.AsyncClient, campaign_id: str, programme: Programme, now: datetime
+    ) -> None:
+        """The programme's sessions; each room a store of its merchant with a key of its own."""
+        slots = slot_list(programme.quota, now)
+        for room in {s["provider_id"]: s["provider_name"] for s in slots}.items():
+            await self._store(client, programme, *room)
+        url = f"/v1/campaigns/{campaign_id}/slots"
+        for start in range(0, len(slots), 100):  # a PUT adds slots: a body of 100 at a time
+            body = {"slots": slots[start : start + 100]}
+            (await client.put(url, json=body, headers=self.ops)).raise_for_status()
+        self.slot_ids = [s["slot_id"] for s in slots]
+
+    async def _store(
+        self, client: httpx.AsyncClient, programme: Programme, store_id: str, name: str
+    ) -> None:
+        merchant = self._id(programme.merchant)
+        store = {"id": store_id, "name": name}
+        url = f"/v1/merchants/{merchant}/stores"
+        (await client.post(url, json=store, headers=self.ops)).raise_for_status()
+        r = await client.post(
+            f"/v1/merchants/{merchant}/keys", json={"store_id": store_id}, headers=self.ops
+        )
+        r.raise_for_status()
+        self.store_keys[store_id] = r.json()["api_key"]
 
     async def _register_workers(self, client: httpx.AsyncClient) -> list[tuple[str, str]]:
         profiles = [
@@ -207,6 +231,8 @@ class Demo:
                     body = {"face_value_fen": self.rng.randrange(low, high + 1, 100)}
                 if campaigns[slug].get("stations"):  # the station nearest the worker
                     body = {"station_id": self.rng.choice(STATIONS)[0]}
+                if campaigns[slug].get("slots"):  # the time that suits the worker
+                    body = {"slot_id": self.rng.choice(self.slot_ids)}
                 requests.append(Call("POST", url, headers, body))
                 if self.rng.random() < 0.05:  # a double tap: same key, same answer
                     requests.append(Call("POST", url, headers, body))
@@ -275,10 +301,15 @@ class Demo:
     async def _redeem(
         self, client: httpx.AsyncClient, db: asyncpg.Pool, merchant_keys: dict[str, str]
     ) -> LoadResult:
+        # A booking is checked in by its room's key from its slot's check-in time: those
+        # whose time has come.
         rows = await db.fetch(
-            "SELECT v.code, v.station_id, c.id AS campaign FROM vouchers v"
-            " JOIN campaigns c ON c.id = v.campaign_id"
-            " WHERE v.campaign_id LIKE $1",
+            "SELECT v.code, coalesce(s.provider_id, v.station_id) AS store, c.id AS campaign"
+            " FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id"
+            " LEFT JOIN slots s ON s.campaign_id = v.campaign_id AND s.slot_id = v.station_id"
+            " WHERE v.campaign_id LIKE $1"
+            " AND (s.slot_id IS NULL OR s.starts_at - s.early_check_in_s * interval '1 second'"
+            " <= now())",
             f"%-{self.run_id}",
         )
         merchant_of = self._merchant_of()
@@ -286,8 +317,9 @@ class Demo:
         requests = []
         for i, row in enumerate(sample):
             merchant = merchant_of[row["campaign"]]
-            # A pack is handed out by its station's staff, with that station's key.
-            key = self.station_keys.get(row["station_id"]) or merchant_keys[merchant]
+            # A pack is handed out by its station's staff, with that station's key; a
+            # booking checked in by its room's.
+            key = self.store_keys.get(row["store"]) or merchant_keys[merchant]
             headers = {
                 "Authorization": f"Bearer {key}",
                 "Idempotency-Key": f"pos-{i}",
