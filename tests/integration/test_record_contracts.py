@@ -136,7 +136,24 @@ async def test_the_ledger_lists_a_till_day_statements_and_a_voucher_as_records(r
 
     [delivery] = await records.webhook_deliveries(merchant)
     assert (delivery.event_id, delivery.status) == (redeemed.entry_id, "pending")
-    due = [d for d in await records.lease_due_webhooks(100, 60) if d.merchant_id == merchant]
+
+
+async def test_a_due_webhook_is_leased_with_its_secret_kept_out_of_its_repr(records):
+    campaign = domain_campaign(prefix="records")
+    await records.insert_campaign(campaign)
+    merchant = unique("m")
+    assert await records.insert_merchant(merchant, "加油站", unique("k"), f"nxm_{uuid.uuid4()}")
+    await records.set_webhook(merchant, "https://example.org/hook", "s3cret")
+    at = int(datetime.now(UTC).timestamp() * 1000)
+    redeemed = Entry(unique("r"), "redemption", merchant, campaign.id, 4, 300, 300, at)
+    hooks = [(merchant, redeemed.entry_id, "voucher.redeemed", '{"serial": 4}')]
+    # Recorded and leased in one transaction: the stack's own webhook sender, leasing from
+    # the same database, cannot take it first; and every delivery due is asked for, since
+    # others' undelivered ones (to hosts no test reaches) may be older.
+    async with records.transaction():
+        await records.record_ledger([redeemed], hooks, [])
+        leased = await records.lease_due_webhooks(1_000_000, 60)
+    due = [d for d in leased if d.merchant_id == merchant]
     assert due and isinstance(due[0], DueWebhook) and due[0].secret == "s3cret"
     assert "s3cret" not in repr(due[0])  # a record logged by mistake keeps the secret out
 
