@@ -30,6 +30,7 @@ from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.merchants import Merchants
 from engine.usecases.offers import Offers
 from engine.usecases.operators import Operators
+from engine.usecases.payouts import Payouts
 from engine.usecases.ports import EventLog
 from engine.usecases.ports.stores import DecisionStore, Log, SystemOfRecord
 from engine.usecases.rates import CallerRates
@@ -156,6 +157,9 @@ class Engine:
         )
         self.stations = Stations(records=db, live=live.stations, campaigns=self.campaigns)
         self.slots = Slots(records=db, live=live.stations, campaigns=self.campaigns, clock=clock)
+        self.payouts = Payouts(
+            records=db, live=live.stations, campaigns=self.campaigns, redemptions=self.redemptions
+        )
         self.stats = Stats(
             figures=live.figures,
             records=db,

@@ -116,8 +116,8 @@ class CampaignIn(ClosedBody):
     discount: DiscountTerms | None = None
     # Picked up at the union's stations (PUT /v1/campaigns/{id}/stations): a claim names one.
     stations: bool = False
-    # Booked by the slot (PUT /v1/campaigns/{id}/slots): a claim books a place in one.
-    slots: bool = False
+    slots: bool = False  # booked by the slot (PUT /v1/campaigns/{id}/slots)
+    payout: bool = False  # paid in batches; its one merchant (payroll) records each paid
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -152,6 +152,7 @@ class CampaignIn(ClosedBody):
                 "discount",
                 "stations",
                 "slots",
+                "payout",
             },
         )
         return with_options(base, opts)
@@ -216,6 +217,7 @@ class CampaignOut(BaseModel):
     discount: DiscountTerms | None = None
     stations: bool = False
     slots: bool = False
+    payout: bool = False
 
 
 class WorkerIn(ClosedBody):
@@ -231,6 +233,7 @@ class WorkerIn(ClosedBody):
     hardship: bool | None = None
     registered_on: Day | None = None
     staying_for_festival: bool | None = None
+    bank_account: Annotated[str, Field(pattern=r"^[0-9]{8,32}$")] | None = None
 
     def profile(self) -> dict[str, Any]:
         return self.model_dump(exclude={"id"}, exclude_none=True, mode="json")

@@ -67,6 +67,14 @@ OPERATION_IDS = {
     "slot_fill": "getSlotFill",
     "slots_to_book": "listSlotsToBook",
     "cancel_booking": "cancelBooking",
+    "prepare_payout_batch": "preparePayoutBatch",
+    "get_payout_batch": "getPayoutBatch",
+    "approve_payout_batch": "approvePayoutBatch",
+    "payment_file": "getPaymentFile",
+    "import_bank_result": "importBankResult",
+    "retry_payout": "retryPayout",
+    "cancel_payout": "cancelPayout",
+    "payout_totals": "getPayoutTotals",
 }
 
 

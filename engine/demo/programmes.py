@@ -177,12 +177,13 @@ PROGRAMMES = [
         ALL,
         "union-payroll",
         {
+            "payout": True,
             "rules": [
                 {"field": "hukou_city", "op": "ne", "value": "Suzhou"},
                 {"field": "first_job_in_city", "op": "eq", "value": True},
                 {"field": "contract_months", "op": "gte", "value": 12},
                 {"field": "social_insurance_months", "op": "gte", "value": 3},
-            ]
+            ],
         },
     ),
 ]
@@ -306,6 +307,7 @@ def profile_for(index: int, run_id: str) -> dict[str, Any]:
         "hardship": rng.random() < 0.05,
         "registered_on": "2024-06-01",
         "staying_for_festival": rng.random() < 0.6,
+        "bank_account": f"6222{rng.randrange(10**12):012d}",
     }
 
 

@@ -20,18 +20,19 @@ from engine.bench.prepare import wait_for_stream
 from engine.demo.books import check_books
 from engine.demo.load import Call, LoadResult, drive, percentile
 from engine.demo.pages import PageLinks, dashboard_picture, links_for
+from engine.demo.payouts import PayoutRun, pay_out
 from engine.demo.programmes import (
     LEISURE_CAP,
     MERCHANTS,
     PROGRAMMES,
     STATIONS,
-    Programme,
     campaign_body,
     profile_for,
     slot_list,
     station_list,
     wishes,
 )
+from engine.demo.stores import Stores
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import worker_token_keys_of
 from engine.settings import Settings
@@ -43,6 +44,7 @@ class DemoReport:
     redemptions: LoadResult | None = None
     issue_lag_ms: tuple[float, float] = (0.0, 0.0)
     issue_drain_s: float = 0.0
+    payouts: PayoutRun = field(default_factory=PayoutRun)
     checks: dict[str, bool] = field(default_factory=dict)
     links: PageLinks | None = None
 
@@ -99,7 +101,8 @@ class Demo:
                 report.issue_drain_s = await self._wait_issued(db, admitted)
                 report.issue_lag_ms = await self._issue_lag(db)
                 report.redemptions = await self._redeem(client, db, merchant_keys)
-                redeemed = report.redemptions.distinct("redemption_id")
+                report.payouts = await pay_out(client, self.ops, self._id("first-job"))
+                redeemed = report.redemptions.distinct("redemption_id") + report.payouts.paid
                 await self._wait_ledger(db, redeemed)
                 report.checks = await check_books(
                     client, db, self.ops, self.run_id, campaigns, admitted, redeemed
@@ -139,9 +142,13 @@ class Demo:
             r.raise_for_status()
             campaigns[p.slug] = r.json()
             if p.options.get("stations"):
-                await self._stations(client, campaigns[p.slug]["id"], p)
+                stores = Stores(client, self.ops, self._id(p.merchant), self.store_keys)
+                await stores.stations(campaigns[p.slug]["id"], station_list(p.quota))
             if p.options.get("slots"):
-                await self._slots(client, campaigns[p.slug]["id"], p, now)
+                stores = Stores(client, self.ops, self._id(p.merchant), self.store_keys)
+                slots = slot_list(p.quota, now)
+                await stores.slots(campaigns[p.slug]["id"], slots)
+                self.slot_ids = [s["slot_id"] for s in slots]
             if p.options.get("partner_pool"):
                 codes = [f"CM-{self.run_id}-{i:05d}" for i in range(p.quota)]
                 url = f"/v1/campaigns/{campaigns[p.slug]['id']}/pool/bulk"
@@ -150,43 +157,6 @@ class Demo:
             f"created {len(campaigns)} programmes and {len(keys)} merchants (run {self.run_id})"
         )
         return campaigns, keys
-
-    async def _stations(
-        self, client: httpx.AsyncClient, campaign_id: str, programme: Programme
-    ) -> None:
-        """The programme's stations, each a store of its merchant with a key of its own."""
-        stations = station_list(programme.quota)
-        for s in stations:
-            await self._store(client, programme, s["station_id"], s["name"])
-        url = f"/v1/campaigns/{campaign_id}/stations"
-        r = await client.put(url, json={"stations": stations}, headers=self.ops)
-        r.raise_for_status()
-
-    async def _slots(
-        self, client: httpx.AsyncClient, campaign_id: str, programme: Programme, now: datetime
-    ) -> None:
-        """The programme's sessions; each room a store of its merchant with a key of its own."""
-        slots = slot_list(programme.quota, now)
-        for room in {s["provider_id"]: s["provider_name"] for s in slots}.items():
-            await self._store(client, programme, *room)
-        url = f"/v1/campaigns/{campaign_id}/slots"
-        for start in range(0, len(slots), 100):  # a PUT adds slots: a body of 100 at a time
-            body = {"slots": slots[start : start + 100]}
-            (await client.put(url, json=body, headers=self.ops)).raise_for_status()
-        self.slot_ids = [s["slot_id"] for s in slots]
-
-    async def _store(
-        self, client: httpx.AsyncClient, programme: Programme, store_id: str, name: str
-    ) -> None:
-        merchant = self._id(programme.merchant)
-        store = {"id": store_id, "name": name}
-        url = f"/v1/merchants/{merchant}/stores"
-        (await client.post(url, json=store, headers=self.ops)).raise_for_status()
-        r = await client.post(
-            f"/v1/merchants/{merchant}/keys", json={"store_id": store_id}, headers=self.ops
-        )
-        r.raise_for_status()
-        self.store_keys[store_id] = r.json()["api_key"]
 
     async def _register_workers(self, client: httpx.AsyncClient) -> list[tuple[str, str]]:
         profiles = [
@@ -309,8 +279,10 @@ class Demo:
             " LEFT JOIN slots s ON s.campaign_id = v.campaign_id AND s.slot_id = v.station_id"
             " WHERE v.campaign_id LIKE $1"
             " AND (s.slot_id IS NULL OR s.starts_at - s.early_check_in_s * interval '1 second'"
-            " <= now())",
+            " <= now())"
+            " AND v.campaign_id <> $2",  # the subsidy is paid out in batches, not at a till
             f"%-{self.run_id}",
+            self._id("first-job"),
         )
         merchant_of = self._merchant_of()
         sample = self.rng.sample(list(rows), k=len(rows) * 3 // 10)
@@ -378,6 +350,12 @@ class Demo:
             "redemption requests", f"{len(r.latencies_ms)} in {r.elapsed_s:.1f} s = {r.rate:,.0f}/s"
         )
         table.add_row("redemption outcomes", _outcomes(r))
+        p = report.payouts
+        table.add_row(
+            "first-job subsidy paid out",
+            f"{p.paid} payouts, {p.paid_fen / 100:,.0f} yuan in {p.batches} batches"
+            f" ({p.failed_then_retried} failed at the bank, tried again)",
+        )
         for name, passed in report.checks.items():
             table.add_row(name, "[green]yes[/green]" if passed else "[red]NO[/red]")
         self.console.print(table)

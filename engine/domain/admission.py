@@ -127,3 +127,17 @@ def admit_request(
         period = campaign.period_limit.period
         request = replace(request, period=period_id(period, now), period_ttl_s=period_ttl_s(period))
     return request
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCancel:
+    """An issued claim withdrawn (a booking its worker cancelled, a payout operations
+    cancelled): its claim and voucher, and the period it was admitted in (whose
+    per-period count it gives back)."""
+
+    campaign_id: str
+    claim_id: str
+    serial: int
+    worker_id: str
+    period: str
+    reason: str  # why its voucher is revoked

@@ -94,6 +94,9 @@ class Campaign:
     stations: bool = False
     # Booked by the slot (engine.domain.slots): each claim books a place in one slot.
     slots: bool = False
+    # Paid to the worker in batches (engine.usecases.payouts): its one merchant, the
+    # union's payroll, redeems each voucher as its payout is paid.
+    payout: bool = False
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -145,6 +148,18 @@ def check_campaign(campaign: Campaign) -> None:
         raise ValidationFailed(
             "a booking campaign is not picked up at stations and has no partner pool, "
             "lottery, waves or cross-programme cap: its slots are its stock"
+        )
+    if campaign.payout and (
+        len(campaign.merchants) != 1
+        or campaign.stations
+        or campaign.slots
+        or campaign.discount
+        or campaign.stored_value
+        or campaign.partner_pool
+    ):
+        raise ValidationFailed(
+            "a payout campaign names one merchant (the union's payroll, which records each "
+            "payout paid) and is paid whole: no stations, slots, discount, stored value or pool"
         )
     if campaign.lottery is not None:
         if campaign.lottery.draw_at < campaign.claim_closes_at:
@@ -200,6 +215,7 @@ def options(campaign: Campaign) -> dict[str, Any]:
         "discount": discount_as_dict(campaign.discount) if campaign.discount else None,
         "stations": campaign.stations,
         "slots": campaign.slots,
+        "payout": campaign.payout,
     }
 
 
@@ -224,6 +240,7 @@ def with_options(campaign: Campaign, opts: dict[str, Any]) -> Campaign:
         discount=discount_from_dict(opts["discount"]) if opts.get("discount") else None,
         stations=bool(opts.get("stations", False)),
         slots=bool(opts.get("slots", False)),
+        payout=bool(opts.get("payout", False)),
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 MISSING = "missing"
 # A claim is pending until the broker acknowledges its event, acked after, taken once a
 # stream worker applied it, issued once its voucher is active, released when undone,
-# cancelled when its worker gave a booked slot's place back (cancel_booking.lua).
+# cancelled when its worker gave a booked slot's place back (cancel_claim.lua).
 RELEASED = "released"
 CANCELLED = "cancelled"
 

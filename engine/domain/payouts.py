@@ -169,3 +169,22 @@ def committed_fen(payouts: Iterable[Payout]) -> int:
     """What the payouts hold of the budget: all but the cancelled ones (a failed payout is
     still owed until it is tried again or cancelled)."""
     return sum(p.amount_fen for p in payouts if p.state != PayoutState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """A batch as the records hold it: its campaign, and its payment file's digest once
+    exported (a second download must be the same file)."""
+
+    campaign_id: str
+    batch: Batch
+    file_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRecord:
+    """A payout with the voucher it pays (its claim is the payout's id)."""
+
+    campaign_id: str
+    serial: int
+    payout: Payout

@@ -27,6 +27,7 @@ PROFILE_FIELDS: dict[str, type] = {
     "hardship": bool,
     "registered_on": date,  # registration with the union
     "staying_for_festival": bool,  # staying in the city over the Spring Festival
+    "bank_account": str,  # where a cash subsidy is paid (a payout campaign's payment file)
 }
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}

@@ -38,18 +38,6 @@ class Slot:
 
 
 @dataclass(frozen=True, slots=True)
-class BookingCancel:
-    """A worker's booking to cancel: its claim and voucher, and the period it was made in
-    (whose per-period count it gives back)."""
-
-    campaign_id: str
-    claim_id: str
-    serial: int
-    worker_id: str
-    period: str
-
-
-@dataclass(frozen=True, slots=True)
 class SlotFill:
     """How a slot's bookings stand, from the records."""
 

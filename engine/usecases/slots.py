@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from engine.domain.admission import ClaimCancel
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.campaigns import Campaign
 from engine.domain.clock import Clock
@@ -17,7 +18,6 @@ from engine.domain.live_records import StationStock
 from engine.domain.periods import period_id
 from engine.domain.slots import (
     CANCELLED_REASON,
-    BookingCancel,
     Slot,
     SlotFill,
     cancellable,
@@ -102,13 +102,15 @@ class Slots:
             )
         limit = campaign.period_limit
         period = period_id(limit.period, voucher.admitted_at) if limit else "none"
-        cancel = BookingCancel(campaign.id, claim_id, voucher.serial, who.worker_id, period)
+        cancel = ClaimCancel(
+            campaign.id, claim_id, voucher.serial, who.worker_id, period, CANCELLED_REASON
+        )
         async with self.records.transaction():
             # Recorded and decided together: if the decision refuses (checked in, lapsed),
             # the record rolls back; a retry after a lost commit finds the decision made.
-            if not await self.records.cancel_booking(claim_id, CANCELLED_REASON):
+            if not await self.records.cancel_claim(claim_id, CANCELLED_REASON):
                 raise Revoked()
-            cancelled_now = await self.live.cancel_booking(cancel)
+            cancelled_now = await self.live.cancel_claim(cancel)
         return {
             "claim_id": claim_id,
             "cancelled": True,

@@ -15,7 +15,7 @@ import pytest
 
 from engine.adapters.memory import MemoryDecisionStore
 from engine.adapters.redis import Redis
-from engine.domain.admission import REPEAT, AdmitRequest, CapReservation
+from engine.domain.admission import REPEAT, AdmitRequest, CapReservation, ClaimCancel
 from engine.domain.api_keys import REVOKED, key_digest
 from engine.domain.campaigns import Status, Wave
 from engine.domain.clock import SystemClock
@@ -24,7 +24,7 @@ from engine.domain.live_records import StationStock
 from engine.domain.rebuild import LedgerFacts, VoucherFacts, expected_state
 from engine.domain.redemption import RedeemRequest, ReverseRequest
 from engine.domain.settlement import Activation, Decision
-from engine.domain.slots import BookingCancel, Slot, terms
+from engine.domain.slots import Slot, terms
 from engine.domain.state_differences import differences
 from engine.domain.stations import Station
 from engine.errors import (
@@ -424,11 +424,11 @@ async def test_a_slot_is_booked_before_it_starts_checked_in_in_its_window_cancel
     with pytest.raises(TooEarly):
         await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r1", store_id="clinic-a"))
 
-    cancel = BookingCancel(cid, "c1", a.serial, "w1", "none")
+    cancel = ClaimCancel(cid, "c1", a.serial, "w1", "none", "cancelled")
     with pytest.raises(NotFound):
-        await ports.stations.cancel_booking(replace(cancel, worker_id="w2"))
-    assert await ports.stations.cancel_booking(cancel) is True
-    assert await ports.stations.cancel_booking(cancel) is False  # a retry gives nothing more
+        await ports.stations.cancel_claim(replace(cancel, worker_id="w2"))
+    assert await ports.stations.cancel_claim(cancel) is True
+    assert await ports.stations.cancel_claim(cancel) is False  # a retry gives nothing more
     stock = (await ports.stations.station_stock(cid))["later"]
     assert (stock.left, stock.slot) == (1, terms(later))
     assert (await ports.admissions.claim_record(cid, "c1")).state == "cancelled"

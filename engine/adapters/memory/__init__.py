@@ -28,6 +28,7 @@ from engine.adapters.memory.guards import (
 from engine.adapters.memory.live import MemoryDefinitions, MemoryFigures, MemoryRebuild
 from engine.adapters.memory.live_state import LiveState
 from engine.adapters.memory.log import MemoryLog, MemoryLogMarks
+from engine.adapters.memory.payouts import MemoryPayoutRecords
 from engine.adapters.memory.records import (
     MemoryCampaignRecords,
     MemoryLotteryRecords,
@@ -57,6 +58,7 @@ class MemoryRecords(
     MemoryLotteryRecords,
     MemoryStationRecords,
     MemorySlotRecords,
+    MemoryPayoutRecords,
 ):
     """The system of record (PostgreSQL in production)."""
 

@@ -126,6 +126,17 @@ class MemoryVoucherRecords(TableStore):
             )
         return [(row[0], self.t.vouchers[row[0]].code) for row in rows]
 
+    async def cancel_claim(self, claim_id: str, reason: str) -> bool:
+        held = self.t.vouchers.get(claim_id)
+        if held is None or (held.revoked_at is not None and held.cancelled_at is None):
+            return False
+        if held.cancelled_at is None:
+            at = self.now()
+            self.t.vouchers[claim_id] = replace(
+                held, cancelled_at=at, revoked_at=at, revoked_reason=reason
+            )
+        return True
+
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None:
         held = self.t.vouchers.get(claim_id)
         return None if held is None else self._with_use(held)

@@ -1,5 +1,5 @@
 """A campaign's places in memory: the stock per station or slot the decisions take, by
-add_places.lua's, move_stock.lua's and cancel_booking.lua's rules (StationStocks), and
+add_places.lua's, move_stock.lua's and cancel_claim.lua's rules (StationStocks), and
 the stations' records by the named queries' (StationRecords)."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from datetime import datetime
 
 from engine.adapters.memory.live_state import LiveCampaign, LiveState
 from engine.adapters.memory.tables import TableStore
+from engine.domain.admission import ClaimCancel
 from engine.domain.live_records import CANCELLED, SlotTerms, StationStock
-from engine.domain.slots import CANCELLED_REASON, BookingCancel, Slot, SlotFill
+from engine.domain.slots import Slot, SlotFill
 from engine.domain.stations import Station
 from engine.domain.vouchers import voucher_use
 from engine.errors import (
@@ -47,7 +48,7 @@ class MemoryStations:
         stations.update({p: StationStock(n, slot=slot) for p, (n, slot) in new.items()})
         return len(new)
 
-    async def cancel_booking(self, cancel: BookingCancel) -> bool:
+    async def cancel_claim(self, cancel: ClaimCancel) -> bool:
         campaign = self._campaign(cancel.campaign_id)
         state = campaign.state
         record = state.claims.get(cancel.claim_id)
@@ -63,7 +64,7 @@ class MemoryStations:
         if voucher.status == "redeemed" or voucher.balance_fen != voucher.face_value_fen:
             raise AlreadyRedeemed("The worker was checked in: a booking used cannot be cancelled")
         state.vouchers[cancel.serial] = replace(
-            voucher, status="revoked", revoked_reason=CANCELLED_REASON
+            voucher, status="revoked", revoked_reason=cancel.reason
         )
         state.counters.revoked += 1
         state.per_worker[record.worker_id] -= 1
@@ -193,14 +194,3 @@ class MemorySlotRecords(TableStore):
                 no_shows=f.no_shows + (not checked_in and v.valid_until <= now),
             )
         return fill
-
-    async def cancel_booking(self, claim_id: str, reason: str) -> bool:
-        held = self.t.vouchers.get(claim_id)
-        if held is None or (held.revoked_at is not None and held.cancelled_at is None):
-            return False
-        if held.cancelled_at is None:
-            at = self.now()
-            self.t.vouchers[claim_id] = replace(
-                held, cancelled_at=at, revoked_at=at, revoked_reason=reason
-            )
-        return True

@@ -15,6 +15,7 @@ from engine.domain.clock import Clock
 from engine.domain.ledger import Link
 from engine.domain.listings import AuditRecord, OpsCredential, SettlementDay
 from engine.domain.lottery import LotteryDraw
+from engine.domain.payouts import BankResult, BatchRecord, Payout, PayoutRecord
 from engine.domain.profiles import WorkerRecord
 from engine.domain.slots import Slot
 from engine.domain.stations import Station
@@ -63,6 +64,10 @@ class Tables:
     stations: dict[str, dict[str, Station]] = field(default_factory=dict)  # by campaign
     station_moves: set[tuple[str, str]] = field(default_factory=set)  # campaign, move id
     slots: dict[str, dict[str, Slot]] = field(default_factory=dict)  # by campaign
+    payouts: dict[str, PayoutRecord] = field(default_factory=dict)  # by payout id
+    payout_batches: dict[str, BatchRecord] = field(default_factory=dict)
+    payout_lines: dict[str, dict[str, Payout]] = field(default_factory=dict)  # by batch
+    payout_results: dict[str, list[BankResult]] = field(default_factory=dict)  # by batch
     audit: list[AuditRecord] = field(default_factory=list)
     lottery_registrations: dict[str, dict[str, str]] = field(default_factory=dict)
     lottery_draws: dict[str, LotteryDraw] = field(default_factory=dict)

@@ -1,7 +1,8 @@
 """The PostgreSQL adapter: the system of record. Named queries live in sql/queries.sql.
 
 One pool per process; one records class per concern (campaigns, vouchers, ledger,
-merchants, webhooks, workers, operators, lottery, stations, slots), each implementing the use cases'
+merchants, webhooks, workers, operators, lottery, stations, slots,
+payouts), each implementing the use cases'
 port of that concern. `Database` is all of them over one pool, for the process that
 wires the use cases, the CLI and the tests.
 """
@@ -19,6 +20,7 @@ from engine.adapters.postgres.ledger import LedgerRecords
 from engine.adapters.postgres.lottery import LotteryRecords
 from engine.adapters.postgres.merchants import MerchantRecords
 from engine.adapters.postgres.operators import OperatorRecords
+from engine.adapters.postgres.payouts import PayoutRecords
 from engine.adapters.postgres.slots import SlotRecords
 from engine.adapters.postgres.stations import StationRecords
 from engine.adapters.postgres.vouchers import VoucherRecords
@@ -40,6 +42,7 @@ class Database(
     LotteryRecords,
     StationRecords,
     SlotRecords,
+    PayoutRecords,
 ):
     async def ping(self) -> None:
         await self.pool.fetchval("SELECT 1")

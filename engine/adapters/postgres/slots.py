@@ -49,6 +49,3 @@ class SlotRecords(Queries):
             r["slot_id"]: SlotFill(r["booked"], r["cancelled"], r["checked_in"], r["no_shows"])
             for r in rows
         }
-
-    async def cancel_booking(self, claim_id: str, reason: str) -> bool:
-        return await self.db().fetchval(self.q["cancel_booking"], claim_id, reason) is not None

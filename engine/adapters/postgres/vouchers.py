@@ -22,6 +22,9 @@ class VoucherRecords(Queries):
         result = await self.db().fetch(self.q["upsert_vouchers"], *[list(c) for c in cols])
         return [(r["claim_id"], r["code"]) for r in result]
 
+    async def cancel_claim(self, claim_id: str, reason: str) -> bool:
+        return await self.db().fetchval(self.q["cancel_claim"], claim_id, reason) is not None
+
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None:
         return _voucher(await self.db().fetchrow(self.q["voucher_by_claim"], claim_id))
 

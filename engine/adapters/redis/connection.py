@@ -57,7 +57,7 @@ SCRIPT_NAMES = (
     "count_window",
     "add_places",
     "move_stock",
-    "cancel_booking",
+    "cancel_claim",
 )
 
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from engine.adapters.failures import translated
 from engine.adapters.redis import keys, records
 from engine.adapters.redis.connection import Client, Scripts, texts
+from engine.domain.admission import ClaimCancel
 from engine.domain.live_records import SlotTerms, StationStock
-from engine.domain.slots import CANCELLED_REASON, BookingCancel
 from engine.errors import AlreadyRedeemed, Conflict, Expired, NotFound, Revoked, ValidationFailed
 
 
@@ -39,7 +39,7 @@ class RedisStations:
             return 0
         return int(await self.scripts.run("add_places", [keys.stations(campaign_id)], args))
 
-    async def cancel_booking(self, cancel: BookingCancel) -> bool:
+    async def cancel_claim(self, cancel: ClaimCancel) -> bool:
         """Revoke a booking's voucher and give its place back: True now, False before."""
         cid = cancel.campaign_id
         ks = [
@@ -50,9 +50,7 @@ class RedisStations:
             keys.voucher(cid, cancel.serial),
             keys.stations(cid),
         ]
-        status = int(
-            await self.scripts.run("cancel_booking", ks, [cancel.worker_id, CANCELLED_REASON])
-        )
+        status = int(await self.scripts.run("cancel_claim", ks, [cancel.worker_id, cancel.reason]))
         if status == -1:
             raise NotFound("No such booking of yours")
         if status == -2:

@@ -442,10 +442,75 @@ LEFT JOIN LATERAL (SELECT sum(voucher_fen) AS used FROM ledger l
 WHERE v.campaign_id = $1 AND v.station_id IS NOT NULL
 GROUP BY v.station_id;
 
--- name: cancel_booking
--- A standing booking, or one cancelled before (a retry); nothing for one ops revoked.
+-- name: cancel_claim
+-- A voucher withdrawn (a booking its worker cancelled, a payout operations cancelled):
+-- standing, or cancelled before (a retry); nothing for one operations revoked.
 UPDATE vouchers SET cancelled_at = coalesce(cancelled_at, now()),
                     revoked_at = coalesce(revoked_at, now()),
                     revoked_reason = coalesce(revoked_reason, $2)
 WHERE claim_id = $1 AND (cancelled_at IS NOT NULL OR revoked_at IS NULL)
 RETURNING claim_id;
+
+-- name: add_payouts
+-- Every issued voucher of a payout campaign not paid out yet becomes a payout, once; a
+-- worker without a bank account registered waits for a later batch.
+INSERT INTO payouts (payout_id, campaign_id, serial, worker_id, account, amount_fen)
+SELECT v.claim_id, v.campaign_id, v.serial, v.worker_id, w.profile->>'bank_account',
+       v.face_value_fen
+FROM vouchers v JOIN workers w ON w.id = v.worker_id
+WHERE v.campaign_id = $1 AND v.revoked_at IS NULL AND w.profile ? 'bank_account'
+  AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.payout_id = v.claim_id)
+ON CONFLICT (payout_id) DO NOTHING;
+
+-- name: pending_payouts
+SELECT payout_id, worker_id, account, amount_fen, state, batch_id, failure
+FROM payouts WHERE campaign_id = $1 AND state = 'pending'
+ORDER BY payout_id COLLATE "C" LIMIT $2 FOR UPDATE;
+
+-- name: insert_payout_batch
+INSERT INTO payout_batches (batch_id, campaign_id, prepared_by) VALUES ($1, $2, $3)
+ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id;
+
+-- name: insert_payout_lines
+INSERT INTO payout_lines (batch_id, payout_id, worker_id, account, amount_fen)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[]);
+
+-- name: payout_batch
+SELECT b.batch_id, b.campaign_id, b.state, b.prepared_by, b.approved_by, b.file_sha256,
+       array_agg(l.payout_id ORDER BY l.payout_id COLLATE "C") AS payout_ids
+FROM payout_batches b JOIN payout_lines l USING (batch_id)
+WHERE b.batch_id = $1
+GROUP BY b.batch_id;
+
+-- name: batch_payouts
+-- A batch's lines as it paid them (account and amount then), with each payout's state now.
+SELECT l.payout_id, l.worker_id, l.account, l.amount_fen, p.state, p.batch_id, p.failure
+FROM payout_lines l JOIN payouts p USING (payout_id)
+WHERE l.batch_id = $1 ORDER BY l.payout_id COLLATE "C";
+
+-- name: save_payout_batch
+-- A batch moves on from the state it was read in; nothing when another request moved it.
+UPDATE payout_batches
+SET state = $3, approved_by = coalesce($4, approved_by), file_sha256 = coalesce($5, file_sha256),
+    changed_at = now()
+WHERE batch_id = $1 AND state = $2
+RETURNING batch_id;
+
+-- name: save_payouts
+UPDATE payouts p SET state = x.state, batch_id = x.batch_id, failure = x.failure,
+                     changed_at = now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x (payout_id, state, batch_id, failure)
+WHERE p.payout_id = x.payout_id;
+
+-- name: save_payout_results
+UPDATE payout_lines l SET result = x.result, reason = x.reason
+FROM unnest($2::text[], $3::text[], $4::text[]) AS x (payout_id, result, reason)
+WHERE l.batch_id = $1 AND l.payout_id = x.payout_id;
+
+-- name: payout
+SELECT payout_id, campaign_id, serial, worker_id, account, amount_fen, state, batch_id, failure
+FROM payouts WHERE payout_id = $1 FOR UPDATE;
+
+-- name: payout_totals
+SELECT state, count(*) AS n, sum(amount_fen) AS fen FROM payouts WHERE campaign_id = $1
+GROUP BY state;

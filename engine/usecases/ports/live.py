@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from engine.domain.admission import ClaimCancel
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_rebuild import CapState
 from engine.domain.live_records import SlotTerms, StationStock
 from engine.domain.profiles import WorkerProfile
 from engine.domain.rebuild import CampaignState
-from engine.domain.slots import BookingCancel
 from engine.domain.stock import Counters
 from engine.domain.windows import WindowCount
 
@@ -145,7 +145,7 @@ class StationStocks(Protocol):
     async def add_slots(self, campaign_id: str, places: Mapping[str, tuple[int, SlotTerms]]) -> int:
         """Give new slots their places and terms (known ones keep theirs); how many were new."""
 
-    async def cancel_booking(self, cancel: BookingCancel) -> bool:
+    async def cancel_claim(self, cancel: ClaimCancel) -> bool:
         """Revoke a booking's voucher and give back its place and everything its admission
         counted: True now, False when cancelled before. NotFound (not this worker's),
         AlreadyRedeemed (checked in), Expired, Revoked (by operations)."""

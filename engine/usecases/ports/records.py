@@ -26,6 +26,7 @@ from engine.domain.listings import (
     WebhookDelivery,
 )
 from engine.domain.lottery import LotteryDraw
+from engine.domain.payouts import BankResult, Batch, BatchRecord, BatchState, Payout, PayoutRecord
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
 from engine.domain.slots import Slot, SlotFill
@@ -65,6 +66,11 @@ class VoucherRecords(Protocol):
 
     async def upsert_vouchers(self, rows: Sequence[VoucherRow]) -> list[tuple[str, str]]:
         """Write a batch idempotently; return (claim id, the code stored for it)."""
+
+    async def cancel_claim(self, claim_id: str, reason: str) -> bool:
+        """Mark a voucher withdrawn (cancelled, and revoked for `reason`): a booking its
+        worker cancelled, a payout operations cancelled. True for one cancelled before too,
+        False when operations had revoked it."""
 
     async def voucher_by_claim(self, claim_id: str) -> IssuedVoucher | None: ...
     async def vouchers_of_worker(self, worker_id: str) -> list[IssuedVoucher]: ...
@@ -236,6 +242,35 @@ class SlotRecords(Protocol):
     async def slot_fill(self, campaign_id: str, now: datetime) -> dict[str, SlotFill]:
         """By slot id; a slot no one booked is absent."""
 
-    async def cancel_booking(self, claim_id: str, reason: str) -> bool:
-        """Mark a booking cancelled (and its voucher revoked); True for one cancelled before
-        too, False when operations had revoked it."""
+
+class PayoutRecords(Protocol):
+    """A payout campaign's payouts, their batches and each batch's lines."""
+
+    async def add_payouts(self, campaign_id: str) -> int:
+        """A payout for every voucher issued and not paid out yet whose worker has a bank
+        account registered; how many were new."""
+
+    async def pending_payouts(self, campaign_id: str, most: int) -> list[Payout]:
+        """Owed and in no batch, by payout id, held until the transaction ends."""
+
+    async def insert_batch(self, campaign_id: str, batch: Batch, payouts: Sequence[Payout]) -> bool:
+        """The batch, its lines and its payouts' states; False when the batch id exists."""
+
+    async def payout_batch(self, batch_id: str) -> BatchRecord | None: ...
+
+    async def batch_payouts(self, batch_id: str) -> list[Payout]:
+        """The batch's lines as paid (account and amount then), each payout's state now."""
+
+    async def save_batch(
+        self, batch: Batch, was: BatchState, file_sha256: str | None = None
+    ) -> bool:
+        """Move a batch on from the state it was read in; False when another request did."""
+
+    async def save_payouts(self, payouts: Sequence[Payout]) -> None: ...
+    async def save_results(self, batch_id: str, results: Sequence[BankResult]) -> None: ...
+
+    async def payout(self, payout_id: str) -> PayoutRecord | None:
+        """Held until the transaction ends."""
+
+    async def payout_totals(self, campaign_id: str) -> dict[str, tuple[int, int]]:
+        """By state: (payouts, fen)."""

@@ -53,6 +53,7 @@ class SystemOfRecord(
     ports.LotteryRecords,
     ports.StationRecords,
     ports.SlotRecords,
+    ports.PayoutRecords,
     Reachable,
     Protocol,
 ): ...
