@@ -31,7 +31,7 @@ from engine.domain.payouts import (
     settle,
 )
 from engine.domain.periods import period_id
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, IdempotencyKeyReused, NotFound
 from engine.usecases.ports import (
     AuditLog,
     PayoutRecords,
@@ -80,7 +80,10 @@ class Payouts:
         one), at most `most`; once per batch id (a retry answers the batch made)."""
         await self._payout_campaign(campaign_id)
         async with self.records.transaction():
-            if await self.records.payout_batch(batch_id) is None:
+            made = await self.records.payout_batch(batch_id)
+            if made is not None and made.campaign_id != campaign_id:
+                raise IdempotencyKeyReused("This Idempotency-Key made a batch of another campaign")
+            if made is None:
                 await self.records.add_payouts(campaign_id)
                 pending = await self.records.pending_payouts(campaign_id, most)
                 batch, held = prepare(batch_id, pending, by.name)

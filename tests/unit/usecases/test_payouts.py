@@ -10,7 +10,7 @@ import pytest
 
 from engine.domain.audit import Actor
 from engine.domain.tokens import WorkerIdentity
-from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from tests.helpers.memory import OPS, World
 
 ALICE, BOB = Actor("ops:alice"), Actor("ops:bob")
@@ -49,6 +49,9 @@ async def test_a_batch_is_approved_by_another_exported_and_settled_by_the_banks_
     batch = await payouts.prepare(cid, "pb-1", 10, ALICE)
     assert [p["payout_id"] for p in batch["payouts"]] == sorted(claims)
     assert (await payouts.prepare(cid, "pb-1", 10, ALICE))["payouts"] == batch["payouts"]
+    other = await w.campaign(payout=True, merchants=("payroll",))
+    with pytest.raises(IdempotencyKeyReused):  # the key made a batch of another campaign
+        await payouts.prepare(other.id, "pb-1", 10, ALICE)
     with pytest.raises(Conflict):
         await payouts.payment_file("pb-1", ALICE)  # not approved yet
     with pytest.raises(Conflict):

@@ -1,8 +1,9 @@
--- A worker cancels a booking before its slot's deadline (the caller checks the time): its
--- voucher is revoked and its place goes back to the slot at once, with everything the
--- admission counted (quota, budget, the worker's limits), so another worker may book it.
+-- Withdraw an issued claim that was never used: a booking its worker cancels before the
+-- slot's deadline (the caller checks the time), a payout operations cancel. Its voucher
+-- is revoked and everything the admission counted goes back at once (quota, budget, the
+-- worker's limits, and a slot's place), so another worker may claim it.
 -- KEYS[1] campaign hash   KEYS[2] per-worker counts
--- KEYS[3] per-worker counts of the period the booking was made in
+-- KEYS[3] per-worker counts of the period the claim was admitted in
 -- KEYS[4] claim record    KEYS[5] voucher hash   KEYS[6] the places' stock
 -- ARGV[1] worker id   ARGV[2] the revocation's reason
 -- Returns 1 cancelled now | 0 cancelled before | -1 no voucher under this claim
