@@ -26,6 +26,7 @@ class OwnVoucherOut(VoucherOut):
     discount: DiscountTerms | None = None
     pickup: PickupOut | None = None
     booking: BookingOut | None = None
+    payout: bool = Field(False, description="paid to the worker's bank account, not at a till")
 
 
 class VouchersOut(BaseModel):

@@ -318,7 +318,12 @@ class Claims:
         for v in await self.vouchers.vouchers_of_worker(who.worker_id):
             c = await self.campaigns.get(v.campaign_id)
             discount = discount_as_dict(c.discount) if c.discount else None
-            named = {"campaign_name": c.name, "campaign_name_en": c.name_en, "discount": discount}
+            named = {
+                "campaign_name": c.name,
+                "campaign_name_en": c.name_en,
+                "discount": discount,
+                "payout": c.payout,
+            }
             if v.station_id and c.slots:
                 slot = (await places.slots(c.id)).get(v.station_id)
                 if slot is not None:

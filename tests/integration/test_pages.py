@@ -303,6 +303,32 @@ async def test_worker_page_books_a_slot_by_day_and_provider_and_cancels_it(http,
     assert fill == {"s-0": (1, 0), "s-1": (1, 1)}
 
 
+@pytest.mark.usefixtures("issuing")
+async def test_worker_page_shows_a_cash_subsidy_as_paid_to_the_bank_not_as_a_code(
+    http, factory, engine
+):
+    payroll, _ = await factory.merchant()
+    subsidy = await factory.campaign(
+        name="首次就业补贴", quota=1, face_value_fen=50_000, payout=True, merchants=[payroll]
+    )
+    (worker,) = await factory.workers(1)
+    r = await http.post(
+        f"/v1/campaigns/{subsidy['id']}/claims", headers=factory.worker_headers(worker, "k")
+    )
+    assert r.status_code == 201, r.text
+    await redeemable_code(http, factory, worker, r.json()["claim_id"])
+
+    async with browser() as b:
+        page = await phone(b, engine.base_url)
+        await page.goto(f"/w/#token={factory.token(worker)}")
+        await page.locator("#tab-vouchers").click()
+        voucher = page.locator("article.voucher").first
+        await voucher.locator(".payout").wait_for()
+        assert "补贴将分批发放至您登记的银行账户" in await voucher.inner_text()
+        assert await voucher.locator("img.qr").count() == 0
+        assert await voucher.locator(".code").count() == 0
+
+
 async def test_worker_page_enters_a_lottery_and_shows_what_is_left_of_the_limits(
     http, factory, engine
 ):

@@ -318,10 +318,12 @@
       v.pickup ? el("p", { class: "pickup" }, t("station.pickup"), el("strong", { text: v.pickup.name }),
         ` ${v.pickup.district}${v.pickup.address ? " · " + v.pickup.address : ""}`) : null,
       v.booking ? bookingPart(v, usable) : null,
-      usable ? qrImage(v) : null,
-      usable ? el("p", { class: "muted", text: t("code.show") }) : null,
+      // A cash subsidy is paid to the bank account: nothing to show at a till.
+      v.payout ? el("p", { class: "payout", text: t(s === "used" ? "payout.paid" : "payout.owed") }) : null,
+      usable && !v.payout ? qrImage(v) : null,
+      usable && !v.payout ? el("p", { class: "muted", text: t("code.show") }) : null,
       // The short code, for a till whose camera fails: twelve symbols it can type.
-      el("p", { class: "code", dataset: { code: v.short_code }, "aria-label": t("code.typed") },
+      v.payout ? null : el("p", { class: "code", dataset: { code: v.short_code }, "aria-label": t("code.typed") },
         v.short_code));
   }
 
