@@ -110,6 +110,12 @@ class StationOutOfStock(Conflict):
     slug, title = "station-out-of-stock", "This station has no packs left; choose another"
 
 
+class StationNotChosen(Conflict):
+    """A pack claimed without a station is handed out once its worker chooses one."""
+
+    slug, title = "station-not-chosen", "Its station is not chosen yet"
+
+
 class StationClosed(Conflict):
     slug, title = "station-closed", "This station is closed"
 

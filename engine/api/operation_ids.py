@@ -63,6 +63,7 @@ OPERATION_IDS = {
     "move_stock": "moveStationStock",
     "close_station": "closeStation",
     "stations_to_choose": "listStationsToChoose",
+    "choose_station": "chooseStation",
     "define_slots": "defineSlots",
     "slot_fill": "getSlotFill",
     "slots_to_book": "listSlotsToBook",

@@ -27,6 +27,12 @@ class StationsIn(ClosedBody):
     stations: Annotated[list[StationIn], Field(min_length=1, max_length=5_000)]
 
 
+class StationChoiceIn(ClosedBody):
+    """Where a pack claimed without a station is picked up (chosen once)."""
+
+    station_id: PartyId
+
+
 class StockMoveIn(ClosedBody):
     """Packs not yet claimed, from one station to another."""
 

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from engine.errors import ValidationFailed
+from engine.errors import Conflict, ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +42,28 @@ def by_place(stations: Iterable[Station]) -> list[Station]:
     return sorted(stations, key=lambda s: (s.district, s.name, s.station_id))
 
 
+# A pick-up claim that leaves its station to be chosen later, once (never a station id).
+TO_CHOOSE = "?"
+
+
 def station_choice(stations: bool, station_id: str | None) -> str:
-    """The station a claim names: required by a pick-up campaign, refused by any other."""
-    if stations and not station_id:
-        raise ValidationFailed("this programme is picked up at a station: name one (station_id)")
-    if not stations and station_id:
+    """The station a claim names: a pick-up claim's now, or TO_CHOOSE (chosen later, once,
+    from the stations with packs left); any other claim names none."""
+    if stations:
+        return station_id or TO_CHOOSE
+    if station_id:
         raise ValidationFailed("this programme is not picked up at a station: leave station_id out")
     return station_id or ""
+
+
+def check_choice(held: str, station_id: str) -> bool:
+    """Whether a voucher's station is chosen now (True) or was this one already (False:
+    a retry); a voucher picked up elsewhere already, or not a pick-up, cannot choose."""
+    if held == station_id:
+        return False
+    if held != TO_CHOOSE:
+        raise Conflict(f"This pack's station is chosen already ({held or 'none'})")
+    return True
 
 
 def check_move(stations: Collection[str], source: str, target: str, units: int) -> None:

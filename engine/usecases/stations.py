@@ -11,13 +11,15 @@ from typing import Any, Protocol
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.campaigns import Campaign
 from engine.domain.live_records import StationStock
-from engine.domain.stations import Station, by_place, check_move, offered
-from engine.errors import NotFound, ValidationFailed
-from engine.usecases.ports import AuditLog, StationRecords, StationStocks
+from engine.domain.stations import Station, by_place, check_choice, check_move, offered
+from engine.domain.tokens import WorkerIdentity
+from engine.errors import Conflict, NotFound, ValidationFailed
+from engine.usecases.ports import AuditLog, StationRecords, StationStocks, VoucherRecords
 from engine.usecases.read_caches import Campaigns
+from engine.usecases.voucher_views import pickup_view
 
 
-class Records(StationRecords, AuditLog, Protocol):
+class Records(StationRecords, VoucherRecords, AuditLog, Protocol):
     """Stations and their moves, each change audited in its transaction."""
 
 
@@ -92,6 +94,23 @@ class Stations:
             "moved": moved_now,
             "stations": await self.ops_view(campaign_id),
         }
+
+    async def choose(self, who: WorkerIdentity, claim_id: str, station_id: str) -> dict[str, Any]:
+        """The worker's pack claimed without a station gets one, once (a retry of the same
+        choice answers it again): recorded and decided in one transaction."""
+        voucher = await self.records.voucher_by_claim(claim_id)
+        if voucher is None or voucher.worker_id != who.worker_id:
+            raise NotFound("No such pack of yours")
+        await self._pickup_campaign(voucher.campaign_id)
+        if check_choice(voucher.station_id or "", station_id):
+            async with self.records.transaction():
+                if not await self.records.choose_station(claim_id, station_id):
+                    raise Conflict("This pack's station was chosen meanwhile")
+                await self.live.choose_station(
+                    voucher.campaign_id, claim_id, voucher.serial, station_id
+                )
+        stations = {s.station_id: s for s in await self.records.stations_of(voucher.campaign_id)}
+        return pickup_view(stations.get(station_id), station_id)
 
     async def close(self, campaign_id: str, station_id: str, by: Actor) -> list[dict[str, Any]]:
         """No more claims name it; packs already claimed there are still handed out."""

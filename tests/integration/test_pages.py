@@ -257,6 +257,38 @@ async def test_worker_page_finds_a_station_by_district_and_claims_a_pack_there(
 
 
 @pytest.mark.usefixtures("issuing")
+async def test_worker_page_chooses_the_station_of_a_pack_claimed_without_one(http, factory, engine):
+    merchant, _ = await factory.merchant()
+    packs = await factory.campaign(name="暖冬礼包", quota=2, stations=True, merchants=[merchant])
+    stations = [
+        {"station_id": "gs-01", "name": "姑苏区工会服务站", "district": "姑苏区", "stock": 2}
+    ]
+    r = await http.put(
+        f"/v1/campaigns/{packs['id']}/stations", json={"stations": stations}, headers=factory.ops
+    )
+    assert r.status_code == 200, r.text
+    (worker,) = await factory.workers(1)
+    r = await http.post(
+        f"/v1/campaigns/{packs['id']}/claims", json={}, headers=factory.worker_headers(worker, "k")
+    )
+    assert r.status_code == 201, r.text
+    await redeemable_code(http, factory, worker, r.json()["claim_id"])
+
+    async with browser() as b:
+        page = await phone(b, engine.base_url)
+        await page.goto(f"/w/#token={factory.token(worker)}")
+        await page.locator("#tab-vouchers").click()
+        await page.locator("article.voucher button.choose-station").click()
+        await page.locator('#picker li[data-station="gs-01"] button.here').click()
+        pickup = page.locator("article.voucher .pickup")
+        await pickup.wait_for(timeout=30_000)
+        assert "姑苏区工会服务站" in await pickup.inner_text()
+        assert await page.locator("article.voucher img.qr").count() == 1
+    shown = await http.get(f"/v1/ops/campaigns/{packs['id']}/stations", headers=factory.ops)
+    assert shown.json()["stations"][0]["left"] == 1
+
+
+@pytest.mark.usefixtures("issuing")
 async def test_worker_page_books_a_slot_by_day_and_provider_and_cancels_it(http, factory, engine):
     merchant, _ = await factory.merchant()
     sessions = await factory.campaign(

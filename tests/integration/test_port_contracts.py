@@ -26,7 +26,7 @@ from engine.domain.redemption import RedeemRequest, ReverseRequest
 from engine.domain.settlement import Activation, Decision
 from engine.domain.slots import Slot, terms
 from engine.domain.state_differences import differences
-from engine.domain.stations import Station
+from engine.domain.stations import TO_CHOOSE, Station
 from engine.errors import (
     AlreadyRedeemed,
     AnotherStation,
@@ -39,11 +39,13 @@ from engine.errors import (
     LimitReached,
     NotEligible,
     NotFound,
+    NotYetIssued,
     ReversalWindowClosed,
     Revoked,
     SlotStarted,
     SoldOut,
     StationClosed,
+    StationNotChosen,
     StationOutOfStock,
     TooEarly,
     TooManyAttempts,
@@ -455,3 +457,28 @@ async def test_a_rebuilt_slots_places_and_terms_read_back_as_written(ports):
     assert (await ports.stations.station_stock(c.id))["s1"] == StationStock(2, slot=terms(slot))
     with pytest.raises(TooEarly):  # the rebuilt voucher keeps its provider and window
         await ports.redemptions.redeem(redeem_ask(c.id, 1, "r1", store_id="clinic-a"))
+
+
+async def test_a_pack_without_a_station_gets_one_once_and_is_handed_out_only_there(ports):
+    cid = await campaign(ports, merchants=("m1",), stations=True, quota=3)
+    await ports.stations.add_stations(cid, {"s1": 1, "s2": 0})
+    a = await ports.admissions.admit(replace(ask(cid, "c1"), station_id=TO_CHOOSE))
+    assert (await ports.stations.station_stock(cid))["s1"].left == 1  # nothing taken yet
+    with pytest.raises(NotYetIssued):
+        await ports.stations.choose_station(cid, "c1", a.serial, "s1")
+    await ports.settlement.take_many([(Decision("claim", cid, "c1"), a.serial)])
+    expires = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    activation = Activation(cid, "c1", a.serial, 300, expires, station_id=TO_CHOOSE)
+    await ports.settlement.activate_many([activation])
+    with pytest.raises(StationNotChosen):
+        await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r0", store_id="s1"))
+    with pytest.raises(StationOutOfStock):
+        await ports.stations.choose_station(cid, "c1", a.serial, "s2")
+    assert await ports.stations.choose_station(cid, "c1", a.serial, "s1") is True
+    assert await ports.stations.choose_station(cid, "c1", a.serial, "s1") is False
+    with pytest.raises(Conflict):
+        await ports.stations.choose_station(cid, "c1", a.serial, "s2")
+    assert (await ports.stations.station_stock(cid))["s1"].left == 0
+    assert (await ports.admissions.claim_record(cid, "c1")).station_id == "s1"
+    assert await ports.admissions.release_claim(ask(cid, "c1"), a.serial) == "issued"
+    assert (await ports.redemptions.redeem(redeem_ask(cid, a.serial, "r1", store_id="s1"))).is_new

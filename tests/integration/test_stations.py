@@ -56,7 +56,6 @@ async def test_a_pack_is_claimed_where_stock_is_left_and_handed_out_only_there(h
         headers=factory.worker_headers(w1, "-"),
     )
     assert [s["station_id"] for s in listed.json()["stations"]] == ["yq-01"]
-    assert_problem(await claim(http, factory, cid, w1, None), 422)  # a station is named
     assert_problem(await claim(http, factory, cid, w1, "nowhere"), 422)
 
     first = await claim(http, factory, cid, w1, "gs-01")
@@ -109,6 +108,38 @@ async def test_a_pack_is_claimed_where_stock_is_left_and_handed_out_only_there(h
         return shown if shown["gs-01"]["picked_up"] == 1 else None
 
     await wait_for(picked_up)
+
+
+@pytest.mark.usefixtures("issuing")
+async def test_a_pack_claimed_without_a_station_is_picked_up_where_chosen_later_once(
+    http, factory, stack_env
+):
+    cid, merchant = await pickup_campaign(http, factory, STATIONS, quota=5)
+    (worker,) = await factory.workers(1)
+    claimed = await claim(http, factory, cid, worker, None)
+    assert claimed.status_code == 201, claimed.text
+    claim_id = claimed.json()["claim_id"]
+    code = await redeemable_code(http, factory, worker, claim_id)
+    here = await store_key(http, factory, merchant, "yq-01")
+    early = await http.post("/v1/redemptions", json={"code": code}, headers=pos(here, "p1"))
+    assert_problem(early, 409, "station-not-chosen")
+
+    def choose(station: str):
+        return http.post(
+            f"/v1/me/vouchers/{claim_id}/station",
+            json={"station_id": station},
+            headers=factory.worker_headers(worker, "-"),
+        )
+
+    assert_problem(await choose("nowhere"), 422)
+    chosen = await choose("yq-01")
+    assert chosen.status_code == 200 and chosen.json()["name"] == "园区星海驿站", chosen.text
+    assert (await choose("yq-01")).status_code == 200  # a retry of the same choice
+    assert_problem(await choose("gs-01"), 409)  # once
+    assert (await figures(http, factory, cid))["yq-01"]["left"] == 1
+    handed = await http.post("/v1/redemptions", json={"code": code}, headers=pos(here, "p2"))
+    assert handed.status_code == 201, handed.text
+    await asyncio.to_thread(assert_reconciled, stack_env, "--campaign", cid)
 
 
 @pytest.mark.usefixtures("issuing")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain.stations import Station, check_move, offered, station_choice
-from engine.errors import ValidationFailed
+from engine.domain.stations import (
+    TO_CHOOSE,
+    Station,
+    check_choice,
+    check_move,
+    offered,
+    station_choice,
+)
+from engine.errors import Conflict, ValidationFailed
 
 STATIONS = [
     Station("gs-01", "姑苏区工会服务站", "姑苏区", "人民路 100 号"),
@@ -30,9 +37,17 @@ def test_a_move_is_between_two_known_stations_and_moves_something():
             check_move(STOCK, source, target, units)
 
 
-def test_a_pick_up_claim_names_its_station_and_no_other_claim_does():
+def test_a_pick_up_claim_names_its_station_now_or_later_and_no_other_claim_does():
     assert station_choice(True, "gs-01") == "gs-01"
+    assert station_choice(True, None) == station_choice(True, "") == TO_CHOOSE
     assert station_choice(False, None) == ""
-    for stations, station_id in ((True, None), (True, ""), (False, "gs-01")):
-        with pytest.raises(ValidationFailed):
-            station_choice(stations, station_id)
+    with pytest.raises(ValidationFailed):
+        station_choice(False, "gs-01")
+
+
+def test_a_station_is_chosen_later_once():
+    assert check_choice(TO_CHOOSE, "gs-01") is True
+    assert check_choice("gs-01", "gs-01") is False  # a retry
+    for held in ("gs-02", ""):
+        with pytest.raises(Conflict):
+            check_choice(held, "gs-01")

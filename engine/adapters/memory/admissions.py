@@ -10,6 +10,7 @@ from engine.domain.campaigns import Campaign, Status
 from engine.domain.live_records import MISSING, RELEASED, ClaimRecord
 from engine.domain.settlement import Decision
 from engine.domain.sold_out import StockOut, sold_out
+from engine.domain.stations import TO_CHOOSE
 from engine.errors import (
     ClaimWindowClosed,
     EngineError,
@@ -99,7 +100,7 @@ class MemoryAdmissions:
             request.station_id,
         )
         valid_until = int(c.valid_until.timestamp())
-        if request.station_id:
+        if request.station_id and request.station_id != TO_CHOOSE:
             stock = state.stations[request.station_id]
             state.stations[request.station_id] = replace(stock, left=stock.left - 1)
             if stock.slot is not None:
@@ -143,7 +144,7 @@ class MemoryAdmissions:
             state.counters.wave_admitted[wave] -= 1
         if record.partner_code:
             campaign.pool.add(record.partner_code)
-        if record.station_id:
+        if record.station_id and record.station_id != TO_CHOOSE:
             stock = state.stations[record.station_id]
             state.stations[record.station_id] = replace(stock, left=stock.left + 1)
         state.claims[request.claim_id] = replace(record, state=RELEASED)
@@ -219,7 +220,7 @@ def _refusal(campaign: LiveCampaign, request: AdmitRequest) -> EngineError | Non
 
 
 def _place_refusal(campaign: LiveCampaign, place: str, now_ms: int) -> EngineError | None:
-    if not place:
+    if not place or place == TO_CHOOSE:
         return None
     stock = campaign.state.stations.get(place)
     if stock is None:

@@ -23,6 +23,7 @@ from engine.domain.redemption import (
     iso_ms,
 )
 from engine.domain.settlement import Decision
+from engine.domain.stations import TO_CHOOSE
 from engine.errors import (
     AlreadyRedeemed,
     AnotherStation,
@@ -36,6 +37,7 @@ from engine.errors import (
     ReversalWindowClosed,
     Revoked,
     SignatureNeeded,
+    StationNotChosen,
     TooEarly,
     Unavailable,
 )
@@ -230,6 +232,8 @@ def _redeemable(voucher: VoucherState | None, request: RedeemRequest) -> tuple[i
     may not."""
     if voucher is None:
         raise NotYetIssued()
+    if voucher.station_id == TO_CHOOSE:
+        raise StationNotChosen("Choose where to pick it up first")
     if voucher.station_id and voucher.station_id != (request.store_id or ""):
         store = voucher.station_id
         raise AnotherStation(f"Handed out only at store {store}, the one it was claimed for")

@@ -14,14 +14,17 @@ from engine.adapters.memory.tables import TableStore
 from engine.domain.admission import ClaimCancel
 from engine.domain.live_records import CANCELLED, SlotTerms, StationStock
 from engine.domain.slots import Slot, SlotFill
-from engine.domain.stations import Station
+from engine.domain.stations import TO_CHOOSE, Station
 from engine.domain.vouchers import voucher_use
 from engine.errors import (
     AlreadyRedeemed,
     Conflict,
     Expired,
     NotFound,
+    NotYetIssued,
     Revoked,
+    StationClosed,
+    StationOutOfStock,
     Unavailable,
     ValidationFailed,
 )
@@ -76,7 +79,7 @@ class MemoryStations:
         wave = campaign.claim_wave.get(cancel.claim_id, 0)
         if wave:
             state.counters.wave_admitted[wave] -= 1
-        if record.station_id:
+        if record.station_id and record.station_id != TO_CHOOSE:
             stock = state.stations[record.station_id]
             state.stations[record.station_id] = replace(stock, left=stock.left + 1)
         state.claims[cancel.claim_id] = replace(record, state=CANCELLED)
@@ -97,6 +100,31 @@ class MemoryStations:
         stations[source] = replace(stations[source], left=left - packs)
         stations[target] = replace(stations[target], left=stations[target].left + packs)
         campaign.station_moves.add(move_id)
+        return True
+
+    async def choose_station(
+        self, campaign_id: str, claim_id: str, serial: int, station_id: str
+    ) -> bool:
+        state = self._campaign(campaign_id).state
+        voucher = state.vouchers.get(serial)
+        if voucher is None:
+            raise NotYetIssued()
+        if voucher.station_id == station_id:
+            return False
+        if voucher.station_id != TO_CHOOSE:
+            raise Conflict(f"This pack's station is chosen already ({voucher.station_id})")
+        if voucher.status != "issued":
+            raise Conflict(f"This pack is {voucher.status}: its station cannot be chosen")
+        stock = state.stations.get(station_id)
+        if stock is None:
+            raise ValidationFailed("No such station in this campaign")
+        if not stock.open:
+            raise StationClosed()
+        if stock.left <= 0:
+            raise StationOutOfStock()
+        state.stations[station_id] = replace(stock, left=stock.left - 1)
+        state.vouchers[serial] = replace(voucher, station_id=station_id)
+        state.claims[claim_id] = replace(state.claims[claim_id], station_id=station_id)
         return True
 
     async def close_station(self, campaign_id: str, station_id: str) -> None:
@@ -140,6 +168,13 @@ class MemoryStationRecords(TableStore):
         if station_id not in known:
             return False
         known[station_id] = replace(known[station_id], open=False)
+        return True
+
+    async def choose_station(self, claim_id: str, station_id: str) -> bool:
+        held = self.t.vouchers.get(claim_id)
+        if held is None or held.station_id != TO_CHOOSE:
+            return False
+        self.t.vouchers[claim_id] = replace(held, station_id=station_id)
         return True
 
     async def station_pickups(self, campaign_id: str) -> dict[str, int]:

@@ -37,6 +37,10 @@ class StationRecords(Queries):
             await conn.execute(self.q["move_station_stock"], campaign_id, source, target, packs)
             return True
 
+    async def choose_station(self, claim_id: str, station_id: str) -> bool:
+        chosen = await self.db().fetchval(self.q["choose_station"], claim_id, station_id)
+        return chosen is not None
+
     async def close_station(self, campaign_id: str, station_id: str) -> bool:
         closed = await self.db().fetchval(self.q["close_station"], campaign_id, station_id)
         return closed is not None

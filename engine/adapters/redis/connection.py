@@ -58,6 +58,7 @@ SCRIPT_NAMES = (
     "add_places",
     "move_stock",
     "cancel_claim",
+    "choose_station",
 )
 
 

@@ -35,6 +35,7 @@ from engine.errors import (
     SignatureNeeded,
     SlotStarted,
     StationClosed,
+    StationNotChosen,
     StationOutOfStock,
     TooEarly,
     TooManyAttempts,
@@ -92,15 +93,20 @@ def _admission_refusal(status: int, reply: Reply) -> EngineError:
         return RateLimited("Too many claim requests to this campaign", retry_after_s=int(reply[1]))
     if status == -11:
         return IdempotencyKeyReused("This Idempotency-Key was used for a claim of another value")
+    if status in (-12, -13, -14):
+        return place_refusal(status)
+    if status == -15:
+        return SlotStarted()
+    raise ValueError(f"unknown admission status {status}")
+
+
+def place_refusal(status: int) -> EngineError:
+    """Why a station refuses a pack: admit.lua's and choose_station.lua's -12, -13, -14."""
     if status == -12:
         return ValidationFailed("No such station in this campaign")
     if status == -13:
         return StationClosed()
-    if status == -14:
-        return StationOutOfStock()
-    if status == -15:
-        return SlotStarted()
-    raise ValueError(f"unknown admission status {status}")
+    return StationOutOfStock()
 
 
 def redemption(reply: Reply) -> RedeemOutcome:
@@ -142,6 +148,8 @@ def redemption(reply: Reply) -> RedeemOutcome:
         )
     if status == -13:
         raise TooEarly(check_in_from=iso_ms(int(reply[1])))
+    if status == -14:
+        raise StationNotChosen("Choose where to pick it up first")
     raise ValueError(f"unknown redemption status {status}")
 
 

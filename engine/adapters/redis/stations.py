@@ -7,11 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.adapters.failures import translated
-from engine.adapters.redis import keys, records
-from engine.adapters.redis.connection import Client, Scripts, texts
+from engine.adapters.redis import keys, records, replies
+from engine.adapters.redis.connection import Client, Scripts, text, texts
 from engine.domain.admission import ClaimCancel
 from engine.domain.live_records import SlotTerms, StationStock
-from engine.errors import AlreadyRedeemed, Conflict, Expired, NotFound, Revoked, ValidationFailed
+from engine.errors import (
+    AlreadyRedeemed,
+    Conflict,
+    Expired,
+    NotFound,
+    NotYetIssued,
+    Revoked,
+    ValidationFailed,
+)
 
 
 @translated
@@ -73,6 +81,27 @@ class RedisStations:
         if status == -2:
             left = int(reply[1])
             raise Conflict(f"station {source} has {left} packs left", left=left)
+        return status == 1
+
+    async def choose_station(
+        self, campaign_id: str, claim_id: str, serial: int, station_id: str
+    ) -> bool:
+        """A pack's station, chosen once: True now, False when chosen before."""
+        ks = [
+            keys.voucher(campaign_id, serial),
+            keys.stations(campaign_id),
+            keys.claim(campaign_id, claim_id),
+        ]
+        reply = await self.scripts.run("choose_station", ks, [station_id])
+        status = int(reply[0])
+        if status == -1:
+            raise NotYetIssued()
+        if status == -2:
+            raise Conflict(f"This pack's station is chosen already ({text(reply[1])})")
+        if status == -3:
+            raise Conflict(f"This pack is {text(reply[1])}: its station cannot be chosen")
+        if status < 0:
+            raise replies.place_refusal(status)
         return status == 1
 
     async def close_station(self, campaign_id: str, station_id: str) -> None:

@@ -398,6 +398,11 @@ RETURNING move_id;
 UPDATE stations SET stock = stock + CASE station_id WHEN $2 THEN -$4::int ELSE $4::int END
 WHERE campaign_id = $1 AND station_id IN ($2, $3);
 
+-- name: choose_station
+-- A pack claimed without a station gets one, once ('?' until then).
+UPDATE vouchers SET station_id = $2 WHERE claim_id = $1 AND station_id = '?'
+RETURNING claim_id;
+
 -- name: close_station
 UPDATE stations SET closed_at = coalesce(closed_at, now())
 WHERE campaign_id = $1 AND station_id = $2

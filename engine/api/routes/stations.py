@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from engine.api.audit import actor_of
 from engine.api.auth import require_ops, require_worker, services
 from engine.api.fields import CampaignIdPath, IdempotencyKey
+from engine.api.own_models import PickupOut
 from engine.api.responses import ERRORS
 from engine.api.station_models import (
     OfferedStationsOut,
+    StationChoiceIn,
     StationsIn,
     StationsOut,
     StockMoveIn,
@@ -22,6 +24,7 @@ from engine.api.station_models import (
 from engine.domain.admission import check_idempotency_key
 from engine.domain.ids import PARTY_ID_PATTERN
 from engine.domain.stations import Station
+from engine.domain.tokens import WorkerIdentity
 
 router = APIRouter(prefix="/v1", responses=ERRORS)
 OPS = [Depends(require_ops)]
@@ -109,3 +112,16 @@ async def stations_to_choose(
     """The open stations with packs left, by district and name, matching `q`."""
     shown = await services(request).stations.offered(campaign_id, search)
     return {"campaign_id": campaign_id, "stations": shown}
+
+
+@router.post("/me/vouchers/{claim_id}/station", tags=["workers"], response_model=PickupOut)
+async def choose_station(
+    body: StationChoiceIn,
+    request: Request,
+    claim_id: Annotated[str, Path(max_length=128, description="the pack's claim id")],
+    who: Annotated[WorkerIdentity, Depends(require_worker)],
+) -> dict[str, Any]:
+    """Choose where a pack claimed without a station is picked up: once, from the open
+    stations with packs left (a retry of the same choice answers it again; another is
+    `409`). Until then the pack is not handed out (`409 station-not-chosen`)."""
+    return await services(request).stations.choose(who, claim_id, body.station_id)

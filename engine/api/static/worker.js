@@ -10,7 +10,7 @@
     onLanguage: () => { renderProgrammes(); renderVouchers(); },
   });
   const token = page.credential;
-  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {}, picking: null, booking: null };
+  const state = { programmes: null, vouchers: null, notes: {}, claiming: new Set(), qr: {}, picking: null, booking: null, choosingFor: null };
   const status = document.getElementById("status");
 
   function note(cid, cls, text) {
@@ -143,6 +143,7 @@
 
   function closePicker() {
     state.picking = null;
+    state.choosingFor = null;
     picker.hidden = true;
     document.getElementById("programmes").hidden = false;
   }
@@ -164,12 +165,35 @@
       el("button", { class: "primary here", type: "button", onclick: () => claimAt(p, s) }, t("station.here")))));
   }
 
+  // A pack claimed without a station: its station is chosen from "my vouchers", once.
+  function pickFor(v) {
+    state.choosingFor = v;
+    tab("programmes");
+    pick({ campaign_id: v.campaign_id, name: v.campaign_name, name_en: v.campaign_name_en });
+  }
+
   async function claimAt(p, s) {
+    if (state.choosingFor) return chooseAt(state.choosingFor, s);
     const outcome = await claim(p, s.station_id);
     if (outcome === "ok") return closePicker();
     document.getElementById("picker-message").className = "message bad";
     document.getElementById("picker-message").textContent = state.notes[p.campaign_id].text;
     findStations(); // what is left has changed
+  }
+
+  async function chooseAt(v, s) {
+    const r = await NX.call(`/v1/me/vouchers/${encodeURIComponent(v.claim_id)}/station`, {
+      method: "POST", token, body: { station_id: s.station_id }, attempts: 6, // the same choice again is the same
+    });
+    if (r.status === 401) return signedOut();
+    if (r.status === 200) {
+      closePicker();
+      tab("vouchers");
+      return load();
+    }
+    document.getElementById("picker-message").className = "message bad";
+    document.getElementById("picker-message").textContent = NX.problem(r.doc);
+    findStations();
   }
 
   // -- booking a slot (a service booked by the slot: counselling, health checks ...) -----
@@ -309,19 +333,22 @@
 
   function voucherCard(v) {
     const s = stateOf(v);
+    const unplaced = v.pickup && v.pickup.station_id === "?"; // its station is still to choose
     const usable = s === "unused" || s === "part";
     const badge = s === "part" ? t("state.part", { b: NX.money(v.balance_fen) }) : t("state." + s);
     return el("article", { class: "card voucher" + (usable ? "" : " done"), dataset: { claim: v.claim_id, state: s } },
       el("h2", {}, NX.name(v, "campaign_"), " ", el("span", { class: "badge " + s, text: badge })),
       el("div", { class: "value", text: v.discount ? NX.discount(v.discount) : NX.money(v.face_value_fen) }),
       el("div", { class: "facts", text: t("valid_until", { t: NX.when(v.valid_until, "date") }) }),
-      v.pickup ? el("p", { class: "pickup" }, t("station.pickup"), el("strong", { text: v.pickup.name }),
-        ` ${v.pickup.district}${v.pickup.address ? " · " + v.pickup.address : ""}`) : null,
+      unplaced && usable
+        ? el("button", { class: "primary choose-station", type: "button", onclick: () => pickFor(v) }, t("station.later"))
+        : v.pickup ? el("p", { class: "pickup" }, t("station.pickup"), el("strong", { text: v.pickup.name }),
+          ` ${v.pickup.district}${v.pickup.address ? " · " + v.pickup.address : ""}`) : null,
       v.booking ? bookingPart(v, usable) : null,
       // A cash subsidy is paid to the bank account: nothing to show at a till.
       v.payout ? el("p", { class: "payout", text: t(s === "used" ? "payout.paid" : "payout.owed") }) : null,
-      usable && !v.payout ? qrImage(v) : null,
-      usable && !v.payout ? el("p", { class: "muted", text: t("code.show") }) : null,
+      usable && !v.payout && !unplaced ? qrImage(v) : null,
+      usable && !v.payout && !unplaced ? el("p", { class: "muted", text: t("code.show") }) : null,
       // The short code, for a till whose camera fails: twelve symbols it can type.
       v.payout ? null : el("p", { class: "code", dataset: { code: v.short_code }, "aria-label": t("code.typed") },
         v.short_code));

@@ -140,6 +140,13 @@ class StationStocks(Protocol):
         the source has fewer left, ValidationFailed for a station not in the campaign."""
 
     async def close_station(self, campaign_id: str, station_id: str) -> None: ...
+
+    async def choose_station(
+        self, campaign_id: str, claim_id: str, serial: int, station_id: str
+    ) -> bool:
+        """A pack's station, chosen once, its stock taken: True now, False when chosen
+        before; Conflict for another chosen before, NotYetIssued, or the station's refusal."""
+
     async def station_stock(self, campaign_id: str) -> dict[str, StationStock]: ...
 
     async def add_slots(self, campaign_id: str, places: Mapping[str, tuple[int, SlotTerms]]) -> int:

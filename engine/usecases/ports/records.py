@@ -226,6 +226,9 @@ class StationRecords(Protocol):
     async def close_station(self, campaign_id: str, station_id: str) -> bool:
         """False when the campaign has no such station."""
 
+    async def choose_station(self, claim_id: str, station_id: str) -> bool:
+        """A pack claimed without a station gets this one; False when it had one."""
+
     async def station_pickups(self, campaign_id: str) -> dict[str, int]:
         """Packs handed out (and not given back) per station."""
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 
 from engine.domain.api_keys import MerchantIdentity
-from engine.domain.stations import Station
+from engine.domain.stations import TO_CHOOSE, Station
 from engine.errors import (
     AnotherStation,
     Conflict,
     StationClosed,
+    StationNotChosen,
     StationOutOfStock,
     ValidationFailed,
 )
@@ -48,8 +49,6 @@ def left(view: list[dict[str, object]]) -> dict[object, object]:
 async def test_each_claim_takes_its_stations_stock_and_others_stay_open():
     w, cid = await pickup_world()
     claims = w.engine.claims
-    with pytest.raises(ValidationFailed):  # a pick-up claim names its station
-        await claims.claim(cid, await w.worker("w1"), "k0")
     with pytest.raises(ValidationFailed):
         await claims.claim(cid, await w.worker("w1"), "k0", station_id="nowhere")
     await claims.claim(cid, await w.worker("w1"), "k1", station_id="gs-01")
@@ -112,3 +111,26 @@ async def test_a_pack_is_handed_out_only_at_its_station_and_rebuilt_after_a_loss
     assert left(await w.engine.stations.ops_view(cid)) == {"gs-01": 1, "yq-01": 1, "wz-01": 2}
     with pytest.raises(AnotherStation):  # the voucher remembers its station
         await w.engine.redemptions.redeem(elsewhere, code, "r-3")
+
+
+async def test_a_pack_claimed_without_a_station_gets_one_later_once():
+    w, cid = await pickup_world()
+    at_station = await station_staff(w, "wz-01")
+    who = await w.worker("w1")
+    answer = await w.engine.claims.claim(cid, who, "k")  # no station yet
+    await w.stream()
+    code = (await w.engine.claims.voucher(answer.claim_id, who)).code
+    [mine] = await w.engine.claims.vouchers_of(who)
+    assert mine["pickup"]["station_id"] == TO_CHOOSE
+    with pytest.raises(StationNotChosen):
+        await w.engine.redemptions.redeem(at_station, code, "r-1")
+    await w.engine.claims.claim(cid, await w.worker("w2"), "k", station_id="gs-01")  # its one
+    with pytest.raises(StationOutOfStock):
+        await w.engine.stations.choose(who, answer.claim_id, "gs-01")
+    chosen = await w.engine.stations.choose(who, answer.claim_id, "wz-01")
+    assert chosen["name"] == "吴中驿站"
+    assert (await w.engine.stations.choose(who, answer.claim_id, "wz-01")) == chosen  # a retry
+    with pytest.raises(Conflict):
+        await w.engine.stations.choose(who, answer.claim_id, "yq-01")  # once
+    assert left(await w.engine.stations.ops_view(cid))["wz-01"] == 1
+    await w.engine.redemptions.redeem(at_station, code, "r-2")

@@ -10,8 +10,8 @@
 -- ARGV[1] worker id   ARGV[2] category   ARGV[3] now (ms)   ARGV[4] face value (fen)
 -- ARGV[5] period counter TTL (s)   ARGV[6] '1' when admitting a lottery winner
 -- ARGV[7] claim requests a worker may make to one campaign per minute (0: no limit)
--- ARGV[8] the place taken: the station a pack is picked up at, the slot booked ('' for
---   neither). A slot's terms (slot:<id>) close its booking when it starts, and its
+-- ARGV[8] the place taken: the station a pack is picked up at ('?' when it is chosen
+--   later: choose_station.lua), the slot booked ('' for neither). A slot's terms (slot:<id>) close its booking when it starts, and its
 --   voucher lasts until it ends (kept on the record as 'vu', for a resent event).
 -- Returns {1, state, serial, face, valid_until, number, version, partner code}
 --   | {2, state, serial, face} repeat | {-11} the key's claim was of another face value
@@ -59,7 +59,7 @@ if period_limit > 0 then
   if in_period >= period_limit then return {-6} end
 end
 local slot_ends = nil
-if station ~= '' then
+if station ~= '' and station ~= '?' then
   local place = redis.call('HMGET', KEYS[10], station, 'closed:' .. station, 'slot:' .. station)
   if not place[1] then return {-12} end
   if place[2] then return {-13} end
@@ -110,7 +110,7 @@ if pool == '1' then
 end
 
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-if station ~= '' then redis.call('HINCRBY', KEYS[10], station, -1) end
+if station ~= '' and station ~= '?' then redis.call('HINCRBY', KEYS[10], station, -1) end
 if period_limit > 0 then
   redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]), 'NX')

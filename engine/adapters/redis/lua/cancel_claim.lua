@@ -26,6 +26,6 @@ redis.call('HINCRBY', KEYS[1], 'spent', -tonumber(rec[3]))
 if rec[4] and rec[4] ~= '0' then
   redis.call('HINCRBY', KEYS[1], 'wave_admitted:' .. rec[4], -1)
 end
-if rec[5] then redis.call('HINCRBY', KEYS[6], rec[5], 1) end
+if rec[5] and rec[5] ~= '?' then redis.call('HINCRBY', KEYS[6], rec[5], 1) end
 redis.call('HSET', KEYS[4], 'state', 'cancelled')
 return 1

@@ -22,6 +22,7 @@
 --   | {-9} no campaign state (Redis lost, not rebuilt)
 --   | {-12, station} a pack handed out at another station (a booking checked in by
 --     another provider's store)   | {-13, from ms} a booking checked in before its time
+--   | {-14} a pack whose station is still to be chosen
 --   | {-11} no digest to compare (not issued yet, or rebuilt from PostgreSQL): the caller
 --     verifies the signature and asks again without a digest
 -- Without the campaign's state every other record may be gone too: answer nothing.
@@ -45,6 +46,7 @@ if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-2} end
 local v = redis.call('HMGET', KEYS[1], 'status', 'expires_at', 'redeemed_by', 'redeemed_at_ms',
   'face', 'balance', 'stored', 'station', 'from')
 if not v[1] then return {-1} end
+if v[8] == '?' then return {-14} end
 if v[8] and v[8] ~= ARGV[6] then return {-12, v[8]} end
 if v[1] == 'expired' then return {-4} end
 if v[1] == 'revoked' then return {-5} end
