@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from engine.domain.clock import to_ms
 from engine.domain.live_records import CANCELLED, SlotTerms, StationStock
 from engine.domain.periods import UNION_TZ
 from engine.errors import ValidationFailed
@@ -75,10 +76,10 @@ def terms(slot: Slot) -> SlotTerms:
     """What the decisions need of a slot: booked until it starts, valid until it ends,
     checked in by its provider's store from the early margin on."""
     return SlotTerms(
-        bookable_until_ms=_ms(slot.starts_at),
+        bookable_until_ms=to_ms(slot.starts_at),
         valid_until_s=int(slot.ends_at.timestamp()),
         store_id=slot.provider_id,
-        check_in_from_ms=_ms(slot.starts_at - slot.early_check_in),
+        check_in_from_ms=to_ms(slot.starts_at - slot.early_check_in),
     )
 
 
@@ -115,7 +116,3 @@ def offered_slots(
 def cancellable(slot: Slot, now: datetime) -> bool:
     """A booking may still be cancelled (its place goes back to the slot)."""
     return now < slot.starts_at - slot.cancel_before
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)

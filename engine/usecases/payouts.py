@@ -93,7 +93,7 @@ class Payouts:
                     "payouts": len(held),
                     "amount_fen": sum(p.amount_fen for p in held),
                 }
-                await self._audit(by, "payouts.prepare", batch_id, after)
+                await self._audit(by, "payouts.prepare", f"payout-batch:{batch_id}", after)
         return await self.batch_view(batch_id)
 
     async def approve(self, batch_id: str, by: Actor) -> dict[str, Any]:
@@ -103,7 +103,9 @@ class Payouts:
         async with self.records.transaction():
             if not await self.records.save_batch(approved, BatchState.PREPARED):
                 raise Conflict("The batch was approved meanwhile")
-            await self._audit(by, "payouts.approve", batch_id, {"approved_by": by.name})
+            await self._audit(
+                by, "payouts.approve", f"payout-batch:{batch_id}", {"approved_by": by.name}
+            )
         return await self.batch_view(batch_id)
 
     async def payment_file(self, batch_id: str, by: Actor) -> tuple[str, str]:
@@ -114,7 +116,9 @@ class Payouts:
             exported, text, digest = payment_file(held.batch, lines)
             async with self.records.transaction():
                 if await self.records.save_batch(exported, BatchState.APPROVED, digest):
-                    await self._audit(by, "payouts.export", batch_id, {"file_sha256": digest})
+                    await self._audit(
+                        by, "payouts.export", f"payout-batch:{batch_id}", {"file_sha256": digest}
+                    )
             return text, digest
         if held.file_sha256 is None:
             raise Conflict(f"Batch {batch_id} is {held.batch.state}: approve it first")
@@ -148,7 +152,7 @@ class Payouts:
             await self.records.save_results(batch_id, results)
             paid = sum(1 for r in results if r.paid)
             after = {"paid": paid, "failed": len(results) - paid}
-            await self._audit(by, "payouts.import", batch_id, after)
+            await self._audit(by, "payouts.import", f"payout-batch:{batch_id}", after)
         return await self.batch_view(batch_id)
 
     async def retry(self, payout_id: str, by: Actor) -> dict[str, Any]:
@@ -222,8 +226,7 @@ class Payouts:
         return held
 
     async def _audit(self, by: Actor, action: str, target: str, after: dict[str, Any]) -> None:
-        name = target if ":" in target else f"payout-batch:{target}"
-        await self.records.insert_audit(AuditEntry.of(by, action, name, after=after))
+        await self.records.insert_audit(AuditEntry.of(by, action, target, after=after))
 
 
 def _payout_view(campaign_id: str, payout: Payout) -> dict[str, Any]:
