@@ -30,6 +30,7 @@ from engine.usecases.merchant_keys import MerchantKeys
 from engine.usecases.merchants import Merchants
 from engine.usecases.offers import Offers
 from engine.usecases.operators import Operators
+from engine.usecases.payer_statements import PayerStatements
 from engine.usecases.payouts import Payouts
 from engine.usecases.ports import EventLog
 from engine.usecases.ports.stores import DecisionStore, Log, SystemOfRecord
@@ -157,6 +158,7 @@ class Engine:
         )
         self.stations = Stations(records=db, live=live.stations, campaigns=self.campaigns)
         self.slots = Slots(records=db, live=live.stations, campaigns=self.campaigns, clock=clock)
+        self.payer_statements = PayerStatements(records=db, campaigns=self.campaigns)
         self.payouts = Payouts(
             records=db, live=live.stations, campaigns=self.campaigns, redemptions=self.redemptions
         )

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Header
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +28,7 @@ from engine.api.fields import (
     SmallCount,
     StorableBody,
 )
+from engine.api.payer_models import PayerIn
 from engine.domain.admission import IDEMPOTENCY_KEY
 from engine.domain.campaigns import Campaign, Status, with_options
 from engine.domain.periods import Period
@@ -114,10 +114,10 @@ class CampaignIn(ClosedBody):
     reversal_window_s: Annotated[int, Strict(), Field(ge=0, le=90 * 86_400)] = 86_400
     # A voucher worth a share of the order; face_value_fen is then its cap or top tier.
     discount: DiscountTerms | None = None
-    # Picked up at the union's stations (PUT /v1/campaigns/{id}/stations): a claim names one.
-    stations: bool = False
+    stations: bool = False  # picked up at a station (PUT /v1/campaigns/{id}/stations)
     slots: bool = False  # booked by the slot (PUT /v1/campaigns/{id}/slots)
     payout: bool = False  # paid in batches; its one merchant (payroll) records each paid
+    payers: Annotated[list[PayerIn], Field(max_length=10, default=[])]  # who pays what
 
     def to_domain(self) -> Campaign:
         base = Campaign(
@@ -153,6 +153,7 @@ class CampaignIn(ClosedBody):
                 "stations",
                 "slots",
                 "payout",
+                "payers",
             },
         )
         return with_options(base, opts)
@@ -218,6 +219,7 @@ class CampaignOut(BaseModel):
     stations: bool = False
     slots: bool = False
     payout: bool = False
+    payers: list[PayerIn] = []
 
 
 class WorkerIn(ClosedBody):
@@ -375,26 +377,3 @@ class CodeLookupIn(ClosedBody):
 
 class EnrolIn(ClosedBody):
     merchant_id: PartyId
-
-
-# Names an audit actor of the engine's own could be mistaken for (`ops:<name>` is what a
-# named credential acts as; the settings token acts as a name no pattern allows).
-RESERVED_OPS_NAMES = frozenset(
-    {"bootstrap", "settings", "system", "cli", "ops", "merchant", "test"}
-)
-
-
-def _not_reserved(name: str) -> str:
-    if name.lower() in RESERVED_OPS_NAMES:
-        raise ValueError(f"{name!r} is reserved for the engine's own audit actors")
-    return name
-
-
-class OpsCredentialIn(ClosedBody):
-    """The person the token belongs to, as the audit log will name them."""
-
-    name: Annotated[
-        str,
-        Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"),
-        AfterValidator(_not_reserved),
-    ]

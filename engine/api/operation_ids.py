@@ -76,6 +76,8 @@ OPERATION_IDS = {
     "retry_payout": "retryPayout",
     "cancel_payout": "cancelPayout",
     "payout_totals": "getPayoutTotals",
+    "payer_statement": "getPayerStatement",
+    "payer_statement_csv": "getPayerStatementCsv",
 }
 
 

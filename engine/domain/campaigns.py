@@ -8,6 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from engine.domain.cofunding import (
+    Payer,
+    check_payers,
+    payers_as_dicts,
+    payers_from_dicts,
+    vouchers_within_budgets,
+)
 from engine.domain.discounts import (
     Discount,
     ceiling,
@@ -97,6 +104,8 @@ class Campaign:
     # Paid to the worker in batches (engine.usecases.payouts): its one merchant, the
     # union's payroll, redeems each voucher as its payout is paid.
     payout: bool = False
+    # Who pays what of every redemption (engine.domain.cofunding); none: the union alone.
+    payers: tuple[Payer, ...] = ()
 
     @property
     def face_range(self) -> tuple[int, int]:
@@ -105,10 +114,21 @@ class Campaign:
         return low, high
 
     @property
+    def deciding_budget_fen(self) -> int | None:
+        """The budget the admission holds claims to: the campaign's own, or less where its
+        payers' budgets cover fewer vouchers (engine.domain.cofunding)."""
+        covered = vouchers_within_budgets(self.payers, self.face_value_fen)
+        if covered is None:
+            return self.budget_fen
+        payers_fen = covered * self.face_value_fen
+        return min(payers_fen, self.budget_fen) if self.budget_fen else payers_fen
+
+    @property
     def max_spend_fen(self) -> int:
         """What the programme can cost at most: its budget, or every voucher at full value."""
         ceiling = self.quota * self.face_range[1]
-        return min(ceiling, self.budget_fen) if self.budget_fen else ceiling
+        budget = self.deciding_budget_fen
+        return min(ceiling, budget) if budget is not None else ceiling
 
 
 def check_campaign(campaign: Campaign) -> None:
@@ -161,11 +181,26 @@ def check_campaign(campaign: Campaign) -> None:
             "a payout campaign names one merchant (the union's payroll, which records each "
             "payout paid) and is paid whole: no stations, slots, discount, stored value or pool"
         )
+    if campaign.payers:
+        _check_payers_fit(campaign)
     if campaign.lottery is not None:
         if campaign.lottery.draw_at < campaign.claim_closes_at:
             raise ValidationFailed("a lottery draws after registration (the claim window) closes")
         if campaign.waves:
             raise ValidationFailed("a lottery campaign has no waves")
+
+
+def _check_payers_fit(campaign: Campaign) -> None:
+    """A co-funded campaign's payers, and what their budgets need of it."""
+    check_payers(campaign.payers)
+    budgeted = any(p.budget_fen is not None for p in campaign.payers)
+    if budgeted and (campaign.stored_value or campaign.face_range[0] != campaign.face_range[1]):
+        # Each voucher then costs each payer a known most: one face value, redeemed whole.
+        raise ValidationFailed(
+            "payers' budgets need one face value redeemed whole: no range, no stored value"
+        )
+    if vouchers_within_budgets(campaign.payers, campaign.face_value_fen) == 0:
+        raise ValidationFailed("a payer's budget does not cover its part of one voucher")
 
 
 def _check_discount_campaign(campaign: Campaign, discount: Discount) -> None:
@@ -216,6 +251,7 @@ def options(campaign: Campaign) -> dict[str, Any]:
         "stations": campaign.stations,
         "slots": campaign.slots,
         "payout": campaign.payout,
+        "payers": payers_as_dicts(campaign.payers),
     }
 
 
@@ -241,6 +277,7 @@ def with_options(campaign: Campaign, opts: dict[str, Any]) -> Campaign:
         stations=bool(opts.get("stations", False)),
         slots=bool(opts.get("slots", False)),
         payout=bool(opts.get("payout", False)),
+        payers=payers_from_dicts(opts.get("payers", [])),
     )
 
 

@@ -28,9 +28,10 @@ async def refresh_campaigns(resources: Resources) -> None:
         CAMPAIGN_REMAINING.labels(campaign_id).set(
             remaining(c.quota, counters.admitted, counters.reclaimed, c.rollover)
         )
-        if c.budget_fen:
-            CAMPAIGN_BUDGET.labels(campaign_id).set(c.budget_fen)
-            CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(c.budget_fen - counters.spent)
+        budget = c.deciding_budget_fen
+        if budget is not None:
+            CAMPAIGN_BUDGET.labels(campaign_id).set(budget)
+            CAMPAIGN_BUDGET_LEFT.labels(campaign_id).set(budget - counters.spent)
 
 
 async def refresh_lag(consumer: Any, resources: Resources, settings: Settings) -> None:

@@ -138,8 +138,9 @@ class Admin:
             "redeemed_fen": c.redeemed_fen,
             "reversed_fen": c.reversed_fen,
         }
-        if campaign.budget_fen:
-            view["budget_left_fen"] = campaign.budget_fen - c.spent
+        budget = campaign.deciding_budget_fen
+        if budget is not None:
+            view["budget_left_fen"] = budget - c.spent
         if campaign.partner_pool:
             view["pool_left"] = await self.figures.pool_size(campaign_id)
         return view

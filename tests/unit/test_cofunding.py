@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
 
-from engine.domain.cofunding import Payer, check_payers, split
+from engine.domain.cofunding import (
+    Payer,
+    PayerDay,
+    check_payers,
+    most_per_voucher,
+    payer_days,
+    split,
+    vouchers_within_budgets,
+)
 from engine.errors import ValidationFailed
 
 # Fuel: the union pays 70%, the ride-hailing platform 30%.
@@ -88,3 +97,30 @@ def test_payers_that_break_a_rule_are_refused_with_the_rule(payers, words):
 def test_the_seed_programmes_payers_are_valid():
     check_payers(FUEL)
     check_payers(CHARGING)
+
+
+def test_each_days_parts_add_up_to_the_days_rows_redeemed_and_reversed():
+    payers = [Payer("op", fixed_fen=150), Payer("union", percent=70), Payer("shop", percent=30)]
+    jan1, jan2 = date(2027, 1, 1), date(2027, 1, 2)
+    rows = [(jan1, 1_000), (jan1, 333), (jan1, -333), (jan2, 1), (jan2, 149)]
+    days = payer_days(payers, rows)
+    assert days["op"][jan1] == PayerDay(300, 150) and days["op"][jan2] == PayerDay(150, 0)
+    assert days["union"][jan1] == PayerDay(723, 128) and days["shop"][jan1] == PayerDay(310, 55)
+    for day in (jan1, jan2):
+        total = sum(amount for d, amount in rows if d == day)
+        assert sum(days[p.payer_id][day].net_fen for p in payers) == total
+
+
+def test_a_voucher_costs_each_payer_at_most_its_share_of_the_face_and_budgets_count_vouchers():
+    payers = [
+        Payer("op", fixed_fen=150, budget_fen=1_500),
+        Payer("union", percent=70, budget_fen=100_000),
+        Payer("shop", percent=30),
+    ]
+    assert most_per_voucher(payers, 1_000) == {"op": 150, "union": 595, "shop": 255}
+    assert most_per_voucher(payers, 1_001) == {"op": 150, "union": 596, "shop": 256}  # 595.7
+    for amount in range(1_002):  # no amount up to the face costs anyone more
+        parts = split(payers, amount)
+        assert all(parts[p] <= most for p, most in most_per_voucher(payers, 1_001).items())
+    assert vouchers_within_budgets(payers, 1_000) == 10  # the operator's 15 yuan binds
+    assert vouchers_within_budgets([Payer("u", percent=100)], 1_000) is None

@@ -56,7 +56,7 @@ class MemoryAdmissions:
             raise refusal
         wave, available, next_at = _stock(campaign, request.now_ms)
         counters, c = campaign.state.counters, campaign.definition
-        budget = c.budget_fen or 0
+        budget = c.deciding_budget_fen or 0
         smallest = 1
         if available > 0 and budget and counters.spent + request.face_value_fen > budget:
             available, smallest = 0, budget - counters.spent + 1

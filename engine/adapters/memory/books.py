@@ -27,6 +27,16 @@ from engine.domain.webhooks import WebhookItem
 
 
 class MemoryLedgerRecords(TableStore):
+    async def campaign_ledger(
+        self, campaign_id: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, int]]:
+        rows = [
+            (utc_from_ms(link.entry.occurred_ms), link.entry.amount_fen, link.entry.entry_id)
+            for link in self.t.ledger
+            if link.entry.campaign_id == campaign_id
+        ]
+        return [(at, amount) for at, amount, _ in sorted(rows) if start <= at < end]
+
     async def record_ledger(
         self,
         entries: Sequence[Entry],

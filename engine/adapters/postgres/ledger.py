@@ -17,6 +17,12 @@ from engine.domain.webhooks import WebhookItem
 
 @translated
 class LedgerRecords(Queries):
+    async def campaign_ledger(
+        self, campaign_id: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, int]]:
+        rows = await self.db().fetch(self.q["campaign_ledger"], campaign_id, start, end)
+        return [(r["occurred_at"], r["amount_fen"]) for r in rows]
+
     async def record_ledger(
         self,
         entries: Sequence[Entry],

@@ -26,7 +26,7 @@ def definition_fields(campaign: Campaign) -> dict[str, str | int]:
         "valid_until": int(campaign.valid_until.timestamp()),
         "number": campaign.number,
         "version": campaign.version,
-        "budget": campaign.budget_fen or 0,
+        "budget": campaign.deciding_budget_fen or 0,
         "waves": ",".join(f"{_ms(w.at)}:{w.quantity}" for w in campaign.waves),
         "rollover": int(campaign.rollover),
         "pool": int(campaign.partner_pool),

@@ -519,3 +519,8 @@ FROM payouts WHERE payout_id = $1 FOR UPDATE;
 -- name: payout_totals
 SELECT state, count(*) AS n, sum(amount_fen) AS fen FROM payouts WHERE campaign_id = $1
 GROUP BY state;
+
+-- name: campaign_ledger
+SELECT occurred_at, amount_fen FROM ledger
+WHERE campaign_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+ORDER BY occurred_at, entry_id;

@@ -129,7 +129,7 @@ async def rotate_own_key(request: Request, who: Merchant) -> dict[str, Any]:
     )
 
 
-def _period(first: date, last: date) -> tuple[date, date]:
+def period(first: date, last: date) -> tuple[date, date]:
     if last < first or (last - first).days > 366:
         raise ValidationFailed("to must be on or after from, and at most a year later")
     return first, last
@@ -182,14 +182,14 @@ async def settlements(
     last: To,
 ) -> dict[str, Any]:
     """Daily statements (Asia/Shanghai days) of redemptions and reversals, in fen."""
-    days = await services(request).merchants.settlements(merchant_id, *_period(first, last))
+    days = await services(request).merchants.settlements(merchant_id, *period(first, last))
     return {"merchant_id": merchant_id, "days": days}
 
 
 async def _export(
     request: Request, merchant_id: str, first: date, last: date
 ) -> tuple[str, dict[str, Any]]:
-    return await services(request).merchants.settlement_export(merchant_id, *_period(first, last))
+    return await services(request).merchants.settlement_export(merchant_id, *period(first, last))
 
 
 @router.get(

@@ -22,7 +22,6 @@ from engine.api.models import (
     KeyIn,
     MerchantIn,
     MerchantOut,
-    OpsCredentialIn,
     PoolIn,
     RevokeIn,
     StatusIn,
@@ -48,6 +47,7 @@ from engine.api.ops_answers import (
     WindowsOut,
     WorkerHistoryOut,
 )
+from engine.api.ops_credential_models import OpsCredentialIn
 from engine.api.public_answers import LotteryOut
 from engine.api.responses import ERRORS
 from engine.domain.campaigns import merge_changes

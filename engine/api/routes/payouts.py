@@ -1,6 +1,7 @@
-"""Payout batches (operations only): one operator prepares a batch of the payouts owed,
-another approves it; its payment file goes to the bank and the bank's result file comes
-back; a failed payout is tried again or cancelled."""
+"""Money out of a programme (operations only). Payout batches: one operator prepares a
+batch of the payouts owed, another approves it; its payment file goes to the bank and the
+bank's result file comes back; a failed payout is tried again or cancelled. A co-funded
+programme's payers: each one's statement of its part of the ledger."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from fastapi.responses import Response
 from engine.api.audit import actor_of
 from engine.api.auth import require_ops, services
 from engine.api.fields import CampaignIdPath, IdempotencyKey
+from engine.api.payer_models import PayerStatementOut
 from engine.api.payout_models import PayoutBatchIn, PayoutBatchOut, PayoutOut, PayoutTotalsOut
 from engine.api.responses import ERRORS
+from engine.api.routes.merchants import From, To, period
 from engine.domain.admission import check_idempotency_key
+from engine.domain.ids import PARTY_ID_PATTERN
 from engine.errors import ValidationFailed
 
 router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(require_ops)])
@@ -109,3 +113,39 @@ async def cancel_payout(request: Request, payout_id: PayoutIdPath) -> dict[str, 
 async def payout_totals(request: Request, campaign_id: CampaignIdPath) -> dict[str, Any]:
     """The campaign's payouts by state, with their amounts."""
     return await services(request).payouts.totals(campaign_id)
+
+
+PayerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the payer's id")]
+
+
+@router.get(
+    "/ops/campaigns/{campaign_id}/payers/{payer_id}/statements",
+    tags=FOR_OPS,
+    response_model=PayerStatementOut,
+)
+async def payer_statement(
+    request: Request, campaign_id: CampaignIdPath, payer_id: PayerIdPath, first: From, last: To
+) -> dict[str, Any]:
+    """The payer's part of each day's redemptions and reversals of a co-funded programme,
+    split to the fen: the payers' statements of a day add up to the day's ledger."""
+    return await services(request).payer_statements.statement(
+        campaign_id, payer_id, *period(first, last)
+    )
+
+
+@router.get(
+    "/ops/campaigns/{campaign_id}/payers/{payer_id}/statements.csv",
+    tags=FOR_OPS,
+    response_class=Response,
+    responses={200: {"description": "X-Content-SHA256 states its digest"} | CSV},
+)
+async def payer_statement_csv(
+    request: Request, campaign_id: CampaignIdPath, payer_id: PayerIdPath, first: From, last: To
+) -> Response:
+    """The same statement as CSV, with the file's SHA-256 in X-Content-SHA256."""
+    text, digest = await services(request).payer_statements.export(
+        campaign_id, payer_id, *period(first, last)
+    )
+    name = f"{campaign_id}-{payer_id}-{first}-{last}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": digest}
+    return Response(text, media_type="text/csv", headers=headers)

@@ -94,6 +94,12 @@ class VoucherRecords(Protocol):
 class LedgerRecords(Protocol):
     """The merchants' ledger and settlement statements."""
 
+    async def campaign_ledger(
+        self, campaign_id: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, int]]:
+        """A campaign's ledger rows in [start, end): when, and the amount (negative for a
+        reversal), in time order."""
+
     async def record_ledger(
         self,
         entries: Sequence[Entry],
