@@ -105,3 +105,45 @@ def claims_url(campaign_id: str) -> str:
 async def redeem(http: httpx.AsyncClient, api_key: str, code: str, key: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": key}
     return await http.post("/v1/redemptions", json={"code": code}, headers=headers)
+
+
+async def places_campaign(
+    http: httpx.AsyncClient,
+    factory: Factory,
+    kind: str,
+    places: list[dict[str, Any]],
+    **fields: Any,
+) -> tuple[str, str]:
+    """A campaign of one merchant whose places (`kind`: "stations" or "slots") are set;
+    its id and the merchant's."""
+    merchant, _ = await factory.merchant()
+    campaign = await factory.campaign(**{kind: True, "merchants": [merchant], **fields})
+    r = await http.put(
+        f"/v1/campaigns/{campaign['id']}/{kind}", json={kind: places}, headers=factory.ops
+    )
+    assert r.status_code == 200, r.text
+    return campaign["id"], merchant
+
+
+def claim_place(
+    http: httpx.AsyncClient,
+    factory: Factory,
+    cid: str,
+    worker: str,
+    place: dict[str, str],
+    key: str = "k",
+) -> Any:
+    """A worker's claim naming its place (`{"station_id": ..}`, `{"slot_id": ..}`, or none)."""
+    return http.post(
+        f"/v1/campaigns/{cid}/claims", json=place, headers=factory.worker_headers(worker, key)
+    )
+
+
+async def places_figures(
+    http: httpx.AsyncClient, factory: Factory, cid: str, kind: str
+) -> dict[str, dict[str, Any]]:
+    """Operations' figures of each place, by its id."""
+    r = await http.get(f"/v1/ops/campaigns/{cid}/{kind}", headers=factory.ops)
+    assert r.status_code == 200, r.text
+    id_field = {"stations": "station_id", "slots": "slot_id"}[kind]
+    return {p[id_field]: p for p in r.json()[kind]}

@@ -12,7 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers.api import assert_problem, pos, redeemable_code, store_key
+from tests.helpers.api import (
+    assert_problem,
+    claim_place,
+    places_campaign,
+    places_figures,
+    pos,
+    redeemable_code,
+    store_key,
+)
 from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import assert_reconciled
 
@@ -32,22 +40,14 @@ def slot(slot_id: str, provider: str, starts: datetime, minutes: int = 50, **mor
 
 
 async def booking_campaign(http, factory, slots: list[dict], quota: int) -> tuple[str, str]:
-    merchant, _ = await factory.merchant()
-    campaign = await factory.campaign(
-        quota=quota, slots=True, merchants=[merchant], face_value_fen=COUNSELLING
+    return await places_campaign(
+        http, factory, "slots", slots, quota=quota, face_value_fen=COUNSELLING
     )
-    r = await http.put(
-        f"/v1/campaigns/{campaign['id']}/slots", json={"slots": slots}, headers=factory.ops
-    )
-    assert r.status_code == 200, r.text
-    return campaign["id"], merchant
 
 
 def book(http, factory, cid: str, worker: str, slot_id: str | None, key: str = "k"):
-    body = {} if slot_id is None else {"slot_id": slot_id}
-    return http.post(
-        f"/v1/campaigns/{cid}/claims", json=body, headers=factory.worker_headers(worker, key)
-    )
+    place = {} if slot_id is None else {"slot_id": slot_id}
+    return claim_place(http, factory, cid, worker, place, key)
 
 
 def cancel(http, factory, worker: str, claim_id: str):
@@ -57,9 +57,7 @@ def cancel(http, factory, worker: str, claim_id: str):
 
 
 async def fill(http, factory, cid: str) -> dict[str, dict]:
-    r = await http.get(f"/v1/ops/campaigns/{cid}/slots", headers=factory.ops)
-    assert r.status_code == 200, r.text
-    return {s["slot_id"]: s for s in r.json()["slots"]}
+    return await places_figures(http, factory, cid, "slots")
 
 
 @pytest.mark.usefixtures("issuing")

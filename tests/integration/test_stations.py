@@ -10,7 +10,15 @@ from collections import Counter
 
 import pytest
 
-from tests.helpers.api import assert_problem, pos, redeemable_code, store_key
+from tests.helpers.api import (
+    assert_problem,
+    claim_place,
+    places_campaign,
+    places_figures,
+    pos,
+    redeemable_code,
+    store_key,
+)
 from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import assert_reconciled
 
@@ -22,28 +30,16 @@ STATIONS = [
 
 
 async def pickup_campaign(http, factory, stations, quota: int) -> tuple[str, str]:
-    merchant, _ = await factory.merchant()
-    campaign = await factory.campaign(quota=quota, stations=True, merchants=[merchant])
-    r = await http.put(
-        f"/v1/campaigns/{campaign['id']}/stations",
-        json={"stations": stations},
-        headers=factory.ops,
-    )
-    assert r.status_code == 200, r.text
-    return campaign["id"], merchant
+    return await places_campaign(http, factory, "stations", stations, quota=quota)
 
 
 def claim(http, factory, cid: str, worker: str, station: str | None, key: str = "k"):
-    body = {} if station is None else {"station_id": station}
-    return http.post(
-        f"/v1/campaigns/{cid}/claims", json=body, headers=factory.worker_headers(worker, key)
-    )
+    place = {} if station is None else {"station_id": station}
+    return claim_place(http, factory, cid, worker, place, key)
 
 
 async def figures(http, factory, cid: str) -> dict[str, dict]:
-    r = await http.get(f"/v1/ops/campaigns/{cid}/stations", headers=factory.ops)
-    assert r.status_code == 200, r.text
-    return {s["station_id"]: s for s in r.json()["stations"]}
+    return await places_figures(http, factory, cid, "stations")
 
 
 @pytest.mark.usefixtures("issuing")

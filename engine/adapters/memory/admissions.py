@@ -132,22 +132,10 @@ class MemoryAdmissions:
             return MISSING
         if record.state != "pending" or record.serial != serial:
             return record.state
-        state = campaign.state
-        state.per_worker[record.worker_id] -= 1
-        in_period = campaign.per_period.get(request.period, {})
-        if record.worker_id in in_period:
-            in_period[record.worker_id] -= 1
-        state.counters.admitted -= 1
-        state.counters.spent -= record.face_value_fen
-        wave = campaign.claim_wave.get(request.claim_id, 0)
-        if wave:
-            state.counters.wave_admitted[wave] -= 1
+        campaign.give_back(request.claim_id, record, request.period)
         if record.partner_code:
             campaign.pool.add(record.partner_code)
-        if record.station_id and record.station_id != TO_CHOOSE:
-            stock = state.stations[record.station_id]
-            state.stations[record.station_id] = replace(stock, left=stock.left + 1)
-        state.claims[request.claim_id] = replace(record, state=RELEASED)
+        campaign.state.claims[request.claim_id] = replace(record, state=RELEASED)
         self.live.unsettled.pop(Decision("claim", request.campaign_id, request.claim_id), None)
         return RELEASED
 

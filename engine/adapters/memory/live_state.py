@@ -8,13 +8,15 @@ a decision's request digest) is kept beside it here too.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.domain.admission import CapReservation
 from engine.domain.campaigns import Campaign
+from engine.domain.live_records import ClaimRecord
 from engine.domain.profiles import WorkerProfile
 from engine.domain.rebuild import CampaignState
 from engine.domain.settlement import Decision
+from engine.domain.stations import TO_CHOOSE
 
 
 @dataclass
@@ -34,6 +36,23 @@ class LiveCampaign:
     refusals: Counter[str] = field(default_factory=Counter)
     station_moves: set[str] = field(default_factory=set)
     claim_valid_until: dict[str, int] = field(default_factory=dict)  # a booking's slot end
+
+    def give_back(self, claim_id: str, record: ClaimRecord, period: str) -> None:
+        """Everything an admission counted goes back: the worker's limits, the quota, the
+        budget, its wave's count and its place (a release and a cancel alike)."""
+        state = self.state
+        state.per_worker[record.worker_id] -= 1
+        in_period = self.per_period.get(period, {})
+        if record.worker_id in in_period:
+            in_period[record.worker_id] -= 1
+        state.counters.admitted -= 1
+        state.counters.spent -= record.face_value_fen
+        wave = self.claim_wave.get(claim_id, 0)
+        if wave:
+            state.counters.wave_admitted[wave] -= 1
+        if record.station_id and record.station_id != TO_CHOOSE:
+            stock = state.stations[record.station_id]
+            state.stations[record.station_id] = replace(stock, left=stock.left + 1)
 
 
 @dataclass

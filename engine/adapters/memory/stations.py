@@ -70,18 +70,7 @@ class MemoryStations:
             voucher, status="revoked", revoked_reason=cancel.reason
         )
         state.counters.revoked += 1
-        state.per_worker[record.worker_id] -= 1
-        in_period = campaign.per_period.get(cancel.period, {})
-        if record.worker_id in in_period:
-            in_period[record.worker_id] -= 1
-        state.counters.admitted -= 1
-        state.counters.spent -= record.face_value_fen
-        wave = campaign.claim_wave.get(cancel.claim_id, 0)
-        if wave:
-            state.counters.wave_admitted[wave] -= 1
-        if record.station_id and record.station_id != TO_CHOOSE:
-            stock = state.stations[record.station_id]
-            state.stations[record.station_id] = replace(stock, left=stock.left + 1)
+        campaign.give_back(cancel.claim_id, record, cancel.period)
         state.claims[cancel.claim_id] = replace(record, state=CANCELLED)
         return True
 
