@@ -45,6 +45,7 @@ from engine.usecases.slots import Slots
 from engine.usecases.stations import Stations
 from engine.usecases.stats import Stats
 from engine.usecases.till import Till
+from engine.usecases.watch import Watch
 from engine.usecases.worker_tokens import WorkerTokens
 from engine.usecases.workers import Workers
 
@@ -159,6 +160,7 @@ class Engine:
         self.stations = Stations(records=db, live=live.stations, campaigns=self.campaigns)
         self.slots = Slots(records=db, live=live.stations, campaigns=self.campaigns, clock=clock)
         self.payer_statements = PayerStatements(records=db, campaigns=self.campaigns)
+        self.watch = Watch(records=db)
         self.payouts = Payouts(
             records=db, live=live.stations, campaigns=self.campaigns, redemptions=self.redemptions
         )

@@ -132,6 +132,12 @@ class SlotStarted(Conflict):
     slug, title = "slot-started", "This slot has started; choose another"
 
 
+class CaseClosed(Conflict):
+    """A closed case of the cash-out watch is decided: it is neither held nor decided again."""
+
+    slug, title = "case-closed", "The case is closed"
+
+
 class CancelDeadlinePassed(Conflict):
     slug, title = "cancel-deadline-passed", "Too close to the slot to cancel the booking"
 

@@ -18,7 +18,7 @@ from engine.api.auth import authenticate_bulk
 from engine.api.hot_routes import HotRoutes
 from engine.api.middleware import BodyLimit, RequestContext
 from engine.api.operation_ids import operation_id
-from engine.api.routes import merchants, ops, payouts, public, slots, stations, workers
+from engine.api.routes import cases, merchants, ops, payouts, public, slots, stations, workers
 from engine.api.services import Services
 from engine.settings import Settings
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     # Routes are matched in order: the hot ones (claims, redemptions) first.
-    routers = (workers, merchants, public, ops, stations, slots, payouts)
+    routers = (workers, merchants, public, ops, stations, slots, payouts, cases)
     for router in (r.router for r in routers):
         app.include_router(router)
     static = resources.files("engine.api") / "static"

@@ -128,12 +128,17 @@ class SettlementDayOut(BaseModel):
     net_fen: int
 
 
-class SettlementsOut(BaseModel):
+class SettlementHold(BaseModel):
+    held: bool = Field(description="held until the cash-out watch's cases holding it close")
+    held_by_cases: list[str]
+
+
+class SettlementsOut(SettlementHold):
     merchant_id: str
     days: list[SettlementDayOut]
 
 
-class SettlementManifestOut(BaseModel):
+class SettlementManifestOut(SettlementHold):
     """Names the CSV export of the same period and states its SHA-256."""
 
     file: str

@@ -78,6 +78,12 @@ OPERATION_IDS = {
     "payout_totals": "getPayoutTotals",
     "payer_statement": "getPayerStatement",
     "payer_statement_csv": "getPayerStatementCsv",
+    "list_cases": "listCases",
+    "get_case": "getCase",
+    "hold_case": "holdCase",
+    "close_case": "closeCase",
+    "get_watch_thresholds": "getWatchThresholds",
+    "set_watch_thresholds": "setWatchThresholds",
 }
 
 

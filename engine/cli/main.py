@@ -37,6 +37,8 @@ codes_app = _group("codes", "Voucher codes.")
 codes_app.command("verify")(merchants.codes_verify)
 ledger_app = _group("ledger", "The merchants' ledger.")
 ledger_app.command("verify")(merchants.ledger_verify)
+watch_app = _group("watch", "The cash-out watch.")
+watch_app.command("rebuild")(merchants.watch_rebuild)
 
 keys_app = _group("keys", "Code-signing, worker-token and event keys.")
 keys_app.command("rotate")(keys.keys_rotate)

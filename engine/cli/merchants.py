@@ -64,3 +64,17 @@ def codes_verify(
             }
         )
     )
+
+
+def watch_rebuild(
+    hours: Annotated[int, typer.Option(min=1, max=24 * 90, help="how far back")] = 24,
+    state_dir: StateDir = DEFAULT_STATE,
+) -> None:
+    """Give the cash-out watch back what it keeps (the redemptions and reversals it
+    judges) from the ledger, after a lost log or a lost table; prints how many were
+    missing. Safe to repeat."""
+    import asyncio
+
+    from engine.cli.ledger import rebuild_watch
+
+    print(json.dumps(asyncio.run(rebuild_watch(settings_for(state_dir), hours))))

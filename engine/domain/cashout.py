@@ -1,18 +1,19 @@
-"""Signs of cash-out and collusion (套现, 刷单) in redemptions (issue 27): the rules, as
-plain functions over the redemptions of a window, without I/O.
+"""Signs of cash-out and collusion (套现, 刷单) in redemptions: the rules, as plain
+functions over the redemptions of a window, without I/O.
 
 Each rule has a threshold ops can change (`Thresholds`) and answers `Hit`s: which rule,
 who (a store, a terminal, a worker) and the evidence (the redemptions behind it). The
-stream keeps each window's redemptions; the rules read them, so a window rebuilt from
-the ledger gives the same hits.
+watch (engine/stream/watch.py) keeps the redemptions it has seen; the rules read the last
+`window_minutes` of them, so redemptions rebuilt from the ledger give the same hits.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from engine.domain.periods import UNION_TZ
 
@@ -33,18 +34,61 @@ class Redeemed:
     reversed: bool = False
 
 
+RULES = (
+    "many-workers-at-one-store",
+    "outside-opening-hours",
+    "terminal-at-several-merchants",
+    "worker-at-several-stores",
+    "round-spends-to-zero",
+    "mostly-reversed",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    distinct_workers_per_store: int = 40  # in one window (e.g. ten minutes)
-    opening: time = time(7)  # a store's hours, in the union's time zone
+    window_minutes: int = 10  # the rules read the redemptions of the last this many
+    distinct_workers_per_store: int = 40
+    # Stores' hours in the union's time zone; closing before opening runs past midnight,
+    # closing equal to opening is open day and night.
+    opening: time = time(7)
     closing: time = time(22)
     merchants_per_terminal: int = 2
     # In one window. "Far apart" needs the stores' locations, which the register does not
     # hold yet: several stores at all is the sign for now.
     stores_per_worker: int = 3
     round_spends_to_zero: int = 3  # stored-value spends of whole yuan that empty the card
-    reversed_share: float = 0.5  # of a store's redemptions in the window
+    reversed_percent: int = 50  # more than this share of a store's redemptions
     reversed_minimum: int = 10  # redemptions before the share counts
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+    def is_open(self, local: time) -> bool:
+        if self.opening == self.closing:
+            return True
+        if self.opening < self.closing:
+            return self.opening <= local < self.closing
+        return local >= self.opening or local < self.closing
+
+    def document(self) -> dict[str, Any]:
+        """As stored and shown: times as HH:MM."""
+        out = asdict(self)
+        out["opening"], out["closing"] = (
+            self.opening.strftime("%H:%M"),
+            self.closing.strftime("%H:%M"),
+        )
+        return out
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> Thresholds:
+        """From `document()`'s shape; a name this version does not know is left out."""
+        known = {f.name for f in fields(cls)}
+        given = {k: v for k, v in stored.items() if k in known}
+        for name in ("opening", "closing"):
+            if isinstance(given.get(name), str):
+                given[name] = time.fromisoformat(given[name])
+        return cls(**given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +96,13 @@ class Hit:
     rule: str
     subject: str  # store:<merchant>/<store>, terminal:<id>, worker:<id>
     evidence: tuple[str, ...]  # redemption ids
+
+
+def merchants_of(hit: Hit, window: Sequence[Redeemed]) -> tuple[str, ...]:
+    """The merchants whose redemptions are the hit's evidence: whose settlement a hold
+    on its case stops."""
+    evidence = set(hit.evidence)
+    return tuple(sorted({r.merchant_id for r in window if r.redemption_id in evidence}))
 
 
 def hits(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
@@ -96,8 +147,7 @@ def _many_workers_at_one_store(window: Sequence[Redeemed], limits: Thresholds) -
 def _outside_opening_hours(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
     stores: dict[str, list[Redeemed]] = defaultdict(list)
     for r in window:
-        local = r.at.astimezone(UNION_TZ).time()
-        if not limits.opening <= local < limits.closing:
+        if not limits.is_open(r.at.astimezone(UNION_TZ).time()):
             stores[_store(r)].append(r)
     return [Hit("outside-opening-hours", store, _ids(rs)) for store, rs in stores.items()]
 
@@ -113,7 +163,8 @@ def _terminal_at_several_merchants(window: Sequence[Redeemed], limits: Threshold
 def _worker_at_several_stores(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
     return [
         Hit("worker-at-several-stores", f"worker:{worker}", _ids(rs))
-        for worker, rs in _by(window, "worker_id").items()
+        # A redemption whose voucher the watch could not place has no worker to judge.
+        for worker, rs in _by((r for r in window if r.worker_id), "worker_id").items()
         if len({_store(r) for r in rs}) >= limits.stores_per_worker
     ]
 
@@ -142,5 +193,5 @@ def _mostly_reversed(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit
         Hit("mostly-reversed", store, _ids(r for r in rs if r.reversed))
         for store, rs in stores.items()
         if len(rs) >= limits.reversed_minimum
-        and sum(r.reversed for r in rs) / len(rs) > limits.reversed_share
+        and 100 * sum(r.reversed for r in rs) > limits.reversed_percent * len(rs)
     ]

@@ -24,6 +24,7 @@ from engine.stream.issuer import Issuer
 from engine.stream.ledger import LedgerAgent
 from engine.stream.resources import LazyResources
 from engine.stream.timers import Timers, logged
+from engine.stream.watch import cashout_watch
 from engine.stream.windows import window_counter
 
 
@@ -45,8 +46,9 @@ class Topics:
 
 def create_app(settings: Settings, role: str = "core") -> faust.App:
     """The 'core' workers issue vouchers, keep the ledger and run the timers; the
-    'windows' workers count events per window. They are separate consumer groups (and
-    processes) so the derived, heavier window work can never hold issuance back."""
+    'windows' workers count events per window and watch for cash-out. They are separate
+    consumer groups (and processes) so the derived, heavier work can never hold issuance
+    or the ledger back."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     app_id = f"{settings.topic_prefix}-{'stream' if role == 'core' else role}"
@@ -148,11 +150,17 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
 
 
 def _windows(app: faust.App, settings: Settings, resources: LazyResources) -> None:
-    counter = window_counter(settings, resources, event_keys_of(settings))
+    keys = event_keys_of(settings)
+    counter = window_counter(settings, resources, keys)
+    watch = cashout_watch(settings, resources, keys)
 
     @app.task  # type: ignore[untyped-decorator]
     async def count_windows() -> None:
         await counter.run()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def watch_for_cashout() -> None:
+        await watch.run()
 
 
 def run_worker(settings: Settings, role: str) -> None:

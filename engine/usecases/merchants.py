@@ -23,14 +23,23 @@ from engine.usecases.ports import (
     LedgerRecords,
     LiveDefinitions,
     MerchantRecords,
+    WatchRecords,
     WebhookRecords,
 )
 from engine.usecases.read_caches import Campaigns
 
 
-class Records(CampaignRecords, MerchantRecords, WebhookRecords, LedgerRecords, AuditLog, Protocol):
-    """Merchants, their keys and webhooks, their enrolments and settlements; every change
-    audited in its own transaction."""
+class Records(
+    CampaignRecords,
+    MerchantRecords,
+    WebhookRecords,
+    LedgerRecords,
+    WatchRecords,
+    AuditLog,
+    Protocol,
+):
+    """Merchants, their keys and webhooks, their enrolments and settlements (and the
+    cash-out watch's holds on them); every change audited in its own transaction."""
 
 
 SETTLEMENT_COLUMNS = (
@@ -177,6 +186,12 @@ class Merchants:
         await self._require(merchant_id)
         return [document(d) for d in await self.db.settlements(merchant_id, first, last)]
 
+    async def holds(self, merchant_id: str) -> dict[str, Any]:
+        """Whether the merchant's settlement is held, and by which open cases of the
+        cash-out watch (engine/usecases/watch.py)."""
+        cases = await self.db.holding_cases(merchant_id)
+        return {"held": bool(cases), "held_by_cases": cases}
+
     async def settlement_export(
         self, merchant_id: str, first: date, last: date
     ) -> tuple[str, dict[str, Any]]:
@@ -196,7 +211,7 @@ class Merchants:
             "from": first.isoformat(),
             "to": last.isoformat(),
             "net_fen": sum(r["net_fen"] for r in rows),
-        }
+        } | await self.holds(merchant_id)
         return text, manifest
 
     async def set_webhook(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from engine.domain.cashout import Redeemed, Thresholds, hits
+from engine.domain.cashout import Redeemed, Thresholds, hits, merchants_of
 
 # 10:00 in Suzhou, in UTC.
 MORNING = datetime(2027, 1, 25, 2, tzinfo=UTC)
@@ -140,5 +140,31 @@ def test_thresholds_ops_change_take_effect():
     window = normal_window(rng, MORNING)
     strict = Thresholds(distinct_workers_per_store=2)
     assert any(h.rule == "many-workers-at-one-store" for h in hits(window, strict))
-    late = Thresholds(opening=MORNING.time(), closing=MORNING.time())  # never open
-    assert {h.rule for h in hits(window, late)} == {"outside-opening-hours"}
+    night_shift = Thresholds(opening=time(23), closing=time(6))  # runs past midnight
+    assert {h.rule for h in hits(window, night_shift)} == {"outside-opening-hours"}
+    around_the_clock = Thresholds(opening=time(0), closing=time(0))
+    assert hits(normal_window(rng, MORNING - timedelta(hours=7)), around_the_clock) == []
+
+
+def test_hours_past_midnight_and_around_the_clock():
+    night_shift = Thresholds(opening=time(22), closing=time(2))
+    assert night_shift.is_open(time(23, 59)) and night_shift.is_open(time(1, 59))
+    assert not night_shift.is_open(time(2)) and not night_shift.is_open(time(12))
+    assert Thresholds(opening=time(8), closing=time(8)).is_open(time(3))
+    assert not Thresholds().is_open(time(22)) and Thresholds().is_open(time(7))
+
+
+def test_thresholds_read_back_as_stored():
+    changed = Thresholds(window_minutes=30, opening=time(6, 30), merchants_per_terminal=3)
+    stored = changed.document()
+    assert stored["opening"] == "06:30" and stored["window_minutes"] == 30
+    assert Thresholds.of(stored) == changed
+    assert Thresholds.of({"unknown": 1, "stores_per_worker": 5}) == Thresholds(stores_per_worker=5)
+
+
+def test_a_hits_merchants_are_those_of_its_evidence():
+    rng = random.Random(3)
+    window = normal_window(rng, MORNING, n=5)
+    shared = [replace(r, terminal_id="t-x", merchant_id=f"m-{i % 2}") for i, r in enumerate(window)]
+    (hit,) = [h for h in hits(shared, LIMITS) if h.rule == "terminal-at-several-merchants"]
+    assert merchants_of(hit, shared) == ("m-0", "m-1")

@@ -42,6 +42,7 @@ from engine.adapters.memory.stations import (
     MemoryStationRecords,
     MemoryStations,
 )
+from engine.adapters.memory.watch import MemoryWatchRecords
 from engine.domain.clock import Clock
 
 __all__ = ["MemoryDecisionStore", "MemoryLog", "MemoryRecords"]
@@ -59,6 +60,7 @@ class MemoryRecords(
     MemoryStationRecords,
     MemorySlotRecords,
     MemoryPayoutRecords,
+    MemoryWatchRecords,
 ):
     """The system of record (PostgreSQL in production)."""
 

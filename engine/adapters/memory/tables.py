@@ -11,6 +11,8 @@ from datetime import date, datetime
 from engine.domain.api_keys import MerchantIdentity
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_groups import CapGroup
+from engine.domain.cases import Case
+from engine.domain.cashout import Redeemed, Thresholds
 from engine.domain.clock import Clock
 from engine.domain.ledger import Link
 from engine.domain.listings import AuditRecord, OpsCredential, SettlementDay
@@ -20,6 +22,7 @@ from engine.domain.profiles import WorkerRecord
 from engine.domain.slots import Slot
 from engine.domain.stations import Station
 from engine.domain.vouchers import IssuedVoucher
+from engine.domain.watch import SeenReversal
 
 
 @dataclass
@@ -71,6 +74,11 @@ class Tables:
     audit: list[AuditRecord] = field(default_factory=list)
     lottery_registrations: dict[str, dict[str, str]] = field(default_factory=dict)
     lottery_draws: dict[str, LotteryDraw] = field(default_factory=dict)
+    # The cash-out watch: redemptions seen (with campaign and serial), reversals, cases.
+    watch_seen: dict[str, tuple[Redeemed, str, int]] = field(default_factory=dict)
+    watch_reversals: dict[str, SeenReversal] = field(default_factory=dict)
+    watch_thresholds: Thresholds = field(default_factory=Thresholds)
+    watch_cases: dict[str, Case] = field(default_factory=dict)
 
 
 class TableStore:

@@ -2,7 +2,7 @@
 
 One pool per process; one records class per concern (campaigns, vouchers, ledger,
 merchants, webhooks, workers, operators, lottery, stations, slots,
-payouts), each implementing the use cases'
+payouts, the cash-out watch), each implementing the use cases'
 port of that concern. `Database` is all of them over one pool, for the process that
 wires the use cases, the CLI and the tests.
 """
@@ -24,6 +24,7 @@ from engine.adapters.postgres.payouts import PayoutRecords
 from engine.adapters.postgres.slots import SlotRecords
 from engine.adapters.postgres.stations import StationRecords
 from engine.adapters.postgres.vouchers import VoucherRecords
+from engine.adapters.postgres.watch import WatchRecords
 from engine.adapters.postgres.webhooks import WebhookRecords
 from engine.adapters.postgres.workers import WorkerRecords
 
@@ -43,6 +44,7 @@ class Database(
     StationRecords,
     SlotRecords,
     PayoutRecords,
+    WatchRecords,
 ):
     async def ping(self) -> None:
         await self.pool.fetchval("SELECT 1")

@@ -524,3 +524,120 @@ GROUP BY state;
 SELECT occurred_at, amount_fen FROM ledger
 WHERE campaign_id = $1 AND occurred_at >= $2 AND occurred_at < $3
 ORDER BY occurred_at, entry_id;
+
+-- name: watch_seen_redemptions
+-- The worker and whether the card is stored value are not in the event: read from the
+-- voucher's row (written before the voucher could be redeemed) and its campaign.
+INSERT INTO watch_redemptions (redemption_id, campaign_id, serial, merchant_id, store_id,
+                               terminal_id, worker_id, amount_fen, balance_before_fen,
+                               stored_value, redeemed_at)
+SELECT x.redemption_id, x.campaign_id, x.serial, x.merchant_id, x.store_id, x.terminal_id,
+       coalesce(v.worker_id, ''), x.amount_fen, x.balance_before_fen,
+       coalesce((c.options ->> 'stored_value')::boolean, false), x.redeemed_at
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[],
+            $8::int[], $9::timestamptz[])
+     AS x (redemption_id, campaign_id, serial, merchant_id, store_id, terminal_id, amount_fen,
+           balance_before_fen, redeemed_at)
+LEFT JOIN vouchers v ON v.campaign_id = x.campaign_id AND v.serial = x.serial
+LEFT JOIN campaigns c ON c.id = x.campaign_id
+ON CONFLICT (redemption_id) DO NOTHING;
+
+-- name: watch_seen_reversals
+INSERT INTO watch_reversals (reversal_id, redemption_id, reversed_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+ON CONFLICT (reversal_id) DO NOTHING;
+
+-- name: watch_window
+-- The redemptions in (since, until] of the stores and terminals named and of the workers
+-- of the redemptions named: each part by its own index.
+WITH chosen AS (
+    SELECT w.redemption_id FROM watch_redemptions w
+    JOIN unnest($3::text[], $4::text[]) AS s (merchant_id, store_id)
+      ON w.merchant_id = s.merchant_id AND w.store_id = s.store_id
+    WHERE w.redeemed_at > $1 AND w.redeemed_at <= $2
+    UNION
+    SELECT redemption_id FROM watch_redemptions
+    WHERE worker_id IN (SELECT worker_id FROM watch_redemptions
+                        WHERE redemption_id = ANY($5::text[]) AND worker_id <> '')
+      AND redeemed_at > $1 AND redeemed_at <= $2
+    UNION
+    SELECT redemption_id FROM watch_redemptions
+    WHERE terminal_id = ANY($6::text[]) AND terminal_id <> ''
+      AND redeemed_at > $1 AND redeemed_at <= $2
+)
+SELECT w.*, EXISTS (SELECT 1 FROM watch_reversals r WHERE r.redemption_id = w.redemption_id)
+       AS reversed
+FROM watch_redemptions w JOIN chosen USING (redemption_id);
+
+-- name: watch_evidence
+SELECT w.*, EXISTS (SELECT 1 FROM watch_reversals r WHERE r.redemption_id = w.redemption_id)
+       AS reversed
+FROM watch_redemptions w WHERE w.redemption_id = ANY($1::text[])
+ORDER BY w.redeemed_at, w.redemption_id;
+
+-- name: watch_thresholds
+SELECT thresholds FROM watch_thresholds;
+
+-- name: save_watch_thresholds
+INSERT INTO watch_thresholds (id, thresholds, changed_by) VALUES (true, $1, $2)
+ON CONFLICT (id) DO UPDATE SET thresholds = $1, changed_by = $2, changed_at = now();
+
+-- name: open_case
+-- A hit opens a case, or adds its evidence to the open one of its rule and subject.
+INSERT INTO watch_cases (case_id, rule, subject, merchants, evidence)
+VALUES ($1, $2, $3, $4, ($5::text[])[1:$6])
+ON CONFLICT (rule, subject) WHERE status = 'open' DO UPDATE SET
+    merchants = ARRAY(SELECT DISTINCT unnest(watch_cases.merchants || EXCLUDED.merchants) ORDER BY 1),
+    evidence = (ARRAY(SELECT DISTINCT unnest(watch_cases.evidence || EXCLUDED.evidence) ORDER BY 1))[1:$6],
+    seen_at = now()
+WHERE watch_cases.evidence IS DISTINCT FROM
+      (ARRAY(SELECT DISTINCT unnest(watch_cases.evidence || EXCLUDED.evidence) ORDER BY 1))[1:$6];
+
+-- name: cases
+SELECT * FROM watch_cases
+WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR $2 = ANY(merchants))
+ORDER BY opened_at DESC, case_id LIMIT $3;
+
+-- name: case
+SELECT * FROM watch_cases WHERE case_id = $1 FOR UPDATE;
+
+-- name: hold_case
+UPDATE watch_cases SET hold = true WHERE case_id = $1 AND status = 'open';
+
+-- name: close_case
+UPDATE watch_cases SET status = 'closed', hold = false, decision = $2, note = $3,
+                       closed_at = now(), closed_by = $4
+WHERE case_id = $1 AND status = 'open';
+
+-- name: holding_cases
+SELECT case_id FROM watch_cases WHERE hold AND status = 'open' AND $1 = ANY(merchants)
+ORDER BY case_id;
+
+-- name: rebuild_watch_redemptions
+-- The watch's redemptions again from the ledger, from $1 on: a card's balance before each
+-- redemption is its face less what its earlier rows (redemptions and reversals) took.
+WITH rows AS (
+    SELECT l.*, l.face_value_fen - coalesce(sum(l.amount_fen) OVER (
+               PARTITION BY l.campaign_id, l.serial ORDER BY l.occurred_at, l.entry_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS balance_before_fen
+    FROM ledger l
+    WHERE (l.campaign_id, l.serial) IN (SELECT campaign_id, serial FROM ledger WHERE occurred_at >= $1)
+)
+INSERT INTO watch_redemptions (redemption_id, campaign_id, serial, merchant_id, store_id,
+                               terminal_id, worker_id, amount_fen, balance_before_fen,
+                               stored_value, redeemed_at)
+SELECT r.entry_id, r.campaign_id, r.serial, r.merchant_id, coalesce(r.store_id, ''),
+       coalesce(r.terminal_id, ''), coalesce(v.worker_id, ''), r.amount_fen,
+       r.balance_before_fen, coalesce((c.options ->> 'stored_value')::boolean, false),
+       r.occurred_at
+FROM rows r
+LEFT JOIN vouchers v ON v.campaign_id = r.campaign_id AND v.serial = r.serial
+LEFT JOIN campaigns c ON c.id = r.campaign_id
+WHERE r.kind = 'redemption' AND r.occurred_at >= $1
+ON CONFLICT (redemption_id) DO NOTHING;
+
+-- name: rebuild_watch_reversals
+INSERT INTO watch_reversals (reversal_id, redemption_id, reversed_at)
+SELECT entry_id, reverses, occurred_at FROM ledger
+WHERE kind = 'reversal' AND occurred_at >= $1
+ON CONFLICT (reversal_id) DO NOTHING;

@@ -182,8 +182,9 @@ async def settlements(
     last: To,
 ) -> dict[str, Any]:
     """Daily statements (Asia/Shanghai days) of redemptions and reversals, in fen."""
-    days = await services(request).merchants.settlements(merchant_id, *period(first, last))
-    return {"merchant_id": merchant_id, "days": days}
+    merchants = services(request).merchants
+    days = await merchants.settlements(merchant_id, *period(first, last))
+    return {"merchant_id": merchant_id, "days": days} | await merchants.holds(merchant_id)
 
 
 async def _export(
@@ -198,7 +199,8 @@ async def _export(
     response_class=Response,
     responses={
         200: {
-            "description": "the statements as CSV; X-Content-SHA256 states its digest",
+            "description": "the statements as CSV; X-Content-SHA256 states its digest, "
+            "X-Settlement-Held the open cases holding it (or `no`)",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     },
@@ -214,6 +216,7 @@ async def settlements_csv(
         headers={
             "Content-Disposition": f'attachment; filename="{manifest["file"]}"',
             "X-Content-SHA256": manifest["sha256"],
+            "X-Settlement-Held": ",".join(manifest["held_by_cases"]) or "no",
         },
     )
 

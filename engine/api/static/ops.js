@@ -156,6 +156,52 @@
     });
     document.querySelector("#campaigns tbody").replaceChildren(...campaigns.map(row));
     drawSlots(campaigns.filter((c) => c.slots));
+    drawCases();
+  }
+
+  // The cash-out watch's open cases: read every few seconds; held and decided here.
+  const cases = { at: 0, doc: null, error: null };
+  async function drawCases(force) {
+    if (!force && Date.now() - cases.at < 5000) return renderCases();
+    cases.at = Date.now();
+    const r = await NX.call("/v1/ops/cases?status=open&limit=50", { token });
+    if (r.status === 200) cases.doc = r.doc;
+    renderCases();
+  }
+
+  async function act(c, path, body) {
+    const r = await NX.call(`/v1/ops/cases/${encodeURIComponent(c.case_id)}/${path}`, { method: "POST", token, body });
+    cases.error = r.status === 200 ? null : NX.problem(r.doc);
+    drawCases(true);
+  }
+
+  function caseRow(c) {
+    const tr = el("tr", { class: c.hold ? "held" : null, dataset: { case: c.case_id } });
+    cell(tr, "opened_at", NX.when(c.opened_at));
+    cell(tr, "rule", t("case.rule." + c.rule));
+    cell(tr, "subject", c.subject);
+    cell(tr, "evidence", String(c.evidence_count));
+    cell(tr, "merchants", c.merchants.join(", "));
+    const buttons = el("td", { dataset: { field: "actions" } },
+      c.hold ? el("span", { class: "held", text: t("case.held") })
+        : el("button", { type: "button", dataset: { act: "hold" }, text: t("case.hold"), onclick: () => act(c, "hold") }),
+      el("button", { type: "button", dataset: { act: "cleared" }, text: t("case.clear"), onclick: () => act(c, "close", { decision: "cleared" }) }),
+      el("button", { type: "button", dataset: { act: "confirmed" }, text: t("case.confirm"), onclick: () => act(c, "close", { decision: "confirmed" }) }));
+    tr.append(buttons);
+    return tr;
+  }
+
+  function renderCases() {
+    const box = document.getElementById("cases");
+    if (!cases.doc) return;
+    const open = cases.doc.cases;
+    const head = ["case.opened_at", "case.rule", "case.subject", "case.evidence", "case.merchants", "case.actions"];
+    box.replaceChildren(
+      el("h2", { text: t("case.open", { n: open.length }) }),
+      cases.error ? el("p", { class: "error", role: "alert", text: cases.error }) : null,
+      open.length
+        ? el("table", {}, el("thead", {}, el("tr", {}, ...head.map((k) => el("th", { text: t(k) })))), el("tbody", {}, ...open.map(caseRow)))
+        : el("p", { class: "none", text: t("case.none") }));
   }
 
   // A booking programme's fill by slot: read every few seconds (it is a records query).

@@ -32,6 +32,7 @@ from engine.usecases.ports.records import (
     SlotRecords,
     StationRecords,
     VoucherRecords,
+    WatchRecords,
     WebhookRecords,
     WorkerRecords,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "StationStocks",
     "Throttle",
     "VoucherRecords",
+    "WatchRecords",
     "WebhookRecords",
     "WorkerRecords",
 ]

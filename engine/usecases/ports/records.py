@@ -14,6 +14,8 @@ from engine.domain.api_keys import MerchantIdentity
 from engine.domain.audit import AuditEntry
 from engine.domain.campaigns import Campaign
 from engine.domain.cap_groups import CapGroup
+from engine.domain.cases import Case, Decision, Evidence, Found
+from engine.domain.cashout import Redeemed, Thresholds
 from engine.domain.ledger import Entry, Link
 from engine.domain.listings import (
     AuditRecord,
@@ -32,6 +34,7 @@ from engine.domain.rebuild import LedgerFacts, VoucherFacts
 from engine.domain.slots import Slot, SlotFill
 from engine.domain.stations import Station
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
+from engine.domain.watch import Seen, SeenReversal, Subjects
 from engine.domain.webhooks import WebhookItem
 
 
@@ -283,3 +286,41 @@ class PayoutRecords(Protocol):
 
     async def payout_totals(self, campaign_id: str) -> dict[str, tuple[int, int]]:
         """By state: (payouts, fen)."""
+
+
+class WatchRecords(Protocol):
+    """The cash-out watch's redemptions and reversals as seen, its thresholds, its cases."""
+
+    async def record_seen(
+        self, redemptions: Sequence[Seen], reversals: Sequence[SeenReversal]
+    ) -> None:
+        """Each once: a redelivered event adds nothing."""
+
+    async def watch_window(
+        self, since: datetime, until: datetime, subjects: Subjects
+    ) -> list[Redeemed]:
+        """The redemptions in (since, until] of the subjects, each marked if reversed."""
+
+    async def watch_thresholds(self) -> Thresholds: ...
+    async def save_watch_thresholds(self, thresholds: Thresholds, by: str) -> None: ...
+
+    async def open_cases(self, found: Sequence[Found]) -> None:
+        """A case per hit, or its evidence added to the open case of its rule and subject."""
+
+    async def cases(self, status: str | None, merchant_id: str | None, most: int) -> list[Case]:
+        """Newest first."""
+
+    async def case(self, case_id: str) -> Case | None:
+        """Held until the transaction ends."""
+
+    async def case_evidence(self, redemption_ids: Sequence[str]) -> list[Evidence]: ...
+    async def hold_case(self, case_id: str) -> None: ...
+    async def close_case(
+        self, case_id: str, decision: Decision, note: str | None, by: str
+    ) -> None: ...
+
+    async def holding_cases(self, merchant_id: str) -> list[str]:
+        """The open cases holding the merchant's settlement."""
+
+    async def rebuild_watch(self, since: datetime) -> tuple[int, int]:
+        """The redemptions and reversals from the ledger since then: how many were missing."""

@@ -54,6 +54,7 @@ class SystemOfRecord(
     ports.StationRecords,
     ports.SlotRecords,
     ports.PayoutRecords,
+    ports.WatchRecords,
     Reachable,
     Protocol,
 ): ...
