@@ -69,7 +69,12 @@ def create_app(settings: Settings) -> FastAPI:
 
 TAGS = [
     {"name": "merchants", "description": "Tills and merchant systems, with a merchant's key."},
-    {"name": "ops", "description": "The union's operations staff, with an operations token."},
+    {
+        "name": "ops",
+        "description": "The union's operations staff, with an operations token; payout "
+        "batches also with a finance credential of the duty (payout-preparer, payout-approver).",
+    },
+    {"name": "payers", "description": "A co-funding payer, with its payer credential."},
     {"name": "public", "description": "Anyone: health, signing keys, published lotteries."},
     {"name": "workers", "description": "A worker's app, with the worker's bearer token."},
 ]

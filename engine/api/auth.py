@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from starlette.types import Scope
 
 from engine.api.services import Services
 from engine.domain.api_keys import MerchantIdentity
+from engine.domain.roles import Role, Staff
 from engine.domain.tokens import WorkerIdentity
 from engine.errors import Forbidden, Unauthorized
 from engine.usecases.merchants import MERCHANT_KEY_PREFIX
@@ -21,7 +23,8 @@ MAX_CREDENTIAL_CHARS = 4096
 # The actor of the token from the settings (stack.env, a secret store): the one that
 # names the first people, and the way back in when every named token is revoked. Spelt
 # so that no named credential can act as it (a name has no parentheses or spaces).
-BOOTSTRAP_ACTOR = "ops:(settings token)"
+BOOTSTRAP = Staff("(settings token)")
+BOOTSTRAP_ACTOR = BOOTSTRAP.actor
 
 
 def services(request: Request) -> Services:
@@ -53,27 +56,51 @@ def _address(request: Request) -> str:
 # and that hop costs more than the checks themselves.
 async def require_ops(request: Request) -> None:
     """The audit log names who acted: `ops:<name>` of a named token, never a header."""
-    if getattr(request.state, "actor", "").startswith("ops:"):
-        return  # already checked for this request (a bulk body, before it was read)
-    actor = await _ops_actor(request, _bearer(request))
-    if actor is None:
+    await _require_staff(request, ())
+
+
+def require_duty(*roles: Role) -> Callable[[Request], Awaitable[None]]:
+    """Operations, or staff holding one of `roles` (a payout duty)."""
+
+    async def check(request: Request) -> None:
+        await _require_staff(request, roles)
+
+    return check
+
+
+async def _require_staff(request: Request, roles: tuple[Role, ...]) -> None:
+    known: Staff | None = getattr(request.state, "staff", None)
+    staff = known or await _staff(request, _bearer(request))
+    if staff is None or staff.role is Role.PAYER:
         raise Unauthorized("Operations credentials required")
-    request.state.actor = actor
+    if not staff.may(*roles):
+        raise Forbidden(f"A {staff.role.value} credential may not do this")
+    request.state.staff, request.state.actor = staff, staff.actor
 
 
-async def _ops_actor(request: Request, given: str) -> str | None:
+async def _staff(request: Request, given: str) -> Staff | None:
+    """Who the credential belongs to (None: no one); a wrong named token counts as a guess."""
     s = services(request)
     expected = s.settings.ops_token.get_secret_value()
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
-        return BOOTSTRAP_ACTOR
+        return BOOTSTRAP
     if not given.startswith(OPS_TOKEN_PREFIX):
         return None  # refused without a look-up, so not counted as a guess
     s.credential_guard.check(_address(request))
-    name = await s.operators.name_of(given)
-    if name is None:
+    staff = await s.operators.staff_of(given)
+    if staff is None:
         await s.credential_guard.failed(_address(request))
-        return None
-    return f"ops:{name}"
+    return staff
+
+
+async def require_ops_or_path_payer(request: Request) -> None:
+    """Operations, or a payer credential of the payer the path names (its statements)."""
+    staff = await _staff(request, _bearer(request))
+    if staff is None:
+        raise Unauthorized("Operations or payer credentials required")
+    if not staff.reads_payer(request.path_params["payer_id"]):
+        raise Forbidden("A payer may read only its own statements")
+    request.state.staff, request.state.actor = staff, staff.actor
 
 
 async def require_worker(request: Request) -> WorkerIdentity:
@@ -114,9 +141,9 @@ async def require_ops_or_path_merchant(request: Request) -> None:
     """Operations, or a merchant-wide key of the merchant the path names (its statements,
     its webhook): a store key acts for its own store only."""
     merchant_id = request.path_params["merchant_id"]
-    actor = await _ops_actor(request, _bearer(request))
-    if actor is not None:
-        request.state.actor = actor
+    staff = await _staff(request, _bearer(request))
+    if staff is not None and staff.role is Role.OPS:
+        request.state.staff, request.state.actor = staff, staff.actor
         return
     who = await require_merchant(request)
     if who.merchant_id != merchant_id:

@@ -78,6 +78,8 @@ OPERATION_IDS = {
     "payout_totals": "getPayoutTotals",
     "payer_statement": "getPayerStatement",
     "payer_statement_csv": "getPayerStatementCsv",
+    "own_payer_statement": "getOwnPayerStatement",
+    "own_payer_statement_csv": "getOwnPayerStatementCsv",
     "list_cases": "listCases",
     "get_case": "getCase",
     "hold_case": "holdCase",

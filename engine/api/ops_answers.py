@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.api.ops_credential_models import CredentialRole
+
 
 class CapGroupOut(BaseModel):
     id: str
@@ -30,12 +32,16 @@ class OpsCredentialOut(BaseModel):
 
     credential_id: str
     name: str
+    role: CredentialRole
+    payer_id: str | None
     token: str
 
 
 class OpsCredentialInfoOut(BaseModel):
     credential_id: str
     name: str
+    role: CredentialRole
+    payer_id: str | None
     created_by: str
     created_at: str
     revoked_at: str | None

@@ -66,6 +66,8 @@ class OpsCredential:
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
+    role: str = "ops"  # engine/domain/roles.py
+    payer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

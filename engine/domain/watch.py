@@ -116,7 +116,8 @@ def seen_in_ledger(
     used: dict[tuple[str, int], int] = {}
     redemptions: list[Seen] = []
     reversals: list[SeenReversal] = []
-    for e in sorted(entries, key=lambda e: (e.occurred_ms, e.entry_id)):
+    # In the same millisecond a redemption comes before the reversals of it.
+    for e in sorted(entries, key=lambda e: (e.occurred_ms, e.kind, e.entry_id)):
         card = (e.campaign_id, e.serial)
         before = e.face_value_fen - used.get(card, 0)
         used[card] = used.get(card, 0) + e.amount_fen

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from engine.domain.audit import Actor, AuditEntry
 from engine.domain.listings import document
+from engine.domain.roles import Staff
 from engine.errors import NotFound
 from engine.usecases.ports import AuditLog, OperatorRecords
 
@@ -30,18 +31,24 @@ class Operators:
     def __init__(self, records: Records) -> None:
         self.db = records
 
-    async def create(self, name: str, by: Actor) -> dict[str, str]:
+    async def create(self, staff: Staff, by: Actor) -> dict[str, Any]:
         credential_id, token = f"o-{secrets.token_hex(6)}", new_ops_token()
-        created = {"credential_id": credential_id, "name": name, "token": token}
+        created = {
+            "credential_id": credential_id,
+            "name": staff.name,
+            "role": staff.role.value,
+            "payer_id": staff.payer_id,
+            "token": token,
+        }
         async with self.db.transaction():
-            await self.db.insert_ops_credential(credential_id, name, token, by.name)
-            entry = AuditEntry.of(by, "ops.credential_create", f"ops:{name}", after=created)
+            await self.db.insert_ops_credential(credential_id, staff, token, by.name)
+            entry = AuditEntry.of(by, "ops.credential_create", staff.actor, after=created)
             await self.db.insert_audit(entry)
         return created
 
-    async def name_of(self, token: str) -> str | None:
-        """Whose named token this is (None: no active credential has it)."""
-        return await self.db.ops_credential_name(token)
+    async def staff_of(self, token: str) -> Staff | None:
+        """Whose named token this is and what it may do (None: no active credential has it)."""
+        return await self.db.ops_credential_staff(token)
 
     async def audit(
         self, target: str | None, action: str | None, limit: int

@@ -24,7 +24,12 @@ ROLES = (
     "merchant not enrolled",
     "revoked merchant key",
     "ops",
+    "payout preparer",
+    "payout approver",
+    "payer",
+    "other payer",
 )
+FINANCE = {"ops", "payout preparer", "payout approver"}
 # Who may call each group of endpoints (by their OpenAPI tag); 'own merchant' endpoints
 # name a merchant in the path: ops and that merchant only.
 ALLOWED = {
@@ -35,20 +40,45 @@ ALLOWED = {
     # A store key (of the enrolled merchant) redeems, verifies and reverses for its store;
     # only a merchant-wide key manages the account: webhook, deliveries, statements.
     "own merchant": {"ops", "merchant enrolled"},
+    # A payer credential reads its own payer's statements only.
+    "own payer": {"ops", "payer"},
 }
+# Payout batches: each of the two finance duties does its own steps, operations all.
+BY_OPERATION = {
+    "preparePayoutBatch": {"ops", "payout preparer"},
+    "getPayoutBatch": FINANCE,
+    "approvePayoutBatch": {"ops", "payout approver"},
+    "getPaymentFile": {"ops", "payout preparer"},
+    "importBankResult": {"ops", "payout preparer"},
+    "retryPayout": {"ops", "payout preparer"},
+    "cancelPayout": {"ops", "payout preparer"},
+    "getPayoutTotals": FINANCE,
+}
+PAYER = "didi"
 # Side effects a role's allowed call would have on the other rows: done last, or skipped.
 LAST = ("/v1/me/keys/rotate", "/v1/campaigns/{campaign_id}/merchants/{merchant_id}")
 
 
-def endpoints() -> list[tuple[str, str, str]]:
-    out = [("GET", "/metrics", "ops")]
+def endpoints() -> list[tuple[str, str, set[str]]]:
+    """Every endpoint, with the roles allowed to call it."""
+    out = [("GET", "/metrics", ALLOWED["ops"])]
     for path, operations in OPENAPI["paths"].items():
         for method, op in operations.items():
             group = op["tags"][0]
             if group == "merchants" and "{merchant_id}" in path:
                 group = "own merchant"
-            out.append((method.upper(), path, group))
+            if group == "payers" and "{payer_id}" in path:
+                group = "own payer"
+            allowed = BY_OPERATION.get(op["operationId"], ALLOWED[group])
+            out.append((method.upper(), path, allowed))
     return sorted(out, key=lambda e: e[1] in LAST)
+
+
+async def credential(http, factory, name: str, role: str, payer_id: str | None = None) -> dict:
+    body = {"name": name, "role": role} | ({"payer_id": payer_id} if payer_id else {})
+    r = await http.post("/v1/ops/credentials", json=body, headers=factory.ops)
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +124,10 @@ async def world(http, factory):
             "merchant not enrolled": {"Authorization": f"Bearer {other_key}"},
             "revoked merchant key": {"Authorization": f"Bearer {revoked_key}"},
             "ops": factory.ops,
+            "payout preparer": await credential(http, factory, "li.prep", "payout-preparer"),
+            "payout approver": await credential(http, factory, "wang.appr", "payout-approver"),
+            "payer": await credential(http, factory, "didi.fin", "payer", PAYER),
+            "other payer": await credential(http, factory, "t3.fin", "payer", "t3go"),
         },
     }
 
@@ -107,16 +141,19 @@ def concrete(path: str, world: dict) -> str:
         .replace("{worker_id}", worker)
         .replace("{claim_id}", world["claim"])
         .replace("{key_id}", "k-none")
+        .replace("{payer_id}", PAYER)
     )
 
 
 async def test_every_endpoint_for_every_role(http, world):
+    known = {op["operationId"] for ops in OPENAPI["paths"].values() for op in ops.values()}
+    assert set(BY_OPERATION) <= known, set(BY_OPERATION) - known
     wrong = []
-    for method, path, group in endpoints():
+    for method, path, allowed_roles in endpoints():
         for role in ROLES:
             headers = world["auth"][role] | {"Idempotency-Key": f"matrix-{role}"}
             r = await http.request(method, concrete(path, world), headers=headers, json={})
-            allowed = role in ALLOWED[group]
+            allowed = role in allowed_roles
             if allowed and r.status_code in (401, 403):
                 wrong.append(f"{role} refused {r.status_code} on {method} {path}")
             if not allowed and r.status_code not in (401, 403):

@@ -80,6 +80,27 @@ async def test_each_payer_gets_its_part_of_every_row_and_the_parts_add_up(http, 
         await http.get(f"{url}/nobody/statements", params=span, headers=factory.ops), 404
     )
 
+    # The charging operator reads its own statement with its payer credential, and only
+    # its own; revoked, the credential reads nothing.
+    made = await http.post(
+        "/v1/ops/credentials",
+        json={"name": "cz.finance", "role": "payer", "payer_id": "charging-op"},
+        headers=factory.ops,
+    )
+    assert made.status_code == 201, made.text
+    own = {"Authorization": f"Bearer {made.json()['token']}"}
+    mine = f"/v1/payers/charging-op/campaigns/{cid}/statements"
+    r = await http.get(mine, params=span, headers=own)
+    assert r.status_code == 200, r.text
+    assert [(d["redeemed_fen"], d["net_fen"]) for d in r.json()["days"]] == [(300, 150)]
+    csv_r = await http.get(mine + ".csv", params=span, headers=own)
+    assert csv_r.text.splitlines()[1] == f"{day},charging-op,300,150,150"
+    theirs = f"/v1/payers/union/campaigns/{cid}/statements"
+    assert_problem(await http.get(theirs, params=span, headers=own), 403)
+    assert_problem(await http.get(f"{url}/union/statements", params=span, headers=own), 401)
+    await http.delete(f"/v1/ops/credentials/{made.json()['credential_id']}", headers=factory.ops)
+    assert_problem(await http.get(mine, params=span, headers=own), 401)
+
 
 async def test_payers_that_do_not_add_up_create_nothing(http, factory):
     body = factory.campaign_body(payers=[{"payer_id": "union", "name": "市总工会", "percent": 60}])

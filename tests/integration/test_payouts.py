@@ -18,8 +18,9 @@ from tests.integration.engine_procs import assert_reconciled
 SUBSIDY = 50_000  # 500 yuan, the first-job subsidy
 
 
-async def operator(http, factory, name: str) -> dict[str, str]:
-    r = await http.post("/v1/ops/credentials", json={"name": name}, headers=factory.ops)
+async def operator(http, factory, name: str, role: str = "ops") -> dict[str, str]:
+    body = {"name": name, "role": role}
+    r = await http.post("/v1/ops/credentials", json=body, headers=factory.ops)
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -52,7 +53,7 @@ async def run_batch(http, factory, cid, key, preparer, approver, outcome) -> dic
     base = f"/v1/ops/payout-batches/{batch['batch_id']}"
     approved = await http.post(f"{base}/approve", headers=approver)
     assert approved.status_code == 200, approved.text
-    exported = await http.get(f"{base}/payment-file", headers=approver)
+    exported = await http.get(f"{base}/payment-file", headers=preparer)
     assert exported.status_code == 200, exported.text
     digest = hashlib.sha256(exported.content).hexdigest()
     assert exported.headers["X-Content-SHA256"] == digest
@@ -62,7 +63,7 @@ async def run_batch(http, factory, cid, key, preparer, approver, outcome) -> dic
     answered = await http.put(
         f"{base}/bank-result",
         content=result_file(lines),
-        headers=approver | {"Content-Type": "text/csv"},
+        headers=preparer | {"Content-Type": "text/csv"},
     )
     assert answered.status_code == 200, answered.text
     return answered.json()
@@ -92,7 +93,10 @@ async def test_a_payout_batch_runs_end_to_end_and_the_budget_stays_exact(
     for w, claim_id in claims.items():
         await redeemable_code(http, factory, w, claim_id)
     assert await budget_used(http, factory, cid) == 5 * SUBSIDY
-    alice, bob = await operator(http, factory, "alice"), await operator(http, factory, "bob")
+    # Finance staff: alice prepares, bob approves; each credential holds one duty.
+    alice = await operator(http, factory, "alice", "payout-preparer")
+    bob = await operator(http, factory, "bob", "payout-approver")
+    alice_ops = await operator(http, factory, "alice")  # the same person, as operations
 
     # Prepared by one person; the same person cannot approve it.
     made = await http.post(
@@ -113,24 +117,28 @@ async def test_a_payout_batch_runs_end_to_end_and_the_budget_stays_exact(
     assert again.json()["payouts"] == first["payouts"]  # the same batch, not another
     base = f"/v1/ops/payout-batches/{first['batch_id']}"
     assert_problem(await http.get(f"{base}/payment-file", headers=alice), 409)  # not approved
-    assert_problem(await http.post(f"{base}/approve", headers=alice), 409)
+    assert_problem(await http.post(f"{base}/approve", headers=alice), 403)  # not her duty
+    assert_problem(await http.post(f"{base}/approve", headers=alice_ops), 409)  # she prepared it
+    prepare = f"/v1/ops/campaigns/{cid}/payout-batches"
+    assert_problem(await http.post(prepare, json={}, headers=bob | {"Idempotency-Key": "x"}), 403)
     assert (await http.post(f"{base}/approve", headers=bob)).json()["approved_by"] == "ops:bob"
-    exported = await http.get(f"{base}/payment-file", headers=bob)
+    assert_problem(await http.get(f"{base}/payment-file", headers=bob), 403)
+    exported = await http.get(f"{base}/payment-file", headers=alice)
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert rows[0] == ["payout_id", "worker_id", "account", "amount_fen"] and len(rows) == 5
-    assert (await http.get(f"{base}/payment-file", headers=bob)).content == exported.content
+    assert (await http.get(f"{base}/payment-file", headers=alice)).content == exported.content
 
     # A result file that breaks a rule changes nothing; then one with a failed line.
     failing = first["payouts"][0]["payout_id"]
     lines = [(p["payout_id"], SUBSIDY, "paid", "") for p in first["payouts"]]
     wrong = [(failing, SUBSIDY + 1, "paid", "")] + lines[1:]
     bad = await http.put(f"{base}/bank-result", content=result_file(wrong),
-                         headers=bob | {"Content-Type": "text/csv"})  # fmt: skip
+                         headers=alice | {"Content-Type": "text/csv"})  # fmt: skip
     assert_problem(bad, 422)
     assert "line 2" in bad.json()["detail"]
     lines[0] = (failing, SUBSIDY, "failed", "account closed")
     settled = await http.put(f"{base}/bank-result", content=result_file(lines),
-                             headers=bob | {"Content-Type": "text/csv"})  # fmt: skip
+                             headers=alice | {"Content-Type": "text/csv"})  # fmt: skip
     assert settled.status_code == 200, settled.text
     assert settled.json()["state"] == "settled"
     assert await by_state(http, factory, cid) == {

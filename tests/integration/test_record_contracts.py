@@ -30,6 +30,7 @@ from engine.domain.listings import (
 )
 from engine.domain.periods import union_day, union_day_bounds
 from engine.domain.profiles import WorkerRecord
+from engine.domain.roles import Role, Staff
 from engine.domain.short_codes import short_code_of
 from engine.domain.stations import Station
 from engine.domain.vouchers import VoucherRow
@@ -75,11 +76,14 @@ async def test_merchant_keys_list_as_records_and_a_key_names_who_holds_it(record
 async def test_ops_credentials_and_the_audit_log_list_as_records(records):
     name, token = unique("ops"), f"nxo_{uuid.uuid4().hex}"
     credential_id = unique("cred")
-    await records.insert_ops_credential(credential_id, name, token, "ops:bootstrap")
-    assert await records.ops_credential_name(token) == name
-    assert await records.ops_credential_name("nxo_wrong") is None
+    await records.insert_ops_credential(credential_id, Staff(name), token, "ops:bootstrap")
+    assert await records.ops_credential_staff(token) == Staff(name)
+    assert await records.ops_credential_staff("nxo_wrong") is None
     mine = [c for c in await records.ops_credentials() if c.credential_id == credential_id]
     assert mine and isinstance(mine[0], OpsCredential) and mine[0].created_by == "ops:bootstrap"
+    payer, payer_token = Staff(unique("fin"), Role.PAYER, "didi"), f"nxo_{uuid.uuid4().hex}"
+    await records.insert_ops_credential(unique("cred"), payer, payer_token, "ops:bootstrap")
+    assert await records.ops_credential_staff(payer_token) == payer
 
     target = unique("worker:w")
     entry = AuditEntry.of(Actor(f"ops:{name}", "req-1"), "worker.note", target, after={"a": 1})

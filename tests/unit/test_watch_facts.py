@@ -84,3 +84,10 @@ def test_the_ledger_gives_each_redemption_the_balance_its_card_had():
         ("r3", 2_000),
     ]
     assert [(r.reversal_id, r.redemption_id) for r in reversals] == [("v1", "r1")]
+
+
+def test_a_reversal_in_the_same_millisecond_follows_its_redemption():
+    redemption = Entry("zz-r", "redemption", "m", "c", 1, 5_000, 5_000, MS, store_id="s")
+    reversal = Entry("aa-v", "reversal", "m", "c", 1, -5_000, 5_000, MS, reverses="zz-r")
+    (seen,), (back,) = seen_in_ledger([reversal, redemption], T0)
+    assert (seen.balance_before_fen, back.redemption_id) == (5_000, "zz-r")

@@ -23,6 +23,7 @@ from engine.domain.listings import (
     WebhookDelivery,
 )
 from engine.domain.periods import union_day
+from engine.domain.roles import Role, Staff
 from engine.domain.webhooks import WebhookItem
 
 
@@ -282,16 +283,18 @@ class MemoryWebhookRecords(TableStore):
 
 class MemoryOperatorRecords(TableStore):
     async def insert_ops_credential(
-        self, credential_id: str, name: str, token: str, created_by: str
+        self, credential_id: str, staff: Staff, token: str, created_by: str
     ) -> None:
-        credential = OpsCredential(credential_id, name, created_by, self.now(), None)
+        credential = OpsCredential(
+            credential_id, staff.name, created_by, self.now(), None, staff.role, staff.payer_id
+        )
         self.t.ops_credentials[credential_id] = (credential, key_digest(token))
 
-    async def ops_credential_name(self, token: str) -> str | None:
+    async def ops_credential_staff(self, token: str) -> Staff | None:
         digest = key_digest(token)
         return next(
             (
-                c.name
+                Staff(c.name, Role(c.role), c.payer_id)
                 for c, held in self.t.ops_credentials.values()
                 if held == digest and c.revoked_at is None
             ),

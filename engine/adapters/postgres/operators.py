@@ -7,20 +7,27 @@ from engine.adapters.postgres.base import Queries, decoded
 from engine.domain.api_keys import key_digest
 from engine.domain.audit import AuditEntry
 from engine.domain.listings import AuditRecord, OpsCredential
+from engine.domain.roles import Role, Staff
 
 
 @translated
 class OperatorRecords(Queries):
     async def insert_ops_credential(
-        self, credential_id: str, name: str, token: str, created_by: str
+        self, credential_id: str, staff: Staff, token: str, created_by: str
     ) -> None:
         await self.db().execute(
-            self.q["insert_ops_credential"], credential_id, name, key_digest(token), created_by
+            self.q["insert_ops_credential"],
+            credential_id,
+            staff.name,
+            key_digest(token),
+            created_by,
+            staff.role.value,
+            staff.payer_id,
         )
 
-    async def ops_credential_name(self, token: str) -> str | None:
+    async def ops_credential_staff(self, token: str) -> Staff | None:
         row = await self.db().fetchrow(self.q["ops_credential_by_hash"], key_digest(token))
-        return None if row is None else str(row["name"])
+        return None if row is None else Staff(row["name"], Role(row["role"]), row["payer_id"])
 
     async def ops_credentials(self) -> list[OpsCredential]:
         return decoded(OpsCredential, await self.db().fetch(self.q["ops_credentials"]))

@@ -344,14 +344,15 @@ WHERE p.campaign_id = $1
                   WHERE v.campaign_id = p.campaign_id AND v.partner_code = p.code);
 
 -- name: insert_ops_credential
-INSERT INTO ops_credentials (credential_id, name, token_hash, created_by)
-VALUES ($1, $2, $3, $4);
+INSERT INTO ops_credentials (credential_id, name, token_hash, created_by, role, payer_id)
+VALUES ($1, $2, $3, $4, $5, $6);
 
 -- name: ops_credential_by_hash
-SELECT credential_id, name FROM ops_credentials WHERE token_hash = $1 AND revoked_at IS NULL;
+SELECT credential_id, name, role, payer_id FROM ops_credentials
+WHERE token_hash = $1 AND revoked_at IS NULL;
 
 -- name: ops_credentials
-SELECT credential_id, name, created_by, created_at, revoked_at
+SELECT credential_id, name, created_by, created_at, revoked_at, role, payer_id
 FROM ops_credentials ORDER BY created_at, credential_id;
 
 -- name: revoke_ops_credential
@@ -618,7 +619,7 @@ ORDER BY case_id;
 -- redemption is its face less what its earlier rows (redemptions and reversals) took.
 WITH rows AS (
     SELECT l.*, l.face_value_fen - coalesce(sum(l.amount_fen) OVER (
-               PARTITION BY l.campaign_id, l.serial ORDER BY l.occurred_at, l.entry_id
+               PARTITION BY l.campaign_id, l.serial ORDER BY l.occurred_at, l.kind, l.entry_id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS balance_before_fen
     FROM ledger l
     WHERE (l.campaign_id, l.serial) IN (SELECT campaign_id, serial FROM ledger WHERE occurred_at >= $1)

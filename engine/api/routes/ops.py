@@ -51,6 +51,7 @@ from engine.api.ops_credential_models import OpsCredentialIn
 from engine.api.public_answers import LotteryOut
 from engine.api.responses import ERRORS
 from engine.domain.campaigns import merge_changes
+from engine.domain.roles import Role, Staff
 from engine.errors import ValidationFailed
 from engine.usecases.workers import read_csv
 
@@ -108,8 +109,10 @@ async def audit_log(
 
 @router.post("/ops/credentials", status_code=201, response_model=OpsCredentialOut)
 async def create_ops_credential(body: OpsCredentialIn, request: Request) -> dict[str, Any]:
-    """A named token for one person of the operations staff; the token is shown once."""
-    return await services(request).operators.create(body.name, actor_of(request))
+    """A named token for one person (operations or finance staff, or a payer's); the
+    token is shown once."""
+    staff = Staff(body.name, Role(body.role), body.payer_id)
+    return await services(request).operators.create(staff, actor_of(request))
 
 
 @router.get("/ops/credentials", response_model=OpsCredentialsOut)

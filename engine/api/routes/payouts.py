@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from engine.api.audit import actor_of
-from engine.api.auth import require_ops, services
+from engine.api.auth import require_duty, require_ops, require_ops_or_path_payer, services
 from engine.api.fields import CampaignIdPath, IdempotencyKey
 from engine.api.payer_models import PayerStatementOut
 from engine.api.payout_models import PayoutBatchIn, PayoutBatchOut, PayoutOut, PayoutTotalsOut
@@ -20,10 +20,17 @@ from engine.api.responses import ERRORS
 from engine.api.routes.merchants import From, To, period
 from engine.domain.admission import check_idempotency_key
 from engine.domain.ids import PARTY_ID_PATTERN
+from engine.domain.roles import Role
 from engine.errors import ValidationFailed
 
-router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(require_ops)])
+router = APIRouter(prefix="/v1", responses=ERRORS)
 FOR_OPS: list[str | Enum] = ["ops"]
+# The two payout duties (engine/domain/roles.py): operations hold both.
+PREPARER = [Depends(require_duty(Role.PAYOUT_PREPARER))]
+APPROVER = [Depends(require_duty(Role.PAYOUT_APPROVER))]
+EITHER = [Depends(require_duty(Role.PAYOUT_PREPARER, Role.PAYOUT_APPROVER))]
+OPS = [Depends(require_ops)]
+OWN_PAYER = [Depends(require_ops_or_path_payer)]
 BatchIdPath = Annotated[str, Path(max_length=128, description="the batch's id")]
 PayoutIdPath = Annotated[str, Path(max_length=128, description="the payout's id (its claim)")]
 CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
@@ -31,6 +38,7 @@ CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 @router.post(
     "/ops/campaigns/{campaign_id}/payout-batches",
+    dependencies=PREPARER,
     tags=FOR_OPS,
     status_code=201,
     response_model=PayoutBatchOut,
@@ -49,13 +57,23 @@ async def prepare_payout_batch(
     )
 
 
-@router.get("/ops/payout-batches/{batch_id}", tags=FOR_OPS, response_model=PayoutBatchOut)
+@router.get(
+    "/ops/payout-batches/{batch_id}",
+    dependencies=EITHER,
+    tags=FOR_OPS,
+    response_model=PayoutBatchOut,
+)
 async def get_payout_batch(request: Request, batch_id: BatchIdPath) -> dict[str, Any]:
     """The batch, its state and its payouts."""
     return await services(request).payouts.batch_view(batch_id)
 
 
-@router.post("/ops/payout-batches/{batch_id}/approve", tags=FOR_OPS, response_model=PayoutBatchOut)
+@router.post(
+    "/ops/payout-batches/{batch_id}/approve",
+    dependencies=APPROVER,
+    tags=FOR_OPS,
+    response_model=PayoutBatchOut,
+)
 async def approve_payout_batch(request: Request, batch_id: BatchIdPath) -> dict[str, Any]:
     """The second person's approval (`409` for the operator who prepared it)."""
     return await services(request).payouts.approve(batch_id, actor_of(request))
@@ -63,6 +81,7 @@ async def approve_payout_batch(request: Request, batch_id: BatchIdPath) -> dict[
 
 @router.get(
     "/ops/payout-batches/{batch_id}/payment-file",
+    dependencies=PREPARER,
     tags=FOR_OPS,
     response_class=Response,
     responses={200: {"description": "X-Content-SHA256 states its digest"} | CSV},
@@ -79,6 +98,7 @@ async def payment_file(request: Request, batch_id: BatchIdPath) -> Response:
 
 @router.put(
     "/ops/payout-batches/{batch_id}/bank-result",
+    dependencies=PREPARER,
     tags=FOR_OPS,
     response_model=PayoutBatchOut,
     openapi_extra={"requestBody": {"required": True} | CSV},
@@ -96,20 +116,29 @@ async def import_bank_result(request: Request, batch_id: BatchIdPath) -> dict[st
     return await services(request).payouts.import_result(batch_id, text, actor_of(request))
 
 
-@router.post("/ops/payouts/{payout_id}/retry", tags=FOR_OPS, response_model=PayoutOut)
+@router.post(
+    "/ops/payouts/{payout_id}/retry", dependencies=PREPARER, tags=FOR_OPS, response_model=PayoutOut
+)
 async def retry_payout(request: Request, payout_id: PayoutIdPath) -> dict[str, Any]:
     """A failed payout owed again, for a later batch."""
     return await services(request).payouts.retry(payout_id, actor_of(request))
 
 
-@router.post("/ops/payouts/{payout_id}/cancel", tags=FOR_OPS, response_model=PayoutOut)
+@router.post(
+    "/ops/payouts/{payout_id}/cancel", dependencies=PREPARER, tags=FOR_OPS, response_model=PayoutOut
+)
 async def cancel_payout(request: Request, payout_id: PayoutIdPath) -> dict[str, Any]:
     """A pending or failed payout that will not be made: its amount goes back to the
     budget (and its place to the programme)."""
     return await services(request).payouts.cancel(payout_id, actor_of(request))
 
 
-@router.get("/ops/campaigns/{campaign_id}/payouts", tags=FOR_OPS, response_model=PayoutTotalsOut)
+@router.get(
+    "/ops/campaigns/{campaign_id}/payouts",
+    dependencies=EITHER,
+    tags=FOR_OPS,
+    response_model=PayoutTotalsOut,
+)
 async def payout_totals(request: Request, campaign_id: CampaignIdPath) -> dict[str, Any]:
     """The campaign's payouts by state, with their amounts."""
     return await services(request).payouts.totals(campaign_id)
@@ -120,6 +149,7 @@ PayerIdPath = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the pay
 
 @router.get(
     "/ops/campaigns/{campaign_id}/payers/{payer_id}/statements",
+    dependencies=OPS,
     tags=FOR_OPS,
     response_model=PayerStatementOut,
 )
@@ -135,6 +165,7 @@ async def payer_statement(
 
 @router.get(
     "/ops/campaigns/{campaign_id}/payers/{payer_id}/statements.csv",
+    dependencies=OPS,
     tags=FOR_OPS,
     response_class=Response,
     responses={200: {"description": "X-Content-SHA256 states its digest"} | CSV},
@@ -149,3 +180,30 @@ async def payer_statement_csv(
     name = f"{campaign_id}-{payer_id}-{first}-{last}.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": digest}
     return Response(text, media_type="text/csv", headers=headers)
+
+
+@router.get(
+    "/payers/{payer_id}/campaigns/{campaign_id}/statements",
+    dependencies=OWN_PAYER,
+    tags=["payers"],
+    response_model=PayerStatementOut,
+)
+async def own_payer_statement(
+    request: Request, payer_id: PayerIdPath, campaign_id: CampaignIdPath, first: From, last: To
+) -> dict[str, Any]:
+    """The payer's own statement, read with its payer credential (or by operations)."""
+    return await payer_statement(request, campaign_id, payer_id, first, last)
+
+
+@router.get(
+    "/payers/{payer_id}/campaigns/{campaign_id}/statements.csv",
+    dependencies=OWN_PAYER,
+    tags=["payers"],
+    response_class=Response,
+    responses={200: {"description": "X-Content-SHA256 states its digest"} | CSV},
+)
+async def own_payer_statement_csv(
+    request: Request, payer_id: PayerIdPath, campaign_id: CampaignIdPath, first: From, last: To
+) -> Response:
+    """The payer's own statement as CSV, with the file's SHA-256 in X-Content-SHA256."""
+    return await payer_statement_csv(request, campaign_id, payer_id, first, last)

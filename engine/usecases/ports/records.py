@@ -31,6 +31,7 @@ from engine.domain.lottery import LotteryDraw
 from engine.domain.payouts import BankResult, Batch, BatchRecord, BatchState, Payout, PayoutRecord
 from engine.domain.profiles import WorkerRecord
 from engine.domain.rebuild import LedgerFacts, VoucherFacts
+from engine.domain.roles import Staff
 from engine.domain.slots import Slot, SlotFill
 from engine.domain.stations import Station
 from engine.domain.vouchers import IssuedVoucher, VoucherRow
@@ -175,10 +176,10 @@ class OperatorRecords(Protocol):
     """Operations credentials and the audit log."""
 
     async def insert_ops_credential(
-        self, credential_id: str, name: str, token: str, created_by: str
+        self, credential_id: str, staff: Staff, token: str, created_by: str
     ) -> None: ...
-    async def ops_credential_name(self, token: str) -> str | None:
-        """Whose active credential the token is (None: nobody's)."""
+    async def ops_credential_staff(self, token: str) -> Staff | None:
+        """Whose active credential the token is, and its role (None: nobody's)."""
 
     async def ops_credentials(self) -> list[OpsCredential]: ...
     async def revoke_ops_credential(self, credential_id: str) -> bool: ...

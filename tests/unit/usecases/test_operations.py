@@ -10,6 +10,7 @@ import pytest
 
 from engine.domain.audit import Actor
 from engine.domain.campaigns import Status
+from engine.domain.roles import Role, Staff
 from engine.errors import (
     Conflict,
     NotEligible,
@@ -116,12 +117,18 @@ async def test_a_workers_tokens_verify_until_revoked_everywhere():
 
 async def test_operators_are_named_by_their_token_until_revoked():
     w = World()
-    made = await w.engine.operators.create("alice", OPS)
-    assert await w.engine.operators.name_of(made["token"]) == "alice"
-    [listed] = await w.engine.operators.credentials()
-    assert listed["name"] == "alice" and "token" not in listed
+    made = await w.engine.operators.create(Staff("alice"), OPS)
+    assert await w.engine.operators.staff_of(made["token"]) == Staff("alice")
+    payer = await w.engine.operators.create(Staff("zhang", Role.PAYER, "didi"), OPS)
+    assert await w.engine.operators.staff_of(payer["token"]) == Staff("zhang", Role.PAYER, "didi")
+    listed = await w.engine.operators.credentials()
+    assert [(c["name"], c["role"], c["payer_id"]) for c in listed] == [
+        ("alice", "ops", None),
+        ("zhang", "payer", "didi"),
+    ]
+    assert all("token" not in c for c in listed)
     await w.engine.operators.revoke(made["credential_id"], OPS)
-    assert await w.engine.operators.name_of(made["token"]) is None
+    assert await w.engine.operators.staff_of(made["token"]) is None
     with pytest.raises(NotFound):
         await w.engine.operators.revoke(made["credential_id"], OPS)
 
