@@ -43,7 +43,8 @@ def api(
 
 def stream(
     role: Annotated[
-        str, typer.Option(help="core: issue, ledger, timers; windows: live counts")
+        str,
+        typer.Option(help="core: issue, ledger, timers; windows: live counts; watch: cash-out"),
     ] = "core",
     state_dir: StateDir = DEFAULT_STATE,
 ) -> None:
@@ -120,6 +121,7 @@ def start_engine(
             engine.start_stream()
         if windows:
             engine.start_windows()
+        engine.start_watch()
         engine.start_api(processes, server=server)
         if not engine.all_running():
             raise RuntimeError(f"a component exited during start-up; see {state_dir / 'logs'}")

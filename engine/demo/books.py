@@ -3,12 +3,14 @@ after a burst of claims and redemptions."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
 from engine.demo.programmes import LEISURE_CAP
+from engine.domain.periods import union_day
 
 # Counts over the run's campaigns ($1: their ids' LIKE pattern).
 _COUNTS = {
@@ -80,7 +82,40 @@ async def check_books(
         "no discount granted beyond its voucher's cap": counts["beyond the cap"] == 0,
         "no station gave out more packs than its stock": counts["stations overbooked"] == 0,
         "no slot booked beyond its places": counts["slots overbooked"] == 0,
+        "fuel's payers' statements add up to its ledger": await _payers_add_up(
+            client, db, ops, campaigns["fuel"]
+        ),
     }
+
+
+async def _payers_add_up(
+    client: httpx.AsyncClient, db: asyncpg.Pool, ops: dict[str, str], campaign: dict[str, Any]
+) -> bool:
+    """Each payer's statement (the ride-hailing platform reads its own, with its payer
+    credential) over the union's days around now: the parts add up to the ledger."""
+    today = union_day(datetime.now(UTC))
+    days = {
+        "from": (today - timedelta(days=1)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(),
+    }
+    made = await client.post(
+        "/v1/ops/credentials",
+        json={"name": "didi-finance", "role": "payer", "payer_id": "didi"},
+        headers=ops,
+    )
+    made.raise_for_status()
+    didi = {"Authorization": f"Bearer {made.json()['token']}"}
+    parts = 0
+    for payer in campaign["payers"]:
+        pid = payer["payer_id"]
+        url = f"/v1/payers/{pid}/campaigns/{campaign['id']}/statements"
+        r = await client.get(url, params=days, headers=didi if pid == "didi" else ops)
+        r.raise_for_status()
+        parts += r.json()["net_fen"]
+    ledger = await db.fetchval(
+        "SELECT coalesce(sum(amount_fen), 0) FROM ledger WHERE campaign_id = $1", campaign["id"]
+    )
+    return bool(ledger) and parts == ledger
 
 
 async def _counters_agree(

@@ -1,6 +1,7 @@
 """The demo's payout run: the first-job subsidy paid in batches, as two people of the
-operations staff and the bank would (one prepares, the other approves; the bank fails a
-few lines, which are tried again in the next batch)."""
+union's finance staff and the bank would (one prepares, exports and imports, the other
+approves, each with a credential of that duty; the bank fails a few lines, which are
+tried again in the next batch)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ class PayoutRun:
 async def pay_out(client: httpx.AsyncClient, ops: dict[str, str], campaign_id: str) -> PayoutRun:
     """Batches until nothing is owed: every 25th line of a first batch fails at the bank
     ("account closed") and is paid in the next one."""
-    preparer = await _operator(client, ops, "demo-prepares")
-    approver = await _operator(client, ops, "demo-approves")
+    preparer = await _operator(client, ops, "demo-prepares", "payout-preparer")
+    approver = await _operator(client, ops, "demo-approves", "payout-approver")
     run, failed_once = PayoutRun(), set[str]()
     while True:
         key = f"{campaign_id}-batch-{run.batches + 1}"
@@ -37,14 +38,14 @@ async def pay_out(client: httpx.AsyncClient, ops: dict[str, str], campaign_id: s
         run.batches += 1
         base = f"/v1/ops/payout-batches/{batch['batch_id']}"
         (await client.post(f"{base}/approve", headers=approver)).raise_for_status()
-        (await client.get(f"{base}/payment-file", headers=approver)).raise_for_status()
+        (await client.get(f"{base}/payment-file", headers=preparer)).raise_for_status()
         failed = [
             p["payout_id"]
             for i, p in enumerate(batch["payouts"])
             if i % 25 == 0 and p["payout_id"] not in failed_once
         ]
         result = _bank_result(batch["payouts"], set(failed))
-        headers = approver | {"Content-Type": "text/csv"}
+        headers = preparer | {"Content-Type": "text/csv"}
         answer = await client.put(f"{base}/bank-result", content=result, headers=headers)
         answer.raise_for_status()
         paid = [p for p in batch["payouts"] if p["payout_id"] not in failed]
@@ -67,7 +68,10 @@ def _bank_result(payouts: list[dict[str, Any]], failed: set[str]) -> str:
     return out.getvalue()
 
 
-async def _operator(client: httpx.AsyncClient, ops: dict[str, str], name: str) -> dict[str, str]:
-    r = await client.post("/v1/ops/credentials", json={"name": name}, headers=ops)
+async def _operator(
+    client: httpx.AsyncClient, ops: dict[str, str], name: str, role: str
+) -> dict[str, str]:
+    body = {"name": name, "role": role}
+    r = await client.post("/v1/ops/credentials", json=body, headers=ops)
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['token']}"}

@@ -14,6 +14,11 @@ RIDERS = ["delivery_rider"]
 PARTNER_CITIES = ["Xinyang", "Fuyang", "Suqian"]
 LEISURE_CAP = {"id": "spring-leisure", "period": "month", "max_fen": 20_000}  # 200 yuan/month
 HALF_FARE = {"kind": "percent_off", "percent": 50, "cap_fen": 300}
+FUEL_PAYERS = [
+    {"payer_id": "union", "name": "苏州市总工会", "percent": 60},
+    {"payer_id": "didi", "name": "滴滴出行", "percent": 25},
+    {"payer_id": "t3go", "name": "T3出行", "percent": 15},
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,8 @@ PROGRAMMES = [
         _yuan(50),
         RIDE_HAILING,
         "sinopec-stations",
-        {"budget_fen": _yuan(4_000_000)},
+        # Co-funded: the union pays 60%, the ride-hailing platforms the rest.
+        {"budget_fen": _yuan(4_000_000), "payers": FUEL_PAYERS},
     ),
     Programme(
         "ev-charging",

@@ -33,6 +33,7 @@ from engine.demo.programmes import (
     wishes,
 )
 from engine.demo.stores import Stores
+from engine.demo.watch import DemoThresholds, WatchRun, colluding_tills, watched
 from engine.domain.tokens import mint_worker_token
 from engine.keyfiles import worker_token_keys_of
 from engine.settings import Settings
@@ -45,6 +46,7 @@ class DemoReport:
     issue_lag_ms: tuple[float, float] = (0.0, 0.0)
     issue_drain_s: float = 0.0
     payouts: PayoutRun = field(default_factory=PayoutRun)
+    watch: WatchRun = field(default_factory=WatchRun)
     checks: dict[str, bool] = field(default_factory=dict)
     links: PageLinks | None = None
 
@@ -100,12 +102,17 @@ class Demo:
                 admitted = report.claims.distinct("claim_id")
                 report.issue_drain_s = await self._wait_issued(db, admitted)
                 report.issue_lag_ms = await self._issue_lag(db)
-                report.redemptions = await self._redeem(client, db, merchant_keys)
-                report.payouts = await pay_out(client, self.ops, self._id("first-job"))
-                redeemed = report.redemptions.distinct("redemption_id") + report.payouts.paid
-                await self._wait_ledger(db, redeemed)
+                async with DemoThresholds(client, self.ops):
+                    report.redemptions = await self._redeem(client, db, merchant_keys)
+                    report.payouts = await pay_out(client, self.ops, self._id("first-job"))
+                    redeemed = report.redemptions.distinct("redemption_id") + report.payouts.paid
+                    await self._wait_ledger(db, redeemed)
+                    report.watch = await watched(client, db, self.ops, self.run_id)
                 report.checks = await check_books(
                     client, db, self.ops, self.run_id, campaigns, admitted, redeemed
+                )
+                report.checks["the watch found the shared till and flagged nothing else"] = (
+                    report.watch.found and report.watch.flagged_else == 0
                 )
                 report.links = await links_for(
                     self.settings,
@@ -286,6 +293,8 @@ class Demo:
         )
         merchant_of = self._merchant_of()
         sample = self.rng.sample(list(rows), k=len(rows) * 3 // 10)
+        # The cash-out pattern: two merchants' vouchers rung up on one till.
+        shared = colluding_tills([merchant_of[r["campaign"]] for r in sample], self.run_id)
         requests = []
         for i, row in enumerate(sample):
             merchant = merchant_of[row["campaign"]]
@@ -295,7 +304,8 @@ class Demo:
             headers = {
                 "Authorization": f"Bearer {key}",
                 "Idempotency-Key": f"pos-{i}",
-                "X-Terminal-Id": f"gate-{i % 40:02d}",  # gates, pumps, tills
+                # Each merchant's own gates, pumps and tills.
+                "X-Terminal-Id": shared.get(i, f"{merchant}-gate-{i % 40:02d}"),
             }
             body = {"code": row["code"]} | self._order(row["campaign"])
             requests.append(Call("POST", "/v1/redemptions", headers, body))
@@ -311,7 +321,7 @@ class Demo:
                 # Spread over the gates, as guessers would be, not all on the same few.
                 forged_headers = headers | {
                     "Idempotency-Key": f"f-{i}",
-                    "X-Terminal-Id": f"gate-{(i // 50) % 40:02d}",
+                    "X-Terminal-Id": f"{merchant}-gate-{(i // 50) % 40:02d}",
                 }
                 forged_body = body | {"code": forged}
                 requests.append(Call("POST", "/v1/redemptions", forged_headers, forged_body))
@@ -355,6 +365,11 @@ class Demo:
             "first-job subsidy paid out",
             f"{p.paid} payouts, {p.paid_fen / 100:,.0f} yuan in {p.batches} batches"
             f" ({p.failed_then_retried} failed at the bank, tried again)",
+        )
+        table.add_row(
+            "cash-out watch",
+            f"shared till {'found' if report.watch.found else 'NOT found'},"
+            f" {report.watch.flagged_else} other cases on the run's merchants",
         )
         for name, passed in report.checks.items():
             table.add_row(name, "[green]yes[/green]" if passed else "[red]NO[/red]")

@@ -133,9 +133,16 @@ def _ids(redemptions: Iterable[Redeemed]) -> tuple[str, ...]:
     return tuple(sorted(r.redemption_id for r in redemptions))
 
 
+def _at_stores(window: Iterable[Redeemed]) -> list[Redeemed]:
+    """The redemptions a store made. One without a store is a merchant's own system (its
+    website, its gates, the union's payroll): it has no counter, hours or place to judge,
+    so the rules about a place leave it out; the others still read it."""
+    return [r for r in window if r.store_id]
+
+
 def _many_workers_at_one_store(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
     stores: dict[str, list[Redeemed]] = defaultdict(list)
-    for r in window:
+    for r in _at_stores(window):
         stores[_store(r)].append(r)
     return [
         Hit("many-workers-at-one-store", store, _ids(rs))
@@ -146,7 +153,7 @@ def _many_workers_at_one_store(window: Sequence[Redeemed], limits: Thresholds) -
 
 def _outside_opening_hours(window: Sequence[Redeemed], limits: Thresholds) -> list[Hit]:
     stores: dict[str, list[Redeemed]] = defaultdict(list)
-    for r in window:
+    for r in _at_stores(window):
         if not limits.is_open(r.at.astimezone(UNION_TZ).time()):
             stores[_store(r)].append(r)
     return [Hit("outside-opening-hours", store, _ids(rs)) for store, rs in stores.items()]
@@ -164,7 +171,7 @@ def _worker_at_several_stores(window: Sequence[Redeemed], limits: Thresholds) ->
     return [
         Hit("worker-at-several-stores", f"worker:{worker}", _ids(rs))
         # A redemption whose voucher the watch could not place has no worker to judge.
-        for worker, rs in _by((r for r in window if r.worker_id), "worker_id").items()
+        for worker, rs in _by((r for r in _at_stores(window) if r.worker_id), "worker_id").items()
         if len({_store(r) for r in rs}) >= limits.stores_per_worker
     ]
 

@@ -37,6 +37,7 @@ class EngineProcesses:
         # The core stream workers running, oldest first: they share the partitions.
         self.streams: list[subprocess.Popen[bytes]] = []
         self.windows: subprocess.Popen[bytes] | None = None
+        self.watch: subprocess.Popen[bytes] | None = None
         self._stream_starts = 0
         self.api_processes, self.server = 1, "uvicorn"
 
@@ -85,6 +86,10 @@ class EngineProcesses:
     def start_windows(self) -> None:
         self.windows = self._spawn("windows", ["stream", "--role", "windows"])
 
+    def start_watch(self) -> None:
+        """The cash-out watch: idle but for redemptions, so it runs beside every engine."""
+        self.watch = self._spawn("watch", ["stream", "--role", "watch"])
+
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -99,7 +104,7 @@ class EngineProcesses:
         raise RuntimeError(f"the API at {self.base_url} did not become healthy; see {self.logs}")
 
     def children(self) -> list[subprocess.Popen[bytes]]:
-        return [p for p in (*self.streams, self.windows, self.api) if p is not None]
+        return [p for p in (*self.streams, self.windows, self.watch, self.api) if p is not None]
 
     def all_running(self) -> bool:
         return all(p.poll() is None for p in self.children())
@@ -136,7 +141,7 @@ class EngineProcesses:
         answers those in flight, sends its confirmations and flushes its producer), then
         the stream workers (each finishes the batch in hand and commits it)."""
         _stop([self.api] if self.api is not None else [])
-        _stop([p for p in (*self.streams, self.windows) if p is not None])
+        _stop([p for p in (*self.streams, self.windows, self.watch) if p is not None])
 
 
 def _descendants(pid: int) -> list[int]:

@@ -32,7 +32,7 @@ def broker_url(bootstrap: str) -> str:
     return "kafka://" + ";".join(h.strip() for h in bootstrap.split(",") if h.strip())
 
 
-ROLES = ("core", "windows")
+ROLES = ("core", "windows", "watch")
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ class Topics:
 
 def create_app(settings: Settings, role: str = "core") -> faust.App:
     """The 'core' workers issue vouchers, keep the ledger and run the timers; the
-    'windows' workers count events per window and watch for cash-out. They are separate
-    consumer groups (and processes) so the derived, heavier work can never hold issuance
-    or the ledger back."""
+    'windows' workers count events per window; the 'watch' worker watches redemptions for
+    cash-out. They are separate consumer groups (and processes) so the derived, heavier
+    work can never hold issuance or the ledger back."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     app_id = f"{settings.topic_prefix}-{'stream' if role == 'core' else role}"
@@ -97,8 +97,10 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
     resources = LazyResources(settings)
     if role == "core":
         _core(app, settings, topics, resources)
-    else:
+    elif role == "windows":
         _windows(app, settings, resources)
+    else:
+        _watch(app, settings, resources)
     return app
 
 
@@ -150,13 +152,15 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
 
 
 def _windows(app: faust.App, settings: Settings, resources: LazyResources) -> None:
-    keys = event_keys_of(settings)
-    counter = window_counter(settings, resources, keys)
-    watch = cashout_watch(settings, resources, keys)
+    counter = window_counter(settings, resources, event_keys_of(settings))
 
     @app.task  # type: ignore[untyped-decorator]
     async def count_windows() -> None:
         await counter.run()
+
+
+def _watch(app: faust.App, settings: Settings, resources: LazyResources) -> None:
+    watch = cashout_watch(settings, resources, event_keys_of(settings))
 
     @app.task  # type: ignore[untyped-decorator]
     async def watch_for_cashout() -> None:

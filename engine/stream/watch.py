@@ -1,4 +1,4 @@
-"""The cash-out watch in the 'windows' role: every redemption and reversal from the log
+"""The cash-out watch, the stream's 'watch' role: every redemption and reversal from the log
 is kept and judged by engine/usecases/watch.py, off the redemption's path (a watch that
 lags or stops delays a case, never a redemption).
 

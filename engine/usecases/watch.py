@@ -4,7 +4,7 @@ stores, terminals and workers they touch; each hit opens a case, or adds to the 
 in the review queue. Operations hold a case's merchants' settlement until it is closed,
 change the thresholds, and each decision is audited.
 
-Derived work: it runs in the stream's 'windows' role, off the redemption's path, and
+Derived work: it runs in the stream's 'watch' role, off the redemption's path, and
 what it keeps is rebuilt from the ledger (`rebuild`)."""
 
 from __future__ import annotations
@@ -34,16 +34,18 @@ class Watch:
         """Keep a batch from the log and judge the windows it falls in; the hits found."""
         if not redemptions and not reversals:
             return 0
-        await self.db.record_seen(redemptions, reversals)
-        limits = await self.db.watch_thresholds()
-        subjects = subjects_of(redemptions, reversals)
-        times = [s.at for s in redemptions] + [r.at for r in reversals]
-        found: list[Found] = []
-        for end in window_ends(times, limits.window):
-            window = await self.db.watch_window(end - limits.window, end, subjects)
-            found += [Found(hit, merchants_of(hit, window)) for hit in hits(window, limits)]
-        if found:
-            await self.db.open_cases(found)
+        # Kept and judged together: whoever sees a redemption kept sees its cases too.
+        async with self.db.transaction():
+            await self.db.record_seen(redemptions, reversals)
+            limits = await self.db.watch_thresholds()
+            subjects = subjects_of(redemptions, reversals)
+            times = [s.at for s in redemptions] + [r.at for r in reversals]
+            found: list[Found] = []
+            for end in window_ends(times, limits.window):
+                window = await self.db.watch_window(end - limits.window, end, subjects)
+                found += [Found(hit, merchants_of(hit, window)) for hit in hits(window, limits)]
+            if found:
+                await self.db.open_cases(found)
         return len(found)
 
     async def thresholds(self) -> dict[str, Any]:

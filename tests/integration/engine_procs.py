@@ -41,7 +41,7 @@ class EngineUnderTest(EngineProcesses):
 def running(
     env: dict[str, str], logs: Path, shape: Shape, windows: bool = True
 ) -> Iterator[EngineUnderTest]:
-    """The API and the core stream workers (and the windows role), stopped on exit."""
+    """The API, the core stream workers, the watch (and the windows role), stopped on exit."""
     procs = EngineUnderTest(env, logs)
     try:
         procs.start_api(processes=shape.api_processes, timeout_s=30)
@@ -49,6 +49,7 @@ def running(
             procs.start_stream()
         if windows:
             procs.start_windows()
+        procs.start_watch()
         yield procs
     finally:
         procs.stop()

@@ -168,3 +168,15 @@ def test_a_hits_merchants_are_those_of_its_evidence():
     shared = [replace(r, terminal_id="t-x", merchant_id=f"m-{i % 2}") for i, r in enumerate(window)]
     (hit,) = [h for h in hits(shared, LIMITS) if h.rule == "terminal-at-several-merchants"]
     assert merchants_of(hit, shared) == ("m-0", "m-1")
+
+
+def test_a_merchants_own_system_is_no_store_to_judge_by_place():
+    rng = random.Random(5)
+    online = [
+        replace(r, merchant_id="m-online", store_id="", terminal_id="", worker_id=f"o{i}",
+                at=MORNING - timedelta(hours=7))
+        for i, r in enumerate(normal_window(rng, MORNING, n=60))
+    ]  # fmt: skip
+    assert hits(online, LIMITS) == []  # 60 workers, at 03:00, and no store
+    hopper = [replace(r, worker_id="w-1", store_id="") for r in online[:5]]
+    assert hits(hopper, LIMITS) == []

@@ -286,7 +286,13 @@ class MemoryOperatorRecords(TableStore):
         self, credential_id: str, staff: Staff, token: str, created_by: str
     ) -> None:
         credential = OpsCredential(
-            credential_id, staff.name, created_by, self.now(), None, staff.role.value, staff.payer_id
+            credential_id,
+            staff.name,
+            created_by,
+            self.now(),
+            None,
+            staff.role.value,
+            staff.payer_id,
         )
         self.t.ops_credentials[credential_id] = (credential, key_digest(token))
 
