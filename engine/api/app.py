@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="Nuanxin voucher engine",
-        version="1.5.0",
+        version="1.6.0",
         description=(
             "Claim, issue and redeem union benefit vouchers. Errors are RFC 9457 problems"
             " (application/problem+json); every request that changes something takes an"
