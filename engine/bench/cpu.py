@@ -24,6 +24,7 @@ class CpuSampler:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self.started = 0.0
         self.elapsed = 0.0
+        self.shares: dict[str, float] = {}  # as stop() answers them, unrounded
 
     def start(self) -> CpuSampler:
         self.started = time.monotonic()
@@ -40,7 +41,8 @@ class CpuSampler:
         used: dict[str, float] = dict.fromkeys(self.groups, 0.0)
         for pid, last in self._last.items():
             used[self._owner[pid]] += last - self._first[pid]
-        return {name: round(seconds / self.elapsed, 2) for name, seconds in used.items()}
+        self.shares = {name: seconds / self.elapsed for name, seconds in used.items()}
+        return {name: round(share, 2) for name, share in self.shares.items()}
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):

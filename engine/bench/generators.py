@@ -36,6 +36,7 @@ class LoadFigures:
     history: list[tuple[float, float, float, float]] = field(default_factory=list)
     started_at: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
+    per_unit: dict[str, float] = field(default_factory=dict)  # engine/bench/per_unit.py
 
     @property
     def total(self) -> Endpoint:

@@ -40,6 +40,7 @@ class BenchOptions:
     wrk_connections: int = 64
     max_seconds: int = 900
     claims_per_s: float = 0  # pace the locust claim users to this total rate (0: flat out)
+    pin: bool = False  # the API (or a baseline) on core 0, everything else on core 1
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 

@@ -42,6 +42,19 @@ def print_report(report: BenchReport, console: Console) -> None:
         cpu.add_row(f"{r.target} / {r.generator}", *(f"{r.cpu.get(g, 0):.2f}" for g in groups))
     console.print(cpu)
 
+    units = sorted({u for r in report.runs for u in r.per_unit})
+    if units:
+        pinned = "; API pinned to core 0, the rest to core 1" if report.options.pin else ""
+        cost = Table(title=f"per unit of work (µs of CPU; bytes of Redis memory{pinned})")
+        cost.add_column("part / unit")
+        for r in report.runs:
+            cost.add_column(f"{r.target} / {r.generator}", justify="right")
+        for u in units:
+            cost.add_row(
+                u, *(f"{r.per_unit[u]:,.1f}" if u in r.per_unit else "-" for r in report.runs)
+            )
+        console.print(cost)
+
     errors = {
         f"{r.target} / {r.generator}: {k}": v for r in report.runs for k, v in r.errors.items()
     }

@@ -23,6 +23,7 @@ from rich.progress import Progress
 
 from engine.adapters.kafka import ensure_topics
 from engine.adapters.redis import Redis
+from engine.adapters.redis.memory import used_memory
 from engine.bench.baselines import CEILING_EVENT, POSTGRES_16, postgres_only_queries
 from engine.bench.checks import (
     Books,
@@ -41,6 +42,7 @@ from engine.bench.generators import (
     run_wrk,
 )
 from engine.bench.judgement import BenchOptions, BenchReport, judge
+from engine.bench.per_unit import API_CORE, per_unit, work_of
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
 from engine.stack.http_servers import server_command
@@ -207,11 +209,12 @@ class Bench:
             " FROM vouchers WHERE campaign_id = $1",
             campaign,
         )
+        rate = row["n"] / max(float(row["s"]), 0.001)
         books.figures = {
             "issuance backlog drained (vouchers)": row["n"],
-            "issuance drain rate (vouchers/s, first to last persisted)": row["n"]
-            / max(float(row["s"]), 0.001),
+            "issuance drain rate (vouchers/s, first to last persisted)": rate,
             "stream worker CPU while draining (share of a core)": cpu["stream"],
+            "issuer µs of CPU per voucher while draining": sampler.shares["stream"] / rate * 1e6,
         }
         self.report.books.merge(_prefixed("drain run: ", books))
 
@@ -288,6 +291,8 @@ class Bench:
     def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen[bytes]:
         argv = server_command(self.o.server, factory, "127.0.0.1", port, self.o.api_processes)
         log = (self.out / f"{target}.log").open("ab")
+        if self.o.pin:  # on the API's core, as the API is; its workers inherit it
+            argv = ["taskset", "-c", str(API_CORE), *argv]
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
 
     # -- generators, with CPU per process group -------------------------------
@@ -308,6 +313,7 @@ class Bench:
     ) -> LoadFigures:
         plan_path = self.out / f"plan-{target}.json"
         plan_path.write_text(json.dumps(plan))
+        memory = used_memory(self.settings)
         sampler = self._sampler(target, server_pid).start()
         generator_cpu = _children_cpu()
         self.console.print(f"locust: {'+'.join(classes)} against {target} ...")
@@ -323,7 +329,7 @@ class Bench:
             # same instant. Starting them over 5 s spreads their phases like real phones.
             spawn_seconds=5.0 if self.o.claims_per_s else 1.0,
         )
-        return self._keep(figures, target, sampler, generator_cpu)
+        return self._keep(figures, target, sampler, generator_cpu, memory)
 
     def _wrk(
         self,
@@ -334,6 +340,7 @@ class Bench:
         scenario: WrkScenario | None = None,
     ) -> LoadFigures:
         scenario = scenario or claims_scenario(self.tokens, campaign)
+        memory = used_memory(self.settings)
         sampler = self._sampler(target, server_pid).start()
         generator_cpu = _children_cpu()
         self.console.print(
@@ -342,15 +349,22 @@ class Bench:
         figures = run_wrk(
             url or self.base_url, scenario, self.o.wrk_seconds, self.o.wrk_connections
         )
-        return self._keep(figures, target, sampler, generator_cpu)
+        return self._keep(figures, target, sampler, generator_cpu, memory)
 
     def _keep(
-        self, figures: LoadFigures, target: str, sampler: CpuSampler, generator_cpu: float
+        self,
+        figures: LoadFigures,
+        target: str,
+        sampler: CpuSampler,
+        generator_cpu: float,
+        memory_before: int,
     ) -> LoadFigures:
         figures.target = target
         figures.cpu = sampler.stop()
         used = _children_cpu() - generator_cpu
         figures.cpu["load generator"] = round(used / sampler.elapsed, 2)
+        work = work_of(figures, used_memory(self.settings) - memory_before)
+        figures.per_unit = per_unit(sampler.shares, sampler.elapsed, work)
         self.report.runs.append(figures)
         return figures
 

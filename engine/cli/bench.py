@@ -39,6 +39,10 @@ def bench(
         float, typer.Option(help="pace locust's claims to this rate (p99 at a share of peak)")
     ] = 0,
     smoke: Annotated[bool, typer.Option(help="a few seconds, small quota (CI)")] = False,
+    pin: Annotated[
+        bool,
+        typer.Option(help="the API (and each baseline) on core 0, everything else on core 1"),
+    ] = False,
     min_claims_per_s: float = 0,
     max_claim_p99_ms: float = 0,
     min_ceiling_share: float = 0,
@@ -94,6 +98,7 @@ def bench_options(params: dict[str, Any]) -> BenchOptions:
         compare_workers=p["compare_workers"],
         wrk_seconds=p["wrk_seconds"],
         claims_per_s=p["claims_per_s"],
+        pin=p["pin"],
         thresholds=thresholds,
     )
 
@@ -102,11 +107,14 @@ def _run(options: BenchOptions, state_dir: Path, out: Path) -> BenchReport:
     """Start the stack (unless it runs) and the engine, run the bench, stop what it started."""
     import asyncio
 
+    from engine.bench.per_unit import API_CORE, REST_CORE, pin, pin_self
     from engine.bench.runner import Bench
     from engine.stack.local import LocalStack
 
     processes, server = options.api_processes, options.server
     redis_cluster, stream_workers = options.redis_cluster, options.stream_workers
+    if options.pin:
+        pin_self()  # what this starts inherits core 1; the API is moved to core 0
     stack = LocalStack(state_dir, log=console.print)
     started_stack = not stack.status() or not all(s["running"] for s in stack.status())
     stack_up(state_dir, redis_cluster)
@@ -117,6 +125,9 @@ def _run(options: BenchOptions, state_dir: Path, out: Path) -> BenchReport:
         assert engine.api is not None
         groups = {"api": [engine.api.pid], "stream": [p.pid for p in engine.streams]}
         groups |= {s["name"]: [s["pid"]] for s in stack.status()}
+        if options.pin:
+            for name, pids in groups.items():
+                pin(pids, API_CORE if name == "api" else REST_CORE)
         settings = settings_for(state_dir)
         bench = Bench(settings, engine.base_url, options, groups, out, Console(), engine)
         report = asyncio.run(bench.run())
