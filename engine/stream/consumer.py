@@ -15,7 +15,7 @@ finish and commit first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import structlog
@@ -24,11 +24,14 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from engine.adapters.kafka import client_options
+from engine.domain.event_auth import EventKeys
+from engine.domain.windows import decoded
 from engine.settings import Settings
 
 log = structlog.get_logger("engine.stream")
 
 Fetched = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
 HandleFetch = Callable[[Fetched], Awaitable[None]]
 # Told of every commit: (topic, partition, next offset) of each.
 Committed = Callable[[list[tuple[str, int, int]]], Awaitable[None]]
@@ -141,3 +144,16 @@ class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         return None
+
+
+def authentic_events(
+    fetched: Fetched, names: dict[str, str], keys: EventKeys
+) -> Iterator[tuple[str, ConsumerRecord[bytes, bytes], dict[str, object]]]:
+    """Each event of a fetch with its name (by `names`: topic -> event name) and fields;
+    forged events and fences are left out (the core role parks the forged)."""
+    for tp, records in fetched.items():
+        name = names[tp.topic]
+        for record in records:
+            fields = decoded(record.value or b"")
+            if fields is not None and keys.authentic(name, fields):
+                yield name, record, fields

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from engine.domain.event_auth import EventKeys
 from engine.domain.watch import Seen, SeenReversal, seen_redemption, seen_reversal
-from engine.domain.windows import decoded
 from engine.events import VOUCHER_REDEEMED, VOUCHER_REVERSED
 from engine.settings import Settings
-from engine.stream.consumer import FetchConsumer, Fetched
+from engine.stream.consumer import FetchConsumer, Fetched, authentic_events
 from engine.stream.resources import LazyResources
 
 
@@ -22,17 +21,11 @@ def cashout_watch(settings: Settings, resources: LazyResources, keys: EventKeys)
     async def judge(fetched: Fetched) -> None:
         redemptions: list[Seen] = []
         reversals: list[SeenReversal] = []
-        for tp, records in fetched.items():
-            name = names[tp.topic]
-            for r in records:
-                fields = decoded(r.value or b"")
-                # Forged events are left out (the core role parks them), fences too.
-                if fields is None or not keys.authentic(name, fields):
-                    continue
-                if name == VOUCHER_REDEEMED:
-                    redemptions += [s for s in (seen_redemption(fields),) if s]
-                else:
-                    reversals += [s for s in (seen_reversal(fields),) if s]
+        for name, _, fields in authentic_events(fetched, names, keys):
+            if name == VOUCHER_REDEEMED and (seen := seen_redemption(fields)):
+                redemptions.append(seen)
+            elif name == VOUCHER_REVERSED and (back := seen_reversal(fields)):
+                reversals.append(back)
         if redemptions or reversals:
             await (await resources.get()).watch.seen(redemptions, reversals)
 

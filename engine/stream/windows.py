@@ -11,10 +11,10 @@ which made faust's table recovery, used here before, count too little after a re
 from __future__ import annotations
 
 from engine.domain.event_auth import EventKeys
-from engine.domain.windows import KINDS, WindowCount, decoded, event_time
+from engine.domain.windows import KINDS, WindowCount, event_time
 from engine.events import CLAIM_ADMITTED, VOUCHER_ISSUED, VOUCHER_REDEEMED
 from engine.settings import Settings
-from engine.stream.consumer import FetchConsumer, Fetched
+from engine.stream.consumer import FetchConsumer, Fetched, authentic_events
 from engine.stream.resources import LazyResources
 
 # The kind of count each topic's events make.
@@ -26,19 +26,11 @@ def window_counter(settings: Settings, resources: LazyResources, keys: EventKeys
 
     async def count(fetched: Fetched) -> None:
         counts = []
-        for tp, records in fetched.items():
-            name = names[tp.topic]
-            for r in records:
-                fields = decoded(r.value or b"")
-                # Forged events and fences are left out; the core role parks the forged.
-                if fields is None or not keys.authentic(name, fields):
-                    continue
-                campaign_id = fields.get("campaign_id")
-                if isinstance(campaign_id, str):
-                    at = event_time(fields)
-                    counts.append(
-                        WindowCount(campaign_id, KIND_OF[name], r.partition, r.offset, at)
-                    )
+        for name, r, fields in authentic_events(fetched, names, keys):
+            campaign_id = fields.get("campaign_id")
+            if isinstance(campaign_id, str):
+                at = event_time(fields)
+                counts.append(WindowCount(campaign_id, KIND_OF[name], r.partition, r.offset, at))
         if counts:
             r = await resources.get()
             await r.decisions.figures.count_windows(counts, await r.decisions.log_marks.epoch())
