@@ -1,8 +1,11 @@
-"""The same-run comparisons for the claim benchmark, as ASGI apps served by uvicorn.
+"""The same-run comparisons for the benchmarks, as ASGI apps served by uvicorn.
 
 `ceiling`: only what a claim cannot avoid: parse the JSON body, one EVALSHA of the
 engine's admission script, one acks=all produce. No token check, no campaign cache, no
-metrics, plain Starlette routing.
+metrics, plain Starlette routing. `redemption_ceiling`: the same for a redemption: parse
+the body, read the code (its digest, which the script compares with the issued code's),
+one EVALSHA of the engine's redemption script, one acks=all produce; the merchant and the
+campaign are the bench's (no key check, no campaign lookup, no key binding).
 
 `postgres_only`: what a team would build without Redis and the log: a conditional
 UPDATE of the campaign's remaining stock and an INSERT of the claim in one transaction
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import time
 from collections.abc import AsyncIterator
@@ -31,14 +35,19 @@ from engine.adapters.kafka import EventProducer
 from engine.adapters.postgres.base import named_queries
 from engine.adapters.redis import Redis
 from engine.api.problems import status_of
-from engine.domain.admission import REPEAT, AdmitRequest, claim_id_for
+from engine.domain.admission import REPEAT, AdmitRequest, claim_id_for, redemption_id_for
+from engine.domain.codes import read_code
+from engine.domain.redemption import RedeemRequest
 from engine.domain.tokens import verify_worker_token
 from engine.errors import EngineError
-from engine.events import ClaimAdmitted
+from engine.events import ClaimAdmitted, VoucherRedeemed
 from engine.keyfiles import event_keys_of, worker_token_keys_of
 from engine.settings import Settings
 
 CEILING_EVENT = "bench-ceiling"
+REDEMPTION_CEILING, REDEMPTION_CEILING_EVENT = "redemption ceiling", "bench-ceiling-redeemed"
+# Whose redemptions the redemption ceiling makes, in which campaign: the bench's own.
+BENCH_MERCHANT_ENV, BENCH_CAMPAIGN_ENV = "NUANXIN_BENCH_MERCHANT", "NUANXIN_BENCH_CAMPAIGN"
 POSTGRES_16 = "postgres-16-rows"
 CLAIM_PATH = "/v1/campaigns/{campaign_id}/claims"
 _SOLD_OUT = {"type": "sold-out"}
@@ -49,6 +58,13 @@ class CeilingEvent(ClaimAdmitted):
     """A claim event on the ceiling's own topic, so no stream worker issues it."""
 
     name: ClassVar[str] = CEILING_EVENT
+
+
+@dataclass(slots=True, kw_only=True)
+class RedemptionCeilingEvent(VoucherRedeemed):
+    """A redemption event on the ceiling's own topic, so no ledger agent records it."""
+
+    name: ClassVar[str] = REDEMPTION_CEILING_EVENT
 
 
 def postgres_only_queries() -> dict[str, str]:
@@ -108,6 +124,49 @@ def ceiling_app() -> Starlette:
         return JSONResponse({"claim_id": claim_id, "status": "admitted"}, status_code=201)
 
     return Starlette(routes=[Route(CLAIM_PATH, claim, methods=["POST"])], lifespan=lifespan)
+
+
+def redemption_ceiling_app() -> Starlette:
+    settings = Settings()
+    merchant, campaign_id = os.environ[BENCH_MERCHANT_ENV], os.environ[BENCH_CAMPAIGN_ENV]
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        state["redis"] = Redis.from_settings(settings)
+        state["producer"] = producer = EventProducer(settings, event_keys_of(settings))
+        await producer.start()
+        yield
+        await producer.stop()
+        await state["redis"].close()
+
+    async def redeem(request: Request) -> JSONResponse:
+        code = json.loads(await request.body())["code"]
+        payload, digest = read_code(code)
+        rid = redemption_id_for(campaign_id, merchant, request.headers.get("idempotency-key", ""))
+        at_ms = int(time.time() * 1000)
+        asked = RedeemRequest(campaign_id, payload.serial, merchant, rid, at_ms, code_digest=digest)
+        try:
+            done = await state["redis"].redemptions.redeem(asked)
+        except EngineError as exc:
+            return JSONResponse({"type": exc.slug}, status_code=status_of(exc))
+        answer = {"redemption_id": rid, "amount_fen": done.amount_fen}
+        if done.is_new:
+            event = RedemptionCeilingEvent(
+                redemption_id=rid,
+                campaign_id=campaign_id,
+                serial=payload.serial,
+                merchant_id=merchant,
+                face_value_fen=done.face_value_fen,
+                redeemed_at_ms=done.at_ms,
+                amount_fen=done.amount_fen,
+                balance_fen=done.balance_fen,
+            )
+            await state["producer"].publish(event, key=merchant)
+        return JSONResponse(answer, status_code=201)
+
+    routes = [Route("/v1/redemptions", redeem, methods=["POST"])]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def postgres_only_app() -> FastAPI:

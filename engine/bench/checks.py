@@ -157,6 +157,16 @@ async def redemption_books(
     return books
 
 
+async def ceiling_redemption_books(
+    figures: LiveFigures, campaign_id: str, answered: int, in_flight: int
+) -> Books:
+    """The redemption ceiling keeps no ledger: what its script counted redeemed is what it
+    answered 201, give or take the requests still in flight when the generator stopped."""
+    redeemed = await _counter(figures, campaign_id, "redeemed")
+    name = f"redemption ceiling: redeemed in Redis ({redeemed:,}) == its 201 answers ({answered:,})"
+    return Books(checks={name: answered <= redeemed <= answered + in_flight})
+
+
 async def postgres_only_books(
     db: asyncpg.Connection, campaign_id: str, expected: tuple[int, int], rows: int = 1
 ) -> Books:

@@ -9,9 +9,6 @@ checks the books after every run and collects CPU per process group.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -23,10 +20,19 @@ from rich.progress import Progress
 
 from engine.adapters.kafka import ensure_topics
 from engine.adapters.redis import Redis
-from engine.adapters.redis.memory import used_memory
-from engine.bench.baselines import CEILING_EVENT, POSTGRES_16, postgres_only_queries
+from engine.bench.baseline_server import BaselineServer
+from engine.bench.baselines import (
+    BENCH_CAMPAIGN_ENV,
+    BENCH_MERCHANT_ENV,
+    CEILING_EVENT,
+    POSTGRES_16,
+    REDEMPTION_CEILING,
+    REDEMPTION_CEILING_EVENT,
+    postgres_only_queries,
+)
 from engine.bench.checks import (
     Books,
+    ceiling_redemption_books,
     claim_books,
     postgres_only_books,
     redemption_books,
@@ -35,18 +41,13 @@ from engine.bench.cpu import CpuSampler
 from engine.bench.generators import (
     WRK_THREADS,
     LoadFigures,
-    WrkScenario,
     claims_scenario,
     redemptions_scenario,
-    run_locust,
-    run_wrk,
 )
 from engine.bench.judgement import BenchOptions, BenchReport, judge
-from engine.bench.per_unit import API_CORE, per_unit, work_of
+from engine.bench.measure import Measurer
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
-from engine.stack.http_servers import server_command
-from engine.stack.processes import free_port, port_open
 
 SCENARIOS = {
     "claim_burst": ["ClaimBurst"],
@@ -79,6 +80,7 @@ class Bench:
         self.stream = stream
         self.run_id = uuid.uuid4().hex[:6]
         self.report = BenchReport(options)
+        self.measure = Measurer(settings, base_url, processes, out, console, self.report)
         self.plan: dict[str, Any] = {"ops_token": settings.ops_token.get_secret_value()}
         self.out.mkdir(parents=True, exist_ok=True)
 
@@ -91,6 +93,8 @@ class Bench:
             await self._engine_runs()
             if self.o.compare and self.o.scenario != "redeem":
                 await self._baseline_runs()
+            if self.o.compare and self.o.scenario == "redeem" and "wrk" in self.o.generators:
+                await self._redemption_ceiling_run()
         finally:
             await self.prep.close()
             await self.redis.close()
@@ -127,7 +131,7 @@ class Bench:
     async def _engine_runs(self) -> None:
         if "locust" in self.o.generators:
             started = time.time()
-            figures = self._locust("engine", self.plan, SCENARIOS[self.o.scenario])
+            figures = self.measure.locust("engine", self.plan, SCENARIOS[self.o.scenario])
             if "claim_campaign" in self.plan and self.o.scenario != "redeem":
                 self.report.books.merge(
                     await claim_books(
@@ -151,7 +155,7 @@ class Bench:
         if "wrk" in self.o.generators and self.o.scenario != "redeem":
             campaign = await self.prep.campaign("wrk", self.o.workers)
             started = time.time()
-            figures = self._wrk("engine", campaign)
+            figures = self._wrk_claims("engine", campaign)
             books = await claim_books(
                 self.db,
                 self.redis.figures,
@@ -177,7 +181,7 @@ class Bench:
                     campaign, self.tokens, self.o.codes, progress, file_name="codes-wrk.txt"
                 )
         scenario = redemptions_scenario(codes, self.plan["merchant_keys"])
-        self._wrk("engine", campaign, scenario=scenario)
+        self.measure.wrk("engine", scenario)
         books = await redemption_books(self.db, self.redis.figures, campaign, self.o.codes)
         self.report.books.merge(_prefixed("wrk run: ", books))
 
@@ -190,9 +194,17 @@ class Bench:
         stream.stop_stream()
         try:
             started = time.time()
-            figures = self._wrk("engine, stream stopped", campaign)
+            figures = self._wrk_claims("engine, stream stopped", campaign)
         finally:
             self.processes["stream"] = [stream.start_stream() for _ in range(workers)]
+        # The workers' start-up (imports, group join) is not issuance: sampled from the
+        # first voucher persisted.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            first = "SELECT EXISTS (SELECT 1 FROM vouchers WHERE campaign_id = $1)"
+            if await self.db.fetchval(first, campaign):
+                break
+            await asyncio.sleep(0.05)
         sampler = CpuSampler({"stream": self.processes["stream"]}).start()
         books = await claim_books(
             self.db,
@@ -214,7 +226,9 @@ class Bench:
             "issuance backlog drained (vouchers)": row["n"],
             "issuance drain rate (vouchers/s, first to last persisted)": rate,
             "stream worker CPU while draining (share of a core)": cpu["stream"],
-            "issuer µs of CPU per voucher while draining": sampler.shares["stream"] / rate * 1e6,
+            "issuer µs of CPU per voucher while draining": (
+                sampler.shares["stream"] * sampler.elapsed / row["n"] * 1e6
+            ),
         }
         self.report.books.merge(_prefixed("drain run: ", books))
 
@@ -234,36 +248,58 @@ class Bench:
             ("postgres-only", "engine.bench.baselines:postgres_only_app"),
             (POSTGRES_16, "engine.bench.baselines:postgres_16_app"),
         ):
-            rows = _STOCK_ROWS.get(target, 0)
-            port = free_port()
-            server = self._serve(target, factory, port)
-            try:
-                await _wait_listening(port, server)
-                url = f"http://127.0.0.1:{port}"
-                campaigns = {
-                    g: await self._baseline_campaign(target, g, quota, n) for g in self.o.generators
-                }
-                if "locust" in self.o.generators:
-                    plan = self.plan | {
-                        "claim_campaign": campaigns["locust"],
-                        "tokens_file": str(head),
-                    }
-                    self._locust(target, plan, ["ClaimBurst"], url, server.pid)
-                    if rows:
-                        books = await postgres_only_books(
-                            self.db, campaigns["locust"], (quota, quota), rows
-                        )
-                        self.report.books.merge(books)
-                if "wrk" in self.o.generators:
-                    figures = self._wrk(target, campaigns["wrk"], url, server.pid)
-                    if rows:
-                        books = await postgres_only_books(
-                            self.db, campaigns["wrk"], self._wrk_expected(figures), rows
-                        )
-                        self.report.books.merge(_prefixed("wrk run: ", books))
-            finally:
-                server.terminate()
-                server.wait(15)
+            async with BaselineServer(target, factory, self.o, self.out) as server:
+                await self._baseline_claims(target, server, head, quota, n)
+
+    async def _baseline_claims(
+        self, target: str, server: BaselineServer, tokens: Path, quota: int, count: int
+    ) -> None:
+        rows = _STOCK_ROWS.get(target, 0)
+        campaigns = {
+            g: await self._baseline_campaign(target, g, quota, count) for g in self.o.generators
+        }
+        if "locust" in self.o.generators:
+            plan = self.plan | {"claim_campaign": campaigns["locust"], "tokens_file": str(tokens)}
+            self.measure.locust(target, plan, ["ClaimBurst"], server.url, server.pid)
+            if rows:
+                books = await postgres_only_books(
+                    self.db, campaigns["locust"], (quota, quota), rows
+                )
+                self.report.books.merge(books)
+        if "wrk" in self.o.generators:
+            figures = self._wrk_claims(target, campaigns["wrk"], server.url, server.pid)
+            if rows:
+                books = await postgres_only_books(
+                    self.db, campaigns["wrk"], self._wrk_expected(figures), rows
+                )
+                self.report.books.merge(_prefixed("wrk run: ", books))
+
+    async def _redemption_ceiling_run(self) -> None:
+        """The bare redemption under wrk, on codes of a campaign of its own (issued by the
+        engine), redeemed for the bench's merchant."""
+        merchant = self.redeem_merchant
+        campaign = await self.prep.campaign("redeem-ceiling", self.o.codes, [merchant])
+        with Progress(console=self.console) as progress:
+            codes = await self.prep.issued_codes(
+                campaign, self.tokens, self.o.codes, progress, file_name="codes-ceiling.txt"
+            )
+        await ensure_topics(self.settings, (REDEMPTION_CEILING_EVENT,))
+        env = {BENCH_MERCHANT_ENV: merchant, BENCH_CAMPAIGN_ENV: campaign}
+        target, factory = REDEMPTION_CEILING, "engine.bench.baselines:redemption_ceiling_app"
+        scenario = redemptions_scenario(codes, self.plan["merchant_keys"])
+        async with BaselineServer(target, factory, self.o, self.out, env) as server:
+            figures = self.measure.wrk(target, scenario, server.url, server.pid)
+        answered = figures.statuses.get("201", 0)
+        self.report.books.merge(
+            await ceiling_redemption_books(
+                self.redis.figures, campaign, answered, self.o.wrk_connections
+            )
+        )
+
+    def _wrk_claims(
+        self, target: str, campaign: str, url: str | None = None, server_pid: int | None = None
+    ) -> LoadFigures:
+        return self.measure.wrk(target, claims_scenario(self.tokens, campaign), url, server_pid)
 
     def _wrk_expected(self, figures: LoadFigures) -> tuple[int, int]:
         """Admissions a fixed-duration wrk run can have made: its 201 answers, plus the
@@ -288,86 +324,6 @@ class Bench:
             await self.db.execute(q["create_stock_16"], campaign_id, quota)
         return campaign_id
 
-    def _serve(self, target: str, factory: str, port: int) -> subprocess.Popen[bytes]:
-        argv = server_command(self.o.server, factory, "127.0.0.1", port, self.o.api_processes)
-        log = (self.out / f"{target}.log").open("ab")
-        if self.o.pin:  # on the API's core, as the API is; its workers inherit it
-            argv = ["taskset", "-c", str(API_CORE), *argv]
-        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-
-    # -- generators, with CPU per process group -------------------------------
-    def _sampler(self, target: str, server_pid: int | None) -> CpuSampler:
-        groups = dict(self.processes)
-        if server_pid is not None:  # a baseline replaces the API in this run
-            groups["api"] = [server_pid]
-            groups.pop("stream", None)
-        return CpuSampler(groups)
-
-    def _locust(
-        self,
-        target: str,
-        plan: dict[str, Any],
-        classes: list[str],
-        url: str | None = None,
-        server_pid: int | None = None,
-    ) -> LoadFigures:
-        plan_path = self.out / f"plan-{target}.json"
-        plan_path.write_text(json.dumps(plan))
-        memory = used_memory(self.settings)
-        sampler = self._sampler(target, server_pid).start()
-        generator_cpu = _children_cpu()
-        self.console.print(f"locust: {'+'.join(classes)} against {target} ...")
-        figures = run_locust(
-            url or self.base_url,
-            plan_path,
-            classes,
-            self.o.users,
-            self.o.locust_processes,
-            self.o.max_seconds,
-            self.out / f"locust-{target}",
-            # Paced users that all start at once fire in step: bursts of every user at the
-            # same instant. Starting them over 5 s spreads their phases like real phones.
-            spawn_seconds=5.0 if self.o.claims_per_s else 1.0,
-        )
-        return self._keep(figures, target, sampler, generator_cpu, memory)
-
-    def _wrk(
-        self,
-        target: str,
-        campaign: str,
-        url: str | None = None,
-        server_pid: int | None = None,
-        scenario: WrkScenario | None = None,
-    ) -> LoadFigures:
-        scenario = scenario or claims_scenario(self.tokens, campaign)
-        memory = used_memory(self.settings)
-        sampler = self._sampler(target, server_pid).start()
-        generator_cpu = _children_cpu()
-        self.console.print(
-            f"wrk: {self.o.wrk_seconds} s of {scenario.name} requests against {target} ..."
-        )
-        figures = run_wrk(
-            url or self.base_url, scenario, self.o.wrk_seconds, self.o.wrk_connections
-        )
-        return self._keep(figures, target, sampler, generator_cpu, memory)
-
-    def _keep(
-        self,
-        figures: LoadFigures,
-        target: str,
-        sampler: CpuSampler,
-        generator_cpu: float,
-        memory_before: int,
-    ) -> LoadFigures:
-        figures.target = target
-        figures.cpu = sampler.stop()
-        used = _children_cpu() - generator_cpu
-        figures.cpu["load generator"] = round(used / sampler.elapsed, 2)
-        work = work_of(figures, used_memory(self.settings) - memory_before)
-        figures.per_unit = per_unit(sampler.shares, sampler.elapsed, work)
-        self.report.runs.append(figures)
-        return figures
-
 
 # How many rows hold a PostgreSQL-only alternative's stock.
 _STOCK_ROWS = {"postgres-only": 1, POSTGRES_16: 16}
@@ -378,23 +334,3 @@ def _prefixed(prefix: str, books: Books) -> Books:
         checks={prefix + k: v for k, v in books.checks.items()},
         figures={prefix + k: v for k, v in books.figures.items()},
     )
-
-
-def _children_cpu() -> float:
-    """CPU of this process's waited-for children: the load generator of the phase just run."""
-    usage = os.times()
-    return usage.children_user + usage.children_system
-
-
-async def _wait_listening(
-    port: int, server: subprocess.Popen[bytes], timeout_s: float = 30
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("a baseline server exited during start-up; see its log")
-        if port_open(port):
-            await asyncio.sleep(1)  # every uvicorn worker has run its lifespan
-            return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"a baseline server did not listen on {port}")

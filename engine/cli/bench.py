@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +44,10 @@ def bench(
         bool,
         typer.Option(help="the API (and each baseline) on core 0, everything else on core 1"),
     ] = False,
+    profile: Annotated[
+        bool,
+        typer.Option(help="py-spy flame graphs (SVG) of the API and stream workers, in --out"),
+    ] = False,
     min_claims_per_s: float = 0,
     max_claim_p99_ms: float = 0,
     min_ceiling_share: float = 0,
@@ -60,7 +65,8 @@ def bench(
 
     options = bench_options(ctx.params)
     report = _run(options, state_dir, out)
-    out_console = Console()
+    # A report read from a file or a CI log keeps its columns whole.
+    out_console = Console(width=None if sys.stdout.isatty() else 140)
     print_report(report, out_console)
     write_json(report, out / "report.json")
     if write_chart(report, out / "burst.png"):
@@ -99,6 +105,7 @@ def bench_options(params: dict[str, Any]) -> BenchOptions:
         wrk_seconds=p["wrk_seconds"],
         claims_per_s=p["claims_per_s"],
         pin=p["pin"],
+        profile=p["profile"],
         thresholds=thresholds,
     )
 

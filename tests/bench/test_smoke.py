@@ -41,3 +41,33 @@ def test_claim_burst_smoke_keeps_every_promise(tmp_path):
     engine = next(r for r in report["runs"] if r["target"] == "engine")
     assert engine["endpoints"]["claim"]["requests"] >= 3000
     assert not engine["errors"]
+
+
+@pytest.mark.timeout(600)
+def test_redeem_smoke_pinned_and_profiled_against_the_bare_redemption(tmp_path):
+    out = tmp_path / "out"
+    argv = [
+        sys.executable, "-m", "engine.cli.main", "bench", "redeem", "--smoke", "--pin",
+        "--profile", "--generators", "wrk",
+        "--state-dir", str(tmp_path / "state"), "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=560, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    report = json.loads((out / "report.json").read_text())
+    checks = report["books"]["checks"]
+    assert all(checks.values()), checks
+    runs = {r["target"]: r for r in report["runs"]}
+    assert set(runs) == {"engine", "redemption ceiling"}
+    assert any(name.startswith("wrk run: no voucher redeemed twice") for name in checks)
+    # The bare redemption redeemed for real: its script counted what it answered.
+    assert any(name.startswith("redemption ceiling: redeemed in Redis") for name in checks)
+    assert runs["redemption ceiling"]["statuses"].get("201", 0) > 0
+    assert "engine / redemption ceiling (wrk)" in report["ratios"]
+    # Pinned runs report each part's cost per unit of work, for the engine and the baseline.
+    for run in runs.values():
+        assert run["per_unit"]["API µs/request"] > 0, run["per_unit"]
+    # A flame graph per profiled process of the engine's run, and none for the baseline.
+    graphs = sorted(p.name for p in out.glob("flame-*.svg"))
+    assert graphs == ["flame-engine-api-0.svg", "flame-engine-stream-0.svg"], graphs
+    for graph in graphs:
+        assert (out / graph).read_text().lstrip().startswith("<?xml"), graph
