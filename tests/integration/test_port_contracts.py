@@ -136,6 +136,28 @@ async def test_release_take_and_stale_serials(ports):
     assert await ports.admissions.release_claim(ask(cid, "c1"), b.serial) == "taken"
 
 
+async def test_a_batch_across_campaigns_is_taken_and_activated_in_its_order(ports):
+    """The issuer's batches mix campaigns (a partition holds any campaign's claims): each
+    answer stays with its own event, and each campaign counts only its own vouchers."""
+    first, second = await campaign(ports), await campaign(ports)
+    a = await ports.admissions.admit(ask(first, "c1", "w1"))
+    b = await ports.admissions.admit(ask(second, "c1", "w1"))
+    c = await ports.admissions.admit(ask(first, "c2", "w2"))
+    ds = [Decision("claim", cid, claim) for cid, claim in ((first, "c1"), (second, "c1"))]
+    ds.append(Decision("claim", first, "c2"))
+    assert await ports.admissions.release_claim(ask(second, "c1", "w1"), b.serial) == "released"
+    batch = [(ds[0], a.serial), (ds[1], b.serial), (ds[2], c.serial), (ds[0], 999)]
+    assert await ports.settlement.take_many(batch) == ["taken", "released", "taken", "stale"]
+    vouchers = [
+        Activation(first, "c2", c.serial, 300, 2**31),
+        Activation(first, "c1", a.serial, 300, 2**31),
+    ]
+    assert await ports.settlement.activate_many(vouchers[:1]) == [1]
+    assert await ports.settlement.activate_many(vouchers) == [0, 1]
+    assert (await ports.figures.counters(first)).issued == 2
+    assert (await ports.figures.counters(second)).issued == 0
+
+
 async def test_confirm_then_take_then_activate_once(ports):
     cid = await campaign(ports)
     d = Decision("claim", cid, "c1")

@@ -25,9 +25,10 @@ def keys_touched(source: str) -> list[tuple[str, str]]:
 def test_every_key_a_script_touches_was_given_to_it(name):
     source = (LUA / f"{name}.lua").read_text()
     loop_names = set(re.findall(r"for\s+\w+,\s*(\w+)\s+in\s+ipairs\(KEYS\)", source))
-    # `for k = 3, #KEYS do ... KEYS[k]`: an index that only walks the keys given.
-    loop_indices = set(re.findall(r"for\s+(\w+)\s*=\s*\d+,\s*#KEYS\s+do", source))
-    given = {f"KEYS[{i}]" for i in loop_indices}
+    # `for k = 3, #KEYS do ... KEYS[k]`: an index that only walks the keys given; with a
+    # step of 2 (`for k = 3, #KEYS, 2`), KEYS[k + 1] is the pair's second key, given too.
+    walks = re.findall(r"for\s+(\w+)\s*=\s*\d+,\s*#KEYS(,\s*2)?\s+do", source)
+    given = {f"KEYS[{i}]" for i, _ in walks} | {f"KEYS[{i} + 1]" for i, pair in walks if pair}
     touched = keys_touched(source)
     assert touched, f"{name}.lua touches no key?"
     for command, key in touched:

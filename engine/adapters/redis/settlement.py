@@ -4,11 +4,12 @@ worker that applies their event, and found again when an API process left them b
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from engine.adapters.failures import translated
 from engine.adapters.redis import keys, records
 from engine.adapters.redis.background import BackgroundBatch
-from engine.adapters.redis.connection import Client, Run, Scripts, text, texts
+from engine.adapters.redis.connection import Arg, Client, Run, Scripts, text, texts
 from engine.domain.live_records import DecisionRecord
 from engine.domain.settlement import (
     UNAPPLIED_STATES,
@@ -29,6 +30,9 @@ _DECODE: dict[str, Callable[[dict[str, str]], DecisionRecord]] = {
 }
 
 
+T = TypeVar("T")
+
+
 def _key(decision: Decision) -> str:
     return _KEY_OF[decision.kind](decision.campaign_id, decision.decision_id)
 
@@ -36,6 +40,25 @@ def _key(decision: Decision) -> str:
 def _settling(decision: Decision) -> list[str]:
     """Keys of a script that settles a record: the record and its campaign's unsettled set."""
     return [_key(decision), keys.unsettled(decision.campaign_id)]
+
+
+def _by_campaign(campaign_ids: Sequence[str]) -> dict[str, list[int]]:
+    """Where each campaign's items are in a batch: a script run touches one campaign's
+    keys (one hash slot in a cluster)."""
+    groups: dict[str, list[int]] = {}
+    for at, campaign_id in enumerate(campaign_ids):
+        groups.setdefault(campaign_id, []).append(at)
+    return groups
+
+
+def _in_order(
+    groups: dict[str, list[int]], replies: Sequence[Any], decode: Callable[[Any], T]
+) -> list[T]:
+    """The per-campaign runs' replies back in the batch's order."""
+    found: dict[int, T] = {}
+    for at, reply in zip(groups.values(), replies, strict=True):
+        found.update((i, decode(item)) for i, item in zip(at, reply, strict=True))
+    return [found[i] for i in range(len(found))]
 
 
 @translated
@@ -83,32 +106,32 @@ class RedisSettlement:
             await self.scripts.run("raise_marks", [keys.fences_placed(topic)], marks)
 
     async def take_many(self, decisions: Sequence[tuple[Decision, int]]) -> list[str]:
-        """Take the decisions behind a batch of events, in one round trip; their states."""
-        runs = [(_settling(d), [serial]) for d, serial in decisions]
-        return [text(r) for r in await self.scripts.run_many("take", runs)]
-
-    async def activate_many(self, vouchers: Sequence[Activation]) -> list[int]:
-        """Make issued vouchers redeemable; 1 where this call did (0: a replay)."""
+        """Take the decisions behind a batch of events, one run per campaign, all in one
+        round trip; their states, in order."""
+        groups = _by_campaign([d.campaign_id for d, _ in decisions])
         runs: list[Run] = [
             (
-                [
-                    keys.claim(v.campaign_id, v.claim_id),
-                    keys.voucher(v.campaign_id, v.serial),
-                    keys.campaign(v.campaign_id),
-                    keys.stations(v.campaign_id),
-                ],
-                [
-                    v.claim_id,
-                    v.face_value_fen,
-                    v.expires_at,
-                    int(v.stored_value),
-                    v.code_digest,
-                    v.station_id,
-                ],
+                [keys.unsettled(campaign_id), *(_key(decisions[i][0]) for i in at)],
+                [decisions[i][1] for i in at],
             )
-            for v in vouchers
+            for campaign_id, at in groups.items()
         ]
-        return [int(r) for r in await self.scripts.run_many("activate", runs)]
+        return _in_order(groups, await self.scripts.run_many("take", runs), text)
+
+    async def activate_many(self, vouchers: Sequence[Activation]) -> list[int]:
+        """Make issued vouchers redeemable, one run per campaign; 1 where this call did
+        (0: a replay), in order."""
+        groups = _by_campaign([v.campaign_id for v in vouchers])
+        runs: list[Run] = []
+        for campaign_id, at in groups.items():
+            ks = [keys.campaign(campaign_id), keys.stations(campaign_id)]
+            args: list[Arg] = []
+            for v in (vouchers[i] for i in at):
+                ks += [keys.claim(campaign_id, v.claim_id), keys.voucher(campaign_id, v.serial)]
+                args += [v.claim_id, v.face_value_fen, v.expires_at, int(v.stored_value)]
+                args += [v.code_digest, v.station_id]
+            runs.append((ks, args))
+        return _in_order(groups, await self.scripts.run_many("activate", runs), int)
 
     async def unsettled_before(
         self, campaign_id: str, cutoff_ms: int, limit: int = 1000
