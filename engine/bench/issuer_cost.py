@@ -1,0 +1,75 @@
+"""The issuer's own CPU per voucher, without the log: batches of signed claim.admitted
+events handed to the issuer (engine/stream/issuer.py) in this process, against the running
+stack (`nuanxin stack up` first). The voucher.issued events it sends are dropped: the
+producer's share is what `nuanxin bench` measures on top.
+
+    taskset -c 0 python -m engine.bench.issuer_cost --state-dir .nuanxin-bench --claims 50000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+from engine.bench.app_cost import _campaign, running_app
+from engine.cli.common import settings_for
+from engine.domain.admission import AdmitRequest
+from engine.events import ClaimAdmitted
+from engine.keyfiles import event_keys_of
+from engine.logs import configure
+from engine.stream.gate import Gate
+from engine.stream.issuer import Issuer
+from engine.stream.resources import LazyResources
+
+BATCH = 500
+
+
+async def _dropped(_key: bytes, _value: bytes) -> None:
+    return None
+
+
+async def main(state_dir: Path, count: int) -> None:
+    settings = settings_for(state_dir)
+    configure()  # as a stream worker logs: debug records dropped
+    async with running_app(settings) as (_framework, app):
+        campaign_id = await _campaign(app, settings, count)
+    resources = LazyResources(settings)
+    engine = await resources.get()
+    keys = event_keys_of(settings)
+    raws = []
+    for n in range(count):
+        claim_id, worker, now_ms = uuid.uuid4().hex, f"w-{n}", int(time.time() * 1000)
+        ask = AdmitRequest(campaign_id, claim_id, worker, "courier", now_ms, 300)
+        a = await engine.decisions.admissions.admit(ask)
+        event = ClaimAdmitted(
+            claim_id=claim_id,
+            campaign_id=campaign_id,
+            campaign_number=a.campaign_number,
+            serial=a.serial,
+            worker_id=worker,
+            face_value_fen=a.face_value_fen,
+            valid_until=a.valid_until,
+            admitted_at_ms=now_ms,
+            campaign_version=a.campaign_version,
+        )
+        raws.append(event.signed(keys).dumps())
+    issuer = Issuer(resources, Gate(keys, _dropped), _dropped)
+    started = time.process_time()
+    for at in range(0, count, BATCH):
+        await issuer.issue_raw(raws[at : at + BATCH])
+    cpu_us = (time.process_time() - started) / count * 1e6
+    counters = await engine.decisions.figures.counters(campaign_id)
+    issued = counters.issued if counters else 0
+    await resources.close()
+    print(f"issuer: {cpu_us:.1f} us CPU per voucher ({issued:,} of {count:,} issued)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", type=Path, default=Path(".nuanxin-bench"))
+    parser.add_argument("--claims", type=int, default=50_000)
+    o = parser.parse_args()
+    asyncio.run(main(o.state_dir, o.claims))
