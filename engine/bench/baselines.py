@@ -21,8 +21,8 @@ import json
 import os
 import random
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -82,9 +82,11 @@ def _subject(request: Request) -> str:
     return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
 
 
-def ceiling_app() -> Starlette:
+def _redis_and_producer(
+    state: dict[str, Any],
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """A ceiling's lifespan: the engine's Redis adapter and producer, in `state`."""
     settings = Settings()
-    state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -94,6 +96,13 @@ def ceiling_app() -> Starlette:
         yield
         await producer.stop()
         await state["redis"].close()
+
+    return lifespan
+
+
+def ceiling_app() -> Starlette:
+    state: dict[str, Any] = {}
+    lifespan = _redis_and_producer(state)
 
     async def claim(request: Request) -> JSONResponse:
         body = await request.body()
@@ -127,18 +136,9 @@ def ceiling_app() -> Starlette:
 
 
 def redemption_ceiling_app() -> Starlette:
-    settings = Settings()
     merchant, campaign_id = os.environ[BENCH_MERCHANT_ENV], os.environ[BENCH_CAMPAIGN_ENV]
     state: dict[str, Any] = {}
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        state["redis"] = Redis.from_settings(settings)
-        state["producer"] = producer = EventProducer(settings, event_keys_of(settings))
-        await producer.start()
-        yield
-        await producer.stop()
-        await state["redis"].close()
+    lifespan = _redis_and_producer(state)
 
     async def redeem(request: Request) -> JSONResponse:
         code = json.loads(await request.body())["code"]

@@ -13,16 +13,21 @@ import sys
 import pytest
 
 
-@pytest.mark.timeout(600)
-def test_claim_burst_smoke_keeps_every_promise(tmp_path):
+def _bench(tmp_path, *args):
+    """Run `nuanxin bench <args> --smoke` in its own state; its report."""
     out = tmp_path / "out"
     argv = [
-        sys.executable, "-m", "engine.cli.main", "bench", "claim_burst", "--smoke",
+        sys.executable, "-m", "engine.cli.main", "bench", *args, "--smoke",
         "--state-dir", str(tmp_path / "state"), "--out", str(out),
     ]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=560, check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    report = json.loads((out / "report.json").read_text())
+    return json.loads((out / "report.json").read_text())
+
+
+@pytest.mark.timeout(600)
+def test_claim_burst_smoke_keeps_every_promise(tmp_path):
+    report = _bench(tmp_path, "claim_burst")
     checks = report["books"]["checks"]
     assert all(checks.values()), checks
     # Every run took place and every promise was looked at, for the engine and the baseline.
@@ -45,15 +50,8 @@ def test_claim_burst_smoke_keeps_every_promise(tmp_path):
 
 @pytest.mark.timeout(600)
 def test_redeem_smoke_pinned_and_profiled_against_the_bare_redemption(tmp_path):
+    report = _bench(tmp_path, "redeem", "--pin", "--profile", "--generators", "wrk")
     out = tmp_path / "out"
-    argv = [
-        sys.executable, "-m", "engine.cli.main", "bench", "redeem", "--smoke", "--pin",
-        "--profile", "--generators", "wrk",
-        "--state-dir", str(tmp_path / "state"), "--out", str(out),
-    ]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=560, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    report = json.loads((out / "report.json").read_text())
     checks = report["books"]["checks"]
     assert all(checks.values()), checks
     runs = {r["target"]: r for r in report["runs"]}
