@@ -325,17 +325,21 @@ async def test_a_decision_no_replica_confirmed_is_not_answered_as_made(settings,
     assert record.state == "pending"
 
 
-async def test_a_repeated_claim_is_not_counted_against_the_request_rate(live):
-    # A retry after a lost answer (or a run the adapter sent again) is the same request.
-    cid = await new_campaign(live, per_worker_limit=5)
+async def test_only_refused_claims_count_against_the_request_rate(live):
+    # A retry after a lost answer (or a run the adapter sent again) is the same request, and
+    # an admission is bounded by the worker's limits: neither is counted, so an admitted
+    # claim leaves no counter in Redis.
+    cid = await new_campaign(live, per_worker_limit=1)
     limited = replace(req(cid, "c1"), rate_per_min=2)
     first = await live.admissions.admit(limited)
     repeats = [await live.admissions.admit(limited) for _ in range(10)]
     assert first.status == 1 and {r.status for r in repeats} == {2}
-    second = await live.admissions.admit(replace(limited, claim_id="c2"))
-    assert second.status == 1
-    with pytest.raises(RateLimited):  # a third new claim in the minute is one too many
-        await live.admissions.admit(replace(limited, claim_id="c3"))
+    assert await live.client.exists(keys.claim_rate(cid, limited.worker_id)) == 0
+    for claim_id in ("c2", "c3"):  # over the worker's limit: refused, and counted
+        with pytest.raises(LimitReached):
+            await live.admissions.admit(replace(limited, claim_id=claim_id))
+    with pytest.raises(RateLimited):  # a third refusal in the minute is one too many
+        await live.admissions.admit(replace(limited, claim_id="c4"))
 
 
 async def test_one_lost_log_sets_the_flag_once_whatever_topics_it_took(live, monkeypatch):

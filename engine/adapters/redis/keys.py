@@ -56,7 +56,7 @@ def redemption(campaign_id: str, redemption_id: str) -> str:
 
 
 def claim_rate(campaign_id: str, worker_id: str) -> str:
-    """Counter of one worker's claim requests to this campaign in the current minute."""
+    """Counter of one worker's refused claim requests to this campaign this minute."""
     return _k(campaign_id, f"claim-rate:{worker_id}")
 
 
@@ -242,7 +242,7 @@ RECOVERY = {
     "merchant_key_binding": "transient: as a worker's key binding",
     "merchant_key": "refilled: from PostgreSQL on the next miss (which refuses revoked keys)",
     "merchant_key_rate": "transient: this minute's requests of a merchant API key",
-    "claim_rate": "transient: this minute's claim requests of a worker",
+    "claim_rate": "transient: this minute's refused claim requests of a worker",
     "rate": "transient: this minute's requests of a caller",
     "failures": "transient: this minute's failed code checks",
     "credential_failures": "transient: this minute's wrong credentials of an address",
