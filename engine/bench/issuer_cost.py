@@ -16,7 +16,9 @@ from pathlib import Path
 
 from engine.bench.app_cost import _campaign, running_app
 from engine.cli.common import settings_for
+from engine.composition import Engine
 from engine.domain.admission import AdmitRequest
+from engine.domain.event_auth import EventKeys
 from engine.events import ClaimAdmitted
 from engine.keyfiles import event_keys_of
 from engine.logs import configure
@@ -31,14 +33,11 @@ async def _dropped(_key: bytes, _value: bytes) -> None:
     return None
 
 
-async def main(state_dir: Path, count: int) -> None:
-    settings = settings_for(state_dir)
-    configure()  # as a stream worker logs: debug records dropped
-    async with running_app(settings) as (_framework, app):
-        campaign_id = await _campaign(app, settings, count)
-    resources = LazyResources(settings)
-    engine = await resources.get()
-    keys = event_keys_of(settings)
+async def signed_admissions(
+    engine: Engine, keys: EventKeys, campaign_id: str, count: int
+) -> list[bytes]:
+    """`count` claims admitted by the admission script (no key binding), as the signed
+    claim.admitted events the API would log."""
     raws = []
     for n in range(count):
         claim_id, worker, now_ms = uuid.uuid4().hex, f"w-{n}", int(time.time() * 1000)
@@ -56,10 +55,27 @@ async def main(state_dir: Path, count: int) -> None:
             campaign_version=a.campaign_version,
         )
         raws.append(event.signed(keys).dumps())
+    return raws
+
+
+async def issue(resources: LazyResources, keys: EventKeys, raws: list[bytes]) -> None:
+    """The issuer's work on the events, in batches as the stream hands them over."""
     issuer = Issuer(resources, Gate(keys, _dropped), _dropped)
-    started = time.process_time()
-    for at in range(0, count, BATCH):
+    for at in range(0, len(raws), BATCH):
         await issuer.issue_raw(raws[at : at + BATCH])
+
+
+async def main(state_dir: Path, count: int) -> None:
+    settings = settings_for(state_dir)
+    configure()  # as a stream worker logs: debug records dropped
+    async with running_app(settings) as (_framework, app):
+        campaign_id = await _campaign(app, settings, count)
+    resources = LazyResources(settings)
+    engine = await resources.get()
+    keys = event_keys_of(settings)
+    raws = await signed_admissions(engine, keys, campaign_id, count)
+    started = time.process_time()
+    await issue(resources, keys, raws)
     cpu_us = (time.process_time() - started) / count * 1e6
     counters = await engine.decisions.figures.counters(campaign_id)
     issued = counters.issued if counters else 0

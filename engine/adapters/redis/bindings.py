@@ -1,7 +1,14 @@
-"""Idempotency-Keys bound to their requests, in the caller's own slot (bind_key.lua)."""
+"""Idempotency-Keys bound to their requests, in the caller's own slot (bind_key.lua).
+
+Every claim leaves one binding for the key's life, so its size is part of what a burst
+costs Redis: the key names the key's digest in base64 (22 characters, not 32 in hex), and
+the value is 16 bytes (the request's digest, whatever its spelling, hashed once more).
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 
 from engine.adapters.failures import translated
@@ -23,7 +30,7 @@ class RedisKeyBindings:
         profile of record as cached beside it (None: not cached)."""
         ks = [_binding_key(binding), keys.worker_profile(binding.caller_id)]
         record = replies.binding(
-            await self.bind_group.run(ks, [binding.digest, self.life_s, "profile"])
+            await self.bind_group.run(ks, [_meaning(binding), self.life_s, "profile"])
         )
         return from_record(binding.caller_id, record) if record else None
 
@@ -36,15 +43,25 @@ class RedisKeyBindings:
             _binding_key(binding),
             *(keys.failures(binding.caller_id, scope) for scope, _ in failure_limits),
         ]
-        args: list[Arg] = [binding.digest, self.life_s, "failures", *(n for _, n in failure_limits)]
+        args: list[Arg] = [
+            _meaning(binding),
+            self.life_s,
+            "failures",
+            *(n for _, n in failure_limits),
+        ]
         replies.binding(await self.bind_group.run(ks, args))
 
     async def unbind(self, binding: KeyBinding) -> None:
         """Free the key of a request refused as bad input (only if this request holds it)."""
-        await self.scripts.run("delete_if", [_binding_key(binding)], [binding.digest])
+        await self.scripts.run("delete_if", [_binding_key(binding)], [_meaning(binding)])
 
 
 def _binding_key(binding: KeyBinding) -> str:
+    name = base64.urlsafe_b64encode(bytes.fromhex(binding.key_digest)).rstrip(b"=").decode()
     if binding.caller_kind == WORKER:
-        return keys.worker_key_binding(binding.caller_id, binding.key_digest)
-    return keys.merchant_key_binding(binding.caller_id, binding.key_digest)
+        return keys.worker_key_binding(binding.caller_id, name)
+    return keys.merchant_key_binding(binding.caller_id, name)
+
+
+def _meaning(binding: KeyBinding) -> bytes:
+    return hashlib.blake2b(binding.digest.encode(), digest_size=16).digest()

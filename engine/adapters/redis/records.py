@@ -35,14 +35,17 @@ def claim_record(fields: Fields) -> ClaimRecord:
 
 
 def claim_fields(record: ClaimRecord) -> Fields:
-    return {
-        "state": record.state,
-        "serial": str(record.serial),
-        "worker": record.worker_id,
-        "at_ms": str(record.admitted_at_ms),
-        "face": str(record.face_value_fen),
-        "pcode": record.partner_code,
-    } | ({"station": record.station_id} if record.station_id else {})
+    return (
+        {
+            "state": record.state,
+            "serial": str(record.serial),
+            "worker": record.worker_id,
+            "at_ms": str(record.admitted_at_ms),
+            "face": str(record.face_value_fen),
+        }
+        | ({"pcode": record.partner_code} if record.partner_code else {})
+        | ({"station": record.station_id} if record.station_id else {})
+    )
 
 
 def redemption_record(fields: Fields) -> RedemptionRecord:

@@ -131,9 +131,12 @@ local second = tostring(math.floor(now / 1000))
 redis.call('HINCRBY', KEYS[7], second, 1)
 redis.call('HINCRBY', KEYS[7], second .. ':fen', face)
 redis.call('EXPIRE', KEYS[7], 180, 'NX')
--- The definition's version too: a lost log is sent again from this record.
+-- The definition's version too: a lost log is sent again from this record. A wave and a
+-- partner code only when there is one: every byte of a record is paid once per claim.
 redis.call('HSET', KEYS[5], 'state', 'pending', 'serial', serial, 'worker', ARGV[1],
-  'at_ms', now, 'face', face, 'wave', wave, 'pcode', code, 'v', version)
+  'at_ms', now, 'face', face, 'v', version)
+if wave > 0 then redis.call('HSET', KEYS[5], 'wave', wave) end
+if code ~= '' then redis.call('HSET', KEYS[5], 'pcode', code) end
 if station ~= '' then redis.call('HSET', KEYS[5], 'station', station) end
 if slot_ends then redis.call('HSET', KEYS[5], 'vu', slot_ends) end
 -- Until the broker acknowledges it, the claim is unsettled; a repair job releases those

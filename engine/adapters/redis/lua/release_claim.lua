@@ -15,8 +15,11 @@ if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
 end
 redis.call('HINCRBY', KEYS[1], 'admitted', -1)
 redis.call('HINCRBY', KEYS[1], 'spent', -tonumber(rec[3]))
-if rec[4] ~= '0' then redis.call('HINCRBY', KEYS[1], 'wave_admitted:' .. rec[4], -1) end
-if rec[5] ~= '' then redis.call('SADD', KEYS[5], rec[5]) end
+-- A wave and a partner code are on the record only when the claim has one.
+if rec[4] and rec[4] ~= '0' then
+  redis.call('HINCRBY', KEYS[1], 'wave_admitted:' .. rec[4], -1)
+end
+if rec[5] and rec[5] ~= '' then redis.call('SADD', KEYS[5], rec[5]) end
 if rec[6] and rec[6] ~= '?' then redis.call('HINCRBY', KEYS[7], rec[6], 1) end
 -- A tombstone, not a delete: a late copy of the event must find it and be voided.
 redis.call('HSET', KEYS[4], 'state', 'released')
