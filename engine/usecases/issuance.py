@@ -75,13 +75,8 @@ async def issue_batch(
     if not live:
         return []
     unique = list(live.values())
-    kid, key = keyring.active_key_id, keyring.active_key
-    signed = {
-        e.claim_id: signed_code(
-            VoucherPayload(kid, e.campaign_number, e.serial, e.valid_until), key
-        )
-        for e in unique
-    }
+    kid = keyring.active_key_id
+    signed = _signed_codes(unique, keyring)
     codes = {claim_id: b32encode(raw) for claim_id, raw in signed.items()}
     rows = [voucher_row(e, kid, codes[e.claim_id]) for e in unique]
     # The code PostgreSQL kept is the voucher's: a replay after a key rotation keeps the first.
