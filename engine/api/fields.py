@@ -12,6 +12,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -49,8 +50,16 @@ def _within_years(value: date) -> date:
     return value
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_within_years)]
-Day = Annotated[date, AfterValidator(_within_years)]
+def _written(value: Any) -> Any:
+    """A moment or a day comes as an RFC 3339 string: the framework's lax reading would
+    take a JSON number as Unix seconds (946684800 as 2000-01-01), which no client means."""
+    if not isinstance(value, str | date):
+        raise ValueError("must be an RFC 3339 string")  # noqa: TRY004 - pydantic reports only ValueError
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written), AfterValidator(_within_years)]
+Day = Annotated[date, BeforeValidator(_written), AfterValidator(_within_years)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

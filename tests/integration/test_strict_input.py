@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.api import NESTED, assert_problem, balance, issued_codes, pos
@@ -251,6 +251,7 @@ async def test_arbitrary_moments_are_an_exact_effect_or_a_4xx(http, factory, db)
 
     @PROPERTY
     @given(moment=MOMENTS)
+    @example(moment=946_684_800)  # a number read as Unix seconds once passed as 2000-01-01
     def create(moment):
         body = factory.campaign_body() | {"claim_opens_at": moment}
         try:
@@ -266,6 +267,7 @@ async def test_arbitrary_moments_are_an_exact_effect_or_a_4xx(http, factory, db)
 
     @PROPERTY
     @given(moment=MOMENTS)
+    @example(moment=1_790_000_000)
     def offline(moment):
         items = [{"code": code, "idempotency_key": "off", "redeemed_at": moment}]
         try:
