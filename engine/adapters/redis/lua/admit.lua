@@ -29,7 +29,7 @@ if rec[1] and rec[1] ~= 'released' then
 end
 -- The rate is checked here, in the campaign's slot, so a claim costs one round trip. Only
 -- refusals count against it: an admission is bounded by the worker's limits already, and a
--- counter per admitted claim would cost the burst more memory than the claim's own record.
+-- counter per admitted claim cost the burst 88 bytes a claim (docs/BENCHMARKS.md).
 local allowance = tonumber(ARGV[7])
 if allowance > 0 and tonumber(redis.call('GET', KEYS[9]) or '0') >= allowance then
   return {-10, math.max(1, redis.call('TTL', KEYS[9]))}
