@@ -198,6 +198,9 @@ async def test_a_voucher_is_written_once_and_its_ledger_counts_against_it(record
     await records.insert_campaign(campaign)
     claim = unique("c")
     at = datetime.now(UTC).replace(microsecond=0)
+    # Due only at a day's end, so the running expiry sweep (which asks with the time now)
+    # cannot take it first; this test asks as of that moment.
+    until = at + timedelta(days=1)
     row: VoucherRow = (
         claim,
         campaign.id,
@@ -206,7 +209,7 @@ async def test_a_voucher_is_written_once_and_its_ledger_counts_against_it(record
         300,
         1,
         "code-1",
-        at - timedelta(seconds=1),
+        until,
         at,
         1,
         None,
@@ -219,9 +222,10 @@ async def test_a_voucher_is_written_once_and_its_ledger_counts_against_it(record
     assert await records.issued_claim_ids([claim, "nope"]) == {claim}
     voucher = await records.voucher_by_serial(campaign.id, 5)
     assert voucher is not None and (voucher.claim_id, voucher.used_fen) == (claim, 0)
-    assert (campaign.id, 5) in await records.due_for_expiry(at, 1000)
+    assert (campaign.id, 5) not in await records.due_for_expiry(at, 100_000)
+    assert (campaign.id, 5) in await records.due_for_expiry(until, 100_000)
     await records.mark_expired([(campaign.id, 5)])
-    assert (campaign.id, 5) not in await records.due_for_expiry(at, 1000)
+    assert (campaign.id, 5) not in await records.due_for_expiry(until, 100_000)
     assert await records.revoke_voucher(campaign.id, 5, "fraud") == "w1"
     facts, ledger, unused = await records.rebuild_facts(campaign.id)
     assert [(f.claim_id, f.expired, f.revoked_reason) for f in facts] == [(claim, True, "fraud")]
@@ -235,7 +239,9 @@ async def test_a_short_code_names_its_voucher_and_a_discount_spends_it_whole(rec
     merchant, claim, code = unique("m"), unique("c"), f"code-{uuid.uuid4().hex}"
     assert await records.insert_merchant(merchant, "地铁", unique("k"), f"nxm_{uuid.uuid4()}")
     at = datetime.now(UTC).replace(microsecond=0)
-    row: VoucherRow = (claim, campaign.id, 6, "w2", 300, 1, code, at, at, 1, None, None, None)
+    # Valid for a day: an expiry sweep of the shared database must not take it mid-test.
+    until = at + timedelta(days=1)
+    row: VoucherRow = (claim, campaign.id, 6, "w2", 300, 1, code, until, at, 1, None, None, None)
     await records.upsert_vouchers([row])
     assert await records.codes_by_short_code(short_code_of(code)) == [code]
     assert await records.codes_by_short_code(short_code_of(code + "x")) == []
