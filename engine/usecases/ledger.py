@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from engine.domain.clock import utc_from_ms
 from engine.domain.ledger import Entry
-from engine.domain.periods import UNION_TZ
 from engine.domain.settlement import VOID_STATES, Decision
 from engine.events import VoucherRedeemed, VoucherReversed
 from engine.metrics import LEDGER_ENTRIES
@@ -83,13 +82,7 @@ class Ledger:
         # Every entry of the batch, not only the new ones: a replay must still queue the
         # notification (the queue ignores repeats).
         webhooks = [(e.merchant_id, e.entry_id, _event_type(e), webhook_body(e)) for e in entries]
-        days = sorted(
-            {
-                (e.merchant_id, utc_from_ms(e.occurred_ms).astimezone(UNION_TZ).date())
-                for e in entries
-            }
-        )
-        links = await self.records.record_ledger(entries, webhooks, days)
+        links = await self.records.record_ledger(entries, webhooks)
         for link in links:
             LEDGER_ENTRIES.labels(link.entry.kind).inc()
         return [link.entry.entry_id for link in links]

@@ -105,7 +105,8 @@ async def test_the_ledger_lists_a_till_day_statements_and_a_voucher_as_records(r
     merchant = unique("m")
     assert await records.insert_merchant(merchant, "加油站", unique("k"), f"nxm_{uuid.uuid4()}")
     await records.set_webhook(merchant, "https://example.org/hook", "s3cret")
-    at = datetime.now(UTC).replace(microsecond=0)
+    # Noon of the union's day: the entries below share its day whenever the test runs.
+    at = union_day_bounds(union_day(datetime.now(UTC)))[0] + timedelta(hours=12)
     redeemed = Entry(
         unique("r"), "redemption", merchant, campaign.id, 4, 300, 300, int(at.timestamp() * 1000)
     )
@@ -122,8 +123,9 @@ async def test_the_ledger_lists_a_till_day_statements_and_a_voucher_as_records(r
     )
     day = union_day(at)
     hooks = [(merchant, redeemed.entry_id, "voucher.redeemed", '{"serial": 4}')]
-    links = await records.record_ledger([redeemed, reversed_], hooks, [(merchant, day)])
+    links = await records.record_ledger([redeemed, reversed_], hooks)
     assert len(links) == 2
+    assert await records.record_ledger([redeemed, reversed_], hooks) == []  # a replay
 
     start, end = union_day_bounds(day)
     [till] = await records.store_redemptions(merchant, None, start, end, 10)
@@ -141,6 +143,19 @@ async def test_the_ledger_lists_a_till_day_statements_and_a_voucher_as_records(r
     [delivery] = await records.webhook_deliveries(merchant)
     assert (delivery.event_id, delivery.status) == (redeemed.entry_id, "pending")
 
+    # The statement adds each entry new to the ledger once: the replay above added nothing.
+    later = replace(
+        redeemed,
+        entry_id=unique("r"),
+        serial=5,
+        amount_fen=50,
+        occurred_ms=redeemed.occurred_ms + 2000,
+    )
+    assert len(await records.record_ledger([redeemed, later], [])) == 1
+    assert await records.settlements(merchant, day, day) == [
+        SettlementDay(merchant, day, 2, 350, 1, 100, 250)
+    ]
+
 
 async def test_a_due_webhook_is_leased_with_its_secret_kept_out_of_its_repr(records):
     campaign = domain_campaign(prefix="records")
@@ -155,7 +170,7 @@ async def test_a_due_webhook_is_leased_with_its_secret_kept_out_of_its_repr(reco
     # the same database, cannot take it first; and every delivery due is asked for, since
     # others' undelivered ones (to hosts no test reaches) may be older.
     async with records.transaction():
-        await records.record_ledger([redeemed], hooks, [])
+        await records.record_ledger([redeemed], hooks)
         leased = await records.lease_due_webhooks(1_000_000, 60)
     due = [d for d in leased if d.merchant_id == merchant]
     assert due and isinstance(due[0], DueWebhook) and due[0].secret == "s3cret"
@@ -250,13 +265,13 @@ async def test_a_short_code_names_its_voucher_and_a_discount_spends_it_whole(rec
     granted = Entry(
         unique("r"), "redemption", merchant, campaign.id, 6, 120, 300, ms, order_fen=240
     )
-    await records.record_ledger([granted], [], [])
+    await records.record_ledger([granted], [])
     voucher = await records.voucher_by_serial(campaign.id, 6)
     assert voucher is not None and (voucher.used_fen, voucher.status.value) == (300, "redeemed")
     back = replace(
         granted, entry_id=unique("v"), kind="reversal", amount_fen=-120, occurred_ms=ms + 1
     )
-    await records.record_ledger([replace(back, reverses=granted.entry_id)], [], [])
+    await records.record_ledger([replace(back, reverses=granted.entry_id)], [])
     voucher = await records.voucher_by_serial(campaign.id, 6)
     assert voucher is not None and (voucher.used_fen, voucher.status.value) == (0, "issued")
     _, ledger, _ = await records.rebuild_facts(campaign.id)
@@ -304,8 +319,8 @@ async def test_a_failed_webhook_is_tried_again_until_its_attempts_run_out(record
     await records.insert_campaign(campaign)
     entry = Entry(unique("r"), "redemption", merchant, campaign.id, 1, 300, 300, 1_700_000_000_000)
     hook = [(merchant, entry.entry_id, "voucher.redeemed", "{}")]
-    await records.record_ledger([entry], hook, [])
-    await records.record_ledger([entry], hook, [])  # a replay queues nothing twice
+    await records.record_ledger([entry], hook)
+    await records.record_ledger([entry], hook)  # a replay queues nothing twice
     await records.webhook_failed(merchant, entry.entry_id, "timeout", 2, 0)
     [delivery] = await records.webhook_deliveries(merchant)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "timeout")

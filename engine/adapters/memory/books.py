@@ -22,8 +22,8 @@ from engine.domain.listings import (
     VoucherLedgerEntry,
     WebhookDelivery,
 )
-from engine.domain.periods import union_day
 from engine.domain.roles import Role, Staff
+from engine.domain.statements import added, day_totals
 from engine.domain.webhooks import WebhookItem
 
 
@@ -42,7 +42,6 @@ class MemoryLedgerRecords(TableStore):
         self,
         entries: Sequence[Entry],
         webhooks: Sequence[WebhookItem],
-        days: Sequence[tuple[str, date]],
     ) -> list[Link]:
         present = {link.entry.entry_id for link in self.t.ledger}
         links: list[Link] = []
@@ -62,8 +61,11 @@ class MemoryLedgerRecords(TableStore):
                 self.t.deliveries[(merchant_id, event_id)] = DeliveryRow(
                     merchant_id, event_id, event_type, body, self.now(), self.now()
                 )
-        for merchant_id, day in days:
-            self.t.settlement_days[(merchant_id, day)] = self._settlement_day(merchant_id, day)
+        for total in day_totals(link.entry for link in links):
+            held = self.t.settlement_days.get((total.merchant_id, total.day))
+            self.t.settlement_days[(total.merchant_id, total.day)] = (
+                added(held, total) if held else total
+            )
         return links
 
     async def ledger_entry_ids(self, entry_ids: Sequence[str]) -> set[str]:
@@ -141,25 +143,6 @@ class MemoryLedgerRecords(TableStore):
             (link for link in self.t.ledger if link.entry.merchant_id == merchant_id),
             key=lambda link: link.seq,
             default=None,
-        )
-
-    def _settlement_day(self, merchant_id: str, day: date) -> SettlementDay:
-        entries = [
-            link.entry
-            for link in self.t.ledger
-            if link.entry.merchant_id == merchant_id
-            and union_day(utc_from_ms(link.entry.occurred_ms)) == day
-        ]
-        redeemed = [e.amount_fen for e in entries if e.kind == "redemption"]
-        reversed_ = [-e.amount_fen for e in entries if e.kind == "reversal"]
-        return SettlementDay(
-            merchant_id,
-            day,
-            len(redeemed),
-            sum(redeemed),
-            len(reversed_),
-            sum(reversed_),
-            sum(redeemed) - sum(reversed_),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import astuple
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from engine.adapters.failures import translated
 from engine.adapters.postgres.base import Queries, decoded, ms_from_utc, utc_from_ms
 from engine.domain.ledger import Entry, Link, extend
 from engine.domain.listings import SettlementDay, TillRedemption, VoucherLedgerEntry
+from engine.domain.statements import day_totals
 from engine.domain.webhooks import WebhookItem
 
 
@@ -27,17 +29,19 @@ class LedgerRecords(Queries):
         self,
         entries: Sequence[Entry],
         webhooks: Sequence[WebhookItem],
-        days: Sequence[tuple[str, date]],
     ) -> list[Link]:
         """In one transaction: chain and insert the entries not yet in the ledger, queue
-        the merchants' notifications (repeats ignored) and rebuild the settlement days
-        they touch. Return the entries new to the ledger."""
+        the merchants' notifications (repeats ignored) and add the new entries to their
+        settlement days. Return the entries new to the ledger."""
         async with self.transaction() as conn:
             links = await self._append(conn, entries)
             if webhooks:
                 cols = [list(c) for c in zip(*webhooks, strict=True)]
                 await conn.execute(self.q["enqueue_webhooks"], *cols)
-            await conn.executemany(self.q["rebuild_settlement_day"], days)
+            totals = day_totals(link.entry for link in links)
+            if totals:
+                cols = [list(c) for c in zip(*(astuple(t) for t in totals), strict=True)]
+                await conn.execute(self.q["add_to_settlement_days"], *cols)
             return links
 
     async def _append(self, conn: asyncpg.Connection, entries: Sequence[Entry]) -> list[Link]:

@@ -166,22 +166,19 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[
 -- name: set_ledger_head
 UPDATE ledger_heads SET seq = $2, hash = $3 WHERE merchant_id = $1;
 
--- name: rebuild_settlement_day
--- A day's statement is recomputed from the ledger, so rebuilding it is idempotent.
+-- name: add_to_settlement_days
+-- Only entries new to the ledger in the same transaction are added, so a replayed batch
+-- adds nothing (its entries are already present).
 INSERT INTO settlement_days AS s (merchant_id, day, redemptions, redeemed_fen, reversals,
                                   reversed_fen, net_fen)
-SELECT $1, $2::date,
-       count(*) FILTER (WHERE kind = 'redemption'),
-       coalesce(sum(amount_fen) FILTER (WHERE kind = 'redemption'), 0),
-       count(*) FILTER (WHERE kind = 'reversal'),
-       coalesce(-sum(amount_fen) FILTER (WHERE kind = 'reversal'), 0),
-       coalesce(sum(amount_fen), 0)
-FROM ledger
-WHERE merchant_id = $1 AND (occurred_at AT TIME ZONE 'Asia/Shanghai')::date = $2::date
+SELECT * FROM unnest($1::text[], $2::date[], $3::int[], $4::bigint[], $5::int[],
+                     $6::bigint[], $7::bigint[])
 ON CONFLICT (merchant_id, day) DO UPDATE
-SET redemptions = EXCLUDED.redemptions, redeemed_fen = EXCLUDED.redeemed_fen,
-    reversals = EXCLUDED.reversals, reversed_fen = EXCLUDED.reversed_fen,
-    net_fen = EXCLUDED.net_fen, updated_at = now();
+SET redemptions = s.redemptions + EXCLUDED.redemptions,
+    redeemed_fen = s.redeemed_fen + EXCLUDED.redeemed_fen,
+    reversals = s.reversals + EXCLUDED.reversals,
+    reversed_fen = s.reversed_fen + EXCLUDED.reversed_fen,
+    net_fen = s.net_fen + EXCLUDED.net_fen, updated_at = now();
 
 -- name: settlements
 SELECT merchant_id, day, redemptions, redeemed_fen, reversals, reversed_fen, net_fen

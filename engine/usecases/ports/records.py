@@ -108,9 +108,8 @@ class LedgerRecords(Protocol):
         self,
         entries: Sequence[Entry],
         webhooks: Sequence[WebhookItem],
-        days: Sequence[tuple[str, date]],
     ) -> list[Link]:
-        """In one transaction: chain and insert the entries not yet in the ledger, queue the merchants' notifications (repeats ignored) and rebuild the settlement days they touch. Return the entries new to the ledger."""
+        """In one transaction: chain and insert the entries not yet in the ledger, queue the merchants' notifications (repeats ignored) and add the new entries to their settlement days (engine/domain/statements.py). Return the entries new to the ledger."""
 
     async def ledger_entry_ids(self, entry_ids: Sequence[str]) -> set[str]:
         """Which of these redemption and reversal ids the ledger holds."""
