@@ -54,12 +54,11 @@ class Redrive:
     async def run(self) -> Counter[str]:
         """Publish every decision not applied yet; count them by kind."""
         sent: Counter[str] = Counter()
-        for campaign_id in await self.records.all_campaign_ids():
-            decisions = await self._unapplied(await self.settlement.in_flight(campaign_id))
-            for d in decisions:
-                event, key = await self._event(d)
-                await self.publisher.publish(event, key=key)
-                sent[type(d).__name__] += 1
+        campaign_ids = await self.records.all_campaign_ids()
+        for d in await self._unapplied(await self.settlement.in_flight(campaign_ids)):
+            event, key = await self._event(d)
+            await self.publisher.publish(event, key=key)
+            sent[type(d).__name__] += 1
         return sent
 
     async def _unapplied(self, decisions: list[InFlight]) -> list[InFlight]:

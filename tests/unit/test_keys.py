@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import itertools
 
@@ -80,3 +81,12 @@ def test_every_key_kind_says_how_it_comes_back_after_a_loss():
     )
     for name, how in keys.RECOVERY.items():
         assert how.split(":")[0] in {"rebuilt", "refilled", "transient"}, name
+
+
+def test_a_record_key_is_read_back_as_its_campaign_kind_and_id_and_matches_the_scan():
+    for campaign_id in [x for x in HOSTILE if CAMPAIGN_ID.match(x)]:
+        for kind, build in [("claim", keys.claim), ("redemption", keys.redemption)]:
+            key = build(campaign_id, "id-1")
+            assert keys.record_parts(key) == (campaign_id, kind, "id-1")
+            assert fnmatch.fnmatchcase(key, keys.RECORDS)
+    assert not fnmatch.fnmatchcase(keys.campaign("c1"), keys.RECORDS)

@@ -113,12 +113,14 @@ class MemorySettlement:
     async def record(self, decision: Decision) -> DecisionRecord:
         return self._record(decision)
 
-    async def in_flight(self, campaign_id: str) -> list[InFlight]:
-        """Every decision of the campaign not applied yet: what a lost log carried."""
-        campaign = self.live.live(campaign_id)
-        if campaign is None:
-            return []
-        return _in_flight(campaign_id, campaign)
+    async def in_flight(self, campaign_ids: Sequence[str]) -> list[InFlight]:
+        """Every decision of these campaigns not applied yet: what a lost log carried."""
+        found: list[InFlight] = []
+        for campaign_id in campaign_ids:
+            campaign = self.live.live(campaign_id)
+            if campaign is not None:
+                found += _in_flight(campaign_id, campaign)
+        return found
 
     async def drain(self) -> None:
         return None

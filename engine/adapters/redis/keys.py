@@ -66,11 +66,21 @@ def unsettled(campaign_id: str) -> str:
     return _k(campaign_id, "unsettled")
 
 
+# SCAN's pattern for every key with an id after its kind, decision records among them.
+RECORDS = f"{PREFIX}:{{*}}:*:*"
+
+
+def record_parts(record_key: str) -> tuple[str, str, str]:
+    """(campaign id, kind, id) of a key with an id after its kind: a record's kind is
+    'claim', 'redemption' or 'reversal'."""
+    tag, _, rest = record_key.partition("}:")
+    kind, _, record_id = rest.partition(":")
+    return tag.partition("{")[2], kind, record_id
+
+
 def record_of(record_key: str) -> tuple[str, str]:
     """('claim' | 'redemption' | 'reversal', id) of a record key."""
-    _, _, rest = record_key.partition("}:")
-    kind, _, record_id = rest.partition(":")
-    return kind, record_id
+    return record_parts(record_key)[1:]
 
 
 def per_period(campaign_id: str, period: str) -> str:

@@ -152,25 +152,29 @@ class RedisSettlement:
     async def record(self, decision: Decision) -> DecisionRecord:
         return _DECODE[decision.kind](texts(await self.client.hgetall(_key(decision))))
 
-    async def in_flight(self, campaign_id: str) -> list[InFlight]:
-        """Every decision of the campaign not applied yet (pending, acked or taken):
-        what the log must carry again after it was lost. Found by scanning the campaign's
-        records, for an event as rare as a lost log."""
+    async def in_flight(self, campaign_ids: Sequence[str]) -> list[InFlight]:
+        """Every decision of these campaigns not applied yet (pending, acked or taken):
+        what the log must carry again after it was lost. Found by scanning the keys once
+        for all of them (a scan per campaign and kind would read the whole key space as
+        many times), for an event as rare as a lost log."""
+        wanted = set(campaign_ids)
         found: list[InFlight] = []
-        for kind, builder in _KEY_OF.items():
-            pattern = builder(campaign_id, "*")
-            record_keys = [text(k) async for k in self.client.scan_iter(match=pattern, count=1000)]
-            for start in range(0, len(record_keys), 1000):
-                chunk = record_keys[start : start + 1000]
-                async with self.client.pipeline(transaction=False) as pipe:
-                    for record_key in chunk:
-                        pipe.hgetall(record_key)
-                    raw = await pipe.execute()
-                for record_key, fields in zip(chunk, raw, strict=True):
-                    record = texts(fields)
-                    if record.get("state") in UNAPPLIED_STATES:
-                        decision_id = keys.record_of(record_key)[1]
-                        found.append(_in_flight(kind, campaign_id, decision_id, record))
+        records = []
+        async for name in self.client.scan_iter(match=keys.RECORDS, count=1000, _type="hash"):
+            record_key = text(name)
+            campaign_id, kind, decision_id = keys.record_parts(record_key)
+            if campaign_id in wanted and kind in _KEY_OF:
+                records.append((record_key, campaign_id, kind, decision_id))
+        for start in range(0, len(records), 1000):
+            chunk = records[start : start + 1000]
+            async with self.client.pipeline(transaction=False) as pipe:
+                for record_key, *_ in chunk:
+                    pipe.hgetall(record_key)
+                raw = await pipe.execute()
+            for (_, campaign_id, kind, decision_id), fields in zip(chunk, raw, strict=True):
+                record = texts(fields)
+                if record.get("state") in UNAPPLIED_STATES:
+                    found.append(_in_flight(kind, campaign_id, decision_id, record))
         return found
 
     async def drain(self) -> None:
