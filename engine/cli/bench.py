@@ -54,6 +54,13 @@ def bench(
     min_vs_postgres: float = 0,
     min_redemptions_per_s: float = 0,
     max_redeem_p99_ms: float = 0,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            help="start the stack with empty servers (when the bench starts it): what"
+            " earlier runs left (keys, a memory-only broker's lost log) is not measured"
+        ),
+    ] = True,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("bench-results"),
     state_dir: StateDir = Path(".nuanxin-bench"),
 ) -> None:
@@ -64,7 +71,7 @@ def bench(
     from engine.bench.report import print_report, write_chart, write_json
 
     options = bench_options(ctx.params)
-    report = _run(options, state_dir, out)
+    report = _run(options, state_dir, out, fresh)
     # A report read from a file or a CI log keeps its columns whole.
     out_console = Console(width=None if sys.stdout.isatty() else 140)
     print_report(report, out_console)
@@ -110,8 +117,9 @@ def bench_options(params: dict[str, Any]) -> BenchOptions:
     )
 
 
-def _run(options: BenchOptions, state_dir: Path, out: Path) -> BenchReport:
-    """Start the stack (unless it runs) and the engine, run the bench, stop what it started."""
+def _run(options: BenchOptions, state_dir: Path, out: Path, fresh: bool) -> BenchReport:
+    """Start the stack (unless it runs; from empty servers if `fresh`) and the engine, run
+    the bench, stop what it started."""
     import asyncio
 
     from engine.bench.per_unit import API_CORE, REST_CORE, pin, pin_self
@@ -124,6 +132,9 @@ def _run(options: BenchOptions, state_dir: Path, out: Path) -> BenchReport:
         pin_self()  # what this starts inherits core 1; the API is moved to core 0
     stack = LocalStack(state_dir, log=console.print)
     started_stack = not stack.status() or not all(s["running"] for s in stack.status())
+    if started_stack and fresh:
+        stack.down()
+        stack.discard_data()
     stack_up(state_dir, redis_cluster)
     engine = start_engine(
         state_dir, 0, processes, windows=False, server=server, stream_workers=stream_workers

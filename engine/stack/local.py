@@ -156,6 +156,15 @@ class LocalStack:
         self.log("stopped: " + (", ".join(stopped) or "nothing was running"))
         return stopped
 
+    def discard_data(self) -> None:
+        """Remove what the stopped servers kept (Redis's and PostgreSQL's data, the stream
+        workers' tables): the next `up` starts from empty servers."""
+        if any(alive(s.pid) for s in StackState.load(self.state_path).servers):
+            raise StackError(f"the stack in {self.dir} is running: stop it first")
+        kept = [*self.dir.glob("redis*"), *self.dir.glob("nuanxin-*-data")]
+        for path in [*kept, self._postgres_dir(unprivileged_user())]:
+            shutil.rmtree(path, ignore_errors=True)
+
     def status(self) -> list[dict[str, Any]]:
         state = StackState.load(self.state_path)
         return [

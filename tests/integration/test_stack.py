@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
+import pytest
+from redis import Redis
 
 from engine.adapters.migrations import migrate
 from engine.adapters.postgres import queries
-from engine.stack.local import LocalStack
+from engine.stack.local import LocalStack, StackError
 from engine.stack.processes import alive, port_open
 
 
@@ -36,6 +40,36 @@ def test_second_stack_up_status_down(tmp_path):
     assert sorted(stopped) == ["broker", "postgres", "redis"]
     assert not any(alive(s["pid"]) or port_open(s["port"]) for s in status)
     assert stack.status() == []
+
+
+def test_discarded_data_gives_empty_servers_and_is_refused_while_running(tmp_path):
+    stack = LocalStack(tmp_path / "state", log=lambda *_: None)
+    env = stack.up()
+    try:
+        with Redis.from_url(env["NUANXIN_REDIS_URL"]) as redis:
+            redis.set("left-by-an-earlier-run", 1)
+            redis.save()
+        asyncio.run(_sql(env, "CREATE TABLE left_by_an_earlier_run (x int)"))
+        with pytest.raises(StackError, match="running"):
+            stack.discard_data()
+    finally:
+        stack.down()
+    stack.discard_data()
+    env = stack.up()
+    try:
+        with Redis.from_url(env["NUANXIN_REDIS_URL"]) as redis:
+            assert redis.dbsize() == 0
+        assert asyncio.run(_sql(env, "SELECT to_regclass('left_by_an_earlier_run')")) is None
+    finally:
+        stack.down()
+
+
+async def _sql(env: dict[str, str], query: str) -> object:
+    db = await asyncpg.connect(env["NUANXIN_DATABASE_URL"])
+    try:
+        return await db.fetchval(query)
+    finally:
+        await db.close()
 
 
 async def test_migrations_are_applied_once_and_queries_prepare(settings):
