@@ -15,6 +15,11 @@ from engine.cli.common import RedisCluster, StateDir, console, settings_for
 from engine.cli.engine import start_engine
 from engine.cli.stack import stack_up
 
+# What earlier runs left (keys, rows, a memory-only broker's lost log) is not measured.
+Fresh = Annotated[
+    bool, typer.Option(help="start the stack with empty servers (when the bench starts it)")
+]
+
 
 def bench(
     ctx: typer.Context,
@@ -54,13 +59,7 @@ def bench(
     min_vs_postgres: float = 0,
     min_redemptions_per_s: float = 0,
     max_redeem_p99_ms: float = 0,
-    fresh: Annotated[
-        bool,
-        typer.Option(
-            help="start the stack with empty servers (when the bench starts it): what"
-            " earlier runs left (keys, a memory-only broker's lost log) is not measured"
-        ),
-    ] = True,
+    fresh: Fresh = True,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("bench-results"),
     state_dir: StateDir = Path(".nuanxin-bench"),
 ) -> None:
