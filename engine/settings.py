@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # default, 16 KiB, holds about 35 and makes the rest wait a round trip each).
     stream_producer_batch_bytes: int = 512 * 1024
     issue_batch_window_s: float = 0.05
+    # How long the cash-out watch gathers redemptions before judging their windows: what
+    # a case may wait, against how often a busy store's window is read again.
+    watch_gather_s: float = 1.0
     expiry_interval_s: float = 5.0
     # A record admitted but not settled (API died before the broker answered) is released
     # after this long; it must exceed what an API waits for the broker (produce timeout).

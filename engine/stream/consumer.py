@@ -45,10 +45,12 @@ class FetchConsumer:
         topics: list[str],
         handle: HandleFetch,
         committed: Committed | None = None,
+        gather_s: float = 0.0,
     ) -> None:
-        """`group`: the consumer group's name, after the topic prefix."""
+        """`group`: the consumer group's name, after the topic prefix. `gather_s`: how long
+        fetches are gathered into one handling (0: each fetch is handled as it comes)."""
         self.settings, self.topics, self.handle = settings, topics, handle
-        self.committed = committed
+        self.committed, self.gather_s = committed, gather_s
         self.group = f"{settings.topic_prefix}-{group}"
         self.in_hand = asyncio.Lock()  # held while a fetch is being handled
         self._done: dict[TopicPartition, int] = {}  # handled, not yet committed
@@ -86,11 +88,21 @@ class FetchConsumer:
                     timeout_ms=int(s.issue_batch_window_s * 1000),
                     max_records=s.issue_batch_size * max(1, len(consumer.assignment())),
                 )
+                if fetched and self.gather_s:
+                    await self._gather(consumer, fetched)
                 if fetched:
                     await _finished_on_stop(self._handle_and_commit(fetched))
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _gather(self, consumer: AIOKafkaConsumer, fetched: Fetched) -> None:
+        """Add to `fetched` what arrives within `gather_s` of it, in each partition's order."""
+        deadline = asyncio.get_running_loop().time() + self.gather_s
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            more = await consumer.getmany(timeout_ms=int(left * 1000) or 1)
+            for tp, records in more.items():
+                fetched.setdefault(tp, []).extend(records)
 
     async def _handle_and_commit(self, fetched: Fetched) -> None:
         async with self.in_hand:

@@ -29,4 +29,8 @@ def cashout_watch(settings: Settings, resources: LazyResources, keys: EventKeys)
         if redemptions or reversals:
             await (await resources.get()).watch.seen(redemptions, reversals)
 
-    return FetchConsumer(settings, "cashout-watch", list(names), judge)
+    # Each handling reads the window of every store and terminal it touches again, so
+    # fetches are gathered: a busy store's window is read once a gathering, not per fetch.
+    return FetchConsumer(
+        settings, "cashout-watch", list(names), judge, gather_s=settings.watch_gather_s
+    )
