@@ -34,6 +34,18 @@ async def admitted(http, factory, cid: str) -> int:
 
 
 @pytest.mark.usefixtures("issuing")
+async def until_listed(http, factory, worker, *campaign_ids: str) -> None:
+    """Until the API lists these programmes to the worker: the live programmes are read at
+    most once a second per API process (engine/usecases/offers.py), so one created within
+    that second shows at the next read, and the page reads them only every 30 s."""
+
+    async def shown() -> bool:
+        r = await http.get("/v1/me/programmes", headers=factory.worker_headers(worker, "-"))
+        return set(campaign_ids) <= {p["campaign_id"] for p in r.json()["programmes"]}
+
+    await wait_for(shown, timeout_s=30)
+
+
 async def test_worker_page_claims_once_through_a_double_tap_and_a_lost_answer_and_shows_the_qr(
     http, factory, engine, tmp_path, repo_root
 ):
@@ -45,6 +57,7 @@ async def test_worker_page_claims_once_through_a_double_tap_and_a_lost_answer_an
     )
     (worker,) = await factory.workers(1)
     cid = metro["id"]
+    await until_listed(http, factory, worker, cid, trucks["id"], later["id"])
 
     async with browser() as b:
         page = await phone(b, engine.base_url)
@@ -231,6 +244,7 @@ async def test_worker_page_finds_a_station_by_district_and_claims_a_pack_there(
     )
     assert r.status_code == 200, r.text
     (worker,) = await factory.workers(1)
+    await until_listed(http, factory, worker, packs["id"])
 
     async with browser() as b:
         page = await phone(b, engine.base_url)
@@ -307,6 +321,7 @@ async def test_worker_page_books_a_slot_by_day_and_provider_and_cancels_it(http,
     assert r.status_code == 200, r.text
     (worker,) = await factory.workers(1)
     day = datetime.fromisoformat(slots[1]["starts_at"]).astimezone(UNION_TZ).date()
+    await until_listed(http, factory, worker, sessions["id"])
 
     async with browser() as b:
         page = await phone(b, engine.base_url)
@@ -374,6 +389,7 @@ async def test_worker_page_enters_a_lottery_and_shows_what_is_left_of_the_limits
         name="观影健身券", per_worker_limit=5, period_limit={"period": "week", "limit": 2}
     )
     (worker,) = await factory.workers(1)
+    await until_listed(http, factory, worker, draw["id"], weekly["id"])
 
     async with browser() as b:
         page = await phone(b, engine.base_url)
