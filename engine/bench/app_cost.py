@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ async def _call(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> int:
     return status
 
 
-async def _claims(
+async def claims_cpu(
     app: Any, settings: Settings, campaign_id: str, count: int
 ) -> tuple[float, dict[int, int]]:
     keys = worker_token_keys_of(settings)
@@ -120,7 +120,7 @@ async def _workers(app: Any, settings: Settings, count: int) -> list[str]:
     return ids
 
 
-async def _campaign(app: Any, settings: Settings, quota: int) -> str:
+async def new_campaign(app: Any, settings: Settings, quota: int) -> str:
     campaign_id = f"cost-{uuid.uuid4().hex[:8]}"
     transport = httpx.ASGITransport(app=app)
     ops = {"Authorization": f"Bearer {settings.ops_token.get_secret_value()}"}
@@ -140,30 +140,37 @@ async def main(state_dir: Path, count: int) -> None:
     settings = settings_for(state_dir)
     rows = []
     async with running_app(settings) as (framework, app):
-        admitted = await _campaign(app, settings, count)
-        rows.append(("admitted", *await _claims(app, settings, admitted, count)))
+        admitted = await new_campaign(app, settings, count)
+        rows.append(("admitted", *await claims_cpu(app, settings, admitted, count)))
         # What binding the key (and reading the profile beside it) costs: the same claims
         # with the profile handed back from memory instead.
         claims = framework.state.services.claims
         bindings, claims.bindings = claims.bindings, _Unbound()
-        unbound = await _campaign(app, settings, count)
-        rows.append(("admitted, key not bound", *await _claims(app, settings, unbound, count)))
+        unbound = await new_campaign(app, settings, count)
+        rows.append(("admitted, key not bound", *await claims_cpu(app, settings, unbound, count)))
         claims.bindings = bindings
-        gone = await _campaign(app, settings, 1)
-        await _claims(app, settings, gone, 1)
+        gone = await new_campaign(app, settings, 1)
+        await claims_cpu(app, settings, gone, 1)
         marks = framework.state.services.claims.marks
         life, marks.life_ms = marks.life_ms, 0
         marks.clear(gone)
-        rows.append(("sold out, by the script", *await _claims(app, settings, gone, count)))
+        rows.append(("sold out, by the script", *await claims_cpu(app, settings, gone, count)))
         marks.life_ms = life
-        rows.append(("sold out, from memory", *await _claims(app, settings, gone, count)))
+        rows.append(("sold out, from memory", *await claims_cpu(app, settings, gone, count)))
     for name, cpu_us, statuses in rows:
         print(f"{name:26} {cpu_us:7.1f} us CPU per claim   answers {statuses}")
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(
+    main: Callable[[Path, int], Coroutine[Any, Any, None]], doc: str, claims: int
+) -> None:
+    """Run an in-process bench tool's `main(state_dir, claims)` from its command line."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--state-dir", type=Path, default=Path(".nuanxin-bench"))
-    parser.add_argument("--claims", type=int, default=20_000)
-    o = parser.parse_args()
-    asyncio.run(main(o.state_dir, o.claims))
+    parser.add_argument("--claims", type=int, default=claims)
+    given = parser.parse_args()
+    asyncio.run(main(given.state_dir, given.claims))
+
+
+if __name__ == "__main__":
+    command_line(main, __doc__, claims=20_000)

@@ -13,15 +13,13 @@ used_memory growth per claim (which also counts the server's own tables).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from engine.adapters.redis.memory import every_key, key_sizes, used_memory
-from engine.bench.app_cost import _campaign, _claims, running_app
+from engine.bench.app_cost import claims_cpu, command_line, new_campaign, running_app
 from engine.bench.issuer_cost import issue, signed_admissions
 from engine.cli.common import settings_for
 from engine.keyfiles import event_keys_of
@@ -74,13 +72,13 @@ async def main(state_dir: Path, count: int) -> None:
     settings = settings_for(state_dir)
     configure()
     async with running_app(settings) as (_framework, app):
-        admitted = await _campaign(app, settings, count)
-        issued = await _campaign(app, settings, count)
+        admitted = await new_campaign(app, settings, count)
+        issued = await new_campaign(app, settings, count)
         await measured(
             settings,
             "admitted through the API (before issuance)",
             count,
-            lambda: _claims(app, settings, admitted, count),
+            lambda: claims_cpu(app, settings, admitted, count),
         )
     resources = LazyResources(settings)
     engine = await resources.get()
@@ -98,8 +96,4 @@ async def main(state_dir: Path, count: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", type=Path, default=Path(".nuanxin-bench"))
-    parser.add_argument("--claims", type=int, default=20_000)
-    o = parser.parse_args()
-    asyncio.run(main(o.state_dir, o.claims))
+    command_line(main, __doc__, claims=20_000)

@@ -8,13 +8,11 @@ producer's share is what `nuanxin bench` measures on top.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import time
 import uuid
 from pathlib import Path
 
-from engine.bench.app_cost import _campaign, running_app
+from engine.bench.app_cost import command_line, new_campaign, running_app
 from engine.cli.common import settings_for
 from engine.composition import Engine
 from engine.domain.admission import AdmitRequest
@@ -69,7 +67,7 @@ async def main(state_dir: Path, count: int) -> None:
     settings = settings_for(state_dir)
     configure()  # as a stream worker logs: debug records dropped
     async with running_app(settings) as (_framework, app):
-        campaign_id = await _campaign(app, settings, count)
+        campaign_id = await new_campaign(app, settings, count)
     resources = LazyResources(settings)
     engine = await resources.get()
     keys = event_keys_of(settings)
@@ -84,8 +82,4 @@ async def main(state_dir: Path, count: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", type=Path, default=Path(".nuanxin-bench"))
-    parser.add_argument("--claims", type=int, default=50_000)
-    o = parser.parse_args()
-    asyncio.run(main(o.state_dir, o.claims))
+    command_line(main, __doc__, claims=50_000)
