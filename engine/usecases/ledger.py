@@ -1,5 +1,5 @@
 """The ledger: redemptions and reversals become hash-chained ledger rows, each with its
-merchant's notification queued and the day's settlement statement rebuilt, all in one
+merchant's notification queued and added to its day's settlement statement, all in one
 transaction. The stream agents 'ledger' and 'ledger-reversals' run it on each batch."""
 
 from __future__ import annotations
