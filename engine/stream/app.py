@@ -9,13 +9,8 @@ from dataclasses import dataclass
 import faust
 
 from engine.events import (
-    CLAIM_ADMITTED,
     DEAD_LETTER,
     VOUCHER_ISSUED,
-    VOUCHER_REDEEMED,
-    VOUCHER_REVERSED,
-    VoucherRedeemed,
-    VoucherReversed,
 )
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
@@ -37,10 +32,9 @@ ROLES = ("core", "windows", "watch")
 
 @dataclass(frozen=True)
 class Topics:
-    claims: faust.TopicT
+    """What the worker sends to through faust's producer (each consumer reads its own)."""
+
     issued: faust.TopicT
-    redeemed: faust.TopicT
-    reversed: faust.TopicT
     dead: faust.TopicT
 
 
@@ -87,13 +81,7 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
             settings.topic(name), key_type=bytes, value_type=bytes, value_serializer="raw"
         )
 
-    topics = Topics(
-        claims=raw(CLAIM_ADMITTED),
-        issued=raw(VOUCHER_ISSUED),
-        redeemed=raw(VOUCHER_REDEEMED),
-        reversed=raw(VOUCHER_REVERSED),
-        dead=raw(DEAD_LETTER),
-    )
+    topics = Topics(issued=raw(VOUCHER_ISSUED), dead=raw(DEAD_LETTER))
     resources = LazyResources(settings)
     if role == "core":
         _core(app, settings, topics, resources)
@@ -115,7 +103,6 @@ def _credentials(settings: Settings) -> faust.SASLCredentials | None:
 
 
 def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyResources) -> None:
-    batch, within = settings.issue_batch_size, settings.issue_batch_window_s
 
     async def send_dead(key: bytes, value: bytes) -> None:
         await topics.dead.send(key=key, value=value)
@@ -125,25 +112,17 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
 
     gate = Gate(event_keys_of(settings), send_dead)
     issuer = Issuer(resources, gate, send_issued).consumer(settings)
-    ledger = LedgerAgent(resources, gate)
+    ledger = LedgerAgent(resources, gate).consumer(settings)
 
     @app.task  # type: ignore[untyped-decorator]
     async def issue() -> None:
         await issuer.run()
 
-    @app.agent(topics.redeemed, name="ledger")
-    async def ledger_redemptions(stream: faust.StreamT[bytes]) -> None:
-        async for raws in stream.take(batch, within=within):
-            await ledger.apply("ledger", raws, VoucherRedeemed)
+    @app.task  # type: ignore[untyped-decorator]
+    async def keep_ledger() -> None:
+        await ledger.run()
 
-    # A second agent, not a second topic on the first: the records differ, and the lock
-    # on each merchant's chain head orders their writes.
-    @app.agent(topics.reversed, name="ledger-reversals")
-    async def ledger_reversals(stream: faust.StreamT[bytes]) -> None:
-        async for raws in stream.take(batch, within=within):
-            await ledger.apply("ledger-reversals", raws, VoucherReversed)
-
-    timers = Timers(settings, resources, lambda: [app.consumer, issuer.consumer])
+    timers = Timers(settings, resources, lambda: [app.consumer, issuer.consumer, ledger.consumer])
     for name, job, interval in timers.jobs():
         app.timer(interval=interval, name=name)(logged(name, job))
     # Once at start too, without waiting a whole interval: a log lost while every worker

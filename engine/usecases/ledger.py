@@ -1,6 +1,7 @@
 """The ledger: redemptions and reversals become hash-chained ledger rows, each with its
 merchant's notification queued and added to its day's settlement statement, all in one
-transaction. The stream agents 'ledger' and 'ledger-reversals' run it on each batch."""
+transaction. The stream worker's ledger consumer (engine/stream/ledger.py) runs it on
+each fetch."""
 
 from __future__ import annotations
 
