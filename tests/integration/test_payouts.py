@@ -12,6 +12,7 @@ import io
 import pytest
 
 from tests.helpers.api import assert_problem, redeemable_code
+from tests.helpers.books import ledger_rows_when
 from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import assert_reconciled
 
@@ -174,9 +175,5 @@ async def test_a_payout_batch_runs_end_to_end_and_the_budget_stays_exact(
         "payouts.prepare", "payouts.approve", "payouts.export", "payouts.import",
         "payouts.retry", "payouts.cancel",
     }  # fmt: skip
-    await wait_for(lambda: _ledger_count(db, cid, 4))
+    await wait_for(lambda: ledger_rows_when(db, cid, 4))
     await asyncio.to_thread(assert_reconciled, stack_env, "--campaign", cid)
-
-
-async def _ledger_count(db, cid: str, n: int) -> bool:
-    return await db.fetchval("SELECT count(*) FROM ledger WHERE campaign_id = $1", cid) == n

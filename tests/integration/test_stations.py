@@ -19,6 +19,7 @@ from tests.helpers.api import (
     redeemable_code,
     store_key,
 )
+from tests.helpers.books import ledger_rows_when
 from tests.helpers.waiting import wait_for
 from tests.integration.engine_procs import assert_reconciled
 
@@ -108,7 +109,7 @@ async def test_a_pack_is_claimed_where_stock_is_left_and_handed_out_only_there(h
 
 @pytest.mark.usefixtures("issuing")
 async def test_a_pack_claimed_without_a_station_is_picked_up_where_chosen_later_once(
-    http, factory, stack_env
+    http, factory, db, stack_env
 ):
     cid, merchant = await pickup_campaign(http, factory, STATIONS, quota=5)
     (worker,) = await factory.workers(1)
@@ -135,6 +136,9 @@ async def test_a_pack_claimed_without_a_station_is_picked_up_where_chosen_later_
     assert (await figures(http, factory, cid))["yq-01"]["left"] == 1
     handed = await http.post("/v1/redemptions", json={"code": code}, headers=pos(here, "p2"))
     assert handed.status_code == 201, handed.text
+    # Reconciling compares settled records: the redemption reaches the ledger after its
+    # answer (a rebalance of the stream workers can hold it for seconds).
+    await wait_for(lambda: ledger_rows_when(db, cid, 1))
     await asyncio.to_thread(assert_reconciled, stack_env, "--campaign", cid)
 
 
