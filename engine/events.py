@@ -7,9 +7,10 @@ log into the same classes, and nothing but `engine/stream` knows faust.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
+
+import orjson
 
 from engine.domain.event_auth import EventKeys
 
@@ -27,6 +28,8 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": 
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+# Per record class: (name, accepted types, JSON type's name, required) of each field.
+_FIELD_TYPES: dict[type, tuple[tuple[str, tuple[type, ...], str, bool], ...]] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -35,6 +38,21 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return names
+
+
+def _field_types(cls: type) -> tuple[tuple[str, tuple[type, ...], str, bool], ...]:
+    types = _FIELD_TYPES.get(cls)
+    if types is None:
+        types = _FIELD_TYPES[cls] = tuple(
+            (
+                f.name,
+                _PY_TYPES[str(f.type)],
+                _JSON_TYPES[str(f.type)],
+                f.default is dataclasses.MISSING,
+            )
+            for f in dataclasses.fields(cls)
+        )
+    return types
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,31 +85,30 @@ class Event:
         return event_keys.authentic(self.name, self.fields())
 
     def dumps(self) -> bytes:
-        return json.dumps(self.fields(), separators=(",", ":")).encode()
+        return orjson.dumps(self.fields())
 
     @classmethod
     def loads(cls, raw: bytes) -> Self:
         """Decode one event, refusing missing fields and wrongly typed values; fields
         this version does not know are ignored (the schemas allow additions)."""
         try:
-            data = json.loads(raw)
+            data = orjson.loads(raw)
         except (ValueError, TypeError) as exc:
             raise MalformedEvent(f"{cls.name}: not JSON") from exc
         if not isinstance(data, dict):
             raise MalformedEvent(f"{cls.name}: not an object")
         values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.name not in data:
-                if f.default is dataclasses.MISSING:
-                    raise MalformedEvent(f"{cls.name}: {f.name} is missing")
+        for name, accepted, json_type, required in _field_types(cls):
+            if name not in data:
+                if required:
+                    raise MalformedEvent(f"{cls.name}: {name} is missing")
                 continue
-            value = data[f.name]
-            wanted = str(f.type)
-            if not isinstance(value, _PY_TYPES[wanted]) or (
-                wanted == "int" and isinstance(value, bool)
+            value = data[name]
+            if not isinstance(value, accepted) or (
+                json_type == "integer" and isinstance(value, bool)
             ):
-                raise MalformedEvent(f"{cls.name}: {f.name} must be {_JSON_TYPES[wanted]}")
-            values[f.name] = value
+                raise MalformedEvent(f"{cls.name}: {name} must be {json_type}")
+            values[name] = value
         return cls(**values)
 
 

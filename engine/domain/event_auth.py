@@ -13,16 +13,27 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import orjson
+
 from engine.domain.mac_keys import MacKeys
 
 
 def canonical(event_name: str, fields: Mapping[str, object]) -> bytes:
     body = {k: v for k, v in fields.items() if k != "mac"}
-    return (
-        event_name.encode()
-        + b"\n"
-        + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    )
+    return event_name.encode() + b"\n" + canonical_json(body)
+
+
+def canonical_json(body: Mapping[str, object]) -> bytes:
+    """Sorted, compact JSON with non-ASCII escaped, as the standard library writes it
+    (every MAC in a log was made over that form). orjson writes the same bytes ten times
+    faster wherever its output is printable ASCII; anything else takes the slow road."""
+    try:
+        fast = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a value orjson refuses (an integer past 64 bits): the slow road
+        fast = b"\x80"
+    if fast.isascii() and b"\x7f" not in fast:
+        return fast
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
 class EventKeys(MacKeys):

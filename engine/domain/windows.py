@@ -4,9 +4,10 @@ own time, and named by where it sits in the log so a redelivery counts nothing."
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
+
+import orjson
 
 KINDS = ("claims", "issued", "redeemed")
 SIZES = {"1s": 1, "1m": 60}  # window name -> seconds
@@ -48,7 +49,7 @@ def event_time(fields: dict[str, object]) -> float:
 def decoded(raw: bytes) -> dict[str, object] | None:
     """An event's fields, or None for bytes that are no JSON object."""
     try:
-        fields = json.loads(raw)
+        fields = orjson.loads(raw)
     except ValueError:
         return None
     return fields if isinstance(fields, dict) else None
