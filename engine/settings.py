@@ -77,9 +77,9 @@ class Settings(BaseSettings):
     # Claims one batch issues: each partition's share of a fetch is cut into batches of
     # this many, and a fetch's batches are issued at once (engine/stream/issuer.py).
     issue_batch_size: int = 500
-    # Bytes of events the stream worker's producer gathers per partition before a send
-    # must wait for the broker: a batch's voucher.issued events fit in one (faust's
-    # default, 16 KiB, holds about 35 and makes the rest wait a round trip each).
+    # Bytes of events the engine's producer gathers per partition before a send must wait
+    # for the broker: a batch's voucher.issued events fit in one (the client's default,
+    # 16 KiB, holds about 35 and makes the rest wait a round trip each).
     stream_producer_batch_bytes: int = 512 * 1024
     issue_batch_window_s: float = 0.05
     # How long the cash-out watch gathers redemptions before judging their windows: what

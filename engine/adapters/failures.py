@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 import asyncpg
 import redis.exceptions
 
-from engine.errors import BackendDown
+from engine.errors import BackendDown, Unavailable
 
 
 class NotReplicated(redis.exceptions.RedisError):
@@ -52,8 +52,9 @@ C = TypeVar("C", bound=type)
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A service down: worth waiting for and trying again."""
-    return isinstance(exc, (BackendDown, *TRANSIENT))
+    """A service down (BackendDown, or the log not acknowledging: Unavailable): worth
+    waiting for and trying again."""
+    return isinstance(exc, (Unavailable, *TRANSIENT))
 
 
 def translated(cls: C) -> C:

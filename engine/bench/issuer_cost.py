@@ -1,7 +1,8 @@
 """The issuer's own CPU per voucher, without the log: batches of signed claim.admitted
 events handed to the issuer (engine/stream/issuer.py) in this process, against the running
-stack (`nuanxin stack up` first). The voucher.issued events it sends are dropped: the
-producer's share is what `nuanxin bench` measures on top.
+stack (`nuanxin stack up` first). The voucher.issued events go to the broker through the
+engine's producer, as a stream worker's do; fetching the claims from the log is what
+`nuanxin bench` measures on top.
 
     taskset -c 0 python -m engine.bench.issuer_cost --state-dir .nuanxin-bench --claims 50000
 """
@@ -58,7 +59,8 @@ async def signed_admissions(
 
 async def issue(resources: LazyResources, keys: EventKeys, raws: list[bytes]) -> None:
     """The issuer's work on the events, in batches as the stream hands them over."""
-    issuer = Issuer(resources, Gate(keys, _dropped), _dropped)
+    producer = (await resources.get()).producer
+    issuer = Issuer(resources, Gate(keys, _dropped), producer.publish_all)
     for at in range(0, len(raws), BATCH):
         await issuer.issue_raw(raws[at : at + BATCH])
 

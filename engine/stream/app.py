@@ -4,14 +4,12 @@ timers attached, each kept in the module of its area (issuer, ledger, timers, wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import faust
 
-from engine.events import (
-    DEAD_LETTER,
-    VOUCHER_ISSUED,
-)
+from engine.events import DEAD_LETTER, VoucherIssued
 from engine.keyfiles import event_keys_of
 from engine.settings import Settings
 from engine.stream.gate import Gate
@@ -34,7 +32,6 @@ ROLES = ("core", "windows", "watch")
 class Topics:
     """What the worker sends to through faust's producer (each consumer reads its own)."""
 
-    issued: faust.TopicT
     dead: faust.TopicT
 
 
@@ -59,10 +56,6 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
         broker_heartbeat_interval=min(3.0, settings.kafka_session_timeout_s / 3),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # Gather a batch's voucher.issued events into a few produce requests, not one each.
-        producer_linger=0.005,
-        producer_max_batch_size=settings.stream_producer_batch_bytes,
-        producer_max_request_size=max(1_000_000, 2 * settings.stream_producer_batch_bytes),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         broker_credentials=_credentials(settings),
@@ -81,7 +74,7 @@ def create_app(settings: Settings, role: str = "core") -> faust.App:
             settings.topic(name), key_type=bytes, value_type=bytes, value_serializer="raw"
         )
 
-    topics = Topics(issued=raw(VOUCHER_ISSUED), dead=raw(DEAD_LETTER))
+    topics = Topics(dead=raw(DEAD_LETTER))
     resources = LazyResources(settings)
     if role == "core":
         _core(app, settings, topics, resources)
@@ -107,11 +100,13 @@ def _core(app: faust.App, settings: Settings, topics: Topics, resources: LazyRes
     async def send_dead(key: bytes, value: bytes) -> None:
         await topics.dead.send(key=key, value=value)
 
-    async def send_issued(key: bytes, value: bytes) -> None:
-        await topics.issued.send(key=key, value=value)
+    async def publish_issued(issued: Sequence[tuple[VoucherIssued, str]]) -> None:
+        # The engine's own producer, not faust's: faust's per-message send cost more than
+        # the issuer's own work on the event (docs/BENCHMARKS.md).
+        await (await resources.get()).producer.publish_all(issued)
 
     gate = Gate(event_keys_of(settings), send_dead)
-    issuer = Issuer(resources, gate, send_issued).consumer(settings)
+    issuer = Issuer(resources, gate, publish_issued).consumer(settings)
     ledger = LedgerAgent(resources, gate).consumer(settings)
 
     @app.task  # type: ignore[untyped-decorator]

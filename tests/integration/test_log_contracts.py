@@ -75,3 +75,22 @@ async def test_events_land_in_order_per_key_and_read_back_without_fences(log):
         if run.encode() in value
     ]
     assert mine == [(first.partition, first.offset), (first.partition, second.offset)]
+
+
+async def test_events_published_together_are_all_acknowledged_in_order_per_key(log, settings):
+    run = uuid.uuid4().hex[:8]
+    keys = [f"w-{run}-{n % 3}" for n in range(30)]
+    events = [(event(f"{run}.{n}"), key) for n, key in enumerate(keys)]
+    await log.publisher.publish_all(events)
+    found = [
+        (partition, offset, ContractEvent.loads(value))
+        for partition, offset, value in await log.reader.read(TOPIC)
+        if run.encode() in value
+    ]
+    assert sorted(e.claim_id for _, _, e in found) == sorted(e.claim_id for e, _ in events)
+    assert all(e.authentic(event_keys_of(settings)) for _, _, e in found)
+    for key in set(keys):
+        sent = [e.claim_id for e, k in events if k == key]
+        landed = sorted((p, o, e.claim_id) for p, o, e in found if e.claim_id in sent)
+        assert len({p for p, _, _ in landed}) == 1  # one key, one partition
+        assert [claim_id for _, _, claim_id in landed] == sent  # in the order given

@@ -56,6 +56,11 @@ class Sent(list):
         self.append((key, value))
 
 
+class Published(list):
+    async def __call__(self, events) -> None:
+        self.extend(events)
+
+
 def _claim(campaign, worker: str) -> tuple[ClaimAdmitted, AdmitRequest]:
     """A claim's event (its serial set once admitted) and the admission it comes from."""
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
@@ -92,7 +97,7 @@ async def test_the_issuer_applies_the_authentic_parks_the_rest_and_passes_its_fe
     resources = Resources(
         issuance=Issuance(settlement=live.settlement, vouchers=records, keyring=new_keyring())
     )
-    dead, issued = Sent(), Sent()
+    dead, issued = Sent(), Published()
     issuer = Issuer(resources, Gate(KEYS, dead), issued)
     raws = [
         good.signed(KEYS).dumps(),
@@ -103,7 +108,7 @@ async def test_the_issuer_applies_the_authentic_parks_the_rest_and_passes_its_fe
     ]
     await issuer.issue_raw(raws)
     assert list(records.t.vouchers) == [good.claim_id]
-    assert [k for k, _ in issued] == [good.claim_id.encode()]
+    assert [(e.claim_id, k) for e, k in issued] == [(good.claim_id, good.claim_id)]
     assert len(dead) == 2 and {k for k, _ in dead} == {b"ClaimAdmitted"}
     assert resources.marks.passed == [(CLAIM_ADMITTED, [(2, 1_000)])]
 

@@ -28,6 +28,10 @@ class MemoryLog:
         self.published.append((key, event))
         return LogPosition(event.name, partition, offset)
 
+    async def publish_all(self, events: Sequence[tuple[Event, str]]) -> None:
+        for event, key in events:
+            await self.publish(event, key)
+
     async def read(self, event_name: str) -> list[tuple[int, int, bytes]]:
         """Every event of one kind from the beginning, the fences among them left out."""
         return [

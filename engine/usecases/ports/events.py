@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from engine.events import Event, LogFence, LogPosition
@@ -11,6 +12,11 @@ class EventPublisher(Protocol):
     async def publish(self, event: Event, key: str) -> LogPosition:
         """Where the log put the signed event, once it acknowledged it; Unavailable
         otherwise."""
+
+    async def publish_all(self, events: Sequence[tuple[Event, str]]) -> None:
+        """Append (event, key) pairs, signed, together; return once the log acknowledged
+        every one (Unavailable otherwise: some may be appended, so each must be safe to
+        append again)."""
 
 
 class EventLog(Protocol):
