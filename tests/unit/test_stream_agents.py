@@ -13,7 +13,7 @@ from engine.domain.admission import AdmitRequest
 from engine.domain.clock import SystemClock
 from engine.domain.event_auth import EventKeys
 from engine.domain.keyring import new_keyring
-from engine.errors import BackendDown
+from engine.errors import BackendDown, Unavailable
 from engine.events import (
     CLAIM_ADMITTED,
     VOUCHER_REDEEMED,
@@ -111,6 +111,34 @@ async def test_the_issuer_applies_the_authentic_parks_the_rest_and_passes_its_fe
     assert [(e.claim_id, k) for e, k in issued] == [(good.claim_id, good.claim_id)]
     assert len(dead) == 2 and {k for k, _ in dead} == {b"ClaimAdmitted"}
     assert resources.marks.passed == [(CLAIM_ADMITTED, [(2, 1_000)])]
+
+
+class AcknowledgedOnSecondTry(Published):
+    """A log that does not acknowledge the first append (a broker down for a moment)."""
+
+    tries = 0
+
+    async def __call__(self, events) -> None:
+        self.tries += 1
+        if self.tries == 1:
+            raise Unavailable("The event log did not acknowledge the events")
+        await super().__call__(events)
+
+
+async def test_the_issuer_waits_for_the_log_to_acknowledge_its_issued_events():
+    live, records = MemoryDecisionStore(SystemClock()), MemoryRecords(SystemClock())
+    campaign = domain_campaign(prefix="ak", number=6)
+    await records.insert_campaign(campaign)
+    await live.definitions.init_campaign(campaign)
+    event, request = _claim(campaign, "w1")
+    event.serial = (await live.admissions.admit(request)).serial
+    resources = Resources(
+        issuance=Issuance(settlement=live.settlement, vouchers=records, keyring=new_keyring())
+    )
+    dead, issued = Sent(), AcknowledgedOnSecondTry()
+    await Issuer(resources, Gate(KEYS, dead), issued).issue_raw([event.signed(KEYS).dumps()])
+    assert issued.tries == 2 and [e.claim_id for e, _ in issued] == [event.claim_id]
+    assert dead == []  # waited for, not parked
 
 
 @dataclass
