@@ -84,25 +84,28 @@ class FetchConsumer:
         consumer.subscribe(self.topics, listener=_CommitBeforeRevoke(self))
         try:
             while True:
+                most = s.issue_batch_size * max(1, len(consumer.assignment()))
                 fetched = await consumer.getmany(
-                    timeout_ms=int(s.issue_batch_window_s * 1000),
-                    max_records=s.issue_batch_size * max(1, len(consumer.assignment())),
+                    timeout_ms=int(s.issue_batch_window_s * 1000), max_records=most
                 )
                 if fetched and self.gather_s:
-                    await self._gather(consumer, fetched)
+                    await self._gather(consumer, fetched, most)
                 if fetched:
                     await _finished_on_stop(self._handle_and_commit(fetched))
         finally:
             self._consumer = None
             await consumer.stop()
 
-    async def _gather(self, consumer: AIOKafkaConsumer, fetched: Fetched) -> None:
-        """Add to `fetched` what arrives within `gather_s` of it, in each partition's order."""
+    async def _gather(self, consumer: AIOKafkaConsumer, fetched: Fetched, most: int) -> None:
+        """Add to `fetched` what arrives within `gather_s` of it, in each partition's order,
+        until it holds `most` records."""
         deadline = asyncio.get_running_loop().time() + self.gather_s
-        while (left := deadline - asyncio.get_running_loop().time()) > 0:
-            more = await consumer.getmany(timeout_ms=int(left * 1000) or 1)
+        held = sum(len(records) for records in fetched.values())
+        while held < most and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            more = await consumer.getmany(timeout_ms=int(left * 1000) or 1, max_records=most - held)
             for tp, records in more.items():
                 fetched.setdefault(tp, []).extend(records)
+                held += len(records)
 
     async def _handle_and_commit(self, fetched: Fetched) -> None:
         async with self.in_hand:

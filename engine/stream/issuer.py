@@ -65,4 +65,11 @@ class Issuer:
             await asyncio.gather(*(self.issue_raw([r.value or b"" for r in b]) for b in batches))
 
         topic = settings.topic(CLAIM_ADMITTED)
-        return FetchConsumer(settings, "issuer", [topic], issue_fetch, self.committed)
+        return FetchConsumer(
+            settings,
+            "issuer",
+            [topic],
+            issue_fetch,
+            self.committed,
+            gather_s=settings.issue_gather_s,
+        )
