@@ -82,9 +82,10 @@ class Settings(BaseSettings):
     # 16 KiB, holds about 35 and makes the rest wait a round trip each).
     stream_producer_batch_bytes: int = 512 * 1024
     issue_batch_window_s: float = 0.05
-    # How long the issuer gathers a burst's fetches into one issuance (up to a batch per
-    # partition): each issuance's round trips cost the same for 20 claims as for 500.
-    issue_gather_s: float = 0.05
+    # How long the issuer and the ledger gather a burst's fetches into one batch (up to a
+    # batch per partition): a batch's round trips and transaction cost the same for 20
+    # events as for 500.
+    stream_gather_s: float = 0.05
     # How long the cash-out watch gathers redemptions before judging their windows: what
     # a case may wait, against how often a busy store's window is read again.
     watch_gather_s: float = 1.0

@@ -71,5 +71,5 @@ class Issuer:
             [topic],
             issue_fetch,
             self.committed,
-            gather_s=settings.issue_gather_s,
+            gather_s=settings.stream_gather_s,
         )

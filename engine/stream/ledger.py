@@ -45,7 +45,13 @@ class LedgerAgent:
             if raws[reversed_]:
                 await self.apply("ledger-reversals", raws[reversed_], VoucherReversed)
 
-        return FetchConsumer(settings, "ledger", [redeemed, reversed_], apply_fetch)
+        return FetchConsumer(
+            settings,
+            "ledger",
+            [redeemed, reversed_],
+            apply_fetch,
+            gather_s=settings.stream_gather_s,
+        )
 
     async def _record(self, events: Sequence[VoucherRedeemed | VoucherReversed]) -> list[str]:
         return await (await self.resources.get()).ledger.record(events)
