@@ -1,8 +1,9 @@
 """The issuer: claim.admitted -> vouchers -> voucher.issued, on a consumer of its own
 (consumer.py).
 
-A fetch (up to `issue_batch_size` claims per assigned partition) is cut into batches of
-that size, one partition's each, which are issued at once; the offsets are committed once
+A fetch (up to `issue_batch_size` claims per assigned partition, what arrives within
+`stream_gather_s` gathered into it) is cut into batches of that size, one partition's
+each, which are issued at once; the offsets are committed once
 every batch of the fetch is issued, and the log fences met are recorded as passed.
 """
 

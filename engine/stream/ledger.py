@@ -1,7 +1,7 @@
 """The ledger: voucher.redeemed and voucher.reversed -> hash-chained ledger rows,
-statements and webhooks (engine/usecases/ledger.py), a fetch at a time, on a consumer of
-its own (consumer.py): faust's stream machinery cost more per event than the ledger's
-own work (docs/BENCHMARKS.md)."""
+statements and webhooks (engine/usecases/ledger.py), a burst's fetches gathered into one
+transaction, on a consumer of its own (consumer.py): faust's stream machinery cost more
+per event than the ledger's own work (docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
