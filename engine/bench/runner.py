@@ -49,6 +49,8 @@ from engine.bench.measure import Measurer
 from engine.bench.prepare import CATEGORY, Preparer, campaign_body, wait_for_stream
 from engine.settings import Settings
 
+SEED_RUN = "engine, seed burst"
+
 SCENARIOS = {
     "claim_burst": ["ClaimBurst"],
     "redeem": ["Redeemer"],
@@ -166,6 +168,8 @@ class Bench:
                 started,
             )
             self.report.books.merge(_prefixed("wrk run: ", books))
+            if self.o.quota < self.o.workers:
+                await self._seed_run()
             if self.stream is not None:
                 await self._drain_run(self.stream)
 
@@ -184,6 +188,48 @@ class Bench:
         self.measure.wrk("engine", scenario)
         books = await redemption_books(self.db, self.redis.figures, campaign, self.o.codes)
         self.report.books.merge(_prefixed("wrk run: ", books))
+
+    async def _seed_run(self) -> None:
+        """The seed burst as the union runs it: a quota smaller than the crowd, wrk going
+        through the workers in turn for the run's length. When the last voucher is persisted
+        after the first request, and the too late answered sold-out by the edge."""
+        campaign = await self.prep.campaign("seed", self.o.quota)
+        started = time.time()
+        figures = self._wrk_claims(SEED_RUN, campaign)
+        # Its 201s count wrk's repeats too, and issuance goes on after it: no per-unit
+        # figures (the other claim runs have them).
+        figures.per_unit.clear()
+        sold_out = figures.statuses.get("410", 0)
+        if sold_out:  # exactly the quota admitted, whatever repeats wrk's cycling made
+            expected = (self.o.quota, self.o.quota)
+        else:
+            low, high = self._wrk_expected(figures)
+            # A thread through its share repeats it (201 again) while the other goes on.
+            expected = (min(low, self.o.workers // WRK_THREADS), min(high, self.o.quota))
+        books = await claim_books(
+            self.db,
+            self.redis.figures,
+            self.base_url,
+            campaign,
+            self.o.quota,
+            expected,
+            started,
+        )
+        last_admitted = await self.db.fetchval(
+            "SELECT extract(epoch FROM max(admitted_at)) FROM vouchers WHERE campaign_id = $1",
+            campaign,
+        )
+        admitted_answers = figures.statuses.get("201", 0)
+        books.checks[
+            f"every claim answered admitted or sold-out ({admitted_answers:,} + {sold_out:,})"
+        ] = admitted_answers + sold_out == figures.total.requests
+        books.figures |= {
+            "answered sold-out (the too late, and their repeats)": sold_out,
+            "last claim admitted, s after the first request": (
+                float(last_admitted or started) - started
+            ),
+        }
+        self.report.books.merge(_prefixed("seed run: ", books))
 
     async def _drain_run(self, stream: StreamControl) -> None:
         """Issuance alone: a backlog admitted while the stream workers are stopped, then

@@ -41,6 +41,9 @@ def bench(
     compare: Annotated[bool, typer.Option(help="also run the ceiling and PostgreSQL-only")] = True,
     compare_workers: Annotated[int, typer.Option(help="workers per baseline run")] = 60_000,
     wrk_seconds: int = 10,
+    wrk_connections: Annotated[
+        int, typer.Option(help="wrk's requests in flight (phones waiting on an answer)")
+    ] = 64,
     claims_per_s: Annotated[
         float, typer.Option(help="pace locust's claims to this rate (p99 at a share of peak)")
     ] = 0,
@@ -109,6 +112,7 @@ def bench_options(params: dict[str, Any]) -> BenchOptions:
         compare=p["compare"],
         compare_workers=p["compare_workers"],
         wrk_seconds=p["wrk_seconds"],
+        wrk_connections=p["wrk_connections"],
         claims_per_s=p["claims_per_s"],
         pin=p["pin"],
         profile=p["profile"],

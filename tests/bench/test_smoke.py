@@ -36,11 +36,14 @@ def test_claim_burst_smoke_keeps_every_promise(tmp_path):
         (target, generator)
         for target in ("engine", "ceiling", "postgres-only", "postgres-16-rows")
         for generator in ("locust", "wrk")
-    } | {("engine, stream stopped", "wrk")}
+    } | {("engine, stream stopped", "wrk"), ("engine, seed burst", "wrk")}
     for promise in ("admitted ==", "no oversell", "no duplicate codes", "every code verifies"):
         assert any(name.startswith(promise) for name in checks), promise
     assert any(name.startswith("PostgreSQL-only: no oversell") for name in checks)
     assert any(name.startswith("PostgreSQL-only, 16 rows: no oversell") for name in checks)
+    # The seed burst: a quota below the crowd, never oversold, each voucher issued once.
+    for promise in ("no oversell", "vouchers in PostgreSQL == admitted", "no duplicate codes"):
+        assert any(name.startswith(f"seed run: {promise}") for name in checks), promise
     # The backlog built while the stream worker was stopped was issued, exactly.
     assert any(name.startswith("drain run: vouchers in PostgreSQL == admitted") for name in checks)
     engine = next(r for r in report["runs"] if r["target"] == "engine")

@@ -74,9 +74,11 @@ def test_the_command_line_becomes_options_and_a_smoke_run_is_small():
         options = bench_options(ctx.params)
     assert options.scenario == "redeem" and options.workers == 3000 and options.codes == 1000
     assert options.thresholds.min_claims_per_s == 900 and options.merchant_keys == 5
-    with command.make_context("bench", ["claim_burst", "--codes", "999999"]) as ctx:
+    args = ["claim_burst", "--codes", "999999", "--wrk-connections", "256"]
+    with command.make_context("bench", args) as ctx:
         options = bench_options(ctx.params)
     assert options.workers == 250_000 and options.codes == 250_000
+    assert options.wrk_connections == 256
     assert options.generators == ("locust", "wrk")
     with command.make_context("bench", ["nonsense"]) as ctx:
         try:
