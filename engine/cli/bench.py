@@ -20,6 +20,10 @@ Fresh = Annotated[
     bool, typer.Option(help="start the stack with empty servers (when the bench starts it)")
 ]
 
+WrkConnections = Annotated[
+    int, typer.Option(help="wrk's requests in flight (phones waiting on an answer)")
+]
+
 
 def bench(
     ctx: typer.Context,
@@ -41,9 +45,7 @@ def bench(
     compare: Annotated[bool, typer.Option(help="also run the ceiling and PostgreSQL-only")] = True,
     compare_workers: Annotated[int, typer.Option(help="workers per baseline run")] = 60_000,
     wrk_seconds: int = 10,
-    wrk_connections: Annotated[
-        int, typer.Option(help="wrk's requests in flight (phones waiting on an answer)")
-    ] = 64,
+    wrk_connections: WrkConnections = 64,
     claims_per_s: Annotated[
         float, typer.Option(help="pace locust's claims to this rate (p99 at a share of peak)")
     ] = 0,
