@@ -199,36 +199,21 @@ class Bench:
         # Its 201s count wrk's repeats too, and issuance goes on after it: no per-unit
         # figures (the other claim runs have them).
         figures.per_unit.clear()
-        sold_out = figures.statuses.get("410", 0)
-        if sold_out:  # exactly the quota admitted, whatever repeats wrk's cycling made
-            expected = (self.o.quota, self.o.quota)
-        else:
-            low, high = self._wrk_expected(figures)
-            # A thread through its share repeats it (201 again) while the other goes on.
-            expected = (min(low, self.o.workers // WRK_THREADS), min(high, self.o.quota))
         books = await claim_books(
             self.db,
             self.redis.figures,
             self.base_url,
             campaign,
             self.o.quota,
-            expected,
+            self._wrk_expected(figures, self.o.quota),
             started,
         )
-        last_admitted = await self.db.fetchval(
-            "SELECT extract(epoch FROM max(admitted_at)) FROM vouchers WHERE campaign_id = $1",
-            campaign,
-        )
+        sold_out = figures.statuses.get("410", 0)
         admitted_answers = figures.statuses.get("201", 0)
         books.checks[
             f"every claim answered admitted or sold-out ({admitted_answers:,} + {sold_out:,})"
         ] = admitted_answers + sold_out == figures.total.requests
-        books.figures |= {
-            "answered sold-out (the too late, and their repeats)": sold_out,
-            "last claim admitted, s after the first request": (
-                float(last_admitted or started) - started
-            ),
-        }
+        books.figures["answered sold-out (the too late, and their repeats)"] = sold_out
         self.report.books.merge(_prefixed("seed run: ", books))
 
     async def _drain_run(self, stream: StreamControl) -> None:
@@ -347,15 +332,18 @@ class Bench:
     ) -> LoadFigures:
         return self.measure.wrk(target, claims_scenario(self.tokens, campaign), url, server_pid)
 
-    def _wrk_expected(self, figures: LoadFigures) -> tuple[int, int]:
-        """Admissions a fixed-duration wrk run can have made: its 201 answers, plus the
-        requests still in flight when it stopped. Each thread cycles through its own share
-        of the tokens, so once one wraps (a repeat answers 201 again) only that share is
-        certain."""
+    def _wrk_expected(self, figures: LoadFigures, quota: int | None = None) -> tuple[int, int]:
+        """Admissions a fixed-duration wrk run can have made against `quota` (all the
+        workers unless given): exactly the quota once sold-out was answered; else its 201
+        answers, plus the requests still in flight when it stopped. Each thread cycles
+        through its own share of the tokens, so once one wraps (a repeat answers 201 again)
+        only that share is certain."""
+        quota = self.o.workers if quota is None else quota
+        if figures.statuses.get("410", 0):
+            return quota, quota
         answered = figures.statuses.get("201", 0)
-        if answered > self.o.workers:
-            return self.o.workers // WRK_THREADS, self.o.workers
-        return answered, min(answered + self.o.wrk_connections, self.o.workers)
+        low = min(answered, self.o.workers // WRK_THREADS)
+        return low, min(answered + self.o.wrk_connections, quota)
 
     async def _baseline_campaign(self, target: str, generator: str, quota: int, count: int) -> str:
         if generator == "wrk":
